@@ -1,0 +1,46 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "CallSequence",
+    products: [
+        .library(name: "TelephonyDSP", targets: ["TelephonyDSP"]),
+        .library(name: "Recordings", targets: ["Recordings"]),
+        .executable(name: "callseq", targets: ["callseq"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries (Debian packages named in `providers`; `make deps` installs them).
+        .systemLibrary(
+            name: "CSndFile",
+            pkgConfig: "sndfile",
+            providers: [.apt(["libsndfile1-dev"])]
+        ),
+        // The reference DTMF receiver, used by the end-to-end tests only.
+        .systemLibrary(
+            name: "CSpanDSP",
+            path: "Tests/CSpanDSP",
+            pkgConfig: "spandsp",
+            providers: [.apt(["libspandsp-dev"])]
+        ),
+
+        // Pure DSP: Q.23 tone plan, synthesizer, Goertzel detector, G.711, levels.
+        .target(name: "TelephonyDSP"),
+        // Audio files through libsndfile.
+        .target(name: "Recordings", dependencies: ["TelephonyDSP", "CSndFile"]),
+        .executableTarget(
+            name: "callseq",
+            dependencies: [
+                "TelephonyDSP",
+                "Recordings",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "Recordings"]),
+        .testTarget(name: "RecordingsTests", dependencies: ["Recordings"]),
+        .testTarget(name: "CallseqTests", dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP"]),
+    ]
+)

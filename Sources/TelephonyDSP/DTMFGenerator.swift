@@ -1,0 +1,198 @@
+// DTMF sending (ITU-T Q.23 transmitter) of a whole dial string, streamed in chunks of any size.
+// Timing follows Asterisk's SendDTMF: every digit is a tone followed by the inter-digit gap (also
+// after the last digit, so that consecutive dial strings never run into each other); `w` and `W`
+// add 0.5 s and 1 s of silence.
+
+/// How DTMF digits are sent: tone and gap durations, level and twist.
+public struct DTMFTiming: Sendable, Hashable, Codable {
+    /// Tone duration in milliseconds (default 100).
+    public var toneMilliseconds: Int
+    /// Silence after each tone in milliseconds (default 100).
+    public var gapMilliseconds: Int
+    /// Level of the low-group tone in dBm0 (default -10).
+    public var levelDbm0: Double
+    /// Level of the high-group tone relative to the low-group tone, in dB (default +2).
+    public var twistDb: Double
+
+    /// Creates a timing; every parameter has the default a door controller expects.
+    public init(toneMilliseconds: Int = 100, gapMilliseconds: Int = 100, levelDbm0: Double = -10, twistDb: Double = 2) {
+        self.toneMilliseconds = toneMilliseconds
+        self.gapMilliseconds = gapMilliseconds
+        self.levelDbm0 = levelDbm0
+        self.twistDb = twistDb
+    }
+
+    /// The defaults: 100 ms tones, 100 ms gaps, -10 dBm0 low group, +2 dB twist.
+    public static let `default` = DTMFTiming()
+
+    /// Accepted tone durations in milliseconds.
+    public static let toneRange: ClosedRange<Double> = 1...60_000
+    /// Accepted gap durations in milliseconds.
+    public static let gapRange: ClosedRange<Double> = 0...60_000
+    /// Accepted low-group levels in dBm0.
+    public static let levelRange: ClosedRange<Double> = -60...3
+    /// Accepted twists in dB.
+    public static let twistRange: ClosedRange<Double> = -20...20
+
+    /// Checks every field and that the two tones together stay within the 16-bit scale.
+    ///
+    /// - Throws: ``TelephonyDSPError`` naming the first field out of range.
+    public func validate() throws(TelephonyDSPError) {
+        guard DTMFTiming.toneRange.contains(Double(toneMilliseconds)) else {
+            throw .outOfRange("tone duration", Double(toneMilliseconds), DTMFTiming.toneRange, unit: "ms")
+        }
+        guard DTMFTiming.gapRange.contains(Double(gapMilliseconds)) else {
+            throw .outOfRange("gap duration", Double(gapMilliseconds), DTMFTiming.gapRange, unit: "ms")
+        }
+        guard levelDbm0.isFinite, DTMFTiming.levelRange.contains(levelDbm0) else {
+            throw .outOfRange("level", levelDbm0, DTMFTiming.levelRange, unit: "dBm0")
+        }
+        guard twistDb.isFinite, DTMFTiming.twistRange.contains(twistDb) else {
+            throw .outOfRange("twist", twistDb, DTMFTiming.twistRange, unit: "dB")
+        }
+        let peak = DualTone(digit: .one, levelDbm0: levelDbm0, twistDb: twistDb).peak
+        guard peak <= 32767 else { throw .wouldClip(peak: peak) }
+    }
+}
+
+/// Converts milliseconds to samples at `sampleRate`, rounding to the nearest sample.
+@inlinable
+public func samples(milliseconds: Int, sampleRate: Int) -> Int {
+    (milliseconds * sampleRate + 500) / 1000
+}
+
+/// Streams a dial string as DTMF audio.
+///
+/// All storage (the schedule) is allocated by the initializer; ``render(into:)-(UnsafeMutableBufferPointer<Int16>)``
+/// allocates nothing and gives the same samples whatever the chunk sizes.
+public struct DTMFGenerator: Sendable {
+    /// One digit's tone in the generated audio.
+    public struct ScheduledTone: Sendable, Hashable {
+        /// The digit.
+        public let digit: DTMFDigit
+        /// The first sample of the tone.
+        public let startSample: Int
+        /// The sample after the tone's last one.
+        public let endSample: Int
+    }
+
+    @usableFromInline
+    enum Segment: Sendable {
+        case tone(Int)      // index into `schedule`
+        case silence(Int)   // samples
+    }
+
+    /// The samples per second.
+    public let sampleRate: Int
+    /// The timing used.
+    public let timing: DTMFTiming
+    /// Every tone with its exact place, in order.
+    public let schedule: [ScheduledTone]
+    /// The total length in samples.
+    public let totalSamples: Int
+    /// Samples rendered so far.
+    public var position: Int { _position }
+    @usableFromInline var _position: Int = 0
+
+    @usableFromInline let segments: [Segment]
+    @usableFromInline var segmentIndex = 0
+    @usableFromInline var segmentPosition = 0
+    @usableFromInline var synthesizer: ToneSynthesizer?
+
+    /// Creates a generator for `dialString`.
+    ///
+    /// - Parameters:
+    ///   - dialString: the digits and pauses to send.
+    ///   - timing: tone and gap durations, level and twist.
+    ///   - sampleRate: 8000...48000.
+    /// - Throws: ``TelephonyDSPError`` for an unsupported rate or timing.
+    public init(dialString: DialString, timing: DTMFTiming = .default, sampleRate: Int) throws(TelephonyDSPError) {
+        guard ToneSynthesizer.supportedSampleRates.contains(sampleRate) else {
+            throw .unsupportedSampleRate(sampleRate, supported: ToneSynthesizer.supportedSampleRates)
+        }
+        try timing.validate()
+        self.sampleRate = sampleRate
+        self.timing = timing
+        let tone = samples(milliseconds: timing.toneMilliseconds, sampleRate: sampleRate)
+        let gap = samples(milliseconds: timing.gapMilliseconds, sampleRate: sampleRate)
+        var schedule: [ScheduledTone] = []
+        var segments: [Segment] = []
+        var cursor = 0
+        for element in dialString.elements {
+            switch element {
+            case .digit(let digit):
+                schedule.append(ScheduledTone(digit: digit, startSample: cursor, endSample: cursor + tone))
+                segments.append(.tone(schedule.count - 1))
+                cursor += tone
+                if gap > 0 { segments.append(.silence(gap)) }
+                cursor += gap
+            case .pause(let ms):
+                let n = samples(milliseconds: ms, sampleRate: sampleRate)
+                segments.append(.silence(n))
+                cursor += n
+            }
+        }
+        self.schedule = schedule
+        self.segments = segments
+        self.totalSamples = cursor
+    }
+
+    /// Whether every sample has been rendered.
+    public var isFinished: Bool { position >= totalSamples }
+
+    /// Renders the next samples as 16-bit linear PCM.
+    ///
+    /// - Parameter buffer: where the samples go, from its start.
+    /// - Returns: the number of samples written; less than `buffer.count` only at the end.
+    @inlinable
+    public mutating func render(into buffer: UnsafeMutableBufferPointer<Int16>) -> Int {
+        var written = 0
+        while written < buffer.count, segmentIndex < segments.count {
+            let rest = UnsafeMutableBufferPointer(rebasing: buffer[written...])
+            switch segments[segmentIndex] {
+            case .silence(let length):
+                let n = min(rest.count, length - segmentPosition)
+                rest.baseAddress!.update(repeating: 0, count: n)
+                segmentPosition += n
+                written += n
+                if segmentPosition == length { advance() }
+            case .tone(let index):
+                if synthesizer == nil { synthesizer = makeSynthesizer(schedule[index]) }
+                let n = synthesizer!.render(into: rest)
+                written += n
+                if synthesizer!.remaining == 0 {
+                    synthesizer = nil
+                    advance()
+                }
+            }
+        }
+        _position += written
+        return written
+    }
+
+    @usableFromInline
+    mutating func advance() {
+        segmentIndex += 1
+        segmentPosition = 0
+    }
+
+    @usableFromInline
+    func makeSynthesizer(_ tone: ScheduledTone) -> ToneSynthesizer {
+        let dual = DualTone(digit: tone.digit, levelDbm0: timing.levelDbm0, twistDb: timing.twistDb)
+        // The rate and frequencies were checked by init, so this cannot fail.
+        guard let synthesizer = try? ToneSynthesizer(
+            tone: dual, sampleRate: sampleRate, durationSamples: tone.endSample - tone.startSample)
+        else { preconditionFailure("tone parameters were validated at init") }
+        return synthesizer
+    }
+
+    /// Renders the whole dial string into a new array (convenience for offline use).
+    public static func render(
+        _ dialString: DialString, timing: DTMFTiming = .default, sampleRate: Int
+    ) throws(TelephonyDSPError) -> [Int16] {
+        var generator = try DTMFGenerator(dialString: dialString, timing: timing, sampleRate: sampleRate)
+        return [Int16](unsafeUninitializedCapacity: generator.totalSamples) { buffer, count in
+            count = generator.render(into: buffer)
+        }
+    }
+}
