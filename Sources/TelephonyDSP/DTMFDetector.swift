@@ -371,11 +371,8 @@ public struct DTMFDetector: Sendable {
         let strength = e[row] + e[column]
         if strength > candidate.strongest {
             candidate.strongest = strength
-            let n = Double(windowLength)
-            candidate.lowLevel = Level.dbm0(sinePeak: 2 * Double(e[row].squareRoot()) / n)
-            candidate.highLevel = Level.dbm0(sinePeak: 2 * Double(e[column].squareRoot()) / n)
-            candidate.lowFrequency = measuredFrequency(tone: row, history)
-            candidate.highFrequency = measuredFrequency(tone: column, history)
+            (candidate.lowFrequency, candidate.lowLevel) = measure(tone: row, history)
+            (candidate.highFrequency, candidate.highLevel) = measure(tone: column, history)
         }
         if candidate.windows >= configuration.confirmWindows && !candidate.rejected {
             let limit = configuration.maximumFrequencyDeviation
@@ -397,9 +394,10 @@ public struct DTMFDetector: Sendable {
         pending = candidate
     }
 
-    /// The frequency of the tone near filter `tone`, measured by reassignment over the current window.
+    /// The frequency and level of the tone near filter `tone`, measured over the current window: the
+    /// frequency by reassignment, the level from the Hann-windowed DFT corrected for the measured offset.
     @usableFromInline
-    func measuredFrequency(tone: Int, _ history: UnsafeMutableBufferPointer<Float>) -> Double {
+    func measure(tone: Int, _ history: UnsafeMutableBufferPointer<Float>) -> (frequency: Double, dbm0: Double) {
         let n = windowLength
         return reassignment.withUnsafeBufferPointer { table in
             let base = tone * 4 * n
@@ -412,10 +410,16 @@ public struct DTMFDetector: Sendable {
                 di += x * table[base + 3 * n + i]
             }
             let magnitude = Double(wr) * Double(wr) + Double(wi) * Double(wi)
-            guard magnitude > 0 else { return 0 }
+            guard magnitude > 0 else { return (0, -.infinity) }
             // X_d / X_w = -j (w0 - w): the imaginary part of the ratio is the offset, negated.
             let imaginary = (Double(di) * Double(wr) - Double(dr) * Double(wi)) / magnitude
-            return frequencies[tone] - imaginary * Double(sampleRate) / (2 * Double.pi)
+            let offsetHz = -imaginary * Double(sampleRate) / (2 * Double.pi)
+            // A Hann window sums to N/2, so a tone of peak A on the filter's frequency gives |X| = A N / 4;
+            // off it, the window's transform falls as sinc(d) / (1 - d^2), d in bins.
+            let d = offsetHz * Double(n) / Double(sampleRate)
+            let kernel = abs(d) < 1e-9 ? 1 : sin(Double.pi * d) / (Double.pi * d) / (1 - d * d)
+            let peak = 4 * magnitude.squareRoot() / Double(n) / max(kernel, 1e-3)
+            return (frequencies[tone] + offsetHz, Level.dbm0(sinePeak: peak))
         }
     }
 }

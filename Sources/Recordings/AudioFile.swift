@@ -1,0 +1,245 @@
+// Audio files through libsndfile 1.2 (see REFERENCE.md for its pitfalls). Reading: any format
+// libsndfile decodes, read as float in fixed chunks until a read returns 0 (the header's frame count
+// is not trusted), mixed to mono, clamped, with the file's size, duration, rate and channel count
+// bounded before and while decoding. Writing: WAV or headerless files, linear 16-bit or G.711; G.711
+// is encoded by TelephonyDSP's bit-exact G.191 encoder (libsndfile's own rounds negative values the
+// Sun way) and handed to libsndfile as bytes.
+
+import CSndFile
+import Foundation
+import TelephonyDSP
+
+/// Bounds applied to every file read, since recordings come from users.
+public struct AudioLimits: Sendable, Hashable {
+    /// Largest file in bytes (default 64 MiB).
+    public var maximumFileBytes: Int = 64 << 20
+    /// Longest decoded audio in seconds (default 600).
+    public var maximumDurationSeconds: Double = 600
+    /// Accepted sample rates (default 4000...192000 Hz).
+    public var sampleRates: ClosedRange<Int> = 4000...192_000
+    /// Most channels (default 8).
+    public var maximumChannels: Int = 8
+
+    /// The defaults.
+    public init() {}
+}
+
+/// Mono audio decoded from a file, on the 16-bit scale (full scale ±32768).
+public struct DecodedAudio: Sendable {
+    /// Samples per second.
+    public var sampleRate: Int
+    /// The samples, channels averaged, clamped to ±32768.
+    public var samples: [Float]
+    /// Channels in the file before mixing.
+    public var channels: Int
+    /// libsndfile's name of the container, e.g. "WAV (Microsoft)".
+    public var container: String
+    /// libsndfile's name of the encoding, e.g. "Signed 16 bit PCM".
+    public var encoding: String
+
+    /// The duration in seconds.
+    public var duration: Double { Double(samples.count) / Double(sampleRate) }
+}
+
+/// Where and how to write audio.
+public struct AudioOutputFormat: Sendable, Hashable {
+    /// File layout.
+    public enum Container: String, Sendable {
+        /// RIFF WAVE with a header.
+        case wav
+        /// Headerless samples (little-endian for 16-bit).
+        case raw
+    }
+    /// The layout.
+    public var container: Container
+    /// The sample encoding.
+    public var encoding: SampleEncoding
+
+    /// Creates a format.
+    public init(container: Container, encoding: SampleEncoding) {
+        self.container = container
+        self.encoding = encoding
+    }
+
+    /// The format an output path asks for: `.wav` (any encoding), `.raw` (headerless, any encoding),
+    /// `.ul` (headerless mu-law), `.al` (headerless A-law).
+    ///
+    /// - Parameters:
+    ///   - path: the output path; its extension selects the container.
+    ///   - encoding: the requested encoding, or `nil` for the extension's default (PCM16 for .wav/.raw).
+    /// - Throws: ``RecordingError`` for an unknown extension or an encoding the extension excludes.
+    public init(path: String, encoding: SampleEncoding?) throws(RecordingError) {
+        let ext = (path as NSString).pathExtension.lowercased()
+        switch ext {
+        case "wav": self.init(container: .wav, encoding: encoding ?? .pcm16)
+        case "raw", "pcm", "sln": self.init(container: .raw, encoding: encoding ?? .pcm16)
+        case "ul", "ulaw", "mulaw", "al", "alaw":
+            let fixed: SampleEncoding = ext.hasPrefix("a") ? .alaw : .ulaw
+            if let encoding, encoding != fixed {
+                throw .encodingConflict(path, ext: ext, encoding: encoding.rawValue)
+            }
+            self.init(container: .raw, encoding: fixed)
+        default:
+            throw .unsupportedExtension(path, ext)
+        }
+    }
+
+    /// The format of a headerless input file, from its extension (`nil` if it has a header).
+    public static func headerless(path: String) -> SampleEncoding? {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "raw", "pcm", "sln": return .pcm16
+        case "ul", "ulaw", "mulaw": return .ulaw
+        case "al", "alaw": return .alaw
+        default: return nil
+        }
+    }
+}
+
+/// Reads and writes audio files with libsndfile.
+public enum AudioFile {
+    /// Decodes a whole file to mono.
+    ///
+    /// - Parameters:
+    ///   - path: the file. Headerless files (.raw PCM16 little-endian, .ul, .al) are read at `headerlessRate`.
+    ///   - limits: bounds on size, duration, rate and channels.
+    ///   - headerlessRate: the rate of a headerless file (default 8000).
+    /// - Returns: the decoded audio.
+    /// - Throws: ``RecordingError`` naming the file and the problem.
+    public static func read(
+        _ path: String, limits: AudioLimits = AudioLimits(), headerlessRate: Int = 8000
+    ) throws(RecordingError) -> DecodedAudio {
+        let attributes: [FileAttributeKey: Any]
+        do {
+            attributes = try FileManager.default.attributesOfItem(atPath: path)
+        } catch {
+            throw FileManager.default.fileExists(atPath: path)
+                ? .unreadable(path, reason: "cannot read file attributes") : .notFound(path)
+        }
+        if (attributes[.type] as? FileAttributeType) == .typeDirectory {
+            throw .unreadable(path, reason: "it is a directory")
+        }
+        let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= limits.maximumFileBytes else {
+            throw .tooLarge(path, bytes: size, limit: limits.maximumFileBytes)
+        }
+        guard size > 0 else { throw .empty(path) }
+
+        var info = SF_INFO()
+        if let encoding = AudioOutputFormat.headerless(path: path) {
+            info.samplerate = Int32(headerlessRate)
+            info.channels = 1
+            info.format = Int32(SF_FORMAT_RAW) | sndfileSubtype(encoding) | Int32(SF_ENDIAN_LITTLE)
+        }
+        guard let file = sf_open(path, Int32(SFM_READ), &info) else {
+            throw .unreadable(path, reason: String(cString: sf_strerror(nil)))
+        }
+        defer { sf_close(file) }
+
+        let rate = Int(info.samplerate)
+        let channels = Int(info.channels)
+        guard limits.sampleRates.contains(rate) else {
+            throw .unsupportedSampleRate(path, rate: rate, supported: limits.sampleRates)
+        }
+        guard channels >= 1 else { throw .unreadable(path, reason: "no channels") }
+        guard channels <= limits.maximumChannels else {
+            throw .tooManyChannels(path, channels: channels, limit: limits.maximumChannels)
+        }
+        let maximumFrames = Int(limits.maximumDurationSeconds * Double(rate))
+
+        // Do not trust info.frames: read fixed chunks until a read returns 0.
+        let chunkFrames = 4096
+        var chunk = [Float](repeating: 0, count: chunkFrames * channels)
+        var samples: [Float] = []
+        let scale = Float(32768) / Float(channels)
+        while true {
+            let got = chunk.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, sf_count_t(chunkFrames)) }
+            if got <= 0 { break }
+            let frames = Int(got)
+            guard samples.count + frames <= maximumFrames else {
+                throw .tooLong(path, seconds: Double(samples.count + frames) / Double(rate),
+                               limit: limits.maximumDurationSeconds)
+            }
+            samples.reserveCapacity(samples.count + frames)
+            for frame in 0..<frames {
+                var sum: Float = 0
+                for channel in 0..<channels { sum += chunk[frame * channels + channel] }
+                let value = sum * scale
+                // Float files may exceed full scale (and hold NaN); clamp like a converter would.
+                samples.append(value.isNaN ? 0 : min(max(value, -32768), 32767))
+            }
+        }
+        if sf_error(file) != 0 {
+            throw .unreadable(path, reason: String(cString: sf_strerror(file)))
+        }
+        guard !samples.isEmpty else { throw .empty(path) }
+        return DecodedAudio(
+            sampleRate: rate, samples: samples, channels: channels,
+            container: formatName(info.format & Int32(SF_FORMAT_TYPEMASK)),
+            encoding: formatName(info.format & Int32(SF_FORMAT_SUBMASK)))
+    }
+
+    /// Writes 16-bit linear samples, encoding them as `format` asks.
+    ///
+    /// The file is written beside its destination and renamed into place, so a failure leaves no
+    /// half-written file.
+    ///
+    /// - Parameters:
+    ///   - samples: mono 16-bit linear samples.
+    ///   - sampleRate: samples per second.
+    ///   - path: the destination.
+    ///   - format: container and encoding.
+    /// - Throws: ``RecordingError`` if the file cannot be written.
+    public static func write(
+        _ samples: [Int16], sampleRate: Int, to path: String, format: AudioOutputFormat
+    ) throws(RecordingError) {
+        var info = SF_INFO()
+        info.samplerate = Int32(sampleRate)
+        info.channels = 1
+        info.format = (format.container == .wav ? Int32(SF_FORMAT_WAV) : Int32(SF_FORMAT_RAW) | Int32(SF_ENDIAN_LITTLE))
+            | sndfileSubtype(format.encoding)
+        guard sf_format_check(&info) != 0 else {
+            throw .writeFailed(path, reason: "libsndfile refuses this format")
+        }
+        let temporary = path + ".partial-\(getpid())"
+        guard let file = sf_open(temporary, Int32(SFM_WRITE), &info) else {
+            throw .writeFailed(path, reason: String(cString: sf_strerror(nil)))
+        }
+        var written = 0
+        switch format.encoding {
+        case .pcm16:
+            written = samples.withUnsafeBufferPointer { Int(sf_writef_short(file, $0.baseAddress, sf_count_t($0.count))) }
+        case .ulaw, .alaw:
+            let bytes = format.encoding == .ulaw ? samples.map(MuLaw.encode) : samples.map(ALaw.encode)
+            written = bytes.withUnsafeBufferPointer { Int(sf_write_raw(file, $0.baseAddress, sf_count_t($0.count))) }
+        }
+        let error = sf_error(file)
+        let message = String(cString: sf_strerror(file))
+        sf_close(file)
+        guard written == samples.count, error == 0 else {
+            unlink(temporary)
+            throw .writeFailed(path, reason: message)
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw .writeFailed(path, reason: reason)
+        }
+    }
+
+    static func sndfileSubtype(_ encoding: SampleEncoding) -> Int32 {
+        switch encoding {
+        case .pcm16: return Int32(SF_FORMAT_PCM_16)
+        case .ulaw: return Int32(SF_FORMAT_ULAW)
+        case .alaw: return Int32(SF_FORMAT_ALAW)
+        }
+    }
+
+    static func formatName(_ format: Int32) -> String {
+        var info = SF_FORMAT_INFO()
+        info.format = format
+        guard sf_command(nil, Int32(SFC_GET_FORMAT_INFO), &info, Int32(MemoryLayout<SF_FORMAT_INFO>.size)) == 0,
+              let name = info.name
+        else { return "unknown" }
+        return String(cString: name)
+    }
+}

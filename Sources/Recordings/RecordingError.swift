@@ -1,0 +1,89 @@
+/// A recording that could not be read or written. Every message names the file.
+public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible {
+    @usableFromInline
+    enum Kind: Hashable, Sendable {
+        case notFound
+        case unreadable(String)
+        case empty
+        case tooLarge(bytes: Int, limit: Int)
+        case tooLong(seconds: Double, limit: Double)
+        case unsupportedSampleRate(Int, ClosedRange<Int>)
+        case tooManyChannels(Int, limit: Int)
+        case unsupportedExtension(String)
+        case encodingConflict(String, String)
+        case writeFailed(String)
+    }
+
+    @usableFromInline let kind: Kind
+    /// The file concerned.
+    public let path: String
+
+    @usableFromInline
+    init(_ kind: Kind, path: String) {
+        self.kind = kind
+        self.path = path
+    }
+
+    /// The file does not exist.
+    public static func notFound(_ path: String) -> Self { Self(.notFound, path: path) }
+    /// The file is not audio libsndfile can decode, or is damaged; `reason` says what libsndfile reported.
+    public static func unreadable(_ path: String, reason: String) -> Self { Self(.unreadable(reason), path: path) }
+    /// The file holds no audio.
+    public static func empty(_ path: String) -> Self { Self(.empty, path: path) }
+    /// The file is larger than the limit.
+    public static func tooLarge(_ path: String, bytes: Int, limit: Int) -> Self {
+        Self(.tooLarge(bytes: bytes, limit: limit), path: path)
+    }
+    /// The decoded audio is longer than the limit.
+    public static func tooLong(_ path: String, seconds: Double, limit: Double) -> Self {
+        Self(.tooLong(seconds: seconds, limit: limit), path: path)
+    }
+    /// The sample rate is outside the accepted range.
+    public static func unsupportedSampleRate(_ path: String, rate: Int, supported: ClosedRange<Int>) -> Self {
+        Self(.unsupportedSampleRate(rate, supported), path: path)
+    }
+    /// The file has more channels than accepted.
+    public static func tooManyChannels(_ path: String, channels: Int, limit: Int) -> Self {
+        Self(.tooManyChannels(channels, limit: limit), path: path)
+    }
+    /// The output file's extension names no format this project writes.
+    public static func unsupportedExtension(_ path: String, _ ext: String) -> Self {
+        Self(.unsupportedExtension(ext), path: path)
+    }
+    /// The output extension and the requested encoding disagree.
+    public static func encodingConflict(_ path: String, ext: String, encoding: String) -> Self {
+        Self(.encodingConflict(ext, encoding), path: path)
+    }
+    /// Writing failed.
+    public static func writeFailed(_ path: String, reason: String) -> Self { Self(.writeFailed(reason), path: path) }
+
+    public var description: String {
+        switch kind {
+        case .notFound:
+            return "\(path): no such file"
+        case .unreadable(let reason):
+            return "\(path): not a readable audio file (\(reason))"
+        case .empty:
+            return "\(path): the file holds no audio"
+        case .tooLarge(let bytes, let limit):
+            return "\(path): file is \(bytes) bytes, more than the limit of \(limit) bytes"
+        case .tooLong(let seconds, let limit):
+            return "\(path): audio is longer than the limit of \(format(limit)) s (at least \(format(seconds)) s)"
+        case .unsupportedSampleRate(let rate, let range):
+            return "\(path): sample rate \(rate) Hz is outside \(range.lowerBound)...\(range.upperBound) Hz"
+        case .tooManyChannels(let channels, let limit):
+            return "\(path): \(channels) channels, more than the limit of \(limit)"
+        case .unsupportedExtension(let ext):
+            let shown = ext.isEmpty ? "no extension" : "extension '.\(ext)'"
+            return "\(path): \(shown) is not an output format (use .wav, .raw, .ul or .al)"
+        case .encodingConflict(let ext, let encoding):
+            return "\(path): extension '.\(ext)' fixes the encoding; it cannot be \(encoding)"
+        case .writeFailed(let reason):
+            return "\(path): cannot write (\(reason))"
+        }
+    }
+
+    private func format(_ seconds: Double) -> String {
+        String((seconds * 10).rounded() / 10)
+    }
+}

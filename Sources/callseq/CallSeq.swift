@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+
+/// The `callseq` command line: renders, inspects and verifies telephony call sequences offline.
+struct CallSeq: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "callseq",
+        abstract: "Render, inspect and verify telephony call sequences (DTMF, recordings, SMS).",
+        discussion: "Exit codes: 0 success, 1 failure (runtime error), 64 usage error.",
+        version: "0.1.0",
+        subcommands: [DTMF.self, Detect.self]
+    )
+}
+
+/// A failure while running a command (not a usage error): printed as one line, exit code 1.
+struct RuntimeFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+@main
+enum Main {
+    static func main() {
+        let standardError = FileHandle.standardError
+        func fail(_ message: String, code: Int32) -> Never {
+            let line = message.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? message
+            standardError.write(Data("callseq: error: \(line)\n".utf8))
+            exit(code)
+        }
+        do {
+            var command = try CallSeq.parseAsRoot()
+            try command.run()
+        } catch let failure as RuntimeFailure {
+            fail(failure.description, code: 1)
+        } catch let error as ExitCode {
+            exit(error.rawValue)
+        } catch {
+            let code = CallSeq.exitCode(for: error)
+            if code == .success {
+                // --help, --version
+                print(CallSeq.fullMessage(for: error))
+                exit(0)
+            }
+            if code == .validationFailure {
+                fail(CallSeq.message(for: error), code: 64)
+            }
+            fail(CallSeq.message(for: error), code: 1)
+        }
+    }
+}
+
+/// Runs `body`, turning library errors into a one-line runtime failure.
+func runtime<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as RuntimeFailure {
+        throw error
+    } catch let error as CustomStringConvertible {
+        throw RuntimeFailure(error.description)
+    }
+}

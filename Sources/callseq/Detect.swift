@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Recordings
+import TelephonyDSP
+
+struct Detect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Find the DTMF digits in an audio file.",
+        discussion: """
+            Prints the digits found on the first line (an empty line if none), then one line per digit: \
+            DIGIT START_MS END_MS. Start and end are accurate to about 3 ms. Reads any format libsndfile \
+            reads; headerless .raw (16-bit little-endian), .ul and .al files are read at --rate.
+            """
+    )
+
+    @Argument(help: "The audio file.")
+    var file: String
+
+    @Flag(help: "Print JSON instead: digits, and per digit its times, levels and measured frequencies.")
+    var json = false
+
+    @Option(help: "Sample rate of a headerless input file in Hz.")
+    var rate: Int = 8000
+
+    func validate() throws {
+        guard (4000...192_000).contains(rate) else { throw ValidationError("--rate \(rate) is out of range (4000...192000)") }
+    }
+
+    func run() throws {
+        try runtime {
+            let audio = try AudioFile.read(file, headerlessRate: rate)
+            guard DTMFDetector.supportedSampleRates.contains(audio.sampleRate) else {
+                throw RuntimeFailure("\(file): sample rate \(audio.sampleRate) Hz is outside the detector's "
+                    + "8000...48000 Hz")
+            }
+            var detector = try DTMFDetector(sampleRate: audio.sampleRate)
+            let digits = detector.detect(audio.samples)
+            let ms = { (sample: Int) in Double(sample) * 1000 / Double(audio.sampleRate) }
+            if json {
+                print(jsonReport(digits, ms: ms))
+            } else {
+                print(String(digits.map(\.digit.character)))
+                for d in digits {
+                    print("\(d.digit.character) \(Int(ms(d.startSample).rounded())) \(Int(ms(d.endSample).rounded()))")
+                }
+            }
+        }
+    }
+
+    private func jsonReport(_ digits: [DTMFDetector.Digit], ms: (Int) -> Double) -> String {
+        func number(_ x: Double, _ places: Int) -> String { String(format: "%.\(places)f", x) }
+        let entries = digits.map { d in
+            "    {\"digit\": \"\(d.digit.character)\", \"startMs\": \(number(ms(d.startSample), 1)), "
+                + "\"endMs\": \(number(ms(d.endSample), 1)), "
+                + "\"lowHz\": \(number(d.lowFrequency, 1)), \"highHz\": \(number(d.highFrequency, 1)), "
+                + "\"lowDbm0\": \(number(d.lowLevelDbm0, 1)), \"highDbm0\": \(number(d.highLevelDbm0, 1))}"
+        }
+        let list = entries.isEmpty ? "[]" : "[\n" + entries.joined(separator: ",\n") + "\n  ]"
+        return "{\n  \"file\": \(quoted(file)),\n  \"sampleRate\": \(rate(of: ms)),\n"
+            + "  \"digits\": \"\(String(digits.map(\.digit.character)))\",\n  \"events\": \(list)\n}"
+    }
+
+    private func rate(of ms: (Int) -> Double) -> Int { Int((1000 / ms(1)).rounded()) }
+
+    private func quoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
