@@ -17,9 +17,12 @@
 //    DFTs with a Hann window and with its time derivative gives the tone's frequency offset from the
 //    filter's, to a fraction of a hertz), on the strongest window of the run: a tone more than
 //    `maximumFrequencyDeviation` (2.5 %) off nominal is refused. Energy alone cannot tell 1.5 % from
-//    3.5 %: a 102-sample Goertzel filter loses only 1.4 dB at 3.5 % off 697 Hz.
-// 5. A digit ends after `releaseWindows` (5) consecutive windows without it; its end is the end of its
-//    last matching window. Start and end are accurate to about half a window (3.2 ms).
+//    3.5 %: a 102-sample Goertzel filter loses only 1.4 dB at 3.5 % off 697 Hz. The twist limits are
+//    checked on the same window, with levels from the Hann-windowed DFT (leakage below -40 dB).
+// 5. A digit ends after `releaseWindows` (5) consecutive windows without it. Its start and end come
+//    from the windows around its first and last matching ones, valid or not: the digit's two tones
+//    carry a share p of a window's energy equal to the fraction of the window they fill, so the first
+//    window with p >= 0.2 puts the start at its end minus pN, the last one the end at its start plus pN.
 //
 // The processing allocates nothing: all storage is made by the initializer.
 
@@ -116,6 +119,8 @@ public struct DTMFDetector: Sendable {
     @usableFromInline var fill = 0
     @usableFromInline var history: [Float]                  // previous half-window, then the current one
     @usableFromInline var _samplesProcessed = 0
+    @usableFromInline var earlierEnergies = (SIMD8<Float>(), SIMD8<Float>())   // windows k-2, k-1
+    @usableFromInline var earlierPowers: (Float, Float) = (0, 0)
 
     // Reassignment tables: for each of the 8 tones, 4 rows of `windowLength`: w cos, -w sin, w' cos, -w' sin.
     @usableFromInline let reassignment: [Float]
@@ -126,12 +131,15 @@ public struct DTMFDetector: Sendable {
     @usableFromInline let normalTwistLimit: Float
     @usableFromInline let reverseTwistLimit: Float
     @usableFromInline let relativeFactor: Float
-    @usableFromInline let shareFactor: Float
+    @usableFromInline let shareScale: Float
+    @usableFromInline let minimumShare: Float
 
     // MARK: - Decision state
     @usableFromInline struct Candidate: Sendable {
         var digit: DTMFDigit
-        var startSample: Int
+        var windowEnd: Int                      // end of the first matching window
+        var earlyShares: (Float, Float, Float)  // the pair's share in windows k-2, k-1, k
+        var fullShare: Float
         var windows = 1
         var strongest: Float = -1
         var lowLevel = 0.0, highLevel = 0.0, lowFrequency = 0.0, highFrequency = 0.0
@@ -139,6 +147,8 @@ public struct DTMFDetector: Sendable {
     }
     @usableFromInline struct Active: Sendable {
         var digit: Digit
+        var row: Int, column: Int
+        var fullShare: Float
         var misses = 0
     }
     @usableFromInline var pending: Candidate?
@@ -193,11 +203,16 @@ public struct DTMFDetector: Sendable {
         // A full-window tone of peak A gives |X|^2 = (A N / 2)^2.
         let minimumAmplitude = Level.sinePeak(dbm0: configuration.minimumLevelDbm0) * Double(n) / 2
         minimumEnergy = Float(minimumAmplitude * minimumAmplitude)
-        normalTwistLimit = Float(pow(10, -configuration.maximumNormalTwistDb / 10))
-        reverseTwistLimit = Float(pow(10, configuration.maximumReverseTwistDb / 10))
+        // Per window the twist gate is 4 dB wider than the limits: the rectangular window lets a strong
+        // tone leak into the other group's filters (-20.6 dB for 941 Hz into 1209 Hz), which moves the
+        // weak tone's energy by up to 2 dB. The limits themselves are applied at confirmation, to the
+        // levels measured with a Hann window, where that leakage is below -40 dB.
+        normalTwistLimit = Float(pow(10, -(configuration.maximumNormalTwistDb + 4) / 10))
+        reverseTwistLimit = Float(pow(10, (configuration.maximumReverseTwistDb + 4) / 10))
         relativeFactor = Float(pow(10, configuration.relativePeakDb / 10))
-        // share = 2 (|Xr|^2 + |Xc|^2) / (N * power)
-        shareFactor = Float(configuration.minimumToneShare * Double(n) / 2)
+        // The tones' share of a window's energy: 2 (|Xr|^2 + |Xc|^2) / (N * power).
+        shareScale = Float(2 / Double(n))
+        minimumShare = Float(configuration.minimumToneShare)
     }
 
     // MARK: - Input
@@ -327,34 +342,52 @@ public struct DTMFDetector: Sendable {
         for i in 1..<4 where e[i] > e[row] { row = i }
         for i in 5..<8 where e[i] > e[column] { column = i }
         let er = e[row], ec = e[column]
+        let share = windowPower > 0 ? shareScale * (er + ec) / windowPower : 0
         if er >= minimumEnergy, ec >= minimumEnergy,
            ec >= er * normalTwistLimit, ec <= er * reverseTwistLimit,
-           er + ec >= shareFactor * windowPower
+           share >= minimumShare
         {
             var separated = true
             for i in 0..<4 where i != row && e[i] * relativeFactor > er { separated = false }
             for i in 4..<8 where i != column && e[i] * relativeFactor > ec { separated = false }
             if separated { found = DTMFDigit(row: row, column: column - 4) }
         }
-        decide(found, row: row, column: column, energies: e, windowEnd: windowEnd, history, emit)
+        decide(found, row: row, column: column, energies: e, power: windowPower, share: share, windowEnd: windowEnd, history, emit)
+        earlierEnergies = (earlierEnergies.1, e)
+        earlierPowers = (earlierPowers.1, windowPower)
+    }
+
+    /// The share of a window's energy carried by filters `row` and `column`.
+    @usableFromInline
+    func pairShare(_ e: SIMD8<Float>, _ power: Float, row: Int, column: Int) -> Float {
+        power > 0 ? shareScale * (e[row] + e[column]) / power : 0
     }
 
     @usableFromInline
     mutating func decide(
-        _ found: DTMFDigit?, row: Int, column: Int, energies e: SIMD8<Float>, windowEnd: Int,
+        _ found: DTMFDigit?, row: Int, column: Int, energies e: SIMD8<Float>, power: Float, share: Float, windowEnd: Int,
         _ history: UnsafeMutableBufferPointer<Float>, _ emit: (Event) -> Void
     ) {
         // The digit that is sounding continues.
-        if let digit = found, active?.digit.digit == digit {
-            active?.misses = 0
-            active?.digit.endSample = windowEnd
-            pending = nil
-            return
-        }
-        if active != nil {
-            active?.misses += 1
-            if let ending = active, ending.misses >= configuration.releaseWindows {
-                emit(.ended(ending.digit))
+        if var sounding = active {
+            // Follow the tail of the sounding digit while its own two tones are still the strongest.
+            if row == sounding.row && column == sounding.column {
+                let covered = pairShare(e, power, row: row, column: column) / sounding.fullShare
+                if covered >= 0.2 {
+                    sounding.digit.endSample = windowEnd - windowLength + Int((min(covered, 1) * Float(windowLength)).rounded())
+                }
+            }
+            if let digit = found, sounding.digit.digit == digit {
+                sounding.misses = 0
+                sounding.fullShare = max(sounding.fullShare, share)
+                active = sounding
+                pending = nil
+                return
+            }
+            sounding.misses += 1
+            active = sounding
+            if sounding.misses >= configuration.releaseWindows {
+                emit(.ended(sounding.digit))
                 active = nil
             }
         }
@@ -362,12 +395,18 @@ public struct DTMFDetector: Sendable {
             pending = nil
             return
         }
-        if pending?.digit != digit {
-            pending = Candidate(digit: digit, startSample: windowEnd - windowLength)
+        var candidate: Candidate
+        if let continuing = pending, continuing.digit == digit {
+            candidate = continuing
+            candidate.windows += 1
+            candidate.fullShare = max(candidate.fullShare, share)
         } else {
-            pending?.windows += 1
+            let early = (
+                pairShare(earlierEnergies.0, earlierPowers.0, row: row, column: column),
+                pairShare(earlierEnergies.1, earlierPowers.1, row: row, column: column),
+                share)
+            candidate = Candidate(digit: digit, windowEnd: windowEnd, earlyShares: early, fullShare: share)
         }
-        guard var candidate = pending else { return }
         let strength = e[row] + e[column]
         if strength > candidate.strongest {
             candidate.strongest = strength
@@ -378,20 +417,39 @@ public struct DTMFDetector: Sendable {
             let limit = configuration.maximumFrequencyDeviation
             let lowError = abs(candidate.lowFrequency / frequencies[row] - 1)
             let highError = abs(candidate.highFrequency / frequencies[column] - 1)
-            if lowError <= limit && highError <= limit {
+            let twist = candidate.highLevel - candidate.lowLevel
+            if lowError <= limit && highError <= limit
+                && twist >= -configuration.maximumNormalTwistDb && twist <= configuration.maximumReverseTwistDb
+            {
                 if let ending = active { emit(.ended(ending.digit)) }
+                let start = onset(candidate)
                 let confirmed = Digit(
-                    digit: digit, startSample: candidate.startSample, endSample: windowEnd,
+                    digit: digit, startSample: start, endSample: windowEnd,
                     lowLevelDbm0: candidate.lowLevel, highLevelDbm0: candidate.highLevel,
                     lowFrequency: candidate.lowFrequency, highFrequency: candidate.highFrequency)
-                active = Active(digit: confirmed)
-                emit(.began(digit, startSample: candidate.startSample))
+                active = Active(digit: confirmed, row: row, column: column, fullShare: candidate.fullShare)
+                emit(.began(digit, startSample: start))
                 pending = nil
                 return
             }
             candidate.rejected = true
         }
         pending = candidate
+    }
+
+    /// The first sample of a confirmed candidate: from the earliest of the windows k-2, k-1, k (k its
+    /// first matching window) that its tones fill by at least a fifth.
+    @usableFromInline
+    func onset(_ candidate: Candidate) -> Int {
+        let shares = [candidate.earlyShares.0, candidate.earlyShares.1, candidate.earlyShares.2]
+        for (j, share) in shares.enumerated() {
+            let covered = share / candidate.fullShare
+            if covered >= 0.2 {
+                let end = candidate.windowEnd - (2 - j) * hop
+                return end - Int((min(covered, 1) * Float(windowLength)).rounded())
+            }
+        }
+        return candidate.windowEnd - windowLength
     }
 
     /// The frequency and level of the tone near filter `tone`, measured over the current window: the
