@@ -41,6 +41,8 @@ let package = Package(
 
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "Recordings"]),
         .testTarget(name: "RecordingsTests", dependencies: ["Recordings"]),
+        // End-to-end tests of the command line, and cross-checks against the reference implementations
+        // (spandsp's DTMF receiver and transmitter and its G.711, sox).
         .testTarget(name: "CallseqTests", dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP"]),
     ]
 )

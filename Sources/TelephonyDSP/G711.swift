@@ -1,9 +1,14 @@
-// ITU-T G.711 mu-law and A-law, bit-exact with the ITU-T G.191 reference implementation
-// (`ulaw_compress`/`alaw_compress`/`..._expand` of the Software Tool Library) and with spandsp:
-// negative inputs use their one's complement and the 16-bit input is truncated to 14 bits
-// (mu-law) or 13 bits (A-law). sox rounds instead of truncating, so it differs on a few hundred of
-// the 65536 inputs; decoding agrees everywhere. Silence encodes as 0xFF (mu-law) and 0xD5 (A-law).
-// Decoded ranges: mu-law ±32124, A-law ±32256.
+// ITU-T G.711 mu-law and A-law from 16-bit linear input, bit-exact with what media servers use:
+// spandsp's g711.h, Asterisk and Sun's reference g711.c (and so FreeSWITCH, which uses spandsp's).
+// - mu-law: magnitude |x| (two's complement), bias 0x84, clip at 32635, segment = top bit - 7,
+//   inverted. The ITU-T G.191 Software Tool Library takes the one's complement of negative inputs
+//   instead; the two differ on 127 of the 65536 inputs (negative multiples of 4 on a step boundary,
+//   by one step). We follow the media servers, which is what every receiver we talk to does.
+// - A-law: 13-bit magnitude of the one's complement for negative inputs, XOR 0x55: spandsp, Sun and
+//   G.191 all agree.
+// sox rounds to 14/13 bits instead of truncating, so its encoders differ on a few hundred inputs.
+// Decoding agrees everywhere. Silence encodes as 0xFF (mu-law) and 0xD5 (A-law); decoded ranges are
+// ±32124 (mu-law) and ±32256 (A-law).
 
 /// G.711 mu-law (North America, Japan).
 public enum MuLaw {
@@ -17,12 +22,10 @@ public enum MuLaw {
     @inlinable
     public static func encode(_ sample: Int16) -> UInt8 {
         let x = Int32(sample)
-        // 14-bit magnitude plus the bias of 33 (0x84 on the 16-bit scale), one's complement if negative.
-        let biased = min(((x < 0 ? ~x : x) >> 2) + 33, 0x1FFF)
-        let bitLength = 32 - UInt32(biased).leadingZeroBitCount   // 6...13
-        let segment = Int32(bitLength) - 5                          // 1...8
-        let code = ((8 - segment) << 4) | (15 - ((biased >> segment) & 0x0F))
-        return UInt8(truncatingIfNeeded: x >= 0 ? code | 0x80 : code)
+        let biased = min(x < 0 ? -x : x, 32635) + 0x84                // 132...32767
+        let segment = Int32(32 - UInt32(biased).leadingZeroBitCount) - 8   // 0...7
+        let code = (segment << 4) | ((biased >> (segment + 3)) & 0x0F)
+        return UInt8(truncatingIfNeeded: code ^ (x >= 0 ? 0xFF : 0x7F))
     }
 
     /// Decodes one mu-law code.

@@ -2,8 +2,30 @@ import Foundation
 import Testing
 import TelephonyDSP
 
+/// An independent transliteration of Sun's reference g711.c `linear2ulaw` (the 16-bit form that
+/// spandsp and Asterisk use), with its table search for the segment.
+enum SunG711 {
+    static let segmentEnds = [0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF, 0x3FFF, 0x7FFF]
+
+    static func linear2ulaw(_ sample: Int16) -> UInt8 {
+        var pcm = Int(sample)
+        let mask: Int
+        if pcm < 0 {
+            pcm = 0x84 - pcm
+            mask = 0x7F
+        } else {
+            pcm += 0x84
+            mask = 0xFF
+        }
+        var segment = 0
+        while segment < 8 && pcm > segmentEnds[segment] { segment += 1 }
+        if segment >= 8 { return UInt8(0x7F ^ mask) }
+        return UInt8(((segment << 4) | ((pcm >> (segment + 3)) & 0xF)) ^ mask)
+    }
+}
+
 /// An independent transliteration of ITU-T G.191's `ulaw_compress`/`alaw_compress`/`..._expand`
-/// (loop-based segment search, as in the STL), to check the bit-twiddling encoders against.
+/// (loop-based segment search, as in the STL).
 enum G191 {
     static func ulawCompress(_ sample: Int16) -> UInt8 {
         let x = Int(sample)
@@ -56,10 +78,23 @@ enum G191 {
 
 @Suite("G.711")
 struct G711Tests {
-    @Test func muLawEncoderMatchesTheG191ReferenceForAll65536Inputs() {
+    @Test func muLawEncoderMatchesSunsReferenceForAll65536Inputs() {
         var mismatches = 0
-        for value in Int16.min...Int16.max where MuLaw.encode(value) != G191.ulawCompress(value) { mismatches += 1 }
+        for value in Int16.min...Int16.max where MuLaw.encode(value) != SunG711.linear2ulaw(value) { mismatches += 1 }
         #expect(mismatches == 0)
+    }
+
+    @Test func muLawDiffersFromTheG191LibraryOnlyOnNegativeStepBoundariesByOneStep() {
+        // G.191 takes the one's complement of negative inputs; media servers negate them.
+        var differences: [Int16] = []
+        for value in Int16.min...Int16.max where MuLaw.encode(value) != G191.ulawCompress(value) {
+            differences.append(value)
+            let step = Int(MuLaw.encode(value)) - Int(G191.ulawCompress(value))
+            #expect(step == -1, "input \(value)")
+        }
+        print("mu-law vs ITU-T G.191 STL: \(differences.count) of 65536 inputs differ, all negative multiples of 4")
+        #expect(differences.count == 127)
+        #expect(differences.allSatisfy { $0 < 0 && $0 % 4 == 0 })
     }
 
     @Test func aLawEncoderMatchesTheG191ReferenceForAll65536Inputs() {
