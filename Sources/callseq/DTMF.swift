@@ -31,10 +31,10 @@ struct DTMF: ParsableCommand {
     @Option(name: .customLong("gap-ms"), help: "Silence after each tone in ms (0...10000).")
     var gapMs: Int = DTMFTiming.default.gapMilliseconds
 
-    @Option(help: "Low-group tone level in dBm0 (-60...3).")
+    @Option(parsing: .unconditional, help: "Low-group tone level in dBm0 (-60...3), e.g. --level -10.")
     var level: Double = DTMFTiming.default.levelDbm0
 
-    @Option(help: "High-group level relative to the low group, in dB (-20...20).")
+    @Option(parsing: .unconditional, help: "High-group level relative to the low group, in dB (-20...20).")
     var twist: Double = DTMFTiming.default.twistDb
 
     @Option(help: "Sample encoding: pcm16, ulaw or alaw (default: the extension's, pcm16 for .wav).")
