@@ -24,10 +24,13 @@ build: deps
 release: deps
 	swift build -c release $(SWIFT_BUILD_FLAGS)
 
+DEMO_DIGITS := 1234567890*\#ABCD
+
 demo: release
 	@mkdir -p out
-	.build/release/callseq dtmf '1234567890*#ABCD' -o out/demo.wav
-	.build/release/callseq detect out/demo.wav
+	.build/release/callseq dtmf '$(DEMO_DIGITS)' -o out/demo.wav
+	.build/release/callseq detect out/demo.wav | tee out/demo.txt
+	@test "$$(head -n 1 out/demo.txt)" = '$(DEMO_DIGITS)' && echo "demo: the detector decoded every digit"
 
 test: deps
 	swift test $(SWIFT_BUILD_FLAGS)
