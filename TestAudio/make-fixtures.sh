@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Makes the committed test fixtures. Needs espeak-ng and sox (make deps installs both).
+# Makes the committed test fixtures. Needs espeak-ng, sox with MP3 support and sndfile-convert
+# (Debian: espeak-ng sox libsox-fmt-mp3 sndfile-programs).
 # Re-running it rewrites the files; commit the result.
 set -euo pipefail
 cd "$(dirname "$0")"
-command -v espeak-ng >/dev/null && command -v sox >/dev/null || { echo "needs espeak-ng and sox" >&2; exit 1; }
+for tool in espeak-ng sox sndfile-convert; do
+  command -v $tool >/dev/null || { echo "needs $tool (apt-get install espeak-ng sox libsox-fmt-mp3 sndfile-programs)" >&2; exit 1; }
+done
+# No dither and repeatable random numbers, so that re-running the script gives the same bytes.
+sox() { command sox -D -R "$@"; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -32,3 +37,46 @@ speak fr 55 160 "$text_fr"
 speak de+m2 40 150 "$text_de"
 sox $(for i in $(seq 1 $n); do echo "$tmp/p$i.wav"; done) -e mu-law speech/talkoff-8k-ulaw.wav
 sox --i speech/talkoff-8k-ulaw.wav
+
+# --- Recordings: one prompt in every format libsndfile 1.2 reads. ---------------------------
+# The master is 44.1 kHz stereo (both channels the same speech, so a mono mix keeps its level),
+# normalised to -3 dBFS peak; every other file is made from it.
+mkdir -p formats damaged
+espeak-ng -v en+f3 -s 165 -w "$tmp/prompt.wav" "Welcome. The door is opening."
+sox "$tmp/prompt.wav" -r 44100 -c 2 -b 16 formats/prompt-44k-stereo.wav norm -3
+m=formats/prompt-44k-stereo.wav
+sox $m -r 48000 -c 1 -e floating-point -b 32 formats/prompt-48k-float.wav
+sox $m -r 8000 -c 1 -e mu-law formats/prompt-8k-ulaw.wav
+sox $m -r 8000 -c 1 -e a-law formats/prompt-8k-alaw.wav
+sox $m -r 8000 -c 1 -b 16 "$tmp/p8k.wav"
+sndfile-convert -ima-adpcm "$tmp/p8k.wav" formats/prompt-8k-ima-adpcm.wav
+sndfile-convert -ms-adpcm "$tmp/p8k.wav" formats/prompt-8k-ms-adpcm.wav
+sndfile-convert -gsm610 "$tmp/p8k.wav" formats/prompt-8k-gsm610.wav
+sox $m -r 22050 -c 1 formats/prompt-22k.aiff
+sox $m -r 16000 -c 1 -b 16 "$tmp/p16k.wav"
+sndfile-convert -pcm16 "$tmp/p16k.wav" formats/prompt-16k.caf
+sox $m formats/prompt-44k-stereo.flac
+sox $m -r 44100 -c 1 -C 3 formats/prompt-44k.ogg
+sox $m -r 48000 -c 1 -b 16 "$tmp/p48k.wav"
+sndfile-convert -opus "$tmp/p48k.wav" formats/prompt-48k.opus
+sox $m -C 64 formats/prompt-44k-stereo.mp3
+
+# --- Damaged and hostile uploads. ----------------------------------------------------------
+: > damaged/zero-length.wav
+head -c 2000 formats/prompt-44k-stereo.flac > damaged/truncated.flac
+head -c 30000 formats/prompt-44k-stereo.wav > damaged/truncated.wav
+{ printf 'RIFF\x24\x10\x00\x00WAVEfmt '; head -c 3000 /dev/urandom; } > damaged/garbage-header.wav
+cp formats/prompt-44k-stereo.flac damaged/flac-named.wav        # wrong extension: read by content
+printf 'This is a text file, not audio.\n' > damaged/text-named.mp3
+# A valid WAV header with absurd values: rate 2147483647; 1000 channels; a data size of 4 GiB.
+python3 - <<'PY'
+import struct
+def wav(path, channels, rate, data_size, payload=b"\0" * 4000):
+    block = channels * 2
+    header = b"RIFF" + struct.pack("<I", 36 + len(payload)) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, channels, rate, (rate * block) & 0xFFFFFFFF, block & 0xFFFF, 16)
+    open(path, "wb").write(header + b"data" + struct.pack("<I", data_size) + payload)
+wav("damaged/absurd-rate.wav", 1, 2147483647, 4000)
+wav("damaged/absurd-channels.wav", 1000, 8000, 4000)
+wav("damaged/absurd-size.wav", 1, 8000, 0xFFFFFFF0)
+PY
+ls -l formats damaged
