@@ -18,6 +18,11 @@ let package = Package(
             pkgConfig: "sndfile",
             providers: [.apt(["libsndfile1-dev"])]
         ),
+        .systemLibrary(
+            name: "CSoxr",
+            pkgConfig: "soxr",
+            providers: [.apt(["libsoxr-dev"])]
+        ),
         // The reference DTMF receiver, used by the end-to-end tests only.
         .systemLibrary(
             name: "CSpanDSP",
@@ -29,7 +34,11 @@ let package = Package(
         // Pure DSP: Q.23 tone plan, synthesizer, Goertzel detector, G.711, levels.
         .target(name: "TelephonyDSP"),
         // Audio files through libsndfile.
-        .target(name: "Recordings", dependencies: ["TelephonyDSP", "CSndFile"]),
+        .target(
+            name: "Recordings",
+            dependencies: ["TelephonyDSP", "CSndFile", "CSoxr"],
+            resources: [.copy("Resources/default-prompt.wav")]
+        ),
         .executableTarget(
             name: "callseq",
             dependencies: [
@@ -40,7 +49,7 @@ let package = Package(
         ),
 
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "Recordings"]),
-        .testTarget(name: "RecordingsTests", dependencies: ["Recordings"]),
+        .testTarget(name: "RecordingsTests", dependencies: ["Recordings", "TelephonyDSP"]),
         // End-to-end tests of the command line, and cross-checks against the reference implementations
         // (spandsp's DTMF receiver and transmitter and its G.711, sox).
         .testTarget(name: "CallseqTests", dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP"]),

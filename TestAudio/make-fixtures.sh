@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Makes the committed test fixtures. Needs espeak-ng, sox with MP3 support and sndfile-convert
-# (Debian: espeak-ng sox libsox-fmt-mp3 sndfile-programs).
-# Re-running it rewrites the files; commit the result.
+# Makes the committed test fixtures. Needs espeak-ng, sox with MP3 support, sndfile-convert and opusenc
+# (Debian: espeak-ng sox libsox-fmt-mp3 sndfile-programs opus-tools).
+# Re-running it rewrites the files with the same bytes (except the Opus file, whose Ogg stream serial
+# number is random, and damaged/garbage-header.wav, which is random on purpose); commit the result.
 set -euo pipefail
 cd "$(dirname "$0")"
-for tool in espeak-ng sox sndfile-convert; do
-  command -v $tool >/dev/null || { echo "needs $tool (apt-get install espeak-ng sox libsox-fmt-mp3 sndfile-programs)" >&2; exit 1; }
+for tool in espeak-ng sox sndfile-convert opusenc; do
+  command -v $tool >/dev/null || { echo "needs $tool (apt-get install espeak-ng sox libsox-fmt-mp3 sndfile-programs opus-tools)" >&2; exit 1; }
 done
 # No dither and repeatable random numbers, so that re-running the script gives the same bytes.
 sox() { command sox -D -R "$@"; }
@@ -36,7 +37,7 @@ speak en-us+f4 90 190 "$text_en"
 speak fr 55 160 "$text_fr"
 speak de+m2 40 150 "$text_de"
 sox $(for i in $(seq 1 $n); do echo "$tmp/p$i.wav"; done) -e mu-law speech/talkoff-8k-ulaw.wav
-sox --i speech/talkoff-8k-ulaw.wav
+soxi speech/talkoff-8k-ulaw.wav
 
 # --- Recordings: one prompt in every format libsndfile 1.2 reads. ---------------------------
 # The master is 44.1 kHz stereo (both channels the same speech, so a mono mix keeps its level),
@@ -58,8 +59,13 @@ sndfile-convert -pcm16 "$tmp/p16k.wav" formats/prompt-16k.caf
 sox $m formats/prompt-44k-stereo.flac
 sox $m -r 44100 -c 1 -C 3 formats/prompt-44k.ogg
 sox $m -r 48000 -c 1 -b 16 "$tmp/p48k.wav"
-sndfile-convert -opus "$tmp/p48k.wav" formats/prompt-48k.opus
+# opusenc, not sndfile-convert: libsndfile 1.2.0's Opus writer makes files 2.7 dB louder than their source.
+opusenc --quiet --bitrate 32 "$tmp/p48k.wav" formats/prompt-48k.opus
 sox $m -C 64 formats/prompt-44k-stereo.mp3
+
+# --- The system default prompt that ships with the library ("recording": "default"). --------
+espeak-ng -v en+f3 -s 160 -w "$tmp/default.wav" "Thank you. Please hold."
+sox "$tmp/default.wav" -r 8000 -c 1 -e mu-law ../Sources/Recordings/Resources/default-prompt.wav norm -6
 
 # --- Damaged and hostile uploads. ----------------------------------------------------------
 : > damaged/zero-length.wav

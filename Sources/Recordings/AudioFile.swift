@@ -123,26 +123,71 @@ public enum AudioFile {
             throw .tooLarge(path, bytes: size, limit: limits.maximumFileBytes)
         }
         guard size > 0 else { throw .empty(path) }
+        return try decode(
+            name: path, limits: limits, headerless: AudioOutputFormat.headerless(path: path),
+            headerlessRate: headerlessRate
+        ) { info in sf_open(path, Int32(SFM_READ), &info) }
+    }
 
+    /// Decodes audio held in memory (an upload that never touched the disk), exactly as ``read(_:limits:headerlessRate:)``
+    /// decodes the same bytes from a file.
+    ///
+    /// - Parameters:
+    ///   - bytes: the file's contents.
+    ///   - name: the name to use in errors; its extension marks headerless data (.raw, .ul, .al).
+    ///   - limits: bounds on size, duration, rate and channels.
+    ///   - headerlessRate: the rate of headerless data (default 8000).
+    /// - Returns: the decoded audio.
+    /// - Throws: ``RecordingError`` naming `name` and the problem.
+    public static func decode(
+        _ bytes: [UInt8], name: String, limits: AudioLimits = AudioLimits(), headerlessRate: Int = 8000
+    ) throws(RecordingError) -> DecodedAudio {
+        guard bytes.count <= limits.maximumFileBytes else {
+            throw .tooLarge(name, bytes: bytes.count, limit: limits.maximumFileBytes)
+        }
+        guard !bytes.isEmpty else { throw .empty(name) }
+        let source = MemorySource(bytes)
+        var io = SF_VIRTUAL_IO(
+            get_filelen: { user in MemorySource.from(user).length },
+            seek: { offset, whence, user in MemorySource.from(user).seek(offset, whence) },
+            read: { buffer, count, user in MemorySource.from(user).read(into: buffer, count) },
+            write: { _, _, _ in 0 },
+            tell: { user in MemorySource.from(user).tell() })
+        return try withExtendedLifetime(source) { () throws(RecordingError) -> DecodedAudio in
+            try decode(
+                name: name, limits: limits, headerless: AudioOutputFormat.headerless(path: name),
+                headerlessRate: headerlessRate
+            ) { info in sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(source).toOpaque()) }
+        }
+    }
+
+    /// The decoder shared by files and memory.
+    static func decode(
+        name: String, limits: AudioLimits, headerless: SampleEncoding?, headerlessRate: Int,
+        open: (inout SF_INFO) -> OpaquePointer?
+    ) throws(RecordingError) -> DecodedAudio {
         var info = SF_INFO()
-        if let encoding = AudioOutputFormat.headerless(path: path) {
+        if let encoding = headerless {
             info.samplerate = Int32(headerlessRate)
             info.channels = 1
             info.format = Int32(SF_FORMAT_RAW) | sndfileSubtype(encoding) | Int32(SF_ENDIAN_LITTLE)
         }
-        guard let file = sf_open(path, Int32(SFM_READ), &info) else {
-            throw .unreadable(path, reason: String(cString: sf_strerror(nil)))
+        guard let file = open(&info) else {
+            throw .unreadable(name, reason: openFailureReason())
         }
         defer { sf_close(file) }
 
         let rate = Int(info.samplerate)
         let channels = Int(info.channels)
         guard limits.sampleRates.contains(rate) else {
-            throw .unsupportedSampleRate(path, rate: rate, supported: limits.sampleRates)
+            throw .unsupportedSampleRate(name, rate: rate, supported: limits.sampleRates)
         }
-        guard channels >= 1 else { throw .unreadable(path, reason: "no channels") }
+        guard channels >= 1 else { throw .unreadable(name, reason: "no channels") }
         guard channels <= limits.maximumChannels else {
-            throw .tooManyChannels(path, channels: channels, limit: limits.maximumChannels)
+            throw .tooManyChannels(name, channels: channels, limit: limits.maximumChannels)
+        }
+        if let (declared, present) = truncation(file) {
+            throw .truncated(name, declaredBytes: declared, presentBytes: present)
         }
         let maximumFrames = Int(limits.maximumDurationSeconds * Double(rate))
 
@@ -156,7 +201,7 @@ public enum AudioFile {
             if got <= 0 { break }
             let frames = Int(got)
             guard samples.count + frames <= maximumFrames else {
-                throw .tooLong(path, seconds: Double(samples.count + frames) / Double(rate),
+                throw .tooLong(name, seconds: Double(samples.count + frames) / Double(rate),
                                limit: limits.maximumDurationSeconds)
             }
             samples.reserveCapacity(samples.count + frames)
@@ -169,13 +214,42 @@ public enum AudioFile {
             }
         }
         if sf_error(file) != 0 {
-            throw .unreadable(path, reason: String(cString: sf_strerror(file)))
+            throw .unreadable(name, reason: String(cString: sf_strerror(file)))
         }
-        guard !samples.isEmpty else { throw .empty(path) }
+        guard !samples.isEmpty else { throw .empty(name) }
         return DecodedAudio(
             sampleRate: rate, samples: samples, channels: channels,
             container: formatName(info.format & Int32(SF_FORMAT_TYPEMASK)),
             encoding: formatName(info.format & Int32(SF_FORMAT_SUBMASK)))
+    }
+
+    /// libsndfile's reason for refusing to open a file that exists and is a regular file. Its global
+    /// message for data it cannot parse is sometimes "File does not exist...", which would mislead.
+    static func openFailureReason() -> String {
+        let message = String(cString: sf_strerror(nil))
+        if Int(sf_error(nil)) == Int(SF_ERR_UNRECOGNISED_FORMAT) { return "unrecognised format" }
+        return message.contains("does not exist") ? "the data is not audio in any format libsndfile reads" : message
+    }
+
+    /// The audio data chunk's declared and actual sizes when the file ends before it does. libsndfile
+    /// shortens such a chunk to what is there and notes it in its log ("data : 396304 (should be 29956)"
+    /// for WAV, the same with SSND for AIFF); decoding it silently would play half a prompt.
+    static func truncation(_ file: OpaquePointer) -> (Int, Int)? {
+        var log = [CChar](repeating: 0, count: 16384)
+        let length = log.withUnsafeMutableBufferPointer {
+            sf_command(file, Int32(SFC_GET_LOG_INFO), $0.baseAddress, Int32($0.count))
+        }
+        guard length > 0 else { return nil }
+        let text = String(decoding: log.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        for line in text.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("data") || trimmed.hasPrefix("SSND") else { continue }
+            let numbers = trimmed.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            if trimmed.contains("should be"), numbers.count >= 2, numbers[1] < numbers[0] {
+                return (numbers[0], numbers[1])
+            }
+        }
+        return nil
     }
 
     /// Writes 16-bit linear samples, encoding them as `format` asks.
@@ -242,4 +316,44 @@ public enum AudioFile {
         else { return "unknown" }
         return String(cString: name)
     }
+}
+
+/// The bytes behind `sf_open_virtual`: libsndfile calls back with this object as its user data.
+final class MemorySource {
+    let bytes: [UInt8]
+    var position = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    static func from(_ user: UnsafeMutableRawPointer?) -> MemorySource {
+        // libsndfile passes back the pointer given to sf_open_virtual, which is never nil.
+        Unmanaged<MemorySource>.fromOpaque(UnsafeRawPointer(user!)).takeUnretainedValue()
+    }
+
+    var length: sf_count_t { sf_count_t(bytes.count) }
+
+    func seek(_ offset: sf_count_t, _ whence: Int32) -> sf_count_t {
+        let base: Int
+        switch whence {
+        case SEEK_CUR: base = position
+        case SEEK_END: base = bytes.count
+        default: base = 0
+        }
+        let (target, overflow) = base.addingReportingOverflow(Int(offset))
+        position = overflow ? bytes.count : min(max(target, 0), bytes.count)
+        return sf_count_t(position)
+    }
+
+    func read(into buffer: UnsafeMutableRawPointer?, _ count: sf_count_t) -> sf_count_t {
+        guard let buffer, count > 0 else { return 0 }
+        let n = min(Int(count), bytes.count - position)
+        guard n > 0 else { return 0 }
+        bytes.withUnsafeBytes { source in
+            buffer.copyMemory(from: source.baseAddress! + position, byteCount: n)
+        }
+        position += n
+        return sf_count_t(n)
+    }
+
+    func tell() -> sf_count_t { sf_count_t(position) }
 }

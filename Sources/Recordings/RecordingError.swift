@@ -12,6 +12,10 @@ public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible
         case unsupportedExtension(String)
         case encodingConflict(String, String)
         case writeFailed(String)
+        case truncated(declared: Int, present: Int)
+        case resamplingFailed(String)
+        case unknownRecording(String, known: [String])
+        case duplicateName(String, String)
     }
 
     @usableFromInline let kind: Kind
@@ -54,6 +58,20 @@ public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible
     public static func encodingConflict(_ path: String, ext: String, encoding: String) -> Self {
         Self(.encodingConflict(ext, encoding), path: path)
     }
+    /// The file ends before its audio data does.
+    public static func truncated(_ path: String, declaredBytes: Int, presentBytes: Int) -> Self {
+        Self(.truncated(declared: declaredBytes, present: presentBytes), path: path)
+    }
+    /// libsoxr refused the conversion.
+    public static func resamplingFailed(_ path: String, reason: String) -> Self { Self(.resamplingFailed(reason), path: path) }
+    /// A sequence names a recording the library does not have.
+    public static func unknownRecording(_ name: String, library: String, known: [String]) -> Self {
+        Self(.unknownRecording(name, known: known), path: library)
+    }
+    /// Two files in a recordings directory have the same name.
+    public static func duplicateName(_ directory: String, _ first: String, _ second: String) -> Self {
+        Self(.duplicateName(first, second), path: directory)
+    }
     /// Writing failed.
     public static func writeFailed(_ path: String, reason: String) -> Self { Self(.writeFailed(reason), path: path) }
 
@@ -80,6 +98,16 @@ public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible
             return "\(path): extension '.\(ext)' fixes the encoding; it cannot be \(encoding)"
         case .writeFailed(let reason):
             return "\(path): cannot write (\(reason))"
+        case .truncated(let declared, let present):
+            return "\(path): truncated: the header announces \(declared) bytes of audio, the file holds \(present)"
+        case .resamplingFailed(let reason):
+            return "\(path): cannot resample (\(reason))"
+        case .unknownRecording(let name, let known):
+            let list = known.isEmpty ? "the library is empty" : "known: " + known.prefix(10).joined(separator: ", ")
+                + (known.count > 10 ? ", ..." : "")
+            return "\(path): no recording named '\(name)' (\(list); or \"none\", \"default\")"
+        case .duplicateName(let first, let second):
+            return "\(path): '\(first)' and '\(second)' have the same recording name"
         }
     }
 

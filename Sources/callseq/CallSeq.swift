@@ -8,7 +8,7 @@ struct CallSeq: ParsableCommand {
         abstract: "Render, inspect and verify telephony call sequences (DTMF, recordings, SMS).",
         discussion: "Exit codes: 0 success, 1 failure (runtime error), 64 usage error.",
         version: "0.1.0",
-        subcommands: [DTMF.self, Detect.self]
+        subcommands: [DTMF.self, Detect.self, RecordingCommand.self, Convert.self]
     )
 }
 
@@ -58,4 +58,20 @@ func runtime<T>(_ body: () throws -> T) throws -> T {
     } catch let error as CustomStringConvertible {
         throw RuntimeFailure(error.description)
     }
+}
+
+/// Runs `body` with standard error sent to /dev/null: libsndfile's MP3 decoder (mpg123) prints its own
+/// notes there, and this tool's errors are one line. The tool is single-threaded, so nothing else is
+/// writing meanwhile; the library itself never touches file descriptors.
+func quietly<T>(_ body: () throws -> T) rethrows -> T {
+    fflush(nil)
+    let saved = dup(STDERR_FILENO)
+    let null = open("/dev/null", O_WRONLY)
+    if saved >= 0 && null >= 0 { dup2(null, STDERR_FILENO) }
+    defer {
+        fflush(nil)
+        if saved >= 0 { dup2(saved, STDERR_FILENO); close(saved) }
+        if null >= 0 { close(null) }
+    }
+    return try body()
 }

@@ -9,8 +9,9 @@ struct Detect: ParsableCommand {
         abstract: "Find the DTMF digits in an audio file.",
         discussion: """
             Prints the digits found on the first line (an empty line if none), then one line per digit: \
-            DIGIT START_MS END_MS. Start and end are accurate to about 3 ms. Reads any format libsndfile \
-            reads; headerless .raw (16-bit little-endian), .ul and .al files are read at --rate.
+            DIGIT START_MS END_MS, the times of the audible tone (within about 1 ms). Reads any format \
+            libsndfile reads, at any rate: audio outside 8000...48000 Hz is resampled to 8000 Hz first. \
+            Headerless .raw (16-bit little-endian), .ul and .al files are read at --rate.
             """
     )
 
@@ -29,10 +30,10 @@ struct Detect: ParsableCommand {
 
     func run() throws {
         try runtime {
-            let audio = try AudioFile.read(file, headerlessRate: rate)
-            guard DTMFDetector.supportedSampleRates.contains(audio.sampleRate) else {
-                throw RuntimeFailure("\(file): sample rate \(audio.sampleRate) Hz is outside the detector's "
-                    + "8000...48000 Hz")
+            var audio = try quietly { try AudioFile.read(file, headerlessRate: rate) }
+            if !DTMFDetector.supportedSampleRates.contains(audio.sampleRate) {
+                audio.samples = try Resampler.resample(audio.samples, from: audio.sampleRate, to: 8000, name: file)
+                audio.sampleRate = 8000
             }
             var detector = try DTMFDetector(sampleRate: audio.sampleRate)
             let digits = detector.detect(audio.samples)
@@ -57,11 +58,11 @@ struct Detect: ParsableCommand {
                 + "\"lowDbm0\": \(number(d.lowLevelDbm0, 1)), \"highDbm0\": \(number(d.highLevelDbm0, 1))}"
         }
         let list = entries.isEmpty ? "[]" : "[\n" + entries.joined(separator: ",\n") + "\n  ]"
-        return "{\n  \"file\": \(quoted(file)),\n  \"sampleRate\": \(rate(of: ms)),\n"
+        return "{\n  \"file\": \(quoted(file)),\n  \"sampleRate\": \(sampleRate(of: ms)),\n"
             + "  \"digits\": \"\(String(digits.map(\.digit.character)))\",\n  \"events\": \(list)\n}"
     }
 
-    private func rate(of ms: (Int) -> Double) -> Int { Int((1000 / ms(1)).rounded()) }
+    private func sampleRate(of ms: (Int) -> Double) -> Int { Int((1000 / ms(1)).rounded()) }
 
     private func quoted(_ s: String) -> String {
         var out = "\""
