@@ -48,10 +48,12 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "Recordings"]),
-        .testTarget(name: "RecordingsTests", dependencies: ["Recordings", "TelephonyDSP"]),
+        // Signal generators and independent spectral measurements shared by the test targets.
+        .target(name: "TestSupport", dependencies: ["TelephonyDSP"], path: "Tests/TestSupport"),
+        .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "Recordings", "TestSupport"]),
+        .testTarget(name: "RecordingsTests", dependencies: ["Recordings", "TelephonyDSP", "TestSupport"]),
         // End-to-end tests of the command line, and cross-checks against the reference implementations
         // (spandsp's DTMF receiver and transmitter and its G.711, sox).
-        .testTarget(name: "CallseqTests", dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP"]),
+        .testTarget(name: "CallseqTests", dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP", "TestSupport"]),
     ]
 )

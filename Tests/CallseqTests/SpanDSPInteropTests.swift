@@ -2,6 +2,7 @@ import CSpanDSP
 import Foundation
 import Recordings
 import Testing
+import TestSupport
 import TelephonyDSP
 
 /// spandsp's DTMF receiver (the reference the issue names), at 8 kHz.

@@ -5,6 +5,7 @@
 import Foundation
 import Recordings
 import Testing
+import TestSupport
 import TelephonyDSP
 
 let allDigits = DTMFDigit.allCases
@@ -280,10 +281,4 @@ struct DTMFDetectorConformanceTests {
         print("Talk-off: \(formatted(speech.duration, 1)) s of speech, \(found.count) digits (a lax receiver finds \(laxFound.count): \(text(laxFound)))")
         #expect(found.isEmpty, "talk-off: \(text(found))")
     }
-}
-
-/// The path of a file under TestAudio/.
-func testAudioPath(_ relative: String) -> String {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("TestAudio").appendingPathComponent(relative).path
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import TelephonyDSP
 
 /// An independent transliteration of Sun's reference g711.c `linear2ulaw` (the 16-bit form that

@@ -1,13 +1,14 @@
+import Foundation
 import TelephonyDSP
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Deterministic noise source for reproducible tests (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
+public struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -15,7 +16,7 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
     /// A standard normal deviate (Box-Muller).
-    mutating func gaussian() -> Double {
+    public mutating func gaussian() -> Double {
         let u1 = max(Double.random(in: 0..<1, using: &self), 1e-300)
         let u2 = Double.random(in: 0..<1, using: &self)
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
@@ -24,19 +25,19 @@ struct SeededGenerator: RandomNumberGenerator {
 
 /// Builds test signals on the 16-bit scale as Float, independently of the synthesizer under test:
 /// plain sines with rectangular edges, as a test tape has.
-struct SignalBuilder {
-    let sampleRate: Int
-    var samples: [Float] = []
+public struct SignalBuilder {
+    public let sampleRate: Int
+    public var samples: [Float] = []
 
-    init(sampleRate: Int) { self.sampleRate = sampleRate }
+    public init(sampleRate: Int) { self.sampleRate = sampleRate }
 
-    func count(ms: Double) -> Int { Int((ms * Double(sampleRate) / 1000).rounded()) }
+    public func count(ms: Double) -> Int { Int((ms * Double(sampleRate) / 1000).rounded()) }
 
-    mutating func silence(ms: Double) {
+    public mutating func silence(ms: Double) {
         samples.append(contentsOf: repeatElement(0, count: count(ms: ms)))
     }
 
-    mutating func tones(_ parts: [(frequency: Double, dbm0: Double)], ms: Double) {
+    public mutating func tones(_ parts: [(frequency: Double, dbm0: Double)], ms: Double) {
         let n = count(ms: ms)
         let start = samples.count
         for i in 0..<n {
@@ -48,7 +49,7 @@ struct SignalBuilder {
         }
     }
 
-    mutating func digit(
+    public mutating func digit(
         _ digit: DTMFDigit, ms: Double, lowDbm0: Double = -10, highDbm0: Double = -10,
         lowOffset: Double = 0, highOffset: Double = 0
     ) {
@@ -56,28 +57,34 @@ struct SignalBuilder {
     }
 
     /// Adds white Gaussian noise of the given RMS over the whole signal.
-    mutating func addNoise(rms: Double, seed: UInt64) {
+    public mutating func addNoise(rms: Double, seed: UInt64) {
         var rng = SeededGenerator(seed: seed)
         for i in samples.indices { samples[i] += Float(rms * rng.gaussian()) }
     }
 
     /// The signal as 16-bit PCM (rounded, saturated).
-    var pcm16: [Int16] {
+    public var pcm16: [Int16] {
         samples.map { Int16(max(-32768, min(32767, $0.rounded()))) }
     }
 }
 
 /// Runs a fresh default detector over `samples`.
-func detectDigits(_ samples: [Float], sampleRate: Int) -> [DTMFDetector.Digit] {
+public func detectDigits(_ samples: [Float], sampleRate: Int) -> [DTMFDetector.Digit] {
     guard var detector = try? DTMFDetector(sampleRate: sampleRate) else { return [] }
     return detector.detect(samples)
 }
 
-func detectDigits(_ samples: [Int16], sampleRate: Int) -> [DTMFDetector.Digit] {
+public func detectDigits(_ samples: [Int16], sampleRate: Int) -> [DTMFDetector.Digit] {
     guard var detector = try? DTMFDetector(sampleRate: sampleRate) else { return [] }
     return detector.detect(samples)
 }
 
-func text(_ digits: [DTMFDetector.Digit]) -> String {
+public func text(_ digits: [DTMFDetector.Digit]) -> String {
     String(digits.map(\.digit.character))
+}
+
+/// The path of a file under TestAudio/.
+public func testAudioPath(_ relative: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("TestAudio").appendingPathComponent(relative).path
 }
