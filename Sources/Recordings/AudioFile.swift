@@ -191,26 +191,33 @@ public enum AudioFile {
         }
         let maximumFrames = Int(limits.maximumDurationSeconds * Double(rate))
 
-        // Do not trust info.frames: read fixed chunks until a read returns 0.
+        // Do not trust info.frames: read fixed chunks until a read returns 0. It only sizes the first
+        // allocation when it is plausible (formats without a count report INT64_MAX).
         let chunkFrames = 4096
         var chunk = [Float](repeating: 0, count: chunkFrames * channels)
         var samples: [Float] = []
+        if info.frames > 0 && info.frames <= sf_count_t(maximumFrames) { samples.reserveCapacity(Int(info.frames)) }
         let scale = Float(32768) / Float(channels)
         while true {
             let got = chunk.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, sf_count_t(chunkFrames)) }
             if got <= 0 { break }
-            let frames = Int(got)
+            let frames = min(Int(got), chunkFrames)
             guard samples.count + frames <= maximumFrames else {
                 throw .tooLong(name, seconds: Double(samples.count + frames) / Double(rate),
                                limit: limits.maximumDurationSeconds)
             }
-            samples.reserveCapacity(samples.count + frames)
-            for frame in 0..<frames {
-                var sum: Float = 0
-                for channel in 0..<channels { sum += chunk[frame * channels + channel] }
-                let value = sum * scale
-                // Float files may exceed full scale (and hold NaN); clamp like a converter would.
-                samples.append(value.isNaN ? 0 : min(max(value, -32768), 32767))
+            let start = samples.count
+            samples.append(contentsOf: repeatElement(0, count: frames))
+            samples.withUnsafeMutableBufferPointer { out in
+                chunk.withUnsafeBufferPointer { input in
+                    for frame in 0..<frames {
+                        var sum: Float = 0
+                        for channel in 0..<channels { sum += input[frame * channels + channel] }
+                        let value = sum * scale
+                        // Float files may exceed full scale (and hold NaN); clamp like a converter would.
+                        out[start + frame] = value.isNaN ? 0 : min(max(value, -32768), 32767)
+                    }
+                }
             }
         }
         if sf_error(file) != 0 {
