@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "TelephonyDSP", targets: ["TelephonyDSP"]),
         .library(name: "Recordings", targets: ["Recordings"]),
+        .library(name: "CallSequence", targets: ["CallSequence"]),
         .executable(name: "callseq", targets: ["callseq"]),
     ],
     dependencies: [
@@ -39,9 +40,12 @@ let package = Package(
             dependencies: ["TelephonyDSP", "CSndFile", "CSoxr"],
             resources: [.copy("Resources/default-prompt.wav")]
         ),
+        // Sequences: model, validation, compiler, real-time player, RFC 4733.
+        .target(name: "CallSequence", dependencies: ["TelephonyDSP", "Recordings"]),
         .executableTarget(
             name: "callseq",
             dependencies: [
+                "CallSequence",
                 "TelephonyDSP",
                 "Recordings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -52,6 +56,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TelephonyDSP"], path: "Tests/TestSupport"),
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "Recordings", "TestSupport"]),
         .testTarget(name: "RecordingsTests", dependencies: ["Recordings", "TelephonyDSP", "TestSupport"]),
+        .testTarget(name: "CallSequenceTests", dependencies: ["CallSequence", "Recordings", "TelephonyDSP", "TestSupport"]),
         // End-to-end tests of the command line, and cross-checks against the reference implementations
         // (spandsp's DTMF receiver and transmitter and its G.711, sox).
         .testTarget(name: "CallseqTests", dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP", "TestSupport"]),

@@ -67,6 +67,10 @@ sox $m -C 64 formats/prompt-44k-stereo.mp3
 espeak-ng -v en+f3 -s 160 -w "$tmp/default.wav" "Thank you. Please hold."
 sox "$tmp/default.wav" -r 8000 -c 1 -e mu-law ../Sources/Recordings/Resources/default-prompt.wav norm -6
 
+# --- The README's example: the welcome prompt of Examples/front-door.json. --------------------
+espeak-ng -v en-us+m3 -s 155 -w "$tmp/welcome.wav" "Welcome to one hundred Main Street. Please wait while the door opens."
+sox "$tmp/welcome.wav" -r 8000 -c 1 -e mu-law ../Examples/recordings/welcome.wav norm -6
+
 # --- Damaged and hostile uploads. ----------------------------------------------------------
 : > damaged/zero-length.wav
 head -c 2000 formats/prompt-44k-stereo.flac > damaged/truncated.flac

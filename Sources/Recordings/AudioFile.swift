@@ -273,6 +273,41 @@ public enum AudioFile {
     public static func write(
         _ samples: [Int16], sampleRate: Int, to path: String, format: AudioOutputFormat
     ) throws(RecordingError) {
+        switch format.encoding {
+        case .pcm16:
+            try write(count: samples.count, sampleRate: sampleRate, to: path, format: format) { file in
+                samples.withUnsafeBufferPointer { Int(sf_writef_short(file, $0.baseAddress, sf_count_t($0.count))) }
+            }
+        case .ulaw:
+            try write(g711: samples.map(MuLaw.encode), sampleRate: sampleRate, to: path, format: format)
+        case .alaw:
+            try write(g711: samples.map(ALaw.encode), sampleRate: sampleRate, to: path, format: format)
+        }
+    }
+
+    /// Writes G.711 bytes as they are (one byte a sample), in a WAV or headerless file.
+    ///
+    /// - Parameters:
+    ///   - bytes: mu-law or A-law codes, as `format.encoding` says.
+    ///   - sampleRate: samples per second.
+    ///   - path: the destination.
+    ///   - format: container and encoding (mu-law or A-law).
+    /// - Throws: ``RecordingError`` if the file cannot be written.
+    public static func write(
+        g711 bytes: [UInt8], sampleRate: Int, to path: String, format: AudioOutputFormat
+    ) throws(RecordingError) {
+        guard format.encoding != .pcm16 else {
+            throw .writeFailed(path, reason: "G.711 bytes need a mu-law or A-law format")
+        }
+        try write(count: bytes.count, sampleRate: sampleRate, to: path, format: format) { file in
+            bytes.withUnsafeBufferPointer { Int(sf_write_raw(file, $0.baseAddress, sf_count_t($0.count))) }
+        }
+    }
+
+    /// Opens a temporary file beside `path`, lets `body` write `count` samples, renames it into place.
+    private static func write(
+        count: Int, sampleRate: Int, to path: String, format: AudioOutputFormat, _ body: (OpaquePointer) -> Int
+    ) throws(RecordingError) {
         var info = SF_INFO()
         info.samplerate = Int32(sampleRate)
         info.channels = 1
@@ -285,18 +320,11 @@ public enum AudioFile {
         guard let file = sf_open(temporary, Int32(SFM_WRITE), &info) else {
             throw .writeFailed(path, reason: String(cString: sf_strerror(nil)))
         }
-        var written = 0
-        switch format.encoding {
-        case .pcm16:
-            written = samples.withUnsafeBufferPointer { Int(sf_writef_short(file, $0.baseAddress, sf_count_t($0.count))) }
-        case .ulaw, .alaw:
-            let bytes = format.encoding == .ulaw ? samples.map(MuLaw.encode) : samples.map(ALaw.encode)
-            written = bytes.withUnsafeBufferPointer { Int(sf_write_raw(file, $0.baseAddress, sf_count_t($0.count))) }
-        }
+        let written = body(file)
         let error = sf_error(file)
         let message = String(cString: sf_strerror(file))
         sf_close(file)
-        guard written == samples.count, error == 0 else {
+        guard written == count, error == 0 else {
             unlink(temporary)
             throw .writeFailed(path, reason: message)
         }

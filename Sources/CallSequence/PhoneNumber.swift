@@ -1,0 +1,62 @@
+/// A 10-digit North American (NANP: US, Canada and the Caribbean) number: area code NXX, exchange NXX,
+/// line XXXX, where N is 2-9.
+public struct PhoneNumber: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The ten digits.
+    public let digits: String
+
+    /// Parses a number written any common way: `5145550199`, `+1 514 555 0199`, `(514) 555-0199`,
+    /// `1-514-555-0199`, `514.555.0199`.
+    ///
+    /// - Throws: ``PhoneNumberError`` saying what is wrong.
+    public init(_ text: String) throws(PhoneNumberError) {
+        var digits = ""
+        for (offset, c) in text.enumerated() {
+            if c.isASCII, c.isNumber {
+                digits.append(c)
+            } else if c == " " || c == "-" || c == "." || c == "(" || c == ")" || (c == "+" && offset == 0) {
+                continue
+            } else {
+                throw .invalidCharacter(c, position: offset + 1)
+            }
+        }
+        if digits.count == 11, digits.hasPrefix("1") { digits.removeFirst() }
+        guard digits.count == 10 else { throw .wrongLength(digits.count) }
+        let d = Array(digits)
+        guard d[0] >= "2" else { throw .invalidAreaCode(String(d[0..<3])) }
+        guard !(d[1] == "1" && d[2] == "1") else { throw .invalidAreaCode(String(d[0..<3])) }
+        guard d[3] >= "2" else { throw .invalidExchange(String(d[3..<6])) }
+        guard !(d[4] == "1" && d[5] == "1") else { throw .invalidExchange(String(d[3..<6])) }
+        self.digits = digits
+    }
+
+    public var description: String { digits }
+
+    /// The number as people write it: (514) 555-0199.
+    public var formatted: String {
+        let d = Array(digits)
+        return "(\(String(d[0..<3]))) \(String(d[3..<6]))-\(String(d[6..<10]))"
+    }
+
+    public static func < (a: PhoneNumber, b: PhoneNumber) -> Bool { a.digits < b.digits }
+}
+
+/// Why a phone number is not a valid NANP number.
+public enum PhoneNumberError: Error, Hashable, Sendable, CustomStringConvertible {
+    case invalidCharacter(Character, position: Int)
+    case wrongLength(Int)
+    case invalidAreaCode(String)
+    case invalidExchange(String)
+
+    public var description: String {
+        switch self {
+        case .invalidCharacter(let c, let position):
+            return "'\(c)' at position \(position) is not part of a phone number"
+        case .wrongLength(let n):
+            return "has \(n) digits; a US/Canada number has 10 (optionally preceded by 1 or +1)"
+        case .invalidAreaCode(let code):
+            return "area code \(code) is not valid (it starts with 2-9 and is not N11)"
+        case .invalidExchange(let code):
+            return "exchange \(code) is not valid (it starts with 2-9 and is not N11)"
+        }
+    }
+}

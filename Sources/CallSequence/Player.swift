@@ -1,0 +1,183 @@
+// The per-call player: renders the next N samples of a compiled sequence into the caller's buffer,
+// from a media server's real-time thread. No allocation, lock, I/O, logging or reference counting per
+// frame: the state is a handful of integers and raw pointers into the shared compiled program, which
+// the player keeps alive. Any N works, step boundaries fall anywhere inside a frame, and the output is
+// identical whatever the frame sizes. Events are handed to a non-escaping closure with their offset in
+// the frame.
+
+import TelephonyDSP
+
+/// Something that happened in a frame.
+public struct PlayerEvent: Sendable, Hashable {
+    /// What happened.
+    public enum Kind: Sendable, Hashable {
+        /// Step `index` began.
+        case stepStarted(Int)
+        /// Step `index` ended.
+        case stepFinished(Int)
+        /// Step `step` is an SMS step: hand ``CompiledSequence/smsRequest(step:)`` to a dispatcher.
+        case smsRequested(step: Int)
+        /// The RFC 4733 telephone-event state at the end of this frame (only in `rfc4733` and `both` modes).
+        case telephoneEvent(TelephoneEventState)
+        /// The sequence is over (or was cancelled); the player renders silence from now on.
+        case finished(cancelled: Bool)
+    }
+
+    /// What happened.
+    public var kind: Kind
+    /// The sample of the call at which it happened.
+    public var sample: Int
+    /// Its offset in this frame (0...frame size).
+    public var offset: Int
+}
+
+/// The state of a DTMF digit being sent as an RFC 4733 telephone-event.
+public struct TelephoneEventState: Sendable, Hashable {
+    /// The digit.
+    public var digit: DTMFDigit
+    /// The sample where the tone began (the event's RTP timestamp, relative to the call's start).
+    public var startSample: Int
+    /// Samples of the event so far.
+    public var duration: Int
+    /// Whether the event ended in this frame.
+    public var ended: Bool
+    /// Its volume (0...63, meaning 0 to -63 dBm0).
+    public var volume: UInt8
+}
+
+/// Plays one compiled sequence into one call's audio.
+public final class Player {
+    /// The program being played.
+    public let program: CompiledSequence
+
+    // Copies of the program's buffers and sizes: reading them needs no retain of the program.
+    private let segments: UnsafeMutableBufferPointer<Segment>
+    private let events: UnsafeMutableBufferPointer<ScheduledEvent>
+    private let tones: UnsafeMutableBufferPointer<ScheduledDigit>
+    private let pcm: UnsafeMutableBufferPointer<Int16>
+    private let encoded: UnsafeMutableBufferPointer<UInt8>
+    private let total: Int
+    private let reportsTelephoneEvents: Bool
+    private let silenceByte: UInt8
+
+    /// Samples rendered so far (including silence after the end).
+    public private(set) var position = 0
+    private var segmentIndex = 0
+    private var eventIndex = 0
+    private var toneIndex = 0
+    private var cancelled = false
+    /// Whether the player has reported ``PlayerEvent/Kind/finished(cancelled:)``.
+    public private(set) var isFinished = false
+
+    init(_ program: CompiledSequence) {
+        self.program = program
+        segments = program.segments
+        events = program.events
+        tones = program.tones
+        pcm = program.pcm
+        encoded = program.encoded
+        total = program.totalSamples
+        reportsTelephoneEvents = program.format.dtmfMode != .inband
+        silenceByte = program.format.encoding == .alaw ? ALaw.silence : MuLaw.silence
+    }
+
+    /// Stops the sequence (the caller hung up). The next render produces silence and reports `finished`.
+    public func cancel() { cancelled = true }
+
+    /// Renders the next `buffer.count` samples as 16-bit linear PCM.
+    ///
+    /// - Parameters:
+    ///   - buffer: the frame to fill; all of it is written (silence after the end).
+    ///   - onEvent: called for each event of this frame, in order.
+    /// - Returns: the number of samples of sequence audio in the frame (less than `buffer.count` at the end).
+    @discardableResult
+    public func render(into buffer: UnsafeMutableBufferPointer<Int16>, _ onEvent: (PlayerEvent) -> Void = { _ in }) -> Int {
+        let source = pcm
+        return render(count: buffer.count, onEvent) { at, poolOffset, count in
+            let destination = buffer.baseAddress! + at
+            if poolOffset < 0 {
+                destination.update(repeating: 0, count: count)
+            } else {
+                destination.update(from: source.baseAddress! + poolOffset, count: count)
+            }
+        }
+    }
+
+    /// Renders the next `buffer.count` samples as G.711 bytes, in the program's encoding.
+    ///
+    /// - Precondition: the program was compiled for mu-law or A-law.
+    @discardableResult
+    public func render(into buffer: UnsafeMutableBufferPointer<UInt8>, _ onEvent: (PlayerEvent) -> Void = { _ in }) -> Int {
+        precondition(program.format.encoding != .pcm16, "this program was compiled for PCM16; render into Int16 samples")
+        let source = encoded
+        let silence = silenceByte
+        return render(count: buffer.count, onEvent) { at, poolOffset, count in
+            let destination = buffer.baseAddress! + at
+            if poolOffset < 0 {
+                destination.update(repeating: silence, count: count)
+            } else {
+                destination.update(from: source.baseAddress! + poolOffset, count: count)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func render(count: Int, _ onEvent: (PlayerEvent) -> Void, _ copy: (Int, Int, Int) -> Void) -> Int {
+        guard count > 0 else { return 0 }
+        let frameStart = position
+        let frameEnd = frameStart + count
+        if cancelled {
+            copy(0, -1, count)
+            position = frameEnd
+            if !isFinished {
+                isFinished = true
+                onEvent(PlayerEvent(kind: .finished(cancelled: true), sample: frameStart, offset: 0))
+            }
+            return 0
+        }
+        var written = 0
+        while written < count && segmentIndex < segments.count {
+            let segment = segments[segmentIndex]
+            let into = position + written - segment.start
+            let n = min(count - written, segment.length - into)
+            copy(written, segment.poolOffset < 0 ? -1 : segment.poolOffset + into, n)
+            written += n
+            if into + n == segment.length { segmentIndex += 1 }
+        }
+        let audio = written
+        if written < count { copy(written, -1, count - written) }
+        position = frameEnd
+
+        // Events of this frame; those at the very end of the sequence go out with its last audio.
+        while eventIndex < events.count {
+            let event = events[eventIndex]
+            guard event.sample < frameEnd || total <= frameEnd else { break }
+            let kind: PlayerEvent.Kind
+            switch event.kind {
+            case .stepStarted: kind = .stepStarted(event.step)
+            case .stepFinished: kind = .stepFinished(event.step)
+            case .smsRequested: kind = .smsRequested(step: event.step)
+            }
+            onEvent(PlayerEvent(kind: kind, sample: event.sample, offset: event.sample - frameStart))
+            eventIndex += 1
+        }
+        if reportsTelephoneEvents {
+            while toneIndex < tones.count {
+                let tone = tones[toneIndex]
+                guard tone.startSample < frameEnd else { break }
+                let ended = tone.endSample <= frameEnd
+                let until = min(tone.endSample, frameEnd)
+                let state = TelephoneEventState(digit: tone.digit, startSample: tone.startSample,
+                                                duration: until - tone.startSample, ended: ended, volume: tone.volume)
+                onEvent(PlayerEvent(kind: .telephoneEvent(state), sample: until, offset: until - frameStart))
+                guard ended else { break }
+                toneIndex += 1
+            }
+        }
+        if !isFinished && total <= frameEnd {
+            isFinished = true
+            onEvent(PlayerEvent(kind: .finished(cancelled: false), sample: total, offset: total - frameStart))
+        }
+        return audio
+    }
+}
