@@ -8,7 +8,10 @@ struct CallSeq: ParsableCommand {
         abstract: "Render, inspect and verify telephony call sequences (DTMF, recordings, SMS).",
         discussion: "Exit codes: 0 success, 1 failure (runtime error), 64 usage error.",
         version: "0.1.0",
-        subcommands: [DTMF.self, Detect.self, RecordingCommand.self, Convert.self]
+        subcommands: [
+            Render.self, Timeline.self, Validate.self, Verify.self, Demo.self,
+            DTMF.self, Detect.self, RecordingCommand.self, Convert.self,
+        ]
     )
 }
 
@@ -32,6 +35,9 @@ enum Main {
             try command.run()
         } catch let failure as RuntimeFailure {
             fail(failure.description, code: 1)
+        } catch let list as ProblemList {
+            for line in list.lines { standardError.write(Data("callseq: error: \(line)\n".utf8)) }
+            exit(1)
         } catch let error as ExitCode {
             exit(error.rawValue)
         } catch {

@@ -1,0 +1,279 @@
+import ArgumentParser
+import CallSequence
+import Foundation
+import Recordings
+import TelephonyDSP
+
+extension DTMFMode: ExpressibleByArgument {}
+
+/// Options shared by the commands that compile a sequence.
+struct SequenceOptions: ParsableArguments {
+    @Option(help: "Folder of the account's recordings (default: 'recordings' beside the sequence file, if any).")
+    var recordings: String?
+
+    @Option(help: "Sample rate of the call in Hz (8000...48000).")
+    var rate: Int = 8000
+
+    @Option(help: "Encoding of the call: pcm16, ulaw or alaw.")
+    var encoding: SampleEncoding?
+
+    @Option(name: .customLong("dtmf-mode"), help: "How DTMF is sent: inband, rfc4733 (silent audio, telephone-events) or both.")
+    var dtmfMode: DTMFMode = .inband
+
+    func validate() throws {
+        guard (8000...48000).contains(rate) else { throw ValidationError("--rate \(rate) is not supported (8000...48000 Hz)") }
+    }
+
+    /// The library: --recordings, or a 'recordings' folder beside the sequence, or none.
+    func library(beside file: String) throws -> RecordingLibrary {
+        if let recordings { return try RecordingLibrary(directory: recordings) }
+        let beside = ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent("recordings")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: beside, isDirectory: &isDirectory), isDirectory.boolValue {
+            return try RecordingLibrary(directory: beside)
+        }
+        return .empty
+    }
+
+    func format(encoding fallback: SampleEncoding = .pcm16) -> CallFormat {
+        CallFormat(sampleRate: rate, encoding: encoding ?? fallback, dtmfMode: dtmfMode)
+    }
+}
+
+/// Reads and validates a sequence file, then compiles it.
+func loadSequence(_ file: String, options: SequenceOptions, encoding: SampleEncoding = .pcm16) throws -> CompiledSequence {
+    let text: String
+    do {
+        text = try String(contentsOfFile: file, encoding: .utf8)
+    } catch {
+        throw RuntimeFailure(FileManager.default.fileExists(atPath: file) ? "\(file): not readable as UTF-8 text" : "\(file): no such file")
+    }
+    let library = try runtime { try options.library(beside: file) }
+    let sequence: CallSequence
+    do {
+        sequence = try CallSequence.parse(text, source: file, recordings: library)
+    } catch {
+        throw ProblemList(lines: error.problems.map { "\(file): \($0)" })
+    }
+    let cache = RecordingCache(library: library)
+    do {
+        return try quietly { try CompiledSequence(sequence, format: options.format(encoding: encoding), recordings: cache) }
+    } catch {
+        throw RuntimeFailure("\(file): \(error)")
+    }
+}
+
+/// Several problems, one line each, on stderr; exit 1.
+struct ProblemList: Error {
+    let lines: [String]
+}
+
+func seconds(_ samples: Int, _ rate: Int) -> String { String(format: "%.3f", Double(samples) / Double(rate)) }
+
+/// Prints the cue sheet of a compiled sequence.
+func printCueSheet(_ program: CompiledSequence) {
+    let rate = program.format.sampleRate
+    print("\"\(program.sequence.name)\": \(program.sequence.steps.count) steps, \(seconds(program.totalSamples, rate)) s, "
+        + "\(rate) Hz \(program.format.encoding.rawValue), dtmf \(program.format.dtmfMode.rawValue)")
+    print("step   start s    end s      what")
+    for cue in program.cueSheet {
+        let label = cue.digit.map { "  \(cue.step + 1).\($0 + 1)" } ?? "\(cue.step + 1)"
+        print(label.padding(toLength: 7, withPad: " ", startingAt: 0)
+            + seconds(cue.startSample, rate).padding(toLength: 11, withPad: " ", startingAt: 0)
+            + seconds(cue.endSample, rate).padding(toLength: 11, withPad: " ", startingAt: 0) + cue.text)
+    }
+}
+
+struct Render: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Render a sequence to an audio file, as a call would hear it, through the real-time player.",
+        discussion: """
+            The player renders 20 ms frames. SMS steps are not sent: each prints 'would send ...'. In rfc4733 \
+            and both modes the RFC 4733 telephone-event packets are counted and summarised. The output format \
+            follows OUT's extension (.wav, .raw, .ul, .al); --encoding sets the call's encoding.
+            """
+    )
+
+    @Argument(help: "The sequence file (JSON).")
+    var sequence: String
+
+    @Option(name: .shortAndLong, help: "Output file (.wav, .raw, .ul, .al).")
+    var output: String
+
+    @OptionGroup var options: SequenceOptions
+
+    func validate() throws {
+        do {
+            _ = try AudioOutputFormat(path: output, encoding: options.encoding)
+        } catch {
+            throw ValidationError("--output \(error)")
+        }
+    }
+
+    func run() throws {
+        let outputFormat = try runtime { try AudioOutputFormat(path: output, encoding: options.encoding) }
+        let program = try loadSequence(sequence, options: options, encoding: outputFormat.encoding)
+        let result = play(program)
+        try runtime {
+            switch outputFormat.encoding {
+            case .pcm16: try AudioFile.write(result.pcm, sampleRate: program.format.sampleRate, to: output, format: outputFormat)
+            case .ulaw, .alaw: try AudioFile.write(g711: result.bytes, sampleRate: program.format.sampleRate, to: output, format: outputFormat)
+            }
+        }
+        for line in result.log { print(line) }
+        print("\(output): \(seconds(program.totalSamples, program.format.sampleRate)) s, \(program.format.sampleRate) Hz, "
+            + "\(outputFormat.encoding.rawValue) \(outputFormat.container.rawValue), \(program.digits.count) digits, dtmf \(program.format.dtmfMode.rawValue)")
+    }
+
+    struct Played {
+        var pcm: [Int16] = []
+        var bytes: [UInt8] = []
+        var log: [String] = []
+    }
+
+    /// Plays the program in 20 ms frames, as a media server would.
+    func play(_ program: CompiledSequence) -> Played {
+        let rate = program.format.sampleRate
+        let frame = rate / 50
+        let player = program.makePlayer()
+        var played = Played()
+        var sender = TelephoneEventSender()
+        var packets = 0, digitsSent = 0
+        var pcmFrame = [Int16](repeating: 0, count: frame)
+        var byteFrame = [UInt8](repeating: 0, count: frame)
+        func handle(_ event: PlayerEvent) {
+            let at = seconds(event.sample, rate)
+            switch event.kind {
+            case .stepStarted(let i): played.log.append("\(at) s: step \(i + 1) started (\(program.sequence.steps[i].typeName))")
+            case .stepFinished(let i): played.log.append("\(at) s: step \(i + 1) finished")
+            case .smsRequested(let i):
+                if let sms = program.smsRequest(step: i) {
+                    played.log.append("\(at) s: would send SMS from \(sms.from) to \(sms.to): \"\(sms.message)\" (dry run)")
+                }
+            case .telephoneEvent(let state):
+                sender.update(state) { _ in packets += 1 }
+                if state.ended { digitsSent += 1 }
+            case .finished: played.log.append("\(at) s: finished")
+            }
+        }
+        while !player.isFinished {
+            if program.format.encoding == .pcm16 {
+                let n = pcmFrame.withUnsafeMutableBufferPointer { player.render(into: $0, handle) }
+                played.pcm.append(contentsOf: pcmFrame.prefix(n))
+            } else {
+                let n = byteFrame.withUnsafeMutableBufferPointer { player.render(into: $0, handle) }
+                played.bytes.append(contentsOf: byteFrame.prefix(n))
+            }
+        }
+        if program.format.dtmfMode != .inband {
+            played.log.append("rfc4733: \(packets) telephone-event packets for \(digitsSent) digits (20 ms updates, final packet x3)")
+        }
+        return played
+    }
+}
+
+struct Timeline: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a sequence's cue sheet: every step and every digit with its exact start and end."
+    )
+
+    @Argument(help: "The sequence file (JSON).")
+    var sequence: String
+
+    @OptionGroup var options: SequenceOptions
+
+    func run() throws {
+        printCueSheet(try loadSequence(sequence, options: options))
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a sequence file: exit 0 if valid, otherwise print every problem with its JSON path and exit 1.",
+        discussion: "Recording names are checked against --recordings (or the 'recordings' folder beside the file)."
+    )
+
+    @Argument(help: "The sequence file (JSON).")
+    var file: String
+
+    @Option(help: "Folder of the account's recordings.")
+    var recordings: String?
+
+    func run() throws {
+        let options = try SequenceOptions.parse(recordings.map { ["--recordings", $0] } ?? [])
+        let program = try loadSequence(file, options: options)
+        print("\(file): valid sequence \"\(program.sequence.name)\", \(program.sequence.steps.count) steps, "
+            + "\(seconds(program.totalSamples, program.format.sampleRate)) s")
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check that AUDIO carries the sequence's digits, in order, with its timing.",
+        discussion: """
+            AUDIO is decoded with the DTMF receiver. The first digit sets the audio's offset (a capture may start \
+            late); every digit's start and end must then be within --tolerance-ms of the sequence's. Exit 0 on \
+            pass, 1 on failure.
+            """
+    )
+
+    @Argument(help: "The sequence file (JSON).")
+    var sequence: String
+
+    @Argument(help: "The audio to check (any format libsndfile reads).")
+    var audio: String
+
+    @Option(name: .customLong("tolerance-ms"), help: "Allowed error on each digit's start and end, in ms.")
+    var toleranceMs: Double = 20
+
+    @OptionGroup var options: SequenceOptions
+
+    func validate() throws {
+        guard toleranceMs > 0 && toleranceMs <= 1000 else { throw ValidationError("--tolerance-ms \(toleranceMs) is out of range (0...1000)") }
+    }
+
+    func run() throws {
+        let program = try loadSequence(sequence, options: options)
+        let report = try runtime { () throws -> VerificationReport in
+            var decoded = try quietly { try AudioFile.read(audio) }
+            if !DTMFDetector.supportedSampleRates.contains(decoded.sampleRate) {
+                decoded.samples = try Resampler.resample(decoded.samples, from: decoded.sampleRate, to: 8000, name: audio)
+                decoded.sampleRate = 8000
+            }
+            return try Verifier.verify(program, samples: decoded.samples, sampleRate: decoded.sampleRate,
+                                       tolerance: toleranceMs / 1000)
+        }
+        for line in report.lines { print(line) }
+        if !report.passed { throw ExitCode(1) }
+    }
+}
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Render the bundled example (Examples/front-door.json) and verify it with the DTMF receiver."
+    )
+
+    @Option(help: "The examples folder.")
+    var examples: String = "Examples"
+
+    @Option(name: .shortAndLong, help: "Where to write the rendered call audio.")
+    var output: String = "out/front-door.wav"
+
+    func run() throws {
+        let file = (examples as NSString).appendingPathComponent("front-door.json")
+        let recordings = (examples as NSString).appendingPathComponent("recordings")
+        let options = try SequenceOptions.parse(["--recordings", recordings])
+        let program = try loadSequence(file, options: options)
+        printCueSheet(program)
+        print("")
+        let directory = (output as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        var render = try Render.parse([file, "-o", output, "--recordings", recordings])
+        try render.validate()
+        try render.run()
+        print("")
+        var verify = try Verify.parse([file, output, "--recordings", recordings])
+        try verify.validate()
+        try verify.run()
+    }
+}
