@@ -1,0 +1,188 @@
+import CallSequence
+import Foundation
+import Recordings
+import Testing
+import TestSupport
+import TelephonyDSP
+
+let examples = testAudioPath("../Examples")
+
+/// glibc's malloc_usable_size (in <malloc.h>, which Glibc does not import): the heap block of an object.
+@_silgen_name("malloc_usable_size")
+func mallocUsableSize(_ pointer: UnsafeRawPointer?) -> Int
+
+func loadExample(_ name: String) throws -> CallSequence {
+    let library = try RecordingLibrary(directory: examples + "/recordings")
+    let text = try String(contentsOfFile: examples + "/" + name, encoding: .utf8)
+    return try CallSequence.parse(text, source: name, recordings: library)
+}
+
+func compileExample(_ name: String, _ format: CallFormat = CallFormat()) throws -> CompiledSequence {
+    let cache = RecordingCache(library: try RecordingLibrary(directory: examples + "/recordings"))
+    return try CompiledSequence(try loadExample(name), format: format, recordings: cache)
+}
+
+/// Plays a whole program in frames of the given sizes (cycled); returns the PCM and the events.
+func play(_ program: CompiledSequence, frames: [Int]) -> (pcm: [Int16], events: [PlayerEvent]) {
+    let player = program.makePlayer()
+    var pcm: [Int16] = []
+    var events: [PlayerEvent] = []
+    var i = 0
+    while !player.isFinished {
+        var frame = [Int16](repeating: 0x7777, count: frames[i % frames.count])
+        let n = frame.withUnsafeMutableBufferPointer { player.render(into: $0) { events.append($0) } }
+        pcm += frame.prefix(n)
+        i += 1
+    }
+    return (pcm, events)
+}
+
+func playBytes(_ program: CompiledSequence, frame: Int) -> [UInt8] {
+    let player = program.makePlayer()
+    var bytes: [UInt8] = []
+    while !player.isFinished {
+        var f = [UInt8](repeating: 0x11, count: frame)
+        let n = f.withUnsafeMutableBufferPointer { player.render(into: $0) }
+        bytes += f.prefix(n)
+    }
+    return bytes
+}
+
+@Suite("Compiler and real-time player")
+struct PlayerTests {
+    @Test(arguments: ["front-door.json", "gate.json"])
+    func eachExampleRendersAndVerifies(file: String) throws {
+        let program = try compileExample(file)
+        let (pcm, _) = play(program, frames: [160])
+        #expect(pcm.count == program.totalSamples)
+        let report = try Verifier.verify(program, samples: pcm.map(Float.init), sampleRate: 8000)
+        #expect(report.passed, "\(report.lines)")
+        #expect(report.worstTimingError < 0.005)
+    }
+
+    @Test func theDetectorFindsTheDigitsAtTheTimelinesTimes() throws {
+        let program = try compileExample("front-door.json", CallFormat(sampleRate: 16000))
+        let (pcm, _) = play(program, frames: [320])
+        let found = detectDigits(pcm, sampleRate: 16000)
+        #expect(text(found) == "9876#")
+        #expect(program.cueSheet.filter { $0.digit != nil }.count == 5)
+        for (tone, digit) in zip(program.digits, found) {
+            // The 4 ms raised-cosine edges put the audible tone about 2 ms inside the scheduled one.
+            #expect(abs(digit.startSample - tone.startSample) <= 48 && abs(digit.endSample - tone.endSample) <= 48)
+        }
+    }
+
+    @Test(arguments: [SampleEncoding.pcm16, .ulaw, .alaw])
+    func frameSizeDoesNotChangeOneByte(encoding: SampleEncoding) throws {
+        let program = try compileExample("gate.json", CallFormat(encoding: encoding))
+        if encoding == .pcm16 {
+            let reference = play(program, frames: [4096])
+            for frames in [[1], [7], [160], [4096], [3, 500, 1, 161]] {
+                let other = play(program, frames: frames)
+                #expect(other.pcm == reference.pcm, "frames \(frames)")
+                #expect(other.events.map(\.kind) == reference.events.map(\.kind) && other.events.map(\.sample) == reference.events.map(\.sample))
+            }
+        } else {
+            let reference = playBytes(program, frame: 4096)
+            #expect(reference.count == program.totalSamples)
+            for frame in [1, 7, 160] { #expect(playBytes(program, frame: frame) == reference, "frame \(frame)") }
+            let pcm = play(try compileExample("gate.json"), frames: [160]).pcm
+            #expect(reference == pcm.map { encoding == .ulaw ? MuLaw.encode($0) : ALaw.encode($0) })
+        }
+    }
+
+    @Test func stepEventsAndTheSMSRequestComeAtTheirSampleWithTheirFrameOffset() throws {
+        let program = try compileExample("front-door.json")
+        let (_, events) = play(program, frames: [160])
+        let recordingEnd = program.steps[0].endSample
+        #expect(recordingEnd == 37898)   // the welcome prompt: 4.737 s at 8 kHz
+        let sms = try #require(events.first { if case .smsRequested = $0.kind { true } else { false } })
+        #expect(sms.kind == .smsRequested(step: 2))
+        #expect(sms.sample == program.steps[2].startSample)
+        #expect(sms.sample == recordingEnd + 5 * 2000)   // five digits of 150 ms tone + 100 ms gap
+        #expect(sms.offset == sms.sample % 160)
+        #expect(program.smsRequest(step: 2)?.message == "Front door opened")
+        #expect(program.smsRequest(step: 0) == nil)
+        let kinds = events.map(\.kind)
+        #expect(kinds == [.stepStarted(0), .stepFinished(0), .stepStarted(1), .stepFinished(1), .stepStarted(2),
+                          .smsRequested(step: 2), .stepFinished(2), .finished(cancelled: false)])
+    }
+
+    @Test func cancellingMidToneGivesSilenceAndOneFinished() throws {
+        let program = try compileExample("front-door.json")
+        let full = play(program, frames: [160]).pcm
+        let player = program.makePlayer()
+        let toneMiddle = program.digits[1].startSample + 400
+        var pcm: [Int16] = []
+        var events: [PlayerEvent] = []
+        var frame = [Int16](repeating: 0, count: 160)
+        while pcm.count < toneMiddle {
+            frame.withUnsafeMutableBufferPointer { _ = player.render(into: $0) { events.append($0) } }
+            pcm += frame
+        }
+        #expect(pcm == Array(full[0..<pcm.count]))
+        player.cancel()
+        for _ in 0..<3 {
+            frame = [Int16](repeating: 0x1234, count: 160)
+            let n = frame.withUnsafeMutableBufferPointer { player.render(into: $0) { events.append($0) } }
+            #expect(n == 0 && frame.allSatisfy { $0 == 0 })
+        }
+        #expect(player.isFinished)
+        #expect(events.filter { if case .finished = $0.kind { true } else { false } }.map(\.kind) == [.finished(cancelled: true)])
+        #expect(!events.contains { if case .smsRequested = $0.kind { true } else { false } })
+    }
+
+    @Test func cancellingMidRecordingIsAsClean() throws {
+        let program = try compileExample("front-door.json", CallFormat(encoding: .ulaw))
+        let player = program.makePlayer()
+        var frame = [UInt8](repeating: 0, count: 160)
+        for _ in 0..<50 { frame.withUnsafeMutableBufferPointer { _ = player.render(into: $0) } }
+        player.cancel()
+        var finished: [PlayerEvent] = []
+        frame.withUnsafeMutableBufferPointer { _ = player.render(into: $0) { finished.append($0) } }
+        #expect(frame.allSatisfy { $0 == MuLaw.silence })
+        #expect(finished.map(\.kind) == [.finished(cancelled: true)])
+        #expect(finished.first?.sample == 8000)
+    }
+
+    @Test func rfc4733ModeSilencesTheTonesAndBothModeKeepsThem() throws {
+        let inband = try compileExample("front-door.json")
+        let rfc = try compileExample("front-door.json", CallFormat(dtmfMode: .rfc4733))
+        let both = try compileExample("front-door.json", CallFormat(dtmfMode: .both))
+        let (rfcPCM, rfcEvents) = play(rfc, frames: [160])
+        let (bothPCM, bothEvents) = play(both, frames: [160])
+        let inbandPCM = play(inband, frames: [160]).pcm
+        #expect(text(detectDigits(rfcPCM, sampleRate: 8000)) == "")
+        #expect(bothPCM == inbandPCM)
+        for d in rfc.digits { #expect(rfcPCM[d.startSample..<d.endSample].allSatisfy { $0 == 0 }) }
+        // The recording still plays in rfc4733 mode.
+        #expect(rfcPCM[0..<rfc.steps[0].endSample] == inbandPCM[0..<inband.steps[0].endSample])
+        for events in [rfcEvents, bothEvents] {
+            let states = events.compactMap { if case .telephoneEvent(let s) = $0.kind { s } else { nil } }
+            #expect(states.filter(\.ended).map(\.digit) == [.nine, .eight, .seven, .six, .pound])
+            #expect(states.filter(\.ended).allSatisfy { $0.duration == 1200 && $0.volume == 10 })
+        }
+        #expect(!play(inband, frames: [160]).events.contains { if case .telephoneEvent = $0.kind { true } else { false } })
+    }
+
+    @Test func perCallStateFitsIn256Bytes() throws {
+        let program = try compileExample("front-door.json")
+        let player = program.makePlayer()
+        let bytes = mallocUsableSize(Unmanaged.passUnretained(player).toOpaque())
+        print("per-call player: \(bytes) bytes of heap; the compiled program shares \(program.sharedAudioBytes) bytes of audio")
+        #expect(bytes <= 256)
+    }
+
+    @Test func aMissingRecordingIsACompileErrorNamingTheStep() throws {
+        let sequence = CallSequence(name: "x", steps: [.recording(RecordingStep(recording: .named("nope")))])
+        #expect {
+            try CompiledSequence(sequence, format: CallFormat(), recordings: RecordingCache(library: .empty))
+        } throws: { ($0 as? CompileError)?.description.hasPrefix("steps[0].recording: recordings: no recording named 'nope'") ?? false }
+    }
+
+    @Test func theSystemDefaultAndNoneRecordingsPlay() throws {
+        let program = try compileExample("gate.json")
+        #expect(program.steps[0].endSample == 16970)         // the default prompt, 2.121 s
+        #expect(program.steps[2].startSample == program.steps[2].endSample)   // "none"
+    }
+}

@@ -1,0 +1,131 @@
+import CallSequence
+import Foundation
+import Recordings
+import Testing
+import TestSupport
+
+func problems(in file: String, recordings: RecordingLibrary? = nil) throws -> [String] {
+    let text = try String(contentsOfFile: testAudioPath("sequences/" + file), encoding: .utf8)
+    do {
+        _ = try CallSequence.parse(text, source: file, recordings: recordings)
+        return []
+    } catch {
+        return error.problems.map(\.description)
+    }
+}
+
+@Suite("Sequence validation: every problem, with its JSON path")
+struct ValidationTests {
+    @Test(arguments: [
+        ("unknown-step-type.json", "steps[1].type: unknown step type \"beep\" (dtmf, recording or sms)"),
+        ("missing-digits.json", "steps[0].digits: missing (a string is required)"),
+        ("mistyped-tone.json", "steps[0].toneMs: expected a whole number of ms, found a string"),
+        ("bad-digit.json", "steps[0].digits: 'x' at position 3 is not a DTMF digit (allowed: 0-9 * # A-D, w, W)"),
+        ("empty-steps.json", "steps: the sequence has no steps; add at least one"),
+        ("too-many-steps.json", "steps: 51 steps; at most 50"),
+        ("tone-too-short.json", "steps[0].toneMs: 20 ms is out of range (40...10000 ms)"),
+        ("gap-too-long.json", "steps[0].gapMs: 20000 ms is out of range (0...10000 ms)"),
+        ("unknown-key.json", "steps[0].toneMS: unknown key (did you mean \"toneMs\"?)"),
+        ("unknown-top-key.json", "description: unknown key (allowed: name, steps)"),
+        ("missing-name.json", "name: missing (a string is required)"),
+        ("level-clips.json", "steps[0]: levelDbm0 and twistDb together would clip: the two tones peak at 55069 (max 32767)"),
+        ("sms-bad-number.json", "steps[0].to: '123' has 3 digits; a US/Canada number has 10 (optionally preceded by 1 or +1)"),
+        ("sms-bad-area-code.json", "steps[0].from: '+1 (114) 555-0100' area code 114 is not valid (it starts with 2-9 and is not N11)"),
+        ("sms-too-long.json", "steps[0].message: 161 characters; an SMS holds at most 160"),
+        ("syntax-error.json", "invalid JSON at line 2, column 31: expected ',' or '}', found '\"'"),
+        ("duplicate-key.json", "invalid JSON at line 1, column 16: duplicate key \"name\""),
+        ("not-an-object.json", "expected a sequence (an object), found an array"),
+    ])
+    func eachBadFileNamesItsProblem(file: String, expected: String) throws {
+        #expect(try problems(in: file) == [expected])
+    }
+
+    @Test func anUnknownRecordingIsNamedWithTheKnownOnes() throws {
+        let library = RecordingLibrary(files: ["welcome": "/r/welcome.wav"], origin: "recordings")
+        #expect(try problems(in: "unknown-recording.json", recordings: library)
+            == ["steps[0].recording: no recording named 'welcom' in recordings (known: welcome)"])
+        // Without a library, names are not checked here (the compiler checks them).
+        #expect(try problems(in: "unknown-recording.json") == [])
+    }
+
+    @Test func everyProblemOfAFileIsReportedInDocumentOrder() throws {
+        #expect(try problems(in: "several-problems.json") == [
+            "name: the name cannot be empty",
+            "steps[0].digits: 'z' at position 2 is not a DTMF digit (allowed: 0-9 * # A-D, w, W)",
+            "steps[1].recording: missing (a string is required)",
+            "steps[2].message: the message is empty",
+        ])
+    }
+
+    @Test func theExamplesAreValid() throws {
+        let library = try RecordingLibrary(directory: testAudioPath("../Examples/recordings"))
+        for file in ["front-door.json", "gate.json"] {
+            let text = try String(contentsOfFile: testAudioPath("../Examples/" + file), encoding: .utf8)
+            let sequence = try CallSequence.parse(text, source: file, recordings: library)
+            #expect(!sequence.steps.isEmpty)
+        }
+    }
+
+    @Test func everyFieldOfAStepIsRead() throws {
+        let text = """
+            { "name": " Gate ", "steps": [
+              { "type": "dtmf", "digits": "1w#", "toneMs": 250, "gapMs": 0, "levelDbm0": -8.5, "twistDb": -2 },
+              { "type": "recording", "recording": "default" },
+              { "type": "sms", "from": "+1 514-555-0100", "to": "(514) 555 0199", "message": "Gate opened" } ] }
+            """
+        let s = try CallSequence.parse(text, source: "x")
+        #expect(s.name == "Gate")
+        guard case .dtmf(let d) = s.steps[0], case .recording(let r) = s.steps[1], case .sms(let m) = s.steps[2] else {
+            Issue.record("wrong step types: \(s.steps)")
+            return
+        }
+        #expect(d.digits.description == "1w#" && d.toneMilliseconds == 250 && d.gapMilliseconds == 0)
+        #expect(d.levelDbm0 == -8.5 && d.twistDb == -2)
+        #expect(r.recording == .systemDefault)
+        #expect(m.from.digits == "5145550100" && m.to.digits == "5145550199" && m.message == "Gate opened")
+    }
+}
+
+@Suite("JSON reader")
+struct JSONValueTests {
+    @Test func keepsKeyOrderAndTellsBooleansFromNumbers() throws {
+        let v = try JSONValue.parse(#"{"b": true, "a": 1, "c": [null, "x\u00e9\n"], "d": -1.5e2}"#)
+        guard case .object(let members) = v else { Issue.record("not an object"); return }
+        #expect(members.map(\.key) == ["b", "a", "c", "d"])
+        #expect(v["b"] == .bool(true) && v["a"] == .number(1) && v["d"] == .number(-150))
+        #expect(v["c"] == .array([.null, .string("xé\n")]))
+    }
+
+    @Test(arguments: [
+        ("{\"a\": 01}", "line 1, column 7: leading zeros are not allowed in numbers"),
+        ("{\"a\": 1,}", "line 1, column 9: expected a key in quotes, found '}'"),
+        ("[1, 2", "line 1, column 6: unexpected end of the document; expected ',' or ']'"),
+        ("{\"a\": tru}", "line 1, column 7: invalid literal; expected true"),
+        ("\"\\q\"", "line 1, column 2: invalid escape \\q"),
+        ("{} x", "line 1, column 4: unexpected 'x' after the end of the document"),
+        ("", "line 1, column 1: unexpected end of the document"),
+    ])
+    func syntaxErrorsGiveLineAndColumn(text: String, expected: String) {
+        #expect {
+            try JSONValue.parse(text)
+        } throws: { ($0 as? JSONSyntaxError)?.description == expected }
+    }
+
+    @Test func deepNestingIsRefusedNotACrash() {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(deep) }
+    }
+}
+
+@Suite("Phone numbers (NANP)")
+struct PhoneNumberTests {
+    @Test(arguments: ["5145550199", "+1 514 555 0199", "(514) 555-0199", "1-514-555-0199", "514.555.0199", "+15145550199"])
+    func commonWritingsNormalise(text: String) throws {
+        #expect(try PhoneNumber(text).digits == "5145550199")
+    }
+
+    @Test(arguments: ["514555019", "25145550199", "0145550199", "9115550199", "5141550199", "5144110199", "514-555-01a9", "++15145550199"])
+    func invalidNumbersAreRefused(text: String) {
+        #expect(throws: PhoneNumberError.self) { try PhoneNumber(text) }
+    }
+}
