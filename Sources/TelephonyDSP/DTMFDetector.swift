@@ -4,7 +4,8 @@
 // twist up to 10 dB normal / 8 dB reverse; levels down to -35 dBm0 per tone.
 //
 // How it works, at any rate from 8 to 48 kHz (the numbers below are for 8 kHz):
-// 1. Eight Goertzel filters (one SIMD8 recursion) run over half-windows of 51 samples (6.375 ms). Each
+// 1. Eight Goertzel filters (one SIMD8 recursion, advanced two samples per step so that its dependency
+//    chain is half as long) run over half-windows of 51 samples (6.375 ms). Each
 //    half-window's complex result is combined coherently with the previous one, giving the DFT of a
 //    102-sample (12.75 ms) window - spandsp's and Asterisk's block - every 51 samples: their frequency
 //    selectivity with twice their time resolution, at the cost of one Goertzel pass.
@@ -105,6 +106,7 @@ public struct DTMFDetector: Sendable {
 
     // MARK: - Filter state
     @usableFromInline let coefficients: SIMD8<Float>       // 2 cos(w)
+    @usableFromInline let pairCoefficients: SIMD8<Float>   // 4 cos^2(w) - 1
     @usableFromInline let cosW: SIMD8<Float>
     @usableFromInline let sinW: SIMD8<Float>
     @usableFromInline let cosHop: SIMD8<Float>             // e^{-j w hop}
@@ -113,7 +115,9 @@ public struct DTMFDetector: Sendable {
     @usableFromInline var s2 = SIMD8<Float>()
     @usableFromInline var previousRe = SIMD8<Float>()
     @usableFromInline var previousIm = SIMD8<Float>()
-    @usableFromInline var power: Float = 0
+    @usableFromInline var power: Float = 0                 // even samples of the half-window
+    @usableFromInline var oddPower: Float = 0              // odd samples
+    @usableFromInline var filtered = 0                     // samples of the half-window the filters have taken
     @usableFromInline var previousPower: Float = 0
     @usableFromInline var hasPrevious = false
     @usableFromInline var fill = 0
@@ -178,6 +182,7 @@ public struct DTMFDetector: Sendable {
             return v
         }
         coefficients = vector { 2 * cos($0) }
+        pairCoefficients = vector { 4 * cos($0) * cos($0) - 1 }
         cosW = vector { cos($0) }
         sinW = vector { sin($0) }
         cosHop = vector { cos($0 * Double(n / 2)) }
@@ -286,25 +291,53 @@ public struct DTMFDetector: Sendable {
             var index = 0
             while index < count {
                 let n = min(count - index, h - fill)
-                var a = s1, b = s2, p = power
-                let c = coefficients
                 var slot = h + fill
                 for i in index..<(index + n) {
-                    let x = sample(i)
-                    history[slot] = x
+                    history[slot] = sample(i)
                     slot += 1
-                    let y = c * a - b + SIMD8(repeating: x)
-                    b = a
-                    a = y
-                    p += x * x
                 }
-                s1 = a; s2 = b; power = p
                 fill += n
                 index += n
                 _samplesProcessed += n
+                // Pairs are anchored to the half-window, so a chunk ending on an odd sample leaves it for the next.
+                filter(history, upTo: fill == h ? h : fill & ~1)
                 if fill == h { endOfHalfWindow(history, emit) }
             }
         }
+    }
+
+    /// Advances the eight Goertzel filters over the current half-window's samples up to `end`, two at a time:
+    /// with d = x[n] - s[n-2], s[n] = d + c s[n-1] and s[n+1] = x[n+1] + c d + (c^2 - 1) s[n-1] both come
+    /// from s[n-1] and s[n-2], which halves the recursion's dependency chain.
+    @inlinable
+    mutating func filter(_ history: UnsafeMutableBufferPointer<Float>, upTo end: Int) {
+        var k = filtered
+        guard k < end else { return }
+        let base = hop
+        var a = s1, b = s2, p0 = power, p1 = oddPower
+        let c = coefficients, c2 = pairCoefficients
+        while k + 2 <= end {
+            let x0 = history[base + k], x1 = history[base + k + 1]
+            let v0 = SIMD8(repeating: x0), v1 = SIMD8(repeating: x1)
+            let d = v0 - b
+            let even = d + c * a
+            let odd = (v1 + c * d) + c2 * a
+            b = even
+            a = odd
+            p0 += x0 * x0
+            p1 += x1 * x1
+            k += 2
+        }
+        if k < end {   // the last sample of an odd-length half-window
+            let x = history[base + k]
+            let y = SIMD8(repeating: x) + c * a - b
+            b = a
+            a = y
+            p0 += x * x
+            k += 1
+        }
+        s1 = a; s2 = b; power = p0; oddPower = p1
+        filtered = k
     }
 
     @usableFromInline
@@ -317,18 +350,20 @@ public struct DTMFDetector: Sendable {
             let shiftedIm = cosHop * im - sinHop * re
             let wr = previousRe + shiftedRe
             let wi = previousIm + shiftedIm
-            analyze(energies: wr * wr + wi * wi, windowPower: previousPower + power, history, emit)
+            analyze(energies: wr * wr + wi * wi, windowPower: previousPower + power + oddPower, history, emit)
         }
         previousRe = re
         previousIm = im
-        previousPower = power
+        previousPower = power + oddPower
         hasPrevious = true
         s1 = SIMD8()
         s2 = SIMD8()
         power = 0
+        oddPower = 0
+        filtered = 0
         fill = 0
         let h = hop
-        for i in 0..<h { history[i] = history[i + h] }
+        history.baseAddress!.update(from: history.baseAddress! + h, count: h)
     }
 
     @usableFromInline

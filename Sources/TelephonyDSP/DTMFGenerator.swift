@@ -95,6 +95,8 @@ public struct DTMFGenerator: Sendable {
     @usableFromInline var _position: Int = 0
 
     @usableFromInline let segments: [Segment]
+    /// One ready synthesizer per digit of the string (all tones of a digit are the same burst).
+    @usableFromInline let templates: [ToneSynthesizer?]
     @usableFromInline var segmentIndex = 0
     @usableFromInline var segmentPosition = 0
     @usableFromInline var synthesizer: ToneSynthesizer?
@@ -132,6 +134,13 @@ public struct DTMFGenerator: Sendable {
                 cursor += n
             }
         }
+        var templates = [ToneSynthesizer?](repeating: nil, count: 16)
+        for digit in dialString.digits where templates[Int(digit.rawValue)] == nil {
+            templates[Int(digit.rawValue)] = try ToneSynthesizer(
+                tone: DualTone(digit: digit, levelDbm0: timing.levelDbm0, twistDb: timing.twistDb),
+                sampleRate: sampleRate, durationSamples: tone)
+        }
+        self.templates = templates
         self.schedule = schedule
         self.segments = segments
         self.totalSamples = cursor
@@ -178,12 +187,9 @@ public struct DTMFGenerator: Sendable {
 
     @usableFromInline
     func makeSynthesizer(_ tone: ScheduledTone) -> ToneSynthesizer {
-        let dual = DualTone(digit: tone.digit, levelDbm0: timing.levelDbm0, twistDb: timing.twistDb)
-        // The rate and frequencies were checked by init, so this cannot fail.
-        guard let synthesizer = try? ToneSynthesizer(
-            tone: dual, sampleRate: sampleRate, durationSamples: tone.endSample - tone.startSample)
-        else { preconditionFailure("tone parameters were validated at init") }
-        return synthesizer
+        // init made a template for every digit of the string.
+        guard let template = templates[Int(tone.digit.rawValue)] else { preconditionFailure("no template for \(tone.digit)") }
+        return template
     }
 
     /// Renders the whole dial string into a new array (convenience for offline use).

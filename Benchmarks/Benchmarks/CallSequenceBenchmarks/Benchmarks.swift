@@ -1,0 +1,248 @@
+// The benchmark suite: every hot path, side by side with spandsp (the reference DTMF transmitter and
+// receiver) and with the physical limit of producing a frame (copying one). Each measured region is a
+// whole workload in 20 ms frames; set-up (creating generators, detectors, players; loading files) stays
+// outside it, so malloc counts are those of the render paths alone. CI checks only the malloc counts
+// (Thresholds/); ./run.sh prints the throughput table of the README.
+
+import Benchmark
+import CSpanDSP
+import CallSequence
+import Foundation
+import Recordings
+import TelephonyDSP
+
+let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+
+// MARK: - Workloads, made once
+
+/// 128 digits (spandsp's queue holds 128), 100 ms tones and 100 ms gaps: 25.6 s at 8 kHz.
+let dialText = String(repeating: "1234567890*#ABCD", count: 8)
+let dial = try! DialString(dialText)   // a literal that parses
+
+/// 126 s of speech (the talk-off fixture) with a DTMF digit every 1.5 s: what an IVR's receiver hears.
+let detectionSignal: [Int16] = {
+    guard let speech = try? AudioFile.read(repository.appendingPathComponent("TestAudio/speech/talkoff-8k-ulaw.wav").path) else { return [] }
+    var samples = speech.samples.map { Int16(max(-32768, min(32767, $0))) }
+    let digits = (try? DTMFGenerator.render(try DialString("5"), timing: DTMFTiming(toneMilliseconds: 60, gapMilliseconds: 0), sampleRate: 8000)) ?? []
+    var at = 4000
+    while at + digits.count < samples.count {
+        for (i, d) in digits.enumerated() { samples[at + i] = Int16(clamping: (Int(samples[at + i]) / 4) + Int(d)) }
+        at += 12000
+    }
+    return samples
+}()
+
+/// A long sequence: the welcome prompt, 96 digits, the default prompt, an SMS: about 25 s.
+func playerProgram(rate: Int, encoding: SampleEncoding) -> CompiledSequence? {
+    let library = try? RecordingLibrary(directory: repository.appendingPathComponent("Examples/recordings").path)
+    let text = """
+        { "name": "Bench", "steps": [
+          { "type": "recording", "recording": "welcome" },
+          { "type": "dtmf", "digits": "\(String(repeating: "1234567890*#ABCD", count: 6))" },
+          { "type": "recording", "recording": "default" },
+          { "type": "sms", "from": "5145550100", "to": "5145550199", "message": "Bench" } ] }
+        """
+    guard let library, let sequence = try? CallSequence.parse(text, source: "bench", recordings: library) else { return nil }
+    return try? CompiledSequence(sequence, format: CallFormat(sampleRate: rate, encoding: encoding), recordings: RecordingCache(library: library))
+}
+
+let isCI = ProcessInfo.processInfo.environment["CI"] != nil
+let mallocMetrics: [BenchmarkMetric] = [.mallocCountTotal]
+let allMetrics: [BenchmarkMetric] = [.wallClock, .cpuTotal, .throughput, .mallocCountTotal]
+
+func configuration(checked: Bool = false) -> Benchmark.Configuration {
+    Benchmark.Configuration(
+        metrics: isCI ? mallocMetrics : allMetrics,
+        timeUnits: .microseconds,
+        warmupIterations: 2,
+        maxDuration: .seconds(isCI ? 1 : 4),
+        maxIterations: isCI ? 5 : 1000,
+        thresholds: checked ? [.mallocCountTotal: .init(absolute: [.p0: 0, .p25: 0, .p50: 0, .p75: 0, .p90: 0, .p99: 0, .p100: 0])] : nil
+    )
+}
+
+let benchmarks: @Sendable () -> Void = {
+    // MARK: Synthesis: DTMF into 20 ms frames at 8 kHz
+
+    Benchmark("Synthesis.Ours.8kHz.20ms", configuration: configuration(checked: true)) { benchmark in
+        var generator = try DTMFGenerator(dialString: dial, timing: .default, sampleRate: 8000)
+        var frame = [Int16](repeating: 0, count: 160)
+        benchmark.startMeasurement()
+        frame.withUnsafeMutableBufferPointer { buffer in
+            while !generator.isFinished { blackHole(generator.render(into: buffer)) }
+        }
+        benchmark.stopMeasurement()
+        blackHole(frame)
+    }
+
+    Benchmark("Synthesis.SpanDSP.8kHz.20ms", configuration: configuration()) { benchmark in
+        // spandsp's state in a 64-byte aligned block of ours: with malloc's placement its speed varies by 1.5x
+        // from run to run.
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: 16384, alignment: 64)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: 16384)
+        defer { storage.deallocate() }
+        guard let tx = dtmf_tx_init(OpaquePointer(storage)) else { return }
+        dtmf_tx_set_timing(tx, 100, 100)
+        dtmf_tx_set_level(tx, -10, 2)
+        _ = dtmf_tx_put(tx, dialText, -1)
+        var frame = [Int16](repeating: 0, count: 160)
+        benchmark.startMeasurement()
+        frame.withUnsafeMutableBufferPointer { buffer in
+            while dtmf_tx(tx, buffer.baseAddress, 160) > 0 {}
+        }
+        benchmark.stopMeasurement()
+        blackHole(frame)
+    }
+
+    // MARK: Detection over DTMF + speech at 8 kHz
+
+    Benchmark("Detection.Ours.8kHz", configuration: configuration(checked: true)) { benchmark in
+        var detector = try DTMFDetector(sampleRate: 8000)
+        var count = 0
+        benchmark.startMeasurement()
+        detectionSignal.withUnsafeBufferPointer { all in
+            var at = 0
+            while at + 160 <= all.count {
+                detector.process(UnsafeBufferPointer(rebasing: all[at..<(at + 160)])) { if case .began = $0 { count += 1 } }
+                at += 160
+            }
+        }
+        benchmark.stopMeasurement()
+        blackHole(count)
+    }
+
+    Benchmark("Detection.SpanDSP.8kHz", configuration: configuration()) { benchmark in
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: 16384, alignment: 64)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: 16384)
+        defer { storage.deallocate() }
+        guard let rx = dtmf_rx_init(OpaquePointer(storage), nil, nil) else { return }
+        var signal = detectionSignal
+        signal[0] = signal[0]   // make the copy now, outside the measurement
+        benchmark.startMeasurement()
+        signal.withUnsafeMutableBufferPointer { all in
+            var at = 0
+            while at + 160 <= all.count {
+                _ = dtmf_rx(rx, all.baseAddress! + at, 160)
+                at += 160
+            }
+        }
+        benchmark.stopMeasurement()
+    }
+
+    // MARK: Player steady state, vs copying frames of the same size (the physical limit)
+
+    for (name, rate, encoding) in [("PCM16.8kHz", 8000, SampleEncoding.pcm16), ("MuLaw.8kHz", 8000, .ulaw), ("PCM16.48kHz", 48000, .pcm16)] {
+        guard let program = playerProgram(rate: rate, encoding: encoding) else { continue }
+        let frameSize = rate / 50
+        Benchmark("Player.\(name).20ms", configuration: configuration(checked: true)) { benchmark in
+            let player = program.makePlayer()
+            var events = 0
+            var samples = [Int16](repeating: 0, count: frameSize)
+            var bytes = [UInt8](repeating: 0, count: frameSize)
+            benchmark.startMeasurement()
+            if encoding == .pcm16 {
+                samples.withUnsafeMutableBufferPointer { buffer in
+                    while !player.isFinished { blackHole(player.render(into: buffer) { _ in events += 1 }) }
+                }
+            } else {
+                bytes.withUnsafeMutableBufferPointer { buffer in
+                    while !player.isFinished { blackHole(player.render(into: buffer) { _ in events += 1 }) }
+                }
+            }
+            benchmark.stopMeasurement()
+            blackHole(samples)
+            blackHole(bytes)
+            blackHole(events)
+        }
+        let bytesPerSample = encoding.bytesPerSample
+        let total = program.totalSamples * bytesPerSample
+        Benchmark("FrameCopy.\(name).20ms", configuration: configuration()) { benchmark in
+            let source = UnsafeMutableRawBufferPointer.allocate(byteCount: total, alignment: 16)
+            defer { source.deallocate() }
+            source.initializeMemory(as: UInt8.self, repeating: 1)
+            let frame = UnsafeMutableRawBufferPointer.allocate(byteCount: frameSize * bytesPerSample, alignment: 16)
+            defer { frame.deallocate() }
+            benchmark.startMeasurement()
+            var at = 0
+            while at < total {
+                let n = min(frame.count, total - at)
+                frame.baseAddress!.copyMemory(from: source.baseAddress! + at, byteCount: n)
+                blackHole(frame.baseAddress!)
+                at += n
+            }
+            benchmark.stopMeasurement()
+        }
+    }
+
+    // MARK: Per-call memory: one player
+
+    Benchmark("Player.PerCall", configuration: Benchmark.Configuration(
+        metrics: [.mallocCountTotal, .custom("Per-call heap bytes", polarity: .prefersSmaller, useScalingFactor: false)],
+        warmupIterations: 1, maxDuration: .seconds(1), maxIterations: 5)) { benchmark in
+        guard let program = playerProgram(rate: 8000, encoding: .ulaw) else { return }
+        benchmark.startMeasurement()
+        let player = program.makePlayer()
+        benchmark.stopMeasurement()
+        benchmark.measurement(.custom("Per-call heap bytes"), mallocUsableSize(Unmanaged.passUnretained(player).toOpaque()))
+        blackHole(player)
+    }
+
+    guard !isCI else { return }
+
+    // MARK: G.711 encoding, 60 s at 8 kHz
+
+    let linear = (0..<480_000).map { Int16(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
+    Benchmark("G711.MuLawEncode.Ours", configuration: configuration()) { benchmark in
+        var out = [UInt8](repeating: 0, count: linear.count)
+        benchmark.startMeasurement()
+        linear.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { output in
+                for i in 0..<input.count { output[i] = MuLaw.encode(input[i]) }
+            }
+        }
+        benchmark.stopMeasurement()
+        blackHole(out)
+    }
+    Benchmark("G711.MuLawEncode.SpanDSP", configuration: configuration()) { benchmark in
+        var out = [UInt8](repeating: 0, count: linear.count)
+        benchmark.startMeasurement()
+        linear.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { output in
+                for i in 0..<input.count { output[i] = linear_to_ulaw(Int32(input[i])) }
+            }
+        }
+        benchmark.stopMeasurement()
+        blackHole(out)
+    }
+
+    // MARK: Compiling a sequence (recordings already cached)
+
+    let library = try? RecordingLibrary(directory: repository.appendingPathComponent("Examples/recordings").path)
+    let cache = RecordingCache(library: library ?? .empty)
+    let frontDoor = (try? String(contentsOf: repository.appendingPathComponent("Examples/front-door.json"), encoding: .utf8))
+        .flatMap { try? CallSequence.parse($0, source: "front-door.json", recordings: library) }
+    if let frontDoor {
+        _ = try? CompiledSequence(frontDoor, format: CallFormat(encoding: .ulaw), recordings: cache)
+        Benchmark("Compile.FrontDoor.8kHz", configuration: configuration()) { benchmark in
+            blackHole(try CompiledSequence(frontDoor, format: CallFormat(encoding: .ulaw), recordings: cache))
+        }
+    }
+
+    // MARK: Loading and resampling 60 s of 44.1 kHz stereo to 8 kHz (files made by run.sh)
+
+    if let directory = ProcessInfo.processInfo.environment["CALLSEQ_BENCH_AUDIO"] {
+        for (name, file) in [("FLAC", "speech-60s-44k-stereo.flac"), ("MP3", "speech-60s-44k-stereo.mp3")] {
+            let path = (directory as NSString).appendingPathComponent(file)
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            Benchmark("Load.\(name).60s.To8kHz", configuration: Benchmark.Configuration(
+                metrics: allMetrics, timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(5), maxIterations: 20)) { benchmark in
+                let audio = try AudioFile.read(path)
+                blackHole(try PreparedRecording(audio, name: name, sampleRate: 8000, encoding: .pcm16))
+            }
+        }
+    }
+}
+
+@_silgen_name("malloc_usable_size")
+func mallocUsableSize(_ pointer: UnsafeRawPointer?) -> Int

@@ -1,0 +1,33 @@
+// swift-tools-version: 6.1
+// The benchmark suite, in its own package (as swift-nio does) so that the library's users never build
+// ordo-one/benchmark. Run it with ./run.sh (the results table) or `swift package benchmark`.
+import PackageDescription
+
+let package = Package(
+    name: "Benchmarks",
+    dependencies: [
+        .package(name: "CallSequence", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // spandsp, the reference DTMF transmitter and receiver measured side by side (Debian libspandsp-dev).
+        .systemLibrary(
+            name: "CSpanDSP",
+            path: "Sources/CSpanDSP",
+            pkgConfig: "spandsp",
+            providers: [.apt(["libspandsp-dev"])]
+        ),
+        .executableTarget(
+            name: "CallSequenceBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "CallSequence", package: "CallSequence"),
+                .product(name: "TelephonyDSP", package: "CallSequence"),
+                .product(name: "Recordings", package: "CallSequence"),
+                "CSpanDSP",
+            ],
+            path: "Benchmarks/CallSequenceBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
