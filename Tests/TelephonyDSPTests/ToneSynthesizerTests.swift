@@ -126,6 +126,20 @@ struct ToneSynthesizerTests {
         #expect(audio[100..<700].contains { abs($0) > 10000 })
     }
 
+    @Test func tonesAboveFullScaleSaturateInsteadOfWrapping() throws {
+        // Two tones at 0 dBm0 peak at 45652: the 16-bit output must clip at the rails, never wrap around.
+        var synth = try ToneSynthesizer(tone: DualTone(digit: .five, levelDbm0: 0, twistDb: 0), sampleRate: 8000, durationSamples: 800)
+        var out = [Int16](repeating: 0, count: 800)
+        var exact = [Float](repeating: 0, count: 800)
+        _ = out.withUnsafeMutableBufferPointer { synth.render(into: $0) }
+        var reference = try ToneSynthesizer(tone: DualTone(digit: .five, levelDbm0: 0, twistDb: 0), sampleRate: 8000, durationSamples: 800)
+        _ = exact.withUnsafeMutableBufferPointer { reference.render(into: $0) }
+        #expect(out.max() == 32767 && out.min() == -32768)
+        for (sample, value) in zip(out, exact) {
+            #expect(Float(sample) == min(max(value, -32768), 32767).rounded(.toNearestOrEven), "\(value) -> \(sample)")
+        }
+    }
+
     @Test func levelsThatWouldClipAreRefused() {
         #expect(throws: TelephonyDSPError.self) { try DTMFTiming(levelDbm0: 0, twistDb: 2).validate() }
         #expect(throws: TelephonyDSPError.self) { try DTMFTiming(toneMilliseconds: 0).validate() }
