@@ -63,6 +63,14 @@ func configuration(checked: Bool = false) -> Benchmark.Configuration {
 }
 
 let benchmarks: @Sendable () -> Void = {
+    // MARK: The harness's own allocations (the floor every other malloc count is compared with)
+
+    Benchmark("Harness.Empty", configuration: configuration(checked: true)) { benchmark in
+        benchmark.startMeasurement()
+        blackHole(benchmark)
+        benchmark.stopMeasurement()
+    }
+
     // MARK: Synthesis: DTMF into 20 ms frames at 8 kHz
 
     Benchmark("Synthesis.Ours.8kHz.20ms", configuration: configuration(checked: true)) { benchmark in
@@ -178,7 +186,7 @@ let benchmarks: @Sendable () -> Void = {
     // MARK: Per-call memory: one player
 
     Benchmark("Player.PerCall", configuration: Benchmark.Configuration(
-        metrics: [.mallocCountTotal, .custom("Per-call heap bytes", polarity: .prefersSmaller, useScalingFactor: false)],
+        metrics: [.mallocCountTotal, .throughput, .custom("Per-call heap bytes", polarity: .prefersSmaller, useScalingFactor: false)],
         warmupIterations: 1, maxDuration: .seconds(1), maxIterations: 5)) { benchmark in
         guard let program = playerProgram(rate: 8000, encoding: .ulaw) else { return }
         benchmark.startMeasurement()
