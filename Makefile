@@ -3,11 +3,14 @@
 #   make test   run the test suite
 # Both install the Debian packages below when they are missing (apt-get; sudo when not root).
 
-APT_PACKAGES := pkg-config libsndfile1-dev libsoxr-dev libspandsp-dev sox libsox-fmt-base espeak-ng
+APT_PACKAGES := pkg-config libsndfile1-dev libsoxr-dev libspandsp-dev sox libsox-fmt-base libsox-fmt-mp3 espeak-ng python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: demo test deps build release clean
+# The render paths whose malloc counts CI checks against Benchmarks/Thresholds (zero per frame).
+CHECKED_BENCHMARKS := Harness.Empty|Synthesis.Ours.*|Detection.Ours.*|Player.*
+
+.PHONY: demo test deps build release clean benchmarks benchmark-check benchmark-thresholds
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -30,5 +33,18 @@ demo: release
 test: deps
 	swift test $(SWIFT_BUILD_FLAGS)
 
+# The full benchmark table (ours vs spandsp, frame copy and sox), as in the README.
+benchmarks: deps
+	Benchmarks/run.sh
+
+# What CI checks: allocation counts of the render paths, against the thresholds kept in the repo.
+benchmark-check: deps
+	cd Benchmarks && CI=true swift package benchmark thresholds check --filter '$(CHECKED_BENCHMARKS)' --no-progress
+
+# After an intended change of those counts: rewrite Benchmarks/Thresholds.
+benchmark-thresholds: deps
+	cd Benchmarks && CI=true swift package --allow-writing-to-package-directory benchmark thresholds update \
+	    --filter '$(CHECKED_BENCHMARKS)' --no-progress
+
 clean:
-	rm -rf .build out
+	rm -rf .build Benchmarks/.build out
