@@ -268,11 +268,11 @@ struct Demo: ParsableCommand {
         print("")
         let directory = (output as NSString).deletingLastPathComponent
         if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        var render = try Render.parse([file, "-o", output, "--recordings", recordings])
+        let render = try Render.parse([file, "-o", output, "--recordings", recordings])
         try render.validate()
         try render.run()
         print("")
-        var verify = try Verify.parse([file, output, "--recordings", recordings])
+        let verify = try Verify.parse([file, output, "--recordings", recordings])
         try verify.validate()
         try verify.run()
     }
