@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Recordings
+import TelephonyDSP
 
 /// The `callseq` command line: renders, inspects and verifies telephony call sequences offline.
 struct CallSeq: ParsableCommand {
@@ -80,4 +82,13 @@ func quietly<T>(_ body: () throws -> T) rethrows -> T {
         if null >= 0 { close(null) }
     }
     return try body()
+}
+
+/// Checks that OUT's extension names an output format compatible with the requested encoding (a usage error).
+func validateOutput(_ output: String, encoding: SampleEncoding?) throws {
+    do {
+        _ = try AudioOutputFormat(path: output, encoding: encoding)
+    } catch {
+        throw ValidationError("--output \(error)")
+    }
 }

@@ -60,11 +60,7 @@ struct DTMF: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        do {
-            _ = try AudioOutputFormat(path: output, encoding: encoding)
-        } catch {
-            throw ValidationError("--output \(error)")
-        }
+        try validateOutput(output, encoding: encoding)
     }
 
     func run() throws {

@@ -70,11 +70,7 @@ struct Convert: ParsableCommand {
         if let normalize, !(normalize.isFinite && (-40...0).contains(normalize)) {
             throw ValidationError("--normalize \(normalize) is out of range (-40...0 dBm0)")
         }
-        do {
-            _ = try AudioOutputFormat(path: output, encoding: encoding)
-        } catch {
-            throw ValidationError("--output \(error)")
-        }
+        try validateOutput(output, encoding: encoding)
     }
 
     func run() throws {

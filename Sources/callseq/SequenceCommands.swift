@@ -103,11 +103,7 @@ struct Render: ParsableCommand {
     @OptionGroup var options: SequenceOptions
 
     func validate() throws {
-        do {
-            _ = try AudioOutputFormat(path: output, encoding: options.encoding)
-        } catch {
-            throw ValidationError("--output \(error)")
-        }
+        try validateOutput(output, encoding: options.encoding)
     }
 
     func run() throws {
