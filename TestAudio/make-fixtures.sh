@@ -71,6 +71,10 @@ sox "$tmp/default.wav" -r 8000 -c 1 -e mu-law ../Sources/Recordings/Resources/de
 espeak-ng -v en-us+m3 -s 155 -w "$tmp/welcome.wav" "Welcome to one hundred Main Street. Please wait while the door opens."
 sox "$tmp/welcome.wav" -r 8000 -c 1 -e mu-law ../Examples/recordings/welcome.wav norm -6
 
+# The IVR greeting of Examples/account.json.
+espeak-ng -v en-us+f2 -s 160 -w "$tmp/lobby.wav" "One hundred Main Street. For the front door, press 1. For the parking gate, press 2. To hear this again, press 9."
+sox "$tmp/lobby.wav" -r 8000 -c 1 -e mu-law ../Examples/recordings/lobby-greeting.wav norm -6
+
 # --- Damaged and hostile uploads. ----------------------------------------------------------
 : > damaged/zero-length.wav
 head -c 2000 formats/prompt-44k-stereo.flac > damaged/truncated.flac

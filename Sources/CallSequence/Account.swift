@@ -1,0 +1,303 @@
+import Foundation
+import Recordings
+import TelephonyDSP
+
+/// An account: its phone numbers (DIDs) and where they route, its IVRs, its sequences, its recordings
+/// and what it may do. A sequence runs only as an IVR option; a DID never routes to one directly.
+public struct Account: Sendable {
+    /// What the account may do.
+    public struct Capabilities: Sendable, Hashable {
+        /// Sequences are enabled (IVR options may run them).
+        public var sequences = true
+        /// SMS steps are allowed (false for a reseller's client accounts).
+        public var sms = true
+        /// Texts the account may send a day (UTC), by default the provider's 100.
+        public var smsDailyLimit = 100
+    }
+
+    /// Where a call to a DID goes.
+    public enum Route: Sendable, Hashable {
+        /// To an IVR.
+        case ivr(String)
+        /// Nowhere: the call is ended.
+        case hangup
+    }
+
+    /// One of the account's phone numbers.
+    public struct DID: Sendable, Hashable {
+        /// The number.
+        public var number: PhoneNumber
+        /// Whether it can send texts.
+        public var sms: Bool
+        /// Where calls to it go.
+        public var route: Route
+    }
+
+    /// What pressing a digit in an IVR does.
+    public enum Action: Sendable, Hashable {
+        /// Run a sequence (then the call ends).
+        case sequence(String)
+        /// Go to another IVR.
+        case ivr(String)
+        /// Play the menu again.
+        case repeatMenu
+        /// End the call.
+        case hangup
+    }
+
+    /// An IVR menu.
+    public struct IVR: Sendable, Hashable {
+        /// Its name.
+        public var name: String
+        /// The prompt it plays (a recording name, "none" or "default").
+        public var prompt: RecordingChoice
+        /// How long it waits for a digit after the prompt, in seconds.
+        public var timeoutSeconds: Int
+        /// How many times the menu plays (after a timeout or an invalid digit) before the call ends.
+        public var attempts: Int
+        /// Digit → action.
+        public var options: [DTMFDigit: Action]
+    }
+
+    /// What the account may do.
+    public var capabilities: Capabilities
+    /// The recordings folder (absolute, or relative to the account file when read from one).
+    public var recordingsPath: String?
+    /// The phone numbers.
+    public var dids: [DID]
+    /// The IVRs.
+    public var ivrs: [IVR]
+    /// The sequences.
+    public var sequences: [CallSequence]
+
+    /// The DID with this number.
+    public func did(_ number: PhoneNumber) -> DID? { dids.first { $0.number == number } }
+    /// The IVR with this name.
+    public func ivr(named name: String) -> IVR? { ivrs.first { $0.name == name } }
+    /// The sequence with this name.
+    public func sequence(named name: String) -> CallSequence? { sequences.first { $0.name == name } }
+}
+
+// MARK: - Reading and cross-checking
+
+extension Account {
+    /// Reads an account file and checks everything, each problem with its JSON path: unknown keys, types
+    /// and ranges; routes (a DID routed to a sequence is refused); IVR options that name missing IVRs or
+    /// sequences; recordings that the folder lacks; SMS steps on an account that may not send SMS, from a
+    /// number that is not one of its SMS-enabled DIDs.
+    ///
+    /// - Parameters:
+    ///   - path: the account file.
+    /// - Returns: the account and its recording library (the folder it names, relative to the file).
+    /// - Throws: ``ValidationFailure`` listing every problem.
+    public static func load(_ path: String) throws(ValidationFailure) -> (Account, RecordingLibrary) {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let message = FileManager.default.fileExists(atPath: path) ? "not readable as UTF-8 text" : "no such file"
+            throw ValidationFailure(source: path, problems: [ValidationProblem(path: "", message: message)])
+        }
+        return try parse(text, source: path, baseDirectory: (path as NSString).deletingLastPathComponent)
+    }
+
+    /// Reads an account from JSON text; `recordings` is resolved against `baseDirectory`.
+    public static func parse(_ text: String, source: String, baseDirectory: String) throws(ValidationFailure) -> (Account, RecordingLibrary) {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(text)
+        } catch {
+            throw ValidationFailure(source: source, problems: [ValidationProblem(path: "", message: "invalid JSON at \(error)")])
+        }
+        let c = ProblemCollector()
+        let result = read(json, c, baseDirectory: baseDirectory)
+        if let result, c.problems.isEmpty { return result }
+        throw ValidationFailure(source: source, problems: c.problems)
+    }
+
+    static func read(_ json: JSONValue, _ c: ProblemCollector, baseDirectory: String) -> (Account, RecordingLibrary)? {
+        guard let members = c.object(json, at: "", what: "an account") else { return nil }
+        c.rejectUnknownKeys(members, allowed: ["capabilities", "recordings", "dids", "ivrs", "sequences"], at: "")
+
+        // Capabilities.
+        var capabilities = Capabilities()
+        if let value = c.value(members, "capabilities"), let caps = c.object(value, at: "capabilities", what: "the capabilities") {
+            c.rejectUnknownKeys(caps, allowed: ["sequences", "sms", "smsDailyLimit"], at: "capabilities")
+            for key in ["sequences", "sms"] {
+                guard let v = c.value(caps, key) else { continue }
+                guard case .bool(let b) = v else { c.add("capabilities.\(key)", "expected true or false, found \(v.typeName)"); continue }
+                if key == "sms" { capabilities.sms = b } else { capabilities.sequences = b }
+            }
+            if let limit = c.integer(caps, "smsDailyLimit", at: "capabilities", range: 0...100_000, unit: "texts") {
+                capabilities.smsDailyLimit = limit
+            }
+        }
+
+        // Recordings folder.
+        var library = RecordingLibrary.empty
+        var recordingsPath: String?
+        if let folder = c.string(members, "recordings", at: "", required: false) {
+            let resolved = folder.hasPrefix("/") ? folder : (baseDirectory as NSString).appendingPathComponent(folder)
+            recordingsPath = resolved
+            do { library = try RecordingLibrary(directory: resolved) } catch { c.add("recordings", error.description) }
+        }
+
+        // Sequences (checked like sequence files, then for SMS against the account).
+        var sequences: [CallSequence] = []
+        let sequenceItems = array(members, "sequences", c)
+        for (i, item) in sequenceItems.enumerated() {
+            let path = "sequences[\(i)]"
+            guard let sequence = CallSequence.read(item, at: path, c, recordings: library) else { continue }
+            if sequences.contains(where: { $0.name == sequence.name }) {
+                c.add("\(path).name", "another sequence is already named \"\(sequence.name)\"")
+            }
+            sequences.append(sequence)
+        }
+
+        // DIDs.
+        var dids: [DID] = []
+        var routesToCheck: [(path: String, ivr: String)] = []
+        for (i, item) in array(members, "dids", c).enumerated() {
+            let path = "dids[\(i)]"
+            guard let did = c.object(item, at: path, what: "a DID") else { continue }
+            c.rejectUnknownKeys(did, allowed: ["number", "sms", "route"], at: path)
+            var number: PhoneNumber?
+            if let text = c.string(did, "number", at: path) {
+                do { number = try PhoneNumber(text) } catch { c.add("\(path).number", "'\(text)' \(error)") }
+            }
+            var sms = false
+            if let v = c.value(did, "sms") {
+                if case .bool(let b) = v { sms = b } else { c.add("\(path).sms", "expected true or false, found \(v.typeName)") }
+            }
+            var route: Route?
+            if let r = c.value(did, "route") {
+                route = readRoute(r, at: "\(path).route", c)
+                if case .ivr(let name)? = route { routesToCheck.append(("\(path).route.ivr", name)) }
+            } else {
+                c.add("\(path).route", "missing (an object such as { \"ivr\": \"Lobby\" } is required)")
+            }
+            if let number, dids.contains(where: { $0.number == number }) {
+                c.add("\(path).number", "\(number) is listed twice")
+            }
+            if let number, let route { dids.append(DID(number: number, sms: sms, route: route)) }
+        }
+
+        // IVRs.
+        var ivrs: [IVR] = []
+        var optionTargets: [(path: String, action: Action)] = []
+        for (i, item) in array(members, "ivrs", c).enumerated() {
+            let path = "ivrs[\(i)]"
+            guard let ivr = c.object(item, at: path, what: "an IVR") else { continue }
+            c.rejectUnknownKeys(ivr, allowed: ["name", "prompt", "timeoutSeconds", "attempts", "options"], at: path)
+            let name = c.string(ivr, "name", at: path)?.trimmingWhitespace
+            if name?.isEmpty == true { c.add("\(path).name", "the name cannot be empty") }
+            var prompt = RecordingChoice.systemDefault
+            if let p = c.string(ivr, "prompt", at: path, required: false) {
+                prompt = RecordingChoice(p)
+                if case .named(let n) = prompt, library.files[n] == nil {
+                    c.add("\(path).prompt", "no recording named '\(n)' in \(library.origin)"
+                        + (library.names.isEmpty ? "" : " (known: \(library.names.prefix(8).joined(separator: ", ")))"))
+                }
+            }
+            let timeout = c.integer(ivr, "timeoutSeconds", at: path, range: 1...60, unit: "s") ?? 5
+            let attempts = c.integer(ivr, "attempts", at: path, range: 1...10, unit: "plays") ?? 3
+            var options: [DTMFDigit: Action] = [:]
+            if let o = c.value(ivr, "options"), let entries = c.object(o, at: "\(path).options", what: "the options") {
+                if entries.isEmpty { c.add("\(path).options", "an IVR needs at least one option") }
+                for entry in entries {
+                    let optionPath = "\(path).options.\(entry.key)"
+                    guard entry.key.count == 1, let digit = DTMFDigit(Character(entry.key)) else {
+                        c.add(optionPath, "an option is a single DTMF digit (0-9, *, #, A-D)")
+                        continue
+                    }
+                    guard let action = readAction(entry.value, at: optionPath, c) else { continue }
+                    options[digit] = action
+                    optionTargets.append((optionPath, action))
+                }
+            } else if c.value(ivr, "options") == nil {
+                c.add("\(path).options", "missing (an object of digit: action is required)")
+            }
+            if let name, !name.isEmpty {
+                if ivrs.contains(where: { $0.name == name }) { c.add("\(path).name", "another IVR is already named \"\(name)\"") }
+                ivrs.append(IVR(name: name, prompt: prompt, timeoutSeconds: timeout, attempts: attempts, options: options))
+            }
+        }
+
+        // Cross-checks: routes and options point at things that exist; SMS rules.
+        for (path, name) in routesToCheck where !ivrs.contains(where: { $0.name == name }) {
+            c.add(path, "no IVR named \"\(name)\"")
+        }
+        for (path, action) in optionTargets {
+            switch action {
+            case .sequence(let name):
+                if !capabilities.sequences {
+                    c.add(path, "sequences are not enabled for this account")
+                } else if !sequences.contains(where: { $0.name == name }) {
+                    c.add("\(path).sequence", "no sequence named \"\(name)\""
+                        + (sequences.isEmpty ? "" : " (known: \(sequences.map { "\"\($0.name)\"" }.joined(separator: ", ")))"))
+                }
+            case .ivr(let name):
+                if !ivrs.contains(where: { $0.name == name }) { c.add("\(path).ivr", "no IVR named \"\(name)\"") }
+            case .repeatMenu, .hangup:
+                break
+            }
+        }
+        let smsNumbers = Set(dids.filter(\.sms).map(\.number))
+        for (i, sequence) in sequences.enumerated() {
+            for (j, step) in sequence.steps.enumerated() {
+                guard case .sms(let sms) = step else { continue }
+                let path = "sequences[\(i)].steps[\(j)]"
+                if !capabilities.sms {
+                    c.add(path, "this account cannot send SMS (a reseller's client account): remove the SMS step")
+                } else if !smsNumbers.contains(sms.from) {
+                    c.add("\(path).from", "\(sms.from) is not an SMS-enabled number of this account"
+                        + (smsNumbers.isEmpty ? " (it has none)" : " (SMS-enabled: \(smsNumbers.sorted().map(\.digits).joined(separator: ", ")))"))
+                }
+            }
+        }
+        let account = Account(capabilities: capabilities, recordingsPath: recordingsPath, dids: dids, ivrs: ivrs, sequences: sequences)
+        return (account, library)
+    }
+
+    static func array(_ members: [(key: String, value: JSONValue)], _ key: String, _ c: ProblemCollector) -> [JSONValue] {
+        guard let v = c.value(members, key) else { return [] }
+        guard case .array(let items) = v else {
+            c.add(key, "expected an array, found \(v.typeName)")
+            return []
+        }
+        return items
+    }
+
+    static func readRoute(_ json: JSONValue, at path: String, _ c: ProblemCollector) -> Route? {
+        guard let m = c.object(json, at: path, what: "a route") else { return nil }
+        if c.value(m, "sequence") != nil {
+            c.add(path, "a sequence can only be used as an IVR option; route this number to an IVR whose option runs it")
+            return nil
+        }
+        c.rejectUnknownKeys(m, allowed: ["ivr", "hangup"], at: path)
+        guard m.count == 1 else {
+            c.add(path, "a route is exactly one of { \"ivr\": NAME } or { \"hangup\": true }")
+            return nil
+        }
+        if let name = c.string(m, "ivr", at: path, required: false) { return .ivr(name) }
+        if c.value(m, "hangup") == .bool(true) { return .hangup }
+        if c.value(m, "hangup") != nil { c.add("\(path).hangup", "expected true") }
+        return nil
+    }
+
+    static func readAction(_ json: JSONValue, at path: String, _ c: ProblemCollector) -> Action? {
+        guard let m = c.object(json, at: path, what: "an action") else { return nil }
+        c.rejectUnknownKeys(m, allowed: ["sequence", "ivr", "repeat", "hangup"], at: path)
+        guard m.count == 1 else {
+            c.add(path, "an option is exactly one of { \"sequence\": NAME }, { \"ivr\": NAME }, { \"repeat\": true } or { \"hangup\": true }")
+            return nil
+        }
+        if let name = c.string(m, "sequence", at: path, required: false) { return .sequence(name) }
+        if let name = c.string(m, "ivr", at: path, required: false) { return .ivr(name) }
+        for (key, action) in [("repeat", Action.repeatMenu), ("hangup", .hangup)] where c.value(m, key) != nil {
+            if c.value(m, key) == .bool(true) { return action }
+            c.add("\(path).\(key)", "expected true")
+        }
+        return nil
+    }
+}
