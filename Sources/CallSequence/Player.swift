@@ -85,6 +85,16 @@ public final class Player {
         silenceByte = program.format.encoding == .alaw ? ALaw.silence : MuLaw.silence
     }
 
+    /// Starts the sequence again from its first sample (an IVR replaying its prompt). No allocation.
+    public func restart() {
+        position = 0
+        segmentIndex = 0
+        eventIndex = 0
+        toneIndex = 0
+        cancelled = false
+        isFinished = false
+    }
+
     /// Stops the sequence (the caller hung up). The next render produces silence and reports `finished`.
     /// Call it from the thread that renders (or between renders): the player is not shared between threads.
     public func cancel() { cancelled = true }

@@ -242,6 +242,20 @@ public struct DTMFDetector: Sendable {
         process(count: samples.count, emit) { samples[$0] }
     }
 
+    /// Forgets the stream so far and gives this detector its own buffer: call it when a call starts (it
+    /// allocates once), so that processing that call's audio never does.
+    public mutating func reset() {
+        history = [Float](repeating: 0, count: windowLength)
+        s1 = SIMD8(); s2 = SIMD8(); previousRe = SIMD8(); previousIm = SIMD8()
+        power = 0; oddPower = 0; previousPower = 0; filtered = 0; fill = 0
+        hasPrevious = false
+        _samplesProcessed = 0
+        earlierEnergies = (SIMD8(), SIMD8())
+        earlierPowers = (0, 0)
+        pending = nil
+        active = nil
+    }
+
     /// Ends the stream: a digit still sounding is reported as ended at its last matching window.
     ///
     /// - Parameter emit: called for the last event, if any.

@@ -1,0 +1,300 @@
+// IVR sessions: a call reaches a DID, the DID routes to an IVR, the IVR plays its prompt and listens to
+// the caller (the DTMF receiver on the caller's audio, or RFC 4733 digits handed to `press`), and the
+// digit's option runs a sequence, goes to another IVR, repeats the menu or ends the call. A digit
+// during the prompt interrupts it (barge-in). No digit within the timeout, or a digit with no option,
+// plays the menu again, up to `attempts` plays; then the call ends. A sequence's end ends the call.
+//
+// Everything is prepared when the account is compiled (prompts and sequences) and when a session starts
+// (one player per prompt and per sequence, the receiver's buffer): rendering a frame allocates nothing.
+
+import Recordings
+import TelephonyDSP
+
+/// An account compiled for one call format: its prompts and sequences, ready for any number of calls.
+public final class CompiledAccount: Sendable {
+    /// The account.
+    public let account: Account
+    /// The call format.
+    public let format: CallFormat
+    /// Each IVR's prompt, as a one-step program (index = the IVR's index in the account).
+    let prompts: [CompiledSequence]
+    /// Each sequence (index = the sequence's index in the account).
+    public let sequences: [CompiledSequence]
+    /// Each IVR's options, resolved to indices: [ivr][digit] (16 entries).
+    let options: [[ResolvedAction?]]
+    let detector: DTMFDetector
+
+    enum ResolvedAction: Sendable, Hashable {
+        case sequence(Int)
+        case ivr(Int)
+        case repeatMenu
+        case hangup
+    }
+
+    /// Compiles every prompt and sequence of `account`.
+    ///
+    /// - Throws: ``CompileError`` naming the IVR or sequence whose recording cannot be prepared.
+    public init(_ account: Account, recordings: RecordingCache, format: CallFormat) throws(CompileError) {
+        self.account = account
+        self.format = format
+        var prompts: [CompiledSequence] = []
+        for (i, ivr) in account.ivrs.enumerated() {
+            let prompt = CallSequence(name: "prompt of \(ivr.name)", steps: [.recording(RecordingStep(recording: ivr.prompt))])
+            do {
+                prompts.append(try CompiledSequence(prompt, format: format, recordings: recordings))
+            } catch {
+                throw CompileError(path: "ivrs[\(i)].prompt", message: error.message)
+            }
+        }
+        var sequences: [CompiledSequence] = []
+        for (i, sequence) in account.sequences.enumerated() {
+            do {
+                sequences.append(try CompiledSequence(sequence, format: format, recordings: recordings))
+            } catch {
+                throw CompileError(path: "sequences[\(i)].\(error.path)", message: error.message)
+            }
+        }
+        self.prompts = prompts
+        self.sequences = sequences
+        options = account.ivrs.map { ivr in
+            (0..<16).map { code -> ResolvedAction? in
+                guard let digit = DTMFDigit(rawValue: UInt8(code)), let action = ivr.options[digit] else { return nil }
+                switch action {
+                case .sequence(let name): return account.sequences.firstIndex { $0.name == name }.map { .sequence($0) }
+                case .ivr(let name): return account.ivrs.firstIndex { $0.name == name }.map { .ivr($0) }
+                case .repeatMenu: return .repeatMenu
+                case .hangup: return .hangup
+                }
+            }
+        }
+        do {
+            detector = try DTMFDetector(sampleRate: format.sampleRate)
+        } catch {
+            throw CompileError(path: "", message: error.description)
+        }
+    }
+
+    /// A session for a call to `number`.
+    ///
+    /// - Throws: ``CompileError`` if the number is not one of the account's DIDs.
+    public func makeSession(calling number: PhoneNumber) throws(CompileError) -> IVRSession {
+        guard let did = account.did(number) else {
+            throw CompileError(path: "dids", message: "\(number) is not a number of this account (its numbers: "
+                + account.dids.map(\.number.digits).joined(separator: ", ") + ")")
+        }
+        return IVRSession(self, route: did.route)
+    }
+}
+
+/// One call's way through an account's IVRs and sequences.
+public final class IVRSession {
+    /// Why a call ended.
+    public enum EndReason: Sendable, Hashable {
+        /// The DID routes to "hangup".
+        case routeHangup
+        /// The caller chose an option that hangs up.
+        case hangupOption
+        /// No valid digit after every play of the menu.
+        case noChoice
+        /// The chosen sequence finished.
+        case sequenceFinished
+        /// The caller hung up (``IVRSession/hangUp()``).
+        case callerHungUp
+    }
+
+    /// What happened, and at which sample of the call.
+    public struct Event: Sendable, Hashable {
+        /// What happened.
+        public enum Kind: Sendable, Hashable {
+            /// An IVR's menu began to play (`play` counts from 1).
+            case menuStarted(ivr: Int, play: Int)
+            /// The caller pressed a digit (detected in their audio, or given as an RFC 4733 event).
+            case digit(DTMFDigit)
+            /// A digit with no option in this IVR.
+            case invalidOption(ivr: Int, digit: DTMFDigit)
+            /// No digit within the timeout.
+            case timedOut(ivr: Int)
+            /// A sequence began (index in the account's sequences).
+            case sequenceStarted(Int)
+            /// An event of the running sequence.
+            case sequence(Int, PlayerEvent.Kind)
+            /// The call is over.
+            case ended(EndReason)
+        }
+        /// What happened.
+        public var kind: Kind
+        /// The sample of the call.
+        public var sample: Int
+    }
+
+    private enum State {
+        case menu(ivr: Int, play: Int)
+        case waiting(ivr: Int, play: Int, until: Int)
+        case sequence(Int)
+        case ended
+    }
+
+    /// The compiled account.
+    public let account: CompiledAccount
+    private let promptPlayers: [Player]
+    private let sequencePlayers: [Player]
+    private var detector: DTMFDetector
+    @exclusivity(unchecked) private var state: State
+    @exclusivity(unchecked) private var pressed: DTMFDigit?
+    @exclusivity(unchecked) private var hungUp = false
+    @exclusivity(unchecked) private var startPending = true
+    private let timeoutScale: Int
+    private let route: Account.Route
+    /// Samples of the call so far.
+    @exclusivity(unchecked) public private(set) var position = 0
+
+    init(_ account: CompiledAccount, route: Account.Route) {
+        self.account = account
+        self.route = route
+        promptPlayers = account.prompts.map { $0.makePlayer() }
+        sequencePlayers = account.sequences.map { $0.makePlayer() }
+        var detector = account.detector
+        detector.reset()
+        self.detector = detector
+        timeoutScale = account.format.sampleRate
+        if case .ivr(let name) = route, let index = account.account.ivrs.firstIndex(where: { $0.name == name }) {
+            state = .menu(ivr: index, play: 1)
+        } else {
+            state = .ended
+        }
+    }
+
+    /// Whether the call is over.
+    public var isEnded: Bool {
+        if startPending { return false }   // the first frame reports how the call starts (or why it ends)
+        if case .ended = state { return true } else { return false }
+    }
+
+    /// Whether the menu has finished playing and the session waits for a digit.
+    public var isWaitingForDigit: Bool { if case .waiting = state { true } else { false } }
+
+    /// A digit the caller sent as an RFC 4733 telephone-event; it takes effect at the next frame.
+    public func press(_ digit: DTMFDigit) { pressed = digit }
+
+    /// The caller hung up; the next frame ends the session.
+    public func hangUp() { hungUp = true }
+
+    /// Renders the next frame of what the caller hears, as 16-bit linear PCM.
+    ///
+    /// - Parameters:
+    ///   - callerAudio: the same span of the caller's audio (16-bit linear at the call's rate), listened to
+    ///     for digits; `nil` when digits come as RFC 4733 events.
+    ///   - buffer: the frame to fill.
+    ///   - onEvent: called for each event, in order.
+    public func render(callerAudio: UnsafeBufferPointer<Int16>?, into buffer: UnsafeMutableBufferPointer<Int16>,
+                       _ onEvent: (Event) -> Void) {
+        advance(callerAudio: callerAudio, count: buffer.count, onEvent) { player, sequence in
+            player.render(into: buffer) { event in
+                if let sequence { onEvent(Event(kind: .sequence(sequence, event.kind), sample: self.position + event.offset)) }
+            }
+        } silence: {
+            buffer.baseAddress!.update(repeating: 0, count: buffer.count)
+        }
+    }
+
+    /// Renders the next frame as G.711 bytes (the account's format must be mu-law or A-law).
+    public func render(callerAudio: UnsafeBufferPointer<Int16>?, into buffer: UnsafeMutableBufferPointer<UInt8>,
+                       _ onEvent: (Event) -> Void) {
+        let silence = account.format.encoding == .alaw ? ALaw.silence : MuLaw.silence
+        advance(callerAudio: callerAudio, count: buffer.count, onEvent) { player, sequence in
+            player.render(into: buffer) { event in
+                if let sequence { onEvent(Event(kind: .sequence(sequence, event.kind), sample: self.position + event.offset)) }
+            }
+        } silence: {
+            buffer.baseAddress!.update(repeating: silence, count: buffer.count)
+        }
+    }
+
+    private func advance(
+        callerAudio: UnsafeBufferPointer<Int16>?, count: Int, _ onEvent: (Event) -> Void,
+        play: (Player, Int?) -> Int, silence: () -> Void
+    ) {
+        let frameStart = position
+        if startPending {
+            startPending = false
+            switch state {
+            case .menu(let ivr, let n): startMenu(ivr, play: n, at: frameStart, onEvent)
+            default: end(.routeHangup, at: frameStart, onEvent)
+            }
+        }
+        if hungUp, !isEnded { end(.callerHungUp, at: frameStart, onEvent) }
+        if let audio = callerAudio, !isEnded {
+            detector.process(audio) { event in
+                if case .began(let digit, _) = event { self.pressed = digit }
+            }
+        }
+        if let digit = pressed {
+            pressed = nil
+            onEvent(Event(kind: .digit(digit), sample: frameStart))
+            choose(digit, at: frameStart, onEvent)
+        }
+        switch state {
+        case .menu(let ivr, let n):
+            let player = promptPlayers[ivr]
+            let audio = play(player, nil)
+            if player.isFinished {
+                state = .waiting(ivr: ivr, play: n, until: frameStart + audio + account.account.ivrs[ivr].timeoutSeconds * timeoutScale)
+            }
+        case .waiting(let ivr, let n, let until):
+            silence()
+            if frameStart + count >= until {
+                onEvent(Event(kind: .timedOut(ivr: ivr), sample: until))
+                replayOrEnd(ivr, play: n, at: frameStart + count, onEvent)
+            }
+        case .sequence(let index):
+            let player = sequencePlayers[index]
+            let audio = play(player, index)
+            if player.isFinished { end(.sequenceFinished, at: frameStart + audio, onEvent) }
+        case .ended:
+            silence()
+        }
+        position = frameStart + count
+    }
+
+    private func choose(_ digit: DTMFDigit, at sample: Int, _ onEvent: (Event) -> Void) {
+        let ivr: Int, play: Int
+        switch state {
+        case .menu(let i, let n), .waiting(let i, let n, _): (ivr, play) = (i, n)
+        default: return   // digits during a sequence or after the end are ignored
+        }
+        switch account.options[ivr][Int(digit.rawValue)] {
+        case .sequence(let index)?:
+            state = .sequence(index)
+            sequencePlayers[index].restart()
+            onEvent(Event(kind: .sequenceStarted(index), sample: sample))
+        case .ivr(let next)?:
+            startMenu(next, play: 1, at: sample, onEvent)
+        case .repeatMenu?:
+            startMenu(ivr, play: play, at: sample, onEvent)
+        case .hangup?:
+            end(.hangupOption, at: sample, onEvent)
+        case nil:
+            onEvent(Event(kind: .invalidOption(ivr: ivr, digit: digit), sample: sample))
+            replayOrEnd(ivr, play: play, at: sample, onEvent)
+        }
+    }
+
+    private func replayOrEnd(_ ivr: Int, play: Int, at sample: Int, _ onEvent: (Event) -> Void) {
+        if play < account.account.ivrs[ivr].attempts {
+            startMenu(ivr, play: play + 1, at: sample, onEvent)
+        } else {
+            end(.noChoice, at: sample, onEvent)
+        }
+    }
+
+    private func startMenu(_ ivr: Int, play: Int, at sample: Int, _ onEvent: (Event) -> Void) {
+        promptPlayers[ivr].restart()
+        state = .menu(ivr: ivr, play: play)
+        onEvent(Event(kind: .menuStarted(ivr: ivr, play: play), sample: sample))
+    }
+
+    private func end(_ reason: EndReason, at sample: Int, _ onEvent: (Event) -> Void) {
+        state = .ended
+        onEvent(Event(kind: .ended(reason), sample: sample))
+    }
+}

@@ -1,0 +1,173 @@
+import ArgumentParser
+import CallSequence
+import Foundation
+import Recordings
+import TelephonyDSP
+
+struct IVRCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ivr",
+        abstract: "Play a call to one of an account's numbers: what the caller hears, with the IVR's timeline.",
+        discussion: """
+            The caller either presses digits (--press, repeatable: each is pressed 0.5 s after the menu has \
+            finished playing) or plays an audio file (--caller-audio) that the DTMF receiver listens to, as it \
+            would listen to a real caller. SMS steps are a dry run unless --send-sms is given.
+            """
+    )
+
+    @Argument(help: "The account file (JSON).")
+    var account: String
+
+    @Option(help: "The number called (one of the account's DIDs).")
+    var did: String
+
+    @Option(help: "A digit the caller presses when the menu is done (repeat for sub-menus).")
+    var press: [String] = []
+
+    @Option(name: .customLong("caller-audio"), help: "Audio of the caller, listened to for digits (any format).")
+    var callerAudio: String?
+
+    @Option(name: .shortAndLong, help: "Output file (.wav, .raw, .ul, .al): what the caller hears.")
+    var output: String
+
+    @Option(help: "Sample rate of the call in Hz (8000...48000).")
+    var rate: Int = 8000
+
+    @Option(help: "Encoding of the call: pcm16, ulaw or alaw.")
+    var encoding: SampleEncoding?
+
+    @Option(name: .customLong("dtmf-mode"), help: "How sequences send DTMF: inband, rfc4733 or both.")
+    var dtmfMode: DTMFMode = .inband
+
+    @OptionGroup var sms: SMSOptions
+
+    func validate() throws {
+        guard (press.isEmpty) != (callerAudio == nil) else {
+            throw ValidationError("give either --press DIGIT or --caller-audio FILE")
+        }
+        for p in press where p.count != 1 || DTMFDigit(Character(p)) == nil {
+            throw ValidationError("--press '\(p)' is not a DTMF digit (0-9 * # A-D)")
+        }
+        do { _ = try PhoneNumber(did) } catch { throw ValidationError("--did '\(did)' \(error)") }
+        guard (8000...48000).contains(rate) else { throw ValidationError("--rate \(rate) is not supported (8000...48000 Hz)") }
+        try validateOutput(output, encoding: encoding)
+        try sms.check()
+    }
+
+    func run() throws {
+        let (loaded, library) = try loadAccount(account)
+        let format = try runtime { try AudioOutputFormat(path: output, encoding: encoding) }
+        let callFormat = CallFormat(sampleRate: rate, encoding: format.encoding, dtmfMode: dtmfMode)
+        let compiled: CompiledAccount
+        do {
+            compiled = try quietly { try CompiledAccount(loaded, recordings: RecordingCache(library: library), format: callFormat) }
+        } catch {
+            throw RuntimeFailure("\(account): \(error)")
+        }
+        let session: IVRSession
+        do {
+            session = try compiled.makeSession(calling: try PhoneNumber(did))
+        } catch {
+            throw RuntimeFailure("\(account): \(error)")
+        }
+        var caller: [Int16] = []
+        if let callerAudio {
+            caller = try runtime { () throws -> [Int16] in
+                let audio = try quietly { try AudioFile.read(callerAudio) }
+                let resampled = try Resampler.resample(audio.samples, from: audio.sampleRate, to: rate, name: callerAudio)
+                return resampled.map { Int16(max(-32768, min(32767, $0.rounded()))) }
+            }
+        }
+        let dispatcher = try sms.makeDispatcher(dailyLimit: loaded.capabilities.smsDailyLimit)
+        var log: [String] = []
+        let frame = rate / 50
+        var pcm: [Int16] = [], bytes: [UInt8] = []
+        var pcmFrame = [Int16](repeating: 0, count: frame), byteFrame = [UInt8](repeating: 0, count: frame)
+        var silentFrame = [Int16](repeating: 0, count: frame)
+        var presses = press.compactMap { DTMFDigit(Character($0)) }
+        var waitingFrames = 0
+        var requests: [(Int, SMSStep)] = []
+        let limit = rate * 600   // a simulated call stops after 10 minutes whatever happens
+        func time(_ sample: Int) -> String { String(format: "%.3f s", Double(sample) / Double(rate)) }
+        func handle(_ event: IVRSession.Event) {
+            let at = time(event.sample)
+            let ivrs = loaded.ivrs, sequences = loaded.sequences
+            switch event.kind {
+            case .menuStarted(let i, let n): log.append("\(at): IVR \"\(ivrs[i].name)\" plays its menu (play \(n) of \(ivrs[i].attempts))")
+            case .digit(let d): log.append("\(at): caller pressed \(d)")
+            case .invalidOption(let i, let d): log.append("\(at): \(d) is not an option of \"\(ivrs[i].name)\"")
+            case .timedOut(let i): log.append("\(at): no digit within \(ivrs[i].timeoutSeconds) s")
+            case .sequenceStarted(let s): log.append("\(at): running sequence \"\(sequences[s].name)\"")
+            case .sequence(let s, let kind):
+                switch kind {
+                case .stepStarted(let step): log.append("\(at):   step \(step + 1) (\(sequences[s].steps[step].typeName))")
+                case .smsRequested(let step):
+                    if let request = compiled.sequences[s].smsRequest(step: step) {
+                        requests.append((s, request))
+                        log.append("\(at):   \(dispatcher == nil ? "would send" : "sending") SMS from \(request.from) to \(request.to): \"\(request.message)\""
+                            + (dispatcher == nil ? " (dry run)" : ""))
+                    }
+                default: break
+                }
+            case .ended(let reason): log.append("\(at): call ended (\(describe(reason)))")
+            }
+        }
+        var at = 0
+        while !session.isEnded && session.position < limit {
+            if session.isWaitingForDigit, !presses.isEmpty {
+                waitingFrames += 1
+                if waitingFrames >= 25 { session.press(presses.removeFirst()); waitingFrames = 0 }
+            }
+            var input: UnsafeBufferPointer<Int16>? = nil
+            if callerAudio != nil {
+                if at + frame <= caller.count {
+                    input = caller.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[at..<(at + frame)]) }
+                }
+                at += frame
+            }
+            caller.withUnsafeBufferPointer { _ in
+                silentFrame.withUnsafeBufferPointer { silent in
+                    let audio = callerAudio == nil ? nil : (input ?? silent)
+                    if format.encoding == .pcm16 {
+                        pcmFrame.withUnsafeMutableBufferPointer { session.render(callerAudio: audio, into: $0, handle) }
+                        pcm += pcmFrame
+                    } else {
+                        byteFrame.withUnsafeMutableBufferPointer { session.render(callerAudio: audio, into: $0, handle) }
+                        bytes += byteFrame
+                    }
+                }
+            }
+        }
+        try runtime {
+            if format.encoding == .pcm16 {
+                try AudioFile.write(pcm, sampleRate: rate, to: output, format: format)
+            } else {
+                try AudioFile.write(g711: bytes, sampleRate: rate, to: output, format: format)
+            }
+        }
+        for line in log { print(line) }
+        if let dispatcher {
+            for line in try sms.send(requests.map(\.1), with: dispatcher) { print(line) }
+        }
+        print("\(output): \(time(session.position)), \(rate) Hz, \(format.encoding.rawValue) \(format.container.rawValue)")
+    }
+
+    func describe(_ reason: IVRSession.EndReason) -> String {
+        switch reason {
+        case .routeHangup: return "the number routes to hangup"
+        case .hangupOption: return "the caller chose to hang up"
+        case .noChoice: return "no valid choice after every play of the menu"
+        case .sequenceFinished: return "the sequence finished"
+        case .callerHungUp: return "the caller hung up"
+        }
+    }
+}
+
+/// Reads and checks an account file; problems are listed one per line (exit 1).
+func loadAccount(_ file: String) throws -> (Account, RecordingLibrary) {
+    do {
+        return try Account.load(file)
+    } catch {
+        throw ProblemList(lines: error.problems.map { $0.path.isEmpty ? "\(file): \($0.message)" : "\(file): \($0)" })
+    }
+}
