@@ -7,10 +7,14 @@ let package = Package(
         .library(name: "TelephonyDSP", targets: ["TelephonyDSP"]),
         .library(name: "Recordings", targets: ["Recordings"]),
         .library(name: "CallSequence", targets: ["CallSequence"]),
+        .library(name: "SMSGateway", targets: ["SMSGateway"]),
         .executable(name: "callseq", targets: ["callseq"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // System libraries (Debian packages named in `providers`; `make deps` installs them).
@@ -42,10 +46,22 @@ let package = Package(
         ),
         // Sequences: model, validation, compiler, real-time player, RFC 4733.
         .target(name: "CallSequence", dependencies: ["TelephonyDSP", "Recordings"]),
+        // Texts over HTTP: the VoIP.ms-compatible REST transport, retries, daily limit, delivery reports.
+        .target(
+            name: "SMSGateway",
+            dependencies: [
+                "CallSequence",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "callseq",
             dependencies: [
                 "CallSequence",
+                "SMSGateway",
                 "TelephonyDSP",
                 "Recordings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -57,6 +73,16 @@ let package = Package(
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "Recordings", "TestSupport"]),
         .testTarget(name: "RecordingsTests", dependencies: ["Recordings", "TelephonyDSP", "TestSupport"]),
         .testTarget(name: "CallSequenceTests", dependencies: ["CallSequence", "Recordings", "TelephonyDSP", "TestSupport"]),
+        .testTarget(
+            name: "SMSGatewayTests",
+            dependencies: [
+                "SMSGateway", "CallSequence",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // End-to-end tests of the command line, and cross-checks against the reference implementations
         // (spandsp's DTMF receiver and transmitter and its G.711, sox).
         .testTarget(name: "CallseqTests", dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP", "TestSupport"]),
