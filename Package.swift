@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(
             name: "SMSGatewayTests",
             dependencies: [
-                "SMSGateway", "CallSequence",
+                "SMSGateway", "CallSequence", "TelephonyDSP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

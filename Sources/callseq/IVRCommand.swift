@@ -83,7 +83,7 @@ struct IVRCommand: ParsableCommand {
         let frame = rate / 50
         var pcm: [Int16] = [], bytes: [UInt8] = []
         var pcmFrame = [Int16](repeating: 0, count: frame), byteFrame = [UInt8](repeating: 0, count: frame)
-        var silentFrame = [Int16](repeating: 0, count: frame)
+        let silentFrame = [Int16](repeating: 0, count: frame)
         var presses = press.compactMap { DTMFDigit(Character($0)) }
         var waitingFrames = 0
         var requests: [(Int, SMSStep)] = []
@@ -146,10 +146,10 @@ struct IVRCommand: ParsableCommand {
             }
         }
         for line in log { print(line) }
-        if let dispatcher {
-            for line in try sms.send(requests.map(\.1), with: dispatcher) { print(line) }
-        }
         print("\(output): \(time(session.position)), \(rate) Hz, \(format.encoding.rawValue) \(format.container.rawValue)")
+        if let dispatcher {
+            try sms.send(requests.map(\.1), with: dispatcher)
+        }
     }
 
     func describe(_ reason: IVRSession.EndReason) -> String {

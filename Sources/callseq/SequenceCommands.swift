@@ -88,9 +88,10 @@ struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Render a sequence to an audio file, as a call would hear it, through the real-time player.",
         discussion: """
-            The player renders 20 ms frames. SMS steps are not sent: each prints 'would send ...'. In rfc4733 \
-            and both modes the RFC 4733 telephone-event packets are counted and summarised. The output format \
-            follows OUT's extension (.wav, .raw, .ul, .al); --encoding sets the call's encoding.
+            The player renders 20 ms frames. SMS steps are a dry run ('would send ...') unless --send-sms is \
+            given; then each is sent through the provider and its delivery report printed. In rfc4733 and both \
+            modes the RFC 4733 telephone-event packets are counted and summarised. The output format follows \
+            OUT's extension (.wav, .raw, .ul, .al); --encoding sets the call's encoding.
             """
     )
 
@@ -102,14 +103,18 @@ struct Render: ParsableCommand {
 
     @OptionGroup var options: SequenceOptions
 
+    @OptionGroup var sms: SMSOptions
+
     func validate() throws {
         try validateOutput(output, encoding: options.encoding)
+        try sms.check()
     }
 
     func run() throws {
         let outputFormat = try runtime { try AudioOutputFormat(path: output, encoding: options.encoding) }
         let program = try loadSequence(sequence, options: options, encoding: outputFormat.encoding)
-        let result = play(program)
+        let dispatcher = try sms.makeDispatcher(dailyLimit: 100)
+        let result = play(program, sending: dispatcher != nil)
         try runtime {
             switch outputFormat.encoding {
             case .pcm16: try AudioFile.write(result.pcm, sampleRate: program.format.sampleRate, to: output, format: outputFormat)
@@ -119,16 +124,20 @@ struct Render: ParsableCommand {
         for line in result.log { print(line) }
         print("\(output): \(seconds(program.totalSamples, program.format.sampleRate)) s, \(program.format.sampleRate) Hz, "
             + "\(outputFormat.encoding.rawValue) \(outputFormat.container.rawValue), \(program.digits.count) digits, dtmf \(program.format.dtmfMode.rawValue)")
+        if let dispatcher {
+            try sms.send(result.requests, with: dispatcher)
+        }
     }
 
     struct Played {
         var pcm: [Int16] = []
         var bytes: [UInt8] = []
         var log: [String] = []
+        var requests: [SMSStep] = []
     }
 
     /// Plays the program in 20 ms frames, as a media server would.
-    func play(_ program: CompiledSequence) -> Played {
+    func play(_ program: CompiledSequence, sending: Bool = false) -> Played {
         let rate = program.format.sampleRate
         let frame = rate / 50
         let player = program.makePlayer()
@@ -144,7 +153,9 @@ struct Render: ParsableCommand {
             case .stepFinished(let i): played.log.append("\(at) s: step \(i + 1) finished")
             case .smsRequested(let i):
                 if let sms = program.smsRequest(step: i) {
-                    played.log.append("\(at) s: would send SMS from \(sms.from) to \(sms.to): \"\(sms.message)\" (dry run)")
+                    played.requests.append(sms)
+                    played.log.append("\(at) s: \(sending ? "sending" : "would send") SMS from \(sms.from) to \(sms.to): \"\(sms.message)\""
+                        + (sending ? "" : " (dry run)"))
                 }
             case .telephoneEvent(let state):
                 sender.update(state) { _ in packets += 1 }
