@@ -69,17 +69,24 @@ let package = Package(
         ),
 
         // Signal generators and independent spectral measurements shared by the test targets.
-        .target(name: "TestSupport", dependencies: ["TelephonyDSP"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "TelephonyDSP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "Recordings", "TestSupport"]),
         .testTarget(name: "RecordingsTests", dependencies: ["Recordings", "TelephonyDSP", "TestSupport"]),
         .testTarget(name: "CallSequenceTests", dependencies: ["CallSequence", "Recordings", "TelephonyDSP", "TestSupport"]),
         .testTarget(
             name: "SMSGatewayTests",
             dependencies: [
-                "SMSGateway", "CallSequence", "TelephonyDSP",
+                "SMSGateway", "CallSequence", "TelephonyDSP", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -13,6 +13,13 @@ public struct Account: Sendable {
         public var sms = true
         /// Texts the account may send a day (UTC), by default the provider's 100.
         public var smsDailyLimit = 100
+
+        /// Creates capabilities; the defaults are a full account with the provider's daily limit.
+        public init(sequences: Bool = true, sms: Bool = true, smsDailyLimit: Int = 100) {
+            self.sequences = sequences
+            self.sms = sms
+            self.smsDailyLimit = smsDailyLimit
+        }
     }
 
     /// Where a call to a DID goes.
@@ -157,6 +164,7 @@ extension Account {
         // DIDs.
         var dids: [DID] = []
         var routesToCheck: [(path: String, ivr: String)] = []
+        var smsNumbers = Set<PhoneNumber>()   // from every DID with a valid number, whatever its route
         for (i, item) in array(members, "dids", c).enumerated() {
             let path = "dids[\(i)]"
             guard let did = c.object(item, at: path, what: "a DID") else { continue }
@@ -176,6 +184,7 @@ extension Account {
             } else {
                 c.add("\(path).route", "missing (an object such as { \"ivr\": \"Lobby\" } is required)")
             }
+            if let number, sms { smsNumbers.insert(number) }
             if let number, dids.contains(where: { $0.number == number }) {
                 c.add("\(path).number", "\(number) is listed twice")
             }
@@ -242,7 +251,6 @@ extension Account {
                 break
             }
         }
-        let smsNumbers = Set(dids.filter(\.sms).map(\.number))
         for (i, sequence) in sequences.enumerated() {
             for (j, step) in sequence.steps.enumerated() {
                 guard case .sms(let sms) = step else { continue }

@@ -196,8 +196,12 @@ struct Timeline: ParsableCommand {
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a sequence file: exit 0 if valid, otherwise print every problem with its JSON path and exit 1.",
-        discussion: "Recording names are checked against --recordings (or the 'recordings' folder beside the file)."
+        abstract: "Check a sequence or account file: exit 0 if valid, otherwise print every problem with its JSON path and exit 1.",
+        discussion: """
+            A file with "dids", "ivrs" or "capabilities" at the top is an account: its routes, IVR options, \
+            recordings and SMS steps are cross-checked. Otherwise it is a sequence, whose recording names are \
+            checked against --recordings (or the 'recordings' folder beside the file).
+            """
     )
 
     @Argument(help: "The sequence file (JSON).")
@@ -207,6 +211,12 @@ struct Validate: ParsableCommand {
     var recordings: String?
 
     func run() throws {
+        if let text = try? String(contentsOfFile: file, encoding: .utf8), let json = try? JSONValue.parse(text),
+           ["dids", "ivrs", "capabilities"].contains(where: { json[$0] != nil }) {
+            let (account, _) = try loadAccount(file)
+            print("\(file): valid account, \(account.dids.count) numbers, \(account.ivrs.count) IVRs, \(account.sequences.count) sequences")
+            return
+        }
         let options = try SequenceOptions.parse(recordings.map { ["--recordings", $0] } ?? [])
         let program = try loadSequence(file, options: options)
         print("\(file): valid sequence \"\(program.sequence.name)\", \(program.sequence.steps.count) steps, "

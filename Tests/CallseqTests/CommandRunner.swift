@@ -24,10 +24,16 @@ enum CommandRunner {
         try run(callseqPath, arguments)
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> CommandResult {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment {
+            // Only what is given (and PATH), so that no credential of the machine leaks into the test.
+            var env = environment
+            env["PATH"] = ProcessInfo.processInfo.environment["PATH"]
+            process.environment = env
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

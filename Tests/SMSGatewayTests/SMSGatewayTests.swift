@@ -5,6 +5,7 @@ import NIOCore
 import SMSGateway
 import Testing
 import TelephonyDSP
+import TestSupport
 
 let secret = "s3cret-Pa55word"
 let credentials = SMSCredentials(user: "acme", password: secret)

@@ -4,9 +4,9 @@ import NIOHTTP1
 import NIOPosix
 
 /// A real HTTP server on 127.0.0.1 that behaves like a VoIP.ms-style SMS provider, following a script:
-/// one behaviour per request received. It records every request.
-final class ProviderServer: @unchecked Sendable {
-    enum Behavior: Sendable {
+/// one behaviour per request received. It records every request. Used by the SMS and CLI tests.
+public final class ProviderServer: @unchecked Sendable {
+    public enum Behavior: Sendable {
         case success(id: Int)
         case status(String)
         case http(Int)
@@ -14,12 +14,12 @@ final class ProviderServer: @unchecked Sendable {
         case drop
     }
 
-    struct Request: Sendable {
-        var method: String
-        var uri: String
-        var contentType: String
-        var body: String
-        var form: [String: String]
+    public struct Request: Sendable {
+        public var method: String
+        public var uri: String
+        public var contentType: String
+        public var body: String
+        public var form: [String: String]
     }
 
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -27,9 +27,9 @@ final class ProviderServer: @unchecked Sendable {
     private let lock = NSLock()
     private var script: [Behavior]
     private var received: [Request] = []
-    private(set) var port = 0
+    public private(set) var port = 0
 
-    init(script: [Behavior]) throws {
+    public init(script: [Behavior]) throws {
         self.script = script
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -44,15 +44,15 @@ final class ProviderServer: @unchecked Sendable {
         port = channel.localAddress?.port ?? 0
     }
 
-    var endpoint: String { "http://127.0.0.1:\(port)/api/v1/rest.php" }
+    public var endpoint: String { "http://127.0.0.1:\(port)/api/v1/rest.php" }
 
-    var requests: [Request] {
+    public var requests: [Request] {
         lock.lock()
         defer { lock.unlock() }
         return received
     }
 
-    func shutdown() {
+    public func shutdown() {
         try? channel?.close().wait()
         try? group.syncShutdownGracefully()
     }
