@@ -59,6 +59,7 @@ for fmt in ["FLAC", "MP3"]:
         row(f"the same with callseq convert (whole process)", None, "sox IN -r 8000 OUT.wav (process)", sox, faster,
             ours_us=ours)
 
+ivr_us = p50("IVR.Session.8kHz.20ms")
 compile_us = p50("Compile.FrontDoor.8kHz")
 per_call = runs.get("Player.PerCall", {}).get("Per-call heap bytes")
 
@@ -66,6 +67,9 @@ print("| benchmark | ours (µs) | reference | reference (µs) | ratio | mallocs 
 print("|---|---|---|---|---|---|---|")
 for r in rows:
     print("| " + " | ".join(r) + " |")
+if ivr_us is not None:
+    print(f"| IVR session, 14 s (menu + waiting) in 20 ms frames, receiver on the caller's speech, 8 kHz mu-law | "
+          f"{ivr_us:,.1f} ({ivr_us / 700 * 1000:,.0f} ns a frame) | | | | {mallocs('IVR.Session.8kHz.20ms') - floor} | |")
 if compile_us is not None:
     print(f"| compile Examples/front-door.json (recordings cached) | {compile_us:,.1f} | | | | | |")
 if per_call:

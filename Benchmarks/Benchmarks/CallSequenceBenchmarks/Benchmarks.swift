@@ -179,6 +179,38 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // MARK: An IVR session: the menu plays while the receiver listens to the caller (speech), then waits
+
+    let ivrAccount: CompiledAccount? = {
+        guard let (account, library) = try? Account.load(repository.appendingPathComponent("Examples/account.json").path) else { return nil }
+        return try? CompiledAccount(account, recordings: RecordingCache(library: library), format: CallFormat(encoding: .ulaw))
+    }()
+    if let ivrAccount, let number = try? PhoneNumber("5145550100") {
+        // 14 s of speech without digits (the 9.4 s menu, then 4.6 s of waiting): every frame is rendered and heard.
+        let speech = (try? AudioFile.read(repository.appendingPathComponent("TestAudio/speech/talkoff-8k-ulaw.wav").path))?.samples ?? []
+        let caller = speech.prefix(8000 * 14).map { Int16(max(-32768, min(32767, $0))) }
+        Benchmark("IVR.Session.8kHz.20ms", configuration: configuration(checked: true)) { benchmark in
+            let session = try ivrAccount.makeSession(calling: number)
+            var frame = [UInt8](repeating: 0, count: 160)
+            var events = 0
+            var frames = 0
+            benchmark.startMeasurement()
+            caller.withUnsafeBufferPointer { all in
+                frame.withUnsafeMutableBufferPointer { out in
+                    var at = 0
+                    while at + 160 <= all.count && !session.isEnded {
+                        session.render(callerAudio: UnsafeBufferPointer(rebasing: all[at..<(at + 160)]), into: out) { _ in events += 1 }
+                        at += 160
+                        frames += 1
+                    }
+                }
+            }
+            benchmark.stopMeasurement()
+            precondition(frames == 700, "the session ended early: \(frames) frames")
+            blackHole(events)
+        }
+    }
+
     // MARK: Per-call memory: one player
 
     let perCallBytes = BenchmarkMetric.custom("Per-call heap bytes", polarity: .prefersSmaller, useScalingFactor: false)
