@@ -1,26 +1,7 @@
 import CallSequence
 
-/// A text to send.
-public struct SMSMessage: Sendable, Hashable {
-    /// The sending number (an SMS-enabled DID of the account).
-    public var from: PhoneNumber
-    /// The receiving number.
-    public var to: PhoneNumber
-    /// The text, 1 to 160 characters.
-    public var text: String
-
-    /// Creates a message.
-    public init(from: PhoneNumber, to: PhoneNumber, text: String) {
-        self.from = from
-        self.to = to
-        self.text = text
-    }
-
-    /// The message of a sequence's SMS step.
-    public init(_ step: SMSStep) {
-        self.init(from: step.from, to: step.to, text: step.message)
-    }
-}
+/// A text to send: the same value as a sequence's SMS step (from, to, message).
+public typealias SMSMessage = SMSStep
 
 /// Something that hands a text to an SMS provider.
 public protocol SMSTransport: Sendable {

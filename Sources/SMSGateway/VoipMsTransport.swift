@@ -49,7 +49,7 @@ public struct VoipMsTransport: SMSTransport {
         request.headers.add(name: "Accept", value: "application/json")
         let form = [
             ("api_username", credentials.user), ("api_password", credentials.password), ("method", "sendSMS"),
-            ("did", message.from.digits), ("dst", message.to.digits), ("message", message.text),
+            ("did", message.from.digits), ("dst", message.to.digits), ("message", message.message),
         ].map { "\($0)=\(Self.formEncode($1))" }.joined(separator: "&")
         request.body = .bytes(ByteBuffer(string: form))
 

@@ -58,7 +58,7 @@ struct SMSOptions: ParsableArguments {
     func send(_ requests: [SMSStep], with dispatcher: SMSDispatcher) throws {
         let reports = waitFor {
             var reports: [DeliveryReport] = []
-            for request in requests { reports.append(await dispatcher.send(SMSMessage(request))) }
+            for request in requests { reports.append(await dispatcher.send(request)) }
             return reports
         }
         for (request, report) in zip(requests, reports) { print("SMS to \(request.to): \(report)") }

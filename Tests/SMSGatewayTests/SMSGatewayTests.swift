@@ -9,7 +9,10 @@ import TestSupport
 
 let secret = "s3cret-Pa55word"
 let credentials = SMSCredentials(user: "acme", password: secret)
-let message = SMSMessage(from: try! PhoneNumber("5145550100"), to: try! PhoneNumber("5145550199"), text: "Front door opened & closed")
+let message: SMSMessage = {
+    guard let from = try? PhoneNumber("5145550100"), let to = try? PhoneNumber("5145550199") else { preconditionFailure("test numbers") }
+    return SMSMessage(from: from, to: to, message: "Front door opened & closed")
+}()
 
 /// Collects every log line and its metadata, to check what the library says.
 final class CapturedLogs: @unchecked Sendable {
@@ -163,7 +166,7 @@ struct SMSGatewayTests {
         let sending = Task { await d.send(message) }
         let sequence = CallSequence(name: "x", steps: [
             .dtmf(DTMFStep(digits: try DialString("1234567890"))),
-            .sms(SMSStep(from: message.from, to: message.to, message: message.text)),
+            .sms(message),
         ])
         let program = try CompiledSequence(sequence, format: CallFormat(), recordings: .init(library: .empty))
         let player = program.makePlayer()
