@@ -58,7 +58,8 @@ public struct DualTone: Sendable, Hashable {
 /// Renders one dual-tone burst of a fixed length, phase-continuously, in chunks of any size.
 ///
 /// The burst's first and last `rampSamples` samples are shaped by a raised cosine; between them
-/// the two tones play at full level. Create one per burst: it holds a few doubles and no heap storage.
+/// the two tones play at full level. Create one per burst (or copy one: all its seeds are computed by init);
+/// it holds about 600 bytes of state and seeds, and no heap storage.
 public struct ToneSynthesizer: Sendable {
     /// The burst's length in samples.
     public let durationSamples: Int

@@ -92,3 +92,13 @@ func validateOutput(_ output: String, encoding: SampleEncoding?) throws {
         throw ValidationError("--output \(error)")
     }
 }
+
+/// Reads audio for the DTMF receiver: any format; audio outside its 8000...48000 Hz is resampled to 8000 Hz.
+func readForReceiver(_ path: String, headerlessRate: Int = 8000) throws -> DecodedAudio {
+    var audio = try quietly { try AudioFile.read(path, headerlessRate: headerlessRate) }
+    if !DTMFDetector.supportedSampleRates.contains(audio.sampleRate) {
+        audio.samples = try Resampler.resample(audio.samples, from: audio.sampleRate, to: 8000, name: path)
+        audio.sampleRate = 8000
+    }
+    return audio
+}

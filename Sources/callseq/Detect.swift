@@ -30,11 +30,7 @@ struct Detect: ParsableCommand {
 
     func run() throws {
         try runtime {
-            var audio = try quietly { try AudioFile.read(file, headerlessRate: rate) }
-            if !DTMFDetector.supportedSampleRates.contains(audio.sampleRate) {
-                audio.samples = try Resampler.resample(audio.samples, from: audio.sampleRate, to: 8000, name: file)
-                audio.sampleRate = 8000
-            }
+            let audio = try readForReceiver(file, headerlessRate: rate)
             var detector = try DTMFDetector(sampleRate: audio.sampleRate)
             let digits = detector.detect(audio.samples)
             let ms = { (sample: Int) in Double(sample) * 1000 / Double(audio.sampleRate) }

@@ -30,14 +30,9 @@ struct IVRCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file (.wav, .raw, .ul, .al): what the caller hears.")
     var output: String
 
-    @Option(help: "Sample rate of the call in Hz (8000...48000).")
-    var rate: Int = 8000
+    @OptionGroup var call: CallFormatOptions
 
-    @Option(help: "Encoding of the call: pcm16, ulaw or alaw.")
-    var encoding: SampleEncoding?
-
-    @Option(name: .customLong("dtmf-mode"), help: "How sequences send DTMF: inband, rfc4733 or both.")
-    var dtmfMode: DTMFMode = .inband
+    var rate: Int { call.rate }
 
     @OptionGroup var sms: SMSOptions
 
@@ -49,15 +44,14 @@ struct IVRCommand: ParsableCommand {
             throw ValidationError("--press '\(p)' is not a DTMF digit (0-9 * # A-D)")
         }
         do { _ = try PhoneNumber(did) } catch { throw ValidationError("--did '\(did)' \(error)") }
-        guard (8000...48000).contains(rate) else { throw ValidationError("--rate \(rate) is not supported (8000...48000 Hz)") }
-        try validateOutput(output, encoding: encoding)
+        try validateOutput(output, encoding: call.encoding)
         try sms.check()
     }
 
     func run() throws {
         let (loaded, library) = try loadAccount(account)
-        let format = try runtime { try AudioOutputFormat(path: output, encoding: encoding) }
-        let callFormat = CallFormat(sampleRate: rate, encoding: format.encoding, dtmfMode: dtmfMode)
+        let format = try runtime { try AudioOutputFormat(path: output, encoding: call.encoding) }
+        let callFormat = call.format(encoding: format.encoding)
         let compiled: CompiledAccount
         do {
             compiled = try quietly { try CompiledAccount(loaded, recordings: RecordingCache(library: library), format: callFormat) }

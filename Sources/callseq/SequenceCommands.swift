@@ -6,11 +6,8 @@ import TelephonyDSP
 
 extension DTMFMode: ExpressibleByArgument {}
 
-/// Options shared by the commands that compile a sequence.
-struct SequenceOptions: ParsableArguments {
-    @Option(help: "Folder of the account's recordings (default: 'recordings' beside the sequence file, if any).")
-    var recordings: String?
-
+/// The call's format: rate, encoding and DTMF mode (render, timeline, verify, ivr).
+struct CallFormatOptions: ParsableArguments {
     @Option(help: "Sample rate of the call in Hz (8000...48000).")
     var rate: Int = 8000
 
@@ -24,6 +21,20 @@ struct SequenceOptions: ParsableArguments {
         guard (8000...48000).contains(rate) else { throw ValidationError("--rate \(rate) is not supported (8000...48000 Hz)") }
     }
 
+    func format(encoding fallback: SampleEncoding = .pcm16) -> CallFormat {
+        CallFormat(sampleRate: rate, encoding: encoding ?? fallback, dtmfMode: dtmfMode)
+    }
+}
+
+/// Options shared by the commands that compile a sequence.
+struct SequenceOptions: ParsableArguments {
+    @Option(help: "Folder of the account's recordings (default: 'recordings' beside the sequence file, if any).")
+    var recordings: String?
+
+    @OptionGroup var call: CallFormatOptions
+
+    var encoding: SampleEncoding? { call.encoding }
+
     /// The library: --recordings, or a 'recordings' folder beside the sequence, or none.
     func library(beside file: String) throws -> RecordingLibrary {
         if let recordings { return try RecordingLibrary(directory: recordings) }
@@ -35,9 +46,7 @@ struct SequenceOptions: ParsableArguments {
         return .empty
     }
 
-    func format(encoding fallback: SampleEncoding = .pcm16) -> CallFormat {
-        CallFormat(sampleRate: rate, encoding: encoding ?? fallback, dtmfMode: dtmfMode)
-    }
+    func format(encoding fallback: SampleEncoding = .pcm16) -> CallFormat { call.format(encoding: fallback) }
 }
 
 /// Reads and validates a sequence file, then compiles it.
@@ -252,11 +261,7 @@ struct Verify: ParsableCommand {
     func run() throws {
         let program = try loadSequence(sequence, options: options)
         let report = try runtime { () throws -> VerificationReport in
-            var decoded = try quietly { try AudioFile.read(audio) }
-            if !DTMFDetector.supportedSampleRates.contains(decoded.sampleRate) {
-                decoded.samples = try Resampler.resample(decoded.samples, from: decoded.sampleRate, to: 8000, name: audio)
-                decoded.sampleRate = 8000
-            }
+            let decoded = try readForReceiver(audio)
             return try Verifier.verify(program, samples: decoded.samples, sampleRate: decoded.sampleRate,
                                        tolerance: toleranceMs / 1000)
         }
