@@ -30,6 +30,16 @@ public struct Account: Sendable {
         case hangup
     }
 
+    /// How a live call to a DID sends the DTMF of its sequences.
+    public enum DTMFDelivery: String, Sendable, Hashable, CaseIterable {
+        /// RFC 4733 telephone-events when the caller's offer has telephone-event, otherwise in-band tones.
+        case auto
+        /// In-band tones only (door controllers behind analog adapters hear only audio).
+        case inband
+        /// RFC 4733 telephone-events only (the call is refused with 488 if the caller cannot receive them).
+        case rfc4733
+    }
+
     /// One of the account's phone numbers.
     public struct DID: Sendable, Hashable {
         /// The number.
@@ -38,6 +48,11 @@ public struct Account: Sendable {
         public var sms: Bool
         /// Where calls to it go.
         public var route: Route
+        /// How live calls send DTMF (never in-band and RFC 4733 at once: a receiver would hear every
+        /// digit twice).
+        public var dtmf: DTMFDelivery = .auto
+        /// Milliseconds of ringing (180 Ringing) before a live call is answered (0...10000).
+        public var answerAfterMs: Int = 0
     }
 
     /// What pressing a digit in an IVR does.
@@ -168,7 +183,7 @@ extension Account {
         for (i, item) in array(members, "dids", c).enumerated() {
             let path = "dids[\(i)]"
             guard let did = c.object(item, at: path, what: "a DID") else { continue }
-            c.rejectUnknownKeys(did, allowed: ["number", "sms", "route"], at: path)
+            c.rejectUnknownKeys(did, allowed: ["number", "sms", "route", "dtmf", "answerAfterMs"], at: path)
             var number: PhoneNumber?
             if let text = c.string(did, "number", at: path) {
                 do { number = try PhoneNumber(text) } catch { c.add("\(path).number", "'\(text)' \(error)") }
@@ -177,6 +192,15 @@ extension Account {
             if let v = c.value(did, "sms") {
                 if case .bool(let b) = v { sms = b } else { c.add("\(path).sms", "expected true or false, found \(v.typeName)") }
             }
+            var dtmf = DTMFDelivery.auto
+            if let text = c.string(did, "dtmf", at: path, required: false) {
+                if let mode = DTMFDelivery(rawValue: text) {
+                    dtmf = mode
+                } else {
+                    c.add("\(path).dtmf", "'\(text)' is not a DTMF delivery (auto, inband or rfc4733)")
+                }
+            }
+            let answerAfterMs = c.integer(did, "answerAfterMs", at: path, range: 0...10_000, unit: "ms") ?? 0
             var route: Route?
             if let r = c.value(did, "route") {
                 route = readRoute(r, at: "\(path).route", c)
@@ -188,7 +212,7 @@ extension Account {
             if let number, dids.contains(where: { $0.number == number }) {
                 c.add("\(path).number", "\(number) is listed twice")
             }
-            if let number, let route { dids.append(DID(number: number, sms: sms, route: route)) }
+            if let number, let route { dids.append(DID(number: number, sms: sms, route: route, dtmf: dtmf, answerAfterMs: answerAfterMs)) }
         }
 
         // IVRs.

@@ -55,6 +55,8 @@ struct AccountValidationTests {
         ("bad-option-key.json", "ivrs[0].options.12: an option is a single DTMF digit (0-9, *, #, A-D)"),
         ("duplicate-did.json", "dids[2].number: 5145550100 is listed twice"),
         ("bad-timeout.json", "ivrs[0].timeoutSeconds: 0 s is out of range (1...60 s)"),
+        ("bad-dtmf-delivery.json", "dids[0].dtmf: 'both' is not a DTMF delivery (auto, inband or rfc4733)"),
+        ("bad-answer-after.json", "dids[0].answerAfterMs: 20000 ms is out of range (0...10000 ms)"),
     ])
     func eachBadAccountNamesItsProblem(file: String, expected: String) {
         #expect(accountProblems(file) == [expected])
@@ -75,8 +77,10 @@ struct AccountValidationTests {
 
     @Test func theExampleAccountReadsWithNormalisedNumbers() throws {
         let (account, library) = try Account.load(examples + "/account.json")
-        #expect(account.dids.map(\.number.digits) == ["5145550100", "5145550111"])
-        #expect(account.dids.map(\.route) == [.ivr("Lobby"), .hangup])
+        #expect(account.dids.map(\.number.digits) == ["5145550100", "5145550111", "5145550122", "5145550133"])
+        #expect(account.dids.map(\.route) == [.ivr("Lobby"), .hangup, .ivr("Lobby"), .ivr("Lobby")])
+        #expect(account.dids.map(\.dtmf) == [.auto, .auto, .inband, .auto])
+        #expect(account.dids.map(\.answerAfterMs) == [0, 0, 0, 2000])
         #expect(account.capabilities == Account.Capabilities(sequences: true, sms: true, smsDailyLimit: 100))
         #expect(account.ivr(named: "Lobby")?.options[.one] == .sequence("Front door"))
         #expect(library.names == ["lobby-greeting", "welcome"])

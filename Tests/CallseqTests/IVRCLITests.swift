@@ -39,7 +39,7 @@ struct IVRCLITests {
         #expect(result.stderr.contains("dids[0].route: a sequence can only be used as an IVR option"))
         let validate = try CommandRunner.callseq("validate", testAudioPath("accounts/reseller-sms.json"))
         #expect(validate.status == 1 && validate.stderr.contains("this account cannot send SMS"))
-        #expect(try CommandRunner.callseq("validate", account).stdout.contains("valid account, 2 numbers, 1 IVRs, 2 sequences"))
+        #expect(try CommandRunner.callseq("validate", account).stdout.contains("valid account, 4 numbers, 1 IVRs, 2 sequences"))
     }
 
     @Test func usageErrors() throws {
