@@ -3,7 +3,8 @@
 #   make test   run the test suite
 # Both install the Debian packages below when they are missing (apt-get; sudo when not root).
 
-APT_PACKAGES := pkg-config libsndfile1-dev libsoxr-dev libspandsp-dev sox libsox-fmt-base libsox-fmt-mp3 espeak-ng python3
+APT_PACKAGES := pkg-config libsndfile1-dev libsoxr-dev libspandsp-dev sox libsox-fmt-base libsox-fmt-mp3 espeak-ng python3 \
+	baresip-core sip-tester tshark valgrind
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
@@ -18,7 +19,7 @@ deps:
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 build: deps
