@@ -57,6 +57,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // RTP (RFC 3550) and RFC 4733 telephone-events, UDP sockets and ports, the media clock.
+        .target(name: "RTP"),
+        // Live calls: the media engine (media threads, RTP per call, IVR sessions).
+        .target(
+            name: "CallServer",
+            dependencies: [
+                "RTP", "CallSequence", "TelephonyDSP",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "callseq",
             dependencies: [
@@ -87,6 +97,14 @@ let package = Package(
             dependencies: [
                 "SMSGateway", "CallSequence", "TelephonyDSP", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "RTPTests", dependencies: ["RTP"]),
+        .testTarget(
+            name: "CallServerTests",
+            dependencies: [
+                "CallServer", "RTP", "CallSequence", "Recordings", "TelephonyDSP",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,0 +1,53 @@
+// One call's state on a media thread: a plain struct in the thread's call table (no class reference
+// counted per tick: the IVR session is held unmanaged, retained once when the call starts and released by
+// the event thread when it ends).
+
+import CallSequence
+import RTP
+
+/// The per-call media state, owned by one media thread.
+struct MediaCall {
+    enum Phase {
+        /// Receiving, rendering and sending.
+        case running
+        /// The call has ended; final telephone-event packets are still being retransmitted.
+        case closing
+        /// Done: waiting for room in the event ring to report the end.
+        case finished
+    }
+
+    var id: UInt64
+    var socket: UDPSocket
+    /// Where RTP goes: the SDP's address, then the caller's RTP source once it arrives (symmetric RTP).
+    var remote: SocketAddress
+    var latched = false
+    var sender: RTPSender
+    var receiver = TelephoneEventReceiver()
+    var session: Unmanaged<IVRSession>
+    var audioPayloadType: UInt8
+    /// The telephone-event payload type, or -1 when none was negotiated.
+    var eventPayloadType: Int16
+    var alaw: Bool
+    var sendsEvents: Bool
+    var samplesPerFrame: Int
+    var periodTicks: Int64
+    var nextDueTick: Int64 = 0
+    var lastReceiveTick: Int64 = 0
+    /// The caller's audio received since the last frame, decoded (16-bit linear).
+    var callerAudio: UnsafeMutablePointer<Int16>
+    var callerAudioCount = 0
+    var callerAudioCapacity: Int
+    var phase = Phase.running
+    var endReason = MediaEndReason.rtpTimeout
+    /// Whether the end has been posted (the `released` record may still be waiting for room).
+    var endPosted = false
+}
+
+/// A command for a media thread, queued under a lock and taken once per tick.
+enum MediaCommand {
+    case add(MediaCall)
+    case remove(UInt64)
+}
+
+// The session is only touched by the media thread that owns the call; the command carries it there.
+extension MediaCommand: @unchecked Sendable {}

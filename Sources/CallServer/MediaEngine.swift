@@ -1,0 +1,320 @@
+// The media side of `callseq serve`: RTP ports, media threads and the events they report.
+//
+//     SIP (event loop) ── reservePort ──▶ RTPPortPool (lock, set-up only)
+//                      ── startCall / endCall ──▶ command queue (lock + atomic flag) ──▶ media thread(s)
+//     media thread: every tick, for each call due: recvfrom… → decode / RFC 4733 → IVRSession.render → sendto
+//     media thread ── MediaEventRing (SPSC, plain values) ──▶ event thread ──▶ onEvent (Sendable closure)
+//
+// The event thread also frees what a finished call held (its port, session and buffer), so the media
+// threads never deallocate or release a reference. Foundation-free: threads are pthreads.
+
+import CallSequence
+import Logging
+import RTP
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Why the media engine refused something.
+public struct MediaEngineError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong.
+    public var message: String
+
+    init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}
+
+/// Plays IVR sessions over RTP: one UDP port per call, media threads paced by absolute deadlines, RFC 4733
+/// in and out, events to a `Sendable` handler.
+public final class MediaEngine: Sendable {
+    /// How the engine runs.
+    public struct Configuration: Sendable {
+        /// The numeric address RTP sockets bind to (`0.0.0.0`, `::`, `127.0.0.1`).
+        public var bindHost: String
+        /// The RTP port range (even ports are used).
+        public var ports: ClosedRange<Int>
+        /// Media threads (calls are spread over them).
+        public var mediaThreads: Int
+        /// No RTP from the caller for this long ends the call (``MediaEndReason/rtpTimeout``).
+        public var rtpTimeout: Duration
+        /// The media clock's tick; packet times must be multiples of it. Calls due on different ticks of
+        /// a packet interval spread the work (and the send lateness) over the interval.
+        public var tick: Duration
+        /// The largest number of calls a media thread takes.
+        public var maxCallsPerThread: Int
+        /// Events each media thread can hold for the event thread.
+        public var eventCapacity: Int
+        /// How often the event thread looks for events.
+        public var eventPollInterval: Duration
+
+        /// Creates a configuration.
+        public init(bindHost: String = "0.0.0.0", ports: ClosedRange<Int> = 20000...29999, mediaThreads: Int = 1,
+                    rtpTimeout: Duration = .seconds(30), tick: Duration = .milliseconds(5),
+                    maxCallsPerThread: Int = 5000, eventCapacity: Int = 8192,
+                    eventPollInterval: Duration = .milliseconds(2)) {
+            self.bindHost = bindHost
+            self.ports = ports
+            self.mediaThreads = mediaThreads
+            self.rtpTimeout = rtpTimeout
+            self.tick = tick
+            self.maxCallsPerThread = maxCallsPerThread
+            self.eventCapacity = eventCapacity
+            self.eventPollInterval = eventPollInterval
+        }
+    }
+
+    struct CallRecord {
+        var reservation: RTPPortReservation
+        var callID: String
+        var thread: Int
+        var cancelled = false
+    }
+
+    struct Registry {
+        var calls: [UInt64: CallRecord] = [:]
+        var nextID: UInt64 = 1
+        var perThread: [Int]
+        var shutDown = false
+    }
+
+    /// The configuration.
+    public let configuration: Configuration
+    /// The RTP ports.
+    public let ports: RTPPortPool
+    private let logger: Logger
+    private let onEvent: @Sendable (MediaEvent) -> Void
+    private let threads: [MediaThread]
+    private let registry: Mutex<Registry>
+    private let tickMs: Int
+    private let eventThreadStop = Atomic(false)
+    private let isShutDown = Atomic(false)
+    private nonisolated(unsafe) var eventThread: pthread_t?
+
+    /// Starts the media threads and the event thread.
+    ///
+    /// - Parameters:
+    ///   - configuration: ports, threads, timeouts.
+    ///   - logger: for the engine's own start, stop and trouble (never per packet).
+    ///   - onEvent: called on the engine's event thread for each ``MediaEvent``, in order per call.
+    /// - Throws: ``MediaEngineError`` for a bad configuration or a thread that cannot start.
+    public init(configuration: Configuration, logger: Logger,
+                onEvent: @escaping @Sendable (MediaEvent) -> Void) throws(MediaEngineError) {
+        self.configuration = configuration
+        self.logger = logger
+        self.onEvent = onEvent
+        do {
+            ports = try RTPPortPool(host: configuration.bindHost, ports: configuration.ports)
+        } catch {
+            throw MediaEngineError("RTP ports: \(error)")
+        }
+        let tickNs = configuration.tick.components.seconds * 1_000_000_000
+            + configuration.tick.components.attoseconds / 1_000_000_000
+        guard tickNs >= 1_000_000, tickNs % 1_000_000 == 0, tickNs <= 1_000_000_000 else {
+            throw MediaEngineError("the media tick must be a whole number of milliseconds (1 ms to 1 s)")
+        }
+        tickMs = Int(tickNs / 1_000_000)
+        guard (1...64).contains(configuration.mediaThreads) else { throw MediaEngineError("media threads: 1 to 64") }
+        guard configuration.maxCallsPerThread > 0 else { throw MediaEngineError("maxCallsPerThread must be positive") }
+        threads = (0..<configuration.mediaThreads).map {
+            MediaThread(index: $0, capacity: configuration.maxCallsPerThread,
+                        eventCapacity: max(configuration.eventCapacity, 64))
+        }
+        registry = Mutex(Registry(perThread: [Int](repeating: 0, count: configuration.mediaThreads)))
+        let tick = configuration.tick, timeout = configuration.rtpTimeout
+        for thread in threads {
+            let started = startThread {
+                var worker = MediaWorker(shared: thread, tick: tick, rtpTimeout: timeout)
+                worker.run()
+            }
+            guard let started else { shutdown(); throw MediaEngineError("cannot start a media thread") }
+            thread.thread = started
+        }
+        let poll = configuration.eventPollInterval
+        eventThread = startThread { [self] in self.deliverEvents(poll: poll) }
+        guard eventThread != nil else { shutdown(); throw MediaEngineError("cannot start the event thread") }
+        logger.info("media engine started", metadata: [
+            "rtp-ports": "\(ports.firstPort)-\(ports.firstPort + 2 * (ports.capacity - 1))",
+            "threads": "\(configuration.mediaThreads)", "tick-ms": "\(tickMs)",
+        ])
+    }
+
+    /// Binds a socket on a free even RTP port, for the SDP answer.
+    ///
+    /// Release it (``RTPPortReservation/release()``) if the call is not started; once started, the engine
+    /// releases it when the call ends.
+    /// - Throws: ``MediaEngineError`` when no port is free.
+    public func reservePort() throws(MediaEngineError) -> RTPPortReservation {
+        do {
+            return try ports.reserve()
+        } catch {
+            throw MediaEngineError(error.description)
+        }
+    }
+
+    /// Starts a call's media: from the next tick its thread receives, renders and sends.
+    ///
+    /// - Throws: ``MediaEngineError`` when the parameters do not fit the session (payload type vs the
+    ///   account's encoding, DTMF mode), the remote address is not numeric, or the engine is full or shut down.
+    @discardableResult
+    public func startCall(_ parameters: MediaCallParameters) throws(MediaEngineError) -> MediaCallHandle {
+        let format = parameters.session.account.format
+        let alaw: Bool
+        switch (parameters.audioPayloadType, format.encoding) {
+        case (0, .ulaw): alaw = false
+        case (8, .alaw): alaw = true
+        default:
+            throw MediaEngineError("payload type \(parameters.audioPayloadType) does not match the session's "
+                + "\(format.encoding.rawValue) audio (PCMU is 0 with ulaw, PCMA 8 with alaw)")
+        }
+        guard format.sampleRate == 8000 else { throw MediaEngineError("G.711 calls run at 8000 Hz") }
+        switch format.dtmfMode {
+        case .both: throw MediaEngineError("a live call sends DTMF either in-band or as RFC 4733 events, never both")
+        case .rfc4733:
+            guard parameters.sendDTMFAsEvents, parameters.telephoneEventPayloadType != nil else {
+                throw MediaEngineError("the session sends RFC 4733 events: a telephone-event payload type is needed")
+            }
+        case .inband:
+            guard !parameters.sendDTMFAsEvents else {
+                throw MediaEngineError("the session was compiled for in-band DTMF but events were asked for")
+            }
+        }
+        guard parameters.ptimeMs > 0, parameters.ptimeMs % tickMs == 0,
+              parameters.ptimeMs * 8 <= MediaWorker.maxFrameSamples else {
+            throw MediaEngineError("ptime \(parameters.ptimeMs) ms: a multiple of \(tickMs) ms, at most 120 ms")
+        }
+        guard var remote = SocketAddress(host: parameters.remote.host, port: parameters.remote.port) else {
+            throw MediaEngineError("remote RTP address \(parameters.remote.host):\(parameters.remote.port) is not numeric")
+        }
+        if parameters.port.localAddress?.family == AF_INET6 { remote = remote.mappedToIPv6 }
+        if let eventPT = parameters.telephoneEventPayloadType, eventPT > 127 {
+            throw MediaEngineError("telephone-event payload type \(eventPT) is out of range")
+        }
+        let reservation = parameters.port
+        let samples = parameters.ptimeMs * 8
+        let picked: Result<(UInt64, Int), MediaEngineError> = registry.withLock { registry in
+            guard !registry.shutDown else { return .failure(MediaEngineError("the media engine is shut down")) }
+            var best = 0
+            for t in 1..<max(registry.perThread.count, 1) where registry.perThread[t] < registry.perThread[best] {
+                best = t
+            }
+            guard registry.perThread[best] < configuration.maxCallsPerThread else {
+                return .failure(MediaEngineError("the media threads are full"))
+            }
+            let id = registry.nextID
+            registry.nextID += 1
+            registry.perThread[best] += 1
+            registry.calls[id] = CallRecord(reservation: reservation, callID: parameters.callID, thread: best)
+            return .success((id, best))
+        }
+        let (id, thread) = try picked.get()
+        let callerAudio = UnsafeMutablePointer<Int16>.allocate(capacity: 4 * samples)
+        let call = MediaCall(
+            id: id, socket: reservation.socket, remote: remote,
+            sender: RTPSender(audioPayloadType: parameters.audioPayloadType,
+                              eventPayloadType: parameters.telephoneEventPayloadType ?? 101),
+            session: Unmanaged.passRetained(parameters.session),
+            audioPayloadType: parameters.audioPayloadType,
+            eventPayloadType: parameters.telephoneEventPayloadType.map { Int16($0) } ?? -1,
+            alaw: alaw, sendsEvents: parameters.sendDTMFAsEvents, samplesPerFrame: samples,
+            periodTicks: Int64(parameters.ptimeMs / tickMs),
+            callerAudio: callerAudio, callerAudioCapacity: 4 * samples)
+        threads[thread].enqueue(.add(call))
+        return MediaCallHandle(id: id)
+    }
+
+    /// Ends a call's media (SIP BYE or CANCEL): it stops sending at the next tick, its port is released
+    /// soon after, and no further event is delivered for it. Ending a call that already ended does nothing.
+    public func endCall(_ handle: MediaCallHandle) {
+        let thread: Int? = registry.withLock { registry in
+            guard let record = registry.calls[handle.id], !record.cancelled else { return nil }
+            registry.calls[handle.id]?.cancelled = true
+            return record.thread
+        }
+        if let thread { threads[thread].enqueue(.remove(handle.id)) }
+    }
+
+    /// Counters and lateness over all media threads (published every 20 ticks).
+    public func statistics() -> MediaStatistics {
+        var total = MediaStatistics()
+        for thread in threads { total.add(thread.published.withLock { $0 }) }
+        return total
+    }
+
+    /// Calls started and not yet released.
+    public var activeCalls: Int { registry.withLock { $0.calls.count } }
+
+    /// Stops the media threads (their calls end without events), releases every port, and stops the event
+    /// thread once it has delivered what was pending. Idempotent.
+    public func shutdown() {
+        guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        registry.withLock { $0.shutDown = true; for id in $0.calls.keys { $0.calls[id]?.cancelled = true } }
+        for thread in threads { thread.stopRequested.store(true, ordering: .releasing) }
+        for thread in threads { if let t = thread.thread { pthread_join(t, nil) } }
+        eventThreadStop.store(true, ordering: .releasing)
+        if let t = eventThread { pthread_join(t, nil) }
+        let left = registry.withLock { $0.calls.count }
+        logger.info("media engine stopped", metadata: ["calls-left": "\(left)"])
+    }
+
+    // MARK: - The event thread
+
+    private func deliverEvents(poll: Duration) {
+        let pollNs = max(poll.components.seconds * 1_000_000_000 + poll.components.attoseconds / 1_000_000_000, 100_000)
+        var sleep = timespec(tv_sec: Int(pollNs / 1_000_000_000), tv_nsec: Int(pollNs % 1_000_000_000))
+        while true {
+            let stopping = eventThreadStop.load(ordering: .acquiring)
+            var any = false
+            for thread in threads {
+                while let record = thread.events.pop() {
+                    any = true
+                    handle(record)
+                }
+            }
+            if stopping && !any { return }
+            if !any { nanosleep(&sleep, nil) }
+        }
+    }
+
+    private func handle(_ record: MediaRecord) {
+        switch record.kind {
+        case .event(let kind):
+            let callID: String? = registry.withLock { registry in
+                guard let call = registry.calls[record.call], !call.cancelled else { return nil }
+                return call.callID
+            }
+            if let callID { onEvent(MediaEvent(call: MediaCallHandle(id: record.call), callID: callID, kind: kind)) }
+        case .released(let session, let callerAudio):
+            let call: CallRecord? = registry.withLock { registry in
+                guard let call = registry.calls.removeValue(forKey: record.call) else { return nil }
+                registry.perThread[call.thread] -= 1
+                return call
+            }
+            call?.reservation.release()
+            session.release()
+            callerAudio.deallocate()
+        }
+    }
+}
+
+/// Starts a joinable pthread running `body`.
+private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
+    final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
+    let context = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    let result = pthread_create(&thread, nil, { context in
+        guard let context else { return nil }
+        let box = Unmanaged<Box>.fromOpaque(context).takeRetainedValue()
+        box.body()
+        return nil
+    }, context)
+    guard result == 0 else {
+        Unmanaged<Box>.fromOpaque(context).release()
+        return nil
+    }
+    return thread
+}

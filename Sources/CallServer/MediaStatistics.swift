@@ -1,0 +1,52 @@
+import RTP
+
+/// Counters and latencies of the media engine, summed over its media threads.
+///
+/// The media threads publish their figures every 20 ticks (100 ms at the default 5 ms tick), so they can
+/// lag by that much.
+public struct MediaStatistics: Sendable {
+    /// Calls on the media threads.
+    public var calls = 0
+    /// RTP packets sent (audio and telephone-event).
+    public var packetsSent: UInt64 = 0
+    /// RTP packets received and accepted.
+    public var packetsReceived: UInt64 = 0
+    /// Datagrams that were not valid RTP, or too large.
+    public var invalidPackets: UInt64 = 0
+    /// Valid RTP from an address other than the latched one (ignored).
+    public var foreignPackets: UInt64 = 0
+    /// Sends the kernel refused.
+    public var sendErrors: UInt64 = 0
+    /// Media clock ticks.
+    public var ticks: UInt64 = 0
+    /// Ticks skipped after a stall (the schedule moved forward rather than sending a burst).
+    public var skippedTicks: UInt64 = 0
+    /// Events lost because a ring was full.
+    public var droppedEvents: UInt64 = 0
+    /// Wake-up lateness of each tick: time woken − deadline (ns).
+    public var lateness = LatencyHistogram()
+    /// When each tick's last packet was sent, relative to its deadline (ns): the worst send lateness of
+    /// the tick, including the work of every call due in it.
+    public var sendLateness = LatencyHistogram()
+
+    /// The median wake-up lateness (ns).
+    public var latenessP50: Int64 { lateness.percentile(0.5) }
+    /// The 99th percentile wake-up lateness (ns).
+    public var latenessP99: Int64 { lateness.percentile(0.99) }
+    /// The largest wake-up lateness (ns).
+    public var latenessMax: Int64 { lateness.max }
+
+    mutating func add(_ other: MediaStatistics) {
+        calls += other.calls
+        packetsSent &+= other.packetsSent
+        packetsReceived &+= other.packetsReceived
+        invalidPackets &+= other.invalidPackets
+        foreignPackets &+= other.foreignPackets
+        sendErrors &+= other.sendErrors
+        ticks &+= other.ticks
+        skippedTicks &+= other.skippedTicks
+        droppedEvents &+= other.droppedEvents
+        lateness.merge(other.lateness)
+        sendLateness.merge(other.sendLateness)
+    }
+}

@@ -1,0 +1,351 @@
+// A media thread: every tick of its clock (absolute deadlines, RTP's MediaClock), for each call due:
+// 1. drain the call's socket (recvfrom until EAGAIN, at most 64 datagrams): latch the remote address to
+//    the caller's RTP source (symmetric RTP), decode G.711 into the caller's audio, turn RFC 4733 events
+//    into key presses (TelephoneEventReceiver → IVRSession.press);
+// 2. end the call when nothing came from the caller for the RTP timeout;
+// 3. render the session's next frame (G.711) with the caller's audio for its DTMF receiver, and send it as
+//    one RTP packet, or the telephone-event packets of a digit being sent (RTPSender, RFC 4733 §2.5).
+// Per tick and per packet: no allocation, lock, logging or reference counting. New and ended calls come
+// through a briefly locked queue, looked at only when an atomic flag says it holds something; events leave
+// through a single-producer ring (MediaEventRing).
+
+import CallSequence
+import RTP
+import Synchronization
+import TelephonyDSP
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// What a media thread shares with the engine.
+final class MediaThread: @unchecked Sendable {
+    let index: Int
+    let capacity: Int
+    let commands = Mutex<[MediaCommand]>([])
+    let commandsPending = Atomic(false)
+    let stopRequested = Atomic(false)
+    let droppedEvents = Atomic<UInt64>(0)
+    let events: MediaEventRing
+    let published = Mutex(MediaStatistics())
+    /// Set once when the thread starts, read when it is joined.
+    nonisolated(unsafe) var thread: pthread_t?
+
+    init(index: Int, capacity: Int, eventCapacity: Int) {
+        self.index = index
+        self.capacity = capacity
+        events = MediaEventRing(minimumCapacity: eventCapacity)
+    }
+
+    /// Queues a command for the next tick.
+    func enqueue(_ command: MediaCommand) {
+        commands.withLock { $0.append(command) }
+        commandsPending.store(true, ordering: .releasing)
+    }
+
+    /// Posts an event; counts it as dropped when the ring is full.
+    @inline(__always)
+    func post(_ call: UInt64, _ kind: MediaEvent.Kind) {
+        if !events.push(MediaRecord(call: call, kind: .event(kind))) {
+            droppedEvents.add(1, ordering: .relaxed)
+        }
+    }
+}
+
+/// The state of a media thread's loop, owned by the thread.
+struct MediaWorker: ~Copyable {
+    static let maxFrameSamples = 8000 * 120 / 1000     // 120 ms at 8 kHz
+    static let receiveSize = 2048
+    static let maxUpdates = 8
+    static let maxDatagramsPerTick = 64
+
+    unowned(unsafe) let shared: MediaThread
+    var clock: MediaClock
+    let timeoutTicks: Int64
+    let tickMs: Int
+    let calls: UnsafeMutablePointer<MediaCall>
+    var count = 0
+    var pending: [MediaCommand] = []
+    let receiveBuffer: UnsafeMutableRawBufferPointer
+    let packetBuffer: UnsafeMutableRawBufferPointer
+    let frame: UnsafeMutableBufferPointer<UInt8>
+    let updates: UnsafeMutablePointer<TelephoneEventUpdate>
+    var statistics = MediaStatistics()
+
+    init(shared: MediaThread, tick: Duration, rtpTimeout: Duration) {
+        self.shared = shared
+        clock = MediaClock(interval: tick)
+        let tickNs = max(clock.interval, 1)
+        tickMs = Int(max(tickNs / 1_000_000, 1))
+        let (s, a) = rtpTimeout.components
+        timeoutTicks = max((s * 1_000_000_000 + a / 1_000_000_000) / tickNs, 1)
+        calls = .allocate(capacity: shared.capacity)
+        pending.reserveCapacity(64)
+        receiveBuffer = .allocate(byteCount: MediaWorker.receiveSize, alignment: 16)
+        packetBuffer = .allocate(byteCount: RTPHeader.fixedSize + MediaWorker.maxFrameSamples, alignment: 16)
+        frame = .allocate(capacity: MediaWorker.maxFrameSamples)
+        updates = .allocate(capacity: MediaWorker.maxUpdates)
+    }
+
+    deinit {
+        calls.deinitialize(count: count)
+        calls.deallocate()
+        receiveBuffer.deallocate()
+        packetBuffer.deallocate()
+        frame.deallocate()
+        updates.deallocate()
+    }
+
+    /// Runs until the engine asks the thread to stop; then hands every call back for release.
+    mutating func run() {
+        while !shared.stopRequested.load(ordering: .relaxed) {
+            let late = clock.waitForNextTick()
+            statistics.ticks &+= 1
+            if late > 20 * clock.interval {
+                statistics.skippedTicks &+= UInt64(clock.skipMissedTicks())
+            }
+            if shared.commandsPending.load(ordering: .acquiring) { applyCommands() }
+            tick()
+            statistics.sendLateness.record(MediaClock.now() - clock.deadline(ofTick: clock.tick))
+            if clock.tick % 20 == 0 { publish(force: false) }
+        }
+        applyCommands()
+        while count > 0 {
+            if !release(at: count - 1) { usleep(1000) } else { count -= 1 }
+        }
+        publish(force: true)
+    }
+
+    mutating func publish(force: Bool) {
+        statistics.calls = count
+        statistics.lateness = clock.lateness
+        statistics.droppedEvents = shared.droppedEvents.load(ordering: .relaxed)
+        if force {
+            shared.published.withLock { [statistics] in $0 = statistics }
+        } else {
+            _ = shared.published.withLockIfAvailable { [statistics] in $0 = statistics }
+        }
+    }
+
+    // MARK: - Calls joining and leaving
+
+    mutating func applyCommands() {
+        shared.commandsPending.store(false, ordering: .relaxed)
+        shared.commands.withLock { swap(&$0, &pending) }
+        for command in pending {
+            switch command {
+            case .add(var call):
+                guard count < shared.capacity else {
+                    // The engine counts calls per thread, so this does not happen; never leak the call.
+                    _ = shared.events.push(MediaRecord(call: call.id, kind: .released(
+                        session: call.session, callerAudio: call.callerAudio)))
+                    continue
+                }
+                call.nextDueTick = quietestTick(period: call.periodTicks)
+                call.lastReceiveTick = clock.tick
+                (calls + count).initialize(to: call)
+                count += 1
+            case .remove(let id):
+                // SIP ended the call (BYE, CANCEL): stop at once, report nothing but the release.
+                var i = 0
+                while i < count, calls[i].id != id { i += 1 }
+                guard i < count else { continue }
+                calls[i].endPosted = true
+                if release(at: i) { removeSlot(i) } else { calls[i].phase = .finished }
+            }
+        }
+        pending.removeAll(keepingCapacity: true)
+        publish(force: false)
+    }
+
+    /// The first due tick for a new call: of the next `period` ticks, the one with the fewest calls due,
+    /// so that calls spread over the ticks of a packet interval.
+    func quietestTick(period: Int64) -> Int64 {
+        var best = clock.tick + 1, bestLoad = Int.max
+        for candidate in (clock.tick + 1)...(clock.tick + max(period, 1)) {
+            var load = 0
+            for i in 0..<count {
+                let p = max(calls[i].periodTicks, 1)
+                if (calls[i].nextDueTick - candidate) % p == 0 { load += 1 }
+            }
+            if load < bestLoad { (best, bestLoad) = (candidate, load) }
+        }
+        return best
+    }
+
+    /// Posts the `released` record of call `i`; false when the ring is full (retry at the next tick).
+    func release(at i: Int) -> Bool {
+        shared.events.push(MediaRecord(call: calls[i].id, kind: .released(
+            session: calls[i].session, callerAudio: calls[i].callerAudio)))
+    }
+
+    mutating func removeSlot(_ i: Int) {
+        count -= 1
+        if i != count { (calls + i).moveUpdate(from: calls + count, count: 1) } else { (calls + i).deinitialize(count: 1) }
+    }
+
+    // MARK: - The tick
+
+    mutating func tick() {
+        let now = clock.tick
+        var i = 0
+        while i < count {
+            let call = calls + i
+            if call.pointee.phase == .finished {
+                if finish(call) { removeSlot(i); continue }
+            } else if call.pointee.nextDueTick <= now {
+                call.pointee.nextDueTick += call.pointee.periodTicks
+                process(call, now)
+                if call.pointee.phase == .finished, finish(call) { removeSlot(i); continue }
+            }
+            i += 1
+        }
+    }
+
+    /// Reports the end of a finished call and hands it back; false when the ring is full.
+    func finish(_ call: UnsafeMutablePointer<MediaCall>) -> Bool {
+        if !call.pointee.endPosted {
+            guard shared.events.push(MediaRecord(call: call.pointee.id, kind: .event(.ended(call.pointee.endReason))))
+            else { return false }
+            call.pointee.endPosted = true
+        }
+        return shared.events.push(MediaRecord(call: call.pointee.id, kind: .released(
+            session: call.pointee.session, callerAudio: call.pointee.callerAudio)))
+    }
+
+    mutating func process(_ call: UnsafeMutablePointer<MediaCall>, _ now: Int64) {
+        let samples = call.pointee.samplesPerFrame
+        let socket = call.pointee.socket
+        let packet = packetBuffer
+        var sent: UInt64 = 0, errors: UInt64 = 0
+        if call.pointee.phase == .running {
+            receive(call, now)
+            if now - call.pointee.lastReceiveTick > timeoutTicks {
+                call.pointee.endReason = .rtpTimeout
+                call.pointee.phase = .closing
+            }
+        }
+        let remote = call.pointee.remote
+        switch call.pointee.phase {
+        case .running:
+            render(call)
+            for u in 0..<updateCount {
+                call.pointee.sender.sendTelephoneEvent(updates[u], into: packet) { bytes in
+                    if socket.send(bytes, to: remote) == 0 { sent &+= 1 } else { errors &+= 1 }
+                }
+            }
+            call.pointee.sender.finishInterval(audio: UnsafeRawBufferPointer(frame.extracting(0..<samples)),
+                                               samples: samples, into: packet) { bytes in
+                if socket.send(bytes, to: remote) == 0 { sent &+= 1 } else { errors &+= 1 }
+            }
+            if endedThisFrame {
+                call.pointee.phase = call.pointee.sender.isSendingEvent ? .closing : .finished
+            }
+        case .closing:
+            // Only the retransmissions of final telephone-event packets are left to send (RFC 4733 §2.5.1.4).
+            call.pointee.sender.finishInterval(audio: nil, samples: samples, into: packet) { bytes in
+                if socket.send(bytes, to: remote) == 0 { sent &+= 1 } else { errors &+= 1 }
+            }
+            if !call.pointee.sender.isSendingEvent { call.pointee.phase = .finished }
+        case .finished:
+            break
+        }
+        statistics.packetsSent &+= sent
+        statistics.sendErrors &+= errors
+    }
+
+    // Set by render(_:) for process(_:_:).
+    var updateCount = 0
+    var endedThisFrame = false
+
+    /// Drains the call's socket.
+    mutating func receive(_ call: UnsafeMutablePointer<MediaCall>, _ now: Int64) {
+        var source = SocketAddress()
+        let socket = call.pointee.socket
+        let buffer = receiveBuffer
+        for _ in 0..<MediaWorker.maxDatagramsPerTick {
+            let size: Int
+            switch socket.receive(into: buffer, from: &source) {
+            case .datagram(let n): size = n
+            case .truncated: statistics.invalidPackets &+= 1; continue
+            case .wouldBlock, .failed: return
+            }
+            let datagram = UnsafeRawBufferPointer(start: buffer.baseAddress, count: size)
+            guard let header = try? RTPHeader(parsing: datagram) else { statistics.invalidPackets &+= 1; continue }
+            // RFC 5761 §4: 64-95 would be RTCP on a multiplexed port; not media.
+            guard header.payloadType < 64 || header.payloadType > 95 else { continue }
+            if call.pointee.latched {
+                guard source.sameEndpoint(as: call.pointee.remote) else { statistics.foreignPackets &+= 1; continue }
+            } else {
+                call.pointee.remote = source      // symmetric RTP: answer where the caller's RTP comes from
+                call.pointee.latched = true
+            }
+            call.pointee.lastReceiveTick = now
+            statistics.packetsReceived &+= 1
+            let payload = header.payload(in: datagram)
+            if header.payloadType == call.pointee.audioPayloadType {
+                decode(payload, into: call)
+            } else if Int16(header.payloadType) == call.pointee.eventPayloadType,
+                      let event = TelephoneEvent(payload: payload),
+                      let code = call.pointee.receiver.receive(header, event),
+                      let digit = DTMFDigit(rawValue: code) {
+                call.pointee.session._withUnsafeGuaranteedRef { $0.press(digit) }
+            }
+        }
+    }
+
+    /// G.711 → 16-bit linear, appended to the caller's audio of this frame (excess dropped).
+    @inline(__always)
+    func decode(_ payload: UnsafeRawBufferPointer, into call: UnsafeMutablePointer<MediaCall>) {
+        let room = call.pointee.callerAudioCapacity - call.pointee.callerAudioCount
+        let n = min(payload.count, room)
+        guard n > 0, let source = payload.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        let destination = call.pointee.callerAudio + call.pointee.callerAudioCount
+        if call.pointee.alaw {
+            for j in 0..<n { destination[j] = ALaw.decode(source[j]) }
+        } else {
+            for j in 0..<n { destination[j] = MuLaw.decode(source[j]) }
+        }
+        call.pointee.callerAudioCount += n
+    }
+
+    /// Renders the session's next frame into `frame`, collecting telephone-event updates and posting events.
+    mutating func render(_ call: UnsafeMutablePointer<MediaCall>) {
+        let samples = call.pointee.samplesPerFrame
+        let output = UnsafeMutableBufferPointer(rebasing: frame[0..<samples])
+        let heard = call.pointee.callerAudioCount
+        let audio = heard > 0 ? UnsafeBufferPointer(start: call.pointee.callerAudio, count: heard) : nil
+        let id = call.pointee.id
+        let sendsEvents = call.pointee.sendsEvents
+        let updates = self.updates
+        let shared = self.shared
+        var n = 0
+        var ended: IVRSession.EndReason?
+        call.pointee.session._withUnsafeGuaranteedRef { session in
+            session.render(callerAudio: audio, into: output) { event in
+                switch event.kind {
+                case .sequence(_, .telephoneEvent(let state)):
+                    guard sendsEvents, n < MediaWorker.maxUpdates else { break }
+                    updates[n] = TelephoneEventUpdate(event: state.digit.eventCode, startSample: event.sample - state.duration,
+                                                      duration: state.duration, ended: state.ended, volume: state.volume)
+                    n += 1
+                case .sequence(let sequence, .smsRequested(let step)):
+                    shared.post(id, .smsRequested(sequence: sequence, step: step))
+                case .digit(let digit): shared.post(id, .digit(digit))
+                case .menuStarted(let ivr, let play): shared.post(id, .menuStarted(ivr: ivr, play: play))
+                case .invalidOption(let ivr, let digit): shared.post(id, .invalidOption(ivr: ivr, digit: digit))
+                case .timedOut(let ivr): shared.post(id, .timedOut(ivr: ivr))
+                case .sequenceStarted(let index): shared.post(id, .sequenceStarted(index))
+                case .ended(let reason): ended = reason
+                case .sequence: break
+                }
+            }
+        }
+        call.pointee.callerAudioCount = 0
+        updateCount = n
+        endedThisFrame = ended != nil
+        if let ended { call.pointee.endReason = .ivr(ended) }
+    }
+}

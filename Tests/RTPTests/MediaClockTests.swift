@@ -1,0 +1,55 @@
+import Glibc
+import RTP
+import Testing
+
+@Suite("Media clock: absolute deadlines, lateness histogram")
+struct MediaClockTests {
+    @Test func deadlinesAreStartPlusNTimesTheInterval() {
+        let clock = MediaClock(interval: .milliseconds(20), start: 1_000)
+        #expect(clock.interval == 20_000_000)
+        #expect(clock.deadline(ofTick: 180_000) == 1_000 + 180_000 * 20_000_000)   // one hour of 20 ms ticks
+    }
+
+    @Test func waitingKeepsTheScheduleAfterALateTick() {
+        var clock = MediaClock(interval: .milliseconds(5))
+        let start = clock.start
+        for n in 1...12 {
+            if n == 4 { usleep(23_000) }                 // a stall of more than four ticks
+            let late = clock.waitForNextTick()
+            let now = MediaClock.now()
+            #expect(clock.tick == Int64(n))
+            #expect(clock.deadline(ofTick: Int64(n)) == start + Int64(n) * 5_000_000)
+            #expect(now >= clock.deadline(ofTick: Int64(n)))   // never early
+            if n == 4 { #expect(late >= 3_000_000) }
+        }
+        // The stall delayed ticks 4-8, not the schedule: tick 12 is still due at start + 60 ms.
+        #expect(clock.start == start && clock.lateness.count == 12)
+        #expect(clock.lateness.max >= 3_000_000)
+    }
+
+    @Test func missedTicksAreSkippedByWholeIntervals() {
+        var clock = MediaClock(interval: .milliseconds(2))
+        let start = clock.start
+        clock.waitForNextTick()
+        usleep(21_000)
+        let skipped = clock.skipMissedTicks()
+        #expect(skipped >= 10)
+        #expect(clock.start == start + skipped * 2_000_000)
+        #expect(clock.nextDeadline > MediaClock.now() - 1)
+    }
+
+    @Test func histogramPercentilesAreWithinABucket() {
+        var h = LatencyHistogram()
+        for us in 1...1000 { h.record(Int64(us) * 1000) }
+        #expect(h.count == 1000 && h.max == 1_000_000)
+        let p50 = h.percentile(0.5), p99 = h.percentile(0.99)
+        #expect(p50 >= 500_000 && p50 <= 500_000 * 17 / 16)
+        #expect(p99 >= 990_000 && p99 <= 1_000_000)
+        #expect(h.percentile(1) == 1_000_000)
+        var small = LatencyHistogram()
+        for v: Int64 in [0, 3, 31, -5] { small.record(v) }
+        #expect(small.percentile(0.5) == 0 && small.percentile(0.75) == 3 && small.max == 31)
+        h.merge(small)
+        #expect(h.count == 1004)
+    }
+}
