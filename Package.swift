@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Recordings", targets: ["Recordings"]),
         .library(name: "CallSequence", targets: ["CallSequence"]),
         .library(name: "SMSGateway", targets: ["SMSGateway"]),
+        .library(name: "SIP", targets: ["SIP"]),
         .executable(name: "callseq", targets: ["callseq"]),
     ],
     dependencies: [
@@ -57,6 +58,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // SIP over UDP (RFC 3261 subset): messages, SDP offer/answer, the user-agent server, its NIO driver.
+        .target(
+            name: "SIP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "callseq",
             dependencies: [
@@ -87,6 +97,15 @@ let package = Package(
             dependencies: [
                 "SMSGateway", "CallSequence", "TelephonyDSP", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "SIPTests",
+            dependencies: [
+                "SIP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
