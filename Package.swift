@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Recordings", targets: ["Recordings"]),
         .library(name: "CallSequence", targets: ["CallSequence"]),
         .library(name: "SMSGateway", targets: ["SMSGateway"]),
+        .library(name: "SIP", targets: ["SIP"]),
         .executable(name: "callseq", targets: ["callseq"]),
     ],
     dependencies: [
@@ -59,11 +60,21 @@ let package = Package(
         ),
         // RTP (RFC 3550) and RFC 4733 telephone-events, UDP sockets and ports, the media clock.
         .target(name: "RTP"),
-        // Live calls: the media engine (media threads, RTP per call, IVR sessions).
+        // SIP over UDP (RFC 3261 subset): messages, SDP offer/answer, the user-agent server, its NIO driver.
+        .target(
+            name: "SIP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Live calls: SIP joined to the media engine (media threads, RTP per call, IVR sessions) and the accounts.
         .target(
             name: "CallServer",
             dependencies: [
-                "RTP", "CallSequence", "TelephonyDSP",
+                "RTP", "SIP", "CallSequence", "Recordings", "TelephonyDSP",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -71,10 +82,12 @@ let package = Package(
             name: "callseq",
             dependencies: [
                 "CallSequence",
+                "CallServer",
                 "SMSGateway",
                 "TelephonyDSP",
                 "Recordings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -101,6 +114,15 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
+        .testTarget(
+            name: "SIPTests",
+            dependencies: [
+                "SIP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "CallServerTests",
             dependencies: [

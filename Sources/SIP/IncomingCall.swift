@@ -1,0 +1,26 @@
+import NIOCore
+
+/// A new INVITE, as the application sees it to decide whether and how to answer.
+public struct IncomingCall: Sendable, Equatable {
+    /// The call's identity (its dialog).
+    public let id: DialogID
+    /// The Request-URI's user part: the number dialled (`5145550100` in `sip:5145550100@host`); empty when
+    /// the URI has none.
+    public let user: String
+    /// The Request-URI as written.
+    public let requestURI: String
+    /// The From header value as written (display name, URI, tag).
+    public let from: String
+    /// The To header value as written.
+    public let to: String
+    /// The caller's display name from From, when given.
+    public let callerDisplayName: String?
+    /// The caller's URI from From.
+    public let callerURI: String
+    /// The SDP offer, nil when the INVITE had none or it did not parse (see ``offerError``).
+    public let offer: SDPOffer?
+    /// Why the INVITE's body was not a usable offer, nil when it was or when there was no body.
+    public let offerError: SDPError?
+    /// The address the INVITE came from (the caller, or the proxy in front of us).
+    public let source: SocketAddress
+}

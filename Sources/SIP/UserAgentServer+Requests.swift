@@ -1,0 +1,468 @@
+import Logging
+import NIOCore
+
+// Requests and responses received by the user-agent server: validation (§8.2), transaction matching
+// (§17.2.3), and the methods (INVITE §13.3, ACK, BYE §15.1.2, CANCEL §9.2, OPTIONS §11.2).
+
+/// A request whose mandatory headers (§8.1.1) parsed.
+struct ReceivedRequest {
+    let message: SIPMessage
+    let method: String
+    let from: SIPNameAddress
+    let to: SIPNameAddress
+    let callID: String
+    let cseq: SIPCSeq
+    let source: SocketAddress
+    let context: ResponseContext
+    let key: TransactionKey
+}
+
+extension UserAgentServer {
+    // MARK: - Validation
+
+    /// Where a response to a request with this top Via goes (§18.2.2, RFC 3581 §4), and the Via as the
+    /// response carries it: `received` set to the source address; `rport` filled with the source port when
+    /// present. Nil when the source has no IP address.
+    static func responseRoute(_ via: SIPVia, source: SocketAddress) -> (SocketAddress, SIPVia)? {
+        guard let ip = source.ipAddress, let sourcePort = source.port else { return nil }
+        var via = via
+        var port = via.port ?? 5060
+        if via.responsePort != .absent {
+            via.setParameter("rport", String(sourcePort))
+            port = sourcePort
+        }
+        via.setParameter("received", ip)
+        guard let destination = try? SocketAddress(ipAddress: ip, port: port) else { return nil }
+        return (destination, via)
+    }
+
+    /// The server transaction key of a request (§17.2.3; §17.2.3's RFC 2543 fallback without the cookie).
+    static func transactionKey(_ via: SIPVia, method: String, callID: String, fromTag: String?, cseq: UInt32)
+        -> TransactionKey {
+        let method = method == "ACK" ? "INVITE" : method
+        if let branch = via.branch, branch.hasPrefix("z9hG4bK") {
+            return TransactionKey(branch: branch, sentBy: via.sentBy.lowercased(), method: method)
+        }
+        return TransactionKey(branch: "rfc2543 \(callID) \(fromTag ?? "") \(cseq)", sentBy: via.sentBy.lowercased(),
+                              method: method)
+    }
+
+    /// A datagram that did not parse: dropped when it is not SIP (or not a request); otherwise a request
+    /// gets 400 naming the bad header, when it has the headers a response needs.
+    mutating func rejectMalformed(_ datagram: ByteBuffer, error: SIPParseError, source: SocketAddress,
+                                  into actions: inout [Action]) {
+        guard !(SIPParseError.notSIP ~= error), !(SIPParseError.messageTooLarge(0) ~= error),
+              let salvaged = SIPMessage.salvageRequest(datagram, limits: configuration.limits)
+        else {
+            log(.debug, "dropped a datagram of \(datagram.readableBytes) bytes from \(source): \(error)", nil,
+                into: &actions)
+            return
+        }
+        badRequest(salvaged, error: error, source: source, into: &actions)
+    }
+
+    /// 400 Bad Request (stateless) naming the bad header in the reason phrase and a Warning (§20.43), when
+    /// Via, From, To, Call-ID and CSeq are there to copy; nothing for an ACK (§17.1.1.3: never answered).
+    mutating func badRequest(_ message: SIPMessage, error: SIPParseError, source: SocketAddress,
+                             into actions: inout [Action]) {
+        let headers = message.headers
+        let callID = headers["Call-ID"]
+        guard message.method != "ACK", let topVia = headers.values("Via").first, let via = try? SIPVia(topVia),
+              let (destination, responseVia) = UserAgentServer.responseRoute(via, source: source),
+              let from = headers["From"], let to = headers["To"], let callID, let cseq = headers["CSeq"]
+        else {
+            log(.debug, "dropped a malformed request from \(source): \(error)", callID, into: &actions)
+            return
+        }
+        let toHasTag = (try? SIPNameAddress(to, header: "To"))?.tag != nil
+        let context = ResponseContext(vias: [responseVia.description] + headers.values("Via").dropFirst(),
+                                      from: from, to: to, toHasTag: toHasTag, callID: callID, cseq: cseq,
+                                      method: message.method ?? "", destination: destination)
+        let warning = error.detail.replacingQuotes()
+        let response = context.render(status: 400, reason: "Bad Request (\(warning))", toTag: token(),
+                                      headers: [("Warning", "399 \(configuration.product) \"\(warning)\"")],
+                                      product: configuration.product)
+        log(.debug, "→ 400 to a malformed \(message.method ?? "request") from \(source): \(error)", callID,
+            into: &actions)
+        actions.append(.send(response, to: destination))
+    }
+
+    // MARK: - Requests
+
+    mutating func receivedRequest(_ message: SIPMessage, from source: SocketAddress, into actions: inout [Action]) {
+        guard let method = message.method else { return }
+        let request: ReceivedRequest
+        do throws(SIPParseError) {
+            let topVia = try message.topVia
+            guard let (destination, responseVia) = UserAgentServer.responseRoute(topVia, source: source) else {
+                return
+            }
+            _ = try message.vias
+            let from = try message.from
+            let to = try message.to
+            let callID = try message.callID
+            let cseq = try message.cseq
+            guard cseq.method == method else { throw SIPParseError.invalidHeader("CSeq", "method does not match") }
+            _ = try message.maxForwards
+            _ = try message.requestURI
+            let context = ResponseContext(vias: [responseVia.description] + message.headers.values("Via").dropFirst(),
+                                          from: message.headers["From"] ?? "", to: message.headers["To"] ?? "",
+                                          toHasTag: to.tag != nil, callID: callID,
+                                          cseq: message.headers["CSeq"] ?? "", method: method,
+                                          destination: destination)
+            let key = UserAgentServer.transactionKey(topVia, method: method, callID: callID, fromTag: from.tag,
+                                                     cseq: cseq.number)
+            request = ReceivedRequest(message: message, method: method, from: from, to: to, callID: callID,
+                                      cseq: cseq, source: source, context: context, key: key)
+        } catch {
+            badRequest(message, error: error, source: source, into: &actions)
+            return
+        }
+        log(.debug, "← \(message.startLineText) from \(source)", request.callID, into: &actions)
+
+        // Retransmissions go to their transaction (§17.2.3).
+        switch method {
+        case "ACK":
+            receivedACK(request, into: &actions)
+            return
+        case "INVITE":
+            if let transaction = inviteTransactions[request.key] {
+                transaction.receivedRetransmission(into: &actions)
+                return
+            }
+        default:
+            if let transaction = nonInviteTransactions[request.key] {
+                transaction.receivedRetransmission(into: &actions)
+                return
+            }
+        }
+
+        // §8.2.2.3: option tags in Require that we do not support (we support none) → 420.
+        let required = message.require
+        if method != "CANCEL", !required.isEmpty {
+            let headers = [("Unsupported", required.joined(separator: ", "))]
+            if method == "INVITE" {
+                rejectInvite(request, status: 420, headers: headers, into: &actions)
+            } else {
+                respond(request, status: 420, headers: headers, into: &actions)
+            }
+            return
+        }
+
+        switch method {
+        case "INVITE":
+            if request.to.tag == nil {
+                receivedInvite(request, into: &actions)
+            } else {
+                receivedReInvite(request, into: &actions)
+            }
+        case "BYE":
+            receivedBYE(request, into: &actions)
+        case "CANCEL":
+            receivedCANCEL(request, into: &actions)
+        case "OPTIONS":
+            // §11.2: 200 with what we allow and accept.
+            respond(request, status: 200, headers: [("Allow", UserAgentServer.allow), ("Accept", "application/sdp")],
+                    into: &actions)
+        default:
+            // §8.2.1: a method we do not implement.
+            respond(request, status: 405, headers: [("Allow", UserAgentServer.allow)], into: &actions)
+        }
+    }
+
+    /// A final response to a non-INVITE request, through a server transaction (stateless at capacity).
+    mutating func respond(_ request: ReceivedRequest, status: Int, toTag: String? = nil,
+                          headers: [(String, String)] = [], into actions: inout [Action]) {
+        let tag = toTag ?? token()
+        let response = request.context.render(status: status, toTag: tag, headers: headers,
+                                               product: configuration.product)
+        log(.debug, "→ \(status) \(ResponseContext.reason(status)) (\(request.method))", request.callID,
+            into: &actions)
+        guard transactionCount < configuration.maximumTransactions else {
+            actions.append(.send(response, to: request.context.destination))
+            return
+        }
+        let serial = newSerial(.nonInvite(request.key))
+        var transaction = NonInviteServerTransaction(serial: serial, destination: request.context.destination)
+        transaction.send(response, status: status, timers: timers, into: &actions)
+        nonInviteTransactions[request.key] = transaction
+    }
+
+    /// A final response to an INVITE that creates no dialog, through an INVITE server transaction so that
+    /// it is retransmitted and its ACK absorbed (stateless at capacity).
+    mutating func rejectInvite(_ request: ReceivedRequest, status: Int, headers: [(String, String)] = [],
+                               into actions: inout [Action]) {
+        let response = request.context.render(status: status, toTag: token(), headers: headers,
+                                               product: configuration.product)
+        log(.debug, "→ \(status) \(ResponseContext.reason(status)) (INVITE)", request.callID, into: &actions)
+        guard transactionCount < configuration.maximumTransactions else {
+            actions.append(.send(response, to: request.context.destination))
+            return
+        }
+        let serial = newSerial(.invite(request.key))
+        var transaction = InviteServerTransaction(serial: serial, context: request.context, dialog: nil,
+                                                  cseq: request.cseq.number)
+        transaction.send(response, status: status, timers: timers, into: &actions)
+        inviteTransactions[request.key] = transaction
+    }
+
+    // MARK: - INVITE
+
+    /// A new INVITE (§13.3.1): 100 Trying, then the application's decision.
+    mutating func receivedInvite(_ request: ReceivedRequest, into actions: inout [Action]) {
+        if isDraining {
+            rejectInvite(request, status: 503, into: &actions)
+            return
+        }
+        guard dialogs.count < configuration.maximumDialogs,
+              transactionCount < configuration.maximumTransactions
+        else {
+            log(.warning, "at capacity: 503", request.callID, into: &actions)
+            rejectInvite(request, status: 503, into: &actions)
+            return
+        }
+        guard let uri = try? request.message.requestURI else { return }
+        var offer: SDPOffer?
+        var offerError: SDPError?
+        if !request.message.body.isEmpty {
+            let type = request.message.headers["Content-Type"].map { trimmed($0.split(separator: ";").first ?? "") }
+            guard type?.lowercased() == "application/sdp" else {
+                rejectInvite(request, status: 415, headers: [("Accept", "application/sdp")], into: &actions)
+                return
+            }
+            do {
+                offer = try SDPOffer(parsing: String(decoding: request.message.body, as: UTF8.self))
+            } catch {
+                offerError = error
+            }
+        }
+        let id = DialogID(callID: request.callID, localTag: token(), remoteTag: request.from.tag ?? "")
+        let contact = (try? request.message.contact)?.uri ?? request.from.uri
+        let local = configuration.contactAddress ?? (uri.host.isEmpty ? "" : uri.port.map { "\(uri.host):\($0)" }
+            ?? uri.host)
+        var dialog = Dialog(id: id, remoteHeader: request.context.from, localHeader: "\(request.context.to);tag=\(id.localTag)",
+                            remoteTarget: contact, routeSet: request.message.recordRoute,
+                            remoteCSeq: request.cseq.number, peer: request.context.destination,
+                            localAddress: local, user: uri.user)
+        dialog.invite = request.key
+        dialogs[id] = dialog
+
+        let serial = newSerial(.invite(request.key))
+        var transaction = InviteServerTransaction(serial: serial, context: request.context, dialog: id,
+                                                  cseq: request.cseq.number)
+        // §17.2.1: 100 Trying at once (the application decides synchronously, but may take longer).
+        let trying = request.context.render(status: 100, toTag: nil, product: configuration.product)
+        transaction.send(trying, status: 100, timers: timers, into: &actions)
+        inviteTransactions[request.key] = transaction
+
+        log(.info, "incoming call from \(request.from.uri) to \(uri.user ?? uri.text) (\(request.source))",
+            request.callID, into: &actions)
+        actions.append(.incomingCall(IncomingCall(
+            id: id, user: uri.user ?? "", requestURI: uri.text, from: request.context.from, to: request.context.to,
+            callerDisplayName: request.from.displayName, callerURI: request.from.uri, offer: offer,
+            offerError: offerError, source: request.source)))
+    }
+
+    /// Headers of a dialog-creating response (§12.1.1): Record-Route copied in order, our Contact, Allow.
+    func dialogHeaders(_ dialog: Dialog) -> [(String, String)] {
+        var headers = dialog.routeSet.map { ("Record-Route", $0) }
+        let user = dialog.user.map { "\($0)@" } ?? ""
+        headers.append(("Contact", "<sip:\(user)\(dialog.localAddress)>"))
+        headers.append(("Allow", UserAgentServer.allow))
+        return headers
+    }
+
+    /// Sends the 200 OK with the answer (§13.3.1.4), retransmitted until the ACK.
+    mutating func answer(_ id: DialogID, into actions: inout [Action]) {
+        guard var dialog = dialogs[id], dialog.phase == .deciding || dialog.phase == .ringing,
+              let key = dialog.invite, var transaction = inviteTransactions[key], transaction.isProceeding
+        else { return }
+        var headers = dialogHeaders(dialog)
+        headers.append(("Content-Type", "application/sdp"))
+        let ok = transaction.context.render(status: 200, toTag: id.localTag, headers: headers, body: dialog.answer,
+                                            product: configuration.product)
+        transaction.send(ok, status: 200, timers: timers, into: &actions)
+        inviteTransactions[key] = transaction
+        dialog.phase = .waitingForACK
+        dialogs[id] = dialog
+        log(.info, "answered", id.callID, into: &actions)
+    }
+
+    /// An INVITE inside a dialog (§14.2): 200 with the session we already answered (RFC 3264 §8: unchanged).
+    mutating func receivedReInvite(_ request: ReceivedRequest, into actions: inout [Action]) {
+        let id = DialogID(callID: request.callID, localTag: request.to.tag ?? "", remoteTag: request.from.tag ?? "")
+        guard var dialog = dialogs[id], dialog.phase == .confirmed || dialog.phase == .waitingForACK else {
+            rejectInvite(request, status: 481, into: &actions)
+            return
+        }
+        if let key = dialog.invite, var pending = inviteTransactions[key] {
+            if pending.isProceeding {
+                // §14.2: an INVITE before the final response to the previous one → 500 with Retry-After.
+                rejectInvite(request, status: 500, headers: [("Retry-After", "1")], into: &actions)
+                return
+            }
+            // The caller has our 2xx (it knows our tag): stop retransmitting it.
+            _ = pending.acknowledged(into: &actions)
+            inviteTransactions[key] = pending
+            if dialog.phase == .waitingForACK {
+                dialog.phase = .confirmed
+                if !dialog.endTold { actions.append(.confirmed(id)) }
+            }
+        }
+        guard request.cseq.number > dialog.remoteCSeq else {
+            // §12.2.2: lower CSeq than the last request in the dialog.
+            rejectInvite(request, status: 500, into: &actions)
+            return
+        }
+        guard transactionCount < configuration.maximumTransactions else {
+            rejectInvite(request, status: 503, into: &actions)
+            return
+        }
+        dialog.remoteCSeq = request.cseq.number
+        if let contact = try? request.message.contact { dialog.remoteTarget = contact.uri }  // target refresh
+        let serial = newSerial(.invite(request.key))
+        var transaction = InviteServerTransaction(serial: serial, context: request.context, dialog: id,
+                                                  cseq: request.cseq.number)
+        var headers = dialogHeaders(dialog).filter { $0.0 != "Record-Route" }
+        headers.append(("Content-Type", "application/sdp"))
+        let ok = request.context.render(status: 200, toTag: nil, headers: headers, body: dialog.answer,
+                                        product: configuration.product)
+        transaction.send(ok, status: 200, timers: timers, into: &actions)
+        inviteTransactions[request.key] = transaction
+        dialog.invite = request.key
+        dialogs[id] = dialog
+        log(.debug, "→ 200 OK (re-INVITE)", id.callID, into: &actions)
+    }
+
+    // MARK: - ACK, BYE, CANCEL
+
+    /// ACK: of a non-2xx final, absorbed by its INVITE transaction (§17.2.1); of our 2xx, it confirms the
+    /// dialog (§13.3.1.4). Never answered.
+    mutating func receivedACK(_ request: ReceivedRequest, into actions: inout [Action]) {
+        if var transaction = inviteTransactions[request.key], !transaction.awaitsACK {
+            transaction.receivedACK(timers: timers, into: &actions)
+            inviteTransactions[request.key] = transaction
+            return
+        }
+        guard let tag = request.to.tag else { return }
+        let id = DialogID(callID: request.callID, localTag: tag, remoteTag: request.from.tag ?? "")
+        guard var dialog = dialogs[id], let key = dialog.invite, var transaction = inviteTransactions[key],
+              transaction.cseq == request.cseq.number, transaction.acknowledged(into: &actions)
+        else { return }
+        inviteTransactions[key] = transaction
+        dialog.invite = nil
+        if dialog.phase == .waitingForACK {
+            dialog.phase = .confirmed
+            if !dialog.endTold {
+                actions.append(.confirmed(id))
+                log(.info, "call established", id.callID, into: &actions)
+            }
+        }
+        if dialog.hangUpPending {
+            sendBYE(&dialog, into: &actions)
+        } else {
+            dialogs[id] = dialog
+        }
+    }
+
+    /// BYE (§15.1.2): 200 and the call ends; 481 for an unknown dialog.
+    mutating func receivedBYE(_ request: ReceivedRequest, into actions: inout [Action]) {
+        let id = DialogID(callID: request.callID, localTag: request.to.tag ?? "", remoteTag: request.from.tag ?? "")
+        guard request.to.tag != nil, let dialog = dialogs[id] else {
+            respond(request, status: 481, into: &actions)
+            return
+        }
+        respond(request, status: 200, into: &actions)
+        guard dialog.phase != .terminating else { return }  // crossing BYEs: ours continues
+        if let key = dialog.invite, var transaction = inviteTransactions[key] {
+            if transaction.isProceeding {
+                actions.append(.cancelTimer(TimerID(kind: .answer, transaction: transaction.serial)))
+                let terminated = transaction.context.render(status: 487, toTag: id.localTag,
+                                                            product: configuration.product)
+                transaction.send(terminated, status: 487, timers: timers, into: &actions)
+            } else {
+                _ = transaction.acknowledged(into: &actions)
+            }
+            inviteTransactions[key] = transaction
+        }
+        dialogs[id] = nil
+        log(.info, "caller hung up (BYE)", id.callID, into: &actions)
+        if !dialog.endTold { actions.append(.ended(id, .remoteBye)) }
+    }
+
+    /// CANCEL (§9.2): 200, and 487 to the INVITE when it has no final response yet; 481 without one.
+    mutating func receivedCANCEL(_ request: ReceivedRequest, into actions: inout [Action]) {
+        let inviteKey = TransactionKey(branch: request.key.branch, sentBy: request.key.sentBy, method: "INVITE")
+        guard var transaction = inviteTransactions[inviteKey] else {
+            respond(request, status: 481, into: &actions)
+            return
+        }
+        respond(request, status: 200, toTag: transaction.dialog?.localTag, into: &actions)
+        guard transaction.isProceeding else { return }
+        actions.append(.cancelTimer(TimerID(kind: .answer, transaction: transaction.serial)))
+        let terminated = transaction.context.render(status: 487, toTag: transaction.dialog?.localTag ?? token(),
+                                                    product: configuration.product)
+        transaction.send(terminated, status: 487, timers: timers, into: &actions)
+        inviteTransactions[inviteKey] = transaction
+        log(.info, "caller cancelled: 487", request.callID, into: &actions)
+        if let id = transaction.dialog, let dialog = dialogs.removeValue(forKey: id), !dialog.endTold {
+            actions.append(.ended(id, .cancelled))
+        }
+    }
+
+    // MARK: - Our BYE
+
+    /// Sends BYE in the dialog (§15.1.1, §12.2.1.1): a new CSeq, From/To swapped with tags, Request-URI the
+    /// remote target, Route from the route set, to the caller's address; timers E and F.
+    mutating func sendBYE(_ dialog: inout Dialog, into actions: inout [Action]) {
+        guard transactionCount < configuration.maximumTransactions else {
+            dialogs[dialog.id] = nil
+            return
+        }
+        dialog.localCSeq += 1
+        dialog.phase = .terminating
+        dialog.hangUpPending = false
+        let branch = "z9hG4bK" + token()
+        var headers = SIPHeaders()
+        headers.add(name: "Via", value: "SIP/2.0/UDP \(dialog.localAddress);branch=\(branch);rport")
+        headers.add(name: "Max-Forwards", value: "70")
+        for route in dialog.routeSet { headers.add(name: "Route", value: route) }
+        headers.add(name: "From", value: dialog.localHeader)
+        headers.add(name: "To", value: dialog.remoteHeader)
+        headers.add(name: "Call-ID", value: dialog.id.callID)
+        headers.add(name: "CSeq", value: "\(dialog.localCSeq) BYE")
+        headers.add(name: "User-Agent", value: configuration.product)
+        let bye = SIPMessage(startLine: .request(method: "BYE", uri: dialog.remoteTarget), headers: headers)
+        let serial = newSerial(.client(branch))
+        let transaction = NonInviteClientTransaction(serial: serial, request: bye.serialized(),
+                                                     destination: dialog.peer, dialog: dialog.id, timers: timers,
+                                                     into: &actions)
+        clientTransactions[branch] = transaction
+        dialogs[dialog.id] = dialog
+        log(.debug, "→ BYE \(dialog.remoteTarget) to \(dialog.peer)", dialog.id.callID, into: &actions)
+    }
+
+    /// A response: only to our BYE (matched by branch and CSeq method, §17.1.3); others are dropped.
+    mutating func receivedResponse(_ message: SIPMessage, from source: SocketAddress, into actions: inout [Action]) {
+        guard let status = message.status, let via = try? message.topVia, let branch = via.branch,
+              var transaction = clientTransactions[branch], let cseq = try? message.cseq, cseq.method == "BYE"
+        else {
+            log(.debug, "dropped a stray response from \(source): \(message.startLineText)",
+                try? message.callID, into: &actions)
+            return
+        }
+        log(.debug, "← \(message.startLineText) (BYE)", transaction.dialog.callID, into: &actions)
+        if transaction.received(status: status, timers: timers, into: &actions),
+           dialogs[transaction.dialog]?.phase == .terminating {
+            dialogs[transaction.dialog] = nil
+        }
+        clientTransactions[branch] = transaction
+    }
+}
+
+extension String {
+    /// The text with double quotes replaced by single ones (for a quoted-string).
+    func replacingQuotes() -> String {
+        String(map { $0 == "\"" || $0 == "\\" ? "'" : $0 })
+    }
+}

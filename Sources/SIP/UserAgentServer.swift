@@ -1,0 +1,296 @@
+import Logging
+import NIOCore
+
+// The user-agent server of RFC 3261 over UDP as a pure value: datagrams, timer expiries and application
+// commands go in; actions come out (send these bytes there, start or cancel this timer, tell the application).
+// No socket, no clock: the NIO driver (SIPServer) performs the actions, and tests run every RFC timer in
+// microseconds.
+
+/// A SIP user-agent server (RFC 3261 subset, RFC 3581 rport, RFC 6026 Accepted state) as a state machine.
+///
+/// Feed it with ``received(_:from:)``, ``timerFired(_:)``, ``decide(_:_:)``, ``hangUp(_:)`` and
+/// ``setDraining(_:)``; perform the ``Action``s each returns, in order. For every ``Action/incomingCall(_:)``
+/// the application's ``CallDecision`` goes back in through ``decide(_:_:)`` (a driver may do so at once,
+/// while it performs the actions).
+///
+/// What it does: INVITE → 100 Trying, then the application's decision (a final rejection, or 180 Ringing and
+/// a delayed answer, or an immediate 200 OK with the SDP answer, Contact and Record-Route); 2xx retransmitted
+/// at T1 doubling to T2 until the ACK, BYE after 64·T1 without it; non-2xx finals retransmitted on timer G
+/// and their ACK absorbed; BYE → 200 (481 for an unknown dialog); CANCEL → 200 and 487; OPTIONS → 200 with
+/// Allow; other methods → 405; Require → 420; malformed requests → 400 naming the header; re-INVITE → 200
+/// with the same answer; ``hangUp(_:)`` → BYE retransmitted on timer E. Transactions and dialogs are bounded.
+public struct UserAgentServer: Sendable {
+    /// Timer values, bounds and identity.
+    public struct Configuration: Sendable, Equatable {
+        /// RFC 3261 T1, the round-trip estimate (500 ms).
+        public var t1: TimeAmount
+        /// RFC 3261 T2, the largest retransmission interval (4 s).
+        public var t2: TimeAmount
+        /// RFC 3261 T4, how long a message may live in the network (5 s).
+        public var t4: TimeAmount
+        /// The most server and client transactions kept at once; beyond it, requests get a stateless 503.
+        public var maximumTransactions: Int
+        /// The most dialogs (calls) at once; beyond it, new INVITEs get 503.
+        public var maximumDialogs: Int
+        /// `host:port` announced in Contact and in the Via of our BYE; nil: the Request-URI's host and port
+        /// of each INVITE (the address the caller used to reach us).
+        public var contactAddress: String?
+        /// The product name in Server, User-Agent and Warning headers.
+        public var product: String
+        /// Parser bounds.
+        public var limits: SIPMessage.Limits
+
+        /// A configuration; the defaults are RFC 3261's timers and 10,000 transactions and dialogs.
+        public init(t1: TimeAmount = .milliseconds(500), t2: TimeAmount = .seconds(4), t4: TimeAmount = .seconds(5),
+                    maximumTransactions: Int = 10_000, maximumDialogs: Int = 10_000, contactAddress: String? = nil,
+                    product: String = "callseq", limits: SIPMessage.Limits = SIPMessage.Limits()) {
+            self.t1 = t1
+            self.t2 = t2
+            self.t4 = t4
+            self.maximumTransactions = maximumTransactions
+            self.maximumDialogs = maximumDialogs
+            self.contactAddress = contactAddress
+            self.product = product
+            self.limits = limits
+        }
+    }
+
+    /// What the driver must do, in order.
+    public enum Action: Sendable, Equatable {
+        /// Send this datagram to this address.
+        case send(ByteBuffer, to: SocketAddress)
+        /// Call ``timerFired(_:)`` with this identifier after this long (replacing a running timer of the
+        /// same identifier).
+        case startTimer(TimerID, after: TimeAmount)
+        /// Forget this timer (nothing happens if it is not running).
+        case cancelTimer(TimerID)
+        /// A new call: ask the application, then pass its decision to ``decide(_:_:)``.
+        case incomingCall(IncomingCall)
+        /// The caller acknowledged our 200 OK: the call is established.
+        case confirmed(DialogID)
+        /// An accepted call has ended (told once per accepted call).
+        case ended(DialogID, CallEndReason)
+        /// A log line, with the Call-ID it concerns.
+        case log(Logger.Level, String, callID: String?)
+    }
+
+    /// Who a transaction serial belongs to.
+    enum Owner: Sendable {
+        case invite(TransactionKey)
+        case nonInvite(TransactionKey)
+        case client(String)
+    }
+
+    /// The methods this server implements (Allow, §20.5).
+    static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS"
+
+    let configuration: Configuration
+    let timers: TransactionTimers
+    var inviteTransactions: [TransactionKey: InviteServerTransaction] = [:]
+    var nonInviteTransactions: [TransactionKey: NonInviteServerTransaction] = [:]
+    var clientTransactions: [String: NonInviteClientTransaction] = [:]
+    var owners: [UInt64: Owner] = [:]
+    var dialogs: [DialogID: Dialog] = [:]
+    var nextSerial: UInt64 = 1
+    var randomState: UInt64
+    /// Whether new INVITEs are refused with 503 (shutting down).
+    public private(set) var isDraining = false
+
+    /// A user-agent server.
+    /// - Parameters:
+    ///   - configuration: timers, bounds, Contact address.
+    ///   - seed: the seed of the tags and branches it makes (pass a fixed one in tests).
+    public init(configuration: Configuration = Configuration(), seed: UInt64 = UInt64.random(in: .min ... .max)) {
+        self.configuration = configuration
+        timers = TransactionTimers(t1: configuration.t1, t2: configuration.t2, t4: configuration.t4)
+        randomState = seed
+    }
+
+    /// The number of transactions kept (server and client).
+    public var transactionCount: Int {
+        inviteTransactions.count + nonInviteTransactions.count + clientTransactions.count
+    }
+
+    /// The number of dialogs (calls being set up, up, or being hung up).
+    public var dialogCount: Int { dialogs.count }
+
+    // MARK: - Inputs
+
+    /// A datagram arrived.
+    /// - Parameters:
+    ///   - datagram: its bytes.
+    ///   - source: the address it came from.
+    /// - Returns: the actions to perform, in order.
+    public mutating func received(_ datagram: ByteBuffer, from source: SocketAddress) -> [Action] {
+        var actions: [Action] = []
+        let message: SIPMessage
+        do {
+            message = try SIPMessage(parsing: datagram, limits: configuration.limits)
+        } catch {
+            rejectMalformed(datagram, error: error, source: source, into: &actions)
+            return actions
+        }
+        if message.status != nil {
+            receivedResponse(message, from: source, into: &actions)
+        } else {
+            receivedRequest(message, from: source, into: &actions)
+        }
+        return actions
+    }
+
+    /// The application's decision about an ``IncomingCall``. Ignored when the call is no longer waiting for
+    /// one (cancelled meanwhile, or decided already).
+    /// - Returns: the actions to perform.
+    public mutating func decide(_ call: DialogID, _ decision: CallDecision) -> [Action] {
+        var actions: [Action] = []
+        guard var dialog = dialogs[call], dialog.phase == .deciding, let key = dialog.invite,
+              var transaction = inviteTransactions[key], transaction.isProceeding
+        else { return actions }
+        switch decision {
+        case .reject(let status):
+            let final = (300...699).contains(status) ? status : 500
+            let response = transaction.context.render(status: final, toTag: call.localTag,
+                                                      product: configuration.product)
+            transaction.send(response, status: final, timers: timers, into: &actions)
+            inviteTransactions[key] = transaction
+            dialogs[call] = nil
+            log(.info, "rejected with \(final)", call.callID, into: &actions)
+        case .accept(let sdp, let ringFor):
+            dialog.answer = Array(sdp.utf8)
+            if ringFor > .zero {
+                dialog.phase = .ringing
+                dialogs[call] = dialog
+                let ringing = transaction.context.render(status: 180, toTag: call.localTag,
+                                                         headers: dialogHeaders(dialog),
+                                                         product: configuration.product)
+                transaction.send(ringing, status: 180, timers: timers, into: &actions)
+                inviteTransactions[key] = transaction
+                actions.append(.startTimer(TimerID(kind: .answer, transaction: transaction.serial), after: ringFor))
+                log(.debug, "→ 180 Ringing, answer in \(ringFor.nanoseconds / 1_000_000) ms", call.callID,
+                    into: &actions)
+            } else {
+                dialogs[call] = dialog
+                answer(call, into: &actions)
+            }
+        }
+        return actions
+    }
+
+    /// A timer started by a ``Action/startTimer(_:after:)`` fired.
+    /// - Returns: the actions to perform.
+    public mutating func timerFired(_ timer: TimerID) -> [Action] {
+        var actions: [Action] = []
+        guard let owner = owners[timer.transaction] else { return actions }
+        switch owner {
+        case .invite(let key):
+            guard var transaction = inviteTransactions[key] else { return actions }
+            let outcome = transaction.timerFired(timer.kind, timers: timers, into: &actions)
+            inviteTransactions[key] = transaction
+            switch outcome {
+            case .none:
+                break
+            case .answerDue:
+                if let id = transaction.dialog { answer(id, into: &actions) }
+            case .terminated:
+                forgetInvite(key, serial: transaction.serial)
+            case .ackTimedOut:
+                forgetInvite(key, serial: transaction.serial)
+                if let id = transaction.dialog, var dialog = dialogs[id], dialog.invite == key {
+                    dialog.invite = nil
+                    log(.info, "no ACK for the 200 OK within 64·T1: BYE", id.callID, into: &actions)
+                    if !dialog.endTold {
+                        dialog.endTold = true
+                        actions.append(.ended(id, .ackTimeout))
+                    }
+                    sendBYE(&dialog, into: &actions)
+                }
+            }
+        case .nonInvite(let key):
+            guard var transaction = nonInviteTransactions[key] else { return actions }
+            if transaction.timerFired(timer.kind) {
+                nonInviteTransactions[key] = nil
+                owners[timer.transaction] = nil
+            } else {
+                nonInviteTransactions[key] = transaction
+            }
+        case .client(let branch):
+            guard var transaction = clientTransactions[branch] else { return actions }
+            if transaction.timerFired(timer.kind, timers: timers, into: &actions) {
+                clientTransactions[branch] = nil
+                owners[timer.transaction] = nil
+                if timer.kind == .timerF {
+                    log(.info, "BYE unanswered within 64·T1", transaction.dialog.callID, into: &actions)
+                    if dialogs[transaction.dialog]?.phase == .terminating { dialogs[transaction.dialog] = nil }
+                }
+            } else {
+                clientTransactions[branch] = transaction
+            }
+        }
+        return actions
+    }
+
+    /// The application ends a call: BYE when it is established (once the 200 OK is acknowledged, §15), a 480
+    /// final response when it is not answered yet. ``Action/ended(_:_:)`` with `.localBye` is told at once.
+    /// - Returns: the actions to perform.
+    public mutating func hangUp(_ call: DialogID) -> [Action] {
+        var actions: [Action] = []
+        guard var dialog = dialogs[call], !dialog.endTold else { return actions }
+        dialog.endTold = true
+        actions.append(.ended(call, .localBye))
+        log(.info, "hang up", call.callID, into: &actions)
+        switch dialog.phase {
+        case .deciding, .ringing:
+            if let key = dialog.invite, var transaction = inviteTransactions[key], transaction.isProceeding {
+                actions.append(.cancelTimer(TimerID(kind: .answer, transaction: transaction.serial)))
+                let response = transaction.context.render(status: 480, toTag: call.localTag,
+                                                          product: configuration.product)
+                transaction.send(response, status: 480, timers: timers, into: &actions)
+                inviteTransactions[key] = transaction
+            }
+            dialogs[call] = nil
+        case .waitingForACK:
+            dialog.hangUpPending = true
+            dialogs[call] = dialog
+        case .confirmed:
+            sendBYE(&dialog, into: &actions)
+        case .terminating:
+            dialogs[call] = dialog
+        }
+        return actions
+    }
+
+    /// Draining (shutting down): new INVITEs are answered 503; calls in progress are not touched.
+    public mutating func setDraining(_ draining: Bool) {
+        isDraining = draining
+    }
+
+    // MARK: - Helpers
+
+    /// A new transaction serial, registered to its owner.
+    mutating func newSerial(_ owner: Owner) -> UInt64 {
+        let serial = nextSerial
+        nextSerial &+= 1
+        owners[serial] = owner
+        return serial
+    }
+
+    /// A fresh 64-bit token in hex (SplitMix64), for tags and branches (§19.3: at least 32 bits of randomness).
+    mutating func token() -> String {
+        randomState &+= 0x9E37_79B9_7F4A_7C15
+        var z = randomState
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        let hex = String(z, radix: 16)
+        return String(repeating: "0", count: 16 - hex.utf8.count) + hex
+    }
+
+    mutating func forgetInvite(_ key: TransactionKey, serial: UInt64) {
+        inviteTransactions[key] = nil
+        owners[serial] = nil
+    }
+
+    func log(_ level: Logger.Level, _ message: String, _ callID: String?, into actions: inout [Action]) {
+        actions.append(.log(level, message, callID: callID))
+    }
+}
