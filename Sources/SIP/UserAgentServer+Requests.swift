@@ -51,7 +51,7 @@ extension UserAgentServer {
     /// gets 400 naming the bad header, when it has the headers a response needs.
     mutating func rejectMalformed(_ datagram: ByteBuffer, error: SIPParseError, source: SocketAddress,
                                   into actions: inout [Action]) {
-        guard !(SIPParseError.notSIP ~= error), !(SIPParseError.messageTooLarge(0) ~= error),
+        guard error != .notSIP, error != .messageTooLarge(0),
               let salvaged = SIPMessage.salvageRequest(datagram, limits: configuration.limits)
         else {
             log(.debug, "dropped a datagram of \(datagram.readableBytes) bytes from \(source): \(error)", nil,
