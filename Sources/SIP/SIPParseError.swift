@@ -48,7 +48,8 @@ public struct SIPParseError: Error, Sendable, Equatable, CustomStringConvertible
     public static func invalidHeader(_ name: String, _ why: String = "") -> SIPParseError {
         let canonical = SIPHeaders.canonicalName(name)
         return SIPParseError(.invalidHeader, header: name,
-                             detail: why.isEmpty ? "invalid \(canonical) header" : "invalid \(canonical) header: \(why)")
+                             detail: why.isEmpty ? "invalid \(canonical) header"
+                                 : "invalid \(canonical) header: \(why)")
     }
     /// Content-Length is not a number, is repeated with different values, or names more bytes than arrived.
     public static let invalidContentLength = SIPParseError(.invalidContentLength, header: "Content-Length",

@@ -76,13 +76,23 @@ public final class SIPServer: Sendable {
     }
 
     /// Ends a call (BYE, or 480 when not answered yet); the delegate is told `.localBye`.
-    public func hangUp(_ call: DialogID) {
-        channel.pipeline.fireUserInboundEventTriggered(SIPChannelHandler.Command.hangUp(call))
+    /// - Returns: a future that succeeds once the command ran on the event loop (ignore it if not needed).
+    @discardableResult
+    public func hangUp(_ call: DialogID) -> EventLoopFuture<Void> {
+        send(.hangUp(call))
     }
 
     /// Draining: new INVITEs are answered 503 Service Unavailable; calls in progress go on.
-    public func setDraining(_ draining: Bool) {
-        channel.pipeline.fireUserInboundEventTriggered(SIPChannelHandler.Command.setDraining(draining))
+    /// - Returns: a future that succeeds once datagrams read after it see the new mode.
+    @discardableResult
+    public func setDraining(_ draining: Bool) -> EventLoopFuture<Void> {
+        send(.setDraining(draining))
+    }
+
+    private func send(_ command: SIPChannelHandler.Command) -> EventLoopFuture<Void> {
+        let channel = self.channel
+        // On the loop, the pipeline runs the event at once: the future completes after the handler saw it.
+        return channel.eventLoop.submit { channel.pipeline.fireUserInboundEventTriggered(command) }
     }
 
     /// Closes the socket and cancels every timer. Calls still up are not told (hang them up first).

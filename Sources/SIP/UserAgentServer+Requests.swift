@@ -240,7 +240,8 @@ extension UserAgentServer {
         let contact = (try? request.message.contact)?.uri ?? request.from.uri
         let local = configuration.contactAddress ?? (uri.host.isEmpty ? "" : uri.port.map { "\(uri.host):\($0)" }
             ?? uri.host)
-        var dialog = Dialog(id: id, remoteHeader: request.context.from, localHeader: "\(request.context.to);tag=\(id.localTag)",
+        var dialog = Dialog(id: id, remoteHeader: request.context.from,
+                            localHeader: "\(request.context.to);tag=\(id.localTag)",
                             remoteTarget: contact, routeSet: request.message.recordRoute,
                             remoteCSeq: request.cseq.number, peer: request.context.destination,
                             localAddress: local, user: uri.user)

@@ -69,7 +69,9 @@ struct Harness {
     mutating func advance(by nanoseconds: Int64) -> [Sent] {
         let before = sent.count
         let end = now + nanoseconds
-        while let (id, due) = timers.min(by: { ($0.value.deadline, $0.value.order) < ($1.value.deadline, $1.value.order) }),
+        while let (id, due) = timers.min(by: {
+            ($0.value.deadline, $0.value.order) < ($1.value.deadline, $1.value.order)
+        }),
               due.deadline <= end {
             timers[id] = nil
             now = due.deadline

@@ -37,7 +37,8 @@ struct SDPTests {
             "a=rtpmap:100 telephone-event/48000",
         ]))
         #expect(only48k.negotiate()?.telephoneEventPayloadType == nil)
-        let dynamic = try SDPOffer(parsing: offer("audio 4000 RTP/AVP 8 96", attributes: ["a=rtpmap:96 TELEPHONE-EVENT/8000"]))
+        let dynamic = try SDPOffer(parsing: offer("audio 4000 RTP/AVP 8 96",
+                                                  attributes: ["a=rtpmap:96 TELEPHONE-EVENT/8000"]))
         #expect(dynamic.negotiate()?.telephoneEventPayloadType == 96)
     }
 
@@ -53,8 +54,10 @@ struct SDPTests {
     }
 
     @Test func ptimeIsHonoured() throws {
-        #expect(try SDPOffer(parsing: offer("audio 4000 RTP/AVP 0", attributes: ["a=ptime:30"])).negotiate()?.ptime == 30)
-        #expect(try SDPOffer(parsing: offer("audio 4000 RTP/AVP 0", attributes: ["a=ptime:7"])).negotiate()?.ptime == 20)
+        let ptime30 = try SDPOffer(parsing: offer("audio 4000 RTP/AVP 0", attributes: ["a=ptime:30"]))
+        #expect(ptime30.negotiate()?.ptime == 30)
+        let ptime7 = try SDPOffer(parsing: offer("audio 4000 RTP/AVP 0", attributes: ["a=ptime:7"]))
+        #expect(ptime7.negotiate()?.ptime == 20)
         let sessionLevel = "c=IN IP4 198.51.100.7\r\na=ptime:40\r\n"
         #expect(try SDPOffer(parsing: offer("audio 4000 RTP/AVP 0", session: sessionLevel)).negotiate()?.ptime == 40)
     }
@@ -109,7 +112,9 @@ struct SDPTests {
         #expect(throws: SDPError.self) { try SDPOffer(parsing: offer("audio 4000 RTP/AVP 0", session: "")) }
         #expect(throws: SDPError.self) { try SDPOffer(parsing: offer("video 4000 RTP/AVP 96")) }
         #expect(throws: SDPError.self) { try SDPOffer(parsing: offer("audio 4000 RTP/AVP 0 x")) }
-        #expect(throws: SDPError.self) { try SDPOffer(parsing: offer("audio 4000 RTP/AVP 0", session: "c=IN IP4 a b\r\n")) }
+        #expect(throws: SDPError.self) {
+            try SDPOffer(parsing: offer("audio 4000 RTP/AVP 0", session: "c=IN IP4 a b\r\n"))
+        }
         #expect(throws: SDPError.self) { try SDPOffer(parsing: offer("audio 99999 RTP/AVP 0")) }
     }
 }

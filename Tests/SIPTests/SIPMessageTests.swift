@@ -91,7 +91,8 @@ struct SIPMessageTests {
         for round in 0..<3000 {
             var bytes = valid
             if round % 3 == 0 {
-                bytes = (0..<Int.random(in: 0..<800, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                let count = Int.random(in: 0..<800, using: &random)
+                bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
             } else {
                 for _ in 0..<Int.random(in: 1...8, using: &random) {
                     let index = Int.random(in: 0..<bytes.count, using: &random)
@@ -119,7 +120,8 @@ struct SIPMessageTests {
         #expect(throws: SIPParseError.tooManyHeaders) { try SIPMessage(parsing: many) }
         let long = "OPTIONS sip:a@b SIP/2.0\r\nSubject: " + String(repeating: "a", count: 9000) + "\r\n\r\n"
         #expect(throws: SIPParseError.lineTooLong(header: "Subject")) { try SIPMessage(parsing: long) }
-        let folded = "OPTIONS sip:a@b SIP/2.0\r\nSubject: a\r\n" + String(repeating: " " + String(repeating: "b", count: 100) + "\r\n", count: 90) + "\r\n"
+        let continuation = " " + String(repeating: "b", count: 100) + "\r\n"
+        let folded = "OPTIONS sip:a@b SIP/2.0\r\nSubject: a\r\n" + String(repeating: continuation, count: 90) + "\r\n"
         #expect(throws: SIPParseError.lineTooLong(header: "Subject")) { try SIPMessage(parsing: folded) }
         let exactly128 = "OPTIONS sip:a@b SIP/2.0\r\n" + (0..<128).map { "X-H\($0): v\r\n" }.joined() + "\r\n"
         #expect((try? SIPMessage(parsing: exactly128))?.headers.count == 128)
@@ -149,7 +151,8 @@ struct SIPMessageTests {
                 #expect(error.header == header, "\(replacement): \(error)")
             }
         }
-        let noCallID = try SIPMessage(parsing: base.replacingOccurrences(of: "Call-ID: call-1@198.51.100.7\r\n", with: ""))
+        let noCallID = try SIPMessage(parsing: base.replacingOccurrences(of: "Call-ID: call-1@198.51.100.7\r\n",
+                                                                         with: ""))
         #expect(throws: SIPParseError.missingHeader("Call-ID")) { try noCallID.callID }
     }
 

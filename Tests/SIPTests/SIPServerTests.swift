@@ -157,7 +157,9 @@ struct SIPServerTests {
         let byeOK = try #require(peer.receive())
         #expect(byeOK.status == 200)
         #expect(try byeOK.cseq.method == "BYE")
-        #expect(delegate.events == ["call 5145550100 from sip:tester@127.0.0.1", "confirmed call-a", "ended call-a remoteBye"])
+        #expect(delegate.events == [
+            "call 5145550100 from sip:tester@127.0.0.1", "confirmed call-a", "ended call-a remoteBye",
+        ])
 
         // The server hangs up the second call: BYE reaches the peer at its Contact, our 200 ends it.
         peer.send(message("INVITE", peer: peer, callID: "call-b", branch: "z9hG4bK-i2", body: offerSDP), to: port)
@@ -167,25 +169,28 @@ struct SIPServerTests {
         peer.send(message("ACK", peer: peer, callID: "call-b", branch: "z9hG4bK-a2", toTag: secondTag), to: port)
         try await Task.sleep(for: .milliseconds(100))
         let call = try #require(delegate.calls.last)
-        server.hangUp(call)
+        try await server.hangUp(call).get()
         let bye = try #require(peer.receive())
         #expect(bye.startLineText == "BYE sip:tester@127.0.0.1:\(peer.port) SIP/2.0")
         #expect(try bye.to.tag == "peer")
         #expect(try bye.from.tag == secondTag)
         let via = try bye.topVia
-        let reply = "SIP/2.0 200 OK\r\nVia: \(via)\r\nFrom: \(bye.headers["From"] ?? "")\r\nTo: \(bye.headers["To"] ?? "")\r\n"
+        let reply = "SIP/2.0 200 OK\r\nVia: \(via)\r\nFrom: \(bye.headers["From"] ?? "")\r\n"
+            + "To: \(bye.headers["To"] ?? "")\r\n"
             + "Call-ID: call-b\r\nCSeq: \(bye.headers["CSeq"] ?? "")\r\nContent-Length: 0\r\n\r\n"
         peer.send(reply, to: port)
         #expect(delegate.events.last == "ended call-b localBye")
 
         // Draining: a new INVITE gets 503.
-        server.setDraining(true)
+        try await server.setDraining(true).get()
         peer.send(message("INVITE", peer: peer, callID: "call-c", branch: "z9hG4bK-i3", body: offerSDP), to: port)
         #expect(peer.receive()?.status == 503)
 
         try await server.shutdown()
         let lines = logs.lines
-        #expect(lines.contains { $0.hasPrefix("debug ← INVITE sip:5145550100@127.0.0.1 SIP/2.0") && $0.hasSuffix("call-a") })
+        #expect(lines.contains {
+            $0.hasPrefix("debug ← INVITE sip:5145550100@127.0.0.1 SIP/2.0") && $0.hasSuffix("call-a")
+        })
         #expect(lines.contains { $0.hasPrefix("info incoming call") && $0.hasSuffix("call-a") })
         #expect(lines.contains { $0.hasPrefix("info caller hung up") && $0.hasSuffix("call-a") })
     }

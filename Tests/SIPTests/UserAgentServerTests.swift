@@ -67,10 +67,12 @@ struct UserAgentServerTests {
 
     @Test func withoutRportTheResponseGoesToTheReceivedAddressAndTheViaPort() throws {
         var harness = Harness()
-        let replies = harness.receive(request("OPTIONS", branch: "z9hG4bK-o", rport: false), from: address("203.0.113.9", 40000))
+        let replies = harness.receive(request("OPTIONS", branch: "z9hG4bK-o", rport: false),
+                                      from: address("203.0.113.9", 40000))
         #expect(replies.statuses == [200])
         #expect(replies[0].to == address("203.0.113.9", 5062))
-        #expect(replies[0].message.headers["Via"] == "SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bK-o;received=203.0.113.9")
+        #expect(replies[0].message.headers["Via"]
+            == "SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bK-o;received=203.0.113.9")
     }
 
     @Test func the200IsRetransmittedAtT1DoublingToT2ThenByeAfter64T1WithoutAck() throws {
@@ -86,7 +88,8 @@ struct UserAgentServerTests {
         times = later.filter { $0.message.method == "BYE" }.map { Double($0.at) / 1e9 }
         #expect(times.first == 32)  // 64·T1
         #expect(harness.ended.map(\.1) == [.ackTimeout])
-        #expect(harness.ended.first?.0 == DialogID(callID: "call-1@198.51.100.7", localTag: tag, remoteTag: "caller-tag"))
+        #expect(harness.ended.first?.0
+            == DialogID(callID: "call-1@198.51.100.7", localTag: tag, remoteTag: "caller-tag"))
         #expect(harness.confirmed.isEmpty)
     }
 
@@ -192,7 +195,8 @@ struct UserAgentServerTests {
         #expect(harness.ended.map(\.0) == [id])
         #expect(harness.ended.map(\.1) == [.remoteBye])
         // A retransmitted BYE gets the same 200 from its transaction; the call is not ended twice.
-        #expect(harness.receive(request("BYE", branch: "z9hG4bK-bye1", toTag: tag, cseq: 2)).map(\.text) == [replies[0].text])
+        let again = harness.receive(request("BYE", branch: "z9hG4bK-bye1", toTag: tag, cseq: 2))
+        #expect(again.map(\.text) == [replies[0].text])
         #expect(harness.ended.count == 1)
         harness.advance(seconds: 40)
         #expect(harness.agent.transactionCount == 0)  // timer J
@@ -248,7 +252,8 @@ struct UserAgentServerTests {
 
     @Test func aReInviteForAnUnknownDialogGets481() {
         var harness = Harness()
-        #expect(harness.receive(request("INVITE", branch: "z9hG4bK-re", toTag: "gone", cseq: 2, body: offerSDP)).statuses == [481])
+        let reinvite = request("INVITE", branch: "z9hG4bK-re", toTag: "gone", cseq: 2, body: offerSDP)
+        #expect(harness.receive(reinvite).statuses == [481])
     }
 
     @Test func aMalformedRequestGets400NamingTheHeader() throws {
@@ -273,10 +278,12 @@ struct UserAgentServerTests {
         var harness = Harness()
         let noCallID = invite().replacingOccurrences(of: "Call-ID: call-1@198.51.100.7\r\n", with: "")
         #expect(harness.receive(noCallID).isEmpty)
-        let noVia = invite().replacingOccurrences(of: "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bK-inv1;rport\r\n",
+        let noVia = invite().replacingOccurrences(
+            of: "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bK-inv1;rport\r\n",
                                                   with: "")
         #expect(harness.receive(noVia).isEmpty)
-        let badACK = request("ACK", branch: "z9hG4bK-a", toTag: "x").replacingOccurrences(of: "CSeq: 1 ACK", with: "CSeq: x")
+        let badACK = request("ACK", branch: "z9hG4bK-a", toTag: "x")
+            .replacingOccurrences(of: "CSeq: 1 ACK", with: "CSeq: x")
         #expect(harness.receive(badACK).isEmpty)
         #expect(harness.calls.isEmpty)
     }
@@ -284,13 +291,15 @@ struct UserAgentServerTests {
     @Test func garbageIsDroppedAndDoesNotDisturbACallInProgress() throws {
         var harness = Harness()
         let (id, tag) = establishedCall(&harness)
-        for garbage in ["hello", "\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", String(repeating: "\u{1}", count: 300),
+        for garbage in ["hello", "\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                        String(repeating: "\u{1}", count: 300),
                         "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bKx\r\n\r\n"] {
             #expect(harness.receive(garbage).isEmpty)
         }
         var random = SystemRandomNumberGenerator()
         for _ in 0..<200 {
-            let bytes = (0..<Int.random(in: 0..<600, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            let count = Int.random(in: 0..<600, using: &random)
+            let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &random) }
             harness.perform(harness.agent.received(ByteBuffer(bytes: bytes), from: caller))
         }
         #expect(harness.receive(request("BYE", branch: "z9hG4bK-bye1", toTag: tag, cseq: 2)).statuses == [200])
@@ -330,8 +339,10 @@ struct UserAgentServerTests {
         #expect(retransmissions.map { $0.at } == [500_000_000, 1_500_000_000, 3_500_000_000])
         #expect(retransmissions.allSatisfy { $0.text == bye.text })
         // The 200 ends the transaction: no more BYEs; timer K clears it.
-        let ok = "SIP/2.0 200 OK\r\nVia: \(bye.message.headers["Via"] ?? "")\r\nFrom: \(bye.message.headers["From"] ?? "")\r\n"
-            + "To: \(bye.message.headers["To"] ?? "")\r\nCall-ID: call-1@198.51.100.7\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n"
+        let headers = bye.message.headers
+        let ok = "SIP/2.0 200 OK\r\nVia: \(headers["Via"] ?? "")\r\nFrom: \(headers["From"] ?? "")\r\n"
+            + "To: \(headers["To"] ?? "")\r\nCall-ID: call-1@198.51.100.7\r\nCSeq: 1 BYE\r\n"
+            + "Content-Length: 0\r\n\r\n"
         #expect(harness.receive(ok).isEmpty)
         #expect(harness.advance(seconds: 60).isEmpty)
         #expect(harness.agent.transactionCount == 0)
@@ -395,10 +406,13 @@ struct UserAgentServerTests {
         let (first, firstTag) = establishedCall(&harness, callID: "one")
         let (second, secondTag) = establishedCall(&harness, callID: "two")
         #expect(firstTag != secondTag)
-        #expect(harness.receive(request("BYE", callID: "one", branch: "z9hG4bK-b1", toTag: firstTag, cseq: 2)).statuses == [200])
+        let byeOne = request("BYE", callID: "one", branch: "z9hG4bK-b1", toTag: firstTag, cseq: 2)
+        #expect(harness.receive(byeOne).statuses == [200])
         #expect(harness.ended.map(\.0) == [first])
-        #expect(harness.receive(request("BYE", callID: "two", branch: "z9hG4bK-b2", toTag: firstTag, cseq: 2)).statuses == [481])
-        #expect(harness.receive(request("BYE", callID: "two", branch: "z9hG4bK-b3", toTag: secondTag, cseq: 2)).statuses == [200])
+        let wrongTag = request("BYE", callID: "two", branch: "z9hG4bK-b2", toTag: firstTag, cseq: 2)
+        #expect(harness.receive(wrongTag).statuses == [481])
+        let byeTwo = request("BYE", callID: "two", branch: "z9hG4bK-b3", toTag: secondTag, cseq: 2)
+        #expect(harness.receive(byeTwo).statuses == [200])
         #expect(harness.ended.map(\.0) == [first, second])
     }
 }
