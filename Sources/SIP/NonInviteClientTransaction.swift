@@ -74,7 +74,8 @@ struct NonInviteClientTransaction: Sendable {
 
     /// A response to the request.
     /// - Returns: whether it was the final response that completes the transaction.
-    mutating func received(status: Int, timers: TransactionTimers, into actions: inout [UserAgentServer.Action]) -> Bool {
+    mutating func received(status: Int, timers: TransactionTimers,
+                           into actions: inout [UserAgentServer.Action]) -> Bool {
         guard state == .trying || state == .proceeding else { return false }
         if status < 200 {
             state = .proceeding

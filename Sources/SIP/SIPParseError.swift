@@ -48,7 +48,8 @@ public struct SIPParseError: Error, Sendable, Equatable, CustomStringConvertible
     public static func invalidHeader(_ name: String, _ why: String = "") -> SIPParseError {
         let canonical = SIPHeaders.canonicalName(name)
         return SIPParseError(.invalidHeader, header: name,
-                             detail: why.isEmpty ? "invalid \(canonical) header" : "invalid \(canonical) header: \(why)")
+                             detail: why.isEmpty ? "invalid \(canonical) header"
+                                 : "invalid \(canonical) header: \(why)")
     }
     /// Content-Length is not a number, is repeated with different values, or names more bytes than arrived.
     public static let invalidContentLength = SIPParseError(.invalidContentLength, header: "Content-Length",
@@ -56,9 +57,24 @@ public struct SIPParseError: Error, Sendable, Equatable, CustomStringConvertible
     /// The body is shorter than Content-Length says (RFC 3261 §18.3).
     public static let truncatedBody = SIPParseError(.truncatedBody, header: "Content-Length",
                                                     detail: "body shorter than Content-Length")
-    /// Whether two errors are of the same kind and name the same header (details ignored).
-    public static func ~= (pattern: SIPParseError, value: SIPParseError) -> Bool {
-        pattern.kind == value.kind && pattern.header == value.header
+    /// Whether two errors are of the same kind and name the same header (details and sizes ignored).
+    public static func == (lhs: SIPParseError, rhs: SIPParseError) -> Bool {
+        lhs.code == rhs.code && lhs.header == rhs.header
+    }
+
+    /// The kind without its payload.
+    private var code: Int {
+        switch kind {
+        case .notSIP: return 0
+        case .messageTooLarge: return 1
+        case .lineTooLong: return 2
+        case .tooManyHeaders: return 3
+        case .malformedHeaderLine: return 4
+        case .missingHeader: return 5
+        case .invalidHeader: return 6
+        case .invalidContentLength: return 7
+        case .truncatedBody: return 8
+        }
     }
 
     public var description: String { detail }

@@ -77,7 +77,9 @@ public struct SIPURI: Sendable, Equatable, CustomStringConvertible {
         var host = text
         var portText: Substring?
         if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { throw .invalidHeader(header, "unterminated IPv6 reference") }
+            guard let close = text.firstIndex(of: "]") else {
+                throw .invalidHeader(header, "unterminated IPv6 reference")
+            }
             host = text[...close]
             let after = text[text.index(after: close)...]
             if !after.isEmpty {

@@ -51,7 +51,7 @@ extension UserAgentServer {
     /// gets 400 naming the bad header, when it has the headers a response needs.
     mutating func rejectMalformed(_ datagram: ByteBuffer, error: SIPParseError, source: SocketAddress,
                                   into actions: inout [Action]) {
-        guard !(SIPParseError.notSIP ~= error), !(SIPParseError.messageTooLarge(0) ~= error),
+        guard error != .notSIP, error != .messageTooLarge(0),
               let salvaged = SIPMessage.salvageRequest(datagram, limits: configuration.limits)
         else {
             log(.debug, "dropped a datagram of \(datagram.readableBytes) bytes from \(source): \(error)", nil,
@@ -240,7 +240,8 @@ extension UserAgentServer {
         let contact = (try? request.message.contact)?.uri ?? request.from.uri
         let local = configuration.contactAddress ?? (uri.host.isEmpty ? "" : uri.port.map { "\(uri.host):\($0)" }
             ?? uri.host)
-        var dialog = Dialog(id: id, remoteHeader: request.context.from, localHeader: "\(request.context.to);tag=\(id.localTag)",
+        var dialog = Dialog(id: id, remoteHeader: request.context.from,
+                            localHeader: "\(request.context.to);tag=\(id.localTag)",
                             remoteTarget: contact, routeSet: request.message.recordRoute,
                             remoteCSeq: request.cseq.number, peer: request.context.destination,
                             localAddress: local, user: uri.user)

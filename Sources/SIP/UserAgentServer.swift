@@ -84,7 +84,7 @@ public struct UserAgentServer: Sendable {
     /// The methods this server implements (Allow, §20.5).
     static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS"
 
-    let configuration: Configuration
+    var configuration: Configuration
     let timers: TransactionTimers
     var inviteTransactions: [TransactionKey: InviteServerTransaction] = [:]
     var nonInviteTransactions: [TransactionKey: NonInviteServerTransaction] = [:]

@@ -1,0 +1,210 @@
+import Logging
+import NIOCore
+import NIOPosix
+
+/// What a ``SIPServer`` asks and tells the application. Every method is called on the server's event loop:
+/// return quickly, and hand long work to another thread.
+public protocol SIPServerDelegate: Sendable {
+    /// A new call: decide now whether to answer it (and with which SDP), or reject it.
+    /// - Parameter call: the INVITE's caller, number dialled and SDP offer.
+    /// - Returns: the decision.
+    func incomingCall(_ call: IncomingCall) -> CallDecision
+
+    /// The caller acknowledged our 200 OK: the call is established (media may flow already).
+    func callConfirmed(_ call: DialogID)
+
+    /// An accepted call has ended (told once per accepted call).
+    func callEnded(_ call: DialogID, reason: CallEndReason)
+}
+
+/// A SIP user-agent server on UDP: a ``UserAgentServer`` driven by swift-nio.
+///
+/// Datagrams go to the state machine on the channel's event loop; its actions are performed there (sends,
+/// timers with `scheduleTask`, delegate calls). The public methods are thread-safe: they hop to the loop.
+///
+/// ```swift
+/// let server = try await SIPServer.start(host: "127.0.0.1", port: 0, delegate: app, logger: logger)
+/// print("listening on udp \(server.localAddress)")
+/// ...
+/// server.hangUp(call)
+/// try await server.shutdown()
+/// ```
+public final class SIPServer: Sendable {
+    /// The address the server is bound to (with the real port when port 0 was asked).
+    public let localAddress: SocketAddress
+    private let channel: any Channel
+
+    private init(channel: any Channel, localAddress: SocketAddress) {
+        self.channel = channel
+        self.localAddress = localAddress
+    }
+
+    /// Binds a UDP socket and starts answering.
+    /// - Parameters:
+    ///   - host: the address to bind (`127.0.0.1`, `0.0.0.0`, `::`).
+    ///   - port: the port; 0 picks a free one (read it from ``localAddress``).
+    ///   - configuration: timers and bounds. When its `contactAddress` is nil and `host` is not a wildcard,
+    ///     Contact announces the bound address; with a wildcard, each INVITE's Request-URI host.
+    ///   - delegate: the application.
+    ///   - logger: where requests and responses (debug) and call starts and ends (info) are logged, with
+    ///     `call-id` metadata.
+    ///   - group: the event loop group; the server runs on one of its loops.
+    ///   - seed: the seed of tags and branches (random by default).
+    /// - Returns: the running server.
+    /// - Throws: when the socket cannot be bound.
+    public static func start(host: String, port: Int, configuration: UserAgentServer.Configuration = .init(),
+                             delegate: any SIPServerDelegate, logger: Logger,
+                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                             seed: UInt64 = UInt64.random(in: .min ... .max)) async throws -> SIPServer {
+        let bootstrap = DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            // A SIP datagram may be up to 65,535 bytes (§18.1.1 asks UDP up to the path MTU; we accept more).
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let agent = UserAgentServer(configuration: configuration, seed: seed)
+                    let handler = SIPChannelHandler(agent: agent, delegate: delegate, logger: logger)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        let channel = try await bootstrap.bind(host: host, port: port).get()
+        guard let localAddress = channel.localAddress else {
+            try? await channel.close()
+            throw ChannelError.unknownLocalAddress
+        }
+        return SIPServer(channel: channel, localAddress: localAddress)
+    }
+
+    /// Ends a call (BYE, or 480 when not answered yet); the delegate is told `.localBye`.
+    /// - Returns: a future that succeeds once the command ran on the event loop (ignore it if not needed).
+    @discardableResult
+    public func hangUp(_ call: DialogID) -> EventLoopFuture<Void> {
+        send(.hangUp(call))
+    }
+
+    /// Draining: new INVITEs are answered 503 Service Unavailable; calls in progress go on.
+    /// - Returns: a future that succeeds once datagrams read after it see the new mode.
+    @discardableResult
+    public func setDraining(_ draining: Bool) -> EventLoopFuture<Void> {
+        send(.setDraining(draining))
+    }
+
+    private func send(_ command: SIPChannelHandler.Command) -> EventLoopFuture<Void> {
+        let channel = self.channel
+        // On the loop, the pipeline runs the event at once: the future completes after the handler saw it.
+        return channel.eventLoop.submit { channel.pipeline.fireUserInboundEventTriggered(command) }
+    }
+
+    /// Closes the socket and cancels every timer. Calls still up are not told (hang them up first).
+    public func shutdown() async throws {
+        do {
+            try await channel.close()
+        } catch ChannelError.alreadyClosed {
+            return
+        }
+    }
+}
+
+/// Feeds the channel's datagrams and commands to the state machine and performs its actions.
+final class SIPChannelHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    /// Commands from other threads, sent down the pipeline as user events.
+    enum Command: Sendable {
+        case hangUp(DialogID)
+        case setDraining(Bool)
+    }
+
+    private var agent: UserAgentServer
+    private let delegate: any SIPServerDelegate
+    private let logger: Logger
+    private var timers: [TimerID: Scheduled<Void>] = [:]
+    private var context: ChannelHandlerContext?
+
+    init(agent: UserAgentServer, delegate: any SIPServerDelegate, logger: Logger) {
+        self.agent = agent
+        self.delegate = delegate
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        for timer in timers.values { timer.cancel() }
+        timers.removeAll()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        // Announce the bound address in Contact when it is a specific one.
+        if agent.configuration.contactAddress == nil, let local = context.localAddress, let ip = local.ipAddress,
+           let port = local.port, ip != "0.0.0.0", ip != "::" {
+            agent.configuration.contactAddress = ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+        }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        perform(agent.received(envelope.data, from: envelope.remoteAddress))
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case let command as Command:
+            switch command {
+            case .hangUp(let call): perform(agent.hangUp(call))
+            case .setDraining(let draining):
+                agent.setDraining(draining)
+                logger.info("draining: \(draining ? "new calls get 503" : "off")")
+            }
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // ICMP port unreachable and the like, for one peer: not a reason to stop serving the others.
+        logger.debug("socket error: \(error)")
+    }
+
+    /// Performs the state machine's actions in order.
+    private func perform(_ actions: [UserAgentServer.Action]) {
+        guard let context else { return }
+        var wrote = false
+        for action in actions {
+            switch action {
+            case .send(let bytes, let destination):
+                context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: destination, data: bytes)), promise: nil)
+                wrote = true
+            case .startTimer(let id, let delay):
+                timers.removeValue(forKey: id)?.cancel()
+                timers[id] = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
+                    timers[id] = nil
+                    perform(agent.timerFired(id))
+                }
+            case .cancelTimer(let id):
+                timers.removeValue(forKey: id)?.cancel()
+            case .incomingCall(let call):
+                if wrote {
+                    context.flush()  // the 100 Trying leaves before the application thinks
+                    wrote = false
+                }
+                let decision = delegate.incomingCall(call)
+                perform(agent.decide(call.id, decision))
+            case .confirmed(let call):
+                delegate.callConfirmed(call)
+            case .ended(let call, let reason):
+                delegate.callEnded(call, reason: reason)
+            case .log(let level, let message, let callID):
+                if logger.logLevel <= level {
+                    logger.log(level: level, "\(message)", metadata: callID.map { ["call-id": "\($0)"] })
+                }
+            }
+        }
+        if wrote { context.flush() }
+    }
+}
