@@ -147,6 +147,7 @@ final class Baresip {
     let directory: URL
     let process = Process()
     let output = LineCollector()
+    private let input = Pipe()
     private var control: Int32 = -1
     private var pending = [UInt8]()
     /// The JSON events received, in order.
@@ -187,7 +188,8 @@ final class Baresip {
         let out = Pipe()
         process.standardOutput = out
         process.standardError = out
-        process.standardInput = FileHandle.nullDevice
+        // baresip quits at the end of its standard input: keep it open for the call's length.
+        process.standardInput = input
         output.attach(out)
         try process.run()
         let deadline = Date().addingTimeInterval(30)

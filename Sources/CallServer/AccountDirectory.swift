@@ -1,0 +1,139 @@
+// The accounts a server answers for: every DID of every account file, each account compiled for the live
+// call formats (G.711 mu-law and A-law at 8 kHz, DTMF in-band or as RFC 4733 events). Built off the SIP
+// event loop (at start-up and on reload); a call keeps the compiled account it started with, so a reload
+// never changes a call in progress.
+
+import CallSequence
+import Recordings
+import TelephonyDSP
+
+/// Every DID of a set of account files, with their accounts compiled for live calls.
+public struct AccountDirectory: Sendable {
+    /// One account file, loaded and compiled.
+    public struct Entry: Sendable {
+        /// The file it was read from.
+        public let path: String
+        /// The account.
+        public let account: Account
+        /// Compiled per (encoding, DTMF mode): mu-law and A-law, in-band and RFC 4733.
+        let compiled: [Key: CompiledAccount]
+
+        struct Key: Hashable, Sendable {
+            var encoding: SampleEncoding
+            var dtmfMode: DTMFMode
+        }
+
+        /// The account compiled for a live call in `encoding` sending DTMF as `dtmfMode`.
+        public func compiled(_ encoding: SampleEncoding, _ dtmfMode: DTMFMode) -> CompiledAccount? {
+            compiled[Key(encoding: encoding, dtmfMode: dtmfMode)]
+        }
+    }
+
+    /// A DID and the account it belongs to.
+    public struct Route: Sendable {
+        /// The account.
+        public let entry: Entry
+        /// The DID.
+        public let did: Account.DID
+    }
+
+    /// The account files, in the order given.
+    public let entries: [Entry]
+    private let routes: [PhoneNumber: Route]
+
+    /// Loads, validates and compiles `paths`.
+    ///
+    /// - Throws: ``AccountLoadError`` naming the file and its problems (every problem with its JSON path),
+    ///   or a number that two files both claim.
+    public init(paths: [String]) throws(AccountLoadError) {
+        var entries: [Entry] = []
+        var routes: [PhoneNumber: Route] = [:]
+        for path in paths {
+            let entry = try AccountDirectory.load(path)
+            for did in entry.account.dids {
+                if let other = routes[did.number] {
+                    throw AccountLoadError(path: path, problems: ["dids: \(did.number) is also a number of \(other.entry.path)"])
+                }
+                routes[did.number] = Route(entry: entry, did: did)
+            }
+            entries.append(entry)
+        }
+        self.entries = entries
+        self.routes = routes
+    }
+
+    private init(entries: [Entry]) {
+        self.entries = entries
+        var routes: [PhoneNumber: Route] = [:]
+        for entry in entries { for did in entry.account.dids { routes[did.number] = Route(entry: entry, did: did) } }
+        self.routes = routes
+    }
+
+    /// The DID that `user` (a Request-URI's user part, any NANP form) names, if any account has it.
+    public func route(user: String) -> Route? {
+        guard let number = try? PhoneNumber(user) else { return nil }
+        return routes[number]
+    }
+
+    /// Every number answered for.
+    public var numberCount: Int { routes.count }
+
+    /// Reloads every file; a file that no longer loads keeps its previous version (and is reported).
+    ///
+    /// - Returns: the new directory and one error per file that was refused.
+    public func reloaded() -> (AccountDirectory, [AccountLoadError]) {
+        var entries: [Entry] = []
+        var errors: [AccountLoadError] = []
+        var claimed: [PhoneNumber: String] = [:]
+        for old in self.entries {
+            var entry = old
+            do {
+                entry = try AccountDirectory.load(old.path)
+            } catch {
+                errors.append(error)
+            }
+            if let clash = entry.account.dids.first(where: { claimed[$0.number] != nil }) {
+                errors.append(AccountLoadError(path: old.path, problems: ["dids: \(clash.number) is also a number of \(claimed[clash.number] ?? "")"]))
+                entry = old
+            }
+            for did in entry.account.dids { claimed[did.number] = entry.path }
+            entries.append(entry)
+        }
+        return (AccountDirectory(entries: entries), errors)
+    }
+
+    static func load(_ path: String) throws(AccountLoadError) -> Entry {
+        let account: Account, library: RecordingLibrary
+        do {
+            (account, library) = try Account.load(path)
+        } catch {
+            throw AccountLoadError(path: path, problems: error.problems.map(\.description))
+        }
+        let cache = RecordingCache(library: library)
+        var compiled: [Entry.Key: CompiledAccount] = [:]
+        for encoding in [SampleEncoding.ulaw, .alaw] {
+            for mode in [DTMFMode.inband, .rfc4733] {
+                do {
+                    compiled[Entry.Key(encoding: encoding, dtmfMode: mode)] = try CompiledAccount(
+                        account, recordings: cache, format: CallFormat(sampleRate: 8000, encoding: encoding, dtmfMode: mode))
+                } catch {
+                    throw AccountLoadError(path: path, problems: [error.description])
+                }
+            }
+        }
+        return Entry(path: path, account: account, compiled: compiled)
+    }
+}
+
+/// An account file that cannot be served, with its problems (each with its JSON path).
+public struct AccountLoadError: Error, Sendable, CustomStringConvertible {
+    /// The file.
+    public let path: String
+    /// Its problems, one line each.
+    public let problems: [String]
+
+    /// One line per problem: `FILE: PATH: MESSAGE`.
+    public var lines: [String] { problems.map { "\(path): \($0)" } }
+
+    public var description: String { lines.joined(separator: "\n") }
+}

@@ -1,0 +1,320 @@
+// `callseq serve`: SIP (the user-agent server, on swift-nio's event loop) joined to the media engine
+// (RTP on its own thread with absolute deadlines) and the accounts. For each INVITE, synchronously on the
+// event loop: the Request-URI's number selects a DID across the accounts (404 when none has it), its
+// route must reach an IVR (603 when it hangs up), the offer must share a codec (488), an RTP port is
+// reserved (503 when none is left), and the answer names the codec, telephone-event and the port. The
+// call's media starts when the caller's ACK confirms the answer; the IVR session's end, a hangup option
+// or 30 s without RTP end it with BYE; the caller's BYE or CANCEL ends its media. SMS requests leave the
+// media thread as plain values and go to the host's handler.
+
+import CallSequence
+import Logging
+import NIOCore
+import RTP
+import SIP
+import TelephonyDSP
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An SMS step reached on a live call.
+public struct LiveSMSRequest: Sendable {
+    /// The SIP Call-ID.
+    public let callID: String
+    /// The account's file.
+    public let account: String
+    /// The text.
+    public let sms: SMSStep
+    /// The account's daily limit.
+    public let dailyLimit: Int
+}
+
+/// Answers SIP calls for a set of accounts and plays their IVRs and sequences over RTP.
+public final class CallServer: Sendable {
+    /// What the server listens on and how it runs calls.
+    public struct Configuration: Sendable {
+        /// SIP's UDP address.
+        public var host: String
+        /// SIP's UDP port (0: any free port).
+        public var port: Int
+        /// The address announced in SDP answers (default: `host`).
+        public var mediaAddress: String
+        /// The RTP ports, one per call.
+        public var rtpPorts: ClosedRange<Int>
+        /// Media threads.
+        public var mediaThreads: Int
+        /// A call with no RTP from the caller this long is ended.
+        public var rtpTimeoutSeconds: Int
+
+        /// Creates a configuration.
+        public init(host: String, port: Int, mediaAddress: String? = nil, rtpPorts: ClosedRange<Int> = 20000...29999,
+                    mediaThreads: Int = 1, rtpTimeoutSeconds: Int = 30) {
+            self.host = host
+            self.port = port
+            self.mediaAddress = mediaAddress ?? host
+            self.rtpPorts = rtpPorts
+            self.mediaThreads = mediaThreads
+            self.rtpTimeoutSeconds = rtpTimeoutSeconds
+        }
+    }
+
+    /// A call between the INVITE and its end. Its IVR session is touched by one thread at a time: made
+    /// on the event loop, then handed once to a media thread by ``MediaEngine/startCall(_:)``.
+    private struct Call: @unchecked Sendable {
+        var parameters: MediaCallParameters
+        var route: AccountDirectory.Route
+        var media: MediaCallHandle?
+        var compiled: CompiledAccount
+    }
+
+    private struct State: ~Copyable {
+        var directory: AccountDirectory
+        var calls: [DialogID: Call] = [:]
+        var dialogs: [UInt64: DialogID] = [:]   // media handle → dialog
+        var draining = false
+    }
+
+    private let configuration: Configuration
+    private let logger: Logger
+    private let state: Mutex<State>
+    private let engine: MediaEngine
+    private let sip: Mutex<SIPServer?> = Mutex(nil)
+    private let onSMS: @Sendable (LiveSMSRequest) -> Void
+
+    /// Loads the accounts and starts the media engine; ``start()`` opens the SIP port.
+    ///
+    /// - Parameters:
+    ///   - onSMS: called (off the media thread) for each SMS step a call reaches.
+    public init(configuration: Configuration, accounts: AccountDirectory, logger: Logger,
+                onSMS: @escaping @Sendable (LiveSMSRequest) -> Void) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.onSMS = onSMS
+        state = Mutex(State(directory: accounts))
+        let box = EngineEventSink()
+        engine = try MediaEngine(
+            configuration: MediaEngine.Configuration(bindHost: configuration.host, ports: configuration.rtpPorts,
+                                                     mediaThreads: configuration.mediaThreads,
+                                                     rtpTimeout: .seconds(configuration.rtpTimeoutSeconds)),
+            logger: logger, onEvent: { event in box.server?.mediaEvent(event) })
+        box.server = self
+    }
+
+    /// Opens the SIP port.
+    ///
+    /// - Returns: the port it listens on.
+    public func start() async throws -> Int {
+        let server = try await SIPServer.start(host: configuration.host, port: configuration.port,
+                                               delegate: Delegate(self), logger: logger)
+        sip.withLock { $0 = server }
+        return server.localAddress.port ?? configuration.port
+    }
+
+    /// Reloads the account files: calls in progress keep what they started with; a file that no longer
+    /// validates is refused and its previous version kept.
+    ///
+    /// - Returns: one error per refused file.
+    public func reload() -> [AccountLoadError] {
+        let current = state.withLock { $0.directory }
+        let (next, errors) = current.reloaded()
+        state.withLock { $0.directory = next }
+        for error in errors { for line in error.lines { logger.error("reload refused: \(line)") } }
+        logger.info("accounts reloaded: \(next.entries.count) files, \(next.numberCount) numbers")
+        return errors
+    }
+
+    /// Stops taking calls (new INVITEs get 503), ends every call with BYE, and waits up to `seconds` for
+    /// them to end.
+    public func drain(seconds: Double = 5) {
+        let server = sip.withLock { $0 }
+        server?.setDraining(true)
+        let dialogs = state.withLock { state -> [DialogID] in
+            state.draining = true
+            return Array(state.calls.keys)
+        }
+        for dialog in dialogs { hangUp(dialog, reason: "the server is shutting down") }
+        var waited = 0.0
+        while waited < seconds && state.withLock({ !$0.calls.isEmpty }) {
+            sleepMilliseconds(20)
+            waited += 0.02
+        }
+    }
+
+    /// Closes the SIP port and stops the media engine.
+    public func shutdown() async {
+        let server = sip.withLock { s -> SIPServer? in defer { s = nil }; return s }
+        try? await server?.shutdown()
+        engine.shutdown()
+    }
+
+    /// The media engine's counters (calls, packets, send lateness).
+    public func statistics() -> MediaStatistics { engine.statistics() }
+
+    // MARK: - SIP
+
+    fileprivate func incoming(_ invite: IncomingCall) -> CallDecision {
+        let id = invite.id.callID
+        guard let route = state.withLock({ $0.draining ? nil : $0.directory.route(user: invite.user) }) else {
+            if state.withLock({ $0.draining }) { return .reject(status: 503) }
+            logger.info("call \(id): \(invite.user) is not a number of any account: 404")
+            return .reject(status: 404)
+        }
+        guard case .ivr = route.did.route else {
+            logger.info("call \(id): \(route.did.number) hangs up: 603")
+            return .reject(status: 603)
+        }
+        guard let offer = invite.offer, let answer = offer.negotiate() else {
+            logger.info("call \(id): no common codec in the offer (\(invite.offerError.map { "\($0)" } ?? "PCMU/PCMA needed")): 488")
+            return .reject(status: 488)
+        }
+        let sendEvents: Bool
+        switch route.did.dtmf {
+        case .auto: sendEvents = answer.telephoneEventPayloadType != nil
+        case .inband: sendEvents = false
+        case .rfc4733:
+            guard answer.telephoneEventPayloadType != nil else {
+                logger.info("call \(id): \(route.did.number) sends RFC 4733 but the offer has no telephone-event: 488")
+                return .reject(status: 488)
+            }
+            sendEvents = true
+        }
+        let encoding: SampleEncoding = answer.codec == .pcma ? .alaw : .ulaw
+        guard let compiled = route.entry.compiled(encoding, sendEvents ? .rfc4733 : .inband),
+              let session = try? compiled.makeSession(calling: route.did.number) else {
+            return .reject(status: 500)
+        }
+        let port: RTPPortReservation
+        do {
+            port = try engine.reservePort()
+        } catch {
+            logger.warning("call \(id): no RTP port left (\(error)): 503")
+            return .reject(status: 503)
+        }
+        let parameters = MediaCallParameters(
+            port: port, remote: (offer.connectionAddress, offer.audioPort), audioPayloadType: UInt8(truncatingIfNeeded: answer.payloadType),
+            telephoneEventPayloadType: answer.telephoneEventPayloadType.map { UInt8(truncatingIfNeeded: $0) },
+            ptimeMs: answer.ptime, sendDTMFAsEvents: sendEvents, session: session, callID: id)
+        let call = Call(parameters: parameters, route: route, media: nil, compiled: compiled)
+        state.withLock { $0.calls[invite.id] = call }
+        logger.info("call \(id): \(invite.callerURI) calls \(route.did.number) (\(route.entry.path)): \(answer.codec.rawValue), DTMF \(sendEvents ? "as RFC 4733 events" : "in-band"), RTP port \(port.port)")
+        let sdp = answer.render(address: configuration.mediaAddress, port: port.port, sessionID: UInt64.random(in: 1...UInt64(UInt32.max)))
+        return .accept(answerSDP: sdp, ringFor: .milliseconds(Int64(route.did.answerAfterMs)))
+    }
+
+    fileprivate func confirmed(_ dialog: DialogID) {
+        let call = state.withLock { state -> Call? in
+            guard let call = state.calls[dialog], call.media == nil else { return nil }
+            return call
+        }
+        guard let parameters = call?.parameters else { return }
+        let handle: MediaCallHandle
+        do {
+            handle = try engine.startCall(parameters)
+        } catch {
+            logger.error("call \(dialog.callID): media did not start: \(error)")
+            hangUp(dialog, reason: "no media")
+            return
+        }
+        state.withLock { state in
+            state.calls[dialog]?.media = handle
+            state.dialogs[handle.id] = dialog
+        }
+        logger.info("call \(dialog.callID): answered, media started")
+    }
+
+    fileprivate func ended(_ dialog: DialogID, reason: CallEndReason) {
+        guard let call = state.withLock({ $0.calls.removeValue(forKey: dialog) }) else { return }
+        if let media = call.media {
+            state.withLock { _ = $0.dialogs.removeValue(forKey: media.id) }
+            engine.endCall(media)
+        } else {
+            call.parameters.port.release()
+        }
+        let why: String
+        switch reason {
+        case .remoteBye: why = "the caller hung up (BYE)"
+        case .localBye: why = "sent BYE"
+        case .cancelled: why = "the caller cancelled (487)"
+        case .ackTimeout: why = "no ACK within 64*T1: sent BYE"
+        }
+        logger.info("call \(dialog.callID): call ended: \(why)")
+    }
+
+    private func hangUp(_ dialog: DialogID, reason: String) {
+        logger.info("call \(dialog.callID): \(reason): sending BYE")
+        sip.withLock { $0 }?.hangUp(dialog)
+    }
+
+    // MARK: - Media
+
+    fileprivate func mediaEvent(_ event: MediaEvent) {
+        let id = event.callID
+        let found = state.withLock { state -> (DialogID, Call)? in
+            guard let dialog = state.dialogs[event.call.id], let call = state.calls[dialog] else { return nil }
+            return (dialog, call)
+        }
+        let account = found?.1.route.entry.account
+        switch event.kind {
+        case .menuStarted(let ivr, let play):
+            let name = account.flatMap { $0.ivrs.indices.contains(ivr) ? $0.ivrs[ivr].name : nil } ?? "\(ivr)"
+            logger.info("call \(id): IVR \"\(name)\" plays its menu (play \(play))")
+        case .digit(let digit):
+            logger.info("call \(id): caller pressed \(digit)")
+        case .invalidOption(_, let digit):
+            logger.info("call \(id): no option \(digit)")
+        case .timedOut:
+            logger.info("call \(id): no digit within the timeout")
+        case .sequenceStarted(let index):
+            let name = account.flatMap { $0.sequences.indices.contains(index) ? $0.sequences[index].name : nil } ?? "\(index)"
+            logger.info("call \(id): running sequence \"\(name)\"")
+        case .smsRequested(let sequence, let step):
+            guard let (_, call) = found, call.compiled.sequences.indices.contains(sequence),
+                  let sms = call.compiled.sequences[sequence].smsRequest(step: step) else { return }
+            onSMS(LiveSMSRequest(callID: id, account: call.route.entry.path, sms: sms,
+                                 dailyLimit: call.route.entry.account.capabilities.smsDailyLimit))
+        case .ended(let reason):
+            let why: String
+            switch reason {
+            case .rtpTimeout: why = "no RTP from the caller"
+            case .ivr(.sequenceFinished): why = "the sequence finished"
+            case .ivr(.hangupOption): why = "the caller chose to hang up"
+            case .ivr(.noChoice): why = "no choice after every play of the menu"
+            case .ivr(.routeHangup): why = "the number hangs up"
+            case .ivr(.callerHungUp): why = "the caller hung up"
+            }
+            if let (dialog, _) = found { hangUp(dialog, reason: why) }
+        }
+    }
+}
+
+/// Lets the engine's event closure reach the server, which is created after the engine.
+private final class EngineEventSink: @unchecked Sendable {
+    weak var server: CallServer?
+}
+
+/// The SIP server's delegate: forwards to the call server.
+private struct Delegate: SIPServerDelegate {
+    weak var server: CallServer?
+    init(_ server: CallServer) { self.server = server }
+
+    func incomingCall(_ call: IncomingCall) -> CallDecision { server?.incoming(call) ?? .reject(status: 503) }
+    func callConfirmed(_ dialog: DialogID) { server?.confirmed(dialog) }
+    func callEnded(_ dialog: DialogID, reason: CallEndReason) { server?.ended(dialog, reason: reason) }
+}
+
+private func sleepMilliseconds(_ ms: Int) {
+    var request = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
+    var remaining = timespec()
+    _ = nanosleep(&request, &remaining)
+}
+
+extension MediaStatistics {
+    /// One line for logs: calls, packets, and the media clock's lateness (µs).
+    public var summary: String {
+        "\(calls) calls, \(packetsSent) RTP packets sent, \(packetsReceived) received, \(invalidPackets) invalid, "
+            + "\(sendErrors) send errors, \(ticks) ticks (\(skippedTicks) skipped); wake-up lateness p50 "
+            + "\(latenessP50 / 1000) us, p99 \(latenessP99 / 1000) us, max \(latenessMax / 1000) us; "
+            + "send lateness p99 \(sendLateness.percentile(0.99) / 1000) us, max \(sendLateness.max / 1000) us"
+    }
+}

@@ -1,0 +1,196 @@
+import CSpanDSP
+import Foundation
+import Recordings
+import Testing
+import TestSupport
+
+/// The example account, whose lobby (5145550100) runs "Front door" (code 9876#) on 1; 5145550122 sends
+/// its DTMF in-band; 5145550133 rings 2 s before answering.
+private let account = testAudioPath("../Examples/account.json")
+
+/// The digits baresip reported receiving as RFC 4733 events (CALL_DTMF_START), in order.
+private func receivedDigits(_ phone: Baresip) -> String {
+    phone.events("CALL_DTMF_START").compactMap { $0["param"] as? String }.joined()
+}
+
+/// Dials `number` from baresip, presses `press` (RFC 4733) once the call is up, and waits for the server to
+/// hang up.
+private func call(_ number: String, on server: ServeProcess, from phone: Baresip, press: String?) throws {
+    phone.command("dial", "sip:\(number)@127.0.0.1:\(server.port)")
+    guard phone.waitForEvent(seconds: 60, { $0["type"] as? String == "CALL_ESTABLISHED" }) != nil else {
+        throw LivePeerError("the call was not established: \(phone.events.map { $0["type"] ?? "" }) \(server.log.suffix(5))")
+    }
+    if let press { phone.command("sndcode", press) }
+    guard phone.waitForEvent(seconds: 90, { $0["type"] as? String == "CALL_CLOSED" }) != nil else {
+        throw LivePeerError("the server did not end the call: \(server.log.suffix(8))")
+    }
+}
+
+/// A capture of the loopback traffic on the server's RTP ports, read back by tshark's RTP analysis.
+private final class RTPCapture {
+    let file: String
+    let process = Process()
+    let output = LineCollector()
+
+    init(ports: ClosedRange<Int>) throws {
+        file = try temporaryDirectory().appendingPathComponent("rtp.pcapng").path
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/tshark")
+        process.arguments = ["-i", "lo", "-f", "udp portrange \(ports.lowerBound)-\(ports.upperBound)", "-w", file]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        output.attach(err)
+        try process.run()
+        guard output.wait(seconds: 30, for: { $0.contains("Capturing on") }) != nil else {
+            process.terminate()
+            throw LivePeerError("tshark did not start capturing: \(output.all)")
+        }
+    }
+
+    /// Stops the capture and returns tshark's `rtp,streams` rows: (source port, lost, max delta ms, problem).
+    func streams() throws -> [(sourcePort: Int, lost: Int, maxDelta: Double, problem: Bool)] {
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let result = try CommandRunner.tool("tshark", ["-r", file, "-q", "-o", "rtp.heuristic_rtp:TRUE", "-z", "rtp,streams"])
+        // Start End SrcIP SrcPort DstIP DstPort SSRC Payload... Pkts Lost(n (p%)) MinDelta MeanDelta MaxDelta ... Problem?
+        var rows: [(Int, Int, Double, Bool)] = []
+        for line in result.stdout.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard fields.count > 12, fields[2].hasPrefix("127."), let source = Int(fields[3]),
+                  let lostIndex = fields.firstIndex(where: { $0.hasPrefix("(") && $0.hasSuffix("%)") }),
+                  lostIndex >= 1, let lost = Int(fields[lostIndex - 1]), lostIndex + 3 < fields.count,
+                  let maxDelta = Double(fields[lostIndex + 3]) else { continue }
+            rows.append((source, lost, maxDelta, line.hasSuffix("X")))
+        }
+        return rows
+    }
+}
+
+@Suite("callseq serve: live calls from baresip", .serialized)
+struct ServeBaresipTests {
+    @Test func baresipPressesOneAndReceivesTheDoorCodeAsTelephoneEvents() throws {
+        let server = try ServeProcess(accounts: [account])
+        let capture = try RTPCapture(ports: server.rtpPorts)
+        let phone = try Baresip()
+        defer { phone.stop() }
+        try call("5145550100", on: server, from: phone, press: "1")
+        // The door code reached baresip as RFC 4733 events, each digit once, and the server hung up.
+        #expect(receivedDigits(phone) == "9876#", "\(phone.events.map { ($0["type"] ?? "", $0["param"] ?? "") })")
+        #expect(server.stderr.wait(seconds: 10) { $0.contains("caller pressed 1") } != nil, "\(server.log)")
+        #expect(server.log.contains { $0.contains("sent BYE") || $0.contains("call ended") })
+        // tshark's independent RTP analysis of our stream: no loss or sequence error, 20 ms packets at most 25 ms apart.
+        let ours = try capture.streams().filter { server.rtpPorts.contains($0.sourcePort) }
+        #expect(ours.count == 1, "\(ours)")
+        for stream in ours {
+            #expect(stream.lost == 0 && !stream.problem, "\(stream)")
+            #expect(stream.maxDelta <= 25, "max delta \(stream.maxDelta) ms")
+        }
+        #expect(server.stop() == 0)
+    }
+
+    @Test func anInbandDIDPlaysTheCodeThatSpandspDecodesFromBaresipsRecording() throws {
+        let server = try ServeProcess(accounts: [account])
+        let phone = try Baresip()
+        defer { phone.stop() }
+        try call("514-555-0122", on: server, from: phone, press: "1")
+        #expect(receivedDigits(phone) == "", "an in-band DID sends no telephone-events")
+        phone.stop()
+        let recording = try #require(phone.receivedAudioPath(), "baresip wrote no recording")
+        let audio = try AudioFile.read(recording)
+        #expect(spandspReceive(audio.samples.map { Int16($0) }) == "9876#")
+        #expect(server.stop() == 0)
+    }
+
+    @Test func anInbandOneInsideTheCallersSpeechChoosesTheDoor() throws {
+        // The caller's microphone: speech, a '1' tone in it, more speech, then silence.
+        let dir = try temporaryDirectory()
+        let speech = testAudioPath("speech/talkoff-8k-ulaw.wav")
+        let tone = dir.appendingPathComponent("one.wav").path
+        let microphone = dir.appendingPathComponent("caller.wav").path
+        #expect(try CommandRunner.callseq("dtmf", "1", "--tone-ms", "200", "-o", tone).status == 0)
+        let mixed = try CommandRunner.tool("sox", [
+            "-t", "wav", speech, "-t", "wav", tone, "-t", "wav", speech, "-r", "8000", "-c", "1", "-b", "16",
+            "-e", "signed-integer", microphone, "trim", "0", "4", "pad", "0", "40",
+        ])
+        #expect(mixed.status == 0, "\(mixed.stderr)")
+        let server = try ServeProcess(accounts: [account])
+        let phone = try Baresip(source: microphone)
+        defer { phone.stop() }
+        try call("5145550100", on: server, from: phone, press: nil)
+        #expect(server.log.contains { $0.contains("caller pressed 1") }, "\(server.log)")
+        #expect(receivedDigits(phone) == "9876#")
+        #expect(server.stop() == 0)
+    }
+}
+
+@Suite("callseq serve: SIP edge cases with SIPp")
+struct ServeSIPpTests {
+    @Test func optionsIsAnsweredWithAllow() throws {
+        let server = try ServeProcess(accounts: [account])
+        let result = try runSIPp("options.xml", service: "5145550100", port: server.port)
+        #expect(result.status == 0, "\(result.stdout.suffix(400)) \(result.stderr.suffix(400))")
+        #expect(server.stop() == 0)
+    }
+
+    @Test func cancelBeforeTheAnswerGets487() throws {
+        let server = try ServeProcess(accounts: [account])
+        let result = try runSIPp("cancel.xml", service: "5145550133", port: server.port)
+        #expect(result.status == 0, "\(result.stdout.suffix(400)) \(result.stderr.suffix(400))")
+        #expect(server.stop() == 0)
+    }
+
+    @Test func anOfferWithOnlyG729Gets488() throws {
+        let server = try ServeProcess(accounts: [account])
+        let result = try runSIPp("g729-only.xml", service: "5145550100", port: server.port)
+        #expect(result.status == 0, "\(result.stdout.suffix(400)) \(result.stderr.suffix(400))")
+        #expect(server.stop() == 0)
+    }
+
+    @Test func byeForAnUnknownDialogGets481() throws {
+        let server = try ServeProcess(accounts: [account])
+        let result = try runSIPp("bye-unknown.xml", service: "5145550100", port: server.port)
+        #expect(result.status == 0, "\(result.stdout.suffix(400)) \(result.stderr.suffix(400))")
+        #expect(server.stop() == 0)
+    }
+
+    @Test func unknownNumbersGet404AndHangupRoutes603() throws {
+        let server = try ServeProcess(accounts: [account])
+        let notFound = try runSIPp("not-found.xml", service: "5145550199", port: server.port)
+        #expect(notFound.status == 0, "\(notFound.stdout.suffix(400)) \(notFound.stderr.suffix(400))")
+        let declined = try runSIPp("declined.xml", service: "(514)555-0111", port: server.port)
+        #expect(declined.status == 0, "\(declined.stdout.suffix(400)) \(declined.stderr.suffix(400))")
+        #expect(server.stop() == 0)
+    }
+
+    @Test func aTwoHundredWithoutAckIsRetransmittedThenTheCallIsEndedWithBye() throws {
+        let server = try ServeProcess(accounts: [account])
+        let started = Date()
+        let result = try runSIPp("no-ack.xml", service: "5145550100", port: server.port)
+        #expect(result.status == 0, "\(result.stdout.suffix(400)) \(result.stderr.suffix(400))")
+        // 64·T1 = 32 s after the first 200 (RFC 3261 §13.3.1.4).
+        #expect(Date().timeIntervalSince(started) >= 31)
+        #expect(server.stop() == 0)
+    }
+
+    @Test func garbageDatagramsDisturbNothing() throws {
+        let server = try ServeProcess(accounts: [account])
+        var generator = SystemRandomNumberGenerator()
+        sendDatagram(Array("hello\r\n\r\n".utf8), toPort: server.port)
+        sendDatagram(Array("INVITE sip:5145550100@127.0.0.1 SIP/2.0\r\n\r\n".utf8), toPort: server.port)
+        sendDatagram((0..<1400).map { _ in UInt8.random(in: 0...255, using: &generator) }, toPort: server.port)
+        sendDatagram([UInt8](repeating: 0x41, count: 60_000), toPort: server.port)
+        sendDatagram(Array("OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKx\r\nContent-Length: 99999\r\n\r\n".utf8),
+                     toPort: server.port)
+        let result = try runSIPp("options.xml", service: "5145550100", port: server.port)
+        #expect(result.status == 0, "\(result.stdout.suffix(400)) \(result.stderr.suffix(400))")
+        #expect(server.stop() == 0)
+    }
+
+    @Test func aHundredCallsAtOnceAreAllAnsweredAndEnded() throws {
+        let server = try ServeProcess(accounts: [account])
+        let result = try runSIPp("call.xml", service: "5145550100", port: server.port,
+                                 extra: ["-m", "100", "-l", "100", "-r", "100", "-d", "3000"])
+        #expect(result.status == 0, "\(result.stdout.suffix(600)) \(result.stderr.suffix(400))")
+        #expect(server.stop() == 0)
+    }
+}
