@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "TelephonyDSP", targets: ["TelephonyDSP"]),
         .library(name: "Recordings", targets: ["Recordings"]),
         .library(name: "CallSequence", targets: ["CallSequence"]),
+        .library(name: "SMSText", targets: ["SMSText"]),
         .library(name: "SMSGateway", targets: ["SMSGateway"]),
         .executable(name: "callseq", targets: ["callseq"]),
     ],
@@ -45,7 +46,9 @@ let package = Package(
             resources: [.copy("Resources/default-prompt.wav")]
         ),
         // Sequences: model, validation, compiler, real-time player, RFC 4733.
-        .target(name: "CallSequence", dependencies: ["TelephonyDSP", "Recordings"]),
+        .target(name: "CallSequence", dependencies: ["TelephonyDSP", "Recordings", "SMSText"]),
+        // SMS length rules (3GPP TS 23.038: GSM-7 septets, UCS-2 units), shared by validation and the gateway.
+        .target(name: "SMSText"),
         // Texts over HTTP: the VoIP.ms-compatible REST transport, retries, daily limit, delivery reports.
         .target(
             name: "SMSGateway",
@@ -62,6 +65,7 @@ let package = Package(
             dependencies: [
                 "CallSequence",
                 "SMSGateway",
+                "SMSText",
                 "TelephonyDSP",
                 "Recordings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -82,6 +86,7 @@ let package = Package(
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "Recordings", "TestSupport"]),
         .testTarget(name: "RecordingsTests", dependencies: ["Recordings", "TelephonyDSP", "TestSupport"]),
         .testTarget(name: "CallSequenceTests", dependencies: ["CallSequence", "Recordings", "TelephonyDSP", "TestSupport"]),
+        .testTarget(name: "SMSTextTests", dependencies: ["SMSText"]),
         .testTarget(
             name: "SMSGatewayTests",
             dependencies: [
