@@ -63,7 +63,8 @@ struct SMSOptions: ParsableArguments {
 
     /// Sends the texts one after another and prints one delivery report each.
     ///
-    /// - Throws: a one-line failure if any text was not certainly sent (after printing every report).
+    /// - Throws: a one-line failure if any text was not sent or has an unknown outcome (after printing every
+    ///   report).
     func send(_ requests: [SMSStep], with dispatcher: SMSDispatcher, accountFor: ((SMSStep) -> SMSAccount)? = nil) throws {
         let messages = requests.map(SMSMessage.init)
         let accounts = requests.map { accountFor?($0) }
@@ -73,8 +74,15 @@ struct SMSOptions: ParsableArguments {
             return reports
         }
         for (message, report) in zip(messages, reports) { print("SMS to \(message.to): \(report)") }
-        let failed = reports.filter { if case .sent = $0 { false } else { true } }.count
-        if failed > 0 { throw RuntimeFailure("\(failed) of \(reports.count) text\(reports.count == 1 ? "" : "s") not sent") }
+        let failed = reports.filter { if case .failed = $0 { true } else { false } }.count
+        let unknown = reports.filter { if case .unknown = $0 { true } else { false } }.count
+        let of = "of \(reports.count) text\(reports.count == 1 ? "" : "s")"
+        switch (failed, unknown) {
+        case (0, 0): return
+        case (_, 0): throw RuntimeFailure("\(failed) \(of) not sent")
+        case (0, _): throw RuntimeFailure("\(unknown) \(of) with an unknown outcome (may have been sent; not retried)")
+        default: throw RuntimeFailure("\(failed) \(of) not sent, \(unknown) with an unknown outcome (not retried)")
+        }
     }
 }
 
