@@ -26,7 +26,8 @@ public actor SMSDispatcher {
         public var maximumDelay: Duration
 
         /// Creates a policy; by default 4 attempts, waiting 0.2 s, 0.4 s, 0.8 s.
-        public init(maximumAttempts: Int = 4, initialDelay: Duration = .milliseconds(200), maximumDelay: Duration = .seconds(2)) {
+        public init(maximumAttempts: Int = 4, initialDelay: Duration = .milliseconds(200),
+                    maximumDelay: Duration = .seconds(2)) {
             self.maximumAttempts = min(10, max(1, maximumAttempts))
             self.initialDelay = initialDelay
             self.maximumDelay = maximumDelay
@@ -115,22 +116,26 @@ public actor SMSDispatcher {
             } catch {
                 if error.mayHaveBeenSent {
                     record(id, .unknown, attempt, detail: error.description)
-                    logger.error("sms outcome unknown", metadata: ["to": "\(message.to)", "error": "\(error)", "attempts": "\(attempt)"])
+                    logger.error("sms outcome unknown",
+                                 metadata: ["to": "\(message.to)", "error": "\(error)", "attempts": "\(attempt)"])
                     return .unknown(error, attempts: attempt)
                 }
                 guard error.isRetryable, attempt < retry.maximumAttempts else {
                     record(id, .failed, attempt, detail: error.description)
-                    logger.error("sms failed", metadata: ["to": "\(message.to)", "error": "\(error)", "attempts": "\(attempt)"])
+                    logger.error("sms failed",
+                                 metadata: ["to": "\(message.to)", "error": "\(error)", "attempts": "\(attempt)"])
                     return .failed(.transport(error), attempts: attempt)
                 }
-                logger.notice("sms attempt failed; retrying", metadata: ["to": "\(message.to)", "error": "\(error)", "attempt": "\(attempt)"])
+                logger.notice("sms attempt failed; retrying",
+                              metadata: ["to": "\(message.to)", "error": "\(error)", "attempt": "\(attempt)"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, retry.maximumDelay)
             }
         }
     }
 
-    private func record(_ id: Int64, _ state: SMSLedger.State, _ attempts: Int, providerID: String? = nil, detail: String? = nil) {
+    private func record(_ id: Int64, _ state: SMSLedger.State, _ attempts: Int, providerID: String? = nil,
+                        detail: String? = nil) {
         do {
             try ledger.finish(id, state: state, attempts: attempts, providerID: providerID, detail: detail, at: now())
         } catch {

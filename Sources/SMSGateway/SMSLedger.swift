@@ -140,7 +140,8 @@ public final class SMSLedger: @unchecked Sendable {
 
     /// Checks the account's count for the day of `date` and, under its limit, records `message` as pending;
     /// at the limit, records it as failed. One transaction, under SQLite's write lock.
-    public func reserve(_ message: SMSMessage, account: SMSAccount, at date: Date) throws(SMSLedgerError) -> Reservation {
+    public func reserve(_ message: SMSMessage, account: SMSAccount,
+                        at date: Date) throws(SMSLedgerError) -> Reservation {
         let day = Self.day(date), now = Self.timestamp(date)
         let length = message.length
         return try withLock {
@@ -161,7 +162,8 @@ public final class SMSLedger: @unchecked Sendable {
         let now = Self.timestamp(date)
         try withLock {
             try transaction {
-                try run("UPDATE texts SET state = ?1, attempts = ?2, provider_id = ?3, detail = ?4, updated = ?5 WHERE id = ?6",
+                try run("UPDATE texts SET state = ?1, attempts = ?2, provider_id = ?3, detail = ?4, updated = ?5 "
+                        + "WHERE id = ?6",
                         [.text(state.rawValue), .integer(Int64(attempts)), providerID.map(Value.text) ?? .null,
                          detail.map(Value.text) ?? .null, .text(now), .integer(id)])
             }
@@ -197,7 +199,8 @@ public final class SMSLedger: @unchecked Sendable {
         try run("""
             INSERT INTO texts (account, day, created, updated, sender, recipient, message, encoding, units, state,
                 attempts, detail, pid) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11)
-            """, [.text(account), .text(day), .text(now), .text(message.from), .text(message.to), .text(message.message),
+            """, [.text(account), .text(day), .text(now), .text(message.from), .text(message.to),
+                  .text(message.message),
                   .text(length.encoding.rawValue), .integer(Int64(length.units)), .text(state.rawValue),
                   detail.map(Value.text) ?? .null, .integer(Int64(getpid()))])
         return sqlite3_last_insert_rowid(db)
@@ -214,7 +217,8 @@ public final class SMSLedger: @unchecked Sendable {
         }
         for id in recovered {
             try run("UPDATE texts SET state = 'unknown', updated = ?1, detail = ?2 WHERE id = ?3 AND state = 'pending'",
-                    [.text(now), .text("found pending at start-up: the run sending it ended mid-request; not sent again"),
+                    [.text(now),
+                     .text("found pending at start-up: the run sending it ended mid-request; not sent again"),
                      .integer(id)])
         }
         guard !recovered.isEmpty else { return [] }

@@ -17,7 +17,7 @@ public protocol SMSTransport: Sendable {
 /// | ``Kind/serverError(status:)`` | not sent: the provider itself answered 500 or 503 | yes |
 /// | ``Kind/rejected(_:)`` | refused with a known provider status | no |
 /// | ``Kind/httpStatus(_:)`` | refused: HTTP 3xx, 4xx, 501, 505 | no |
-/// | ``Kind/outcomeUnknown(_:)`` | may have been sent: 502, 504, an intermediary's answer, a timeout after sending, a dropped connection, an unreadable or unrecognised answer | no |
+/// | ``Kind/outcomeUnknown(_:)`` | may have been sent: 502, 504, a timeout after sending, an odd answer | no |
 public struct SMSTransportError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The kinds of failure.
     public enum Kind: Sendable, Hashable {

@@ -56,7 +56,8 @@ public struct VoipMsTransport: SMSTransport, CustomReflectable {
                 allowInsecureEndpoint: Bool = false, client: HTTPClient = VoipMsTransport.sharedClient)
         throws(SMSConfigurationError) {
         let shown = SMSMessage.printable(credentials.scrub(endpoint), limit: 200)
-        guard let url = URL(string: endpoint), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+        guard let url = URL(string: endpoint), let scheme = url.scheme?.lowercased(),
+              ["http", "https"].contains(scheme),
               let host = url.host, !host.isEmpty, url.query == nil
         else {
             throw SMSConfigurationError("--sms-endpoint '\(shown)' is not an http(s) URL with a host and no query")
@@ -83,7 +84,8 @@ public struct VoipMsTransport: SMSTransport, CustomReflectable {
     }
 
     public var customMirror: Mirror {
-        Mirror(self, children: ["endpoint": endpoint, "credentials": credentials, "timeout": timeout], displayStyle: .struct)
+        Mirror(self, children: ["endpoint": endpoint, "credentials": credentials, "timeout": timeout],
+               displayStyle: .struct)
     }
 
     public func send(_ message: SMSMessage) async throws(SMSTransportError) -> String {
@@ -135,13 +137,15 @@ public struct VoipMsTransport: SMSTransport, CustomReflectable {
             return
         case 500, 503:
             if viaIntermediary {
-                throw SMSTransportError(.outcomeUnknown("HTTP \(status) from an intermediary (Via): the provider may have the text"))
+                throw SMSTransportError(.outcomeUnknown(
+                    "HTTP \(status) from an intermediary (Via): the provider may have the text"))
             }
             throw SMSTransportError(.serverError(status: status))
         case 501, 505:
             throw SMSTransportError(.httpStatus(status))
         case 502, 504:
-            throw SMSTransportError(.outcomeUnknown("a gateway answered HTTP \(status): the provider may have accepted the text"))
+            throw SMSTransportError(.outcomeUnknown(
+                "a gateway answered HTTP \(status): the provider may have accepted the text"))
         case 500...:
             throw SMSTransportError(.outcomeUnknown("HTTP \(status): the provider may have accepted the text"))
         default:
@@ -196,7 +200,8 @@ public struct VoipMsTransport: SMSTransport, CustomReflectable {
     }
 
     /// RFC 3986 §2.3 unreserved characters (ASCII only).
-    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// `application/x-www-form-urlencoded` value: everything but unreserved characters percent-encoded.
     static func formEncode(_ value: String) -> String {

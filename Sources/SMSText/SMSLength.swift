@@ -77,14 +77,17 @@ public struct SMSLength: Sendable, Hashable, CustomStringConvertible {
         guard !fitsOneMessage else { return nil }
         switch encoding {
         case .gsm7:
-            let why = hasDoubleUnitCharacters ? " (the extension characters € [ ] { } \\ ^ ~ | and form feed take 2)" : ""
+            let why = hasDoubleUnitCharacters
+                ? " (the extension characters € [ ] { } \\ ^ ~ | and form feed take 2)" : ""
             return "\(units) GSM-7 septets\(why); at most \(capacity)"
         case .ucs2:
             var why = ""
             if let (scalar, position) = firstNonGSM {
                 why = "'\(SMSLength.escaped(scalar))' at position \(position) is not in GSM-7"
             }
-            if hasDoubleUnitCharacters { why += (why.isEmpty ? "" : "; ") + "emoji and other characters beyond U+FFFF take 2" }
+            if hasDoubleUnitCharacters {
+                why += (why.isEmpty ? "" : "; ") + "emoji and other characters beyond U+FFFF take 2"
+            }
             let noun = units == characters ? "UCS-2 characters" : "UCS-2 units"
             return "\(units) \(noun) (\(why)); at most \(capacity)"
         }

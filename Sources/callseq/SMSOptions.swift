@@ -65,12 +65,15 @@ struct SMSOptions: ParsableArguments {
     ///
     /// - Throws: a one-line failure if any text was not sent or has an unknown outcome (after printing every
     ///   report).
-    func send(_ requests: [SMSStep], with dispatcher: SMSDispatcher, accountFor: ((SMSStep) -> SMSAccount)? = nil) throws {
+    func send(_ requests: [SMSStep], with dispatcher: SMSDispatcher,
+              accountFor: ((SMSStep) -> SMSAccount)? = nil) throws {
         let messages = requests.map(SMSMessage.init)
         let accounts = requests.map { accountFor?($0) }
         let reports = waitFor {
             var reports: [DeliveryReport] = []
-            for (message, account) in zip(messages, accounts) { reports.append(await dispatcher.send(message, account: account)) }
+            for (message, account) in zip(messages, accounts) {
+                reports.append(await dispatcher.send(message, account: account))
+            }
             return reports
         }
         for (message, report) in zip(messages, reports) { print("SMS to \(message.to): \(report)") }
