@@ -3,7 +3,7 @@
 #   make test   run the test suite
 # Both install the Debian packages below when they are missing (apt-get; sudo when not root).
 
-APT_PACKAGES := pkg-config libsndfile1-dev libsoxr-dev libspandsp-dev sox libsox-fmt-base libsox-fmt-mp3 espeak-ng python3 \
+APT_PACKAGES := pkg-config libsndfile1-dev libsoxr-dev libsqlite3-dev libspandsp-dev sox libsox-fmt-base libsox-fmt-mp3 espeak-ng python3 \
 	baresip-core sip-tester tshark valgrind
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=

@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "TelephonyDSP", targets: ["TelephonyDSP"]),
         .library(name: "Recordings", targets: ["Recordings"]),
         .library(name: "CallSequence", targets: ["CallSequence"]),
+        .library(name: "SMSText", targets: ["SMSText"]),
         .library(name: "SMSGateway", targets: ["SMSGateway"]),
         .library(name: "SIP", targets: ["SIP"]),
         .executable(name: "callseq", targets: ["callseq"]),
@@ -16,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Already in the graph through async-http-client; named to tell a failed TLS handshake apart.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
     ],
     targets: [
         // System libraries (Debian packages named in `providers`; `make deps` installs them).
@@ -28,6 +31,11 @@ let package = Package(
             name: "CSoxr",
             pkgConfig: "soxr",
             providers: [.apt(["libsoxr-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
         ),
         // The reference DTMF receiver, used by the end-to-end tests only.
         .systemLibrary(
@@ -46,15 +54,20 @@ let package = Package(
             resources: [.copy("Resources/default-prompt.wav")]
         ),
         // Sequences: model, validation, compiler, real-time player, RFC 4733.
-        .target(name: "CallSequence", dependencies: ["TelephonyDSP", "Recordings"]),
-        // Texts over HTTP: the VoIP.ms-compatible REST transport, retries, daily limit, delivery reports.
+        .target(name: "CallSequence", dependencies: ["TelephonyDSP", "Recordings", "SMSText"]),
+        // SMS length rules (3GPP TS 23.038: GSM-7 septets, UCS-2 units), shared by validation and the gateway.
+        .target(name: "SMSText"),
+        // Texts over HTTP: the VoIP.ms-compatible REST transport, retries, the ledger (SQLite) with its daily
+        // limit, delivery reports. Stands on its own: no audio stack.
         .target(
             name: "SMSGateway",
             dependencies: [
-                "CallSequence",
+                "SMSText",
+                "CSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -84,6 +97,7 @@ let package = Package(
                 "CallSequence",
                 "CallServer",
                 "SMSGateway",
+                "SMSText",
                 "TelephonyDSP",
                 "Recordings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -105,10 +119,11 @@ let package = Package(
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "Recordings", "TestSupport"]),
         .testTarget(name: "RecordingsTests", dependencies: ["Recordings", "TelephonyDSP", "TestSupport"]),
         .testTarget(name: "CallSequenceTests", dependencies: ["CallSequence", "Recordings", "TelephonyDSP", "TestSupport"]),
+        .testTarget(name: "SMSTextTests", dependencies: ["SMSText"]),
         .testTarget(
             name: "SMSGatewayTests",
             dependencies: [
-                "SMSGateway", "CallSequence", "TelephonyDSP", "TestSupport",
+                "SMSGateway", "SMSText", "CallSequence", "TelephonyDSP", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,4 +1,5 @@
 import Recordings
+import SMSText
 import TelephonyDSP
 
 /// An ordered list of steps that runs on a call when a caller picks an IVR option: DTMF digits,
@@ -83,7 +84,7 @@ public struct SMSStep: Hashable, Sendable {
     public var from: PhoneNumber
     /// The receiving number.
     public var to: PhoneNumber
-    /// The text, 1 to 160 characters.
+    /// The text: one SMS, 160 GSM-7 septets or 70 UCS-2 units (3GPP TS 23.038; see ``length``).
     public var message: String
 
     /// Creates an SMS step.
@@ -92,6 +93,9 @@ public struct SMSStep: Hashable, Sendable {
         self.to = to
         self.message = message
     }
+
+    /// The message's encoding and length as the network counts them (3GPP TS 23.038).
+    public var length: SMSLength { SMSLength(of: message) }
 }
 
 // MARK: - Editing, as an account does in its portal

@@ -1,4 +1,5 @@
 import Recordings
+import SMSText
 import TelephonyDSP
 
 /// One line of a compiled sequence's cue sheet.
@@ -36,7 +37,7 @@ extension CompiledSequence {
                     text = "recording \"none\": nothing to play"
                 }
             case .sms(let sms):
-                text = "sms from \(sms.from) to \(sms.to): \"\(sms.message)\""
+                text = "sms from \(sms.from) to \(sms.to): \"\(sms.message)\" (\(SMSLength(of: sms.message)))"
             }
             cues.append(Cue(step: scheduled.index, digit: nil, startSample: scheduled.startSample,
                             endSample: scheduled.endSample, text: text))

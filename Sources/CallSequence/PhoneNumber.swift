@@ -10,16 +10,32 @@ public struct PhoneNumber: Hashable, Sendable, Comparable, CustomStringConvertib
     /// - Throws: ``PhoneNumberError`` saying what is wrong.
     public init(_ text: String) throws(PhoneNumberError) {
         var digits = ""
+        var international = false
         for (offset, c) in text.enumerated() {
             if c.isASCII, c.isNumber {
                 digits.append(c)
-            } else if c == " " || c == "-" || c == "." || c == "(" || c == ")" || (c == "+" && offset == 0) {
+                if digits.count > 15 { throw .wrongLength(digits.count) }
+            } else if c == "+" && offset == 0 {
+                international = true   // E.164: '+' then the country code
+            } else if c == " " || c == "-" || c == "." || c == "(" || c == ")" {
                 continue
             } else {
                 throw .invalidCharacter(c, position: offset + 1)
             }
         }
-        if digits.count == 11, digits.hasPrefix("1") { digits.removeFirst() }
+        // NANP: the country code is 1. After '+' it must be there (E.164: +1 NXX NXX XXXX); without '+', a
+        // leading 1 is the trunk prefix of an 11-digit number. '+32 2 555 12 34' is Brussels, not (322).
+        if international {
+            guard digits.hasPrefix("1") else {
+                // The group written right after '+' (at most 3 digits: E.164 country codes have 1 to 3).
+                let group = text.dropFirst().prefix { $0.isASCII && $0.isNumber }.prefix(3)
+                throw .foreignCountryCode(group.isEmpty ? String(digits.prefix(1)) : String(group))
+            }
+            guard digits.count == 11 else { throw .wrongLength(digits.count) }
+            digits.removeFirst()
+        } else if digits.count == 11, digits.hasPrefix("1") {
+            digits.removeFirst()
+        }
         guard digits.count == 10 else { throw .wrongLength(digits.count) }
         let d = Array(digits)
         guard d[0] >= "2" else { throw .invalidAreaCode(String(d[0..<3])) }
@@ -46,6 +62,8 @@ public enum PhoneNumberError: Error, Hashable, Sendable, CustomStringConvertible
     case wrongLength(Int)
     case invalidAreaCode(String)
     case invalidExchange(String)
+    /// Written with '+' and a country code other than 1 (the digits after '+', at most 3).
+    case foreignCountryCode(String)
 
     public var description: String {
         switch self {
@@ -57,6 +75,8 @@ public enum PhoneNumberError: Error, Hashable, Sendable, CustomStringConvertible
             return "area code \(code) is not valid (it starts with 2-9 and is not N11)"
         case .invalidExchange(let code):
             return "exchange \(code) is not valid (it starts with 2-9 and is not N11)"
+        case .foreignCountryCode(let digits):
+            return "is not a US/Canada number: only +1 may come before the 10 digits (it starts with +\(digits))"
         }
     }
 }

@@ -1,4 +1,5 @@
 import Recordings
+import SMSText
 import TelephonyDSP
 
 /// Limits on what a sequence may hold.
@@ -17,7 +18,8 @@ public enum SequenceLimits {
     public static let levelDbm0: ClosedRange<Double> = -40...0
     /// Accepted twists in dB.
     public static let twistDb: ClosedRange<Double> = -10...10
-    /// Longest SMS text, in characters.
+    /// One SMS in the GSM-7 alphabet, in septets (3GPP TS 23.038); a UCS-2 text holds 70 units. See
+    /// `SMSLength` for the rules validation applies.
     public static let maximumMessageLength = 160
 }
 
@@ -267,8 +269,9 @@ extension CallSequence {
                 if m.trimmingWhitespace.isEmpty {
                     c.add(p, "the message is empty")
                     message = nil
-                } else if m.count > SequenceLimits.maximumMessageLength {
-                    c.add(p, "\(m.count) characters; an SMS holds at most \(SequenceLimits.maximumMessageLength)")
+                } else if let problem = SMSLength(of: m).problem {
+                    // 3GPP TS 23.038: counted as the network counts it (septets or UCS-2 units), one SMS.
+                    c.add(p, problem)
                     message = nil
                 }
             }

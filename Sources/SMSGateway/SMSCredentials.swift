@@ -1,8 +1,10 @@
 import Foundation
 
-/// The provider account's API user and password. Its description never shows the password, and
-/// nothing in this module logs, prints or puts either in an error or a URL.
-public struct SMSCredentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+/// The provider account's API user and password. Its description, debug description and mirror (what
+/// `dump()` and debuggers show) never show the password, and nothing in this module logs, prints, stores or
+/// puts either in an error or a URL.
+public struct SMSCredentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable {
     /// The API user.
     public let user: String
     /// The API password.
@@ -30,7 +32,7 @@ public struct SMSCredentials: Sendable, Hashable, CustomStringConvertible, Custo
     ///
     /// - Throws: a ``SMSConfigurationError`` naming the file (never its contents).
     public static func fromFile(_ path: String) throws(SMSConfigurationError) -> SMSCredentials {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = FileManager.default.contents(atPath: path), data.count <= 64 * 1024 else {
             throw SMSConfigurationError("\(path): cannot read the SMS credentials file")
         }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -45,10 +47,26 @@ public struct SMSCredentials: Sendable, Hashable, CustomStringConvertible, Custo
 
     public var description: String { "SMSCredentials(user: \(user), password: <redacted>)" }
     public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["user": user, "password": "<redacted>"], displayStyle: .struct)
+    }
+
+    /// `text` with the password replaced by `<redacted>`, in every form it travels in (as is, form-encoded,
+    /// percent-encoded): applied to anything that came back from the provider before it is shown or stored.
+    public func scrub(_ text: String) -> String {
+        var out = text
+        var forms = [password, VoipMsTransport.formEncode(password)]
+        if let percent = password.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) { forms.append(percent) }
+        for form in Set(forms) where !form.isEmpty {
+            out = out.replacingOccurrences(of: form, with: "<redacted>", options: [.caseInsensitive])
+        }
+        return out
+    }
 }
 
-/// A problem with the SMS configuration (credentials, endpoint).
+/// A problem with the SMS configuration (credentials, endpoint, state directory).
 public struct SMSConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What is wrong, in one line.
     public let description: String
     init(_ description: String) { self.description = description }
 }

@@ -1,49 +1,20 @@
 // Sending texts off the audio thread: the player reports an SMS step, the host hands the message to a
 // dispatcher, the call's audio goes on, and a delivery report comes back.
 //
-// Retry policy: a text is never sent twice by our retries. Only failures after which the provider
-// certainly did not send it are retried - the request never reached it (connection refused, connect
-// timeout) or it answered HTTP 5xx - with exponential backoff (0.2 s, 0.4 s, 0.8 s...; at most 4 attempts
-// by default). A provider refusal (invalid_dst, limit_reached, an auth error) is final. A request whose
-// outcome is unknown (sent, then a timeout or a dropped connection, or an unreadable answer) is reported as
-// such and not retried: the host decides, knowing the text may have gone out.
-// The daily limit counts texts sent, and texts whose outcome is unknown, per UTC day.
+// At most once: every text is recorded in the ledger as pending before its first request leaves, and the
+// daily limit is checked and the place reserved in that same transaction (no await in between, so the
+// actor's re-entrancy cannot let two sends see the same free place). Only failures after which the provider
+// certainly did not get the text are retried (see SMSTransportError): the request never reached it
+// (connection refused, connect timeout, DNS) or it answered 500/503 itself; with exponential backoff (0.2 s,
+// 0.4 s, 0.8 s...; at most 4 attempts by default). A refusal, a configuration error or a failed TLS handshake
+// is final. An unknown outcome (502/504, a timeout after sending, a dropped connection, an unreadable answer)
+// is recorded as such, counted, and never retried: the text may have gone out.
 
-import CallSequence
 import Foundation
 import Logging
+import SMSText
 
-/// What became of a text.
-public enum DeliveryReport: Sendable, Hashable, CustomStringConvertible {
-    /// The provider accepted it, with its id, after `attempts` tries.
-    case sent(providerID: String, attempts: Int)
-    /// It was not (or may not have been) sent.
-    case failed(SMSFailure, attempts: Int)
-
-    public var description: String {
-        switch self {
-        case .sent(let id, let attempts): return "sent, provider id \(id) (\(attempts) attempt\(attempts == 1 ? "" : "s"))"
-        case .failed(let failure, let attempts): return "failed: \(failure) (\(attempts) attempt\(attempts == 1 ? "" : "s"))"
-        }
-    }
-}
-
-/// Why a text failed.
-public enum SMSFailure: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The account's daily limit is reached; nothing was sent to the provider.
-    case dailyLimitReached(limit: Int)
-    /// The transport's error after the last attempt.
-    case transport(SMSTransportError)
-
-    public var description: String {
-        switch self {
-        case .dailyLimitReached(let limit): return "the daily limit of \(limit) texts is reached"
-        case .transport(let error): return error.description
-        }
-    }
-}
-
-/// Sends texts with retries and a daily limit; safe to use from any task.
+/// Sends texts with retries, through the ledger and its daily limit; safe to use from any task.
 public actor SMSDispatcher {
     /// How transient failures are retried.
     public struct RetryPolicy: Sendable, Hashable {
@@ -55,81 +26,121 @@ public actor SMSDispatcher {
         public var maximumDelay: Duration
 
         /// Creates a policy; by default 4 attempts, waiting 0.2 s, 0.4 s, 0.8 s.
-        public init(maximumAttempts: Int = 4, initialDelay: Duration = .milliseconds(200), maximumDelay: Duration = .seconds(2)) {
-            self.maximumAttempts = max(1, maximumAttempts)
+        public init(maximumAttempts: Int = 4, initialDelay: Duration = .milliseconds(200),
+                    maximumDelay: Duration = .seconds(2)) {
+            self.maximumAttempts = min(10, max(1, maximumAttempts))
             self.initialDelay = initialDelay
             self.maximumDelay = maximumDelay
         }
     }
 
+    /// The ledger every text goes through.
+    public nonisolated let ledger: SMSLedger
+    /// The account texts count against unless ``send(_:account:)`` names another.
+    public nonisolated let account: SMSAccount
     private let transport: any SMSTransport
-    private let dailyLimit: Int
     private let retry: RetryPolicy
     private let now: @Sendable () -> Date
     private let logger: Logger
-    private var day = ""
-    private var countToday = 0
 
     /// Creates a dispatcher.
     ///
     /// - Parameters:
     ///   - transport: the provider.
-    ///   - dailyLimit: texts per UTC day (the account's `smsDailyLimit`).
+    ///   - account: who texts count against by default, and its daily limit.
+    ///   - ledger: where texts are recorded (`SMSLedger(directory:)` to hold across runs).
     ///   - retry: the retry policy.
     ///   - now: the clock (tests pass their own).
     ///   - logger: where to log (never the credentials or the text).
-    public init(transport: any SMSTransport, dailyLimit: Int, retry: RetryPolicy = RetryPolicy(),
+    public init(transport: any SMSTransport, account: SMSAccount, ledger: SMSLedger, retry: RetryPolicy = RetryPolicy(),
                 now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
         self.transport = transport
-        self.dailyLimit = dailyLimit
+        self.account = account
+        self.ledger = ledger
         self.retry = retry
         self.now = now
         self.logger = logger
     }
 
-    /// Texts counted against today's limit so far.
-    public var sentToday: Int {
-        rollDay()
-        return countToday
+    /// Creates a dispatcher with a ledger in memory (the limit holds for this dispatcher's lifetime only).
+    ///
+    /// - Throws: ``SMSLedgerError`` if SQLite cannot open an in-memory database.
+    public init(transport: any SMSTransport, dailyLimit: Int, retry: RetryPolicy = RetryPolicy(),
+                now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) throws(SMSLedgerError) {
+        self.init(transport: transport, account: SMSAccount(key: "default", dailyLimit: dailyLimit),
+                  ledger: try SMSLedger.inMemory(), retry: retry, now: now, logger: logger)
     }
 
-    /// Sends `message`, retrying what can be retried.
-    public func send(_ message: SMSMessage) async -> DeliveryReport {
-        rollDay()
-        guard countToday < dailyLimit else {
-            logger.warning("sms refused: daily limit reached", metadata: ["to": "\(message.to)", "limit": "\(dailyLimit)"])
-            return .failed(.dailyLimitReached(limit: dailyLimit), attempts: 0)
+    /// Texts counted against the default account today (UTC): pending, sent and unknown.
+    public var sentToday: Int {
+        (try? ledger.count(account: account.key, at: now())) ?? 0
+    }
+
+    /// Sends `message`, retrying what can be retried; records it in the ledger first.
+    ///
+    /// - Parameters:
+    ///   - message: the text.
+    ///   - account: who it counts against (default: the dispatcher's account).
+    /// - Returns: sent, failed (certainly not sent) or unknown.
+    public func send(_ message: SMSMessage, account: SMSAccount? = nil) async -> DeliveryReport {
+        let account = account ?? self.account
+        if let problem = message.problem {
+            logger.error("sms refused before sending", metadata: ["to": "\(message.to)", "reason": "\(problem)"])
+            return .failed(.invalidMessage(problem), attempts: 0)
         }
+        let id: Int64
+        do {
+            switch try ledger.reserve(message, account: account, at: now()) {
+            case .reserved(let reserved):
+                id = reserved
+            case .limitReached:
+                logger.warning("sms refused: daily limit reached",
+                               metadata: ["to": "\(message.to)", "limit": "\(account.dailyLimit)"])
+                return .failed(.dailyLimitReached(limit: account.dailyLimit), attempts: 0)
+            }
+        } catch {
+            logger.error("sms not sent: the ledger cannot record it", metadata: ["error": "\(error)"])
+            return .failed(.ledger(error.description), attempts: 0)
+        }
+
         var delay = retry.initialDelay
         var attempt = 0
         while true {
             attempt += 1
             do {
-                let id = try await transport.send(message)
-                countToday += 1
-                logger.info("sms sent", metadata: ["from": "\(message.from)", "to": "\(message.to)", "id": "\(id)", "attempts": "\(attempt)"])
-                return .sent(providerID: id, attempts: attempt)
+                let providerID = try await transport.send(message)
+                record(id, .sent, attempt, providerID: providerID)
+                logger.info("sms sent", metadata: ["from": "\(message.from)", "to": "\(message.to)",
+                                                   "id": "\(providerID)", "attempts": "\(attempt)"])
+                return .sent(providerID: providerID, attempts: attempt)
             } catch {
-                if case .outcomeUnknown = error.kind { countToday += 1 }
+                if error.mayHaveBeenSent {
+                    record(id, .unknown, attempt, detail: error.description)
+                    logger.error("sms outcome unknown",
+                                 metadata: ["to": "\(message.to)", "error": "\(error)", "attempts": "\(attempt)"])
+                    return .unknown(error, attempts: attempt)
+                }
                 guard error.isRetryable, attempt < retry.maximumAttempts else {
-                    logger.error("sms failed", metadata: ["to": "\(message.to)", "error": "\(error)", "attempts": "\(attempt)"])
+                    record(id, .failed, attempt, detail: error.description)
+                    logger.error("sms failed",
+                                 metadata: ["to": "\(message.to)", "error": "\(error)", "attempts": "\(attempt)"])
                     return .failed(.transport(error), attempts: attempt)
                 }
-                logger.notice("sms attempt failed; retrying", metadata: ["to": "\(message.to)", "error": "\(error)", "attempt": "\(attempt)"])
+                logger.notice("sms attempt failed; retrying",
+                              metadata: ["to": "\(message.to)", "error": "\(error)", "attempt": "\(attempt)"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, retry.maximumDelay)
             }
         }
     }
 
-    private func rollDay() {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-        let parts = calendar.dateComponents([.year, .month, .day], from: now())
-        let today = "\(parts.year ?? 0)-\(parts.month ?? 0)-\(parts.day ?? 0)"
-        if today != day {
-            day = today
-            countToday = 0
+    private func record(_ id: Int64, _ state: SMSLedger.State, _ attempts: Int, providerID: String? = nil,
+                        detail: String? = nil) {
+        do {
+            try ledger.finish(id, state: state, attempts: attempts, providerID: providerID, detail: detail, at: now())
+        } catch {
+            // The text stays pending: the next start marks it unknown, so it is never sent again.
+            logger.error("sms ledger not updated", metadata: ["error": "\(error)", "state": "\(state.rawValue)"])
         }
     }
 }

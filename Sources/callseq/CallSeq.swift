@@ -12,7 +12,7 @@ struct CallSeq: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Render.self, Timeline.self, Validate.self, Verify.self, IVRCommand.self, Demo.self,
-            DTMF.self, Detect.self, RecordingCommand.self, Convert.self, Serve.self,
+            DTMF.self, Detect.self, RecordingCommand.self, Convert.self, Serve.self, SMSCommand.self,
         ]
     )
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CallSequence
 import Foundation
 import Recordings
+import SMSGateway
 import TelephonyDSP
 
 struct IVRCommand: ParsableCommand {
@@ -72,7 +73,7 @@ struct IVRCommand: ParsableCommand {
                 return resampled.map { Int16(max(-32768, min(32767, $0.rounded()))) }
             }
         }
-        let dispatcher = try sms.makeDispatcher(dailyLimit: loaded.capabilities.smsDailyLimit)
+        let dispatcher = try sms.makeDispatcher(account: smsAccount(file: account, limit: loaded.capabilities.smsDailyLimit))
         var log: [String] = []
         let frame = rate / 50
         var pcm: [Int16] = [], bytes: [UInt8] = []
@@ -155,6 +156,15 @@ struct IVRCommand: ParsableCommand {
         case .callerHungUp: return "the caller hung up"
         }
     }
+}
+
+/// The ledger's account for an account file: its real path (symbolic links resolved), so that every run,
+/// from any directory, counts against the same daily limit.
+func smsAccount(file: String, limit: Int) -> SMSAccount {
+    let absolute = file.hasPrefix("/") ? file : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(file)
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let key = realpath(absolute, &buffer) != nil ? String(cString: buffer) : (absolute as NSString).standardizingPath
+    return SMSAccount(key: key, dailyLimit: limit)
 }
 
 /// Reads and checks an account file; problems are listed one per line (exit 1).

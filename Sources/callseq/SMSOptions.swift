@@ -10,8 +10,12 @@ struct SMSOptions: ParsableArguments {
     @Flag(name: .customLong("send-sms"), help: "Send the SMS steps through the provider (default: dry run, nothing is sent).")
     var sendSMS = false
 
-    @Option(name: .customLong("sms-endpoint"), help: "The VoIP.ms-compatible REST endpoint.")
+    @Option(name: .customLong("sms-endpoint"), help: "The VoIP.ms-compatible REST endpoint (https, or http to a loopback host).")
     var smsEndpoint: String = VoipMsTransport.defaultEndpoint
+
+    @Flag(name: .customLong("allow-insecure-endpoint"),
+          help: "Accept an http:// --sms-endpoint on another host (the API password travels in clear text).")
+    var allowInsecureEndpoint = false
 
     @Option(name: .customLong("sms-credentials"),
             help: "JSON file { \"user\": ..., \"password\": ... } (default: CALLSEQ_SMS_USER and CALLSEQ_SMS_PASSWORD).")
@@ -19,6 +23,8 @@ struct SMSOptions: ParsableArguments {
 
     @Option(name: .customLong("sms-timeout-ms"), help: "Limit for one request to the provider, in ms.")
     var smsTimeoutMs: Int = 10_000
+
+    @OptionGroup var state: StateDirectoryOption
 
     func check() throws {
         guard sendSMS else { return }
@@ -31,8 +37,9 @@ struct SMSOptions: ParsableArguments {
         }
     }
 
-    /// The dispatcher, or `nil` for a dry run.
-    func makeDispatcher(dailyLimit: Int) throws -> SMSDispatcher? {
+    /// The dispatcher, with the ledger in the state directory, or `nil` for a dry run. Texts left pending by a
+    /// run that ended mid-request are reported (now unknown, never sent again).
+    func makeDispatcher(account: SMSAccount) throws -> SMSDispatcher? {
         guard sendSMS else { return nil }
         do {
             let credentials: SMSCredentials
@@ -44,8 +51,10 @@ struct SMSOptions: ParsableArguments {
                 throw RuntimeFailure("no SMS credentials")
             }
             let transport = try VoipMsTransport(endpoint: smsEndpoint, credentials: credentials,
-                                                timeout: .milliseconds(Int64(smsTimeoutMs)))
-            return SMSDispatcher(transport: transport, dailyLimit: dailyLimit,
+                                                timeout: .milliseconds(Int64(smsTimeoutMs)),
+                                                allowInsecureEndpoint: allowInsecureEndpoint)
+            let ledger = try state.openLedger()
+            return SMSDispatcher(transport: transport, account: account, ledger: ledger,
                                  logger: Logger(label: "callseq.sms", factory: { _ in SwiftLogNoOpLogHandler() }))
         } catch let error as SMSConfigurationError {
             throw RuntimeFailure(error.description)
@@ -54,16 +63,73 @@ struct SMSOptions: ParsableArguments {
 
     /// Sends the texts one after another and prints one delivery report each.
     ///
-    /// - Throws: a one-line failure if any text was not sent (after printing every report).
-    func send(_ requests: [SMSStep], with dispatcher: SMSDispatcher) throws {
+    /// - Throws: a one-line failure if any text was not sent or has an unknown outcome (after printing every
+    ///   report).
+    func send(_ requests: [SMSStep], with dispatcher: SMSDispatcher,
+              accountFor: ((SMSStep) -> SMSAccount)? = nil) throws {
+        let messages = requests.map(SMSMessage.init)
+        let accounts = requests.map { accountFor?($0) }
         let reports = waitFor {
             var reports: [DeliveryReport] = []
-            for request in requests { reports.append(await dispatcher.send(request)) }
+            for (message, account) in zip(messages, accounts) {
+                reports.append(await dispatcher.send(message, account: account))
+            }
             return reports
         }
-        for (request, report) in zip(requests, reports) { print("SMS to \(request.to): \(report)") }
+        for (message, report) in zip(messages, reports) { print("SMS to \(message.to): \(report)") }
         let failed = reports.filter { if case .failed = $0 { true } else { false } }.count
-        if failed > 0 { throw RuntimeFailure("\(failed) of \(reports.count) text\(reports.count == 1 ? "" : "s") not sent") }
+        let unknown = reports.filter { if case .unknown = $0 { true } else { false } }.count
+        let of = "of \(reports.count) text\(reports.count == 1 ? "" : "s")"
+        switch (failed, unknown) {
+        case (0, 0): return
+        case (_, 0): throw RuntimeFailure("\(failed) \(of) not sent")
+        case (0, _): throw RuntimeFailure("\(unknown) \(of) with an unknown outcome (may have been sent; not retried)")
+        default: throw RuntimeFailure("\(failed) \(of) not sent, \(unknown) with an unknown outcome (not retried)")
+        }
+    }
+}
+
+/// `--state-dir`: where the texts ledger lives.
+struct StateDirectoryOption: ParsableArguments {
+    @Option(name: .customLong("state-dir"),
+            help: "Folder of the texts ledger (default: $XDG_STATE_HOME/callseq, or ~/.local/state/callseq).")
+    var stateDir: String?
+
+    /// The folder: --state-dir, `$XDG_STATE_HOME/callseq` (an absolute XDG_STATE_HOME), or
+    /// `~/.local/state/callseq` (HOME, or the user's home directory from the password database).
+    var directory: String {
+        if let stateDir { return stateDir }
+        let environment = ProcessInfo.processInfo.environment
+        if let xdg = environment["XDG_STATE_HOME"], xdg.hasPrefix("/") {
+            return (xdg as NSString).appendingPathComponent("callseq")
+        }
+        var home = environment["HOME"] ?? ""
+        if !home.hasPrefix("/"), let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir {
+            home = String(cString: dir)
+        }
+        return ((home.isEmpty ? "/tmp" : home) as NSString).appendingPathComponent(".local/state/callseq")
+    }
+
+    /// Opens the ledger, printing the texts that a run left pending (now unknown).
+    func openLedger() throws -> SMSLedger {
+        let ledger: SMSLedger
+        do {
+            ledger = try SMSLedger(directory: directory)
+        } catch {
+            throw RuntimeFailure(error.description)
+        }
+        for entry in ledger.recoveredAtOpen {
+            print("SMS ledger: text #\(entry.id) to \(entry.to) was being sent when a run ended; "
+                + "now unknown (it may have gone out; not sent again)")
+        }
+        return ledger
+    }
+}
+
+extension SMSMessage {
+    /// The text of a sequence's SMS step.
+    init(_ step: SMSStep) {
+        self.init(from: step.from.digits, to: step.to.digits, message: step.message)
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import CallSequence
 import Foundation
 import Recordings
+import SMSGateway
 import TelephonyDSP
 
 extension DTMFMode: ExpressibleByArgument {}
@@ -114,6 +115,10 @@ struct Render: ParsableCommand {
 
     @OptionGroup var sms: SMSOptions
 
+    @Option(help: ArgumentHelp("The account the sequence belongs to: its SMS steps must send from its SMS-enabled "
+        + "numbers, and its daily limit applies (default: texts count per sending number, 100 a day)."))
+    var account: String?
+
     func validate() throws {
         try validateOutput(output, encoding: options.encoding)
         try sms.check()
@@ -122,7 +127,8 @@ struct Render: ParsableCommand {
     func run() throws {
         let outputFormat = try runtime { try AudioOutputFormat(path: output, encoding: options.encoding) }
         let program = try loadSequence(sequence, options: options, encoding: outputFormat.encoding)
-        let dispatcher = try sms.makeDispatcher(dailyLimit: 100)
+        let smsAccount = try checkAccount(program)
+        let dispatcher = try sms.makeDispatcher(account: smsAccount)
         let result = play(program, sending: dispatcher != nil)
         try runtime {
             switch outputFormat.encoding {
@@ -134,8 +140,37 @@ struct Render: ParsableCommand {
         print("\(output): \(seconds(program.totalSamples, program.format.sampleRate)) s, \(program.format.sampleRate) Hz, "
             + "\(outputFormat.encoding.rawValue) \(outputFormat.container.rawValue), \(program.digits.count) digits, dtmf \(program.format.dtmfMode.rawValue)")
         if let dispatcher {
-            try sms.send(result.requests, with: dispatcher)
+            // Without --account, each text counts against its sending number.
+            let perSender = account == nil ? { (text: SMSStep) in
+                SMSAccount(key: "number:\(text.from.digits)", dailyLimit: Account.Capabilities().smsDailyLimit)
+            } : nil
+            try sms.send(result.requests, with: dispatcher, accountFor: perSender)
         }
+    }
+
+    /// With --account: the sequence's SMS steps must be allowed by it and send from its SMS-enabled numbers;
+    /// the texts count against it. Without: against the sending number, at the provider's default 100 a day.
+    func checkAccount(_ program: CompiledSequence) throws -> SMSAccount {
+        let texts = program.sequence.steps.enumerated().compactMap { i, step -> (Int, SMSStep)? in
+            if case .sms(let sms) = step { return (i, sms) } else { return nil }
+        }
+        guard let account else {
+            // Each text counts against its own sending number (see run()); this one is never used.
+            return SMSAccount(key: "number:", dailyLimit: Account.Capabilities().smsDailyLimit)
+        }
+        let (loaded, _) = try loadAccount(account)
+        let enabled = Set(loaded.dids.filter(\.sms).map(\.number))
+        var problems: [String] = []
+        for (i, text) in texts {
+            if !loaded.capabilities.sms {
+                problems.append("\(sequence): steps[\(i)]: the account \(account) cannot send SMS (a reseller's client account)")
+            } else if !enabled.contains(text.from) {
+                problems.append("\(sequence): steps[\(i)].from: \(text.from) is not an SMS-enabled number of the account \(account)"
+                    + (enabled.isEmpty ? " (it has none)" : " (SMS-enabled: \(enabled.sorted().map(\.digits).joined(separator: ", ")))"))
+            }
+        }
+        if !problems.isEmpty { throw ProblemList(lines: problems) }
+        return smsAccount(file: account, limit: loaded.capabilities.smsDailyLimit)
     }
 
     struct Played {
@@ -224,12 +259,24 @@ struct Validate: ParsableCommand {
            ["dids", "ivrs", "capabilities"].contains(where: { json[$0] != nil }) {
             let (account, _) = try loadAccount(file)
             print("\(file): valid account, \(account.dids.count) numbers, \(account.ivrs.count) IVRs, \(account.sequences.count) sequences")
+            for (i, sequence) in account.sequences.enumerated() { printTexts(sequence, path: "sequences[\(i)].") }
             return
         }
         let options = try SequenceOptions.parse(recordings.map { ["--recordings", $0] } ?? [])
         let program = try loadSequence(file, options: options)
         print("\(file): valid sequence \"\(program.sequence.name)\", \(program.sequence.steps.count) steps, "
             + "\(seconds(program.totalSamples, program.format.sampleRate)) s")
+        printTexts(program.sequence, path: "")
+    }
+
+    /// One line per SMS step: the encoding and units the network will count (3GPP TS 23.038).
+    func printTexts(_ sequence: CallSequence, path: String) {
+        for (i, step) in sequence.steps.enumerated() {
+            guard case .sms(let text) = step else { continue }
+            let length = text.length
+            print("  \(path)steps[\(i)]: SMS from \(text.from) to \(text.to), \(length.encoding), "
+                + "\(length.units) of \(length.capacity) \(length.encoding == .gsm7 ? "septets" : "UCS-2 units"), 1 SMS")
+        }
     }
 }
 

@@ -89,7 +89,8 @@ struct Serve: ParsableCommand {
         } catch {
             throw ProblemList(lines: error.lines)
         }
-        let dispatcher = try sms.makeDispatcher(dailyLimit: directory.entries.map(\.account.capabilities.smsDailyLimit).min() ?? 100)
+        // One ledger for every account: each text is counted against its account file's daily limit.
+        let dispatcher = try sms.makeDispatcher(account: SMSAccount(key: "serve", dailyLimit: 0))
         let server = try runtime {
             try CallServer(
                 configuration: CallServer.Configuration(host: host, port: port, mediaAddress: mediaAddress,
@@ -101,9 +102,11 @@ struct Serve: ParsableCommand {
                         logger.info("call \(request.callID): would send SMS from \(request.sms.from.digits) to \(request.sms.to.digits): \"\(request.sms.message)\" (dry run)")
                         return
                     }
+                    let account = smsAccount(file: request.account, limit: request.dailyLimit)
+                    let message = SMSMessage(request.sms)
                     Task {
-                        let report = await dispatcher.send(request.sms)
-                        logger.info("call \(request.callID): SMS to \(request.sms.to.digits): \(report)")
+                        let report = await dispatcher.send(message, account: account)
+                        logger.info("call \(request.callID): SMS to \(message.to): \(report)")
                     }
                 })
         }

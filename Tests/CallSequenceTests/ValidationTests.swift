@@ -31,7 +31,7 @@ struct ValidationTests {
         ("level-clips.json", "steps[0]: levelDbm0 and twistDb together would clip: the two tones peak at 55069 (max 32767)"),
         ("sms-bad-number.json", "steps[0].to: '123' has 3 digits; a US/Canada number has 10 (optionally preceded by 1 or +1)"),
         ("sms-bad-area-code.json", "steps[0].from: '+1 (114) 555-0100' area code 114 is not valid (it starts with 2-9 and is not N11)"),
-        ("sms-too-long.json", "steps[0].message: 161 characters; an SMS holds at most 160"),
+        ("sms-too-long.json", "steps[0].message: 161 GSM-7 septets; at most 160"),
         ("syntax-error.json", "invalid JSON at line 2, column 31: expected ',' or '}', found '\"'"),
         ("duplicate-key.json", "invalid JSON at line 1, column 16: duplicate key \"name\""),
         ("not-an-object.json", "expected a sequence (an object), found an array"),
@@ -127,5 +127,55 @@ struct PhoneNumberTests {
     @Test(arguments: ["514555019", "25145550199", "0145550199", "9115550199", "5141550199", "5144110199", "514-555-01a9", "++15145550199"])
     func invalidNumbersAreRefused(text: String) {
         #expect(throws: PhoneNumberError.self) { try PhoneNumber(text) }
+    }
+
+    @Test func onlyPlusOneMayPrefixTheTenDigits() throws {
+        // +32 2 555 12 34 is Brussels: ten digits, but not (322) 555-1234.
+        #expect(throws: PhoneNumberError.foreignCountryCode("32")) { try PhoneNumber("+32 2 555 12 34") }
+        #expect(throws: PhoneNumberError.foreignCountryCode("442")) { try PhoneNumber("+442079460000") }
+        #expect(throws: PhoneNumberError.wrongLength(10)) { try PhoneNumber("+1 514 555 019") }
+        #expect(throws: PhoneNumberError.self) { try PhoneNumber("2-514-555-0199") }
+        #expect(try PhoneNumber("1 (514) 555-0199").digits == "5145550199")
+    }
+}
+
+/// SMS steps are one SMS as the network counts it (3GPP TS 23.038): 160 GSM-7 septets or 70 UCS-2 units.
+@Suite("SMS step length")
+struct SMSStepLengthTests {
+    func problems(_ message: String) -> [String] {
+        let json = #"{ "name": "x", "steps": [ { "type": "sms", "from": "5145550100", "to": "5145550199", "message": "\#(message)" } ] }"#
+        do {
+            _ = try CallSequence.parse(json, source: "t.json")
+            return []
+        } catch {
+            return error.problems.map(\.description)
+        }
+    }
+
+    @Test func gsm7WithAccentsOfTheDefaultAlphabet() {
+        let fits = String(repeating: "é", count: 60) + String(repeating: "ñ", count: 50) + String(repeating: "Ø", count: 50)
+        #expect(problems(fits) == [])
+        #expect(problems(fits + "a") == ["steps[0].message: 161 GSM-7 septets; at most 160"])
+    }
+
+    @Test func theEuroSignCountsTwo() {
+        #expect(problems(String(repeating: "€", count: 80)) == [])
+        #expect(problems(String(repeating: "€", count: 81)) == [
+            "steps[0].message: 162 GSM-7 septets (the extension characters € [ ] { } \\ ^ ~ | and form feed take 2); at most 160"])
+    }
+
+    @Test func ucs2HoldsSeventyUnitsAndAnEmojiTakesTwo() {
+        #expect(problems("Porte ouvert" + "ê" + String(repeating: "a", count: 57)) == [])
+        #expect(problems("Porte ouver" + "ê" + String(repeating: "a", count: 59))
+            == ["steps[0].message: 71 UCS-2 characters ('ê' at position 12 is not in GSM-7); at most 70"])
+        #expect(problems(String(repeating: "ê", count: 69) + "😀") == [
+            "steps[0].message: 71 UCS-2 units ('ê' at position 1 is not in GSM-7; emoji and other characters beyond U+FFFF take 2); at most 70"])
+        #expect(problems(String(repeating: "😀", count: 35)) == [])
+        #expect(problems(String(repeating: "Ж", count: 80)).count == 1)
+    }
+
+    @Test func combiningAccentsCannotHideLength() {
+        #expect(problems("e" + String(repeating: "\u{301}", count: 20_000)) == [
+            "steps[0].message: 20001 UCS-2 units ('\\u{301}' at position 1 is not in GSM-7); at most 70"])
     }
 }

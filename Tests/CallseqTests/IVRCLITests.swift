@@ -57,7 +57,7 @@ struct IVRCLITests {
         let dir = try temporaryDirectory()
         let result = try CommandRunner.run(CommandRunner.callseqPath,
             ["ivr", account, "--did", "5145550100", "--press", "1", "-o", dir.appendingPathComponent("o.wav").path,
-             "--send-sms", "--sms-endpoint", server.endpoint],
+             "--send-sms", "--sms-endpoint", server.endpoint, "--state-dir", dir.appendingPathComponent("state").path],
             environment: ["CALLSEQ_SMS_USER": "acme", "CALLSEQ_SMS_PASSWORD": secret])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("SMS to 5145550199: sent, provider id 8128 (1 attempt)"))
@@ -72,7 +72,7 @@ struct IVRCLITests {
         let dir = try temporaryDirectory()
         let result = try CommandRunner.run(CommandRunner.callseqPath,
             ["render", testAudioPath("../Examples/front-door.json"), "-o", dir.appendingPathComponent("o.wav").path,
-             "--send-sms", "--sms-endpoint", server.endpoint],
+             "--send-sms", "--sms-endpoint", server.endpoint, "--state-dir", dir.appendingPathComponent("state").path],
             environment: ["CALLSEQ_SMS_USER": "acme", "CALLSEQ_SMS_PASSWORD": secret])
         #expect(result.status == 1)
         #expect(result.stdout.contains("SMS to 5145550199: failed: the provider refused the text: invalid_dst (1 attempt)"))

@@ -9,10 +9,7 @@ import TestSupport
 
 let secret = "s3cret-Pa55word"
 let credentials = SMSCredentials(user: "acme", password: secret)
-let message: SMSMessage = {
-    guard let from = try? PhoneNumber("5145550100"), let to = try? PhoneNumber("5145550199") else { preconditionFailure("test numbers") }
-    return SMSMessage(from: from, to: to, message: "Front door opened & closed")
-}()
+let message = SMSMessage(from: "5145550100", to: "5145550199", message: "Front door opened & closed")
 
 /// Collects every log line and its metadata, to check what the library says.
 final class CapturedLogs: @unchecked Sendable {
@@ -39,9 +36,9 @@ final class CapturedLogs: @unchecked Sendable {
 func dispatcher(_ server: ProviderServer, limit: Int = 100, timeoutMs: Int64 = 2000, logs: CapturedLogs = CapturedLogs(),
                 now: @escaping @Sendable () -> Date = { Date() }) throws -> SMSDispatcher {
     let transport = try VoipMsTransport(endpoint: server.endpoint, credentials: credentials, timeout: .milliseconds(timeoutMs))
-    return SMSDispatcher(transport: transport, dailyLimit: limit,
-                         retry: .init(maximumAttempts: 4, initialDelay: .milliseconds(20), maximumDelay: .milliseconds(80)),
-                         now: now, logger: logs.logger)
+    return try SMSDispatcher(transport: transport, dailyLimit: limit,
+                             retry: .init(maximumAttempts: 4, initialDelay: .milliseconds(20), maximumDelay: .milliseconds(80)),
+                             now: now, logger: logs.logger)
 }
 
 @Suite("SMS over HTTP, against a provider on 127.0.0.1", .serialized)
@@ -79,11 +76,39 @@ struct SMSGatewayTests {
     }
 
     @Test func retriesStopAtTheBound() async throws {
-        let server = try ProviderServer(script: Array(repeating: .http(502), count: 10))
+        let server = try ProviderServer(script: Array(repeating: .http(503), count: 10))
         defer { server.shutdown() }
         let report = await try dispatcher(server).send(message)
-        #expect(report == .failed(.transport(SMSTransportError(.serverError(status: 502))), attempts: 4))
+        #expect(report == .failed(.transport(SMSTransportError(.serverError(status: 503))), attempts: 4))
         #expect(server.requests.count == 4)
+    }
+
+    @Test(arguments: [502, 504])
+    func aGatewaysAnswerIsAnUnknownOutcomeAfterOneRequest(status: Int) async throws {
+        let server = try ProviderServer(script: [.http(status), .success(id: 2)])
+        defer { server.shutdown() }
+        let d = try dispatcher(server)
+        let report = await d.send(message)
+        guard case .unknown(let error, 1) = report, case .outcomeUnknown = error.kind else {
+            Issue.record("expected unknown after 1 attempt, got \(report)")
+            return
+        }
+        #expect(report.description.contains("HTTP \(status)"))
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(server.requests.count == 1)
+        #expect(try d.ledger.entries().map(\.state) == [.unknown])
+        #expect(await d.sentToday == 1)   // an unknown text counts against the limit
+    }
+
+    @Test func a503FromAnIntermediaryIsUnknownNotRetried() async throws {
+        let server = try ProviderServer(script: [.raw(status: 503, headers: ["Via": "1.1 proxy"], body: "busy"), .success(id: 2)])
+        defer { server.shutdown() }
+        let report = await try dispatcher(server).send(message)
+        guard case .unknown(_, 1) = report else {
+            Issue.record("expected unknown after 1 attempt, got \(report)")
+            return
+        }
+        #expect(server.requests.count == 1)
     }
 
     @Test func aClientErrorStatusIsFinal() async throws {
@@ -97,7 +122,7 @@ struct SMSGatewayTests {
         let server = try ProviderServer(script: [.slow(milliseconds: 1500, id: 5), .success(id: 6)])
         defer { server.shutdown() }
         let report = await try dispatcher(server, timeoutMs: 300).send(message)
-        guard case .failed(.transport(let error), let attempts) = report, case .outcomeUnknown = error.kind else {
+        guard case .unknown(let error, let attempts) = report, case .outcomeUnknown = error.kind else {
             Issue.record("expected an unknown outcome, got \(report)")
             return
         }
@@ -110,25 +135,44 @@ struct SMSGatewayTests {
         let server = try ProviderServer(script: [.drop, .success(id: 6)])
         defer { server.shutdown() }
         let report = await try dispatcher(server).send(message)
-        guard case .failed(.transport(let error), 1) = report, case .outcomeUnknown = error.kind else {
+        guard case .unknown(let error, 1) = report, case .outcomeUnknown = error.kind else {
             Issue.record("expected an unknown outcome after one attempt, got \(report)")
             return
         }
         #expect(server.requests.count == 1)
     }
 
-    @Test func aRefusedConnectionWasNeverSentSoItIsRetried() async throws {
+    @Test func aRefusedConnectionIsNotSentWithinThreeSecondsAfterEveryRetry() async throws {
         let server = try ProviderServer(script: [])
         let endpoint = server.endpoint
         server.shutdown()   // nothing listens on that port any more
-        let transport = try VoipMsTransport(endpoint: endpoint, credentials: credentials, timeout: .seconds(2))
-        let dispatcher = SMSDispatcher(transport: transport, dailyLimit: 10,
-                                       retry: .init(maximumAttempts: 3, initialDelay: .milliseconds(10)), logger: CapturedLogs().logger)
-        let report = await dispatcher.send(message)
-        guard case .failed(.transport(let error), 3) = report, case .notSent = error.kind else {
-            Issue.record("expected not sent after 3 attempts, got \(report)")
+        let transport = try VoipMsTransport(endpoint: endpoint, credentials: credentials)   // the defaults: 10 s
+        let dispatcher = try SMSDispatcher(transport: transport, dailyLimit: 10, logger: CapturedLogs().logger)
+        let start = ContinuousClock.now
+        let report = await dispatcher.send(message)   // default policy: 4 attempts, 0.2 + 0.4 + 0.8 s apart
+        let elapsed = ContinuousClock.now - start
+        guard case .failed(.transport(let error), 4) = report, case .notSent = error.kind else {
+            Issue.record("expected not sent after 4 attempts, got \(report)")
             return
         }
+        #expect(report.description.hasPrefix("failed: not sent: connection refused"), "\(report)")
+        #expect(elapsed < .seconds(3) && elapsed >= .milliseconds(1400), "\(elapsed)")
+        #expect(try dispatcher.ledger.entries().map(\.state) == [.failed])
+        #expect(await dispatcher.sentToday == 0)   // a failed text frees its place
+    }
+
+    @Test func aFailedTLSHandshakeIsNotSentAndNotRetried() async throws {
+        let server = try ProviderServer(script: [.success(id: 1)])   // plain HTTP: no TLS handshake possible
+        defer { server.shutdown() }
+        let transport = try VoipMsTransport(endpoint: "https://127.0.0.1:\(server.port)/api/v1/rest.php", credentials: credentials)
+        let d = try SMSDispatcher(transport: transport, dailyLimit: 10, logger: CapturedLogs().logger)
+        let report = await d.send(message)
+        guard case .failed(.transport(let error), 1) = report, case .tlsFailure = error.kind else {
+            Issue.record("expected a TLS failure after 1 attempt, got \(report)")
+            return
+        }
+        #expect(report.description.hasPrefix("failed: not sent: the TLS handshake failed"))
+        #expect(server.requests.isEmpty)
     }
 
     @Test func theDailyLimitIsEnforcedPerUTCDay() async throws {
@@ -143,6 +187,118 @@ struct SMSGatewayTests {
         clock.now = clock.now.addingTimeInterval(86_400)
         #expect(await d.send(message) == .sent(providerID: "3", attempts: 1))
         #expect(await d.sentToday == 1)
+    }
+
+    @Test func twentyConcurrentSendsWithALimitOfFiveMakeExactlyFiveRequests() async throws {
+        let server = try ProviderServer(script: (1...20).map { .slow(milliseconds: 50, id: $0) })
+        defer { server.shutdown() }
+        let d = try dispatcher(server, limit: 5)
+        let reports = await withTaskGroup(of: DeliveryReport.self) { group in
+            for _ in 0..<20 { group.addTask { await d.send(message) } }
+            var all: [DeliveryReport] = []
+            for await report in group { all.append(report) }
+            return all
+        }
+        #expect(server.requests.count == 5)
+        #expect(reports.filter { if case .sent = $0 { true } else { false } }.count == 5)
+        #expect(reports.filter { $0 == .failed(.dailyLimitReached(limit: 5), attempts: 0) }.count == 15)
+        #expect(await d.sentToday == 5)
+    }
+
+    @Test func twoDispatchersSharingAStateDirectoryShareTheLimit() async throws {
+        let server = try ProviderServer(script: (1...20).map { .slow(milliseconds: 30, id: $0) })
+        defer { server.shutdown() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)").path
+        let account = SMSAccount(key: "/accounts/acme.json", dailyLimit: 5)
+        let dispatchers = try (0..<2).map { _ in
+            SMSDispatcher(transport: try VoipMsTransport(endpoint: server.endpoint, credentials: credentials),
+                          account: account, ledger: try SMSLedger(directory: directory), logger: CapturedLogs().logger)
+        }
+        await withTaskGroup(of: DeliveryReport.self) { group in
+            for i in 0..<20 { group.addTask { await dispatchers[i % 2].send(message) } }
+            for await _ in group {}
+        }
+        #expect(server.requests.count == 5)
+        let entries = try SMSLedger(directory: directory).entries()
+        #expect(entries.count == 20 && entries.filter { $0.state == .sent }.count == 5)
+        #expect(entries.filter { $0.state == .failed && $0.detail == "daily limit of 5 reached: not sent" }.count == 15)
+    }
+
+    @Test(arguments: [
+        (String(repeating: "é", count: 60) + String(repeating: "ñ", count: 50) + String(repeating: "Ø", count: 50), true),
+        (String(repeating: "é", count: 60) + String(repeating: "ñ", count: 50) + String(repeating: "Ø", count: 51), false),
+        (String(repeating: "€", count: 80), true),
+        (String(repeating: "€", count: 81), false),
+        (String(repeating: "ê", count: 70), true),
+        (String(repeating: "ê", count: 71), false),
+        (String(repeating: "ê", count: 69) + "😀", false),
+    ])
+    func onlyTextsThatFitOneSMSReachTheProvider(text: String, fits: Bool) async throws {
+        let server = try ProviderServer(script: [.success(id: 1)])
+        defer { server.shutdown() }
+        let report = await try dispatcher(server).send(SMSMessage(from: "5145550100", to: "5145550199", message: text))
+        if fits {
+            #expect(report == .sent(providerID: "1", attempts: 1))
+            #expect(server.requests.first?.form["message"] == text)
+        } else {
+            guard case .failed(.invalidMessage(let reason), 0) = report else {
+                Issue.record("expected a refusal, got \(report)")
+                return
+            }
+            #expect(reason.contains("at most"))
+            #expect(server.requests.isEmpty)
+        }
+    }
+
+    @Test func aProviderStatusEchoingThePasswordIsNeverShown() async throws {
+        let echo = #"{"status":"error api_password=\#(secret)&did=5145550100 \u001b[2J\u001b]0;pwned\u0007"}"#
+        let server = try ProviderServer(script: [.raw(status: 200, headers: [:], body: echo)])
+        defer { server.shutdown() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)").path
+        let logs = CapturedLogs()
+        let transport = try VoipMsTransport(endpoint: server.endpoint, credentials: credentials)
+        let d = SMSDispatcher(transport: transport, account: SMSAccount(key: "acme", dailyLimit: 10),
+                              ledger: try SMSLedger(directory: directory), logger: logs.logger)
+        let report = await d.send(message)
+        guard case .unknown(let error, 1) = report, case .outcomeUnknown(let reason) = error.kind else {
+            Issue.record("expected an unknown outcome, got \(report)")
+            return
+        }
+        #expect(reason.hasPrefix("unrecognised provider status \"error api_password=<redacted>&did="), "\(reason)")
+        #expect(!reason.contains("\u{1B}") && !reason.contains("\u{07}"))
+        var dumped = ""
+        dump(transport, to: &dumped)
+        dump(credentials, to: &dumped)
+        let ledgerBytes = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + SMSLedger.fileName))
+        let everything = logs.lines + [report.description, dumped, String(reflecting: transport)]
+            + (try d.ledger.entries().map { "\($0)" })
+        for text in everything { #expect(!text.contains(secret), "\(text)") }
+        #expect(ledgerBytes.range(of: Data(secret.utf8)) == nil)
+        #expect(dumped.contains("<redacted>"))
+    }
+
+    @Test func anHTTPEndpointIsRefusedUnlessLoopbackOrAllowed() throws {
+        #expect(throws: SMSConfigurationError.self) { try VoipMsTransport(endpoint: "http://sms.example.com/api", credentials: credentials) }
+        #expect(throws: SMSConfigurationError.self) { try VoipMsTransport(endpoint: "https:///api", credentials: credentials) }
+        #expect(throws: SMSConfigurationError.self) { try VoipMsTransport(endpoint: "https://u:p@sms.example.com/api", credentials: credentials) }
+        _ = try VoipMsTransport(endpoint: "http://sms.example.com/api", credentials: credentials, allowInsecureEndpoint: true)
+        _ = try VoipMsTransport(endpoint: "http://localhost:8080/api", credentials: credentials)
+        _ = try VoipMsTransport(endpoint: "http://[::1]:8080/api", credentials: credentials)
+        _ = try VoipMsTransport(endpoint: "https://sms.example.com/api", credentials: credentials)
+    }
+
+    @Test func aPendingTextOfAProcessThatEndedBecomesUnknownAtOpen() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)").path
+        let ledger = try SMSLedger(directory: directory)
+        guard case .reserved = try ledger.reserve(message, account: SMSAccount(key: "a", dailyLimit: 1), at: Date()) else {
+            Issue.record("not reserved")
+            return
+        }
+        // This process is alive: another opening leaves its pending text alone.
+        let again = try SMSLedger(directory: directory)
+        #expect(again.recoveredAtOpen.isEmpty)
+        #expect(try again.entries().map(\.state) == [.pending])
+        #expect(try again.reserve(message, account: SMSAccount(key: "a", dailyLimit: 1), at: Date()) == .limitReached(count: 1))
     }
 
     @Test func noCredentialAppearsInLogsReportsOrErrors() async throws {
@@ -166,7 +322,7 @@ struct SMSGatewayTests {
         let sending = Task { await d.send(message) }
         let sequence = CallSequence(name: "x", steps: [
             .dtmf(DTMFStep(digits: try DialString("1234567890"))),
-            .sms(message),
+            .sms(SMSStep(from: try PhoneNumber(message.from), to: try PhoneNumber(message.to), message: message.message)),
         ])
         let program = try CompiledSequence(sequence, format: CallFormat(), recordings: .init(library: .empty))
         let player = program.makePlayer()

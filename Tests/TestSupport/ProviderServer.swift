@@ -12,6 +12,8 @@ public final class ProviderServer: @unchecked Sendable {
         case http(Int)
         case slow(milliseconds: Int64, id: Int)
         case drop
+        /// Any answer: status, extra headers, body.
+        case raw(status: Int, headers: [String: String], body: String)
     }
 
     public struct Request: Sendable {
@@ -100,12 +102,14 @@ public final class ProviderServer: @unchecked Sendable {
                         self.respond(loopBound.value, 200, "{\"status\":\"success\",\"sms\":\(id)}")
                     }
                 case .drop: context.close(promise: nil)
+                case .raw(let status, let extra, let text): respond(context, status, text, extra)
                 }
             }
         }
 
-        func respond(_ context: ChannelHandlerContext, _ status: Int, _ text: String) {
+        func respond(_ context: ChannelHandlerContext, _ status: Int, _ text: String, _ extra: [String: String] = [:]) {
             var headers = HTTPHeaders()
+            for (name, value) in extra { headers.add(name: name, value: value) }
             headers.add(name: "Content-Type", value: "application/json")
             headers.add(name: "Content-Length", value: "\(text.utf8.count)")
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))), promise: nil)
