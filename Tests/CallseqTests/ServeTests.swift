@@ -49,8 +49,11 @@ private final class RTPCapture {
 
     /// Stops the capture and returns tshark's `rtp,streams` rows: (source port, lost, max delta ms, problem).
     func streams() throws -> [(sourcePort: Int, lost: Int, maxDelta: Double, problem: Bool)] {
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
+        // SIGTERM (a child of the test runner may have SIGINT ignored); tshark then writes out and exits.
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         let result = try CommandRunner.tool("tshark", ["-r", file, "-q", "-o", "rtp.heuristic_rtp:TRUE", "-z", "rtp,streams"])
         // Start End SrcIP SrcPort DstIP DstPort SSRC Payload... Pkts Lost(n (p%)) MinDelta MeanDelta MaxDelta ... Problem?
         var rows: [(Int, Int, Double, Bool)] = []
