@@ -202,7 +202,11 @@ struct MediaWorker: ~Copyable {
     mutating func removeSlot(_ i: Int) {
         countDue(calls[i], -1)
         count -= 1
-        if i != count { (calls + i).moveUpdate(from: calls + count, count: 1) } else { (calls + i).deinitialize(count: 1) }
+        if i != count {
+            (calls + i).moveUpdate(from: calls + count, count: 1)
+        } else {
+            (calls + i).deinitialize(count: 1)
+        }
     }
 
     // MARK: - The tick
@@ -347,8 +351,10 @@ struct MediaWorker: ~Copyable {
                 switch event.kind {
                 case .sequence(_, .telephoneEvent(let state)):
                     guard sendsEvents, n < MediaWorker.maxUpdates else { break }
-                    updates[n] = TelephoneEventUpdate(event: state.digit.eventCode, startSample: event.sample - state.duration,
-                                                      duration: state.duration, ended: state.ended, volume: state.volume)
+                    // The state's start is relative to the sequence; event.sample is the call's sample.
+                    updates[n] = TelephoneEventUpdate(
+                        event: state.digit.eventCode, startSample: event.sample - state.duration,
+                        duration: state.duration, ended: state.ended, volume: state.volume)
                     n += 1
                 case .sequence(let sequence, .smsRequested(let step)):
                     shared.post(id, .smsRequested(sequence: sequence, step: step))
