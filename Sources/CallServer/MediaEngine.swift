@@ -183,12 +183,12 @@ public final class MediaEngine: Sendable {
                 throw MediaEngineError("the session was compiled for in-band DTMF but events were asked for")
             }
         }
-        guard parameters.ptimeMs > 0, parameters.ptimeMs % tickMs == 0,
-              parameters.ptimeMs * 8 <= MediaWorker.maxFrameSamples else {
+        guard (1...120).contains(parameters.ptimeMs), parameters.ptimeMs % tickMs == 0 else {
             throw MediaEngineError("ptime \(parameters.ptimeMs) ms: a multiple of \(tickMs) ms, at most 120 ms")
         }
         guard var remote = SocketAddress(host: parameters.remote.host, port: parameters.remote.port) else {
-            throw MediaEngineError("remote RTP address \(parameters.remote.host):\(parameters.remote.port) is not numeric")
+            let (host, port) = parameters.remote
+            throw MediaEngineError("remote RTP address \(host):\(port) is not a numeric address and port")
         }
         if parameters.port.localAddress?.family == AF_INET6 { remote = remote.mappedToIPv6 }
         if let eventPT = parameters.telephoneEventPayloadType, eventPT > 127 {
@@ -303,7 +303,10 @@ public final class MediaEngine: Sendable {
 
 /// Starts a joinable pthread running `body`.
 private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
-    final class Box { let body: @Sendable () -> Void; init(_ body: @escaping @Sendable () -> Void) { self.body = body } }
+    final class Box {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
     let context = Unmanaged.passRetained(Box(body)).toOpaque()
     var thread = pthread_t()
     let result = pthread_create(&thread, nil, { context in

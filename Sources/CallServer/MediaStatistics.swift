@@ -21,6 +21,8 @@ public struct MediaStatistics: Sendable {
     public var ticks: UInt64 = 0
     /// Ticks skipped after a stall (the schedule moved forward rather than sending a burst).
     public var skippedTicks: UInt64 = 0
+    /// CPU time the media threads have used (ns, CLOCK_THREAD_CPUTIME_ID).
+    public var cpuTime: Int64 = 0
     /// Events lost because a ring was full.
     public var droppedEvents: UInt64 = 0
     /// Wake-up lateness of each tick: time woken − deadline (ns).
@@ -46,6 +48,7 @@ public struct MediaStatistics: Sendable {
         ticks &+= other.ticks
         skippedTicks &+= other.skippedTicks
         droppedEvents &+= other.droppedEvents
+        cpuTime &+= other.cpuTime
         lateness.merge(other.lateness)
         sendLateness.merge(other.sendLateness)
     }

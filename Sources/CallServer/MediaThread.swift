@@ -65,6 +65,10 @@ struct MediaWorker: ~Copyable {
     var clock: MediaClock
     let timeoutTicks: Int64
     let tickMs: Int
+    /// The largest call period in ticks (120 ms of audio).
+    let maxPeriod: Int
+    /// Calls by period and due tick modulo the period: [period · (maxPeriod + 1) + residue].
+    let dueCounts: UnsafeMutablePointer<Int>
     let calls: UnsafeMutablePointer<MediaCall>
     var count = 0
     var pending: [MediaCommand] = []
@@ -79,6 +83,9 @@ struct MediaWorker: ~Copyable {
         clock = MediaClock(interval: tick)
         let tickNs = max(clock.interval, 1)
         tickMs = Int(max(tickNs / 1_000_000, 1))
+        maxPeriod = max(120 / tickMs, 1)
+        dueCounts = .allocate(capacity: (maxPeriod + 1) * (maxPeriod + 1))
+        dueCounts.initialize(repeating: 0, count: (maxPeriod + 1) * (maxPeriod + 1))
         let (s, a) = rtpTimeout.components
         timeoutTicks = max((s * 1_000_000_000 + a / 1_000_000_000) / tickNs, 1)
         calls = .allocate(capacity: shared.capacity)
@@ -96,6 +103,7 @@ struct MediaWorker: ~Copyable {
         packetBuffer.deallocate()
         frame.deallocate()
         updates.deallocate()
+        dueCounts.deallocate()
     }
 
     /// Runs until the engine asks the thread to stop; then hands every call back for release.
@@ -122,6 +130,9 @@ struct MediaWorker: ~Copyable {
         statistics.calls = count
         statistics.lateness = clock.lateness
         statistics.droppedEvents = shared.droppedEvents.load(ordering: .relaxed)
+        var cpu = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu)
+        statistics.cpuTime = Int64(cpu.tv_sec) * 1_000_000_000 + Int64(cpu.tv_nsec)
         if force {
             shared.published.withLock { [statistics] in $0 = statistics }
         } else {
@@ -145,6 +156,7 @@ struct MediaWorker: ~Copyable {
                 }
                 call.nextDueTick = quietestTick(period: call.periodTicks)
                 call.lastReceiveTick = clock.tick
+                countDue(call, 1)
                 (calls + count).initialize(to: call)
                 count += 1
             case .remove(let id):
@@ -161,18 +173,24 @@ struct MediaWorker: ~Copyable {
     }
 
     /// The first due tick for a new call: of the next `period` ticks, the one with the fewest calls due,
-    /// so that calls spread over the ticks of a packet interval.
+    /// so that calls spread over the ticks of a packet interval. A call of period p is due at tick t when
+    /// t ≡ its due tick (mod p), so the load of a tick is Σ over periods p of dueCounts[p][t mod p]:
+    /// O(maximum period) per candidate, whatever the number of calls.
     func quietestTick(period: Int64) -> Int64 {
         var best = clock.tick + 1, bestLoad = Int.max
         for candidate in (clock.tick + 1)...(clock.tick + max(period, 1)) {
             var load = 0
-            for i in 0..<count {
-                let p = max(calls[i].periodTicks, 1)
-                if (calls[i].nextDueTick - candidate) % p == 0 { load += 1 }
-            }
+            for p in 1...maxPeriod { load += dueCounts[p * (maxPeriod + 1) + Int(candidate % Int64(p))] }
             if load < bestLoad { (best, bestLoad) = (candidate, load) }
         }
         return best
+    }
+
+    @inline(__always)
+    func countDue(_ call: MediaCall, _ delta: Int) {
+        let p = Int(call.periodTicks)
+        guard p >= 1, p <= maxPeriod else { return }
+        dueCounts[p * (maxPeriod + 1) + Int(call.nextDueTick % Int64(p))] += delta
     }
 
     /// Posts the `released` record of call `i`; false when the ring is full (retry at the next tick).
@@ -182,8 +200,13 @@ struct MediaWorker: ~Copyable {
     }
 
     mutating func removeSlot(_ i: Int) {
+        countDue(calls[i], -1)
         count -= 1
-        if i != count { (calls + i).moveUpdate(from: calls + count, count: 1) } else { (calls + i).deinitialize(count: 1) }
+        if i != count {
+            (calls + i).moveUpdate(from: calls + count, count: 1)
+        } else {
+            (calls + i).deinitialize(count: 1)
+        }
     }
 
     // MARK: - The tick
@@ -328,8 +351,10 @@ struct MediaWorker: ~Copyable {
                 switch event.kind {
                 case .sequence(_, .telephoneEvent(let state)):
                     guard sendsEvents, n < MediaWorker.maxUpdates else { break }
-                    updates[n] = TelephoneEventUpdate(event: state.digit.eventCode, startSample: event.sample - state.duration,
-                                                      duration: state.duration, ended: state.ended, volume: state.volume)
+                    // The state's start is relative to the sequence; event.sample is the call's sample.
+                    updates[n] = TelephoneEventUpdate(
+                        event: state.digit.eventCode, startSample: event.sample - state.duration,
+                        duration: state.duration, ended: state.ended, volume: state.volume)
                     n += 1
                 case .sequence(let sequence, .smsRequested(let step)):
                     shared.post(id, .smsRequested(sequence: sequence, step: step))

@@ -95,7 +95,9 @@ public struct RTPHeader: Sendable, Hashable {
     ///
     /// - Parameter datagram: the same bytes given to ``init(parsing:)``.
     public func payload(in datagram: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        guard payloadOffset + payloadLength <= datagram.count else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        guard payloadOffset + payloadLength <= datagram.count else {
+            return UnsafeRawBufferPointer(start: nil, count: 0)
+        }
         return UnsafeRawBufferPointer(rebasing: datagram[payloadOffset..<(payloadOffset + payloadLength)])
     }
 

@@ -205,7 +205,8 @@ public struct RTPSender: Sendable {
     }
 
     /// Retransmits each pending final packet once, at most once per interval, oldest first.
-    private mutating func flushFinals(_ buffer: UnsafeMutableRawBufferPointer, _ send: (UnsafeRawBufferPointer) -> Void) {
+    private mutating func flushFinals(_ buffer: UnsafeMutableRawBufferPointer,
+                                      _ send: (UnsafeRawBufferPointer) -> Void) {
         guard !finalsFlushed else { return }
         finalsFlushed = true
         finals.0 = retransmit(finals.0, buffer, send)
@@ -231,12 +232,14 @@ public struct RTPSender: Sendable {
     }
 
     private mutating func writeEvent(_ payload: TelephoneEvent, timestamp: UInt32, marker: Bool,
-                                     _ buffer: UnsafeMutableRawBufferPointer, _ send: (UnsafeRawBufferPointer) -> Void) {
+                                     _ buffer: UnsafeMutableRawBufferPointer,
+                                     _ send: (UnsafeRawBufferPointer) -> Void) {
         let total = RTPHeader.fixedSize + TelephoneEvent.size
         guard total <= buffer.count, let base = buffer.baseAddress else { return }
         RTPHeader(marker: marker, payloadType: eventPayloadType, sequenceNumber: nextSequenceNumber,
                   timestamp: timestamp, ssrc: ssrc).write(into: buffer)
-        payload.write(into: UnsafeMutableRawBufferPointer(start: base + RTPHeader.fixedSize, count: TelephoneEvent.size))
+        let payloadBytes = UnsafeMutableRawBufferPointer(start: base + RTPHeader.fixedSize, count: TelephoneEvent.size)
+        payload.write(into: payloadBytes)
         transmit(UnsafeRawBufferPointer(start: base, count: total), send)
     }
 

@@ -89,7 +89,8 @@ public struct UDPSocket: Sendable {
     ///   - buffer: where the datagram goes.
     ///   - source: set to the sender's address.
     @inline(__always)
-    public func receive(into buffer: UnsafeMutableRawBufferPointer, from source: inout SocketAddress) -> UDPReceiveResult {
+    public func receive(into buffer: UnsafeMutableRawBufferPointer,
+                        from source: inout SocketAddress) -> UDPReceiveResult {
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let n = withUnsafeMutablePointer(to: &source.storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

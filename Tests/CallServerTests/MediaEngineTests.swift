@@ -166,6 +166,12 @@ struct MediaEngineTests {
         #expect(kinds.last == .ended(.ivr(.sequenceFinished)))
         #expect(log.all.allSatisfy { $0.callID == "call-rfc4733" })
 
+        // An RFC 4733 receiver hears each digit once.
+        var receiver = TelephoneEventReceiver()
+        let presses = received.filter { $0.header.payloadType == 101 }.compactMap { r in
+            r.payload.withUnsafeBytes { TelephoneEvent(payload: $0) }.flatMap { receiver.receive(r.header, $0) }
+        }
+        #expect(presses == "9876#".map(code))
         let events = telephoneEvents(received)
         #expect(events.map { $0.packets[0].event } == "9876#".map(code))
         for event in events {
@@ -271,6 +277,7 @@ struct MediaEngineTests {
         #expect(!start(0, nil, true))            // RFC 4733 session without telephone-event
         #expect(!start(0, 101, false))           // events compiled, in-band asked
         #expect(!start(0, 101, true, ptime: 7))  // not a multiple of the tick
+        #expect(!start(0, 101, true, ptime: Int.max - 5))
         #expect(!start(0, 101, true, host: "caller.example.com"))
         #expect(engine.activeCalls == 0)
         port.release()
