@@ -38,11 +38,14 @@ let package = Package(
 
         // Pure DSP: Q.23 tone plan, synthesizer, Goertzel detector, G.711, levels.
         .target(name: "TelephonyDSP"),
+        // The system default prompt as bytes in the code (a C host has no resource folder);
+        // generated from Sources/Recordings/Resources/default-prompt.wav by TestAudio/embed-default-prompt.sh.
+        .target(name: "CDefaultPrompt"),
         // Audio files through libsndfile.
         .target(
             name: "Recordings",
-            dependencies: ["TelephonyDSP", "CSndFile", "CSoxr"],
-            resources: [.copy("Resources/default-prompt.wav")]
+            dependencies: ["TelephonyDSP", "CSndFile", "CSoxr", "CDefaultPrompt"],
+            exclude: ["Resources"]
         ),
         // Sequences: model, validation, compiler, real-time player, RFC 4733.
         .target(name: "CallSequence", dependencies: ["TelephonyDSP", "Recordings"]),
