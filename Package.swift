@@ -8,6 +8,11 @@ let package = Package(
         .library(name: "Recordings", targets: ["Recordings"]),
         .library(name: "CallSequence", targets: ["CallSequence"]),
         .library(name: "SMSGateway", targets: ["SMSGateway"]),
+        // The C API: libcallsequence.so (SONAME libcallsequence.so.0) over Sources/CallSequenceC/include/callsequence.h;
+        // `make install PREFIX=DIR` installs it with its header, pkg-config file and the Swift runtime it needs.
+        .library(name: "callsequence", type: .dynamic, targets: ["CallSequenceC"]),
+        // The same C functions linked into Swift code (the benchmarks call them through the C header).
+        .library(name: "CallSequenceC", targets: ["CallSequenceC"]),
         .executable(name: "callseq", targets: ["callseq"]),
     ],
     dependencies: [
@@ -49,6 +54,16 @@ let package = Package(
         ),
         // Sequences: model, validation, compiler, real-time player, RFC 4733.
         .target(name: "CallSequence", dependencies: ["TelephonyDSP", "Recordings"]),
+        // The C API's header as a Clang module; CallSequenceC implements it.
+        .systemLibrary(name: "CallSequenceCHeader", path: "Sources/CallSequenceC/include"),
+        // The C API: @c @implementation functions over the hand-written header (the compiler checks each
+        // signature against it); no Foundation, so hosts do not load ICU.
+        .target(
+            name: "CallSequenceC",
+            dependencies: ["CallSequenceCHeader", "CallSequence", "Recordings", "TelephonyDSP"],
+            exclude: ["include"],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libcallsequence.so.0"])]
+        ),
         // Texts over HTTP: the VoIP.ms-compatible REST transport, retries, daily limit, delivery reports.
         .target(
             name: "SMSGateway",
