@@ -41,9 +41,12 @@ public enum FileSystem {
         defer { closedir(handle) }
         var names: [String] = []
         while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            // d_name is read in place up to its NUL: the record may be shorter than struct dirent.
+            let name = UnsafeMutableRawPointer(entry).advanced(by: MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19)
+                .withMemoryRebound(to: UInt8.self, capacity: 256) { start in
+                    String(decoding: UnsafeBufferPointer(start: start, count: strnlen(UnsafeRawPointer(start)
+                        .assumingMemoryBound(to: CChar.self), 256)), as: UTF8.self)
+                }
             if name != "." && name != ".." { names.append(name) }
         }
         return names
