@@ -161,7 +161,7 @@ public func cs_call_status(_ c: OpaquePointer?, _ message: UnsafeMutablePointer<
 @c @implementation
 public func cs_call_is_over(_ c: OpaquePointer?) -> Int32 {
     guard let c else { return 1 }
-    return CallHandle.from(c)._withUnsafeGuaranteedRef { $0.session.isEnded && $0.queue.count == 0 ? 1 : 0 }
+    return CallHandle.from(c)._withUnsafeGuaranteedRef { $0.queue.deliveredFinish ? 1 : 0 }
 }
 
 @c @implementation

@@ -10,7 +10,8 @@ struct EventQueue {
     static let pendingLimit = 64
 
     private let slots: UnsafeMutablePointer<cs_event>
-    private let state: UnsafeMutablePointer<Int>   // [0] first, [1] count, [2] lost (never, by construction)
+    // [0] first, [1] count, [2] lost (never, by construction), [3] a finished event was queued
+    private let state: UnsafeMutablePointer<Int>
     /// Room for this many events.
     let capacity: Int
 
@@ -19,8 +20,8 @@ struct EventQueue {
         capacity = max(1, perCall) + EventQueue.pendingLimit
         slots = .allocate(capacity: capacity)
         slots.initialize(repeating: cs_event(), count: capacity)
-        state = .allocate(capacity: 3)
-        state.initialize(repeating: 0, count: 3)
+        state = .allocate(capacity: 4)
+        state.initialize(repeating: 0, count: 4)
     }
 
     /// Frees the storage (the owner's deinit).
@@ -38,9 +39,16 @@ struct EventQueue {
     /// Events that could not be queued (zero unless an event bound is wrong).
     var lost: Int { state[2] }
 
+    /// Whether an event of kind CS_EVENT_FINISHED has been queued (the owner's end).
+    var queuedFinish: Bool { state[3] != 0 }
+
+    /// Whether the owner's end has been handed to the host: its finished event queued, nothing waiting.
+    var deliveredFinish: Bool { state[3] != 0 && state[1] == 0 }
+
     /// Appends an event.
     @inline(__always)
     func push(_ event: cs_event) {
+        if event.kind == CS_EVENT_FINISHED { state[3] = 1 }
         guard state[1] < capacity else {
             state[2] &+= 1
             return
@@ -52,7 +60,12 @@ struct EventQueue {
     }
 
     /// Marks the waiting events as from an earlier frame (offset 0), before a new frame's events follow them.
+    @inline(__always)
     func ageWaiting() {
+        if state[1] != 0 { ageWaitingSlowly() }
+    }
+
+    private func ageWaitingSlowly() {
         var index = state[0]
         for _ in 0..<state[1] {
             slots[index].offset = 0
@@ -62,7 +75,12 @@ struct EventQueue {
     }
 
     /// Moves up to `maximum` events, oldest first, into `events`; returns how many.
+    @inline(__always)
     func drain(into events: UnsafeMutablePointer<cs_event>, maximum: Int) -> Int {
+        state[1] == 0 ? 0 : drainSlowly(into: events, maximum: maximum)
+    }
+
+    private func drainSlowly(into events: UnsafeMutablePointer<cs_event>, maximum: Int) -> Int {
         let n = min(maximum, state[1])
         var index = state[0]
         for i in 0..<n {
@@ -76,10 +94,11 @@ struct EventQueue {
         return n
     }
 
-    /// Forgets every waiting event.
+    /// Forgets every waiting event, and the end (a detector's reset).
     func clear() {
         state[0] = 0
         state[1] = 0
+        state[3] = 0
     }
 }
 

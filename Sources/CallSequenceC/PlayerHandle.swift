@@ -96,7 +96,8 @@ public func cs_player_status(_ p: OpaquePointer?, _ message: UnsafeMutablePointe
 @c @implementation
 public func cs_player_is_finished(_ p: OpaquePointer?) -> Int32 {
     guard let p else { return 1 }
-    return PlayerHandle.from(p)._withUnsafeGuaranteedRef { $0.player.isFinished && $0.queue.count == 0 ? 1 : 0 }
+    // The queue knows: reading Player.isFinished from this module costs a dynamic exclusivity check.
+    return PlayerHandle.from(p)._withUnsafeGuaranteedRef { $0.queue.deliveredFinish ? 1 : 0 }
 }
 
 @c @implementation
