@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
 # The render paths whose malloc counts CI checks against Benchmarks/Thresholds (zero per frame).
-CHECKED_BENCHMARKS := Harness.Empty|Synthesis.Ours.*|Detection.Ours.*|Player.*|IVR.*
+CHECKED_BENCHMARKS := Harness.Empty|Synthesis.Ours.*|Detection.Ours.*|Player.*|IVR.*|CAPI.*
 
 .PHONY: demo test deps build release clean benchmarks benchmark-check benchmark-thresholds install uninstall
 
