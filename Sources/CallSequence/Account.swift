@@ -105,13 +105,15 @@ extension Account {
             switch error {
             case .notFound: message = "no such file"
             case .notAFile: message = "not a file"
-            case .tooLarge(let size): message = "\(size) bytes is too large for an account file (at most \(Account.maximumFileBytes))"
+            case .tooLarge(let size):
+                message = "\(size) bytes is too large for an account file (at most \(Account.maximumFileBytes))"
             case .failed(let reason): message = "cannot be read: \(reason)"
             }
             throw ValidationFailure(source: path, problems: [ValidationProblem(path: "", message: message)])
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw ValidationFailure(source: path, problems: [ValidationProblem(path: "", message: "not readable as UTF-8 text")])
+            throw ValidationFailure(
+                source: path, problems: [ValidationProblem(path: "", message: "not readable as UTF-8 text")])
         }
         return try parse(text, source: path, baseDirectory: FileSystem.deletingLastComponent(path))
     }

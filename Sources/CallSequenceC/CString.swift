@@ -20,7 +20,9 @@ enum CString {
     ///   - pointer: the C string.
     ///   - name: the argument's name in the error message.
     ///   - function: the C function, for the message.
-    static func argument(_ pointer: UnsafePointer<CChar>?, _ name: String, in function: String) throws(APIError) -> String {
+    static func argument(
+        _ pointer: UnsafePointer<CChar>?, _ name: String, in function: String
+    ) throws(APIError) -> String {
         guard let pointer else { throw APIError(CS_ERR_NULL, "\(function): \(name) is NULL") }
         let length = strnlen(pointer, maximumArgumentBytes + 1)
         guard length <= maximumArgumentBytes else {
@@ -51,6 +53,7 @@ enum CString {
 
     /// `text` on one line: line breaks become "; ".
     static func oneLine(_ text: String) -> String {
-        text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: "; ")
+        text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r" })
+            .joined(separator: "; ")
     }
 }

@@ -33,11 +33,13 @@ enum CallFailure: Int, CaseIterable {
         case .eventsNull: return "events is NULL"
         case .eventCountNull: return "event_count is NULL"
         case .countZero: return "count is 0: a frame has at least one sample"
-        case .countTooLarge: return "count is too large (a player: 16777216 samples; a call or detector: one second of samples)"
+        case .countTooLarge:
+            return "count is too large (a player: 16777216 samples; a call or detector: one second of samples)"
         case .maxEventsZero: return "max_events is 0: room for at least one event is needed"
         case .misaligned: return "samples is not 2-byte aligned for int16_t"
         case .callerAudioMisaligned: return "caller_audio is not 2-byte aligned for int16_t"
-        case .eventsPending: return "nothing rendered: more than CS_EVENTS_PENDING_LIMIT (64) events wait to be collected"
+        case .eventsPending:
+            return "nothing rendered: more than CS_EVENTS_PENDING_LIMIT (64) events wait to be collected"
         case .notADigit: return "not a DTMF digit (0-9, *, #, A-D, a-d)"
         }
     }

@@ -49,7 +49,9 @@ final class CallHandle {
         var check = FrameArguments.check(
             samples: samples, count: count, maximumCount: maximumCount, int16: int16,
             events: events, maxEvents: maxEvents, eventCount: eventCount)
-        if check == .none, int16, let callerAudio, Int(bitPattern: callerAudio) & 1 != 0 { check = .callerAudioMisaligned }
+        if check == .none, int16, let callerAudio, Int(bitPattern: callerAudio) & 1 != 0 {
+            check = .callerAudioMisaligned
+        }
         guard check == .none, let samples, let events, let eventCount else {
             failure = check
             eventCount?.pointee = 0
@@ -149,7 +151,9 @@ public func cs_call_render(
         eventCount?.pointee = 0
         return 0
     }
-    return CallHandle.from(c)._withUnsafeGuaranteedRef { $0.render(callerAudio, samples, count, events, maxEvents, eventCount) }
+    return CallHandle.from(c)._withUnsafeGuaranteedRef {
+        $0.render(callerAudio, samples, count, events, maxEvents, eventCount)
+    }
 }
 
 @c @implementation

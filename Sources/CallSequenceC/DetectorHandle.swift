@@ -65,7 +65,8 @@ public func cs_detector_new(_ sampleRate: Int32, _ error: UnsafeMutablePointer<O
         do {
             detector = try DTMFDetector(sampleRate: Int(sampleRate))
         } catch {
-            throw APIError(CS_ERR_ARGUMENT, "cs_detector_new: sample_rate \(sampleRate) Hz is not supported (8000...48000)")
+            throw APIError(CS_ERR_ARGUMENT,
+                           "cs_detector_new: sample_rate \(sampleRate) Hz is not supported (8000...48000)")
         }
         return OpaquePointer(Unmanaged.passRetained(DetectorHandle(detector)).toOpaque())
     }

@@ -29,7 +29,8 @@ enum RecordingFolder {
             switch error {
             case .notFound: throw APIError(CS_ERR_NOT_FOUND, "\(path): no such file")
             case .notAFile: throw APIError(CS_ERR_IO, "\(path): not a file")
-            case .tooLarge(let size): throw APIError(CS_ERR_IO, "\(path): \(size) bytes, more than \(maximumDocumentBytes)")
+            case .tooLarge(let size):
+                throw APIError(CS_ERR_IO, "\(path): \(size) bytes, more than \(maximumDocumentBytes)")
             case .failed(let reason): throw APIError(CS_ERR_IO, "\(path): cannot be read (\(reason))")
             }
         }

@@ -81,10 +81,13 @@ public func cs_sequence_compile_file(
     return ErrorObject.catching(error) { () throws(APIError) -> OpaquePointer in
         let function = "cs_sequence_compile_file"
         let file = try CString.argument(path, "path", in: function)
-        let directory = try recordingsDir.map { p throws(APIError) in try CString.argument(p, "recordings_dir", in: function) }
+        let directory = try recordingsDir.map { p throws(APIError) in
+            try CString.argument(p, "recordings_dir", in: function)
+        }
         let callFormat = try CallFormat(format, in: function)
         let text = try RecordingFolder.readText(file)
-        let handle = try SequenceHandle.compile(text: text, source: file, recordingsDirectory: directory, format: callFormat)
+        let handle = try SequenceHandle.compile(
+            text: text, source: file, recordingsDirectory: directory, format: callFormat)
         return OpaquePointer(Unmanaged.passRetained(handle).toOpaque())
     }
 }
@@ -100,15 +103,19 @@ public func cs_sequence_compile(
         guard let json else { throw APIError(CS_ERR_NULL, "\(function): json is NULL") }
         guard length > 0 else { throw APIError(CS_ERR_ARGUMENT, "\(function): length is 0 (an empty document)") }
         guard length <= maximumDocumentBytes else {
-            throw APIError(CS_ERR_ARGUMENT, "\(function): length \(UInt(bitPattern: length)) is more than \(maximumDocumentBytes) bytes")
+            throw APIError(CS_ERR_ARGUMENT,
+                           "\(function): length \(UInt(bitPattern: length)) is more than \(maximumDocumentBytes) bytes")
         }
         let bytes = UnsafeRawBufferPointer(start: json, count: length)
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw APIError(CS_ERR_ARGUMENT, "\(function): json is not valid UTF-8")
         }
-        let directory = try recordingsDir.map { p throws(APIError) in try CString.argument(p, "recordings_dir", in: function) }
+        let directory = try recordingsDir.map { p throws(APIError) in
+            try CString.argument(p, "recordings_dir", in: function)
+        }
         let callFormat = try CallFormat(format, in: function)
-        let handle = try SequenceHandle.compile(text: text, source: "sequence", recordingsDirectory: directory, format: callFormat)
+        let handle = try SequenceHandle.compile(
+            text: text, source: "sequence", recordingsDirectory: directory, format: callFormat)
         return OpaquePointer(Unmanaged.passRetained(handle).toOpaque())
     }
 }
@@ -135,7 +142,9 @@ public func cs_sequence_name(_ s: OpaquePointer?) -> UnsafePointer<CChar>? {
 @c @implementation
 public func cs_sequence_step_count(_ s: OpaquePointer?) -> Int32 {
     guard let s else { return -1 }
-    return SequenceHandle.from(s)._withUnsafeGuaranteedRef { Int32(truncatingIfNeeded: $0.program.sequence.steps.count) }
+    return SequenceHandle.from(s)._withUnsafeGuaranteedRef {
+        Int32(truncatingIfNeeded: $0.program.sequence.steps.count)
+    }
 }
 
 @c @implementation

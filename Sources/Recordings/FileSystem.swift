@@ -42,7 +42,8 @@ public enum FileSystem {
         var names: [String] = []
         while let entry = readdir(handle) {
             // d_name is read in place up to its NUL: the record may be shorter than struct dirent.
-            let name = UnsafeMutableRawPointer(entry).advanced(by: MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19)
+            let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
+            let name = UnsafeMutableRawPointer(entry).advanced(by: nameOffset)
                 .withMemoryRebound(to: UInt8.self, capacity: 256) { start in
                     String(decoding: UnsafeBufferPointer(start: start, count: strnlen(UnsafeRawPointer(start)
                         .assumingMemoryBound(to: CChar.self), 256)), as: UTF8.self)

@@ -70,8 +70,8 @@ public final class RecordingCache: @unchecked Sendable {
                 condition.unlock()
                 let result = Result { () throws(RecordingError) -> PreparedRecording in
                     let audio = path.isEmpty
-                        ? try AudioFile.decode(RecordingLibrary.defaultPromptBytes, name: RecordingLibrary.defaultPromptName,
-                                               limits: limits)
+                        ? try AudioFile.decode(RecordingLibrary.defaultPromptBytes,
+                                               name: RecordingLibrary.defaultPromptName, limits: limits)
                         : try AudioFile.read(path, limits: limits)
                     return try PreparedRecording(
                         audio, name: choice.description, sampleRate: sampleRate, encoding: encoding,

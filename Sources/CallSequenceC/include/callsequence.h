@@ -162,7 +162,7 @@ typedef struct {
     int ended;        /* 0 or 1 */
     int volume;       /* 0...63 (-dBm0) */
     int cancelled;    /* 0 or 1 */
-    /* Beyond the 0.1 contract: events of calls. */
+    /* Events of IVR calls: */
     int sequence;     /* the account's sequence index of a step, SMS, tone or sequence event; -1 */
     int ivr;          /* the account's IVR index of a menu, invalid-option or timeout event; -1 */
     int play;         /* CS_EVENT_MENU_STARTED: 1 for the first play of the menu, 2 for the next... */
@@ -306,8 +306,9 @@ typedef struct cs_detector cs_detector;
  * 8 dB normal / 4 dB reverse, no digits from speech) for 16-bit linear audio at sample_rate (8000...48000). */
 CS_API cs_detector *cs_detector_new(int sample_rate, cs_error **error);
 
-/* Feeds `count` samples (1...sample_rate: at most one second per call) and hands out CS_EVENT_DIGIT events like cs_player_render (volume:
- * the low tone's level in -dBm0). Returns count, or 0 if nothing was processed (see cs_detector_status). */
+/* Feeds `count` samples (1...sample_rate: at most one second per call) and hands out CS_EVENT_DIGIT events
+ * like cs_player_render (volume: the low tone's level in -dBm0). Returns count, or 0 if nothing was processed
+ * (see cs_detector_status). */
 CS_API size_t cs_detector_process(cs_detector *d, const int16_t *samples, size_t count,
                                   cs_event *events, size_t max_events, size_t *event_count);
 
