@@ -5,7 +5,7 @@
 # Both install the Debian packages below when they are missing (apt-get; sudo when not root).
 
 APT_PACKAGES := pkg-config libsndfile1-dev libsoxr-dev libspandsp-dev sox libsox-fmt-base libsox-fmt-mp3 espeak-ng python3 \
-    patchelf valgrind gcc libc6-dev
+    patchelf valgrind gcc g++ libc6-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 

@@ -71,6 +71,12 @@ cc -O1 -g -Wall -Werror -o "$work/spandsp_decode" Tests/CAPI/spandsp_decode.c $(
 digits=$("$work/spandsp_decode" "$work/host.wav")
 expect "spandsp's dtmf_rx decodes the door code 9876# from the host's WAV" '[ "$digits" = "9876#" ]' "got \"$digits\""
 
+# The header in a C++ host (FreeSWITCH and Asterisk modules are C; many media servers are C++).
+printf '#include <callsequence.h>\nint main() { cs_format f = { 8000, CS_ULAW, CS_DTMF_BOTH }; (void)f; return cs_version() == nullptr; }\n' \
+    > "$work/host.cpp"
+expect "callsequence.h compiles and links in C++ (g++ -Wall -Wextra -Werror)" \
+    'g++ -Wall -Wextra -Werror -o "$work/cpp" "$work/host.cpp" $(pkg-config --cflags --libs callsequence) && "$work/cpp"'
+
 # The C test program.
 if cc -O1 -g -Wall -Wextra -Werror -pthread -o "$work/capi_test" Tests/CAPI/capi_test.c \
     $(pkg-config --cflags --libs callsequence) 2> "$work/capi-build.log"; then
