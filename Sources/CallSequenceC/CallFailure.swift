@@ -51,7 +51,10 @@ enum CallFailure: Int, CaseIterable {
     var cText: UnsafePointer<CChar> { CallFailure.texts[rawValue] }
 
     /// Makes the table; constructors call it so that the audio thread never does.
-    static func prepare() { _ = texts.count }
+    static func prepare() {
+        _ = texts.count
+        _ = nullHandleText
+    }
 }
 
 /// Status of a handle's last real-time call, for `cs_player_status` and friends.
