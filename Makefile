@@ -1,17 +1,20 @@
 # CallSequence — the two commands of the README, and what they need.
 #   make demo   render Examples/front-door.json through the player and verify it with the detector
-#   make test   run the test suite
+#   make test   run the test suite (swift test, then the C API's checks: Tests/CAPI/run.sh)
+#   make install PREFIX=DIR / make uninstall PREFIX=DIR   the C library (libcallsequence.so, header, pkg-config)
 # Both install the Debian packages below when they are missing (apt-get; sudo when not root).
 
-APT_PACKAGES := pkg-config libsndfile1-dev libsoxr-dev libsqlite3-dev libspandsp-dev sox libsox-fmt-base libsox-fmt-mp3 espeak-ng python3 \
-	baresip-core sip-tester tshark valgrind
+APT_PACKAGES := pkg-config libsndfile1-dev libsoxr-dev libsqlite3-dev libspandsp-dev sox libsox-fmt-base libsox-fmt-mp3 \
+	espeak-ng python3 baresip-core sip-tester tshark valgrind patchelf gcc g++ libc6-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
 # The render paths whose malloc counts CI checks against Benchmarks/Thresholds (zero per frame).
-CHECKED_BENCHMARKS := Harness.Empty|Synthesis.Ours.*|Detection.Ours.*|Player.*|IVR.*
+CHECKED_BENCHMARKS := Harness.Empty|Synthesis.Ours.*|Detection.Ours.*|Player.*|IVR.*|CAPI.*
 
-.PHONY: demo test deps build release clean benchmarks benchmark-check benchmark-thresholds
+.PHONY: demo test deps build release clean benchmarks benchmark-check benchmark-thresholds install uninstall
+
+PREFIX ?= /usr/local
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -33,6 +36,16 @@ demo: release
 
 test: deps
 	swift test $(SWIFT_BUILD_FLAGS)
+	Tests/CAPI/run.sh
+
+# The C library: DIR/include/callsequence.h, DIR/lib/libcallsequence.so.0 (+ .so link and the Swift runtime it
+# loads, rpath $ORIGIN), DIR/lib/pkgconfig/callsequence.pc. uninstall removes exactly what install put there.
+install: deps
+	swift build -c release --product callsequence $(SWIFT_BUILD_FLAGS)
+	Packaging/install.sh install "$$(swift build -c release --show-bin-path)" "$(PREFIX)"
+
+uninstall:
+	Packaging/install.sh uninstall "$(PREFIX)"
 
 # The full benchmark table (ours vs spandsp, frame copy and sox), as in the README.
 benchmarks: deps

@@ -10,6 +10,11 @@ let package = Package(
         .library(name: "SMSText", targets: ["SMSText"]),
         .library(name: "SMSGateway", targets: ["SMSGateway"]),
         .library(name: "SIP", targets: ["SIP"]),
+        // The C API: libcallsequence.so (SONAME libcallsequence.so.0) over Sources/CallSequenceC/include/callsequence.h;
+        // `make install PREFIX=DIR` installs it with its header, pkg-config file and the Swift runtime it needs.
+        .library(name: "callsequence", type: .dynamic, targets: ["CallSequenceC"]),
+        // The same C functions linked into Swift code (the benchmarks call them through the C header).
+        .library(name: "CallSequenceC", targets: ["CallSequenceC"]),
         .executable(name: "callseq", targets: ["callseq"]),
     ],
     dependencies: [
@@ -47,16 +52,29 @@ let package = Package(
 
         // Pure DSP: Q.23 tone plan, synthesizer, Goertzel detector, G.711, levels.
         .target(name: "TelephonyDSP"),
+        // The system default prompt as bytes in the code (a C host has no resource folder);
+        // generated from Sources/Recordings/Resources/default-prompt.wav by TestAudio/embed-default-prompt.sh.
+        .target(name: "CDefaultPrompt"),
         // Audio files through libsndfile.
         .target(
             name: "Recordings",
-            dependencies: ["TelephonyDSP", "CSndFile", "CSoxr"],
-            resources: [.copy("Resources/default-prompt.wav")]
+            dependencies: ["TelephonyDSP", "CSndFile", "CSoxr", "CDefaultPrompt"],
+            exclude: ["Resources"]
         ),
         // Sequences: model, validation, compiler, real-time player, RFC 4733.
         .target(name: "CallSequence", dependencies: ["TelephonyDSP", "Recordings", "SMSText"]),
         // SMS length rules (3GPP TS 23.038: GSM-7 septets, UCS-2 units), shared by validation and the gateway.
         .target(name: "SMSText"),
+        // The C API's header as a Clang module; CallSequenceC implements it.
+        .systemLibrary(name: "CallSequenceCHeader", path: "Sources/CallSequenceC/include"),
+        // The C API: @c @implementation functions over the hand-written header (the compiler checks each
+        // signature against it); no Foundation, so hosts do not load ICU.
+        .target(
+            name: "CallSequenceC",
+            dependencies: ["CallSequenceCHeader", "CallSequence", "Recordings", "TelephonyDSP"],
+            exclude: ["include"],
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libcallsequence.so.0"])]
+        ),
         // Texts over HTTP: the VoIP.ms-compatible REST transport, retries, the ledger (SQLite) with its daily
         // limit, delivery reports. Stands on its own: no audio stack.
         .target(

@@ -24,6 +24,8 @@ let package = Package(
                 .product(name: "CallSequence", package: "CallSequence"),
                 .product(name: "TelephonyDSP", package: "CallSequence"),
                 .product(name: "Recordings", package: "CallSequence"),
+                // The C API (cs_* through callsequence.h), measured next to the Swift player it wraps.
+                .product(name: "CallSequenceC", package: "CallSequence"),
                 "CSpanDSP",
             ],
             path: "Benchmarks/CallSequenceBenchmarks",

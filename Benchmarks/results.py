@@ -45,6 +45,11 @@ row("DTMF detection, 130 s speech + digits, 8 kHz", "Detection.Ours.8kHz", "span
 for name, label in [("PCM16.8kHz", "8 kHz PCM16"), ("MuLaw.8kHz", "8 kHz mu-law"), ("PCM16.48kHz", "48 kHz PCM16")]:
     row(f"player, 25 s sequence in 20 ms frames, {label}", f"Player.{name}.20ms", "copy of the frames",
         p50(f"FrameCopy.{name}.20ms"), share, goal=">= 25%")
+relative = lambda ours, ref: f"{ours / ref:.2f}x its time"
+row("C API: cs_player_render, the same 25 s in 20 ms frames, 8 kHz mu-law", "CAPI.Player.MuLaw.8kHz.20ms",
+    "the Swift player", p50("Player.MuLaw.8kHz.20ms"), relative, goal="within 5 %")
+row("C API: cs_call_render, the IVR session below, caller audio as mu-law", "CAPI.Call.8kHz.20ms",
+    "the Swift IVR session", p50("IVR.Session.8kHz.20ms"), relative)
 row("G.711 mu-law encoding, 60 s at 8 kHz", "G711.MuLawEncode.Ours", "spandsp linear_to_ulaw",
     p50("G711.MuLawEncode.SpanDSP"), faster)
 for fmt in ["FLAC", "MP3"]:

@@ -66,6 +66,7 @@ sox $m -C 64 formats/prompt-44k-stereo.mp3
 # --- The system default prompt that ships with the library ("recording": "default"). --------
 espeak-ng -v en+f3 -s 160 -w "$tmp/default.wav" "Thank you. Please hold."
 sox "$tmp/default.wav" -r 8000 -c 1 -e mu-law ../Sources/Recordings/Resources/default-prompt.wav norm -6
+./embed-default-prompt.sh   # ... and built into the library as C bytes (Sources/CDefaultPrompt)
 
 # --- The README's example: the welcome prompt of Examples/front-door.json. --------------------
 espeak-ng -v en-us+m3 -s 155 -w "$tmp/welcome.wav" "Welcome to one hundred Main Street. Please wait while the door opens."

@@ -1,4 +1,3 @@
-import Foundation
 import Recordings
 import TelephonyDSP
 
@@ -113,15 +112,29 @@ extension Account {
     /// - Returns: the account and its recording library (the folder it names, relative to the file).
     /// - Throws: ``ValidationFailure`` listing every problem.
     public static func load(_ path: String) throws(ValidationFailure) -> (Account, RecordingLibrary) {
-        let text: String
+        let bytes: [UInt8]
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            bytes = try FileSystem.contents(of: path, limit: Account.maximumFileBytes)
         } catch {
-            let message = FileManager.default.fileExists(atPath: path) ? "not readable as UTF-8 text" : "no such file"
+            let message: String
+            switch error {
+            case .notFound: message = "no such file"
+            case .notAFile: message = "not a file"
+            case .tooLarge(let size):
+                message = "\(size) bytes is too large for an account file (at most \(Account.maximumFileBytes))"
+            case .failed(let reason): message = "cannot be read: \(reason)"
+            }
             throw ValidationFailure(source: path, problems: [ValidationProblem(path: "", message: message)])
         }
-        return try parse(text, source: path, baseDirectory: (path as NSString).deletingLastPathComponent)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ValidationFailure(
+                source: path, problems: [ValidationProblem(path: "", message: "not readable as UTF-8 text")])
+        }
+        return try parse(text, source: path, baseDirectory: FileSystem.deletingLastComponent(path))
     }
+
+    /// The largest account file read (16 MiB).
+    public static let maximumFileBytes = 16 << 20
 
     /// Reads an account from JSON text; `recordings` is resolved against `baseDirectory`.
     public static func parse(_ text: String, source: String, baseDirectory: String) throws(ValidationFailure) -> (Account, RecordingLibrary) {
@@ -159,7 +172,7 @@ extension Account {
         var library = RecordingLibrary.empty
         var recordingsPath: String?
         if let folder = c.string(members, "recordings", at: "", required: false) {
-            let resolved = folder.hasPrefix("/") ? folder : (baseDirectory as NSString).appendingPathComponent(folder)
+            let resolved = folder.hasPrefix("/") ? folder : FileSystem.appending(folder, to: baseDirectory)
             recordingsPath = resolved
             do { library = try RecordingLibrary(directory: resolved) } catch { c.add("recordings", error.description) }
         }

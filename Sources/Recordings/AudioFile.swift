@@ -6,8 +6,14 @@
 // Sun way) and handed to libsndfile as bytes.
 
 import CSndFile
-import Foundation
 import TelephonyDSP
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Bounds applied to every file read, since recordings come from users.
 public struct AudioLimits: Sendable, Hashable {
@@ -69,7 +75,7 @@ public struct AudioOutputFormat: Sendable, Hashable {
     ///   - encoding: the requested encoding, or `nil` for the extension's default (PCM16 for .wav/.raw).
     /// - Throws: ``RecordingError`` for an unknown extension or an encoding the extension excludes.
     public init(path: String, encoding: SampleEncoding?) throws(RecordingError) {
-        let ext = (path as NSString).pathExtension.lowercased()
+        let ext = FileSystem.pathExtension(path).lowercased()
         switch ext {
         case "wav": self.init(container: .wav, encoding: encoding ?? .pcm16)
         case "raw", "pcm", "sln": self.init(container: .raw, encoding: encoding ?? .pcm16)
@@ -86,7 +92,7 @@ public struct AudioOutputFormat: Sendable, Hashable {
 
     /// The format of a headerless input file, from its extension (`nil` if it has a header).
     public static func headerless(path: String) -> SampleEncoding? {
-        switch (path as NSString).pathExtension.lowercased() {
+        switch FileSystem.pathExtension(path).lowercased() {
         case "raw", "pcm", "sln": return .pcm16
         case "ul", "ulaw", "mulaw": return .ulaw
         case "al", "alaw": return .alaw
@@ -108,17 +114,13 @@ public enum AudioFile {
     public static func read(
         _ path: String, limits: AudioLimits = AudioLimits(), headerlessRate: Int = 8000
     ) throws(RecordingError) -> DecodedAudio {
-        let attributes: [FileAttributeKey: Any]
-        do {
-            attributes = try FileManager.default.attributesOfItem(atPath: path)
-        } catch {
-            throw FileManager.default.fileExists(atPath: path)
-                ? .unreadable(path, reason: "cannot read file attributes") : .notFound(path)
+        let size: Int
+        switch FileSystem.kind(of: path) {
+        case .missing: throw .notFound(path)
+        case .directory: throw .unreadable(path, reason: "it is a directory")
+        case .other: throw .unreadable(path, reason: "not a regular file")
+        case .file(let bytes): size = bytes
         }
-        if (attributes[.type] as? FileAttributeType) == .typeDirectory {
-            throw .unreadable(path, reason: "it is a directory")
-        }
-        let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
         guard size <= limits.maximumFileBytes else {
             throw .tooLarge(path, bytes: size, limit: limits.maximumFileBytes)
         }
@@ -249,7 +251,7 @@ public enum AudioFile {
         guard length > 0 else { return nil }
         let text = String(decoding: log.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         for line in text.split(separator: "\n") {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
             guard trimmed.hasPrefix("data") || trimmed.hasPrefix("SSND") else { continue }
             let numbers = trimmed.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
             if trimmed.contains("should be"), numbers.count >= 2, numbers[1] < numbers[0] {

@@ -6,8 +6,14 @@
 //   and within 35 dB of the loudest block, so that pauses do not pull a prompt's level down. This is
 //   what normalisation sets, since it is what a listener hears as "how loud".
 
-import Foundation
 import TelephonyDSP
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Peak, RMS and active level of a recording.
 public struct LoudnessMeasurement: Sendable, Hashable {

@@ -1,4 +1,3 @@
-import Foundation
 import TelephonyDSP
 
 /// Decodes and prepares each recording once per (recording, rate, encoding) and shares the result.
@@ -9,7 +8,7 @@ import TelephonyDSP
 public final class RecordingCache: @unchecked Sendable {
     /// What a prepared recording is cached under.
     public struct Key: Hashable, Sendable {
-        /// The recording's file.
+        /// The recording's file (empty for the system default prompt, built into the library).
         public var path: String
         /// The call's rate.
         public var sampleRate: Int
@@ -29,7 +28,7 @@ public final class RecordingCache: @unchecked Sendable {
     /// The active level recordings are normalised to, or `nil` to keep their own.
     public let normalizeToDbm0: Double?
 
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private var entries: [Key: Entry] = [:]
     private var decodes = 0
 
@@ -54,7 +53,8 @@ public final class RecordingCache: @unchecked Sendable {
     public func recording(
         _ choice: RecordingChoice, sampleRate: Int, encoding: SampleEncoding
     ) throws(RecordingError) -> PreparedRecording? {
-        guard let path = try library.path(for: choice) else { return nil }
+        if case .none = choice { return nil }
+        let path = try library.path(for: choice) ?? ""
         let key = Key(path: path, sampleRate: sampleRate, encoding: encoding)
         condition.lock()
         while true {
@@ -69,7 +69,10 @@ public final class RecordingCache: @unchecked Sendable {
                 decodes += 1
                 condition.unlock()
                 let result = Result { () throws(RecordingError) -> PreparedRecording in
-                    let audio = try AudioFile.read(path, limits: limits)
+                    let audio = path.isEmpty
+                        ? try AudioFile.decode(RecordingLibrary.defaultPromptBytes,
+                                               name: RecordingLibrary.defaultPromptName, limits: limits)
+                        : try AudioFile.read(path, limits: limits)
                     return try PreparedRecording(
                         audio, name: choice.description, sampleRate: sampleRate, encoding: encoding,
                         normalizeToDbm0: normalizeToDbm0)

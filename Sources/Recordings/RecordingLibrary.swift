@@ -1,4 +1,4 @@
-import Foundation
+import CDefaultPrompt
 
 /// What a Recording step plays: a named recording, nothing, or the system default prompt.
 public enum RecordingChoice: Hashable, Sendable, CustomStringConvertible {
@@ -48,21 +48,18 @@ public struct RecordingLibrary: Sendable, Hashable {
     /// - Throws: ``RecordingError`` if the folder cannot be read, or two files share a name
     ///   (`welcome.wav` and `welcome.mp3`).
     public init(directory: String) throws(RecordingError) {
-        let entries: [String]
-        do {
-            entries = try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch {
-            throw FileManager.default.fileExists(atPath: directory)
-                ? .unreadable(directory, reason: "not a readable directory") : .notFound(directory)
+        guard let entries = FileSystem.entries(of: directory) else {
+            throw FileSystem.kind(of: directory) == .missing
+                ? .notFound(directory) : .unreadable(directory, reason: "not a readable directory")
         }
         var files: [String: String] = [:]
         for entry in entries.sorted() where !entry.hasPrefix(".") {
-            let ext = (entry as NSString).pathExtension.lowercased()
+            let ext = FileSystem.pathExtension(entry).lowercased()
             guard RecordingLibrary.audioExtensions.contains(ext) else { continue }
-            let name = (entry as NSString).deletingPathExtension
-            let path = (directory as NSString).appendingPathComponent(entry)
+            let name = FileSystem.deletingExtension(entry)
+            let path = FileSystem.appending(entry, to: directory)
             if let existing = files[name] {
-                throw .duplicateName(directory, (existing as NSString).lastPathComponent, entry)
+                throw .duplicateName(directory, FileSystem.lastComponent(existing), entry)
             }
             files[name] = path
         }
@@ -84,22 +81,28 @@ public struct RecordingLibrary: Sendable, Hashable {
 
     /// The file that `choice` plays.
     ///
-    /// - Returns: the path, or `nil` for ``RecordingChoice/none``.
+    /// - Returns: the path, or `nil` for ``RecordingChoice/none`` and for ``RecordingChoice/systemDefault``,
+    ///   which is built into the library (``defaultPromptBytes``), not a file.
     /// - Throws: ``RecordingError/unknownRecording(_:library:known:)`` for a name the library lacks.
     public func path(for choice: RecordingChoice) throws(RecordingError) -> String? {
         switch choice {
-        case .none:
+        case .none, .systemDefault:
             return nil
-        case .systemDefault:
-            return RecordingLibrary.defaultPromptPath
         case .named(let name):
             guard let path = files[name] else { throw .unknownRecording(name, library: origin, known: names) }
             return path
         }
     }
 
-    /// The system default prompt shipped in this module's resources (8 kHz mu-law WAV).
-    public static var defaultPromptPath: String {
-        Bundle.module.path(forResource: "default-prompt", ofType: "wav") ?? "default-prompt.wav"
+    /// The system default prompt, an 8 kHz mu-law WAV file built into the library (generated from
+    /// `Sources/Recordings/Resources/default-prompt.wav` by `TestAudio/embed-default-prompt.sh`), so that it
+    /// plays in any process, including a C host that has no resource folder.
+    public static var defaultPromptBytes: [UInt8] {
+        let count = CDefaultPrompt_length()
+        guard let start = CDefaultPrompt_bytes(), count > 0 else { return [] }
+        return Array(UnsafeBufferPointer(start: start, count: count))
     }
+
+    /// The name the system default prompt has in error messages and metadata.
+    public static let defaultPromptName = "default-prompt.wav"
 }

@@ -7,6 +7,7 @@
 import Benchmark
 import CSpanDSP
 import CallSequence
+import CallSequenceC
 import Foundation
 import Recordings
 import TelephonyDSP
@@ -34,17 +35,25 @@ let detectionSignal: [Int16] = {
 }()
 
 /// A long sequence: the welcome prompt, 96 digits, the default prompt, an SMS: about 25 s.
+let playerSequenceText = """
+    { "name": "Bench", "steps": [
+      { "type": "recording", "recording": "welcome" },
+      { "type": "dtmf", "digits": "\(String(repeating: "1234567890*#ABCD", count: 6))" },
+      { "type": "recording", "recording": "default" },
+      { "type": "sms", "from": "5145550100", "to": "5145550199", "message": "Bench" } ] }
+    """
+
 func playerProgram(rate: Int, encoding: SampleEncoding) -> CompiledSequence? {
     let library = try? RecordingLibrary(directory: repository.appendingPathComponent("Examples/recordings").path)
-    let text = """
-        { "name": "Bench", "steps": [
-          { "type": "recording", "recording": "welcome" },
-          { "type": "dtmf", "digits": "\(String(repeating: "1234567890*#ABCD", count: 6))" },
-          { "type": "recording", "recording": "default" },
-          { "type": "sms", "from": "5145550100", "to": "5145550199", "message": "Bench" } ] }
-        """
+    let text = playerSequenceText
     guard let library, let sequence = try? CallSequence.parse(text, source: "bench", recordings: library) else { return nil }
     return try? CompiledSequence(sequence, format: CallFormat(sampleRate: rate, encoding: encoding), recordings: RecordingCache(library: library))
+}
+
+/// A C API handle shared by the benchmarks (made once, kept for the process; the library's handles are
+/// thread-safe where the benchmarks share them: sequences and accounts).
+struct CHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
 }
 
 let isCI = ProcessInfo.processInfo.environment["CI"] != nil
@@ -208,6 +217,61 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.stopMeasurement()
             precondition(frames == 700, "the session ended early: \(frames) frames")
             blackHole(events)
+        }
+    }
+
+    // MARK: The C API: the same workloads through cs_player_render and cs_call_render (callsequence.h)
+
+    var format = cs_format(sample_rate: 8000, encoding: CS_ULAW, dtmf_mode: CS_DTMF_INBAND)
+    let recordingsFolder = repository.appendingPathComponent("Examples/recordings").path
+    let cSequence = playerSequenceText.withCString { json in
+        cs_sequence_compile(json, strlen(json), recordingsFolder, &format, nil).map(CHandle.init)
+    }
+    if let cSequence {
+        Benchmark("CAPI.Player.MuLaw.8kHz.20ms", configuration: configuration(checked: true)) { benchmark in
+            let player = cs_player_new(cSequence.pointer)
+            defer { cs_player_free(player) }
+            let frame = UnsafeMutablePointer<UInt8>.allocate(capacity: 160)
+            defer { frame.deallocate() }
+            let events = UnsafeMutablePointer<cs_event>.allocate(capacity: 16)
+            defer { events.deallocate() }
+            var count = 0
+            var total = 0
+            benchmark.startMeasurement()
+            while cs_player_is_finished(player) == 0 {
+                blackHole(cs_player_render(player, frame, 160, events, 16, &count))
+                total += count
+            }
+            benchmark.stopMeasurement()
+            blackHole(total)
+        }
+    }
+    let cAccount = cs_account_load(repository.appendingPathComponent("Examples/account.json").path, &format, nil)
+        .map(CHandle.init)
+    if let cAccount {
+        // The IVR benchmark's caller (14 s of speech), as the mu-law a host receives: cs_call_render decodes it.
+        let speech = (try? AudioFile.read(repository.appendingPathComponent("TestAudio/speech/talkoff-8k-ulaw.wav").path))?.samples ?? []
+        let caller = speech.prefix(8000 * 14).map { MuLaw.encode(Int16(max(-32768, min(32767, $0)))) }
+        Benchmark("CAPI.Call.8kHz.20ms", configuration: configuration(checked: true)) { benchmark in
+            let call = cs_call_new(cAccount.pointer, "5145550100", nil)
+            defer { cs_call_free(call) }
+            let frame = UnsafeMutablePointer<UInt8>.allocate(capacity: 160)
+            defer { frame.deallocate() }
+            let events = UnsafeMutablePointer<cs_event>.allocate(capacity: 16)
+            defer { events.deallocate() }
+            var count = 0
+            var frames = 0
+            benchmark.startMeasurement()
+            caller.withUnsafeBufferPointer { all in
+                var at = 0
+                while at + 160 <= all.count && cs_call_is_over(call) == 0 {
+                    blackHole(cs_call_render(call, all.baseAddress! + at, frame, 160, events, 16, &count))
+                    at += 160
+                    frames += 1
+                }
+            }
+            benchmark.stopMeasurement()
+            precondition(frames == 700, "the call ended early: \(frames) frames")
         }
     }
 

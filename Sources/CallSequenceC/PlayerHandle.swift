@@ -1,0 +1,113 @@
+// cs_player: one call's playback of a cs_sequence. The render path checks the host's arguments, lets the
+// Swift Player copy from the shared program into the host's buffer, and queues the frame's events in the
+// player's fixed ring: no allocation, lock, I/O or reference counting (the handle is reached through an
+// unmanaged reference, the queue through raw pointers).
+
+import CallSequence
+import TelephonyDSP
+
+/// What a `cs_player *` points at.
+final class PlayerHandle {
+    /// The sequence, kept alive by the player whatever the host releases.
+    let sequence: SequenceHandle
+    let player: Player
+    let int16: Bool
+    let queue: EventQueue
+    /// Why the last render did nothing (or `.none`).
+    @exclusivity(unchecked) var failure: CallFailure = .none
+
+    init(_ sequence: SequenceHandle) {
+        self.sequence = sequence
+        player = sequence.program.makePlayer()
+        int16 = sequence.program.format.encoding == .pcm16
+        queue = EventQueue(perCall: sequence.eventsPerRender)
+    }
+
+    deinit { queue.deallocate() }
+
+    @inline(__always)
+    static func from(_ pointer: OpaquePointer) -> Unmanaged<PlayerHandle> {
+        Unmanaged.fromOpaque(UnsafeRawPointer(pointer))
+    }
+
+    @inline(__always)
+    func render(
+        _ samples: UnsafeMutableRawPointer?, _ count: Int, _ events: UnsafeMutablePointer<cs_event>?,
+        _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?
+    ) -> Int {
+        let check = FrameArguments.check(
+            samples: samples, count: count, maximumCount: FrameArguments.maximumCount, int16: int16,
+            events: events, maxEvents: maxEvents, eventCount: eventCount)
+        guard check == .none, let samples, let events, let eventCount else {
+            failure = check
+            eventCount?.pointee = 0
+            return 0
+        }
+        let queue = self.queue
+        queue.ageWaiting()
+        guard queue.acceptsCall else {
+            eventCount.pointee = queue.drain(into: events, maximum: FrameArguments.room(maxEvents))
+            failure = .eventsPending
+            return 0
+        }
+        if int16 {
+            let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: Int16.self), count: count)
+            player.render(into: buffer) { event in
+                queue.push(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
+            }
+        } else {
+            let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: UInt8.self), count: count)
+            player.render(into: buffer) { event in
+                queue.push(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
+            }
+        }
+        eventCount.pointee = queue.drain(into: events, maximum: FrameArguments.room(maxEvents))
+        failure = .none
+        return count
+    }
+}
+
+@c @implementation
+public func cs_player_new(_ s: OpaquePointer?) -> OpaquePointer? {
+    guard let s else { return nil }
+    CallFailure.prepare()
+    let sequence = SequenceHandle.from(s).takeUnretainedValue()
+    return OpaquePointer(Unmanaged.passRetained(PlayerHandle(sequence)).toOpaque())
+}
+
+@c @implementation
+public func cs_player_render(
+    _ p: OpaquePointer?, _ samples: UnsafeMutableRawPointer?, _ count: Int, _ events: UnsafeMutablePointer<cs_event>?,
+    _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?
+) -> Int {
+    guard let p else {
+        eventCount?.pointee = 0
+        return 0
+    }
+    return PlayerHandle.from(p)._withUnsafeGuaranteedRef { $0.render(samples, count, events, maxEvents, eventCount) }
+}
+
+@c @implementation
+public func cs_player_status(_ p: OpaquePointer?, _ message: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
+    guard let p else { return nullHandleStatus(message) }
+    return PlayerHandle.from(p)._withUnsafeGuaranteedRef { statusResult($0.failure, message) }
+}
+
+@c @implementation
+public func cs_player_is_finished(_ p: OpaquePointer?) -> Int32 {
+    guard let p else { return 1 }
+    // The queue knows: reading Player.isFinished from this module costs a dynamic exclusivity check.
+    return PlayerHandle.from(p)._withUnsafeGuaranteedRef { $0.queue.deliveredFinish ? 1 : 0 }
+}
+
+@c @implementation
+public func cs_player_cancel(_ p: OpaquePointer?) {
+    guard let p else { return }
+    PlayerHandle.from(p)._withUnsafeGuaranteedRef { $0.player.cancel() }
+}
+
+@c @implementation
+public func cs_player_free(_ p: OpaquePointer?) {
+    guard let p else { return }
+    PlayerHandle.from(p).release()
+}

@@ -1,0 +1,10 @@
+// The library's version at run time (callsequence.h has the same as CS_VERSION_* macros for compile time).
+
+@_exported import CallSequenceCHeader
+
+/// The version string, in static storage for the life of the process (nonisolated(unsafe): never written).
+nonisolated(unsafe) let versionString: UnsafePointer<CChar> = CString.permanent("0.2.0")
+
+/// `cs_version`: "MAJOR.MINOR.PATCH" of the library actually loaded.
+@c @implementation
+public func cs_version() -> UnsafePointer<CChar>! { versionString }

@@ -1,0 +1,139 @@
+// The little the engine needs from the file system, on POSIX calls (stat, opendir/readdir, open/read)
+// rather than Foundation: the engine is embedded in C hosts (libcallsequence.so), and Foundation would
+// bring ICU (about 30 MB) into their processes. Paths are plain strings with "/" separators.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Paths, directory listings and whole-file reads without Foundation.
+public enum FileSystem {
+    /// What a path names.
+    public enum Kind: Sendable, Hashable {
+        /// Nothing (or something that cannot be reached).
+        case missing
+        /// A regular file of this many bytes.
+        case file(bytes: Int)
+        /// A directory.
+        case directory
+        /// Anything else (device, socket, FIFO).
+        case other
+    }
+
+    /// What `path` names, following symbolic links (`stat(2)`).
+    public static func kind(of path: String) -> Kind {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .missing }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return .file(bytes: Int(info.st_size))
+        case S_IFDIR: return .directory
+        default: return .other
+        }
+    }
+
+    /// The names in a directory, without "." and "..", unsorted; `nil` if it cannot be read.
+    public static func entries(of directory: String) -> [String]? {
+        guard let handle = opendir(directory) else { return nil }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            // d_name is read in place up to its NUL: the record may be shorter than struct dirent.
+            let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
+            let name = UnsafeMutableRawPointer(entry).advanced(by: nameOffset)
+                .withMemoryRebound(to: UInt8.self, capacity: 256) { start in
+                    String(decoding: UnsafeBufferPointer(start: start, count: strnlen(UnsafeRawPointer(start)
+                        .assumingMemoryBound(to: CChar.self), 256)), as: UTF8.self)
+                }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Why a whole-file read failed.
+    public enum ReadFailure: Error, Sendable, Hashable {
+        /// No such file.
+        case notFound
+        /// A directory, or another kind of non-file.
+        case notAFile
+        /// Larger than the limit (its size in bytes).
+        case tooLarge(Int)
+        /// `open` or `read` failed (the system's message).
+        case failed(String)
+    }
+
+    /// Reads a whole regular file.
+    ///
+    /// - Parameters:
+    ///   - path: the file.
+    ///   - limit: the largest size accepted, in bytes.
+    /// - Returns: its bytes.
+    /// - Throws: ``ReadFailure``.
+    public static func contents(of path: String, limit: Int) throws(ReadFailure) -> [UInt8] {
+        switch kind(of: path) {
+        case .missing: throw .notFound
+        case .directory, .other: throw .notAFile
+        case .file(let bytes): if bytes > limit { throw .tooLarge(bytes) }
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .failed(String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw .failed(String(cString: strerror(errno)))
+            }
+            if got == 0 { break }
+            // The file may grow after stat: bound what is kept, not only what was announced.
+            guard bytes.count + got <= limit else { throw .tooLarge(bytes.count + got) }
+            bytes.append(contentsOf: chunk[0..<got])
+        }
+        return bytes
+    }
+
+    // MARK: - Paths
+
+    /// The last component: `"a/b.wav"` → `"b.wav"`.
+    public static func lastComponent(_ path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.last == "/" { trimmed.removeLast() }
+        guard let slash = trimmed.lastIndex(of: "/"), trimmed != "/" else { return String(trimmed) }
+        return String(trimmed[trimmed.index(after: slash)...])
+    }
+
+    /// The path without its last component: `"a/b.wav"` → `"a"`, `"b.wav"` → `""`, `"/b"` → `"/"`.
+    public static func deletingLastComponent(_ path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.last == "/" { trimmed.removeLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "" }
+        var parent = trimmed[..<slash]
+        while parent.count > 1, parent.last == "/" { parent.removeLast() }
+        return parent.isEmpty ? "/" : String(parent)
+    }
+
+    /// `directory` and `name` joined by one "/" (`name` alone when `directory` is empty).
+    public static func appending(_ name: String, to directory: String) -> String {
+        if directory.isEmpty { return name }
+        return directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    /// The extension of the last component, without the dot: `"a/b.WAV"` → `"WAV"`; `""` if none
+    /// (a leading dot, as in `".hidden"`, does not start an extension).
+    public static func pathExtension(_ path: String) -> String {
+        let name = lastComponent(path)
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return "" }
+        return String(name[name.index(after: dot)...])
+    }
+
+    /// The last component without its extension: `"a/b.wav"` → `"b"`.
+    public static func deletingExtension(_ name: String) -> String {
+        let ext = pathExtension(name)
+        return ext.isEmpty ? name : String(name.dropLast(ext.count + 1))
+    }
+}
