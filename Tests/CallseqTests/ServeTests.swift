@@ -109,12 +109,13 @@ struct ServeBaresipTests {
         let dir = try temporaryDirectory()
         let speech = testAudioPath("speech/talkoff-8k-ulaw.wav")
         let tone = dir.appendingPathComponent("one.wav").path
+        let before = dir.appendingPathComponent("before.wav").path, after = dir.appendingPathComponent("after.wav").path
         let microphone = dir.appendingPathComponent("caller.wav").path
         #expect(try CommandRunner.callseq("dtmf", "1", "--tone-ms", "200", "-o", tone).status == 0)
-        let mixed = try CommandRunner.tool("sox", [
-            "-t", "wav", speech, "-t", "wav", tone, "-t", "wav", speech, "-r", "8000", "-c", "1", "-b", "16",
-            "-e", "signed-integer", microphone, "trim", "0", "4", "pad", "0", "40",
-        ])
+        let pcm16 = ["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"]
+        #expect(try CommandRunner.tool("sox", [speech] + pcm16 + [before, "trim", "0", "1.5"]).status == 0)
+        #expect(try CommandRunner.tool("sox", [speech] + pcm16 + [after, "trim", "20", "1.5"]).status == 0)
+        let mixed = try CommandRunner.tool("sox", [before, tone, after] + pcm16 + [microphone, "pad", "0", "40"])
         #expect(mixed.status == 0, "\(mixed.stderr)")
         let server = try ServeProcess(accounts: [account])
         let phone = try Baresip(source: microphone)
