@@ -82,6 +82,12 @@ struct Serve: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "callseq.serve")
+        // One RTP socket per call: raise the soft limit on open files to the hard one.
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
         let (host, port) = try parsedListen()
         let directory: AccountDirectory
         do {
@@ -129,7 +135,7 @@ struct Serve: ParsableCommand {
                     logger.info("shutting down: new calls get 503, calls in progress end with BYE")
                     server.drain(seconds: 5)
                     let stats = server.statistics()
-                    logger.info("media: \(stats.summary)")
+                    logger.notice("media: \(stats.summary)")
                     waitFor { await server.shutdown() }
                     finished.signal()
                 }
