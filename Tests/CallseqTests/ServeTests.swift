@@ -198,3 +198,54 @@ struct ServeSIPpTests {
         #expect(server.stop() == 0)
     }
 }
+
+@Suite("callseq serve: signals")
+struct ServeSignalTests {
+    /// A copy of the example account in a folder of its own, with its recordings beside it.
+    private func accountCopy() throws -> (file: URL, text: String) {
+        let dir = try temporaryDirectory()
+        let examples = URL(fileURLWithPath: testAudioPath("../Examples"))
+        try FileManager.default.copyItem(at: examples.appendingPathComponent("recordings"),
+                                         to: dir.appendingPathComponent("recordings"))
+        let text = try String(contentsOf: examples.appendingPathComponent("account.json"), encoding: .utf8)
+        let file = dir.appendingPathComponent("account.json")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return (file, text)
+    }
+
+    @Test func sighupReloadsTheAccountsAndRefusesAFileThatNoLongerValidates() throws {
+        let (file, text) = try accountCopy()
+        let server = try ServeProcess(accounts: [file.path])
+        // Broken: refused, the old version kept (5145550100 still routes to its IVR: a G.729 offer gets 488, not 404).
+        try text.replacingOccurrences(of: "\"timeoutSeconds\": 5", with: "\"timeoutSeconds\": 0")
+            .write(to: file, atomically: true, encoding: .utf8)
+        kill(server.process.processIdentifier, SIGHUP)
+        let refused = server.stderr.wait(seconds: 30) { $0.contains("reload refused") }
+        #expect(refused?.contains("ivrs[0].timeoutSeconds: 0 s is out of range (1...60 s)") == true, "\(server.log)")
+        let kept = try runSIPp("g729-only.xml", service: "5145550100", port: server.port)
+        #expect(kept.status == 0, "\(kept.stdout.suffix(300))")
+        // Fixed, with a new number that hangs up: the reload takes it (603).
+        try text.replacingOccurrences(of: "\"dids\": [", with: "\"dids\": [\n    { \"number\": \"5145550177\", \"route\": { \"hangup\": true } },")
+            .write(to: file, atomically: true, encoding: .utf8)
+        kill(server.process.processIdentifier, SIGHUP)
+        #expect(server.stderr.wait(seconds: 30, count: 2) { $0.contains("accounts reloaded") } == 2, "\(server.log)")
+        let declined = try runSIPp("declined.xml", service: "5145550177", port: server.port)
+        #expect(declined.status == 0, "\(declined.stdout.suffix(300))")
+        #expect(server.stop() == 0)
+    }
+
+    @Test func sigtermEndsCallsInProgressWithByeAndExitsZero() throws {
+        let server = try ServeProcess(accounts: [account])
+        let phone = try Baresip()
+        defer { phone.stop() }
+        phone.command("dial", "sip:5145550100@127.0.0.1:\(server.port)")
+        #expect(phone.waitForEvent(seconds: 60) { $0["type"] as? String == "CALL_ESTABLISHED" } != nil)
+        #expect(server.stderr.wait(seconds: 30) { $0.contains("media started") } != nil)
+        kill(server.process.processIdentifier, SIGTERM)
+        // The call ends from our side (BYE) and the server exits 0.
+        #expect(phone.waitForEvent(seconds: 30) { $0["type"] as? String == "CALL_CLOSED" } != nil)
+        #expect(server.stop(seconds: 30) == 0)
+        #expect(server.log.contains { $0.contains("the server is shutting down: sending BYE") })
+        #expect(server.log.contains { $0.contains("media: ") && $0.contains("RTP packets sent") })
+    }
+}
