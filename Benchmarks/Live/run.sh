@@ -4,22 +4,22 @@
 # server ends the call with BYE). For each N it reports the media clock's lateness (the tick's last RTP send
 # against its deadline, p99 and max, from the server's statistics at shutdown), the server's CPU per call
 # over a steady window, and its memory per call (RSS growth over the idle server).
-#   CALLS="250 500 1000 2000" Benchmarks/Live/run.sh
+#   CALLS="250 500 1000 2000" [REALTIME=50] [TICK_MS=1] Benchmarks/Live/run.sh  (SCHED_FIFO priority; media tick)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 swift build -c release --product callseq >/dev/null
 BIN=.build/release/callseq
-ulimit -n 65536 || true
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true   # one RTP socket per call
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
-printf '| calls | send lateness p99 (ms) | max (ms) | wake-up p99 (ms) | CPU per call (%% of a core) | memory per call (KiB) | SIPp failed calls |\n'
-printf '|---|---|---|---|---|---|---|\n'
+printf '| calls | ran the sequence | send lateness p99 (ms) | max (ms) | wake-up p99 (ms) | CPU per call (%% of a core) | memory per call (KiB) | SIPp failed calls |\n'
+printf '|---|---|---|---|---|---|---|---|\n'
 for n in ${CALLS:-250 500 1000 2000}; do
     work=$(mktemp -d)
     "$BIN" serve --account Benchmarks/Live/account.json --listen 127.0.0.1:0 --rtp-ports 20000-29999 \
-        --rtp-timeout 120 --log-level notice > "$work/out" 2> "$work/log" &
+        --rtp-timeout 120 ${REALTIME:+--realtime-priority $REALTIME} --media-tick-ms ${TICK_MS:-5} > "$work/out" 2> "$work/log" &
     server=$!
     for _ in $(seq 100); do grep -q '^listening' "$work/out" 2>/dev/null && break; sleep 0.1; done
     port=$(sed -n 's/^listening on udp .*:\([0-9]*\)$/\1/p' "$work/out")
@@ -42,6 +42,7 @@ for n in ${CALLS:-250 500 1000 2000}; do
     cpu=$(python3 -c "print(f'{($t1 - $t0) / $hz / 10 / $n * 100:.3f}')")
     mem=$(python3 -c "print(f'{($rss - $idle) / $n:.1f}')")
     ms() { python3 -c "print(f'{${1:-0} / 1000:.2f}')"; }
-    printf '| %d | %s | %s | %s | %s | %s | %s |\n' "$n" "$(ms "$send99")" "$(ms "$sendmax")" "$(ms "$wake99")" "$cpu" "$mem" "$failed"
+    ran=$(grep -c 'running sequence' "$work/log" || true)
+    printf '| %d | %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$ran" "$(ms "$send99")" "$(ms "$sendmax")" "$(ms "$wake99")" "$cpu" "$mem" "$failed"
     rm -rf "$work"
 done

@@ -46,16 +46,23 @@ public final class CallServer: Sendable {
         public var mediaThreads: Int
         /// A call with no RTP from the caller this long is ended.
         public var rtpTimeoutSeconds: Int
+        /// The media clock's tick in milliseconds (calls are spread over the ticks of a packet interval).
+        public var mediaTickMs: Int
+        /// SCHED_FIFO priority of the media threads (nil: the normal scheduler).
+        public var realtimePriority: Int32?
 
         /// Creates a configuration.
         public init(host: String, port: Int, mediaAddress: String? = nil, rtpPorts: ClosedRange<Int> = 20000...29999,
-                    mediaThreads: Int = 1, rtpTimeoutSeconds: Int = 30) {
+                    mediaThreads: Int = 1, rtpTimeoutSeconds: Int = 30, mediaTickMs: Int = 5,
+                    realtimePriority: Int32? = nil) {
             self.host = host
             self.port = port
             self.mediaAddress = mediaAddress ?? host
             self.rtpPorts = rtpPorts
             self.mediaThreads = mediaThreads
             self.rtpTimeoutSeconds = rtpTimeoutSeconds
+            self.mediaTickMs = mediaTickMs
+            self.realtimePriority = realtimePriority
         }
     }
 
@@ -96,7 +103,9 @@ public final class CallServer: Sendable {
         engine = try MediaEngine(
             configuration: MediaEngine.Configuration(bindHost: configuration.host, ports: configuration.rtpPorts,
                                                      mediaThreads: configuration.mediaThreads,
-                                                     rtpTimeout: .seconds(configuration.rtpTimeoutSeconds)),
+                                                     rtpTimeout: .seconds(configuration.rtpTimeoutSeconds),
+                                                     tick: .milliseconds(configuration.mediaTickMs),
+                                                     realtimePriority: configuration.realtimePriority),
             logger: logger, onEvent: { event in box.server?.mediaEvent(event) })
         box.server = self
     }

@@ -51,12 +51,16 @@ public final class MediaEngine: Sendable {
         public var eventCapacity: Int
         /// How often the event thread looks for events.
         public var eventPollInterval: Duration
+        /// SCHED_FIFO priority (1...99) for the media threads, so that other work on the machine cannot
+        /// delay a tick; nil keeps the normal scheduler. Refused by the system without the privilege: then
+        /// the threads run normally and the engine logs a warning.
+        public var realtimePriority: Int32?
 
         /// Creates a configuration.
         public init(bindHost: String = "0.0.0.0", ports: ClosedRange<Int> = 20000...29999, mediaThreads: Int = 1,
                     rtpTimeout: Duration = .seconds(30), tick: Duration = .milliseconds(5),
                     maxCallsPerThread: Int = 5000, eventCapacity: Int = 8192,
-                    eventPollInterval: Duration = .milliseconds(2)) {
+                    eventPollInterval: Duration = .milliseconds(2), realtimePriority: Int32? = nil) {
             self.bindHost = bindHost
             self.ports = ports
             self.mediaThreads = mediaThreads
@@ -65,6 +69,7 @@ public final class MediaEngine: Sendable {
             self.maxCallsPerThread = maxCallsPerThread
             self.eventCapacity = eventCapacity
             self.eventPollInterval = eventPollInterval
+            self.realtimePriority = realtimePriority
         }
     }
 
@@ -133,6 +138,14 @@ public final class MediaEngine: Sendable {
             }
             guard let started else { shutdown(); throw MediaEngineError("cannot start a media thread") }
             thread.thread = started
+            if let priority = configuration.realtimePriority {
+                guard (1...99).contains(priority) else { shutdown(); throw MediaEngineError("real-time priority: 1 to 99") }
+                var parameters = sched_param(sched_priority: priority)
+                let result = pthread_setschedparam(started, SCHED_FIFO, &parameters)
+                if result != 0 {
+                    logger.warning("media thread \(thread.index): SCHED_FIFO priority \(priority) refused (\(String(cString: strerror(result)))); it runs with the normal scheduler")
+                }
+            }
         }
         let poll = configuration.eventPollInterval
         eventThread = startThread { [self] in self.deliverEvents(poll: poll) }

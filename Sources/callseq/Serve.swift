@@ -34,6 +34,14 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("media-threads"), help: "Threads that send and receive RTP (1...64).")
     var mediaThreads: Int = 1
 
+    @Option(name: .customLong("media-tick-ms"),
+            help: "The media clock's tick in ms (1...20): calls are spread over the ticks of a packet interval.")
+    var mediaTickMs: Int = 1
+
+    @Option(name: .customLong("realtime-priority"),
+            help: "Run the media threads with SCHED_FIFO at this priority (1...99); needs the privilege.")
+    var realtimePriority: Int32?
+
     @Option(name: .customLong("rtp-timeout"), help: "Seconds without RTP from the caller before the call is ended.")
     var rtpTimeout: Int = 30
 
@@ -47,6 +55,12 @@ struct Serve: ParsableCommand {
         _ = try parsedListen()
         _ = try parsedPorts()
         guard (1...64).contains(mediaThreads) else { throw ValidationError("--media-threads \(mediaThreads) is out of range (1...64)") }
+        guard [1, 2, 4, 5, 10, 20].contains(mediaTickMs) else {
+            throw ValidationError("--media-tick-ms \(mediaTickMs) must divide 20 (1, 2, 4, 5, 10 or 20)")
+        }
+        if let realtimePriority, !(1...99).contains(realtimePriority) {
+            throw ValidationError("--realtime-priority \(realtimePriority) is out of range (1...99)")
+        }
         guard (1...3600).contains(rtpTimeout) else { throw ValidationError("--rtp-timeout \(rtpTimeout) is out of range (1...3600 s)") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level") }
         try sms.check()
@@ -101,7 +115,8 @@ struct Serve: ParsableCommand {
             try CallServer(
                 configuration: CallServer.Configuration(host: host, port: port, mediaAddress: mediaAddress,
                                                         rtpPorts: try parsedPorts(), mediaThreads: mediaThreads,
-                                                        rtpTimeoutSeconds: rtpTimeout),
+                                                        rtpTimeoutSeconds: rtpTimeout, mediaTickMs: mediaTickMs,
+                                                        realtimePriority: realtimePriority),
                 accounts: directory, logger: logger,
                 onSMS: { request in
                     guard let dispatcher else {

@@ -195,6 +195,9 @@ struct ServeSIPpTests {
         let result = try runSIPp("call.xml", service: "5145550100", port: server.port,
                                  extra: ["-m", "100", "-l", "100", "-r", "100", "-d", "3000"])
         #expect(result.status == 0, "\(result.stdout.suffix(600)) \(result.stderr.suffix(400))")
+        // Every call was confirmed by its ACK (media started) and ended by the caller's BYE.
+        #expect(server.stderr.wait(seconds: 30, count: 100) { $0.contains("media started") } == 100)
+        #expect(server.stderr.wait(seconds: 30, count: 100) { $0.contains("the caller hung up (BYE)") } == 100)
         #expect(server.stop() == 0)
     }
 }
