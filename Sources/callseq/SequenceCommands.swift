@@ -51,7 +51,10 @@ struct SequenceOptions: ParsableArguments {
 }
 
 /// Reads and validates a sequence file, then compiles it.
-func loadSequence(_ file: String, options: SequenceOptions, encoding: SampleEncoding = .pcm16) throws -> CompiledSequence {
+///
+/// `schedulesOnly` (timeline, validate) leaves the DTMF audio out: only places and durations are computed.
+func loadSequence(_ file: String, options: SequenceOptions, encoding: SampleEncoding = .pcm16,
+                  schedulesOnly: Bool = false) throws -> CompiledSequence {
     let text: String
     do {
         text = try String(contentsOfFile: file, encoding: .utf8)
@@ -67,7 +70,10 @@ func loadSequence(_ file: String, options: SequenceOptions, encoding: SampleEnco
     }
     let cache = RecordingCache(library: library)
     do {
-        return try quietly { try CompiledSequence(sequence, format: options.format(encoding: encoding), recordings: cache) }
+        return try quietly {
+            try CompiledSequence(sequence, format: options.format(encoding: encoding), recordings: cache,
+                                 schedulesOnly: schedulesOnly)
+        }
     } catch {
         throw RuntimeFailure("\(file): \(error)")
     }
@@ -234,7 +240,7 @@ struct Timeline: ParsableCommand {
     @OptionGroup var options: SequenceOptions
 
     func run() throws {
-        printCueSheet(try loadSequence(sequence, options: options))
+        printCueSheet(try loadSequence(sequence, options: options, schedulesOnly: true))
     }
 }
 
@@ -263,7 +269,7 @@ struct Validate: ParsableCommand {
             return
         }
         let options = try SequenceOptions.parse(recordings.map { ["--recordings", $0] } ?? [])
-        let program = try loadSequence(file, options: options)
+        let program = try loadSequence(file, options: options, schedulesOnly: true)
         print("\(file): valid sequence \"\(program.sequence.name)\", \(program.sequence.steps.count) steps, "
             + "\(seconds(program.totalSamples, program.format.sampleRate)) s")
         printTexts(program.sequence, path: "")
