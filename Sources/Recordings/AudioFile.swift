@@ -170,6 +170,9 @@ public enum AudioFile {
     ) throws(RecordingError) -> DecodedAudio {
         var info = SF_INFO()
         if let encoding = headerless {
+            guard limits.sampleRates.contains(headerlessRate) else {
+                throw .unsupportedSampleRate(name, rate: headerlessRate, supported: limits.sampleRates)
+            }
             info.samplerate = Int32(headerlessRate)
             info.channels = 1
             info.format = Int32(SF_FORMAT_RAW) | sndfileSubtype(encoding) | Int32(SF_ENDIAN_LITTLE)
@@ -310,8 +313,17 @@ public enum AudioFile {
     private static func write(
         count: Int, sampleRate: Int, to path: String, format: AudioOutputFormat, _ body: (OpaquePointer) -> Int
     ) throws(RecordingError) {
+        guard let rate = Int32(exactly: sampleRate), rate > 0 else {
+            throw .writeFailed(path, reason: "sample rate \(sampleRate) Hz is not supported")
+        }
+        // A WAV file's sizes are 32-bit (RIFF): refuse before writing rather than write sizes that wrap.
+        let bytes = count * (format.encoding == .pcm16 ? 2 : 1)
+        if format.container == .wav && bytes > Int(UInt32.max) - 64 {
+            throw .writeFailed(path, reason: "\(bytes) bytes of audio do not fit in a WAV file (at most 4 GiB); "
+                + "write .raw instead")
+        }
         var info = SF_INFO()
-        info.samplerate = Int32(sampleRate)
+        info.samplerate = rate
         info.channels = 1
         info.format = (format.container == .wav ? Int32(SF_FORMAT_WAV) : Int32(SF_FORMAT_RAW) | Int32(SF_ENDIAN_LITTLE))
             | sndfileSubtype(format.encoding)
@@ -319,6 +331,8 @@ public enum AudioFile {
             throw .writeFailed(path, reason: "libsndfile refuses this format")
         }
         let temporary = path + ".partial-\(getpid())"
+        PartialFile.begin(temporary)
+        defer { PartialFile.end() }
         guard let file = sf_open(temporary, Int32(SFM_WRITE), &info) else {
             throw .writeFailed(path, reason: String(cString: sf_strerror(nil)))
         }
