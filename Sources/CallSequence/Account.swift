@@ -111,18 +111,18 @@ extension Account {
     ///   - path: the account file.
     /// - Returns: the account and its recording library (the folder it names, relative to the file).
     /// - Throws: ``ValidationFailure`` listing every problem.
-    public static func load(_ path: String) throws(ValidationFailure) -> (Account, RecordingLibrary) {
+    ///   - recordingsRoot: a folder the operator allows recordings folders in, besides the account's own
+    ///     (`--recordings-root`); `nil` confines them to the account file's folder.
+    public static func load(_ path: String, recordingsRoot: String? = nil) throws(ValidationFailure) -> (Account, RecordingLibrary) {
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.contents(of: path, limit: Account.maximumFileBytes)
         } catch {
             let message: String
             switch error {
-            case .notFound: message = "no such file"
-            case .notAFile: message = "not a file"
             case .tooLarge(let size):
                 message = "\(size) bytes is too large for an account file (at most \(Account.maximumFileBytes))"
-            case .failed(let reason): message = "cannot be read: \(reason)"
+            default: message = error.description
             }
             throw ValidationFailure(source: path, problems: [ValidationProblem(path: "", message: message)])
         }
@@ -130,14 +130,17 @@ extension Account {
             throw ValidationFailure(
                 source: path, problems: [ValidationProblem(path: "", message: "not readable as UTF-8 text")])
         }
-        return try parse(text, source: path, baseDirectory: FileSystem.deletingLastComponent(path))
+        return try parse(text, source: path, baseDirectory: FileSystem.deletingLastComponent(path),
+                         recordingsRoot: recordingsRoot)
     }
 
     /// The largest account file read (16 MiB).
     public static let maximumFileBytes = 16 << 20
 
-    /// Reads an account from JSON text; `recordings` is resolved against `baseDirectory`.
-    public static func parse(_ text: String, source: String, baseDirectory: String) throws(ValidationFailure) -> (Account, RecordingLibrary) {
+    /// Reads an account from JSON text; `recordings` is resolved against `baseDirectory` and must stay
+    /// inside it (or inside `recordingsRoot`), symbolic links resolved.
+    public static func parse(_ text: String, source: String, baseDirectory: String,
+                             recordingsRoot: String? = nil) throws(ValidationFailure) -> (Account, RecordingLibrary) {
         let json: JSONValue
         do {
             json = try JSONValue.parse(text)
@@ -145,12 +148,13 @@ extension Account {
             throw ValidationFailure(source: source, problems: [ValidationProblem(path: "", message: "invalid JSON at \(error)")])
         }
         let c = ProblemCollector()
-        let result = read(json, c, baseDirectory: baseDirectory)
+        let result = read(json, c, baseDirectory: baseDirectory, recordingsRoot: recordingsRoot)
         if let result, c.count == 0 { return result }
         throw ValidationFailure(source: source, problems: c.problems)
     }
 
-    static func read(_ json: JSONValue, _ c: ProblemCollector, baseDirectory: String) -> (Account, RecordingLibrary)? {
+    static func read(_ json: JSONValue, _ c: ProblemCollector, baseDirectory: String,
+                     recordingsRoot: String?) -> (Account, RecordingLibrary)? {
         guard let members = c.object(json, at: "", what: "an account") else { return nil }
         c.rejectUnknownKeys(members, allowed: ["capabilities", "recordings", "dids", "ivrs", "sequences"], at: "")
 
@@ -171,10 +175,22 @@ extension Account {
         // Recordings folder.
         var library = RecordingLibrary.empty
         var recordingsPath: String?
+        var libraryFailed = false   // then recording names are not checked: the cause is reported once
         if let folder = c.string(members, "recordings", at: "", required: false) {
             let resolved = folder.hasPrefix("/") ? folder : FileSystem.appending(folder, to: baseDirectory)
             recordingsPath = resolved
-            do { library = try RecordingLibrary(directory: resolved) } catch { c.add("recordings", error.description) }
+            if let problem = confinementProblem(folder, resolved: resolved, baseDirectory: baseDirectory,
+                                                recordingsRoot: recordingsRoot) {
+                c.add("recordings", problem)
+                libraryFailed = true
+            } else {
+                do {
+                    library = try RecordingLibrary(directory: resolved, confinedTo: FileSystem.resolved(resolved))
+                } catch {
+                    c.add("recordings", error.description)
+                    libraryFailed = true
+                }
+            }
         }
 
         // Sequences (checked like sequence files, then for SMS against the account).
@@ -184,7 +200,8 @@ extension Account {
         let sequenceItems = array(members, "sequences", c, atMost: limits.maximumSequencesPerAccount)
         for (i, item) in sequenceItems.enumerated() {
             let path = "sequences[\(i)]"
-            guard let sequence = CallSequence.read(item, at: path, c, recordings: library) else { continue }
+            guard let sequence = CallSequence.read(item, at: path, c, recordings: libraryFailed ? nil : library)
+            else { continue }
             if !sequenceNames.insert(sequence.name).inserted {
                 c.add("\(path).name", "another sequence is already named \"\(InputText.escaped(sequence.name))\"")
             }
@@ -247,7 +264,7 @@ extension Account {
             var prompt = RecordingChoice.systemDefault
             if let p = c.string(ivr, "prompt", at: path, required: false) {
                 prompt = RecordingChoice(p)
-                if case .named(let n) = prompt, library.files[n] == nil {
+                if case .named(let n) = prompt, !libraryFailed, library.files[n] == nil {
                     let known = library.names.prefix(8).map { InputText.escaped($0) }.joined(separator: ", ")
                     c.add("\(path).prompt", "no recording named '\(InputText.escaped(n))' in \(InputText.escaped(library.origin))"
                         + (library.names.isEmpty ? "" : " (known: \(known))"))
@@ -321,6 +338,29 @@ extension Account {
         }
         let account = Account(capabilities: capabilities, recordingsPath: recordingsPath, dids: dids, ivrs: ivrs, sequences: sequences)
         return (account, library)
+    }
+
+    /// Why the recordings folder `folder` may not be used, or `nil`: it must be relative and, links
+    /// resolved, inside the account file's folder, unless the operator's `recordingsRoot` holds it.
+    static func confinementProblem(_ folder: String, resolved: String, baseDirectory: String,
+                                   recordingsRoot: String?) -> String? {
+        let shown = "\"\(InputText.escaped(folder))\""
+        let widen = "; an operator may allow a wider folder with --recordings-root"
+        let root = recordingsRoot.flatMap(FileSystem.resolved)
+        if folder.hasPrefix("/") && root == nil {
+            return "\(shown) is an absolute path: the recordings folder is relative to the account file\(widen)"
+        }
+        guard let real = FileSystem.resolved(resolved) else {
+            switch FileSystem.kind(of: resolved) {
+            case .missing: return "\(shown): no such folder"
+            default: return "\(shown): cannot be resolved"
+            }
+        }
+        guard FileSystem.kind(of: real) == .directory else { return "\(shown) is not a folder" }
+        let base = FileSystem.resolved(baseDirectory)
+        if let base, FileSystem.isInside(real, base) { return nil }
+        if let root, FileSystem.isInside(real, root) { return nil }
+        return "\(shown) leads outside the account's folder\(widen)"
     }
 
     static func array(_ members: [(key: String, value: JSONValue)], _ key: String, _ c: ProblemCollector,

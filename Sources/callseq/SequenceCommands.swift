@@ -57,9 +57,13 @@ func loadSequence(_ file: String, options: SequenceOptions, encoding: SampleEnco
                   schedulesOnly: Bool = false) throws -> CompiledSequence {
     let text: String
     do {
-        text = try String(contentsOfFile: file, encoding: .utf8)
-    } catch {
-        throw RuntimeFailure(FileManager.default.fileExists(atPath: file) ? "\(file): not readable as UTF-8 text" : "\(file): no such file")
+        let bytes = try FileSystem.contents(of: file, limit: Account.maximumFileBytes)
+        guard let utf8 = String(validating: bytes, as: UTF8.self) else {
+            throw RuntimeFailure("\(file): not readable as UTF-8 text")
+        }
+        text = utf8
+    } catch let error as FileSystem.ReadFailure {
+        throw RuntimeFailure("\(file): \(error)")
     }
     let library = try runtime { try options.library(beside: file) }
     let sequence: CallSequence
@@ -260,10 +264,14 @@ struct Validate: ParsableCommand {
     @Option(help: "Folder of the account's recordings.")
     var recordings: String?
 
+    @Option(name: .customLong("recordings-root"),
+            help: "A folder an account's recordings folder may be in, besides the account file's own folder.")
+    var recordingsRoot: String?
+
     func run() throws {
         if let text = try? String(contentsOfFile: file, encoding: .utf8), let json = try? JSONValue.parse(text),
            ["dids", "ivrs", "capabilities"].contains(where: { json[$0] != nil }) {
-            let (account, _) = try loadAccount(file)
+            let (account, _) = try loadAccount(file, recordingsRoot: recordingsRoot)
             print("\(file): valid account, \(account.dids.count) numbers, \(account.ivrs.count) IVRs, \(account.sequences.count) sequences")
             for (i, sequence) in account.sequences.enumerated() { printTexts(sequence, path: "sequences[\(i)].") }
             return
