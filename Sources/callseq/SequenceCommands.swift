@@ -271,7 +271,8 @@ struct Validate: ParsableCommand {
     func run() throws {
         if let text = try? String(contentsOfFile: file, encoding: .utf8), let json = try? JSONValue.parse(text),
            ["dids", "ivrs", "capabilities"].contains(where: { json[$0] != nil }) {
-            let (account, _) = try loadAccount(file, recordingsRoot: recordingsRoot)
+            let (account, library) = try loadAccount(file, recordingsRoot: recordingsRoot)
+            try decodeRecordings(of: account, library: library)
             print("\(file): valid account, \(account.dids.count) numbers, \(account.ivrs.count) IVRs, \(account.sequences.count) sequences")
             for (i, sequence) in account.sequences.enumerated() { printTexts(sequence, path: "sequences[\(i)].") }
             return
@@ -281,6 +282,27 @@ struct Validate: ParsableCommand {
         print("\(file): valid sequence \"\(program.sequence.name)\", \(program.sequence.steps.count) steps, "
             + "\(seconds(program.totalSamples, program.format.sampleRate)) s")
         printTexts(program.sequence, path: "")
+    }
+
+    /// Decodes every recording the account names, prompts included, within the limits playing applies,
+    /// so that a prompt of random bytes is found now and not on the first call.
+    func decodeRecordings(of account: Account, library: RecordingLibrary) throws {
+        let cache = RecordingCache(library: library)
+        var uses: [(path: String, choice: RecordingChoice)] = account.ivrs.enumerated().map { ("ivrs[\($0)].prompt", $1.prompt) }
+        for (i, sequence) in account.sequences.enumerated() {
+            for (j, step) in sequence.steps.enumerated() {
+                if case .recording(let r) = step { uses.append(("sequences[\(i)].steps[\(j)].recording", r.recording)) }
+            }
+        }
+        var lines: [String] = []
+        for (path, choice) in uses {
+            do {
+                _ = try quietly { try cache.recording(choice, sampleRate: 8000, encoding: .pcm16) }
+            } catch {
+                lines.append("\(file): \(path): \(error)")
+            }
+        }
+        if !lines.isEmpty { throw ProblemList(lines: lines) }
     }
 
     /// One line per SMS step: the encoding and units the network will count (3GPP TS 23.038).

@@ -39,6 +39,25 @@ struct BoundsCLITests {
         #expect(result.stderr == "callseq: error: \(raw.path): sample rate 3000000000 Hz is outside 4000...192000 Hz\n")
     }
 
+    @Test func validateDecodesEveryRecordingOfAnAccountPromptsToo() throws {
+        let directory = try temporaryDirectory()
+        let recordings = directory.appendingPathComponent("recordings")
+        try FileManager.default.createDirectory(at: recordings, withIntermediateDirectories: true)
+        var generator = SystemRandomNumberGenerator()
+        try Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            .write(to: recordings.appendingPathComponent("noise.wav"))
+        let account = directory.appendingPathComponent("account.json")
+        try Data(#"""
+            { "recordings": "recordings", "dids": [ { "number": "5145550100", "route": { "ivr": "L" } } ],
+              "ivrs": [ { "name": "L", "prompt": "noise", "options": { "1": { "hangup": true } } } ] }
+            """#.utf8).write(to: account)
+        let result = try CommandRunner.callseq("validate", account.path)
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("callseq: error: \(account.path): ivrs[0].prompt: "), "\(result.stderr)")
+        #expect(result.stderr.contains("noise.wav: not a readable audio file"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
     @Test func anInterruptedRenderLeavesNoPartialFile() throws {
         // A 10-minute sequence (the cap) at 48 kHz: 57.6 MB of WAV, interrupted while it is written.
         let directory = try temporaryDirectory()
