@@ -168,3 +168,14 @@ struct BoundsTests {
         }
     }
 }
+
+@Suite("Inputs the fuzzer found")
+struct FuzzRegressionTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fuzz/regressions")
+
+    @Test func aDamagedVorbisHeaderIsRefused() throws {
+        let bytes = try [UInt8](Data(contentsOf: Self.folder.appendingPathComponent("vorbis-header-leak.ogg")))
+        #expect(throws: RecordingError.self) { _ = try AudioFile.decode(bytes, name: "vorbis-header-leak.ogg") }
+    }
+}
