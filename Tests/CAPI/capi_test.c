@@ -474,7 +474,7 @@ static void calls(void)
     cs_set_log_handler(on_log, &logged);
     cs_format ulaw = format_of(8000, CS_ULAW, CS_DTMF_INBAND);
     cs_account *account = cs_account_load(path("Examples/account.json"), &ulaw, NULL);
-    check(logged > 0 && strstr(last_log, "account.json: 2 numbers, 1 IVRs, 2 sequences"),
+    check(logged > 0 && strstr(last_log, "account.json: 4 numbers, 1 IVRs, 2 sequences"),
           "the log handler gets the library's messages", "%d: %s", logged, last_log);
     cs_set_log_handler(NULL, NULL);
 
