@@ -12,7 +12,7 @@ SWIFT_BUILD_FLAGS ?=
 # The render paths whose malloc counts CI checks against Benchmarks/Thresholds (zero per frame).
 CHECKED_BENCHMARKS := Harness.Empty|Synthesis.Ours.*|Detection.Ours.*|Player.*|IVR.*|CAPI.*
 
-.PHONY: demo test deps build release clean benchmarks benchmark-check benchmark-thresholds install uninstall
+.PHONY: demo test deps build release clean benchmarks benchmark-check benchmark-thresholds install uninstall fuzz
 
 PREFIX ?= /usr/local
 
@@ -62,3 +62,21 @@ benchmark-thresholds: deps
 
 clean:
 	rm -rf .build Benchmarks/.build out
+
+# libFuzzer (swiftc -sanitize=fuzzer,address): each target for FUZZ_SECONDS (default 600). New corpus entries go
+# to .build-fuzz/corpus/TARGET (the committed seeds in TestAudio are only read); a crash, leak or trap is
+# written to Fuzz/crashes/TARGET-* and fails the run.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= json sequence account dialstring audio
+fuzz:
+	CALLSEQ_FUZZ=1 swift build --build-path .build-fuzz --product CallSequenceFuzz \
+	    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+	mkdir -p Fuzz/crashes
+	@for t in $(FUZZ_TARGETS); do \
+	  case $$t in audio) seeds="TestAudio/formats TestAudio/damaged";; dialstring) seeds="";; \
+	    account) seeds="TestAudio/accounts";; *) seeds="TestAudio/sequences";; esac; \
+	  mkdir -p .build-fuzz/corpus/$$t; \
+	  echo "fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  LSAN_OPTIONS=suppressions=Fuzz/lsan.supp FUZZ_TARGET=$$t .build-fuzz/debug/CallSequenceFuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	    -max_len=65536 -artifact_prefix=Fuzz/crashes/$$t- .build-fuzz/corpus/$$t $$seeds || exit 1; \
+	done

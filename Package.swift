@@ -168,3 +168,12 @@ let package = Package(
         .testTarget(name: "CallseqTests", dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP", "TestSupport"]),
     ]
 )
+
+// The libFuzzer targets (`make fuzz`): built only on request, because their module has no `main` of its
+// own (libFuzzer's is linked in by -sanitize=fuzzer).
+import Foundation
+if ProcessInfo.processInfo.environment["CALLSEQ_FUZZ"] != nil {
+    package.targets.append(.executableTarget(
+        name: "CallSequenceFuzz", dependencies: ["CallSequence", "Recordings", "TelephonyDSP"],
+        path: "Fuzz/Sources/CallSequenceFuzz"))
+}

@@ -111,18 +111,18 @@ extension Account {
     ///   - path: the account file.
     /// - Returns: the account and its recording library (the folder it names, relative to the file).
     /// - Throws: ``ValidationFailure`` listing every problem.
-    public static func load(_ path: String) throws(ValidationFailure) -> (Account, RecordingLibrary) {
+    ///   - recordingsRoot: a folder the operator allows recordings folders in, besides the account's own
+    ///     (`--recordings-root`); `nil` confines them to the account file's folder.
+    public static func load(_ path: String, recordingsRoot: String? = nil) throws(ValidationFailure) -> (Account, RecordingLibrary) {
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.contents(of: path, limit: Account.maximumFileBytes)
         } catch {
             let message: String
             switch error {
-            case .notFound: message = "no such file"
-            case .notAFile: message = "not a file"
             case .tooLarge(let size):
                 message = "\(size) bytes is too large for an account file (at most \(Account.maximumFileBytes))"
-            case .failed(let reason): message = "cannot be read: \(reason)"
+            default: message = error.description
             }
             throw ValidationFailure(source: path, problems: [ValidationProblem(path: "", message: message)])
         }
@@ -130,14 +130,17 @@ extension Account {
             throw ValidationFailure(
                 source: path, problems: [ValidationProblem(path: "", message: "not readable as UTF-8 text")])
         }
-        return try parse(text, source: path, baseDirectory: FileSystem.deletingLastComponent(path))
+        return try parse(text, source: path, baseDirectory: FileSystem.deletingLastComponent(path),
+                         recordingsRoot: recordingsRoot)
     }
 
     /// The largest account file read (16 MiB).
     public static let maximumFileBytes = 16 << 20
 
-    /// Reads an account from JSON text; `recordings` is resolved against `baseDirectory`.
-    public static func parse(_ text: String, source: String, baseDirectory: String) throws(ValidationFailure) -> (Account, RecordingLibrary) {
+    /// Reads an account from JSON text; `recordings` is resolved against `baseDirectory` and must stay
+    /// inside it (or inside `recordingsRoot`), symbolic links resolved.
+    public static func parse(_ text: String, source: String, baseDirectory: String,
+                             recordingsRoot: String? = nil) throws(ValidationFailure) -> (Account, RecordingLibrary) {
         let json: JSONValue
         do {
             json = try JSONValue.parse(text)
@@ -145,12 +148,13 @@ extension Account {
             throw ValidationFailure(source: source, problems: [ValidationProblem(path: "", message: "invalid JSON at \(error)")])
         }
         let c = ProblemCollector()
-        let result = read(json, c, baseDirectory: baseDirectory)
-        if let result, c.problems.isEmpty { return result }
+        let result = read(json, c, baseDirectory: baseDirectory, recordingsRoot: recordingsRoot)
+        if let result, c.count == 0 { return result }
         throw ValidationFailure(source: source, problems: c.problems)
     }
 
-    static func read(_ json: JSONValue, _ c: ProblemCollector, baseDirectory: String) -> (Account, RecordingLibrary)? {
+    static func read(_ json: JSONValue, _ c: ProblemCollector, baseDirectory: String,
+                     recordingsRoot: String?) -> (Account, RecordingLibrary)? {
         guard let members = c.object(json, at: "", what: "an account") else { return nil }
         c.rejectUnknownKeys(members, allowed: ["capabilities", "recordings", "dids", "ivrs", "sequences"], at: "")
 
@@ -171,20 +175,35 @@ extension Account {
         // Recordings folder.
         var library = RecordingLibrary.empty
         var recordingsPath: String?
+        var libraryFailed = false   // then recording names are not checked: the cause is reported once
         if let folder = c.string(members, "recordings", at: "", required: false) {
             let resolved = folder.hasPrefix("/") ? folder : FileSystem.appending(folder, to: baseDirectory)
             recordingsPath = resolved
-            do { library = try RecordingLibrary(directory: resolved) } catch { c.add("recordings", error.description) }
+            if let problem = confinementProblem(folder, resolved: resolved, baseDirectory: baseDirectory,
+                                                recordingsRoot: recordingsRoot) {
+                c.add("recordings", problem)
+                libraryFailed = true
+            } else {
+                do {
+                    library = try RecordingLibrary(directory: resolved, confinedTo: FileSystem.resolved(resolved))
+                } catch {
+                    c.add("recordings", error.description)
+                    libraryFailed = true
+                }
+            }
         }
 
         // Sequences (checked like sequence files, then for SMS against the account).
+        let limits = c.limits
         var sequences: [CallSequence] = []
-        let sequenceItems = array(members, "sequences", c)
+        var sequenceNames = Set<String>()
+        let sequenceItems = array(members, "sequences", c, atMost: limits.maximumSequencesPerAccount)
         for (i, item) in sequenceItems.enumerated() {
             let path = "sequences[\(i)]"
-            guard let sequence = CallSequence.read(item, at: path, c, recordings: library) else { continue }
-            if sequences.contains(where: { $0.name == sequence.name }) {
-                c.add("\(path).name", "another sequence is already named \"\(sequence.name)\"")
+            guard let sequence = CallSequence.read(item, at: path, c, recordings: libraryFailed ? nil : library)
+            else { continue }
+            if !sequenceNames.insert(sequence.name).inserted {
+                c.add("\(path).name", "another sequence is already named \"\(InputText.escaped(sequence.name))\"")
             }
             sequences.append(sequence)
         }
@@ -193,13 +212,14 @@ extension Account {
         var dids: [DID] = []
         var routesToCheck: [(path: String, ivr: String)] = []
         var smsNumbers = Set<PhoneNumber>()   // from every DID with a valid number, whatever its route
-        for (i, item) in array(members, "dids", c).enumerated() {
+        var didNumbers = Set<PhoneNumber>()
+        for (i, item) in array(members, "dids", c, atMost: limits.maximumDIDsPerAccount).enumerated() {
             let path = "dids[\(i)]"
             guard let did = c.object(item, at: path, what: "a DID") else { continue }
             c.rejectUnknownKeys(did, allowed: ["number", "sms", "route", "dtmf", "answerAfterMs"], at: path)
             var number: PhoneNumber?
             if let text = c.string(did, "number", at: path) {
-                do { number = try PhoneNumber(text) } catch { c.add("\(path).number", "'\(text)' \(error)") }
+                do { number = try PhoneNumber(text) } catch { c.add("\(path).number", "'\(InputText.escaped(text))' \(error)") }
             }
             var sms = false
             if let v = c.value(did, "sms") {
@@ -210,7 +230,7 @@ extension Account {
                 if let mode = DTMFDelivery(rawValue: text) {
                     dtmf = mode
                 } else {
-                    c.add("\(path).dtmf", "'\(text)' is not a DTMF delivery (auto, inband or rfc4733)")
+                    c.add("\(path).dtmf", "'\(InputText.escaped(text))' is not a DTMF delivery (auto, inband or rfc4733)")
                 }
             }
             let answerAfterMs = c.integer(did, "answerAfterMs", at: path, range: 0...10_000, unit: "ms") ?? 0
@@ -222,7 +242,7 @@ extension Account {
                 c.add("\(path).route", "missing (an object such as { \"ivr\": \"Lobby\" } is required)")
             }
             if let number, sms { smsNumbers.insert(number) }
-            if let number, dids.contains(where: { $0.number == number }) {
+            if let number, !didNumbers.insert(number).inserted {
                 c.add("\(path).number", "\(number) is listed twice")
             }
             if let number, let route { dids.append(DID(number: number, sms: sms, route: route, dtmf: dtmf, answerAfterMs: answerAfterMs)) }
@@ -230,19 +250,24 @@ extension Account {
 
         // IVRs.
         var ivrs: [IVR] = []
+        var ivrNames = Set<String>()
         var optionTargets: [(path: String, action: Action)] = []
-        for (i, item) in array(members, "ivrs", c).enumerated() {
+        for (i, item) in array(members, "ivrs", c, atMost: limits.maximumIVRsPerAccount).enumerated() {
             let path = "ivrs[\(i)]"
             guard let ivr = c.object(item, at: path, what: "an IVR") else { continue }
             c.rejectUnknownKeys(ivr, allowed: ["name", "prompt", "timeoutSeconds", "attempts", "options"], at: path)
             let name = c.string(ivr, "name", at: path)?.trimmingWhitespace
             if name?.isEmpty == true { c.add("\(path).name", "the name cannot be empty") }
+            if let name, name.count > limits.maximumNameLength {
+                c.add("\(path).name", "the name has \(name.count) characters; at most \(limits.maximumNameLength)")
+            }
             var prompt = RecordingChoice.systemDefault
             if let p = c.string(ivr, "prompt", at: path, required: false) {
                 prompt = RecordingChoice(p)
-                if case .named(let n) = prompt, library.files[n] == nil {
-                    c.add("\(path).prompt", "no recording named '\(n)' in \(library.origin)"
-                        + (library.names.isEmpty ? "" : " (known: \(library.names.prefix(8).joined(separator: ", ")))"))
+                if case .named(let n) = prompt, !libraryFailed, library.files[n] == nil {
+                    let known = library.names.prefix(8).map { InputText.escaped($0) }.joined(separator: ", ")
+                    c.add("\(path).prompt", "no recording named '\(InputText.escaped(n))' in \(InputText.escaped(library.origin))"
+                        + (library.names.isEmpty ? "" : " (known: \(known))"))
                 }
             }
             let timeout = c.integer(ivr, "timeoutSeconds", at: path, range: 1...60, unit: "s") ?? 5
@@ -250,12 +275,20 @@ extension Account {
             var options: [DTMFDigit: Action] = [:]
             if let o = c.value(ivr, "options"), let entries = c.object(o, at: "\(path).options", what: "the options") {
                 if entries.isEmpty { c.add("\(path).options", "an IVR needs at least one option") }
+                var optionKeys: [DTMFDigit: String] = [:]
                 for entry in entries {
-                    let optionPath = "\(path).options.\(entry.key)"
+                    let optionPath = "\(path).options.\(InputText.escaped(entry.key))"
+                    guard InputText.firstForbidden(in: entry.key) == nil else { continue }   // reported by object()
                     guard entry.key.count == 1, let digit = DTMFDigit(Character(entry.key)) else {
                         c.add(optionPath, "an option is a single DTMF digit (0-9, *, #, A-D)")
                         continue
                     }
+                    if let other = optionKeys[digit] {
+                        c.add(optionPath, "the option \"\(entry.key)\" is the same digit as \"\(other)\" "
+                            + "(A-D and a-d are the same keys); give it once")
+                        continue
+                    }
+                    optionKeys[digit] = entry.key
                     guard let action = readAction(entry.value, at: optionPath, c) else { continue }
                     options[digit] = action
                     optionTargets.append((optionPath, action))
@@ -264,26 +297,29 @@ extension Account {
                 c.add("\(path).options", "missing (an object of digit: action is required)")
             }
             if let name, !name.isEmpty {
-                if ivrs.contains(where: { $0.name == name }) { c.add("\(path).name", "another IVR is already named \"\(name)\"") }
+                if !ivrNames.insert(name).inserted {
+                    c.add("\(path).name", "another IVR is already named \"\(InputText.escaped(name))\"")
+                }
                 ivrs.append(IVR(name: name, prompt: prompt, timeoutSeconds: timeout, attempts: attempts, options: options))
             }
         }
 
         // Cross-checks: routes and options point at things that exist; SMS rules.
-        for (path, name) in routesToCheck where !ivrs.contains(where: { $0.name == name }) {
-            c.add(path, "no IVR named \"\(name)\"")
+        for (path, name) in routesToCheck where !ivrNames.contains(name) {
+            c.add(path, "no IVR named \"\(InputText.escaped(name))\"")
         }
         for (path, action) in optionTargets {
             switch action {
             case .sequence(let name):
                 if !capabilities.sequences {
                     c.add(path, "sequences are not enabled for this account")
-                } else if !sequences.contains(where: { $0.name == name }) {
-                    c.add("\(path).sequence", "no sequence named \"\(name)\""
-                        + (sequences.isEmpty ? "" : " (known: \(sequences.map { "\"\($0.name)\"" }.joined(separator: ", ")))"))
+                } else if !sequenceNames.contains(name) {
+                    let known = sequences.prefix(8).map { "\"\(InputText.escaped($0.name))\"" }.joined(separator: ", ")
+                    c.add("\(path).sequence", "no sequence named \"\(InputText.escaped(name))\""
+                        + (sequences.isEmpty ? "" : " (known: \(known)\(sequences.count > 8 ? ", ..." : ""))"))
                 }
             case .ivr(let name):
-                if !ivrs.contains(where: { $0.name == name }) { c.add("\(path).ivr", "no IVR named \"\(name)\"") }
+                if !ivrNames.contains(name) { c.add("\(path).ivr", "no IVR named \"\(InputText.escaped(name))\"") }
             case .repeatMenu, .hangup:
                 break
             }
@@ -304,13 +340,40 @@ extension Account {
         return (account, library)
     }
 
-    static func array(_ members: [(key: String, value: JSONValue)], _ key: String, _ c: ProblemCollector) -> [JSONValue] {
+    /// Why the recordings folder `folder` may not be used, or `nil`: it must be relative and, links
+    /// resolved, inside the account file's folder, unless the operator's `recordingsRoot` holds it.
+    static func confinementProblem(_ folder: String, resolved: String, baseDirectory: String,
+                                   recordingsRoot: String?) -> String? {
+        let shown = "\"\(InputText.escaped(folder))\""
+        let widen = "; an operator may allow a wider folder with --recordings-root"
+        let root = recordingsRoot.flatMap(FileSystem.resolved)
+        if folder.hasPrefix("/") && root == nil {
+            return "\(shown) is an absolute path: the recordings folder is relative to the account file\(widen)"
+        }
+        guard let real = FileSystem.resolved(resolved) else {
+            switch FileSystem.kind(of: resolved) {
+            case .missing: return "\(shown): no such folder"
+            default: return "\(shown): cannot be resolved"
+            }
+        }
+        guard FileSystem.kind(of: real) == .directory else { return "\(shown) is not a folder" }
+        let base = FileSystem.resolved(baseDirectory)
+        if let base, FileSystem.isInside(real, base) { return nil }
+        if let root, FileSystem.isInside(real, root) { return nil }
+        return "\(shown) leads outside the account's folder\(widen)"
+    }
+
+    static func array(_ members: [(key: String, value: JSONValue)], _ key: String, _ c: ProblemCollector,
+                      atMost most: Int) -> ArraySlice<JSONValue> {
         guard let v = c.value(members, key) else { return [] }
         guard case .array(let items) = v else {
             c.add(key, "expected an array, found \(v.typeName)")
             return []
         }
-        return items
+        if items.count > most {
+            c.add(key, "\(items.count) entries; at most \(most) per account")
+        }
+        return items.prefix(most)
     }
 
     static func readRoute(_ json: JSONValue, at path: String, _ c: ProblemCollector) -> Route? {

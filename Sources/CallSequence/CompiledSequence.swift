@@ -1,10 +1,10 @@
 // The compiler: a validated sequence plus a call format become an immutable program that any number
-// of calls play at once. Everything that does not depend on the call is done here: DTMF tones are
-// synthesised (TelephonyDSP), recordings decoded, resampled and encoded (Recordings, once per
-// recording, rate and encoding), all into one audio pool, PCM16 and G.711 side by side; the steps
-// become a list of segments (audio from the pool, or silence) and a table of events, both sorted by
+// of calls play at once. Everything that does not depend on the call is done here, and nothing is
+// rendered twice: a DTMF digit's burst comes from the process-wide ToneBurstCache (one per digit,
+// duration, level, twist, rate and encoding), a recording from the RecordingCache (once per recording,
+// rate and encoding). The program itself is only a schedule, O(steps + digits): a list of segments
+// (a pointer into a shared burst or recording, or silence) and a table of events, both sorted by
 // sample. A Player then only copies bytes or writes silence and moves a cursor.
-
 import Recordings
 import TelephonyDSP
 
@@ -81,7 +81,10 @@ public struct ScheduledStep: Sendable {
 struct Segment {
     @usableFromInline var start: Int
     @usableFromInline var length: Int
-    @usableFromInline var poolOffset: Int     // -1: silence
+    /// The audio as PCM16, or `nil` for silence (points into a ToneBurst or PreparedRecording the program keeps).
+    @usableFromInline var pcm: UnsafePointer<Int16>?
+    /// The same audio as G.711 (`nil` for silence or PCM16 programs).
+    @usableFromInline var encoded: UnsafePointer<UInt8>?
 }
 
 @usableFromInline
@@ -106,12 +109,15 @@ public final class CompiledSequence: @unchecked Sendable {
     public let steps: [ScheduledStep]
     /// Every DTMF tone with its place, in order.
     public let digits: [ScheduledDigit]
+    /// Whether DTMF audio was left out (``init(_:format:recordings:limits:schedulesOnly:)``).
+    public let schedulesOnly: Bool
 
     @usableFromInline let segments: UnsafeMutableBufferPointer<Segment>
     @usableFromInline let events: UnsafeMutableBufferPointer<ScheduledEvent>
     @usableFromInline let tones: UnsafeMutableBufferPointer<ScheduledDigit>
-    @usableFromInline let pcm: UnsafeMutableBufferPointer<Int16>
-    @usableFromInline let encoded: UnsafeMutableBufferPointer<UInt8>
+    /// The shared audio the segments point into, kept alive by the program.
+    private let bursts: [ToneBurst]
+    private let recordings: [PreparedRecording]
 
     /// Compiles `sequence` for calls of `format`.
     ///
@@ -119,32 +125,47 @@ public final class CompiledSequence: @unchecked Sendable {
     ///   - sequence: a sequence (see ``CallSequence/parse(_:source:recordings:)``).
     ///   - format: rate, encoding, DTMF mode and default DTMF timing.
     ///   - recordings: where recordings come from; prepared once per (recording, rate, encoding).
-    /// - Throws: ``CompileError`` naming the step, for an unknown or unreadable recording or a bad format.
-    public init(_ sequence: CallSequence, format: CallFormat, recordings: RecordingCache) throws(CompileError) {
+    ///   - limits: the timing ranges and the duration cap (``Limits/maximumSequenceMilliseconds``).
+    ///   - schedulesOnly: `true` to leave DTMF audio out (a player then sends silence for the tones): for
+    ///     `timeline` and `validate`, which need every place and duration but no tone.
+    /// - Throws: ``CompileError`` naming the step, for an unknown or unreadable recording, a bad format or
+    ///   timing, or a sequence longer than the cap.
+    public init(_ sequence: CallSequence, format: CallFormat, recordings: RecordingCache,
+                limits: Limits = .default, schedulesOnly: Bool = false) throws(CompileError) {
         guard ToneSynthesizer.supportedSampleRates.contains(format.sampleRate) else {
             throw CompileError(path: "", message: "sample rate \(format.sampleRate) Hz is not supported (8000...48000)")
         }
+        let rate = format.sampleRate
+        let maximumSamples = limits.maximumSequenceMilliseconds / 1000 * rate
+            + (limits.maximumSequenceMilliseconds % 1000 * rate + 999) / 1000
         var segments: [Segment] = []
         var events: [ScheduledEvent] = []
         var digits: [ScheduledDigit] = []
         var steps: [ScheduledStep] = []
-        var pool: [Int16] = []
+        var bursts: [ToneBurstCache.Key: ToneBurst] = [:]
+        var prepared: [ObjectIdentifier: PreparedRecording] = [:]
         var cursor = 0
 
-        func addAudio(_ samples: ArraySlice<Int16>) {
-            guard !samples.isEmpty else { return }
-            segments.append(Segment(start: cursor, length: samples.count, poolOffset: pool.count))
-            pool.append(contentsOf: samples)
-            cursor += samples.count
+        func addAudio(_ pcm: UnsafePointer<Int16>?, _ encoded: UnsafePointer<UInt8>?, count: Int) {
+            guard count > 0 else { return }
+            segments.append(Segment(start: cursor, length: count, pcm: pcm, encoded: encoded))
+            cursor += count
         }
         func addSilence(_ count: Int) {
             guard count > 0 else { return }
-            if let last = segments.last, last.poolOffset < 0, last.start + last.length == cursor {
+            if let last = segments.last, last.pcm == nil, last.start + last.length == cursor {
                 segments[segments.count - 1].length += count
             } else {
-                segments.append(Segment(start: cursor, length: count, poolOffset: -1))
+                segments.append(Segment(start: cursor, length: count, pcm: nil, encoded: nil))
             }
             cursor += count
+        }
+        func checkDuration(_ path: String) throws(CompileError) {
+            guard cursor <= maximumSamples else {
+                let ms = Int((Double(cursor) * 1000 / Double(rate)).rounded(.up))
+                throw CompileError(path: path, message: "the sequence lasts at least \(Limits.describe(milliseconds: ms)); "
+                    + "at most \(Limits.describe(milliseconds: limits.maximumSequenceMilliseconds)) (\(Limits.durationReason))")
+            }
         }
 
         for (index, step) in sequence.steps.enumerated() {
@@ -155,38 +176,71 @@ public final class CompiledSequence: @unchecked Sendable {
             switch step {
             case .dtmf(let dtmf):
                 let timing = dtmf.timing(defaults: format.dtmfDefaults)
-                let audio: [Int16]
-                let generator: DTMFGenerator
                 do {
-                    generator = try DTMFGenerator(dialString: dtmf.digits, timing: timing, sampleRate: format.sampleRate)
-                    audio = try DTMFGenerator.render(dtmf.digits, timing: timing, sampleRate: format.sampleRate)
+                    try timing.validate(limits)
                 } catch {
                     throw CompileError(path: path, message: error.description)
                 }
-                var at = 0
-                for tone in generator.schedule {
-                    addSilence(tone.startSample - at)
-                    if format.dtmfMode == .rfc4733 {
-                        addSilence(tone.endSample - tone.startSample)
-                    } else {
-                        addAudio(audio[tone.startSample..<tone.endSample])
-                    }
-                    let volume = UInt8(clamping: max(0, min(63, Int((-timing.levelDbm0).rounded()))))
-                    digits.append(ScheduledDigit(step: index, digit: tone.digit, startSample: start + tone.startSample,
-                                                 endSample: start + tone.endSample, volume: volume))
-                    at = tone.endSample
+                guard timing.milliseconds(of: dtmf.digits) <= limits.maximumSequenceMilliseconds else {
+                    cursor = maximumSamples + 1
+                    try checkDuration(path)
+                    break
                 }
-                addSilence(audio.count - at)
+                let toneSamples = samples(milliseconds: timing.toneMilliseconds, sampleRate: rate)
+                let gapSamples = samples(milliseconds: timing.gapMilliseconds, sampleRate: rate)
+                let volume = UInt8(clamping: max(0, min(63, Int((-timing.levelDbm0).rounded()))))
+                for element in dtmf.digits.elements {
+                    switch element {
+                    case .digit(let digit):
+                        let toneStart = cursor
+                        if format.dtmfMode == .rfc4733 || schedulesOnly {
+                            addSilence(toneSamples)
+                        } else {
+                            let key = ToneBurstCache.Key(digit: digit, samples: toneSamples, levelDbm0: timing.levelDbm0,
+                                                         twistDb: timing.twistDb, sampleRate: rate, encoding: format.encoding)
+                            let burst: ToneBurst
+                            if let known = bursts[key] {
+                                burst = known
+                            } else {
+                                do { burst = try ToneBurstCache.shared.burst(key) } catch {
+                                    throw CompileError(path: path, message: error.description)
+                                }
+                                bursts[key] = burst
+                            }
+                            addAudio(UnsafePointer(burst.pcm.baseAddress),
+                                     format.encoding == .pcm16 ? nil : UnsafePointer(burst.encoded.baseAddress),
+                                     count: toneSamples)
+                        }
+                        digits.append(ScheduledDigit(step: index, digit: digit, startSample: toneStart,
+                                                     endSample: toneStart + toneSamples, volume: volume))
+                        addSilence(gapSamples)
+                    case .pause(let ms):
+                        addSilence(samples(milliseconds: ms, sampleRate: rate))
+                    }
+                }
+                try checkDuration(path)
                 scheduled.timing = timing
             case .recording(let recording):
+                let result: PreparedRecording?
                 do {
-                    if let prepared = try recordings.recording(recording.recording, sampleRate: format.sampleRate, encoding: format.encoding) {
-                        addAudio(prepared.pcm[...])
-                        scheduled.recording = prepared
-                    }
+                    result = try recordings.recording(recording.recording, sampleRate: rate, encoding: format.encoding)
                 } catch {
                     throw CompileError(path: "\(path).recording", message: error.description)
                 }
+                if let result, !result.pcm.isEmpty {
+                    prepared[ObjectIdentifier(result)] = result
+                    // The arrays are immutable `let`s of a final class the program keeps alive: their
+                    // contiguous storage never moves or is freed while the program exists.
+                    let pcm = result.pcm.withUnsafeBufferPointer { $0.baseAddress }
+                    let encoded = format.encoding == .pcm16 || result.encoded.count != result.pcm.count
+                        ? nil : result.encoded.withUnsafeBufferPointer { $0.baseAddress }
+                    if format.encoding != .pcm16 && encoded == nil {
+                        throw CompileError(path: "\(path).recording", message: "the recording was not prepared as G.711")
+                    }
+                    addAudio(pcm, encoded, count: result.pcm.count)
+                }
+                scheduled.recording = result
+                try checkDuration("\(path).recording")
             case .sms:
                 events.append(ScheduledEvent(sample: start, kind: .smsRequested, step: index))
             }
@@ -197,26 +251,21 @@ public final class CompiledSequence: @unchecked Sendable {
 
         self.sequence = sequence
         self.format = format
+        self.schedulesOnly = schedulesOnly
         self.totalSamples = cursor
         self.steps = steps
         self.digits = digits
         self.segments = .allocate(copying: segments)
         self.events = .allocate(copying: events)
         self.tones = .allocate(copying: digits)
-        self.pcm = .allocate(copying: pool)
-        switch format.encoding {
-        case .pcm16: self.encoded = .allocate(capacity: 0)
-        case .ulaw: self.encoded = .allocate(copying: pool.map(MuLaw.encode))
-        case .alaw: self.encoded = .allocate(copying: pool.map(ALaw.encode))
-        }
+        self.bursts = Array(bursts.values)
+        self.recordings = Array(prepared.values)
     }
 
     deinit {
         segments.deallocate()
         events.deallocate()
         tones.deallocate()
-        pcm.deallocate()
-        encoded.deallocate()
     }
 
     /// The duration in seconds.
@@ -229,11 +278,20 @@ public final class CompiledSequence: @unchecked Sendable {
         return sms
     }
 
-    /// A new player for one call. Its state is a few hundred bytes; the audio stays here, shared.
+    /// A new player for one call. Its state is a few hundred bytes; the audio stays shared.
     public func makePlayer() -> Player { Player(self) }
 
-    /// The bytes of audio the program holds (PCM16 pool plus its G.711 copy), shared by every call.
-    public var sharedAudioBytes: Int { pcm.count * 2 + encoded.count }
+    /// The bytes of audio the program refers to (each distinct DTMF burst and prepared recording once).
+    /// That audio is shared with every other program of the process that uses it.
+    public var sharedAudioBytes: Int {
+        bursts.reduce(0) { $0 + $1.bytes } + recordings.reduce(0) { $0 + $1.pcm.count * 2 + $1.encoded.count }
+    }
+
+    /// The bytes of the program's own schedule (segments, events and tones).
+    public var scheduleBytes: Int {
+        segments.count * MemoryLayout<Segment>.stride + events.count * MemoryLayout<ScheduledEvent>.stride
+            + tones.count * MemoryLayout<ScheduledDigit>.stride
+    }
 }
 
 extension UnsafeMutableBufferPointer {

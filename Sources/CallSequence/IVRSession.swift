@@ -4,8 +4,12 @@
 // during the prompt interrupts it (barge-in). No digit within the timeout, or a digit with no option,
 // plays the menu again, up to `attempts` plays; then the call ends. A sequence's end ends the call.
 //
-// Everything is prepared when the account is compiled (prompts and sequences) and when a session starts
-// (one player per prompt and per sequence, the receiver's buffer): rendering a frame allocates nothing.
+// Everything is prepared when the account is compiled (the prompts and sequences a call can reach from
+// one of the account's DIDs; the others are never compiled) and when a session starts (one player per
+// reachable prompt and sequence, the receiver's buffer): rendering a frame allocates nothing. Compiling a
+// reachable sequence at load rather than on first use is deliberate: the choice of an option happens on
+// the media thread, where compiling (decoding, allocating, locking) is not allowed, and since programs
+// are schedules over shared audio (ToneBurstCache, RecordingCache) it costs little memory.
 
 import Recordings
 import TelephonyDSP
@@ -16,10 +20,12 @@ public final class CompiledAccount: Sendable {
     public let account: Account
     /// The call format.
     public let format: CallFormat
-    /// Each IVR's prompt, as a one-step program (index = the IVR's index in the account).
-    let prompts: [CompiledSequence]
-    /// Each sequence (index = the sequence's index in the account).
-    public let sequences: [CompiledSequence]
+    /// Each IVR's prompt, as a one-step program (index = the IVR's index in the account); `nil` for an
+    /// IVR no DID reaches.
+    let prompts: [CompiledSequence?]
+    /// Each sequence (index = the sequence's index in the account); `nil` for one no call can reach
+    /// (no option of a reachable IVR runs it), which is never compiled.
+    public let sequences: [CompiledSequence?]
     /// Each IVR's options, resolved to indices: [ivr][digit] (16 entries).
     let options: [[ResolvedAction?]]
     let detector: DTMFDetector
@@ -31,25 +37,36 @@ public final class CompiledAccount: Sendable {
         case hangup
     }
 
-    /// Compiles every prompt and sequence of `account`.
+    /// Compiles the prompts and sequences of `account` that a call can reach: from each DID's route,
+    /// through the options of the IVRs reached. The others stay `nil` and cost nothing.
     ///
     /// - Throws: ``CompileError`` naming the IVR or sequence whose recording cannot be prepared.
-    public init(_ account: Account, recordings: RecordingCache, format: CallFormat) throws(CompileError) {
+    public init(_ account: Account, recordings: RecordingCache, format: CallFormat,
+                limits: Limits = .default) throws(CompileError) {
         self.account = account
         self.format = format
-        var prompts: [CompiledSequence] = []
+        let (reachableIVRs, reachableSequences) = CompiledAccount.reachable(account)
+        var prompts: [CompiledSequence?] = []
         for (i, ivr) in account.ivrs.enumerated() {
+            guard reachableIVRs.contains(i) else {
+                prompts.append(nil)
+                continue
+            }
             let prompt = CallSequence(name: "prompt of \(ivr.name)", steps: [.recording(RecordingStep(recording: ivr.prompt))])
             do {
-                prompts.append(try CompiledSequence(prompt, format: format, recordings: recordings))
+                prompts.append(try CompiledSequence(prompt, format: format, recordings: recordings, limits: limits))
             } catch {
                 throw CompileError(path: "ivrs[\(i)].prompt", message: error.message)
             }
         }
-        var sequences: [CompiledSequence] = []
+        var sequences: [CompiledSequence?] = []
         for (i, sequence) in account.sequences.enumerated() {
+            guard reachableSequences.contains(i) else {
+                sequences.append(nil)
+                continue
+            }
             do {
-                sequences.append(try CompiledSequence(sequence, format: format, recordings: recordings))
+                sequences.append(try CompiledSequence(sequence, format: format, recordings: recordings, limits: limits))
             } catch {
                 throw CompileError(path: "sequences[\(i)].\(error.path)", message: error.message)
             }
@@ -73,6 +90,33 @@ public final class CompiledAccount: Sendable {
             throw CompileError(path: "", message: error.description)
         }
     }
+
+    /// The indices of the IVRs and sequences a call can reach, starting from the DIDs' routes.
+    static func reachable(_ account: Account) -> (ivrs: Set<Int>, sequences: Set<Int>) {
+        var ivrIndex: [String: Int] = [:]
+        for (i, ivr) in account.ivrs.enumerated() where ivrIndex[ivr.name] == nil { ivrIndex[ivr.name] = i }
+        var sequenceIndex: [String: Int] = [:]
+        for (i, sequence) in account.sequences.enumerated() where sequenceIndex[sequence.name] == nil {
+            sequenceIndex[sequence.name] = i
+        }
+        var ivrs = Set<Int>(), sequences = Set<Int>(), pending: [Int] = []
+        for did in account.dids {
+            if case .ivr(let name) = did.route, let i = ivrIndex[name], ivrs.insert(i).inserted { pending.append(i) }
+        }
+        while let i = pending.popLast() {
+            for action in account.ivrs[i].options.values {
+                switch action {
+                case .sequence(let name): if let s = sequenceIndex[name] { sequences.insert(s) }
+                case .ivr(let name): if let n = ivrIndex[name], ivrs.insert(n).inserted { pending.append(n) }
+                case .repeatMenu, .hangup: break
+                }
+            }
+        }
+        return (ivrs, sequences)
+    }
+
+    /// The number of prompts and sequences compiled (those a call can reach).
+    public var compiledCount: Int { prompts.count { $0 != nil } + sequences.count { $0 != nil } }
 
     /// A session for a call to `number`.
     ///
@@ -136,8 +180,8 @@ public final class IVRSession {
 
     /// The compiled account.
     public let account: CompiledAccount
-    private let promptPlayers: [Player]
-    private let sequencePlayers: [Player]
+    private let promptPlayers: [Player?]
+    private let sequencePlayers: [Player?]
     private var detector: DTMFDetector
     @exclusivity(unchecked) private var state: State
     @exclusivity(unchecked) private var pressed: DTMFDigit?
@@ -151,8 +195,8 @@ public final class IVRSession {
     init(_ account: CompiledAccount, route: Account.Route) {
         self.account = account
         self.route = route
-        promptPlayers = account.prompts.map { $0.makePlayer() }
-        sequencePlayers = account.sequences.map { $0.makePlayer() }
+        promptPlayers = account.prompts.map { $0?.makePlayer() }
+        sequencePlayers = account.sequences.map { $0?.makePlayer() }
         var detector = account.detector
         detector.reset()
         self.detector = detector
@@ -193,7 +237,7 @@ public final class IVRSession {
                 if let sequence { onEvent(Event(kind: .sequence(sequence, event.kind), sample: self.position + event.offset)) }
             }
         } silence: {
-            buffer.baseAddress!.update(repeating: 0, count: buffer.count)
+            buffer.baseAddress?.update(repeating: 0, count: buffer.count)
         }
     }
 
@@ -206,7 +250,7 @@ public final class IVRSession {
                 if let sequence { onEvent(Event(kind: .sequence(sequence, event.kind), sample: self.position + event.offset)) }
             }
         } silence: {
-            buffer.baseAddress!.update(repeating: silence, count: buffer.count)
+            buffer.baseAddress?.update(repeating: silence, count: buffer.count)
         }
     }
 
@@ -235,7 +279,11 @@ public final class IVRSession {
         }
         switch state {
         case .menu(let ivr, let n):
-            let player = promptPlayers[ivr]
+            guard let player = promptPlayers[ivr] else {   // unreachable by construction
+                silence()
+                end(.noChoice, at: frameStart, onEvent)
+                break
+            }
             let audio = play(player, nil)
             if player.isFinished {
                 state = .waiting(ivr: ivr, play: n, until: frameStart + audio + account.account.ivrs[ivr].timeoutSeconds * timeoutScale)
@@ -247,7 +295,11 @@ public final class IVRSession {
                 replayOrEnd(ivr, play: n, at: frameStart + count, onEvent)
             }
         case .sequence(let index):
-            let player = sequencePlayers[index]
+            guard let player = sequencePlayers[index] else {   // unreachable by construction
+                silence()
+                end(.sequenceFinished, at: frameStart, onEvent)
+                break
+            }
             let audio = play(player, index)
             if player.isFinished { end(.sequenceFinished, at: frameStart + audio, onEvent) }
         case .ended:
@@ -265,7 +317,7 @@ public final class IVRSession {
         switch account.options[ivr][Int(digit.rawValue)] {
         case .sequence(let index)?:
             state = .sequence(index)
-            sequencePlayers[index].restart()
+            sequencePlayers[index]?.restart()
             onEvent(Event(kind: .sequenceStarted(index), sample: sample))
         case .ivr(let next)?:
             startMenu(next, play: 1, at: sample, onEvent)
@@ -288,7 +340,7 @@ public final class IVRSession {
     }
 
     private func startMenu(_ ivr: Int, play: Int, at sample: Int, _ onEvent: (Event) -> Void) {
-        promptPlayers[ivr].restart()
+        promptPlayers[ivr]?.restart()
         state = .menu(ivr: ivr, play: play)
         onEvent(Event(kind: .menuStarted(ivr: ivr, play: play), sample: sample))
     }

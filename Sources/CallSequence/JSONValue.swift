@@ -2,6 +2,8 @@
 // the order of object keys, refuses duplicate keys, tells `true` from `1`, and reports syntax errors
 // by line and column, so that every problem in a file can be named where it is.
 
+import TelephonyDSP
+
 /// A parsed JSON value.
 public indirect enum JSONValue: Hashable, Sendable {
     case null
@@ -142,6 +144,7 @@ struct JSONParser {
         defer { depth -= 1 }
         index += 1
         var members: [(key: String, value: JSONValue)] = []
+        var seen = Set<String>()   // the duplicate check in linear time
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
         while true {
@@ -151,9 +154,11 @@ struct JSONParser {
             }
             let keyStart = index
             let key = try parseString()
-            if members.contains(where: { $0.key == key }) { throw error("duplicate key \"\(key)\"", at: keyStart) }
+            if !seen.insert(key).inserted {
+                throw error("duplicate key \"\(InputText.escaped(key))\"", at: keyStart)
+            }
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after the key \"\(key)\"") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after the key \"\(InputText.escaped(key))\"") }
             index += 1
             skipWhitespace()
             members.append((key, try parseValue()))

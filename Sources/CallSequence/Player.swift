@@ -54,8 +54,6 @@ public final class Player {
     private let segments: UnsafeMutableBufferPointer<Segment>
     private let events: UnsafeMutableBufferPointer<ScheduledEvent>
     private let tones: UnsafeMutableBufferPointer<ScheduledDigit>
-    private let pcm: UnsafeMutableBufferPointer<Int16>
-    private let encoded: UnsafeMutableBufferPointer<UInt8>
     private let total: Int
     private let reportsTelephoneEvents: Bool
     private let silenceByte: UInt8
@@ -78,8 +76,6 @@ public final class Player {
         segments = program.segments
         events = program.events
         tones = program.tones
-        pcm = program.pcm
-        encoded = program.encoded
         total = program.totalSamples
         reportsTelephoneEvents = program.format.dtmfMode != .inband
         silenceByte = program.format.encoding == .alaw ? ALaw.silence : MuLaw.silence
@@ -107,13 +103,13 @@ public final class Player {
     /// - Returns: the number of samples of sequence audio in the frame (less than `buffer.count` at the end).
     @discardableResult
     public func render(into buffer: UnsafeMutableBufferPointer<Int16>, _ onEvent: (PlayerEvent) -> Void = { _ in }) -> Int {
-        let source = pcm
-        return render(count: buffer.count, onEvent) { at, poolOffset, count in
-            let destination = buffer.baseAddress! + at
-            if poolOffset < 0 {
-                destination.update(repeating: 0, count: count)
+        guard let base = buffer.baseAddress else { return 0 }
+        return render(count: buffer.count, onEvent) { at, segment, into, count in
+            let destination = base + at
+            if let source = segment?.pcm {
+                destination.update(from: source + into, count: count)
             } else {
-                destination.update(from: source.baseAddress! + poolOffset, count: count)
+                destination.update(repeating: 0, count: count)
             }
         }
     }
@@ -124,25 +120,26 @@ public final class Player {
     @discardableResult
     public func render(into buffer: UnsafeMutableBufferPointer<UInt8>, _ onEvent: (PlayerEvent) -> Void = { _ in }) -> Int {
         precondition(program.format.encoding != .pcm16, "this program was compiled for PCM16; render into Int16 samples")
-        let source = encoded
+        guard let base = buffer.baseAddress else { return 0 }
         let silence = silenceByte
-        return render(count: buffer.count, onEvent) { at, poolOffset, count in
-            let destination = buffer.baseAddress! + at
-            if poolOffset < 0 {
-                destination.update(repeating: silence, count: count)
+        return render(count: buffer.count, onEvent) { at, segment, into, count in
+            let destination = base + at
+            if let source = segment?.encoded {
+                destination.update(from: source + into, count: count)
             } else {
-                destination.update(from: source.baseAddress! + poolOffset, count: count)
+                destination.update(repeating: silence, count: count)
             }
         }
     }
 
     @inline(__always)
-    private func render(count: Int, _ onEvent: (PlayerEvent) -> Void, _ copy: (Int, Int, Int) -> Void) -> Int {
+    private func render(count: Int, _ onEvent: (PlayerEvent) -> Void,
+                        _ copy: (_ at: Int, _ segment: Segment?, _ into: Int, _ count: Int) -> Void) -> Int {
         guard count > 0 else { return 0 }
         let frameStart = position
         let frameEnd = frameStart + count
         if cancelled {
-            copy(0, -1, count)
+            copy(0, nil, 0, count)
             position = frameEnd
             if !isFinished {
                 isFinished = true
@@ -155,12 +152,12 @@ public final class Player {
             let segment = segments[segmentIndex]
             let into = position + written - segment.start
             let n = min(count - written, segment.length - into)
-            copy(written, segment.poolOffset < 0 ? -1 : segment.poolOffset + into, n)
+            copy(written, segment, into, n)
             written += n
             if into + n == segment.length { segmentIndex += 1 }
         }
         let audio = written
-        if written < count { copy(written, -1, count - written) }
+        if written < count { copy(written, nil, 0, count - written) }
         position = frameEnd
 
         // Events of this frame; those at the very end of the sequence go out with its last audio.

@@ -2,22 +2,17 @@ import Recordings
 import SMSText
 import TelephonyDSP
 
-/// Limits on what a sequence may hold.
+/// The limits sequence files are checked against: ``Limits/default`` (the one place limits live), plus
+/// the SMS length rule.
 public enum SequenceLimits {
+    /// The limits every sequence and account is read with.
+    public static let limits = Limits.default
     /// Longest name, in characters.
-    public static let maximumNameLength = 100
+    public static var maximumNameLength: Int { limits.maximumNameLength }
     /// Most steps in one sequence.
-    public static let maximumSteps = 50
-    /// Longest dial string, in characters.
-    public static let maximumDialStringLength = 100
-    /// Accepted tone durations in ms (receivers need 40 ms; door controllers often 100 ms or more).
-    public static let toneMilliseconds: ClosedRange<Int> = 40...10_000
-    /// Accepted gaps in ms.
-    public static let gapMilliseconds: ClosedRange<Int> = 0...10_000
-    /// Accepted low-group levels in dBm0.
-    public static let levelDbm0: ClosedRange<Double> = -40...0
-    /// Accepted twists in dB.
-    public static let twistDb: ClosedRange<Double> = -10...10
+    public static var maximumSteps: Int { limits.maximumSteps }
+    /// Longest dial string of one step, in characters.
+    public static var maximumDialStringLength: Int { limits.maximumDialStringLength }
     /// One SMS in the GSM-7 alphabet, in septets (3GPP TS 23.038); a UCS-2 text holds 70 units. See
     /// `SMSLength` for the rules validation applies.
     public static let maximumMessageLength = 160
@@ -39,12 +34,19 @@ public struct ValidationProblem: Hashable, Sendable, CustomStringConvertible {
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }
 
-/// A document with problems: every problem found, in document order.
+/// A document with problems: the first ``Limits/maximumProblemsListed`` problems found, in document
+/// order, then (if there were more) one last problem saying "and N more problems".
 public struct ValidationFailure: Error, Hashable, Sendable, CustomStringConvertible {
     /// The file (or other source) the problems are in.
     public var source: String
     /// The problems.
     public var problems: [ValidationProblem]
+
+    /// Creates a failure.
+    public init(source: String, problems: [ValidationProblem]) {
+        self.source = source
+        self.problems = problems
+    }
 
     /// One line per problem, each starting with the source.
     public var description: String {
@@ -54,10 +56,24 @@ public struct ValidationFailure: Error, Hashable, Sendable, CustomStringConverti
 
 /// Collects problems while reading a JSON document, with helpers that read typed fields.
 final class ProblemCollector {
-    private(set) var problems: [ValidationProblem] = []
+    /// The problems kept (at most ``Limits/maximumProblemsListed``).
+    private(set) var kept: [ValidationProblem] = []
+    /// Every problem found, kept or not.
+    private(set) var count = 0
+    let limits: Limits
+
+    init(limits: Limits = SequenceLimits.limits) { self.limits = limits }
 
     func add(_ path: String, _ message: String) {
-        problems.append(ValidationProblem(path: path, message: message))
+        count += 1
+        if kept.count < limits.maximumProblemsListed { kept.append(ValidationProblem(path: path, message: message)) }
+    }
+
+    /// The problems to report: those kept, then "and N more problems".
+    var problems: [ValidationProblem] {
+        let more = count - kept.count
+        guard more > 0 else { return kept }
+        return kept + [ValidationProblem(path: "", message: "and \(more) more problem\(more == 1 ? "" : "s")")]
     }
 
     static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
@@ -69,15 +85,20 @@ final class ProblemCollector {
             add(path, "expected \(what) (an object), found \(value.typeName)")
             return nil
         }
+        for member in members {
+            if let problem = InputText.problem(in: member.key) {
+                add(ProblemCollector.join(path, InputText.escaped(member.key)), "the key \(problem)")
+            }
+        }
         return members
     }
 
     /// Reports keys not in `allowed`, suggesting the intended key for a case slip.
     func rejectUnknownKeys(_ members: [(key: String, value: JSONValue)], allowed: [String], at path: String) {
-        for member in members where !allowed.contains(member.key) {
+        for member in members where !allowed.contains(member.key) && InputText.firstForbidden(in: member.key) == nil {
             let hint = allowed.first { $0.lowercased() == member.key.lowercased() }
                 .map { " (did you mean \"\($0)\"?)" } ?? " (allowed: \(allowed.joined(separator: ", ")))"
-            add(ProblemCollector.join(path, member.key), "unknown key\(hint)")
+            add(ProblemCollector.join(path, InputText.escaped(member.key)), "unknown key\(hint)")
         }
     }
 
@@ -95,10 +116,15 @@ final class ProblemCollector {
             add(p, "expected a string, found \(v.typeName)")
             return nil
         }
+        if let problem = InputText.problem(in: s) {
+            add(p, "\"\(InputText.escaped(s, limit: 40))\" \(problem)")
+            return nil
+        }
         return s
     }
 
-    func integer(_ members: [(key: String, value: JSONValue)], _ key: String, at path: String, range: ClosedRange<Int>, unit: String) -> Int? {
+    func integer(_ members: [(key: String, value: JSONValue)], _ key: String, at path: String, range: ClosedRange<Int>,
+                 unit: String, reason: String? = nil) -> Int? {
         let p = ProblemCollector.join(path, key)
         guard let v = value(members, key) else { return nil }
         guard case .number(let x) = v else {
@@ -111,13 +137,15 @@ final class ProblemCollector {
         }
         let n = Int(x)
         guard range.contains(n) else {
-            add(p, "\(n) \(unit) is out of range (\(range.lowerBound)...\(range.upperBound) \(unit))")
+            add(p, "\(n) \(unit) is out of range (\(range.lowerBound)...\(range.upperBound) \(unit))"
+                + (reason.map { ": \($0)" } ?? ""))
             return nil
         }
         return n
     }
 
-    func number(_ members: [(key: String, value: JSONValue)], _ key: String, at path: String, range: ClosedRange<Double>, unit: String) -> Double? {
+    func number(_ members: [(key: String, value: JSONValue)], _ key: String, at path: String, range: ClosedRange<Double>,
+                unit: String, reason: String? = nil) -> Double? {
         let p = ProblemCollector.join(path, key)
         guard let v = value(members, key) else { return nil }
         guard case .number(let x) = v else {
@@ -125,7 +153,8 @@ final class ProblemCollector {
             return nil
         }
         guard range.contains(x) else {
-            add(p, "\(formatNumber(x)) \(unit) is out of range (\(formatNumber(range.lowerBound))...\(formatNumber(range.upperBound)) \(unit))")
+            add(p, "\(formatNumber(x)) \(unit) is out of range (\(formatNumber(range.lowerBound))...\(formatNumber(range.upperBound)) \(unit))"
+                + (reason.map { ": \($0)" } ?? ""))
             return nil
         }
         return x
@@ -160,7 +189,7 @@ extension CallSequence {
         }
         let collector = ProblemCollector()
         let sequence = read(json, at: "", collector, recordings: recordings)
-        if let sequence, collector.problems.isEmpty { return sequence }
+        if let sequence, collector.count == 0 { return sequence }
         throw ValidationFailure(source: source, problems: collector.problems)
     }
 
@@ -197,13 +226,14 @@ extension CallSequence {
                 collector.add(stepsPath, "\(items.count) steps; at most \(SequenceLimits.maximumSteps)")
                 stepsOK = false
             }
-            for (i, item) in items.enumerated() {
+            for (i, item) in items.prefix(SequenceLimits.maximumSteps).enumerated() {
                 if let step = readStep(item, at: ProblemCollector.join(stepsPath, i), collector, recordings: recordings) {
                     steps.append(step)
                 } else {
                     stepsOK = false
                 }
             }
+            if stepsOK { stepsOK = checkTotals(steps, at: stepsPath, collector) }
         case let other?:
             collector.add(stepsPath, "expected an array of steps, found \(other.typeName)")
             stepsOK = false
@@ -218,7 +248,7 @@ extension CallSequence {
         switch type {
         case "dtmf":
             c.rejectUnknownKeys(members, allowed: ["type", "digits", "toneMs", "gapMs", "levelDbm0", "twistDb"], at: path)
-            let before = c.problems.count
+            let before = c.count
             var dial: DialString?
             if let digits = c.string(members, "digits", at: path) {
                 let p = ProblemCollector.join(path, "digits")
@@ -228,11 +258,22 @@ extension CallSequence {
                     do { dial = try DialString(digits) } catch { c.add(p, error.description) }
                 }
             }
-            let tone = c.integer(members, "toneMs", at: path, range: SequenceLimits.toneMilliseconds, unit: "ms")
-            let gap = c.integer(members, "gapMs", at: path, range: SequenceLimits.gapMilliseconds, unit: "ms")
-            let level = c.number(members, "levelDbm0", at: path, range: SequenceLimits.levelDbm0, unit: "dBm0")
-            let twist = c.number(members, "twistDb", at: path, range: SequenceLimits.twistDb, unit: "dB")
-            guard let dial, c.problems.count == before else { return nil }
+            let limits = c.limits
+            let tone = c.integer(members, "toneMs", at: path, range: limits.toneMilliseconds, unit: "ms",
+                                 reason: Limits.toneReason)
+            let gap = c.integer(members, "gapMs", at: path, range: limits.gapMilliseconds, unit: "ms",
+                                reason: Limits.gapReason)
+            let level = c.number(members, "levelDbm0", at: path, range: limits.levelDbm0, unit: "dBm0",
+                                 reason: Limits.levelReason)
+            let twist = c.number(members, "twistDb", at: path, range: limits.twistDb, unit: "dB")
+            guard let dial, c.count == before else { return nil }
+            let high = (level ?? DTMFTiming.default.levelDbm0) + (twist ?? DTMFTiming.default.twistDb)
+            if !limits.levelDbm0.contains(high) {
+                c.add(path, "the high-group tone (levelDbm0 + twistDb) would be at \(c.formatNumber(high)) dBm0, "
+                    + "outside \(c.formatNumber(limits.levelDbm0.lowerBound))...\(c.formatNumber(limits.levelDbm0.upperBound)) dBm0: "
+                    + Limits.levelReason)
+                return nil
+            }
             let step = DTMFStep(digits: dial, toneMilliseconds: tone, gapMilliseconds: gap, levelDbm0: level, twistDb: twist)
             let peak = DualTone(digit: .one, levelDbm0: level ?? DTMFTiming.default.levelDbm0, twistDb: twist ?? DTMFTiming.default.twistDb).peak
             if peak > 32767 {
@@ -244,15 +285,21 @@ extension CallSequence {
             c.rejectUnknownKeys(members, allowed: ["type", "recording"], at: path)
             guard let name = c.string(members, "recording", at: path) else { return nil }
             let p = ProblemCollector.join(path, "recording")
-            guard !name.trimmingWhitespace.isEmpty else {
+            guard !name.trimmingWhitespace.isEmpty, name.count <= SequenceLimits.maximumNameLength else {
+                if !name.trimmingWhitespace.isEmpty {
+                    c.add(ProblemCollector.join(path, "recording"),
+                          "the name has \(name.count) characters; at most \(SequenceLimits.maximumNameLength)")
+                    return nil
+                }
                 c.add(p, "empty; use a recording name, \"none\" or \"default\"")
                 return nil
             }
             let choice = RecordingChoice(name)
             if let recordings, case .named(let n) = choice, recordings.files[n] == nil {
                 let known = recordings.names
-                c.add(p, "no recording named '\(n)' in \(recordings.origin)"
-                    + (known.isEmpty ? " (it is empty)" : " (known: \(known.prefix(8).joined(separator: ", "))\(known.count > 8 ? ", ..." : ""))"))
+                let list = known.prefix(8).map { InputText.escaped($0) }.joined(separator: ", ")
+                c.add(p, "no recording named '\(InputText.escaped(n))' in \(InputText.escaped(recordings.origin))"
+                    + (known.isEmpty ? " (it is empty)" : " (known: \(list)\(known.count > 8 ? ", ..." : ""))"))
                 return nil
             }
             return .recording(RecordingStep(recording: choice))
@@ -261,7 +308,7 @@ extension CallSequence {
             var numbers: [PhoneNumber] = []
             for key in ["from", "to"] {
                 guard let text = c.string(members, key, at: path) else { continue }
-                do { numbers.append(try PhoneNumber(text)) } catch { c.add(ProblemCollector.join(path, key), "'\(text)' \(error)") }
+                do { numbers.append(try PhoneNumber(text)) } catch { c.add(ProblemCollector.join(path, key), "'\(InputText.escaped(text))' \(error)") }
             }
             var message = c.string(members, "message", at: path)
             if let m = message {
@@ -278,8 +325,30 @@ extension CallSequence {
             guard numbers.count == 2, let message else { return nil }
             return .sms(SMSStep(from: numbers[0], to: numbers[1], message: message))
         default:
-            c.add(ProblemCollector.join(path, "type"), "unknown step type \"\(type)\" (dtmf, recording or sms)")
+            c.add(ProblemCollector.join(path, "type"), "unknown step type \"\(InputText.escaped(type))\" (dtmf, recording or sms)")
             return nil
         }
+    }
+
+    /// Checks what only the whole sequence tells: the dial strings' total length and the DTMF steps'
+    /// total duration (with the default timing where a step sets none), against ``Limits``.
+    static func checkTotals(_ steps: [Step], at path: String, _ c: ProblemCollector) -> Bool {
+        var characters = 0, milliseconds = 0
+        for step in steps {
+            guard case .dtmf(let dtmf) = step else { continue }
+            characters += dtmf.digits.elements.count
+            milliseconds += dtmf.timing(defaults: .default).milliseconds(of: dtmf.digits)
+        }
+        let limits = c.limits
+        if milliseconds > limits.maximumSequenceMilliseconds {
+            c.add(path, "the DTMF steps last \(Limits.describe(milliseconds: milliseconds)); at most "
+                + "\(Limits.describe(milliseconds: limits.maximumSequenceMilliseconds)) (\(Limits.durationReason))")
+            return false
+        }
+        if characters > limits.maximumTotalDialStringLength {
+            c.add(path, "the dial strings have \(characters) characters in all; at most \(limits.maximumTotalDialStringLength)")
+            return false
+        }
+        return true
     }
 }

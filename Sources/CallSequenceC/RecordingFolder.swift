@@ -28,7 +28,7 @@ enum RecordingFolder {
         } catch {
             switch error {
             case .notFound: throw APIError(CS_ERR_NOT_FOUND, "\(path): no such file")
-            case .notAFile: throw APIError(CS_ERR_IO, "\(path): not a file")
+            case .notAFile, .directory, .permissionDenied: throw APIError(CS_ERR_IO, "\(path): \(error)")
             case .tooLarge(let size):
                 throw APIError(CS_ERR_IO, "\(path): \(size) bytes, more than \(maximumDocumentBytes)")
             case .failed(let reason): throw APIError(CS_ERR_IO, "\(path): cannot be read (\(reason))")

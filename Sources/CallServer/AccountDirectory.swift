@@ -40,16 +40,21 @@ public struct AccountDirectory: Sendable {
     /// The account files, in the order given.
     public let entries: [Entry]
     private let routes: [PhoneNumber: Route]
+    /// A folder accounts' recordings folders may be in besides their own folder (`--recordings-root`).
+    public let recordingsRoot: String?
 
     /// Loads, validates and compiles `paths`.
     ///
     /// - Throws: ``AccountLoadError`` naming the file and its problems (every problem with its JSON path),
     ///   or a number that two files both claim.
-    public init(paths: [String]) throws(AccountLoadError) {
+    /// - Parameter recordingsRoot: a folder the accounts' recordings folders may be in, besides the
+    ///   folder of each account file (which they are otherwise confined to).
+    public init(paths: [String], recordingsRoot: String? = nil) throws(AccountLoadError) {
         var entries: [Entry] = []
         var routes: [PhoneNumber: Route] = [:]
+        self.recordingsRoot = recordingsRoot
         for path in paths {
-            let entry = try AccountDirectory.load(path)
+            let entry = try AccountDirectory.load(path, recordingsRoot: recordingsRoot)
             for did in entry.account.dids {
                 if let other = routes[did.number] {
                     throw AccountLoadError(path: path, problems: ["dids: \(did.number) is also a number of \(other.entry.path)"])
@@ -62,8 +67,9 @@ public struct AccountDirectory: Sendable {
         self.routes = routes
     }
 
-    private init(entries: [Entry]) {
+    private init(entries: [Entry], recordingsRoot: String?) {
         self.entries = entries
+        self.recordingsRoot = recordingsRoot
         var routes: [PhoneNumber: Route] = [:]
         for entry in entries { for did in entry.account.dids { routes[did.number] = Route(entry: entry, did: did) } }
         self.routes = routes
@@ -88,7 +94,7 @@ public struct AccountDirectory: Sendable {
         for old in self.entries {
             var entry = old
             do {
-                entry = try AccountDirectory.load(old.path)
+                entry = try AccountDirectory.load(old.path, recordingsRoot: recordingsRoot)
             } catch {
                 errors.append(error)
             }
@@ -99,13 +105,13 @@ public struct AccountDirectory: Sendable {
             for did in entry.account.dids { claimed[did.number] = entry.path }
             entries.append(entry)
         }
-        return (AccountDirectory(entries: entries), errors)
+        return (AccountDirectory(entries: entries, recordingsRoot: recordingsRoot), errors)
     }
 
-    static func load(_ path: String) throws(AccountLoadError) -> Entry {
+    static func load(_ path: String, recordingsRoot: String?) throws(AccountLoadError) -> Entry {
         let account: Account, library: RecordingLibrary
         do {
-            (account, library) = try Account.load(path)
+            (account, library) = try Account.load(path, recordingsRoot: recordingsRoot)
         } catch {
             throw AccountLoadError(path: path, problems: error.problems.map(\.description))
         }

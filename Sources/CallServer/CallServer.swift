@@ -279,7 +279,7 @@ public final class CallServer: Sendable {
             logger.info("call \(id): running sequence \"\(name)\"")
         case .smsRequested(let sequence, let step):
             guard let (_, call) = found, call.compiled.sequences.indices.contains(sequence),
-                  let sms = call.compiled.sequences[sequence].smsRequest(step: step) else { return }
+                  let sms = call.compiled.sequences[sequence]?.smsRequest(step: step) else { return }
             onSMS(LiveSMSRequest(callID: id, account: call.route.entry.path, sms: sms,
                                  dailyLimit: call.route.entry.account.capabilities.smsDailyLimit))
         case .ended(let reason):

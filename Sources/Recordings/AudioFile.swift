@@ -114,21 +114,35 @@ public enum AudioFile {
     public static func read(
         _ path: String, limits: AudioLimits = AudioLimits(), headerlessRate: Int = 8000
     ) throws(RecordingError) -> DecodedAudio {
-        let size: Int
-        switch FileSystem.kind(of: path) {
-        case .missing: throw .notFound(path)
-        case .directory: throw .unreadable(path, reason: "it is a directory")
-        case .other: throw .unreadable(path, reason: "not a regular file")
-        case .file(let bytes): size = bytes
+        // Opened once, checked on the descriptor (a regular file: no FIFO, device or directory), and the
+        // same descriptor handed to libsndfile, so the file checked is the file decoded.
+        let fd: Int32, size: Int
+        do {
+            (fd, size) = try FileSystem.openRegularFile(path)
+        } catch {
+            switch error {
+            case .notFound: throw .notFound(path)
+            default: throw .cannotOpen(path, error.description)
+            }
         }
         guard size <= limits.maximumFileBytes else {
+            close(fd)
             throw .tooLarge(path, bytes: size, limit: limits.maximumFileBytes)
         }
-        guard size > 0 else { throw .empty(path) }
+        guard size > 0 else {
+            close(fd)
+            throw .empty(path)
+        }
+        var opened = false
+        defer { if !opened { close(fd) } }
         return try decode(
             name: path, limits: limits, headerless: AudioOutputFormat.headerless(path: path),
             headerlessRate: headerlessRate
-        ) { info in sf_open(path, Int32(SFM_READ), &info) }
+        ) { info in
+            let file = sf_open_fd(fd, Int32(SFM_READ), &info, 1)   // libsndfile closes it with the file
+            opened = file != nil
+            return file
+        }
     }
 
     /// Decodes audio held in memory (an upload that never touched the disk), exactly as ``read(_:limits:headerlessRate:)``
@@ -170,6 +184,9 @@ public enum AudioFile {
     ) throws(RecordingError) -> DecodedAudio {
         var info = SF_INFO()
         if let encoding = headerless {
+            guard limits.sampleRates.contains(headerlessRate) else {
+                throw .unsupportedSampleRate(name, rate: headerlessRate, supported: limits.sampleRates)
+            }
             info.samplerate = Int32(headerlessRate)
             info.channels = 1
             info.format = Int32(SF_FORMAT_RAW) | sndfileSubtype(encoding) | Int32(SF_ENDIAN_LITTLE)
@@ -236,8 +253,12 @@ public enum AudioFile {
     /// message for data it cannot parse is sometimes "File does not exist...", which would mislead.
     static func openFailureReason() -> String {
         let message = String(cString: sf_strerror(nil))
-        if Int(sf_error(nil)) == Int(SF_ERR_UNRECOGNISED_FORMAT) { return "unrecognised format" }
-        return message.contains("does not exist") ? "the data is not audio in any format libsndfile reads" : message
+        // sf_open and sf_open_fd word it differently ("unrecognised format", or "does not exist" when the
+        // name's extension pointed at a format whose data is not there): the same cause, said once.
+        if Int(sf_error(nil)) == Int(SF_ERR_UNRECOGNISED_FORMAT) || message.contains("does not exist") {
+            return "the data is not audio in any format libsndfile reads"
+        }
+        return message
     }
 
     /// The audio data chunk's declared and actual sizes when the file ends before it does. libsndfile
@@ -310,8 +331,17 @@ public enum AudioFile {
     private static func write(
         count: Int, sampleRate: Int, to path: String, format: AudioOutputFormat, _ body: (OpaquePointer) -> Int
     ) throws(RecordingError) {
+        guard let rate = Int32(exactly: sampleRate), rate > 0 else {
+            throw .writeFailed(path, reason: "sample rate \(sampleRate) Hz is not supported")
+        }
+        // A WAV file's sizes are 32-bit (RIFF): refuse before writing rather than write sizes that wrap.
+        let bytes = count * (format.encoding == .pcm16 ? 2 : 1)
+        if format.container == .wav && bytes > Int(UInt32.max) - 64 {
+            throw .writeFailed(path, reason: "\(bytes) bytes of audio do not fit in a WAV file (at most 4 GiB); "
+                + "write .raw instead")
+        }
         var info = SF_INFO()
-        info.samplerate = Int32(sampleRate)
+        info.samplerate = rate
         info.channels = 1
         info.format = (format.container == .wav ? Int32(SF_FORMAT_WAV) : Int32(SF_FORMAT_RAW) | Int32(SF_ENDIAN_LITTLE))
             | sndfileSubtype(format.encoding)
@@ -319,6 +349,8 @@ public enum AudioFile {
             throw .writeFailed(path, reason: "libsndfile refuses this format")
         }
         let temporary = path + ".partial-\(getpid())"
+        PartialFile.begin(temporary)
+        defer { PartialFile.end() }
         guard let file = sf_open(temporary, Int32(SFM_WRITE), &info) else {
             throw .writeFailed(path, reason: String(cString: sf_strerror(nil)))
         }

@@ -54,15 +54,79 @@ public enum FileSystem {
     }
 
     /// Why a whole-file read failed.
-    public enum ReadFailure: Error, Sendable, Hashable {
+    public enum ReadFailure: Error, Sendable, Hashable, CustomStringConvertible {
         /// No such file.
         case notFound
         /// A directory, or another kind of non-file.
         case notAFile
+        /// A directory.
+        case directory
+        /// The caller may not read it.
+        case permissionDenied
         /// Larger than the limit (its size in bytes).
         case tooLarge(Int)
         /// `open` or `read` failed (the system's message).
         case failed(String)
+
+        /// The cause as one phrase: "no such file", "is a directory", "is not a regular file",
+        /// "permission denied".
+        public var description: String {
+            switch self {
+            case .notFound: return "no such file"
+            case .notAFile: return "is not a regular file"
+            case .directory: return "is a directory"
+            case .permissionDenied: return "permission denied"
+            case .tooLarge(let bytes): return "\(bytes) bytes is too large"
+            case .failed(let reason): return "cannot be read: \(reason)"
+            }
+        }
+    }
+
+    /// Opens `path` for reading if it is a regular file, checked on the opened descriptor (`fstat(2)`),
+    /// so that nothing can swap the file between the check and the read. The open itself never blocks
+    /// (O_NONBLOCK: a FIFO would wait for a writer; it is refused once open) and never makes a terminal
+    /// the controlling one (O_NOCTTY).
+    ///
+    /// - Returns: the descriptor (blocking again) and the file's size; the caller closes it.
+    public static func openRegularFile(_ path: String) throws(ReadFailure) -> (descriptor: Int32, bytes: Int) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else {
+            switch errno {
+            case ENOENT, ENOTDIR: throw .notFound
+            case EACCES, EPERM: throw .permissionDenied
+            case let code: throw .failed(String(cString: strerror(code)))
+            }
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw .failed(reason)
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG:
+            let flags = fcntl(fd, F_GETFL)
+            if flags >= 0 { _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
+            return (fd, Int(info.st_size))
+        case S_IFDIR:
+            close(fd)
+            throw .directory
+        default:
+            close(fd)
+            throw .notAFile
+        }
+    }
+
+    /// The canonical absolute path of `path` with every symbolic link resolved (`realpath(3)`), or `nil`.
+    public static func resolved(_ path: String) -> String? {
+        guard let pointer = realpath(path.isEmpty ? "." : path, nil) else { return nil }
+        defer { free(pointer) }
+        return String(cString: pointer)
+    }
+
+    /// Whether the canonical path `path` is `root` or inside it (both from ``resolved(_:)``).
+    public static func isInside(_ path: String, _ root: String) -> Bool {
+        path == root || path.hasPrefix(root == "/" ? "/" : root + "/")
     }
 
     /// Reads a whole regular file.
@@ -73,14 +137,9 @@ public enum FileSystem {
     /// - Returns: its bytes.
     /// - Throws: ``ReadFailure``.
     public static func contents(of path: String, limit: Int) throws(ReadFailure) -> [UInt8] {
-        switch kind(of: path) {
-        case .missing: throw .notFound
-        case .directory, .other: throw .notAFile
-        case .file(let bytes): if bytes > limit { throw .tooLarge(bytes) }
-        }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .failed(String(cString: strerror(errno))) }
+        let (fd, size) = try openRegularFile(path)
         defer { close(fd) }
+        if size > limit { throw .tooLarge(size) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

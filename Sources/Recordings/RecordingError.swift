@@ -4,6 +4,7 @@ public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible
     enum Kind: Hashable, Sendable {
         case notFound
         case unreadable(String)
+        case cannotOpen(String)
         case empty
         case tooLarge(bytes: Int, limit: Int)
         case tooLong(seconds: Double, limit: Double)
@@ -30,6 +31,8 @@ public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible
 
     /// The file does not exist.
     public static func notFound(_ path: String) -> Self { Self(.notFound, path: path) }
+    /// The file cannot be opened as a recording: "is a directory", "is not a regular file", "permission denied".
+    public static func cannotOpen(_ path: String, _ cause: String) -> Self { Self(.cannotOpen(cause), path: path) }
     /// The file is not audio libsndfile can decode, or is damaged; `reason` says what libsndfile reported.
     public static func unreadable(_ path: String, reason: String) -> Self { Self(.unreadable(reason), path: path) }
     /// The file holds no audio.
@@ -81,6 +84,8 @@ public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible
             return "\(path): no such file"
         case .unreadable(let reason):
             return "\(path): not a readable audio file (\(reason))"
+        case .cannotOpen(let cause):
+            return "\(path): \(cause)"
         case .empty:
             return "\(path): the file holds no audio"
         case .tooLarge(let bytes, let limit):

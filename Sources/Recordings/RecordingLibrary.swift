@@ -44,10 +44,13 @@ public struct RecordingLibrary: Sendable, Hashable {
     /// A library of the audio files in `directory`: each file's name without its extension is the
     /// recording's name. Hidden files and other extensions are ignored.
     ///
-    /// - Parameter directory: the folder to scan (not recursively).
+    /// - Parameters:
+    ///   - directory: the folder to scan (not recursively).
+    ///   - root: when given, a canonical folder every recording must resolve into (symbolic links
+    ///     resolved): a link leading out of it is refused.
     /// - Throws: ``RecordingError`` if the folder cannot be read, or two files share a name
     ///   (`welcome.wav` and `welcome.mp3`).
-    public init(directory: String) throws(RecordingError) {
+    public init(directory: String, confinedTo root: String? = nil) throws(RecordingError) {
         guard let entries = FileSystem.entries(of: directory) else {
             throw FileSystem.kind(of: directory) == .missing
                 ? .notFound(directory) : .unreadable(directory, reason: "not a readable directory")
@@ -58,6 +61,11 @@ public struct RecordingLibrary: Sendable, Hashable {
             guard RecordingLibrary.audioExtensions.contains(ext) else { continue }
             let name = FileSystem.deletingExtension(entry)
             let path = FileSystem.appending(entry, to: directory)
+            if let root {
+                guard let real = FileSystem.resolved(path), FileSystem.isInside(real, root) else {
+                    throw .cannotOpen(path, "is a symbolic link that leads outside the recordings folder")
+                }
+            }
             if let existing = files[name] {
                 throw .duplicateName(directory, FileSystem.lastComponent(existing), entry)
             }

@@ -25,33 +25,43 @@ public struct DTMFTiming: Sendable, Hashable, Codable {
     /// The defaults: 100 ms tones, 100 ms gaps, -10 dBm0 low group, +2 dB twist.
     public static let `default` = DTMFTiming()
 
-    /// Accepted tone durations in milliseconds.
-    public static let toneRange: ClosedRange<Double> = 1...60_000
-    /// Accepted gap durations in milliseconds.
-    public static let gapRange: ClosedRange<Double> = 0...60_000
-    /// Accepted low-group levels in dBm0.
-    public static let levelRange: ClosedRange<Double> = -60...3
-    /// Accepted twists in dB.
-    public static let twistRange: ClosedRange<Double> = -20...20
-
-    /// Checks every field and that the two tones together stay within the 16-bit scale.
+    /// Checks every field against `limits` (Q.24 durations and level floor) and that the two tones
+    /// together stay within the 16-bit scale.
     ///
-    /// - Throws: ``TelephonyDSPError`` naming the first field out of range.
-    public func validate() throws(TelephonyDSPError) {
-        guard DTMFTiming.toneRange.contains(Double(toneMilliseconds)) else {
-            throw .outOfRange("tone duration", Double(toneMilliseconds), DTMFTiming.toneRange, unit: "ms")
+    /// - Throws: ``TelephonyDSPError`` naming the first field out of range, with the reason.
+    public func validate(_ limits: Limits = .default) throws(TelephonyDSPError) {
+        let tones = Double(limits.toneMilliseconds.lowerBound)...Double(limits.toneMilliseconds.upperBound)
+        guard tones.contains(Double(toneMilliseconds)) else {
+            throw .outOfRange("tone duration", Double(toneMilliseconds), tones, unit: "ms", reason: Limits.toneReason)
         }
-        guard DTMFTiming.gapRange.contains(Double(gapMilliseconds)) else {
-            throw .outOfRange("gap duration", Double(gapMilliseconds), DTMFTiming.gapRange, unit: "ms")
+        let gaps = Double(limits.gapMilliseconds.lowerBound)...Double(limits.gapMilliseconds.upperBound)
+        guard gaps.contains(Double(gapMilliseconds)) else {
+            throw .outOfRange("gap duration", Double(gapMilliseconds), gaps, unit: "ms", reason: Limits.gapReason)
         }
-        guard levelDbm0.isFinite, DTMFTiming.levelRange.contains(levelDbm0) else {
-            throw .outOfRange("level", levelDbm0, DTMFTiming.levelRange, unit: "dBm0")
+        guard levelDbm0.isFinite, limits.levelDbm0.contains(levelDbm0) else {
+            throw .outOfRange("level", levelDbm0, limits.levelDbm0, unit: "dBm0", reason: Limits.levelReason)
         }
-        guard twistDb.isFinite, DTMFTiming.twistRange.contains(twistDb) else {
-            throw .outOfRange("twist", twistDb, DTMFTiming.twistRange, unit: "dB")
+        guard twistDb.isFinite, limits.twistDb.contains(twistDb) else {
+            throw .outOfRange("twist", twistDb, limits.twistDb, unit: "dB")
+        }
+        guard limits.levelDbm0.contains(levelDbm0 + twistDb) else {
+            throw .outOfRange("high-group level (level + twist)", levelDbm0 + twistDb, limits.levelDbm0, unit: "dBm0",
+                              reason: Limits.levelReason)
         }
         let peak = DualTone(digit: .one, levelDbm0: levelDbm0, twistDb: twistDb).peak
         guard peak <= 32767 else { throw .wouldClip(peak: peak) }
+    }
+
+    /// The duration in ms of `dialString` sent with this timing (every digit a tone and a gap).
+    public func milliseconds(of dialString: DialString) -> Int {
+        var total = 0
+        for element in dialString.elements {
+            switch element {
+            case .digit: total += toneMilliseconds + gapMilliseconds
+            case .pause(let ms): total += ms
+            }
+        }
+        return total
     }
 }
 
@@ -107,12 +117,24 @@ public struct DTMFGenerator: Sendable {
     ///   - dialString: the digits and pauses to send.
     ///   - timing: tone and gap durations, level and twist.
     ///   - sampleRate: 8000...48000.
-    /// - Throws: ``TelephonyDSPError`` for an unsupported rate or timing.
-    public init(dialString: DialString, timing: DTMFTiming = .default, sampleRate: Int) throws(TelephonyDSPError) {
+    ///   - limits: the timing's ranges, the dial string's length and the duration cap.
+    /// - Throws: ``TelephonyDSPError`` for an unsupported rate or timing, or a dial string over the limits.
+    public init(dialString: DialString, timing: DTMFTiming = .default, sampleRate: Int,
+                limits: Limits = .default) throws(TelephonyDSPError) {
         guard ToneSynthesizer.supportedSampleRates.contains(sampleRate) else {
             throw .unsupportedSampleRate(sampleRate, supported: ToneSynthesizer.supportedSampleRates)
         }
-        try timing.validate()
+        try timing.validate(limits)
+        guard dialString.elements.count <= limits.maximumDialStringLength else {
+            throw .tooLong("the dial string", "\(dialString.elements.count) characters",
+                           limit: "\(limits.maximumDialStringLength)", reason: "Limits.maximumDialStringLength")
+        }
+        let milliseconds = timing.milliseconds(of: dialString)
+        guard milliseconds <= limits.maximumSequenceMilliseconds else {
+            throw .tooLong("the dial string's duration", Limits.describe(milliseconds: milliseconds),
+                           limit: Limits.describe(milliseconds: limits.maximumSequenceMilliseconds),
+                           reason: Limits.durationReason)
+        }
         self.sampleRate = sampleRate
         self.timing = timing
         let tone = samples(milliseconds: timing.toneMilliseconds, sampleRate: sampleRate)
@@ -194,9 +216,9 @@ public struct DTMFGenerator: Sendable {
 
     /// Renders the whole dial string into a new array (convenience for offline use).
     public static func render(
-        _ dialString: DialString, timing: DTMFTiming = .default, sampleRate: Int
+        _ dialString: DialString, timing: DTMFTiming = .default, sampleRate: Int, limits: Limits = .default
     ) throws(TelephonyDSPError) -> [Int16] {
-        var generator = try DTMFGenerator(dialString: dialString, timing: timing, sampleRate: sampleRate)
+        var generator = try DTMFGenerator(dialString: dialString, timing: timing, sampleRate: sampleRate, limits: limits)
         return [Int16](unsafeUninitializedCapacity: generator.totalSamples) { buffer, count in
             count = generator.render(into: buffer)
         }

@@ -19,6 +19,12 @@ public struct DialString: Sendable, Hashable {
         elements.compactMap { if case .digit(let digit) = $0 { digit } else { nil } }
     }
 
+    /// The most elements a dial string holds, whatever it is made from (``Limits`` sets the lower
+    /// per-step and per-sequence bounds that sequences and the CLI apply).
+    public static let maximumElements = 10_000
+    /// The accepted pause lengths in milliseconds.
+    public static let pauseMilliseconds: ClosedRange<Int> = 1...60_000
+
     /// Parses `text`.
     ///
     /// - Parameter text: the dial string, e.g. `"9876#"` or `"1w2W3"`.
@@ -26,8 +32,8 @@ public struct DialString: Sendable, Hashable {
     ///   position (1-based), or saying that the string has no element.
     public init(_ text: String) throws(DialStringError) {
         var elements: [Element] = []
-        elements.reserveCapacity(text.count)
         for (offset, character) in text.enumerated() {
+            guard offset < DialString.maximumElements else { throw DialStringError(kind: .tooLong) }
             if let digit = DTMFDigit(character) {
                 elements.append(.digit(digit))
             } else if character == "w" {
@@ -43,7 +49,16 @@ public struct DialString: Sendable, Hashable {
     }
 
     /// Creates a dial string from elements.
-    public init(elements: [Element]) {
+    ///
+    /// - Throws: ``DialStringError`` for more than ``maximumElements`` elements or a pause outside
+    ///   ``pauseMilliseconds``.
+    public init(elements: [Element]) throws(DialStringError) {
+        guard elements.count <= DialString.maximumElements else { throw DialStringError(kind: .tooLong) }
+        for (offset, element) in elements.enumerated() {
+            if case .pause(let ms) = element, !DialString.pauseMilliseconds.contains(ms) {
+                throw DialStringError(kind: .badPause(ms, position: offset + 1))
+            }
+        }
         self.elements = elements
     }
 }
@@ -70,6 +85,8 @@ public struct DialStringError: Error, Hashable, Sendable, CustomStringConvertibl
     enum Kind: Hashable, Sendable {
         case invalidCharacter(Character, position: Int)
         case empty
+        case tooLong
+        case badPause(Int, position: Int)
     }
 
     @usableFromInline
@@ -88,12 +105,17 @@ public struct DialStringError: Error, Hashable, Sendable, CustomStringConvertibl
     public var description: String {
         switch kind {
         case .invalidCharacter(let c, let position):
-            let shown = c.unicodeScalars.allSatisfy { $0.properties.isWhitespace || $0.value < 32 }
-                ? c.unicodeScalars.map { "U+" + String($0.value, radix: 16, uppercase: true) }.joined()
-                : String(c)
+            let shown = c.unicodeScalars.contains { InputText.isForbidden($0) || $0.properties.isWhitespace }
+                ? c.unicodeScalars.map(InputText.codePoint).joined()
+                : InputText.escaped(String(c))
             return "'\(shown)' at position \(position) is not a DTMF digit (allowed: 0-9 * # A-D, w, W)"
         case .empty:
             return "the dial string is empty"
+        case .tooLong:
+            return "the dial string has more than \(DialString.maximumElements) elements"
+        case .badPause(let ms, let position):
+            return "the pause of \(ms) ms at position \(position) is out of range "
+                + "(\(DialString.pauseMilliseconds.lowerBound)...\(DialString.pauseMilliseconds.upperBound) ms)"
         }
     }
 }

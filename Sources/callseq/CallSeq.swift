@@ -32,6 +32,7 @@ enum Main {
             standardError.write(Data("callseq: error: \(line)\n".utf8))
             exit(code)
         }
+        PartialFile.installSignalHandlers()   // an interrupted write leaves no .partial file behind
         do {
             var command = try CallSeq.parseAsRoot()
             try command.run()

@@ -25,16 +25,16 @@ struct DTMF: ParsableCommand {
     @Option(help: "Sample rate in Hz (8000...48000).")
     var rate: Int = 8000
 
-    @Option(name: .customLong("tone-ms"), help: "Tone duration in ms (10...10000).")
+    @Option(name: .customLong("tone-ms"), help: "Tone duration in ms (40...10000; ITU-T Q.24 minimum 40).")
     var toneMs: Int = DTMFTiming.default.toneMilliseconds
 
-    @Option(name: .customLong("gap-ms"), help: "Silence after each tone in ms (0...10000).")
+    @Option(name: .customLong("gap-ms"), help: "Silence after each tone in ms (40...10000; ITU-T Q.24 minimum pause 40).")
     var gapMs: Int = DTMFTiming.default.gapMilliseconds
 
-    @Option(parsing: .unconditional, help: "Low-group tone level in dBm0 (-60...3), e.g. --level -10.")
+    @Option(parsing: .unconditional, help: "Low-group tone level in dBm0 (-25...0, Q.24 receivers' range), e.g. --level -10.")
     var level: Double = DTMFTiming.default.levelDbm0
 
-    @Option(parsing: .unconditional, help: "High-group level relative to the low group, in dB (-20...20).")
+    @Option(parsing: .unconditional, help: "High-group level relative to the low group, in dB (-10...10).")
     var twist: Double = DTMFTiming.default.twistDb
 
     @Option(help: "Sample encoding: pcm16, ulaw or alaw (default: the extension's, pcm16 for .wav).")
@@ -45,18 +45,23 @@ struct DTMF: ParsableCommand {
     }
 
     func validate() throws {
+        let limits = Limits.default
+        // Counted in bytes first: a huge argument is refused before anything is built from it.
+        guard digits.utf8.count <= limits.maximumDialStringLength * 4, digits.count <= limits.maximumDialStringLength else {
+            throw ValidationError("DIGITS has \(digits.count) characters; at most \(limits.maximumDialStringLength)")
+        }
+        let dialString: DialString
         do {
-            _ = try DialString(digits)
+            dialString = try DialString(digits)
         } catch {
             throw ValidationError("DIGITS: \(error)")
         }
         guard ToneSynthesizer.supportedSampleRates.contains(rate) else {
             throw ValidationError("--rate \(rate) is not supported (8000...48000 Hz)")
         }
-        guard (10...10_000).contains(toneMs) else { throw ValidationError("--tone-ms \(toneMs) is out of range (10...10000)") }
-        guard (0...10_000).contains(gapMs) else { throw ValidationError("--gap-ms \(gapMs) is out of range (0...10000)") }
         do {
-            try timing.validate()
+            try timing.validate(limits)
+            _ = try DTMFGenerator(dialString: dialString, timing: timing, sampleRate: rate, limits: limits)
         } catch {
             throw ValidationError("\(error)")
         }

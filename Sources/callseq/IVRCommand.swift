@@ -19,6 +19,10 @@ struct IVRCommand: ParsableCommand {
     @Argument(help: "The account file (JSON).")
     var account: String
 
+    @Option(name: .customLong("recordings-root"),
+            help: "A folder the account's recordings folder may be in, besides the account file's own folder.")
+    var recordingsRoot: String?
+
     @Option(help: "The number called (one of the account's DIDs).")
     var did: String
 
@@ -50,7 +54,7 @@ struct IVRCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (loaded, library) = try loadAccount(account)
+        let (loaded, library) = try loadAccount(account, recordingsRoot: recordingsRoot)
         let format = try runtime { try AudioOutputFormat(path: output, encoding: call.encoding) }
         let callFormat = call.format(encoding: format.encoding)
         let compiled: CompiledAccount
@@ -97,7 +101,7 @@ struct IVRCommand: ParsableCommand {
                 switch kind {
                 case .stepStarted(let step): log.append("\(at):   step \(step + 1) (\(sequences[s].steps[step].typeName))")
                 case .smsRequested(let step):
-                    if let request = compiled.sequences[s].smsRequest(step: step) {
+                    if let request = compiled.sequences[s]?.smsRequest(step: step) {
                         requests.append((s, request))
                         log.append("\(at):   \(dispatcher == nil ? "would send" : "sending") SMS from \(request.from) to \(request.to): \"\(request.message)\""
                             + (dispatcher == nil ? " (dry run)" : ""))
@@ -168,9 +172,9 @@ func smsAccount(file: String, limit: Int) -> SMSAccount {
 }
 
 /// Reads and checks an account file; problems are listed one per line (exit 1).
-func loadAccount(_ file: String) throws -> (Account, RecordingLibrary) {
+func loadAccount(_ file: String, recordingsRoot: String? = nil) throws -> (Account, RecordingLibrary) {
     do {
-        return try Account.load(file)
+        return try Account.load(file, recordingsRoot: recordingsRoot)
     } catch {
         throw ProblemList(lines: error.problems.map { $0.path.isEmpty ? "\(file): \($0.message)" : "\(file): \($0)" })
     }

@@ -51,12 +51,19 @@ struct SequenceOptions: ParsableArguments {
 }
 
 /// Reads and validates a sequence file, then compiles it.
-func loadSequence(_ file: String, options: SequenceOptions, encoding: SampleEncoding = .pcm16) throws -> CompiledSequence {
+///
+/// `schedulesOnly` (timeline, validate) leaves the DTMF audio out: only places and durations are computed.
+func loadSequence(_ file: String, options: SequenceOptions, encoding: SampleEncoding = .pcm16,
+                  schedulesOnly: Bool = false) throws -> CompiledSequence {
     let text: String
     do {
-        text = try String(contentsOfFile: file, encoding: .utf8)
-    } catch {
-        throw RuntimeFailure(FileManager.default.fileExists(atPath: file) ? "\(file): not readable as UTF-8 text" : "\(file): no such file")
+        let bytes = try FileSystem.contents(of: file, limit: Account.maximumFileBytes)
+        guard let utf8 = String(validating: bytes, as: UTF8.self) else {
+            throw RuntimeFailure("\(file): not readable as UTF-8 text")
+        }
+        text = utf8
+    } catch let error as FileSystem.ReadFailure {
+        throw RuntimeFailure("\(file): \(error)")
     }
     let library = try runtime { try options.library(beside: file) }
     let sequence: CallSequence
@@ -67,7 +74,10 @@ func loadSequence(_ file: String, options: SequenceOptions, encoding: SampleEnco
     }
     let cache = RecordingCache(library: library)
     do {
-        return try quietly { try CompiledSequence(sequence, format: options.format(encoding: encoding), recordings: cache) }
+        return try quietly {
+            try CompiledSequence(sequence, format: options.format(encoding: encoding), recordings: cache,
+                                 schedulesOnly: schedulesOnly)
+        }
     } catch {
         throw RuntimeFailure("\(file): \(error)")
     }
@@ -234,7 +244,7 @@ struct Timeline: ParsableCommand {
     @OptionGroup var options: SequenceOptions
 
     func run() throws {
-        printCueSheet(try loadSequence(sequence, options: options))
+        printCueSheet(try loadSequence(sequence, options: options, schedulesOnly: true))
     }
 }
 
@@ -254,19 +264,45 @@ struct Validate: ParsableCommand {
     @Option(help: "Folder of the account's recordings.")
     var recordings: String?
 
+    @Option(name: .customLong("recordings-root"),
+            help: "A folder an account's recordings folder may be in, besides the account file's own folder.")
+    var recordingsRoot: String?
+
     func run() throws {
         if let text = try? String(contentsOfFile: file, encoding: .utf8), let json = try? JSONValue.parse(text),
            ["dids", "ivrs", "capabilities"].contains(where: { json[$0] != nil }) {
-            let (account, _) = try loadAccount(file)
+            let (account, library) = try loadAccount(file, recordingsRoot: recordingsRoot)
+            try decodeRecordings(of: account, library: library)
             print("\(file): valid account, \(account.dids.count) numbers, \(account.ivrs.count) IVRs, \(account.sequences.count) sequences")
             for (i, sequence) in account.sequences.enumerated() { printTexts(sequence, path: "sequences[\(i)].") }
             return
         }
         let options = try SequenceOptions.parse(recordings.map { ["--recordings", $0] } ?? [])
-        let program = try loadSequence(file, options: options)
+        let program = try loadSequence(file, options: options, schedulesOnly: true)
         print("\(file): valid sequence \"\(program.sequence.name)\", \(program.sequence.steps.count) steps, "
             + "\(seconds(program.totalSamples, program.format.sampleRate)) s")
         printTexts(program.sequence, path: "")
+    }
+
+    /// Decodes every recording the account names, prompts included, within the limits playing applies,
+    /// so that a prompt of random bytes is found now and not on the first call.
+    func decodeRecordings(of account: Account, library: RecordingLibrary) throws {
+        let cache = RecordingCache(library: library)
+        var uses: [(path: String, choice: RecordingChoice)] = account.ivrs.enumerated().map { ("ivrs[\($0)].prompt", $1.prompt) }
+        for (i, sequence) in account.sequences.enumerated() {
+            for (j, step) in sequence.steps.enumerated() {
+                if case .recording(let r) = step { uses.append(("sequences[\(i)].steps[\(j)].recording", r.recording)) }
+            }
+        }
+        var lines: [String] = []
+        for (path, choice) in uses {
+            do {
+                _ = try quietly { try cache.recording(choice, sampleRate: 8000, encoding: .pcm16) }
+            } catch {
+                lines.append("\(file): \(path): \(error)")
+            }
+        }
+        if !lines.isEmpty { throw ProblemList(lines: lines) }
     }
 
     /// One line per SMS step: the encoding and units the network will count (3GPP TS 23.038).

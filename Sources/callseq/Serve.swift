@@ -22,6 +22,10 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("account"), help: "An account file (repeatable).")
     var accounts: [String] = []
 
+    @Option(name: .customLong("recordings-root"),
+            help: "A folder accounts' recordings folders may be in, besides each account file's own folder.")
+    var recordingsRoot: String?
+
     @Option(help: "SIP's UDP address, HOST:PORT (port 0: any free port).")
     var listen: String = "127.0.0.1:5060"
 
@@ -105,7 +109,7 @@ struct Serve: ParsableCommand {
         let (host, port) = try parsedListen()
         let directory: AccountDirectory
         do {
-            directory = try AccountDirectory(paths: accounts)
+            directory = try AccountDirectory(paths: accounts, recordingsRoot: recordingsRoot)
         } catch {
             throw ProblemList(lines: error.lines)
         }

@@ -103,7 +103,7 @@ struct IVRSessionTests {
 
     @Test func aDigitInTheCallersAudioWithSpeechAroundItIsHeardDuringThePrompt() throws {
         let speech = try AudioFile.read(testAudioPath("speech/talkoff-8k-ulaw.wav")).samples.prefix(16000).map { Int16($0) }
-        let two = try DTMFGenerator.render(DialString("2"), timing: DTMFTiming(toneMilliseconds: 80, gapMilliseconds: 0), sampleRate: 8000)
+        let two = try DTMFGenerator.render(DialString("2"), timing: DTMFTiming(toneMilliseconds: 80, gapMilliseconds: 40), sampleRate: 8000)
         let caller = Array(speech) + two + Array(speech)   // speech, the digit at 2 s (during the 9.4 s menu), speech
         let session = try exampleAccount().makeSession(calling: PhoneNumber("5145550100"))
         let (_, events) = runSession(session, caller: caller)

@@ -16,7 +16,7 @@ struct EditingTests {
     @Test func addInsertMoveDeleteAndRename() throws {
         var s = try sequence()
         s.append(.recording(RecordingStep(recording: .none)))
-        try s.insert(.dtmf(DTMFDigitStep("9")), at: 0)
+        try s.insert(.dtmf(try DTMFDigitStep("9")), at: 0)
         #expect(s.steps.map(\.typeName) == ["dtmf", "recording", "dtmf", "sms", "recording"])
         try s.moveDown(0)
         #expect(s.steps.map(\.typeName) == ["recording", "dtmf", "dtmf", "sms", "recording"])
@@ -47,7 +47,7 @@ struct EditingTests {
     }
 }
 
-func DTMFDigitStep(_ digits: String) -> DTMFStep {
-    // Test helper: a DTMF step from a literal known to parse.
-    DTMFStep(digits: (try? DialString(digits)) ?? DialString(elements: []))
+func DTMFDigitStep(_ digits: String) throws -> DTMFStep {
+    // Test helper: a DTMF step from a literal.
+    DTMFStep(digits: try DialString(digits))
 }

@@ -23,12 +23,22 @@ struct ValidationTests {
         ("bad-digit.json", "steps[0].digits: 'x' at position 3 is not a DTMF digit (allowed: 0-9 * # A-D, w, W)"),
         ("empty-steps.json", "steps: the sequence has no steps; add at least one"),
         ("too-many-steps.json", "steps: 51 steps; at most 50"),
-        ("tone-too-short.json", "steps[0].toneMs: 20 ms is out of range (40...10000 ms)"),
-        ("gap-too-long.json", "steps[0].gapMs: 20000 ms is out of range (0...10000 ms)"),
+        ("tone-too-short.json",
+         "steps[0].toneMs: 20 ms is out of range (40...10000 ms): a Q.24 receiver needs tones of at least 40 ms"),
+        ("gap-too-long.json", "steps[0].gapMs: 20000 ms is out of range (40...10000 ms): "
+            + "a Q.24 receiver needs a pause of at least 40 ms, or two equal digits merge"),
+        ("gap-too-short.json", "steps[0].gapMs: 0 ms is out of range (40...10000 ms): "
+            + "a Q.24 receiver needs a pause of at least 40 ms, or two equal digits merge"),
+        ("level-too-weak.json", "steps[0].levelDbm0: -36 dBm0 is out of range (-25...0 dBm0): "
+            + "Q.24 receivers are only required to hear tones down to -25 dBm0"),
+        ("too-long-27h.json", "steps: the DTMF steps last 27.8 h; at most 10 min 0 s "
+            + "(sequences are capped so that one account cannot hold a call or memory)"),
+        ("control-in-name.json", "name: \"Front\\u{1B}[2Jdoor\" contains the control character U+001B at position 6 "
+            + "(control and bidirectional-override characters are not allowed)"),
         ("unknown-key.json", "steps[0].toneMS: unknown key (did you mean \"toneMs\"?)"),
         ("unknown-top-key.json", "description: unknown key (allowed: name, steps)"),
         ("missing-name.json", "name: missing (a string is required)"),
-        ("level-clips.json", "steps[0]: levelDbm0 and twistDb together would clip: the two tones peak at 55069 (max 32767)"),
+        ("level-clips.json", "steps[0]: levelDbm0 and twistDb together would clip: the two tones peak at 45652 (max 32767)"),
         ("sms-bad-number.json", "steps[0].to: '123' has 3 digits; a US/Canada number has 10 (optionally preceded by 1 or +1)"),
         ("sms-bad-area-code.json", "steps[0].from: '+1 (114) 555-0100' area code 114 is not valid (it starts with 2-9 and is not N11)"),
         ("sms-too-long.json", "steps[0].message: 161 GSM-7 septets; at most 160"),
@@ -69,7 +79,7 @@ struct ValidationTests {
     @Test func everyFieldOfAStepIsRead() throws {
         let text = """
             { "name": " Gate ", "steps": [
-              { "type": "dtmf", "digits": "1w#", "toneMs": 250, "gapMs": 0, "levelDbm0": -8.5, "twistDb": -2 },
+              { "type": "dtmf", "digits": "1w#", "toneMs": 250, "gapMs": 40, "levelDbm0": -8.5, "twistDb": -2 },
               { "type": "recording", "recording": "default" },
               { "type": "sms", "from": "+1 514-555-0100", "to": "(514) 555 0199", "message": "Gate opened" } ] }
             """
@@ -79,7 +89,7 @@ struct ValidationTests {
             Issue.record("wrong step types: \(s.steps)")
             return
         }
-        #expect(d.digits.description == "1w#" && d.toneMilliseconds == 250 && d.gapMilliseconds == 0)
+        #expect(d.digits.description == "1w#" && d.toneMilliseconds == 250 && d.gapMilliseconds == 40)
         #expect(d.levelDbm0 == -8.5 && d.twistDb == -2)
         #expect(r.recording == .systemDefault)
         #expect(m.from.digits == "5145550100" && m.to.digits == "5145550199" && m.message == "Gate opened")

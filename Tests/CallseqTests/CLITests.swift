@@ -96,8 +96,12 @@ struct CLITests {
     @Test func usageErrorsExitWith64() throws {
         expectOneLineError(try CommandRunner.callseq("dtmf", "1", "-o", "x.mp3"), status: 64, mentioning: ".mp3")
         expectOneLineError(try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--rate", "4000"), status: 64, mentioning: "--rate 4000")
-        expectOneLineError(try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--tone-ms", "5"), status: 64, mentioning: "--tone-ms 5")
-        expectOneLineError(try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--level", "0"), status: 64, mentioning: "clip")
+        expectOneLineError(try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--tone-ms", "5"), status: 64,
+                           mentioning: "tone duration 5 ms is out of range (40...10000 ms)")
+        expectOneLineError(try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--level", "0", "--twist", "0"),
+                           status: 64, mentioning: "clip")
+        expectOneLineError(try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--level", "0"), status: 64,
+                           mentioning: "high-group level (level + twist) 2 dBm0 is out of range (-25...0 dBm0)")
         expectOneLineError(try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--level", "-70"), status: 64, mentioning: "level -70")
         expectOneLineError(try CommandRunner.callseq("dtmf", "1"), status: 64, mentioning: "--output")
         expectOneLineError(try CommandRunner.callseq("frobnicate"), status: 64, mentioning: "frobnicate")

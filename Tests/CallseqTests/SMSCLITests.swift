@@ -23,7 +23,9 @@ struct SMSCLITests {
     func ivr(_ account: String, _ dir: URL, _ server: ProviderServer, state: URL) throws -> CommandResult {
         try CommandRunner.run(CommandRunner.callseqPath,
             ["ivr", account, "--did", "5145550100", "--press", "1", "-o", dir.appendingPathComponent("o.wav").path,
-             "--send-sms", "--sms-endpoint", server.endpoint, "--state-dir", state.path],
+             "--send-sms", "--sms-endpoint", server.endpoint, "--state-dir", state.path,
+             // The account's recordings are the examples' (an absolute path): the operator allows them.
+             "--recordings-root", URL(fileURLWithPath: testAudioPath("../Examples")).standardized.path],
             environment: environment)
     }
 

@@ -1,0 +1,96 @@
+// The one place where the engine's limits live. The model (sequence and account validation), the
+// generator (DTMFGenerator, DTMFTiming.validate) and the CLI all read them from here, so that what
+// validates is what plays, and what plays fits in bounded memory and time.
+//
+// Signal limits follow ITU-T Q.24 (DTMF receivers): a receiver must recognise a digit whose tone lasts
+// 40 ms and whose pause lasts 40 ms (Q.24 Table A-1, "signal/pause duration"); shorter pauses merge two
+// equal digits into one. The weakest level a Q.24 receiver is required to accept is -25 dBm0 per
+// frequency (Q.24 Table A-1, the AT&T/Bellcore column, also Telcordia GR-506); weaker tones are not heard.
+
+/// Limits on what a sequence, a dial string and an account may hold, with the reason for each.
+public struct Limits: Sendable, Hashable {
+    /// Longest total duration of one sequence, in milliseconds (default 10 minutes).
+    public var maximumSequenceMilliseconds: Int
+    /// Longest dial string of one DTMF step, in characters.
+    public var maximumDialStringLength: Int
+    /// Most dial-string characters over all the DTMF steps of one sequence.
+    public var maximumTotalDialStringLength: Int
+    /// Most steps in one sequence.
+    public var maximumSteps: Int
+    /// Longest name, in characters.
+    public var maximumNameLength: Int
+    /// Most sequences in one account.
+    public var maximumSequencesPerAccount: Int
+    /// Most IVRs in one account.
+    public var maximumIVRsPerAccount: Int
+    /// Most DIDs in one account.
+    public var maximumDIDsPerAccount: Int
+    /// Accepted tone durations in ms (Q.24: at least 40 ms).
+    public var toneMilliseconds: ClosedRange<Int>
+    /// Accepted gaps after a tone in ms (Q.24: at least 40 ms, or equal digits merge).
+    public var gapMilliseconds: ClosedRange<Int>
+    /// Accepted low-group levels in dBm0 (Q.24 Table A-1: receivers accept down to -25 dBm0).
+    public var levelDbm0: ClosedRange<Double>
+    /// Accepted twists (high group relative to low group) in dB; the high group must also stay at or
+    /// above the level floor.
+    public var twistDb: ClosedRange<Double>
+    /// Most problems listed for one document; the rest are counted ("and N more").
+    public var maximumProblemsListed: Int
+
+    /// The defaults (see the README's limits table).
+    public static let `default` = Limits(
+        maximumSequenceMilliseconds: 600_000,
+        maximumDialStringLength: 100,
+        maximumTotalDialStringLength: 1_000,
+        maximumSteps: 50,
+        maximumNameLength: 100,
+        maximumSequencesPerAccount: 1_000,
+        maximumIVRsPerAccount: 100,
+        maximumDIDsPerAccount: 1_000,
+        toneMilliseconds: 40...10_000,
+        gapMilliseconds: 40...10_000,
+        levelDbm0: -25...0,
+        twistDb: -10...10,
+        maximumProblemsListed: 50)
+
+    /// Creates limits; every parameter is a field above.
+    public init(maximumSequenceMilliseconds: Int, maximumDialStringLength: Int, maximumTotalDialStringLength: Int,
+                maximumSteps: Int, maximumNameLength: Int, maximumSequencesPerAccount: Int,
+                maximumIVRsPerAccount: Int, maximumDIDsPerAccount: Int, toneMilliseconds: ClosedRange<Int>,
+                gapMilliseconds: ClosedRange<Int>, levelDbm0: ClosedRange<Double>, twistDb: ClosedRange<Double>,
+                maximumProblemsListed: Int) {
+        self.maximumSequenceMilliseconds = maximumSequenceMilliseconds
+        self.maximumDialStringLength = maximumDialStringLength
+        self.maximumTotalDialStringLength = maximumTotalDialStringLength
+        self.maximumSteps = maximumSteps
+        self.maximumNameLength = maximumNameLength
+        self.maximumSequencesPerAccount = maximumSequencesPerAccount
+        self.maximumIVRsPerAccount = maximumIVRsPerAccount
+        self.maximumDIDsPerAccount = maximumDIDsPerAccount
+        self.toneMilliseconds = toneMilliseconds
+        self.gapMilliseconds = gapMilliseconds
+        self.levelDbm0 = levelDbm0
+        self.twistDb = twistDb
+        self.maximumProblemsListed = maximumProblemsListed
+    }
+
+    /// The reason quoted in an error about a tone duration.
+    public static let toneReason = "a Q.24 receiver needs tones of at least 40 ms"
+    /// The reason quoted in an error about a gap.
+    public static let gapReason = "a Q.24 receiver needs a pause of at least 40 ms, or two equal digits merge"
+    /// The reason quoted in an error about a level.
+    public static let levelReason = "Q.24 receivers are only required to hear tones down to -25 dBm0"
+    /// The reason quoted in an error about the total duration.
+    public static let durationReason = "sequences are capped so that one account cannot hold a call or memory"
+
+    /// The duration of `milliseconds` formatted for errors (`27.8 h`, `12 min 3 s`, `850 ms`).
+    public static func describe(milliseconds: Int) -> String {
+        if milliseconds >= 3_600_000 {
+            let tenths = (milliseconds + 180_000) / 360_000
+            return "\(tenths / 10).\(tenths % 10) h"
+        }
+        if milliseconds >= 60_000 { return "\(milliseconds / 60_000) min \(milliseconds % 60_000 / 1000) s" }
+        if milliseconds >= 1000 { return "\(milliseconds / 1000) s" }
+        return "\(milliseconds) ms"
+    }
+}
