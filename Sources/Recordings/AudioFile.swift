@@ -232,12 +232,13 @@ public enum AudioFile {
             encoding: formatName(info.format & Int32(SF_FORMAT_SUBMASK)))
     }
 
-    /// libsndfile's reason for refusing to open a file that exists and is a regular file. Its global
-    /// message for data it cannot parse is sometimes "File does not exist...", which would mislead.
+    /// libsndfile's reason for refusing to open a file that exists and is a regular file. For data it cannot
+    /// parse it reports "unrecognised format" through virtual I/O but sometimes "File does not exist..." for the
+    /// same bytes in a file, which would mislead: both give one reason, so memory and file errors agree.
     static func openFailureReason() -> String {
         let message = String(cString: sf_strerror(nil))
-        if Int(sf_error(nil)) == Int(SF_ERR_UNRECOGNISED_FORMAT) { return "unrecognised format" }
-        return message.contains("does not exist") ? "the data is not audio in any format libsndfile reads" : message
+        let unrecognised = Int(sf_error(nil)) == Int(SF_ERR_UNRECOGNISED_FORMAT) || message.contains("does not exist")
+        return unrecognised ? "the data is not audio in any format libsndfile reads" : message
     }
 
     /// The audio data chunk's declared and actual sizes when the file ends before it does. libsndfile
