@@ -5,6 +5,7 @@
 // counts (Thresholds/, all zero); ./run.sh prints the throughput table of the README. A fixture that cannot be
 // loaded stops the run (`required`): a benchmark that measures nothing must not pass.
 
+import ARCCount
 import Benchmark
 import CSpanDSP
 import CallSequence
@@ -79,9 +80,36 @@ struct CHandle: @unchecked Sendable {
 }
 
 let isCI = ProcessInfo.processInfo.environment["CI"] != nil
+/// Calls of swift_retain and swift_release (and their _n, bridgeObject and nonatomic forms) in the measured region,
+/// counted by ARCCount: package-benchmark's .retainCount/.releaseCount hooks miss retains and crash sessions on
+/// Swift 6.3 for Linux (ordo-one/benchmark issue 349).
+let retainCalls = BenchmarkMetric.custom("Retains (runtime calls)", polarity: .prefersSmaller, useScalingFactor: false)
+let releaseCalls = BenchmarkMetric.custom("Releases (runtime calls)", polarity: .prefersSmaller, useScalingFactor: false)
+
 /// What CI checks on every render path: no allocation and no reference counting (retain or release).
-let mallocMetrics: [BenchmarkMetric] = [.mallocCountTotal, .retainCount, .releaseCount]
-let allMetrics: [BenchmarkMetric] = [.wallClock, .cpuTotal, .throughput, .mallocCountTotal, .retainCount, .releaseCount]
+let mallocMetrics: [BenchmarkMetric] = [.mallocCountTotal, retainCalls, releaseCalls]
+let allMetrics: [BenchmarkMetric] = [.wallClock, .cpuTotal, .throughput, .mallocCountTotal, retainCalls, releaseCalls]
+
+/// The runtime's reference-counting calls so far.
+struct ARCCounts {
+    let retains: UInt64
+    let releases: UInt64
+    static var now: ARCCounts { ARCCounts(retains: arc_count_retains(), releases: arc_count_releases()) }
+}
+
+/// Starts the measured region; the counts are read inside it.
+func startMeasuring(_ benchmark: Benchmark) -> ARCCounts {
+    benchmark.startMeasurement()
+    return .now
+}
+
+/// Ends the measured region and records its retain and release calls.
+func stopMeasuring(_ benchmark: Benchmark, _ start: ARCCounts) {
+    let end = ARCCounts.now
+    benchmark.stopMeasurement()
+    benchmark.measurement(retainCalls, Int(end.retains &- start.retains))
+    benchmark.measurement(releaseCalls, Int(end.releases &- start.releases))
+}
 /// No deviation allowed from the recorded counts (which are 0).
 var zero: BenchmarkThresholds { BenchmarkThresholds(absolute: [.p0: 0, .p25: 0, .p50: 0, .p75: 0, .p90: 0, .p99: 0, .p100: 0]) }
 
@@ -92,7 +120,7 @@ func configuration(checked: Bool = false) -> Benchmark.Configuration {
         warmupIterations: 2,
         maxDuration: .seconds(isCI ? 1 : 4),
         maxIterations: isCI ? 5 : 1000,
-        thresholds: checked ? [.mallocCountTotal: zero, .retainCount: zero, .releaseCount: zero] : nil
+        thresholds: checked ? [.mallocCountTotal: zero, retainCalls: zero, releaseCalls: zero] : nil
     )
 }
 
@@ -100,9 +128,9 @@ let benchmarks: @Sendable () -> Void = {
     // MARK: The harness's own allocations (the floor every other malloc count is compared with)
 
     Benchmark("Harness.Empty", configuration: configuration(checked: true)) { benchmark in
-        benchmark.startMeasurement()
+        let counted = startMeasuring(benchmark)
         blackHole(benchmark)
-        benchmark.stopMeasurement()
+        stopMeasuring(benchmark, counted)
     }
 
     // MARK: Synthesis: DTMF into 20 ms frames at 8 kHz
@@ -110,11 +138,11 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Synthesis.Ours.8kHz.20ms", configuration: configuration(checked: true)) { benchmark in
         var generator = try DTMFGenerator(dialString: dial, timing: .default, sampleRate: 8000)
         var frame = [Int16](repeating: 0, count: 160)
-        benchmark.startMeasurement()
+        let counted = startMeasuring(benchmark)
         frame.withUnsafeMutableBufferPointer { buffer in
             while !generator.isFinished { blackHole(generator.render(into: buffer)) }
         }
-        benchmark.stopMeasurement()
+        stopMeasuring(benchmark, counted)
         blackHole(frame)
     }
 
@@ -126,11 +154,11 @@ let benchmarks: @Sendable () -> Void = {
         dtmf_tx_set_level(tx, -10, 2)
         _ = dtmf_tx_put(tx, dialText, -1)
         var frame = [Int16](repeating: 0, count: 160)
-        benchmark.startMeasurement()
+        let counted = startMeasuring(benchmark)
         frame.withUnsafeMutableBufferPointer { buffer in
             while dtmf_tx(tx, buffer.baseAddress, 160) > 0 {}
         }
-        benchmark.stopMeasurement()
+        stopMeasuring(benchmark, counted)
         blackHole(frame)
     }
 
@@ -139,7 +167,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Detection.Ours.8kHz", configuration: configuration(checked: true)) { benchmark in
         var detector = try DTMFDetector(sampleRate: 8000)
         var count = 0
-        benchmark.startMeasurement()
+        let counted = startMeasuring(benchmark)
         detectionSignal.withUnsafeBufferPointer { all in
             var at = 0
             while at + 160 <= all.count {
@@ -147,7 +175,7 @@ let benchmarks: @Sendable () -> Void = {
                 at += 160
             }
         }
-        benchmark.stopMeasurement()
+        stopMeasuring(benchmark, counted)
         blackHole(count)
     }
 
@@ -157,7 +185,7 @@ let benchmarks: @Sendable () -> Void = {
         let rx = required("spandsp dtmf_rx") { dtmf_rx_init(OpaquePointer(storage), nil, nil) }
         var signal = detectionSignal
         signal[0] = signal[0]   // make the copy now, outside the measurement
-        benchmark.startMeasurement()
+        let counted = startMeasuring(benchmark)
         signal.withUnsafeMutableBufferPointer { all in
             var at = 0
             while at + 160 <= all.count {
@@ -165,7 +193,7 @@ let benchmarks: @Sendable () -> Void = {
                 at += 160
             }
         }
-        benchmark.stopMeasurement()
+        stopMeasuring(benchmark, counted)
     }
 
     // MARK: Player steady state, vs copying frames of the same size (the physical limit)
@@ -178,7 +206,7 @@ let benchmarks: @Sendable () -> Void = {
             var events = 0
             var samples = [Int16](repeating: 0, count: frameSize)
             var bytes = [UInt8](repeating: 0, count: frameSize)
-            benchmark.startMeasurement()
+            let counted = startMeasuring(benchmark)
             if encoding == .pcm16 {
                 samples.withUnsafeMutableBufferPointer { buffer in
                     while !player.isFinished { blackHole(player.render(into: buffer) { _ in events += 1 }) }
@@ -188,7 +216,7 @@ let benchmarks: @Sendable () -> Void = {
                     while !player.isFinished { blackHole(player.render(into: buffer) { _ in events += 1 }) }
                 }
             }
-            benchmark.stopMeasurement()
+            stopMeasuring(benchmark, counted)
             blackHole(samples)
             blackHole(bytes)
             blackHole(events)
@@ -201,7 +229,7 @@ let benchmarks: @Sendable () -> Void = {
             source.initializeMemory(as: UInt8.self, repeating: 1)
             let frame = UnsafeMutableRawBufferPointer.allocate(byteCount: frameSize * bytesPerSample, alignment: 16)
             defer { frame.deallocate() }
-            benchmark.startMeasurement()
+            let counted = startMeasuring(benchmark)
             var at = 0
             while at < total {
                 let n = min(frame.count, total - at)
@@ -209,7 +237,7 @@ let benchmarks: @Sendable () -> Void = {
                 blackHole(frame.baseAddress!)
                 at += n
             }
-            benchmark.stopMeasurement()
+            stopMeasuring(benchmark, counted)
         }
     }
 
@@ -229,7 +257,7 @@ let benchmarks: @Sendable () -> Void = {
             var frame = [UInt8](repeating: 0, count: 160)
             var events = 0
             var frames = 0
-            benchmark.startMeasurement()
+            let counted = startMeasuring(benchmark)
             caller.withUnsafeBufferPointer { all in
                 frame.withUnsafeMutableBufferPointer { out in
                     var at = 0
@@ -240,7 +268,7 @@ let benchmarks: @Sendable () -> Void = {
                     }
                 }
             }
-            benchmark.stopMeasurement()
+            stopMeasuring(benchmark, counted)
             precondition(frames == 700, "the session ended early: \(frames) frames")
             blackHole(events)
         }
@@ -265,12 +293,12 @@ let benchmarks: @Sendable () -> Void = {
             defer { events.deallocate() }
             var count = 0
             var total = 0
-            benchmark.startMeasurement()
+            let counted = startMeasuring(benchmark)
             while cs_player_is_finished(player) == 0 {
                 blackHole(cs_player_render(player, frame, 160, events, 16, &count))
                 total += count
             }
-            benchmark.stopMeasurement()
+            stopMeasuring(benchmark, counted)
             blackHole(total)
         }
     }
@@ -289,7 +317,7 @@ let benchmarks: @Sendable () -> Void = {
             defer { events.deallocate() }
             var count = 0
             var frames = 0
-            benchmark.startMeasurement()
+            let counted = startMeasuring(benchmark)
             caller.withUnsafeBufferPointer { all in
                 var at = 0
                 while at + 160 <= all.count && cs_call_is_over(call) == 0 {
@@ -298,7 +326,7 @@ let benchmarks: @Sendable () -> Void = {
                     frames += 1
                 }
             }
-            benchmark.stopMeasurement()
+            stopMeasuring(benchmark, counted)
             precondition(frames == 700, "the call ended early: \(frames) frames")
         }
     }
@@ -328,24 +356,24 @@ let benchmarks: @Sendable () -> Void = {
     let linear = (0..<480_000).map { Int16(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
     Benchmark("G711.MuLawEncode.Ours", configuration: configuration()) { benchmark in
         var out = [UInt8](repeating: 0, count: linear.count)
-        benchmark.startMeasurement()
+        let counted = startMeasuring(benchmark)
         linear.withUnsafeBufferPointer { input in
             out.withUnsafeMutableBufferPointer { output in
                 for i in 0..<input.count { output[i] = MuLaw.encode(input[i]) }
             }
         }
-        benchmark.stopMeasurement()
+        stopMeasuring(benchmark, counted)
         blackHole(out)
     }
     Benchmark("G711.MuLawEncode.SpanDSP", configuration: configuration()) { benchmark in
         var out = [UInt8](repeating: 0, count: linear.count)
-        benchmark.startMeasurement()
+        let counted = startMeasuring(benchmark)
         linear.withUnsafeBufferPointer { input in
             out.withUnsafeMutableBufferPointer { output in
                 for i in 0..<input.count { output[i] = linear_to_ulaw(Int32(input[i])) }
             }
         }
-        benchmark.stopMeasurement()
+        stopMeasuring(benchmark, counted)
         blackHole(out)
     }
 
