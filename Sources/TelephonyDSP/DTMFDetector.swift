@@ -121,7 +121,7 @@ public struct DTMFDetector: Sendable {
     @usableFromInline var previousPower: Float = 0
     @usableFromInline var hasPrevious = false
     @usableFromInline var fill = 0
-    @usableFromInline var history: [Float]                  // previous half-window, then the current one
+    @usableFromInline var history: DetectorHistory          // previous half-window, then the current one
     @usableFromInline var _samplesProcessed = 0
     @usableFromInline var earlierEnergies = (SIMD8<Float>(), SIMD8<Float>())   // windows k-2, k-1
     @usableFromInline var earlierPowers: (Float, Float) = (0, 0)
@@ -187,7 +187,7 @@ public struct DTMFDetector: Sendable {
         sinW = vector { sin($0) }
         cosHop = vector { cos($0 * Double(n / 2)) }
         sinHop = vector { sin($0 * Double(n / 2)) }
-        history = [Float](repeating: 0, count: n)
+        history = DetectorHistory(count: n)
 
         var tables = [Float](repeating: 0, count: 8 * 4 * n)
         for k in 0..<8 {
@@ -245,7 +245,7 @@ public struct DTMFDetector: Sendable {
     /// Forgets the stream so far and gives this detector its own buffer: call it when a call starts (it
     /// allocates once), so that processing that call's audio never does.
     public mutating func reset() {
-        history = [Float](repeating: 0, count: windowLength)
+        history = DetectorHistory(count: windowLength)
         s1 = SIMD8(); s2 = SIMD8(); previousRe = SIMD8(); previousIm = SIMD8()
         power = 0; oddPower = 0; previousPower = 0; filtered = 0; fill = 0
         hasPrevious = false
@@ -297,10 +297,11 @@ public struct DTMFDetector: Sendable {
 
     @inlinable
     mutating func process(count: Int, _ emit: (Event) -> Void, _ sample: (Int) -> Float) {
-        var buffer: [Float] = []
-        swap(&buffer, &history)
-        defer { swap(&buffer, &history) }
-        buffer.withUnsafeMutableBufferPointer { history in
+        if !isKnownUniquelyReferenced(&history) {   // a copy of another detector: take its own history first
+            history = history.copy()
+        }
+        do {
+            let history = UnsafeMutableBufferPointer(start: history.base, count: windowLength)
             let h = hop
             var index = 0
             while index < count {

@@ -220,6 +220,31 @@ struct DTMFDetectorConformanceTests {
         #expect(try pauseAlwaysSeparates(26.5, sampleRate: sampleRate))
     }
 
+    @Test func aCopiedDetectorKeepsItsOwnHistory() throws {
+        // A copy shares the history until one of them processes audio, then each has its own (as an array would):
+        // after the split the copy hears silence and the original the rest of the digit. Reset, the copy hears
+        // the whole signal afresh.
+        var s = SignalBuilder(sampleRate: 8000)
+        s.silence(ms: 20)
+        s.digit(.six, ms: 80)
+        s.silence(ms: 60)
+        let split = 8 * 60   // 40 ms into the digit
+        var original = try DTMFDetector(sampleRate: 8000)
+        let first = Array(s.samples[..<split])
+        var found: [DTMFDetector.Digit] = []
+        first.withUnsafeBufferPointer { original.process($0) { if case .ended(let d) = $0 { found.append(d) } } }
+        var copy = original
+        var copyFound: [DTMFDetector.Digit] = []
+        let silence = [Float](repeating: 0, count: s.samples.count - split)
+        silence.withUnsafeBufferPointer { copy.process($0) { if case .ended(let d) = $0 { copyFound.append(d) } } }
+        Array(s.samples[split...]).withUnsafeBufferPointer { original.process($0) { if case .ended(let d) = $0 { found.append(d) } } }
+        // The copy's digit ends where its tone stopped (40 ms, long enough to count), the original's at 100 ms.
+        #expect(text(found) == "6" && abs((found.first?.endSample ?? 0) - 800) <= 26)
+        #expect(text(copyFound) == "6" && abs((copyFound.first?.endSample ?? 0) - split) <= 26)
+        copy.reset()
+        #expect(text(copy.detect(s.samples)) == "6")
+    }
+
     @Test func startAndEndAreWithinTwoAndAHalfMillisecondsOfShapedTones() throws {
         // The synthesizer's 4 ms raised-cosine edges put the audible start and end 2 ms inside the burst.
         let generator = try DTMFGenerator(dialString: DialString(all16), timing: .default, sampleRate: 8000)
