@@ -42,7 +42,7 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // The reference DTMF receiver, used by the end-to-end tests only.
+        // The reference DTMF receiver and G.711 codec, used by the tests only.
         .systemLibrary(
             name: "CSpanDSP",
             path: "Tests/CSpanDSP",
@@ -123,11 +123,13 @@ let package = Package(
             ]
         ),
 
-        // Signal generators and independent spectral measurements shared by the test targets.
+        // Signal generators, independent spectral measurements and spandsp's G.711 (the reference encoder the
+        // tests compare ours with) shared by the test targets.
         .target(
             name: "TestSupport",
             dependencies: [
                 "TelephonyDSP",
+                "CSpanDSP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

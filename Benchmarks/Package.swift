@@ -17,6 +17,8 @@ let package = Package(
             pkgConfig: "spandsp",
             providers: [.apt(["libspandsp-dev"])]
         ),
+        // Counts the runtime's retain and release calls of the benchmark executable (see arc_count.c).
+        .target(name: "ARCCount", path: "Sources/ARCCount"),
         .executableTarget(
             name: "CallSequenceBenchmarks",
             dependencies: [
@@ -27,6 +29,7 @@ let package = Package(
                 // The C API (cs_* through callsequence.h), measured next to the Swift player it wraps.
                 .product(name: "CallSequenceC", package: "CallSequence"),
                 "CSpanDSP",
+                "ARCCount",
             ],
             path: "Benchmarks/CallSequenceBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

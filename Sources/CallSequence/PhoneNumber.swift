@@ -47,12 +47,6 @@ public struct PhoneNumber: Hashable, Sendable, Comparable, CustomStringConvertib
 
     public var description: String { digits }
 
-    /// The number as people write it: (514) 555-0199.
-    public var formatted: String {
-        let d = Array(digits)
-        return "(\(String(d[0..<3]))) \(String(d[3..<6]))-\(String(d[6..<10]))"
-    }
-
     public static func < (a: PhoneNumber, b: PhoneNumber) -> Bool { a.digits < b.digits }
 }
 

@@ -6,6 +6,7 @@
 // - an event longer than 0xFFFF timestamp units is split: the segment ends with a packet of duration
 //   0xFFFF without E, and a new segment starts at the previous one's end, without the marker.
 // Timestamps and durations are in samples of the call's clock (telephone-event/8000 on a narrowband call).
+// A state that goes backwards (a restarted player, a new call) starts a new event: it never traps.
 
 import TelephonyDSP
 
@@ -48,6 +49,8 @@ public struct TelephoneEventSender: Sendable {
 
     private var current: (startSample: Int, digit: DTMFDigit)?
     private var segmentStart = 0
+    /// The end (start + duration) of the last state of the current event.
+    private var lastEnd = 0
 
     /// Creates a sender.
     ///
@@ -62,18 +65,21 @@ public struct TelephoneEventSender: Sendable {
     /// Emits the packets for the state at the end of a packet interval.
     public mutating func update(_ state: TelephoneEventState, emit: (TelephoneEventPacket) -> Void) {
         var marker = false
-        if current == nil || current?.startSample != state.startSample || current?.digit != state.digit {
+        let end = state.startSample + max(0, state.duration)
+        if current == nil || current?.startSample != state.startSample || current?.digit != state.digit
+            || end < lastEnd {
             current = (state.startSample, state.digit)
             segmentStart = state.startSample
             marker = true
         }
+        lastEnd = end
         // Close full segments first.
-        while state.startSample + state.duration - segmentStart > 0xFFFF {
+        while end - segmentStart > 0xFFFF {
             emit(packet(marker: marker, state: state, duration: 0xFFFF, end: false))
             marker = false
             segmentStart += 0xFFFF
         }
-        let duration = UInt16(state.startSample + state.duration - segmentStart)
+        let duration = UInt16(clamping: max(0, end - segmentStart))
         if state.ended {
             for i in 0..<3 { emit(packet(marker: marker && i == 0, state: state, duration: duration, end: true)) }
             current = nil

@@ -1,9 +1,9 @@
-// Audio files through libsndfile 1.2 (see REFERENCE.md for its pitfalls). Reading: any format
-// libsndfile decodes, read as float in fixed chunks until a read returns 0 (the header's frame count
-// is not trusted), mixed to mono, clamped, with the file's size, duration, rate and channel count
-// bounded before and while decoding. Writing: WAV or headerless files, linear 16-bit or G.711; G.711
-// is encoded by TelephonyDSP's bit-exact G.191 encoder (libsndfile's own rounds negative values the
-// Sun way) and handed to libsndfile as bytes.
+// Audio files through libsndfile 1.2. Reading: any format libsndfile decodes, read as float in fixed
+// chunks until a read returns 0 (the header's frame count is not trusted), mixed to mono, clamped, with
+// the file's size, duration, rate and channel count bounded before and while decoding. Writing: WAV or
+// headerless files, linear 16-bit or G.711; G.711 is encoded by TelephonyDSP's encoder (G.711, bit-exact
+// with spandsp and Sun's g711.c, as G711.swift describes and the tests check against spandsp) and handed to
+// libsndfile as bytes, so libsndfile's own encoder never decides a code.
 
 import CSndFile
 import TelephonyDSP
@@ -249,8 +249,9 @@ public enum AudioFile {
             encoding: formatName(info.format & Int32(SF_FORMAT_SUBMASK)))
     }
 
-    /// libsndfile's reason for refusing to open a file that exists and is a regular file. Its global
-    /// message for data it cannot parse is sometimes "File does not exist...", which would mislead.
+    /// libsndfile's reason for refusing to open a file that exists and is a regular file. For data it cannot
+    /// parse it reports "unrecognised format" through virtual I/O but sometimes "File does not exist..." for the
+    /// same bytes in a file, which would mislead: both give one reason, so memory and file errors agree.
     static func openFailureReason() -> String {
         let message = String(cString: sf_strerror(nil))
         // sf_open and sf_open_fd word it differently ("unrecognised format", or "does not exist" when the

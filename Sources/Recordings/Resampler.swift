@@ -1,7 +1,7 @@
 // Sample-rate conversion with libsoxr at its "high quality" setting (20-bit, passband to 91 % of the
 // lower Nyquist frequency, stopband attenuation beyond 120 dB): flat to 3.6 kHz at 8 kHz, with
-// everything above the target's Nyquist frequency removed. REFERENCE.md measured it at 7.8 ms for
-// 60 s of 48 kHz audio, five times faster than speexdsp and far ahead of libsamplerate.
+// everything above the target's Nyquist frequency removed: ResamplerTests measure a 1 kHz tone kept within
+// 0.0001 Hz and 0.001 dB, and a 6 kHz tone at 48 kHz 144 dB down at 8 kHz.
 
 import CSoxr
 

@@ -1,4 +1,4 @@
-// The VoIP.ms-style REST API (REFERENCE.md): POST .../api/v1/rest.php with api_username, api_password,
+// The VoIP.ms-style REST API: POST .../api/v1/rest.php with api_username, api_password,
 // method=sendSMS, did, dst, message as a form body (never in the URL, so they stay out of access logs);
 // success is {"status":"success","sms":23434}, any other status is the provider's error code.
 //

@@ -35,7 +35,7 @@ struct Detect: ParsableCommand {
             let digits = detector.detect(audio.samples)
             let ms = { (sample: Int) in Double(sample) * 1000 / Double(audio.sampleRate) }
             if json {
-                print(jsonReport(digits, ms: ms))
+                print(jsonReport(digits, sampleRate: audio.sampleRate, ms: ms))
             } else {
                 print(String(digits.map(\.digit.character)))
                 for d in digits {
@@ -45,7 +45,7 @@ struct Detect: ParsableCommand {
         }
     }
 
-    private func jsonReport(_ digits: [DTMFDetector.Digit], ms: (Int) -> Double) -> String {
+    private func jsonReport(_ digits: [DTMFDetector.Digit], sampleRate: Int, ms: (Int) -> Double) -> String {
         func number(_ x: Double, _ places: Int) -> String { String(format: "%.\(places)f", x) }
         let entries = digits.map { d in
             "    {\"digit\": \"\(d.digit.character)\", \"startMs\": \(number(ms(d.startSample), 1)), "
@@ -54,11 +54,9 @@ struct Detect: ParsableCommand {
                 + "\"lowDbm0\": \(number(d.lowLevelDbm0, 1)), \"highDbm0\": \(number(d.highLevelDbm0, 1))}"
         }
         let list = entries.isEmpty ? "[]" : "[\n" + entries.joined(separator: ",\n") + "\n  ]"
-        return "{\n  \"file\": \(quoted(file)),\n  \"sampleRate\": \(sampleRate(of: ms)),\n"
+        return "{\n  \"file\": \(quoted(file)),\n  \"sampleRate\": \(sampleRate),\n"
             + "  \"digits\": \"\(String(digits.map(\.digit.character)))\",\n  \"events\": \(list)\n}"
     }
-
-    private func sampleRate(of ms: (Int) -> Double) -> Int { Int((1000 / ms(1)).rounded()) }
 
     private func quoted(_ s: String) -> String {
         var out = "\""

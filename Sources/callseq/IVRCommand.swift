@@ -117,15 +117,15 @@ struct IVRCommand: ParsableCommand {
                 waitingFrames += 1
                 if waitingFrames >= 25 { session.press(presses.removeFirst()); waitingFrames = 0 }
             }
-            var input: UnsafeBufferPointer<Int16>? = nil
+            // The caller's frame, if the file still has one; its pointer is made inside withUnsafeBufferPointer.
+            var span: Range<Int>?
             if callerAudio != nil {
-                if at + frame <= caller.count {
-                    input = caller.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[at..<(at + frame)]) }
-                }
+                if at + frame <= caller.count { span = at..<(at + frame) }
                 at += frame
             }
-            caller.withUnsafeBufferPointer { _ in
+            caller.withUnsafeBufferPointer { all in
                 silentFrame.withUnsafeBufferPointer { silent in
+                    let input = span.map { UnsafeBufferPointer(rebasing: all[$0]) }
                     let audio = callerAudio == nil ? nil : (input ?? silent)
                     if format.encoding == .pcm16 {
                         pcmFrame.withUnsafeMutableBufferPointer { session.render(callerAudio: audio, into: $0, handle) }

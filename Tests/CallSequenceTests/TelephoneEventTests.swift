@@ -69,6 +69,46 @@ struct TelephoneEventTests {
         for (a, b) in zip(p, p.dropFirst()) { #expect(b.sequenceNumber == a.sequenceNumber &+ 1) }
     }
 
+    @Test(arguments: [20_000, 70_000])
+    func aPlayerRestartedWithTheSameSenderStartsANewEvent(restartAfterSamples: Int) throws {
+        // A 10 s digit "0" (two segments); the player restarts after 2.5 s (inside the first segment) or 8.75 s
+        // (inside the second): the sender must neither trap nor continue the old event. The second play gives
+        // the packets of a fresh play, its sequence numbers following on.
+        let sequence = CallSequence(name: "x", steps: [
+            .dtmf(DTMFStep(digits: try DialString("0"), toneMilliseconds: 10_000, gapMilliseconds: 100, levelDbm0: -12)),
+        ])
+        let program = try CompiledSequence(sequence, format: CallFormat(dtmfMode: .rfc4733), recordings: RecordingCacheStub.empty)
+        let player = program.makePlayer()
+        var sender = TelephoneEventSender(timestampBase: 1000, firstSequenceNumber: 65530)
+        var first: [TelephoneEventPacket] = []
+        var second: [TelephoneEventPacket] = []
+        var frame = [Int16](repeating: 0, count: 160)
+        var rendered = 0
+        var restarted = false
+        while !player.isFinished {
+            if !restarted && rendered >= restartAfterSamples {
+                player.restart()
+                restarted = true
+            }
+            frame.withUnsafeMutableBufferPointer { buffer in
+                rendered += player.render(into: buffer) { event in
+                    if case .telephoneEvent(let state) = event.kind {
+                        sender.update(state) { restarted ? second.append($0) : first.append($0) }
+                    }
+                }
+            }
+        }
+        let fresh = try packets(digits: "0", toneMs: 10_000)
+        #expect(first.count >= restartAfterSamples / 160 && first.allSatisfy { !$0.end })
+        #expect(second.first?.marker == true && second.first?.duration == 160 && second.first?.timestamp == 1000)
+        #expect(second.map(\.duration) == fresh.map(\.duration))
+        #expect(second.map(\.timestamp) == fresh.map(\.timestamp))
+        #expect(second.map(\.marker) == fresh.map(\.marker))
+        #expect(second.map(\.end) == fresh.map(\.end))
+        let all = first + second
+        for (a, b) in zip(all, all.dropFirst()) { #expect(b.sequenceNumber == a.sequenceNumber &+ 1) }
+    }
+
     @Test func aDigitStartingInsideAFrameReportsItsPartialDuration() throws {
         // 50 ms tones and 55 ms gaps (spandsp's timing): the second digit starts at sample 840, inside the
         // 20 ms frame 800..<960, so its first packet reports 120 samples.

@@ -68,7 +68,7 @@ struct FormatFixtureTests {
         let audio = try AudioFile.read(testAudioPath("formats/" + fixture.file))
         let prepared = try PreparedRecording(audio, name: fixture.file, sampleRate: 8000, encoding: .ulaw)
         #expect(abs(Double(prepared.count) / 8000 - audio.duration) < 0.001)
-        #expect(prepared.encoded == prepared.pcm.map(MuLaw.encode))
+        #expect(prepared.encoded == ReferenceG711.muLaw(prepared.pcm))
         #expect(abs(prepared.loudness.activeLevelDbm0 - Loudness.measure(audio.samples, sampleRate: audio.sampleRate).activeLevelDbm0) < 0.5)
     }
 }
@@ -108,10 +108,18 @@ struct DamagedFileTests {
     }
 
     @Test func damagedBytesInMemoryGiveTheSameErrors() throws {
-        for file in ["truncated.wav", "garbage-header.wav", "absurd-rate.wav"] {
-            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: testAudioPath("damaged/" + file))))
-            #expect(throws: RecordingError.self) { try AudioFile.decode(bytes, name: file) }
+        // The same bytes give the same one-line error from memory as from the file (named by its name there).
+        for file in ["truncated.wav", "garbage-header.wav", "absurd-rate.wav", "absurd-channels.wav", "truncated.flac",
+                     "zero-length.wav", "text-named.mp3", "absurd-size.wav"] {
+            let path = testAudioPath("damaged/" + file)
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            let fromMemory = #expect(throws: RecordingError.self) { try AudioFile.decode(bytes, name: file) }
+            let fromFile = #expect(throws: RecordingError.self) { try AudioFile.read(path) }
+            #expect(fromMemory?.description == fromFile?.description.replacingOccurrences(of: path, with: file), "\(file)")
+            #expect(fromMemory?.description.contains(file) == true)
         }
-        #expect(throws: RecordingError.self) { try AudioFile.decode([], name: "empty.wav") }
+        let empty = #expect(throws: RecordingError.self) { try AudioFile.decode([], name: "empty.wav") }
+        #expect(empty?.description == error("zero-length.wav").replacingOccurrences(of: "zero-length.wav", with: "empty.wav")
+            .replacingOccurrences(of: testAudioPath("damaged/empty.wav"), with: "empty.wav"))
     }
 }

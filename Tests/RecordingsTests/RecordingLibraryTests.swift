@@ -47,7 +47,7 @@ struct RecordingLibraryTests {
         let prompt = try #require(try cache.recording(.systemDefault, sampleRate: 8000, encoding: .alaw))
         #expect(abs(Double(prompt.count) / 8000 - 2.121) < 0.01)
         #expect(prompt.loudness.activeLevelDbm0 > -25 && prompt.loudness.activeLevelDbm0 < -5)
-        #expect(prompt.encoded == prompt.pcm.map(ALaw.encode))
+        #expect(prompt.encoded == ReferenceG711.aLaw(prompt.pcm))
         #expect(try cache.recording(.none, sampleRate: 8000, encoding: .alaw) == nil)
     }
 

@@ -41,6 +41,14 @@ func dispatcher(_ server: ProviderServer, limit: Int = 100, timeoutMs: Int64 = 2
                              now: now, logger: logs.logger)
 }
 
+/// Whether a send has returned (set from its task, read by the rendering loop).
+final class SendFinished: @unchecked Sendable {
+    private let lock = NSLock()
+    private var finished = false
+    var value: Bool { lock.lock(); defer { lock.unlock() }; return finished }
+    func set() { lock.lock(); finished = true; lock.unlock() }
+}
+
 @Suite("SMS over HTTP, against a provider on 127.0.0.1", .serialized)
 struct SMSGatewayTests {
     @Test func aTextIsSentWithExactlyTheProvidersParameters() async throws {
@@ -315,26 +323,50 @@ struct SMSGatewayTests {
     }
 
     @Test func theCallsAudioGoesOnWhileTheTextIsSent() async throws {
-        // The provider takes 400 ms; the whole 6 s front-door sequence renders meanwhile.
-        let server = try ProviderServer(script: [.slow(milliseconds: 400, id: 42)])
+        // The SMS step sits between two runs of digits and the provider answers after 1.5 s. The text leaves
+        // when the player reaches its step; once the provider holds the request, every later frame is rendered
+        // (and carries the second run's tones) while the send is still outstanding.
+        let server = try ProviderServer(script: [.slow(milliseconds: 1500, id: 42)])
         defer { server.shutdown() }
         let d = try dispatcher(server)
-        let sending = Task { await d.send(message) }
         let sequence = CallSequence(name: "x", steps: [
-            .dtmf(DTMFStep(digits: try DialString("1234567890"))),
+            .dtmf(DTMFStep(digits: try DialString("12345"))),
             .sms(SMSStep(from: try PhoneNumber(message.from), to: try PhoneNumber(message.to), message: message.message)),
+            .dtmf(DTMFStep(digits: try DialString("67890"))),
         ])
         let program = try CompiledSequence(sequence, format: CallFormat(), recordings: .init(library: .empty))
         let player = program.makePlayer()
+        let answered = SendFinished()
+        var sending: Task<DeliveryReport, Never>?
         var frame = [Int16](repeating: 0, count: 160)
-        var frames = 0
+        var framesBefore = 0
+        var heardWhileOutstanding: [Int16] = []
         while !player.isFinished {
-            frame.withUnsafeMutableBufferPointer { _ = player.render(into: $0) }
-            frames += 1
+            var requested: Int?
+            frame.withUnsafeMutableBufferPointer { buffer in
+                _ = player.render(into: buffer) { if case .smsRequested(let step) = $0.kind { requested = step } }
+            }
+            if sending == nil { framesBefore += 1 } else {
+                #expect(!answered.value, "the provider answered before frame \(heardWhileOutstanding.count / 160)")
+                heardWhileOutstanding.append(contentsOf: frame)
+            }
+            if let step = requested {
+                let sms = try #require(program.smsRequest(step: step))
+                let text = SMSMessage(from: sms.from.digits, to: sms.to.digits, message: sms.message)
+                sending = Task { let report = await d.send(text); answered.set(); return report }
+                let deadline = ContinuousClock.now + .seconds(10)
+                while server.requests.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+                try #require(server.requests.count == 1, "the provider never received the text")
+            }
         }
-        #expect(frames == 100)   // 2 s of audio, rendered while the provider has not answered yet
-        #expect(server.requests.count <= 1)
-        #expect(await sending.value == .sent(providerID: "42", attempts: 1))
+        // "12345" takes 1 s (50 frames); the SMS step is at sample 8000, the start of frame 51, which asks for the
+        // text. The 49 frames after it, the rest of "67890", are all rendered before the provider answers.
+        #expect(framesBefore == 51)
+        #expect(heardWhileOutstanding.count == 49 * 160)
+        #expect(try detectDigits(heardWhileOutstanding, sampleRate: 8000).map { String($0.digit.character) }.joined() == "67890")
+        #expect(!answered.value)
+        #expect(await sending?.value == .sent(providerID: "42", attempts: 1))
+        #expect(server.requests.first?.form["message"] == message.message)
     }
 
     @Test func credentialsComeFromTheEnvironmentOrAFile() throws {

@@ -68,14 +68,16 @@ public struct SignalBuilder {
     }
 }
 
-/// Runs a fresh default detector over `samples`.
-public func detectDigits(_ samples: [Float], sampleRate: Int) -> [DTMFDetector.Digit] {
-    guard var detector = try? DTMFDetector(sampleRate: sampleRate) else { return [] }
+/// Runs a fresh default detector over `samples`. Throws when the detector cannot be made at `sampleRate`, so
+/// that an expectation of "no digit" never passes because nothing was listening.
+public func detectDigits(_ samples: [Float], sampleRate: Int) throws -> [DTMFDetector.Digit] {
+    var detector = try DTMFDetector(sampleRate: sampleRate)
     return detector.detect(samples)
 }
 
-public func detectDigits(_ samples: [Int16], sampleRate: Int) -> [DTMFDetector.Digit] {
-    guard var detector = try? DTMFDetector(sampleRate: sampleRate) else { return [] }
+/// Runs a fresh default detector over 16-bit `samples`; throws when the detector cannot be made.
+public func detectDigits(_ samples: [Int16], sampleRate: Int) throws -> [DTMFDetector.Digit] {
+    var detector = try DTMFDetector(sampleRate: sampleRate)
     return detector.detect(samples)
 }
 

@@ -1,9 +1,11 @@
 // The benchmark suite: every hot path, side by side with spandsp (the reference DTMF transmitter and
 // receiver) and with the physical limit of producing a frame (copying one). Each measured region is a
 // whole workload in 20 ms frames; set-up (creating generators, detectors, players; loading files) stays
-// outside it, so malloc counts are those of the render paths alone. CI checks only the malloc counts
-// (Thresholds/); ./run.sh prints the throughput table of the README.
+// outside it, so malloc counts are those of the render paths alone. CI checks the malloc, retain and release
+// counts (Thresholds/, all zero); ./run.sh prints the throughput table of the README. A fixture that cannot be
+// loaded stops the run (`required`): a benchmark that measures nothing must not pass.
 
+import ARCCount
 import Benchmark
 import CSpanDSP
 import CallSequence
@@ -15,11 +17,29 @@ import TelephonyDSP
 let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent()
 
+/// The value of a fixture, or the end of the run with the reason: missing input is a failure, never a skip.
+func required<T>(_ what: String, _ make: () throws -> T?) -> T {
+    do {
+        guard let value = try make() else { fatalError("benchmark fixture missing: \(what)") }
+        return value
+    } catch {
+        fatalError("benchmark fixture missing: \(what): \(error)")
+    }
+}
+
+/// 16-bit samples of a fixture under TestAudio/, which must hold at least `minimum` of them.
+func fixtureSamples(_ path: String, minimum: Int) -> [Int16] {
+    let audio = required(path) { try AudioFile.read(repository.appendingPathComponent(path).path) }
+    let samples = audio.samples.map { Int16(max(-32768, min(32767, $0))) }
+    guard samples.count >= minimum else { fatalError("benchmark fixture \(path): \(samples.count) samples, want \(minimum)") }
+    return samples
+}
+
 // MARK: - Workloads, made once
 
 /// 128 digits (spandsp's queue holds 128), 100 ms tones and 100 ms gaps: 25.6 s at 8 kHz.
 let dialText = String(repeating: "1234567890*#ABCD", count: 8)
-let dial = (try? DialString(dialText)) ?? (try? DialString("0"))   // a literal that parses
+let dial = required("dial string") { try DialString(dialText) }
 /// The generator benchmark's string is longer than a sequence step may be (Limits.maximumDialStringLength).
 let benchmarkLimits: Limits = {
     var limits = Limits.default
@@ -29,9 +49,10 @@ let benchmarkLimits: Limits = {
 
 /// 126 s of speech (the talk-off fixture) with a DTMF digit every 1.5 s: what an IVR's receiver hears.
 let detectionSignal: [Int16] = {
-    guard let speech = try? AudioFile.read(repository.appendingPathComponent("TestAudio/speech/talkoff-8k-ulaw.wav").path) else { return [] }
-    var samples = speech.samples.map { Int16(max(-32768, min(32767, $0))) }
-    let digits = (try? DTMFGenerator.render(try DialString("5"), timing: DTMFTiming(toneMilliseconds: 60, gapMilliseconds: 40), sampleRate: 8000)) ?? []
+    var samples = fixtureSamples("TestAudio/speech/talkoff-8k-ulaw.wav", minimum: 8000 * 120)
+    let digits = required("digit 5") {
+        try DTMFGenerator.render(try DialString("5"), timing: DTMFTiming(toneMilliseconds: 60, gapMilliseconds: 40), sampleRate: 8000)
+    }
     var at = 4000
     while at + digits.count < samples.count {
         for (i, d) in digits.enumerated() { samples[at + i] = Int16(clamping: (Int(samples[at + i]) / 4) + Int(d)) }
@@ -49,11 +70,13 @@ let playerSequenceText = """
       { "type": "sms", "from": "5145550100", "to": "5145550199", "message": "Bench" } ] }
     """
 
-func playerProgram(rate: Int, encoding: SampleEncoding) -> CompiledSequence? {
-    let library = try? RecordingLibrary(directory: repository.appendingPathComponent("Examples/recordings").path)
-    let text = playerSequenceText
-    guard let library, let sequence = try? CallSequence.parse(text, source: "bench", recordings: library) else { return nil }
-    return try? CompiledSequence(sequence, format: CallFormat(sampleRate: rate, encoding: encoding), recordings: RecordingCache(library: library))
+func playerProgram(rate: Int, encoding: SampleEncoding) -> CompiledSequence {
+    required("player sequence at \(rate) Hz \(encoding)") {
+        let library = try RecordingLibrary(directory: repository.appendingPathComponent("Examples/recordings").path)
+        let sequence = try CallSequence.parse(playerSequenceText, source: "bench", recordings: library)
+        let format = CallFormat(sampleRate: rate, encoding: encoding)
+        return try CompiledSequence(sequence, format: format, recordings: RecordingCache(library: library))
+    }
 }
 
 /// A C API handle shared by the benchmarks (made once, kept for the process; the library's handles are
@@ -63,8 +86,38 @@ struct CHandle: @unchecked Sendable {
 }
 
 let isCI = ProcessInfo.processInfo.environment["CI"] != nil
-let mallocMetrics: [BenchmarkMetric] = [.mallocCountTotal]
-let allMetrics: [BenchmarkMetric] = [.wallClock, .cpuTotal, .throughput, .mallocCountTotal]
+/// Calls of swift_retain and swift_release (and their _n, bridgeObject and nonatomic forms) in the measured region,
+/// counted by ARCCount: package-benchmark's .retainCount/.releaseCount hooks miss retains and crash sessions on
+/// Swift 6.3 for Linux (ordo-one/benchmark issue 349).
+let retainCalls = BenchmarkMetric.custom("Retains (runtime calls)", polarity: .prefersSmaller, useScalingFactor: false)
+let releaseCalls = BenchmarkMetric.custom("Releases (runtime calls)", polarity: .prefersSmaller, useScalingFactor: false)
+
+/// What CI checks on every render path: no allocation and no reference counting (retain or release).
+let mallocMetrics: [BenchmarkMetric] = [.mallocCountTotal, retainCalls, releaseCalls]
+let allMetrics: [BenchmarkMetric] = [.wallClock, .cpuTotal, .throughput, .mallocCountTotal, retainCalls, releaseCalls]
+
+/// The runtime's reference-counting calls so far.
+struct ARCCounts {
+    let retains: UInt64
+    let releases: UInt64
+    static var now: ARCCounts { ARCCounts(retains: arc_count_retains(), releases: arc_count_releases()) }
+}
+
+/// Starts the measured region; the counts are read inside it.
+func startMeasuring(_ benchmark: Benchmark) -> ARCCounts {
+    benchmark.startMeasurement()
+    return .now
+}
+
+/// Ends the measured region and records its retain and release calls.
+func stopMeasuring(_ benchmark: Benchmark, _ start: ARCCounts) {
+    let end = ARCCounts.now
+    benchmark.stopMeasurement()
+    benchmark.measurement(retainCalls, Int(end.retains &- start.retains))
+    benchmark.measurement(releaseCalls, Int(end.releases &- start.releases))
+}
+/// No deviation allowed from the recorded counts (which are 0).
+var zero: BenchmarkThresholds { BenchmarkThresholds(absolute: [.p0: 0, .p25: 0, .p50: 0, .p75: 0, .p90: 0, .p99: 0, .p100: 0]) }
 
 func configuration(checked: Bool = false) -> Benchmark.Configuration {
     Benchmark.Configuration(
@@ -73,7 +126,7 @@ func configuration(checked: Bool = false) -> Benchmark.Configuration {
         warmupIterations: 2,
         maxDuration: .seconds(isCI ? 1 : 4),
         maxIterations: isCI ? 5 : 1000,
-        thresholds: checked ? [.mallocCountTotal: .init(absolute: [.p0: 0, .p25: 0, .p50: 0, .p75: 0, .p90: 0, .p99: 0, .p100: 0])] : nil
+        thresholds: checked ? [.mallocCountTotal: zero, retainCalls: zero, releaseCalls: zero] : nil
     )
 }
 
@@ -81,9 +134,9 @@ let benchmarks: @Sendable () -> Void = {
     // MARK: The harness's own allocations (the floor every other malloc count is compared with)
 
     Benchmark("Harness.Empty", configuration: configuration(checked: true)) { benchmark in
-        benchmark.startMeasurement()
+        let counted = startMeasuring(benchmark)
         blackHole(benchmark)
-        benchmark.stopMeasurement()
+        stopMeasuring(benchmark, counted)
     }
 
     // MARK: Synthesis: DTMF into 20 ms frames at 8 kHz
@@ -92,27 +145,27 @@ let benchmarks: @Sendable () -> Void = {
         var generator = try DTMFGenerator(dialString: dial ?? DialString("0"), timing: .default, sampleRate: 8000,
                                           limits: benchmarkLimits)
         var frame = [Int16](repeating: 0, count: 160)
-        benchmark.startMeasurement()
+        let counted = startMeasuring(benchmark)
         frame.withUnsafeMutableBufferPointer { buffer in
             while !generator.isFinished { blackHole(generator.render(into: buffer)) }
         }
-        benchmark.stopMeasurement()
+        stopMeasuring(benchmark, counted)
         blackHole(frame)
     }
 
     Benchmark("Synthesis.SpanDSP.8kHz.20ms", configuration: configuration()) { benchmark in
         let storage = spandspState()
         defer { storage.deallocate() }
-        guard let tx = dtmf_tx_init(OpaquePointer(storage)) else { return }
+        let tx = required("spandsp dtmf_tx") { dtmf_tx_init(OpaquePointer(storage)) }
         dtmf_tx_set_timing(tx, 100, 100)
         dtmf_tx_set_level(tx, -10, 2)
         _ = dtmf_tx_put(tx, dialText, -1)
         var frame = [Int16](repeating: 0, count: 160)
-        benchmark.startMeasurement()
+        let counted = startMeasuring(benchmark)
         frame.withUnsafeMutableBufferPointer { buffer in
             while dtmf_tx(tx, buffer.baseAddress, 160) > 0 {}
         }
-        benchmark.stopMeasurement()
+        stopMeasuring(benchmark, counted)
         blackHole(frame)
     }
 
@@ -121,7 +174,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Detection.Ours.8kHz", configuration: configuration(checked: true)) { benchmark in
         var detector = try DTMFDetector(sampleRate: 8000)
         var count = 0
-        benchmark.startMeasurement()
+        let counted = startMeasuring(benchmark)
         detectionSignal.withUnsafeBufferPointer { all in
             var at = 0
             while at + 160 <= all.count {
@@ -129,17 +182,17 @@ let benchmarks: @Sendable () -> Void = {
                 at += 160
             }
         }
-        benchmark.stopMeasurement()
+        stopMeasuring(benchmark, counted)
         blackHole(count)
     }
 
     Benchmark("Detection.SpanDSP.8kHz", configuration: configuration()) { benchmark in
         let storage = spandspState()
         defer { storage.deallocate() }
-        guard let rx = dtmf_rx_init(OpaquePointer(storage), nil, nil) else { return }
+        let rx = required("spandsp dtmf_rx") { dtmf_rx_init(OpaquePointer(storage), nil, nil) }
         var signal = detectionSignal
         signal[0] = signal[0]   // make the copy now, outside the measurement
-        benchmark.startMeasurement()
+        let counted = startMeasuring(benchmark)
         signal.withUnsafeMutableBufferPointer { all in
             var at = 0
             while at + 160 <= all.count {
@@ -147,20 +200,20 @@ let benchmarks: @Sendable () -> Void = {
                 at += 160
             }
         }
-        benchmark.stopMeasurement()
+        stopMeasuring(benchmark, counted)
     }
 
     // MARK: Player steady state, vs copying frames of the same size (the physical limit)
 
     for (name, rate, encoding) in [("PCM16.8kHz", 8000, SampleEncoding.pcm16), ("MuLaw.8kHz", 8000, .ulaw), ("PCM16.48kHz", 48000, .pcm16)] {
-        guard let program = playerProgram(rate: rate, encoding: encoding) else { continue }
+        let program = playerProgram(rate: rate, encoding: encoding)
         let frameSize = rate / 50
         Benchmark("Player.\(name).20ms", configuration: configuration(checked: true)) { benchmark in
             let player = program.makePlayer()
             var events = 0
             var samples = [Int16](repeating: 0, count: frameSize)
             var bytes = [UInt8](repeating: 0, count: frameSize)
-            benchmark.startMeasurement()
+            let counted = startMeasuring(benchmark)
             if encoding == .pcm16 {
                 samples.withUnsafeMutableBufferPointer { buffer in
                     while !player.isFinished { blackHole(player.render(into: buffer) { _ in events += 1 }) }
@@ -170,7 +223,7 @@ let benchmarks: @Sendable () -> Void = {
                     while !player.isFinished { blackHole(player.render(into: buffer) { _ in events += 1 }) }
                 }
             }
-            benchmark.stopMeasurement()
+            stopMeasuring(benchmark, counted)
             blackHole(samples)
             blackHole(bytes)
             blackHole(events)
@@ -183,7 +236,7 @@ let benchmarks: @Sendable () -> Void = {
             source.initializeMemory(as: UInt8.self, repeating: 1)
             let frame = UnsafeMutableRawBufferPointer.allocate(byteCount: frameSize * bytesPerSample, alignment: 16)
             defer { frame.deallocate() }
-            benchmark.startMeasurement()
+            let counted = startMeasuring(benchmark)
             var at = 0
             while at < total {
                 let n = min(frame.count, total - at)
@@ -191,26 +244,27 @@ let benchmarks: @Sendable () -> Void = {
                 blackHole(frame.baseAddress!)
                 at += n
             }
-            benchmark.stopMeasurement()
+            stopMeasuring(benchmark, counted)
         }
     }
 
     // MARK: An IVR session: the menu plays while the receiver listens to the caller (speech), then waits
 
-    let ivrAccount: CompiledAccount? = {
-        guard let (account, library) = try? Account.load(repository.appendingPathComponent("Examples/account.json").path) else { return nil }
-        return try? CompiledAccount(account, recordings: RecordingCache(library: library), format: CallFormat(encoding: .ulaw))
-    }()
-    if let ivrAccount, let number = try? PhoneNumber("5145550100") {
-        // 14 s of speech without digits (the 9.4 s menu, then 4.6 s of waiting): every frame is rendered and heard.
-        let speech = (try? AudioFile.read(repository.appendingPathComponent("TestAudio/speech/talkoff-8k-ulaw.wav").path))?.samples ?? []
-        let caller = speech.prefix(8000 * 14).map { Int16(max(-32768, min(32767, $0))) }
+    let ivrAccount = required("Examples/account.json") {
+        let (account, library) = try Account.load(repository.appendingPathComponent("Examples/account.json").path)
+        return try CompiledAccount(account, recordings: RecordingCache(library: library), format: CallFormat(encoding: .ulaw))
+    }
+    let number = required("phone number") { try PhoneNumber("5145550100") }
+    // 14 s of speech without digits (the 9.4 s menu, then 4.6 s of waiting): every frame is rendered and heard.
+    let ivrCaller = Array(fixtureSamples("TestAudio/speech/talkoff-8k-ulaw.wav", minimum: 8000 * 14).prefix(8000 * 14))
+    do {
+        let caller = ivrCaller
         Benchmark("IVR.Session.8kHz.20ms", configuration: configuration(checked: true)) { benchmark in
             let session = try ivrAccount.makeSession(calling: number)
             var frame = [UInt8](repeating: 0, count: 160)
             var events = 0
             var frames = 0
-            benchmark.startMeasurement()
+            let counted = startMeasuring(benchmark)
             caller.withUnsafeBufferPointer { all in
                 frame.withUnsafeMutableBufferPointer { out in
                     var at = 0
@@ -221,7 +275,7 @@ let benchmarks: @Sendable () -> Void = {
                     }
                 }
             }
-            benchmark.stopMeasurement()
+            stopMeasuring(benchmark, counted)
             precondition(frames == 700, "the session ended early: \(frames) frames")
             blackHole(events)
         }
@@ -231,10 +285,12 @@ let benchmarks: @Sendable () -> Void = {
 
     var format = cs_format(sample_rate: 8000, encoding: CS_ULAW, dtmf_mode: CS_DTMF_INBAND)
     let recordingsFolder = repository.appendingPathComponent("Examples/recordings").path
-    let cSequence = playerSequenceText.withCString { json in
-        cs_sequence_compile(json, strlen(json), recordingsFolder, &format, nil).map(CHandle.init)
+    let cSequence = required("cs_sequence_compile") {
+        playerSequenceText.withCString { json in
+            cs_sequence_compile(json, strlen(json), recordingsFolder, &format, nil).map(CHandle.init)
+        }
     }
-    if let cSequence {
+    do {
         Benchmark("CAPI.Player.MuLaw.8kHz.20ms", configuration: configuration(checked: true)) { benchmark in
             let player = cs_player_new(cSequence.pointer)
             defer { cs_player_free(player) }
@@ -244,21 +300,21 @@ let benchmarks: @Sendable () -> Void = {
             defer { events.deallocate() }
             var count = 0
             var total = 0
-            benchmark.startMeasurement()
+            let counted = startMeasuring(benchmark)
             while cs_player_is_finished(player) == 0 {
                 blackHole(cs_player_render(player, frame, 160, events, 16, &count))
                 total += count
             }
-            benchmark.stopMeasurement()
+            stopMeasuring(benchmark, counted)
             blackHole(total)
         }
     }
-    let cAccount = cs_account_load(repository.appendingPathComponent("Examples/account.json").path, &format, nil)
-        .map(CHandle.init)
-    if let cAccount {
+    let cAccount = required("cs_account_load Examples/account.json") {
+        cs_account_load(repository.appendingPathComponent("Examples/account.json").path, &format, nil).map(CHandle.init)
+    }
+    do {
         // The IVR benchmark's caller (14 s of speech), as the mu-law a host receives: cs_call_render decodes it.
-        let speech = (try? AudioFile.read(repository.appendingPathComponent("TestAudio/speech/talkoff-8k-ulaw.wav").path))?.samples ?? []
-        let caller = speech.prefix(8000 * 14).map { MuLaw.encode(Int16(max(-32768, min(32767, $0)))) }
+        let caller = ivrCaller.map { MuLaw.encode($0) }
         Benchmark("CAPI.Call.8kHz.20ms", configuration: configuration(checked: true)) { benchmark in
             let call = cs_call_new(cAccount.pointer, "5145550100", nil)
             defer { cs_call_free(call) }
@@ -268,7 +324,7 @@ let benchmarks: @Sendable () -> Void = {
             defer { events.deallocate() }
             var count = 0
             var frames = 0
-            benchmark.startMeasurement()
+            let counted = startMeasuring(benchmark)
             caller.withUnsafeBufferPointer { all in
                 var at = 0
                 while at + 160 <= all.count && cs_call_is_over(call) == 0 {
@@ -277,7 +333,7 @@ let benchmarks: @Sendable () -> Void = {
                     frames += 1
                 }
             }
-            benchmark.stopMeasurement()
+            stopMeasuring(benchmark, counted)
             precondition(frames == 700, "the call ended early: \(frames) frames")
         }
     }
@@ -292,7 +348,7 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Player.PerCall", configuration: Benchmark.Configuration(
         metrics: isCI ? [.mallocCountTotal, perCallBytes] : [.mallocCountTotal, .throughput, perCallBytes],
         warmupIterations: 1, maxDuration: .seconds(1), maxIterations: 5, thresholds: exact)) { benchmark in
-        guard let program = playerProgram(rate: 8000, encoding: .ulaw) else { return }
+        let program = playerProgram(rate: 8000, encoding: .ulaw)
         benchmark.startMeasurement()
         let player = program.makePlayer()
         benchmark.stopMeasurement()
@@ -307,35 +363,39 @@ let benchmarks: @Sendable () -> Void = {
     let linear = (0..<480_000).map { Int16(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
     Benchmark("G711.MuLawEncode.Ours", configuration: configuration()) { benchmark in
         var out = [UInt8](repeating: 0, count: linear.count)
-        benchmark.startMeasurement()
+        let counted = startMeasuring(benchmark)
         linear.withUnsafeBufferPointer { input in
             out.withUnsafeMutableBufferPointer { output in
                 for i in 0..<input.count { output[i] = MuLaw.encode(input[i]) }
             }
         }
-        benchmark.stopMeasurement()
+        stopMeasuring(benchmark, counted)
         blackHole(out)
     }
     Benchmark("G711.MuLawEncode.SpanDSP", configuration: configuration()) { benchmark in
         var out = [UInt8](repeating: 0, count: linear.count)
-        benchmark.startMeasurement()
+        let counted = startMeasuring(benchmark)
         linear.withUnsafeBufferPointer { input in
             out.withUnsafeMutableBufferPointer { output in
                 for i in 0..<input.count { output[i] = linear_to_ulaw(Int32(input[i])) }
             }
         }
-        benchmark.stopMeasurement()
+        stopMeasuring(benchmark, counted)
         blackHole(out)
     }
 
     // MARK: Compiling a sequence (recordings already cached)
 
-    let library = try? RecordingLibrary(directory: repository.appendingPathComponent("Examples/recordings").path)
-    let cache = RecordingCache(library: library ?? .empty)
-    let frontDoor = (try? String(contentsOf: repository.appendingPathComponent("Examples/front-door.json"), encoding: .utf8))
-        .flatMap { try? CallSequence.parse($0, source: "front-door.json", recordings: library) }
-    if let frontDoor {
-        _ = try? CompiledSequence(frontDoor, format: CallFormat(encoding: .ulaw), recordings: cache)
+    let library = required("Examples/recordings") {
+        try RecordingLibrary(directory: repository.appendingPathComponent("Examples/recordings").path)
+    }
+    let cache = RecordingCache(library: library)
+    let frontDoor = required("Examples/front-door.json") {
+        let text = try String(contentsOf: repository.appendingPathComponent("Examples/front-door.json"), encoding: .utf8)
+        return try CallSequence.parse(text, source: "front-door.json", recordings: library)
+    }
+    do {
+        _ = required("compiled front door") { try CompiledSequence(frontDoor, format: CallFormat(encoding: .ulaw), recordings: cache) }
         Benchmark("Compile.FrontDoor.8kHz", configuration: configuration()) { benchmark in
             blackHole(try CompiledSequence(frontDoor, format: CallFormat(encoding: .ulaw), recordings: cache))
         }
@@ -346,7 +406,7 @@ let benchmarks: @Sendable () -> Void = {
     if let directory = ProcessInfo.processInfo.environment["CALLSEQ_BENCH_AUDIO"] {
         for (name, file) in [("FLAC", "speech-60s-44k-stereo.flac"), ("MP3", "speech-60s-44k-stereo.mp3")] {
             let path = (directory as NSString).appendingPathComponent(file)
-            guard FileManager.default.fileExists(atPath: path) else { continue }
+            guard FileManager.default.fileExists(atPath: path) else { fatalError("benchmark fixture missing: \(path)") }
             Benchmark("Load.\(name).60s.To8kHz", configuration: Benchmark.Configuration(
                 metrics: allMetrics, timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(5), maxIterations: 20)) { benchmark in
                 let audio = try AudioFile.read(path)

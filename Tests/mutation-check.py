@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+# The mutation check (issue 13): each line below is one single-line mutation of the DSP, validation, player,
+# IVR or SMS code, and the tests that must catch it. For each, the script applies it, builds the tests, runs
+# the filter, reports KILLED (with the failing tests) or SURVIVED, and restores the file with git checkout.
+# Run from a clean tree: Tests/mutation-check.py [M1 M4 ...]. Takes about a minute per mutation.
+import subprocess, sys, json
+import os
+W=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+M=[
+ ("M1 synth: twist term dropped","Sources/TelephonyDSP/ToneSynthesizer.swift","highLevelDbm0: levelDbm0 + twistDb)","highLevelDbm0: levelDbm0)","ToneSynthesizerTests"),
+ ("M2 detector: reverse twist gate loses its +4 dB","Sources/TelephonyDSP/DTMFDetector.swift","(configuration.maximumReverseTwistDb + 4) / 10","(configuration.maximumReverseTwistDb) / 10","DTMFDetectorConformance"),
+ ("M2b detector: reverse twist limit widened by 4 dB","Sources/TelephonyDSP/DTMFDetector.swift","twist <= configuration.maximumReverseTwistDb","twist <= configuration.maximumReverseTwistDb + 4","DTMFDetectorConformance"),
+ ("M3 detector: confirm one window later (>= to >)","Sources/TelephonyDSP/DTMFDetector.swift","candidate.windows >= configuration.confirmWindows","candidate.windows > configuration.confirmWindows","DTMFDetectorConformance"),
+ ("M4 G.711 mu-law: clip at 32767, not 32635","Sources/TelephonyDSP/G711.swift","min(x < 0 ? -x : x, 32635)","min(x < 0 ? -x : x, 32767)","G711Tests|PlayerTests|FormatFixture"),
+ ("M5 G.711 A-law: zero encoded as negative (>= to >)","Sources/TelephonyDSP/G711.swift","if x >= 0 { code |= 0x80 }","if x > 0 { code |= 0x80 }","G711Tests|IVRSessionFormat"),
+ ("M6 validation: IVR timeout range starts at 0","Sources/CallSequence/Account.swift",'range: 1...60, unit: "s"','range: 0...60, unit: "s"',"AccountValidationTests"),
+ ("M7 validation: an empty steps array accepted","Sources/CallSequence/Validation.swift","            if items.isEmpty {","            if items.isEmpty && items.count > 0 {","ValidationTests"),
+ ("M8 player: segment ends one sample early","Sources/CallSequence/Player.swift","if into + n == segment.length { segmentIndex += 1 }","if into + n >= segment.length - 1 { segmentIndex += 1 }","PlayerTests"),
+ ("M9 player: event offset off by one","Sources/CallSequence/Player.swift","offset: event.sample - frameStart))","offset: event.sample - frameStart + 1))","PlayerTests"),
+ ("M10 SMS: the euro sign skips its escape (1 septet)","Sources/SMSText/SMSEncoding.swift","case 0x20AC: return 2","case 0x20AC: return 1","SMSTextTests|SMSLength"),
+ ("M11 SMS ledger: daily limit > instead of >=","Sources/SMSGateway/SMSLedger.swift","let full = count >= account.dailyLimit","let full = count > account.dailyLimit","SMSGatewayTests"),
+ ("M12 IVR: every IVR waits with the first IVR's timeout","Sources/CallSequence/IVRSession.swift","frameStart + audio + timeoutSamples[ivr])","frameStart + audio + timeoutSamples[0])","IVRSession"),
+]
+only = sys.argv[1:]
+# git checkout restores each mutated file: refuse to run over uncommitted changes to any of them.
+files = sorted(set(m[1] for m in M))
+if subprocess.run(["git", "-C", W, "diff", "--quiet", "HEAD", "--"] + files).returncode != 0:
+    sys.exit("uncommitted changes in " + " ".join(files) + ": commit or stash them first")
+for name,f,a,b,flt in M:
+    if only and name.split()[0] not in only: continue
+    p=W+'/'+f
+    s=open(p).read()
+    if s.count(a)!=1:
+        print(name, "PATTERN COUNT", s.count(a), flush=True); continue
+    open(p,'w').write(s.replace(a,b))
+    try:
+        r=subprocess.run("cd %s && swift build --build-tests 2>&1 | grep -E 'error:' | head -3"%W,shell=True,capture_output=True,text=True)
+        if r.stdout.strip():
+            print(name,"BUILD ERROR",r.stdout[:300],flush=True); continue
+        r=subprocess.run("cd %s && timeout 500 swift test --skip-build --filter '%s' 2>&1"%(W,flt),shell=True,capture_output=True,text=True)
+        fails=sorted(set(l.split("Test ")[1].split(" recorded")[0].split("(")[0] for l in r.stdout.splitlines() if l.startswith("✘ Test ") and "recorded an issue" in l))
+        crash = "error: Exited with unexpected signal" in r.stdout or "Fatal error" in r.stdout
+        print(name, "KILLED" if fails or crash else "SURVIVED", fails[:4], "crash" if crash else "", flush=True)
+    finally:
+        subprocess.run("cd %s && git checkout -- %s"%(W,f),shell=True)
