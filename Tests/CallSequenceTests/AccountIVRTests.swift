@@ -70,10 +70,8 @@ struct AccountValidationTests {
         ("capability-unknown-key.json", ["capabilities.voicemail: unknown key"]),
         ("sms-limit-out-of-range.json", ["capabilities.smsDailyLimit: 200000 texts is out of range (0...100000 texts)"]),
         ("missing-recordings-folder.json", [
-            "recordings: \(testAudioPath("accounts/no-such-folder")): no such file",
-            "sequences[0].steps[0].recording: no recording named 'welcome' in recordings (it is empty)",
-            "ivrs[0].prompt: no recording named 'lobby-greeting' in recordings",
-            "ivrs[0].options.1.sequence: no sequence named \"Front door\" (known: \"Parking gate\")",
+            // One cause, said once: not also every recording and sequence that the folder would have held.
+            "recordings: \"no-such-folder\": no such folder",
         ]),
         ("duplicate-sequence-name.json", [
             "sequences[1].name: another sequence is already named \"Front door\"",
