@@ -67,14 +67,15 @@ clean:
 # to .build-fuzz/corpus/TARGET (the committed seeds in TestAudio are only read); a crash, leak or trap is
 # written to Fuzz/crashes/TARGET-* and fails the run.
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= json sequence account dialstring audio
+FUZZ_TARGETS ?= json sequence account dialstring audio sip rtp
 fuzz:
 	CALLSEQ_FUZZ=1 swift build --build-path .build-fuzz --product CallSequenceFuzz \
 	    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
 	mkdir -p Fuzz/crashes
 	@for t in $(FUZZ_TARGETS); do \
 	  case $$t in audio) seeds="TestAudio/formats TestAudio/damaged";; dialstring) seeds="";; \
-	    account) seeds="TestAudio/accounts";; *) seeds="TestAudio/sequences";; esac; \
+	    account) seeds="TestAudio/accounts";; sip) seeds="Tests/SIPp/seeds";; rtp) seeds="";; \
+	    *) seeds="TestAudio/sequences";; esac; \
 	  mkdir -p .build-fuzz/corpus/$$t; \
 	  echo "fuzz $$t for $(FUZZ_SECONDS) s"; \
 	  LSAN_OPTIONS=suppressions=Fuzz/lsan.supp FUZZ_TARGET=$$t .build-fuzz/debug/CallSequenceFuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \

@@ -176,6 +176,7 @@ let package = Package(
 import Foundation
 if ProcessInfo.processInfo.environment["CALLSEQ_FUZZ"] != nil {
     package.targets.append(.executableTarget(
-        name: "CallSequenceFuzz", dependencies: ["CallSequence", "Recordings", "TelephonyDSP"],
+        name: "CallSequenceFuzz",
+        dependencies: ["CallSequence", "Recordings", "TelephonyDSP", "SIP", "RTP", .product(name: "NIOCore", package: "swift-nio")],
         path: "Fuzz/Sources/CallSequenceFuzz"))
 }
