@@ -164,8 +164,9 @@ public final class CallServer: Sendable {
 
     fileprivate func incoming(_ invite: IncomingCall) -> CallDecision {
         let id = invite.id.callID
-        guard let route = state.withLock({ $0.draining ? nil : $0.directory.route(user: invite.user) }) else {
-            if state.withLock({ $0.draining }) { return .reject(status: 503) }
+        let (draining, found) = state.withLock { ($0.draining, $0.directory.route(user: invite.user)) }
+        if draining { return .reject(status: 503) }
+        guard let route = found else {
             logger.info("call \(id): \(invite.user) is not a number of any account: 404")
             return .reject(status: 404)
         }
