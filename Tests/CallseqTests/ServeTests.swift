@@ -67,6 +67,17 @@ private final class RTPCapture {
         }
         return rows
     }
+
+    /// The capture times (seconds since the epoch, the kernel's stamps) of the RTP packets sent from `ports`.
+    func packetTimes(sourcePorts ports: ClosedRange<Int>) throws -> [Double] {
+        let result = try CommandRunner.tool("tshark", ["-r", file, "-o", "rtp.heuristic_rtp:TRUE", "-Y", "rtp",
+                                                       "-T", "fields", "-e", "frame.time_epoch", "-e", "udp.srcport"])
+        return result.stdout.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: "\t")
+            guard fields.count == 2, let port = Int(fields[1]), ports.contains(port) else { return nil }
+            return Double(fields[0])
+        }
+    }
 }
 
 @Suite("callseq serve: live calls from baresip", .serialized)
@@ -76,22 +87,32 @@ struct ServeBaresipTests {
         // the system refuses it, the server says so and runs normally), since the rest of the suite runs beside it.
         let server = try ServeProcess(accounts: [account], extra: ["--realtime-priority", "50"])
         let capture = try RTPCapture(ports: server.rtpPorts)
+        let probe = MachineStallProbe(priority: 50)
         let phone = try Baresip()
         defer { phone.stop() }
         try call("5145550100", on: server, from: phone, press: "1")
+        let stalls = probe.finish()
         // The door code reached baresip as RFC 4733 events, each digit once, and the server hung up.
         #expect(receivedDigits(phone) == "9876#", "\(phone.events.map { ($0["type"] ?? "", $0["param"] ?? "") })")
         #expect(server.stderr.wait(seconds: 10) { $0.contains("caller pressed 1") } != nil, "\(server.log)")
         #expect(server.log.contains { $0.contains("sent BYE") || $0.contains("call ended") })
-        // tshark's independent RTP analysis of our stream: no loss or sequence error, 20 ms packets at most 25 ms apart.
+        // tshark's independent RTP analysis of our stream: no loss or sequence error, 20 ms packets at most
+        // 25 ms apart — except where the machine itself stopped for the excess (MachineStallProbe: a virtual
+        // machine paused by its host delays every thread, and no sender can help it).
         let ours = try capture.streams().filter { server.rtpPorts.contains($0.sourcePort) }
         #expect(ours.count == 1, "\(ours)")
         for stream in ours {
             #expect(stream.lost == 0 && !stream.problem, "\(stream)")
-            // The issue asks for 25 ms; a debug build beside the whole parallel suite measured 26-30 ms once
-            // in a few runs (cause not found yet), so the suite holds 40 ms until that is understood.
-            #expect(stream.maxDelta <= 40, "max delta \(stream.maxDelta) ms")
         }
+        let times = try capture.packetTimes(sourcePorts: server.rtpPorts)
+        #expect(times.count >= 250, "\(times.count) packets from us")
+        let unexplained = MachineStallProbe.unexplainedGaps(packetTimes: times, limitMs: 25, stalls: stalls)
+        let hostStalls = stalls.filter { $0.lateMs > 5 }.map { String(format: "%.1f", $0.lateMs) }
+        let scheduler = probe.realtime ? "SCHED_FIFO" : "normal"
+        #expect(unexplained.isEmpty, """
+            gaps over 25 ms with the machine running: \(unexplained.map { String(format: "%.1f ms", $0.gapMs) }); \
+            tshark max delta \(ours.map(\.maxDelta)); machine stalls over 5 ms (\(scheduler) probe): \(hostStalls)
+            """)
         #expect(server.stop() == 0)
     }
 
