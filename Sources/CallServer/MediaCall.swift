@@ -37,6 +37,8 @@ struct MediaCall {
     var callerAudio: UnsafeMutablePointer<Int16>
     var callerAudioCount = 0
     var callerAudioCapacity: Int
+    /// The packets for the next deadline, in the same allocation as `callerAudio` (after its samples).
+    var outbox: MediaOutbox
     var phase = Phase.running
     var endReason = MediaEndReason.rtpTimeout
     /// Whether the end has been posted (the `released` record may still be waiting for room).

@@ -225,7 +225,9 @@ public final class MediaEngine: Sendable {
             return .success((id, best))
         }
         let (id, thread) = try picked.get()
-        let callerAudio = UnsafeMutablePointer<Int16>.allocate(capacity: 4 * samples)
+        // One block per call: the caller's audio (4 frames), then the outbox (released with it).
+        let outboxBytes = MediaOutbox.byteCount(samplesPerFrame: samples)
+        let callerAudio = UnsafeMutablePointer<Int16>.allocate(capacity: 4 * samples + (outboxBytes + 1) / 2)
         let call = MediaCall(
             id: id, socket: reservation.socket, remote: remote,
             sender: RTPSender(audioPayloadType: parameters.audioPayloadType,
@@ -235,7 +237,8 @@ public final class MediaEngine: Sendable {
             eventPayloadType: parameters.telephoneEventPayloadType.map { Int16($0) } ?? -1,
             alaw: alaw, sendsEvents: parameters.sendDTMFAsEvents, samplesPerFrame: samples,
             periodTicks: Int64(parameters.ptimeMs / tickMs),
-            callerAudio: callerAudio, callerAudioCapacity: 4 * samples)
+            callerAudio: callerAudio, callerAudioCapacity: 4 * samples,
+            outbox: MediaOutbox(base: UnsafeMutableRawPointer(callerAudio + 4 * samples), capacity: outboxBytes))
         threads[thread].enqueue(.add(call))
         return MediaCallHandle(id: id)
     }

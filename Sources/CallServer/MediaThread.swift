@@ -3,8 +3,10 @@
 //    the caller's RTP source (symmetric RTP), decode G.711 into the caller's audio, turn RFC 4733 events
 //    into key presses (TelephoneEventReceiver → IVRSession.press);
 // 2. end the call when nothing came from the caller for the RTP timeout;
-// 3. render the session's next frame (G.711) with the caller's audio for its DTMF receiver, and send it as
-//    one RTP packet, or the telephone-event packets of a digit being sent (RTPSender, RFC 4733 §2.5).
+// 3. render the session's next frame (G.711) with the caller's audio for its DTMF receiver, and prepare it
+//    as one RTP packet, or the telephone-event packets of a digit being sent (RTPSender, RFC 4733 §2.5),
+//    in the call's outbox: a tick starts by sending what the due calls prepared one interval earlier, so
+//    packets leave at their deadline behind sends only (MediaOutbox).
 // Per tick and per packet: no allocation, lock, logging or reference counting. New and ended calls come
 // through a briefly locked queue, looked at only when an atomic flag says it holds something; events leave
 // through a single-producer ring (MediaEventRing).
@@ -114,9 +116,10 @@ struct MediaWorker: ~Copyable {
             if late > 20 * clock.interval {
                 statistics.skippedTicks &+= UInt64(clock.skipMissedTicks())
             }
+            sendPrepared()
+            statistics.sendLateness.record(MediaClock.now() - clock.deadline(ofTick: clock.tick))
             if shared.commandsPending.load(ordering: .acquiring) { applyCommands() }
             tick()
-            statistics.sendLateness.record(MediaClock.now() - clock.deadline(ofTick: clock.tick))
             if clock.tick % 20 == 0 { publish(force: false) }
         }
         applyCommands()
@@ -165,6 +168,7 @@ struct MediaWorker: ~Copyable {
                 while i < count, calls[i].id != id { i += 1 }
                 guard i < count else { continue }
                 calls[i].endPosted = true
+                calls[i].outbox.used = 0
                 if release(at: i) { removeSlot(i) } else { calls[i].phase = .finished }
             }
         }
@@ -211,17 +215,36 @@ struct MediaWorker: ~Copyable {
 
     // MARK: - The tick
 
+    /// Sends the packets every due call prepared at its previous deadline (MediaOutbox), first thing in
+    /// the tick.
+    mutating func sendPrepared() {
+        let now = clock.tick
+        var sent: UInt64 = 0, errors: UInt64 = 0
+        for i in 0..<count {
+            let call = calls + i
+            guard call.pointee.nextDueTick <= now, !call.pointee.outbox.isEmpty else { continue }
+            let socket = call.pointee.socket
+            let remote = call.pointee.remote
+            call.pointee.outbox.drain { bytes in
+                if socket.send(bytes, to: remote) == 0 { sent &+= 1 } else { errors &+= 1 }
+            }
+        }
+        statistics.packetsSent &+= sent
+        statistics.sendErrors &+= errors
+    }
+
+    /// Receives, renders and prepares the next packets of every due call; hands back finished calls once
+    /// their last packets have left.
     mutating func tick() {
         let now = clock.tick
         var i = 0
         while i < count {
             let call = calls + i
             if call.pointee.phase == .finished {
-                if finish(call) { removeSlot(i); continue }
+                if call.pointee.outbox.isEmpty, finish(call) { removeSlot(i); continue }
             } else if call.pointee.nextDueTick <= now {
                 call.pointee.nextDueTick += call.pointee.periodTicks
                 process(call, now)
-                if call.pointee.phase == .finished, finish(call) { removeSlot(i); continue }
             }
             i += 1
         }
@@ -238,11 +261,15 @@ struct MediaWorker: ~Copyable {
             session: call.pointee.session, callerAudio: call.pointee.callerAudio)))
     }
 
+    /// Receives the call's RTP, renders its next frame and prepares the frame's packets in its outbox (sent
+    /// at its next deadline; directly, should the outbox ever be full).
     mutating func process(_ call: UnsafeMutablePointer<MediaCall>, _ now: Int64) {
         let samples = call.pointee.samplesPerFrame
         let socket = call.pointee.socket
         let packet = packetBuffer
         var sent: UInt64 = 0, errors: UInt64 = 0
+        var outbox = call.pointee.outbox
+        defer { call.pointee.outbox = outbox }
         if call.pointee.phase == .running {
             receive(call, now)
             if now - call.pointee.lastReceiveTick > timeoutTicks {
@@ -251,26 +278,24 @@ struct MediaWorker: ~Copyable {
             }
         }
         let remote = call.pointee.remote
+        func prepare(_ bytes: UnsafeRawBufferPointer) {
+            guard !outbox.append(bytes) else { return }
+            if socket.send(bytes, to: remote) == 0 { sent &+= 1 } else { errors &+= 1 }
+        }
         switch call.pointee.phase {
         case .running:
             render(call)
             for u in 0..<updateCount {
-                call.pointee.sender.sendTelephoneEvent(updates[u], into: packet) { bytes in
-                    if socket.send(bytes, to: remote) == 0 { sent &+= 1 } else { errors &+= 1 }
-                }
+                call.pointee.sender.sendTelephoneEvent(updates[u], into: packet, prepare)
             }
             call.pointee.sender.finishInterval(audio: UnsafeRawBufferPointer(frame.extracting(0..<samples)),
-                                               samples: samples, into: packet) { bytes in
-                if socket.send(bytes, to: remote) == 0 { sent &+= 1 } else { errors &+= 1 }
-            }
+                                               samples: samples, into: packet, prepare)
             if endedThisFrame {
                 call.pointee.phase = call.pointee.sender.isSendingEvent ? .closing : .finished
             }
         case .closing:
             // Only the retransmissions of final telephone-event packets are left to send (RFC 4733 §2.5.1.4).
-            call.pointee.sender.finishInterval(audio: nil, samples: samples, into: packet) { bytes in
-                if socket.send(bytes, to: remote) == 0 { sent &+= 1 } else { errors &+= 1 }
-            }
+            call.pointee.sender.finishInterval(audio: nil, samples: samples, into: packet, prepare)
             if !call.pointee.sender.isSendingEvent { call.pointee.phase = .finished }
         case .finished:
             break

@@ -1,0 +1,52 @@
+// A call's RTP packets for its next deadline, prepared one packet interval ahead.
+//
+// A media thread's tick first sends what every due call prepared at its previous deadline, then receives,
+// renders and prepares the next packets. The packets leave at their deadline after only the send calls of
+// the calls due before them, not after their receive, G.711 decode, DTMF receiver and IVR frame too, so the
+// lateness of the last packet of a busy tick shrinks to the cost of its sends. The price is one packet
+// interval more between a key press and the audio it changes (the IVR still hears every sample).
+
+import RTP
+
+/// Length-prefixed packets in a fixed region of the call's buffer (no allocation per packet).
+struct MediaOutbox {
+    /// Room for the largest audio packet (12 + 960 bytes for 120 ms of G.711) and the telephone-event
+    /// packets of a busy interval, each with its 2-byte length.
+    static func byteCount(samplesPerFrame: Int) -> Int {
+        (2 + RTPHeader.fixedSize + samplesPerFrame) + 16 * (2 + RTPHeader.fixedSize + TelephoneEvent.size)
+    }
+
+    let base: UnsafeMutableRawPointer
+    let capacity: Int
+    /// Bytes in use (lengths and packets).
+    var used = 0
+
+    init(base: UnsafeMutableRawPointer, capacity: Int) {
+        self.base = base
+        self.capacity = capacity
+    }
+
+    var isEmpty: Bool { used == 0 }
+
+    /// Keeps a copy of `packet` for the next deadline; false when there is no room (send it now instead).
+    mutating func append(_ packet: UnsafeRawBufferPointer) -> Bool {
+        guard packet.count <= Int(UInt16.max), used + 2 + packet.count <= capacity,
+              let source = packet.baseAddress else { return false }
+        base.storeBytes(of: UInt16(truncatingIfNeeded: packet.count), toByteOffset: used, as: UInt16.self)
+        (base + used + 2).copyMemory(from: source, byteCount: packet.count)
+        used += 2 + packet.count
+        return true
+    }
+
+    /// Hands every kept packet to `send`, in order, and empties the outbox.
+    mutating func drain(_ send: (UnsafeRawBufferPointer) -> Void) {
+        var offset = 0
+        while offset + 2 <= used {
+            let count = Int(base.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+            guard offset + 2 + count <= used else { break }
+            send(UnsafeRawBufferPointer(start: base + offset + 2, count: count))
+            offset += 2 + count
+        }
+        used = 0
+    }
+}
