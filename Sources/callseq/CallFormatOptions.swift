@@ -1,0 +1,25 @@
+import ArgumentParser
+import CallSequence
+import TelephonyDSP
+
+extension DTMFMode: ExpressibleByArgument {}
+
+/// The call's format: rate, encoding and DTMF mode (render, timeline, verify, ivr).
+struct CallFormatOptions: ParsableArguments {
+    @Option(help: "Sample rate of the call in Hz (8000...48000).")
+    var rate: Int = 8000
+
+    @Option(help: "Encoding of the call: pcm16, ulaw or alaw.")
+    var encoding: SampleEncoding?
+
+    @Option(name: .customLong("dtmf-mode"), help: "How DTMF is sent: inband, rfc4733 (silent audio, telephone-events) or both.")
+    var dtmfMode: DTMFMode = .inband
+
+    func validate() throws {
+        guard (8000...48000).contains(rate) else { throw ValidationError("--rate \(rate) is not supported (8000...48000 Hz)") }
+    }
+
+    func format(encoding fallback: SampleEncoding = .pcm16) -> CallFormat {
+        CallFormat(sampleRate: rate, encoding: encoding ?? fallback, dtmfMode: dtmfMode)
+    }
+}
