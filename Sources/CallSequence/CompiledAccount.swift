@@ -1,21 +1,34 @@
 import Recordings
+import Synchronization
 import TelephonyDSP
 
-/// An account compiled for one call format: its prompts and sequences, ready for any number of calls.
+/// An account ready for calls in one call format.
+///
+/// Its prompts and sequences are compiled when a call first needs them, then kept for every later call:
+/// ``makeSession(calling:)`` compiles what that number's route can reach (its IVRs' prompts and the
+/// sequences of their options, following IVR options), never on the real-time path, since a session
+/// starts with every program it can play. Memory therefore follows what callers reach, not what the file
+/// holds; ``compileReachable()`` compiles everything any number can reach at once (a server refusing a
+/// broken file at load, for instance).
 public final class CompiledAccount: Sendable {
     /// The account.
     public let account: Account
     /// The call format.
     public let format: CallFormat
-    /// Each IVR's prompt, as a one-step program (index = the IVR's index in the account); `nil` for an
-    /// IVR no DID reaches.
-    let prompts: [CompiledSequence?]
-    /// Each sequence (index = the sequence's index in the account); `nil` for one no call can reach
-    /// (no option of a reachable IVR runs it), which is never compiled.
-    public let sequences: [CompiledSequence?]
+    let recordings: RecordingCache
+    let limits: Limits
+    /// What has been compiled so far (index = the IVR's or sequence's index in the account).
+    private let programs: Mutex<Programs>
     /// Each IVR's options, resolved to indices: [ivr][digit] (16 entries).
     let options: [[ResolvedAction?]]
     let detector: DTMFDetector
+
+    struct Programs: Sendable {
+        /// Each IVR's prompt as a one-step program, once compiled.
+        var prompts: [CompiledSequence?]
+        /// Each sequence, once compiled.
+        var sequences: [CompiledSequence?]
+    }
 
     enum ResolvedAction: Sendable, Hashable {
         case sequence(Int)
@@ -24,42 +37,17 @@ public final class CompiledAccount: Sendable {
         case hangup
     }
 
-    /// Compiles the prompts and sequences of `account` that a call can reach: from each DID's route,
-    /// through the options of the IVRs reached. The others stay `nil` and cost nothing.
+    /// Prepares `account` for calls; nothing is compiled until a call needs it.
     ///
-    /// - Throws: ``CompileError`` naming the IVR or sequence whose recording cannot be prepared.
+    /// - Throws: ``CompileError`` if no DTMF receiver exists for the format's rate.
     public init(_ account: Account, recordings: RecordingCache, format: CallFormat,
                 limits: Limits = .default) throws(CompileError) {
         self.account = account
         self.format = format
-        let (reachableIVRs, reachableSequences) = CompiledAccount.reachable(account)
-        var prompts: [CompiledSequence?] = []
-        for (i, ivr) in account.ivrs.enumerated() {
-            guard reachableIVRs.contains(i) else {
-                prompts.append(nil)
-                continue
-            }
-            let prompt = CallSequence(name: "prompt of \(ivr.name)", steps: [.recording(RecordingStep(recording: ivr.prompt))])
-            do {
-                prompts.append(try CompiledSequence(prompt, format: format, recordings: recordings, limits: limits))
-            } catch {
-                throw CompileError(path: "ivrs[\(i)].prompt", message: error.message)
-            }
-        }
-        var sequences: [CompiledSequence?] = []
-        for (i, sequence) in account.sequences.enumerated() {
-            guard reachableSequences.contains(i) else {
-                sequences.append(nil)
-                continue
-            }
-            do {
-                sequences.append(try CompiledSequence(sequence, format: format, recordings: recordings, limits: limits))
-            } catch {
-                throw CompileError(path: "sequences[\(i)].\(error.path)", message: error.message)
-            }
-        }
-        self.prompts = prompts
-        self.sequences = sequences
+        self.recordings = recordings
+        self.limits = limits
+        programs = Mutex(Programs(prompts: Array(repeating: nil, count: account.ivrs.count),
+                                  sequences: Array(repeating: nil, count: account.sequences.count)))
         options = account.ivrs.map { ivr in
             (0..<16).map { code -> ResolvedAction? in
                 guard let digit = DTMFDigit(rawValue: UInt8(code)), let action = ivr.options[digit] else { return nil }
@@ -78,8 +66,55 @@ public final class CompiledAccount: Sendable {
         }
     }
 
-    /// The indices of the IVRs and sequences a call can reach, starting from the DIDs' routes.
-    static func reachable(_ account: Account) -> (ivrs: Set<Int>, sequences: Set<Int>) {
+    /// Compiles every prompt and sequence that a call to any of the account's numbers can reach.
+    ///
+    /// - Throws: ``CompileError`` naming the IVR or sequence whose recording cannot be prepared.
+    public func compileReachable() throws(CompileError) {
+        let (ivrs, sequences) = CompiledAccount.reachable(account, from: account.dids.map(\.route))
+        _ = try compile(ivrs: ivrs, sequences: sequences)
+    }
+
+    /// The programs of `ivrs` and `sequences` (compiled now if not yet), as arrays indexed like the
+    /// account's, `nil` elsewhere.
+    func compile(ivrs: Set<Int>, sequences: Set<Int>) throws(CompileError) -> Programs {
+        try programs.withLock { (programs: inout Programs) throws(CompileError) -> Programs in
+            var chosen = Programs(prompts: Array(repeating: nil, count: account.ivrs.count),
+                                  sequences: Array(repeating: nil, count: account.sequences.count))
+            for i in ivrs.sorted() {
+                if programs.prompts[i] == nil {
+                    let ivr = account.ivrs[i]
+                    let prompt = CallSequence(name: "prompt of \(ivr.name)",
+                                              steps: [.recording(RecordingStep(recording: ivr.prompt))])
+                    do throws(CompileError) {
+                        programs.prompts[i] = try CompiledSequence(prompt, format: format, recordings: recordings,
+                                                                   limits: limits)
+                    } catch {
+                        throw CompileError(path: "ivrs[\(i)].prompt", message: error.message)
+                    }
+                }
+                chosen.prompts[i] = programs.prompts[i]
+            }
+            for i in sequences.sorted() {
+                if programs.sequences[i] == nil {
+                    do throws(CompileError) {
+                        programs.sequences[i] = try CompiledSequence(account.sequences[i], format: format,
+                                                                     recordings: recordings, limits: limits)
+                    } catch {
+                        throw CompileError(path: "sequences[\(i)].\(error.path)", message: error.message)
+                    }
+                }
+                chosen.sequences[i] = programs.sequences[i]
+            }
+            return chosen
+        }
+    }
+
+    /// Each sequence compiled so far (index = the sequence's index in the account); `nil` for one no call
+    /// has reached yet.
+    public var sequences: [CompiledSequence?] { programs.withLock { $0.sequences } }
+
+    /// The indices of the IVRs and sequences a call can reach, starting from `routes`.
+    static func reachable(_ account: Account, from routes: [Account.Route]) -> (ivrs: Set<Int>, sequences: Set<Int>) {
         var ivrIndex: [String: Int] = [:]
         for (i, ivr) in account.ivrs.enumerated() where ivrIndex[ivr.name] == nil { ivrIndex[ivr.name] = i }
         var sequenceIndex: [String: Int] = [:]
@@ -87,8 +122,8 @@ public final class CompiledAccount: Sendable {
             sequenceIndex[sequence.name] = i
         }
         var ivrs = Set<Int>(), sequences = Set<Int>(), pending: [Int] = []
-        for did in account.dids {
-            if case .ivr(let name) = did.route, let i = ivrIndex[name], ivrs.insert(i).inserted { pending.append(i) }
+        for route in routes {
+            if case .ivr(let name) = route, let i = ivrIndex[name], ivrs.insert(i).inserted { pending.append(i) }
         }
         while let i = pending.popLast() {
             for action in account.ivrs[i].options.values {
@@ -102,17 +137,22 @@ public final class CompiledAccount: Sendable {
         return (ivrs, sequences)
     }
 
-    /// The number of prompts and sequences compiled (those a call can reach).
-    public var compiledCount: Int { prompts.count { $0 != nil } + sequences.count { $0 != nil } }
+    /// The number of prompts and sequences compiled so far.
+    public var compiledCount: Int {
+        programs.withLock { $0.prompts.count { $0 != nil } + $0.sequences.count { $0 != nil } }
+    }
 
-    /// A session for a call to `number`.
+    /// A session for a call to `number`, with the programs its route can reach (compiled now if no call
+    /// reached them before). Call it at call set-up, not on a real-time thread: a first call may compile.
     ///
-    /// - Throws: ``CompileError`` if the number is not one of the account's DIDs.
+    /// - Throws: ``CompileError`` if the number is not one of the account's DIDs, or naming the IVR or
+    ///   sequence whose recording cannot be prepared.
     public func makeSession(calling number: PhoneNumber) throws(CompileError) -> IVRSession {
         guard let did = account.did(number) else {
             throw CompileError(path: "dids", message: "\(number) is not a number of this account (its numbers: "
                 + account.dids.map(\.number.digits).joined(separator: ", ") + ")")
         }
-        return IVRSession(self, route: did.route)
+        let (ivrs, sequences) = CompiledAccount.reachable(account, from: [did.route])
+        return IVRSession(self, route: did.route, programs: try compile(ivrs: ivrs, sequences: sequences))
     }
 }

@@ -88,11 +88,11 @@ public final class IVRSession {
     /// Samples of the call so far.
     @exclusivity(unchecked) public private(set) var position = 0
 
-    init(_ account: CompiledAccount, route: Account.Route) {
+    init(_ account: CompiledAccount, route: Account.Route, programs: CompiledAccount.Programs) {
         self.account = account
         self.route = route
-        let prompts = account.prompts.map { $0?.makePlayer() }
-        let sequences = account.sequences.map { $0?.makePlayer() }
+        let prompts = programs.prompts.map { $0?.makePlayer() }
+        let sequences = programs.sequences.map { $0?.makePlayer() }
         players = (prompts + sequences).compactMap { $0 }
         promptPlayers = .allocate(capacity: prompts.count)
         _ = promptPlayers.initialize(from: prompts.map { $0.map { Unmanaged.passUnretained($0) } })

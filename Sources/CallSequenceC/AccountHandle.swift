@@ -20,7 +20,8 @@ final class AccountHandle: @unchecked Sendable {
         // The session's own events in one frame: its start, a hang-up, a digit, the choice it makes (two at
         // most: an invalid option, then the menu again or the end), a timeout and its consequence, the end.
         let sessionEvents = 16
-        eventsPerRender = (compiled.sequences.compactMap { $0.map(SequenceHandle.eventsPerRender) }.max() ?? 0) + sessionEvents
+        // From the sequences as written: the account compiles them when a call first reaches them.
+        eventsPerRender = (compiled.account.sequences.map(SequenceHandle.eventsPerRender).max() ?? 0) + sessionEvents
     }
 
     deinit {

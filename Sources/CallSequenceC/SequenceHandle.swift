@@ -35,6 +35,15 @@ final class SequenceHandle: @unchecked Sendable {
         3 * program.sequence.steps.count + program.digits.count + 1
     }
 
+    /// The same bound from the sequence as written (its digits counted in its dial strings).
+    static func eventsPerRender(_ sequence: CallSequence) -> Int {
+        var digits = 0
+        for case .dtmf(let step) in sequence.steps {
+            for case .digit in step.digits.elements { digits += 1 }
+        }
+        return 3 * sequence.steps.count + digits + 1
+    }
+
     /// Parses, validates and compiles JSON text.
     static func compile(text: String, source: String, recordingsDirectory: String?, format: CallFormat)
         throws(APIError) -> SequenceHandle {

@@ -120,8 +120,13 @@ public struct AccountDirectory: Sendable {
         for encoding in [SampleEncoding.ulaw, .alaw] {
             for mode in [DTMFMode.inband, .rfc4733] {
                 do {
-                    compiled[Entry.Key(encoding: encoding, dtmfMode: mode)] = try CompiledAccount(
-                        account, recordings: cache, format: CallFormat(sampleRate: 8000, encoding: encoding, dtmfMode: mode))
+                    let format = CallFormat(sampleRate: 8000, encoding: encoding, dtmfMode: mode)
+                    let account = try CompiledAccount(account, recordings: cache, format: format)
+                    // A file whose recordings cannot be played is refused at load (or reload), not on a
+                    // caller: one format is compiled now (every recording decoded and prepared); the others
+                    // compile what a call reaches when it first does.
+                    if encoding == .ulaw, mode == .rfc4733 { try account.compileReachable() }
+                    compiled[Entry.Key(encoding: encoding, dtmfMode: mode)] = account
                 } catch {
                     throw AccountLoadError(path: path, problems: [error.description])
                 }

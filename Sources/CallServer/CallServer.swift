@@ -190,8 +190,14 @@ public final class CallServer: Sendable {
             sendEvents = true
         }
         let encoding: SampleEncoding = answer.codec == .pcma ? .alaw : .ulaw
-        guard let compiled = route.entry.compiled(encoding, sendEvents ? .rfc4733 : .inband),
-              let session = try? compiled.makeSession(calling: route.did.number) else {
+        guard let compiled = route.entry.compiled(encoding, sendEvents ? .rfc4733 : .inband) else {
+            return .reject(status: 500)
+        }
+        let session: IVRSession
+        do {
+            session = try compiled.makeSession(calling: route.did.number)
+        } catch {
+            logger.error("call \(id): \(route.entry.path): \(error): 500")
             return .reject(status: 500)
         }
         let port: RTPPortReservation

@@ -47,6 +47,7 @@ struct BoundsTests {
     @Test func theExampleAccountCompiledIsSmall() throws {
         let before = residentBytes()
         let account = try exampleAccount()
+        try account.compileReachable()
         let after = residentBytes()
         let bytes = account.sequences.compactMap { $0 }.reduce(0) { $0 + $1.scheduleBytes + $1.sharedAudioBytes }
         print("example account compiled at 8 kHz PCM16: resident +\(after - before) bytes; "
@@ -65,10 +66,38 @@ struct BoundsTests {
             """
         let (account, library) = try Account.parse(text, source: "a", baseDirectory: "")
         let compiled = try CompiledAccount(account, recordings: RecordingCache(library: library), format: CallFormat())
+        try compiled.compileReachable()
         #expect(compiled.sequences.map { $0 != nil } == [true, false, false])
         #expect(compiled.compiledCount == 2)   // the Lobby's prompt and "Door"
         let (_, events) = runSession(try compiled.makeSession(calling: PhoneNumber("5145550100")), presses: [.one])
         #expect(events.contains { $0.kind == .ended(.sequenceFinished) })
+    }
+
+    @Test func aSequenceIsCompiledWhenACallFirstReachesItThenShared() throws {
+        let text = """
+            { "dids": [ { "number": "5145550100", "route": { "ivr": "Front" } },
+                        { "number": "5145550101", "route": { "ivr": "Back" } } ],
+              "ivrs": [ { "name": "Front", "prompt": "none", "options": { "1": { "sequence": "Front door" },
+                                                                          "2": { "ivr": "Back" } } },
+                        { "name": "Back", "prompt": "none", "options": { "1": { "sequence": "Back door" } } } ],
+              "sequences": [ { "name": "Front door", "steps": [ { "type": "dtmf", "digits": "1" } ] },
+                             { "name": "Back door", "steps": [ { "type": "dtmf", "digits": "2" } ] },
+                             { "name": "Garage", "steps": [ { "type": "dtmf", "digits": "3" } ] } ] }
+            """
+        let (account, library) = try Account.parse(text, source: "a", baseDirectory: "")
+        let compiled = try CompiledAccount(account, recordings: RecordingCache(library: library), format: CallFormat())
+        #expect(compiled.compiledCount == 0, "nothing is compiled before a call")
+        // A call to the back door's number reaches only "Back" and its sequence.
+        _ = try compiled.makeSession(calling: PhoneNumber("5145550101"))
+        #expect(compiled.sequences.map { $0 != nil } == [false, true, false])
+        #expect(compiled.compiledCount == 2)
+        let backDoor = try #require(compiled.sequences[1])
+        // The front number reaches both IVRs (option 2 goes to "Back"): the back door is not compiled again.
+        let (_, events) = runSession(try compiled.makeSession(calling: PhoneNumber("5145550100")), presses: [.one])
+        #expect(events.contains { $0.kind == .ended(.sequenceFinished) })
+        #expect(compiled.sequences.map { $0 != nil } == [true, true, false])
+        #expect(compiled.compiledCount == 4)
+        #expect(compiled.sequences[1] === backDoor)
     }
 
     @Test func optionsAAndLowerCaseAAreOneKeyGivenTwice() throws {
