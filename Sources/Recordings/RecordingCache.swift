@@ -60,7 +60,7 @@ public final class RecordingCache: @unchecked Sendable {
         self.library = library
         self.limits = limits
         self.normalizeToDbm0 = normalizeToDbm0
-        self.decodeTimeout = decodeTimeout.isFinite ? max(decodeTimeout, 0) : 30
+        self.decodeTimeout = decodeTimeout.isFinite ? min(max(decodeTimeout, 0), 86_400) : 30   // at most a day
         self.decoder = decode
     }
 
