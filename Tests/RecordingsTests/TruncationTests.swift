@@ -108,6 +108,15 @@ struct TruncationTests {
         #expect(audio.duration > 1 && audio.duration < 1.3)
     }
 
+    @Test(arguments: [("prompt-16k.caf", 1000), ("prompt-8k-ima-adpcm.wav", 4000), ("prompt-8k-gsm610.wav", 1500)])
+    func aCutDataChunkIsRefusedWithBothSizes(fixture: String, cut: Int) throws {
+        // The README's first row: libsndfile's log has the data chunk's declared and present sizes.
+        let whole = try bytes(fixture)
+        let name = "cut." + (fixture as NSString).pathExtension
+        let message = try error(Array(whole.prefix(whole.count - cut)), name: name)
+        #expect(message.hasPrefix(name + ": truncated: the header announces "), "\(message)")
+    }
+
     @Test func aWholeFileWithBytesAfterItsLastOggPageOrMPEGFrameStillDecodes() throws {
         // An ID3v1 tag after the last MP3 frame is not a cut frame.
         var mp3 = try bytes("prompt-44k-stereo.mp3")
