@@ -62,6 +62,8 @@ sox $m -r 48000 -c 1 -b 16 "$tmp/p48k.wav"
 # opusenc, not sndfile-convert: libsndfile 1.2.0's Opus writer makes files 2.7 dB louder than their source.
 opusenc --quiet --bitrate 32 "$tmp/p48k.wav" formats/prompt-48k.opus
 sox $m -C 64 formats/prompt-44k-stereo.mp3
+# VBR at 22.05 kHz mono (MPEG-2 Layer III): its first frame is a Xing header with the frame count.
+sox $m -r 22050 -c 1 -C -4.5 formats/prompt-22k-vbr.mp3
 
 # --- The system default prompt that ships with the library ("recording": "default"). --------
 espeak-ng -v en+f3 -s 160 -w "$tmp/default.wav" "Thank you. Please hold."

@@ -135,9 +135,13 @@ public enum AudioFile {
         }
         var opened = false
         defer { if !opened { close(fd) } }
+        // The container checks read the same descriptor with pread(2), which leaves libsndfile's offset alone.
+        let bytes = ByteReader(size: size) { offset, buffer in
+            max(pread(fd, buffer.baseAddress, buffer.count, off_t(offset)), 0)
+        }
         return try decode(
             name: path, limits: limits, headerless: AudioOutputFormat.headerless(path: path),
-            headerlessRate: headerlessRate
+            headerlessRate: headerlessRate, bytes: bytes
         ) { info in
             let file = sf_open_fd(fd, Int32(SFM_READ), &info, 1)   // libsndfile closes it with the file
             opened = file != nil
@@ -169,17 +173,25 @@ public enum AudioFile {
             read: { buffer, count, user in MemorySource.from(user).read(into: buffer, count) },
             write: { _, _, _ in 0 },
             tell: { user in MemorySource.from(user).tell() })
+        let reader = ByteReader(size: bytes.count) { offset, buffer in
+            guard offset >= 0, offset < bytes.count else { return 0 }
+            let count = min(buffer.count, bytes.count - offset)
+            bytes.withUnsafeBytes { source in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<(offset + count)]))
+            }
+            return count
+        }
         return try withExtendedLifetime(source) { () throws(RecordingError) -> DecodedAudio in
             try decode(
                 name: name, limits: limits, headerless: AudioOutputFormat.headerless(path: name),
-                headerlessRate: headerlessRate
+                headerlessRate: headerlessRate, bytes: reader
             ) { info in sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(source).toOpaque()) }
         }
     }
 
-    /// The decoder shared by files and memory.
+    /// The decoder shared by files and memory; `bytes` reads the same data for the container checks.
     static func decode(
-        name: String, limits: AudioLimits, headerless: SampleEncoding?, headerlessRate: Int,
+        name: String, limits: AudioLimits, headerless: SampleEncoding?, headerlessRate: Int, bytes: ByteReader,
         open: (inout SF_INFO) -> OpaquePointer?
     ) throws(RecordingError) -> DecodedAudio {
         var info = SF_INFO()
@@ -239,9 +251,16 @@ public enum AudioFile {
                 }
             }
         }
-        if sf_error(file) != 0 {
-            throw .unreadable(name, reason: String(cString: sf_strerror(file)))
+        let failure = sf_error(file) != 0 ? String(cString: sf_strerror(file)) : nil
+        if let found = truncation(info: info, decodedFrames: samples.count, bytes: bytes),
+           failure == nil || found.declaredFrames != nil {
+            // A decode that failed before the file's own count of frames: truncated, with libsndfile's reason.
+            let reason = failure.map(libsndfileReason)
+            throw .truncated(name, decodedSeconds: Double(samples.count) / Double(rate),
+                             declaredSeconds: found.declaredFrames.map { Double($0) / Double(rate) },
+                             detail: [found.detail, reason ?? ""].filter { !$0.isEmpty }.joined(separator: "; "))
         }
+        if let failure { throw .unreadable(name, reason: failure) }
         guard !samples.isEmpty else { throw .empty(name) }
         return DecodedAudio(
             sampleRate: rate, samples: samples, channels: channels,
@@ -281,6 +300,40 @@ public enum AudioFile {
             }
         }
         return nil
+    }
+
+    /// libsndfile's message without its decoration: "Error : flac decoder lost sync." → "flac decoder lost sync".
+    static func libsndfileReason(_ message: String) -> String {
+        var text = Substring(message)
+        if text.hasPrefix("Error : ") { text = text.dropFirst(8) }
+        while text.last == "." { text = text.dropLast() }
+        return String(text)
+    }
+
+    /// A decode that ended before the file's own count of frames, or a container whose last page or frame is
+    /// cut (see ContainerEnding.swift). libsndfile's frame count is exact for every format except MPEG, where
+    /// it is exact only with a Xing/Info or VBRI frame count (mpg123 estimates it from the size otherwise);
+    /// formats without a count report `SF_COUNT_MAX` (an Ogg file whose last page is cut) or 0.
+    static func truncation(
+        info: SF_INFO, decodedFrames: Int, bytes: ByteReader
+    ) -> (declaredFrames: Int?, detail: String)? {
+        let type = info.format & Int32(SF_FORMAT_TYPEMASK)
+        var exact = info.frames > 0 && info.frames < sf_count_t.max
+        var detail: String?
+        // MPEG decoders may drop up to one frame of encoder delay and padding at the ends.
+        var tolerance = 0
+        if type == Int32(SF_FORMAT_MPEG) {
+            let mpeg = ContainerEnding.mpeg(bytes)
+            exact = exact && mpeg.hasFrameCount
+            tolerance = mpeg.samplesPerFrame
+            detail = mpeg.cut
+        } else if type == Int32(SF_FORMAT_OGG) {
+            detail = ContainerEnding.ogg(bytes)
+        }
+        if exact, decodedFrames + tolerance < Int(info.frames) {
+            return (Int(info.frames), detail ?? "")
+        }
+        return detail.map { (nil, $0) }
     }
 
     /// Writes 16-bit linear samples, encoding them as `format` asks.
@@ -352,7 +405,7 @@ public enum AudioFile {
         let temporary = path + ".partial-\(getpid())"
         PartialFile.begin(temporary)
         defer { PartialFile.end() }
-        guard let file = sf_open(temporary, Int32(SFM_WRITE), &info) else {
+        guard let file = PathBytes.withCString(temporary, { sf_open($0, Int32(SFM_WRITE), &info) }) else {
             throw .writeFailed(path, reason: String(cString: sf_strerror(nil)))
         }
         let written = body(file)
@@ -360,12 +413,13 @@ public enum AudioFile {
         let message = String(cString: sf_strerror(file))
         sf_close(file)
         guard written == count, error == 0 else {
-            unlink(temporary)
+            PathBytes.withCString(temporary) { _ = unlink($0) }
             throw .writeFailed(path, reason: message)
         }
-        guard rename(temporary, path) == 0 else {
+        let renamed = PathBytes.withCString(temporary) { from in PathBytes.withCString(path) { rename(from, $0) } }
+        guard renamed == 0 else {
             let reason = String(cString: strerror(errno))
-            unlink(temporary)
+            PathBytes.withCString(temporary) { _ = unlink($0) }
             throw .writeFailed(path, reason: reason)
         }
     }

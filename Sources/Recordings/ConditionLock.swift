@@ -21,7 +21,14 @@ final class ConditionLock: @unchecked Sendable {
         condition = .allocate(capacity: 1)
         condition.initialize(to: pthread_cond_t())
         pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
+        // Timed waits measure CLOCK_MONOTONIC, so that setting the wall clock neither shortens nor stretches them.
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        #if !canImport(Darwin)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        #endif
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
@@ -37,6 +44,30 @@ final class ConditionLock: @unchecked Sendable {
 
     /// Waits for ``broadcast()``; the lock must be held, and is held again on return.
     func wait() { pthread_cond_wait(condition, mutex) }
+
+    /// Waits for ``broadcast()`` or until `deadline` (``now()`` seconds); returns `false` once the deadline
+    /// has passed. The lock must be held, and is held again on return.
+    func wait(until deadline: Double) -> Bool {
+        guard deadline > Self.now() else { return false }
+        var time = timespec()
+        let whole = deadline.rounded(.down)
+        time.tv_sec = Int(whole)
+        time.tv_nsec = Int((deadline - whole) * 1e9)
+        #if canImport(Darwin)
+        var relative = timespec(tv_sec: Int(deadline - Self.now()), tv_nsec: 0)
+        pthread_cond_timedwait_relative_np(condition, mutex, &relative)
+        #else
+        pthread_cond_timedwait(condition, mutex, &time)
+        #endif
+        return true
+    }
+
+    /// Seconds on CLOCK_MONOTONIC.
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
 
     /// Wakes every waiter.
     func broadcast() { pthread_cond_broadcast(condition) }

@@ -1,6 +1,7 @@
 // The little the engine needs from the file system, on POSIX calls (stat, opendir/readdir, open/read)
 // rather than Foundation: the engine is embedded in C hosts (libcallsequence.so), and Foundation would
-// bring ICU (about 30 MB) into their processes. Paths are plain strings with "/" separators.
+// bring ICU (about 30 MB) into their processes. Paths are plain strings with "/" separators, converted to
+// the name's own bytes at every system call (PathBytes: a name that is not UTF-8 is kept as given).
 
 #if canImport(Glibc)
 import Glibc
@@ -27,7 +28,7 @@ public enum FileSystem {
     /// What `path` names, following symbolic links (`stat(2)`).
     public static func kind(of path: String) -> Kind {
         var info = stat()
-        guard stat(path, &info) == 0 else { return .missing }
+        guard PathBytes.withCString(path, { stat($0, &info) }) == 0 else { return .missing }
         switch info.st_mode & S_IFMT {
         case S_IFREG: return .file(bytes: Int(info.st_size))
         case S_IFDIR: return .directory
@@ -37,7 +38,7 @@ public enum FileSystem {
 
     /// The names in a directory, without "." and "..", unsorted; `nil` if it cannot be read.
     public static func entries(of directory: String) -> [String]? {
-        guard let handle = opendir(directory) else { return nil }
+        guard let handle = PathBytes.withCString(directory, { opendir($0) }) else { return nil }
         defer { closedir(handle) }
         var names: [String] = []
         while let entry = readdir(handle) {
@@ -45,8 +46,8 @@ public enum FileSystem {
             let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
             let name = UnsafeMutableRawPointer(entry).advanced(by: nameOffset)
                 .withMemoryRebound(to: UInt8.self, capacity: 256) { start in
-                    String(decoding: UnsafeBufferPointer(start: start, count: strnlen(UnsafeRawPointer(start)
-                        .assumingMemoryBound(to: CChar.self), 256)), as: UTF8.self)
+                    PathBytes.string(UnsafeBufferPointer(start: start, count: strnlen(UnsafeRawPointer(start)
+                        .assumingMemoryBound(to: CChar.self), 256)))
                 }
             if name != "." && name != ".." { names.append(name) }
         }
@@ -89,7 +90,7 @@ public enum FileSystem {
     ///
     /// - Returns: the descriptor (blocking again) and the file's size; the caller closes it.
     public static func openRegularFile(_ path: String) throws(ReadFailure) -> (descriptor: Int32, bytes: Int) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
         guard fd >= 0 else {
             switch errno {
             case ENOENT, ENOTDIR: throw .notFound
@@ -119,9 +120,9 @@ public enum FileSystem {
 
     /// The canonical absolute path of `path` with every symbolic link resolved (`realpath(3)`), or `nil`.
     public static func resolved(_ path: String) -> String? {
-        guard let pointer = realpath(path.isEmpty ? "." : path, nil) else { return nil }
+        guard let pointer = PathBytes.withCString(path.isEmpty ? "." : path, { realpath($0, nil) }) else { return nil }
         defer { free(pointer) }
-        return String(cString: pointer)
+        return PathBytes.string(cString: pointer)
     }
 
     /// Whether the canonical path `path` is `root` or inside it (both from ``resolved(_:)``).

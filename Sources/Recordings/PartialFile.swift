@@ -19,7 +19,7 @@ public enum PartialFile {
     private static let current = Atomic<Int>(0)
 
     static func begin(_ path: String) {
-        let copy = strdup(path)
+        let copy = PathBytes.withCString(path) { strdup($0) }
         let old = current.exchange(Int(bitPattern: copy), ordering: .sequentiallyConsistent)
         if old != 0 { free(UnsafeMutableRawPointer(bitPattern: old)) }
     }

@@ -14,7 +14,9 @@ public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible
         case encodingConflict(String, String)
         case writeFailed(String)
         case truncated(declared: Int, present: Int)
+        case truncatedAudio(decoded: Double, declared: Double?, detail: String)
         case resamplingFailed(String)
+        case decodeTimedOut(Double)
         case unknownRecording(String, known: [String])
         case duplicateName(String, String)
     }
@@ -65,6 +67,17 @@ public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible
     public static func truncated(_ path: String, declaredBytes: Int, presentBytes: Int) -> Self {
         Self(.truncated(declared: declaredBytes, present: presentBytes), path: path)
     }
+    /// The audio ends before the file's own count of frames says it should (`declaredSeconds`), or its last
+    /// Ogg page or MPEG frame is cut (`detail` says which; `declaredSeconds` is `nil` when the file has no count).
+    public static func truncated(
+        _ path: String, decodedSeconds: Double, declaredSeconds: Double?, detail: String
+    ) -> Self {
+        Self(.truncatedAudio(decoded: decodedSeconds, declared: declaredSeconds, detail: detail), path: path)
+    }
+    /// Another request's decode of the file took longer than the cache's time limit.
+    public static func decodeTimedOut(_ path: String, seconds: Double) -> Self {
+        Self(.decodeTimedOut(seconds), path: path)
+    }
     /// libsoxr refused the conversion.
     public static func resamplingFailed(_ path: String, reason: String) -> Self { Self(.resamplingFailed(reason), path: path) }
     /// A sequence names a recording the library does not have.
@@ -78,7 +91,9 @@ public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible
     /// Writing failed.
     public static func writeFailed(_ path: String, reason: String) -> Self { Self(.writeFailed(reason), path: path) }
 
+    /// The message, naming the file as given (bytes that are not UTF-8 as `\xFF`, see ``PathBytes``).
     public var description: String {
+        let path = PathBytes.display(self.path)
         switch kind {
         case .notFound:
             return "\(path): no such file"
@@ -105,6 +120,13 @@ public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible
             return "\(path): cannot write (\(reason))"
         case .truncated(let declared, let present):
             return "\(path): truncated: the header announces \(declared) bytes of audio, the file holds \(present)"
+        case .truncatedAudio(let decoded, let declared, let detail):
+            let seconds = { (value: Double) in String((value * 100).rounded() / 100) + " s" }
+            guard let declared else { return "\(path): truncated: \(seconds(decoded)) decoded, \(detail)" }
+            return "\(path): truncated: \(seconds(decoded)) of \(seconds(declared))"
+                + (detail.isEmpty ? "" : " (\(detail))")
+        case .decodeTimedOut(let seconds):
+            return "\(path): decoding took longer than \(format(seconds)) s (another request is still decoding it)"
         case .resamplingFailed(let reason):
             return "\(path): cannot resample (\(reason))"
         case .unknownRecording(let name, let known):

@@ -4,8 +4,10 @@
 //
 // Signal limits follow ITU-T Q.24 (DTMF receivers): a receiver must recognise a digit whose tone lasts
 // 40 ms and whose pause lasts 40 ms (Q.24 Table A-1, "signal/pause duration"); shorter pauses merge two
-// equal digits into one. The weakest level a Q.24 receiver is required to accept is -25 dBm0 per
-// frequency (Q.24 Table A-1, the AT&T/Bellcore column, also Telcordia GR-506); weaker tones are not heard.
+// equal digits into one. Q.24 collects the administrations' national receiver figures side by side and
+// does not supersede them; the level floor here is the AT&T/Bellcore (North American, later Telcordia)
+// must-accept figure, -25 dBm0 per frequency: a receiver built to it need not hear weaker tones. Other
+// administrations' figures may differ; the README ("Level floor") says how this figure was sourced.
 
 /// Limits on what a sequence, a dial string and an account may hold, with the reason for each.
 public struct Limits: Sendable, Hashable {
@@ -29,7 +31,7 @@ public struct Limits: Sendable, Hashable {
     public var toneMilliseconds: ClosedRange<Int>
     /// Accepted gaps after a tone in ms (Q.24: at least 40 ms, or equal digits merge).
     public var gapMilliseconds: ClosedRange<Int>
-    /// Accepted low-group levels in dBm0 (Q.24 Table A-1: receivers accept down to -25 dBm0).
+    /// Accepted low-group levels in dBm0 (down to -25 dBm0: the AT&T/Bellcore must-accept floor in Q.24).
     public var levelDbm0: ClosedRange<Double>
     /// Accepted twists (high group relative to low group) in dB; the high group must also stay at or
     /// above the level floor.

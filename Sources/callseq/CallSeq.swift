@@ -29,17 +29,22 @@ enum Main {
         let standardError = FileHandle.standardError
         func fail(_ message: String, code: Int32) -> Never {
             let line = message.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? message
-            standardError.write(Data("callseq: error: \(line)\n".utf8))
+            standardError.write(Data("callseq: error: \(PathBytes.display(line))\n".utf8))
             exit(code)
         }
         PartialFile.installSignalHandlers()   // an interrupted write leaves no .partial file behind
         do {
-            var command = try CallSeq.parseAsRoot()
+            // argv as given: a file name that is not UTF-8 keeps its bytes (PathBytes), rather than being
+            // repaired into a name that does not exist.
+            let arguments = (1..<Int(CommandLine.argc)).compactMap { index in
+                CommandLine.unsafeArgv[index].map { PathBytes.string(cString: $0) }
+            }
+            var command = try CallSeq.parseAsRoot(arguments)
             try command.run()
         } catch let failure as RuntimeFailure {
             fail(failure.description, code: 1)
         } catch let list as ProblemList {
-            for line in list.lines { standardError.write(Data("callseq: error: \(line)\n".utf8)) }
+            for line in list.lines { standardError.write(Data("callseq: error: \(PathBytes.display(line))\n".utf8)) }
             exit(1)
         } catch let error as ExitCode {
             exit(error.rawValue)

@@ -31,7 +31,7 @@ struct RecordingCommand: ParsableCommand {
                 let audio = try quietly { try AudioFile.read(file, headerlessRate: rate) }
                 let loudness = Loudness.measure(audio.samples, sampleRate: audio.sampleRate)
                 func level(_ x: Double) -> String { x.isFinite ? String(format: "%.1f dBm0", x) : "silent" }
-                print("file: \(file)")
+                print("file: \(PathBytes.display(file))")   // a name that is not UTF-8 as \xFF
                 print("format: \(audio.container), \(audio.encoding)")
                 print("sample rate: \(audio.sampleRate) Hz")
                 print("channels: \(audio.channels)")

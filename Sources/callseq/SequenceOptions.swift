@@ -17,8 +17,7 @@ struct SequenceOptions: ParsableArguments {
     func library(beside file: String) throws -> RecordingLibrary {
         if let recordings { return try RecordingLibrary(directory: recordings) }
         let beside = ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent("recordings")
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: beside, isDirectory: &isDirectory), isDirectory.boolValue {
+        if FileSystem.kind(of: beside) == .directory {   // FileSystem: the name's own bytes
             return try RecordingLibrary(directory: beside)
         }
         return .empty

@@ -33,6 +33,8 @@ let fixtures: [Fixture] = [
     Fixture(file: "prompt-48k.opus", rate: 48000, channels: 1, durationToleranceMs: 0.1, levelToleranceDb: 0.5),
     // MP3 keeps LAME's encoder delay and padding (2 frames of 1152 samples) unless the decoder is gapless.
     Fixture(file: "prompt-44k-stereo.mp3", rate: 44100, channels: 2, durationToleranceMs: 2 * 1152 / 44.1, levelToleranceDb: 1),
+    // VBR with a Xing frame count: mpg123 then drops LAME's delay and padding (gapless), so the length is exact.
+    Fixture(file: "prompt-22k-vbr.mp3", rate: 22050, channels: 1, durationToleranceMs: 0.1, levelToleranceDb: 1),
 ]
 
 @Suite("Decoding every format users upload")
