@@ -130,7 +130,10 @@ struct Plot {
             let top = lanesTop + i * Plot.laneHeight
             r.fill(x: Plot.left, y: top + 1, width: plotWidth, height: Plot.laneHeight - 2, Plot.laneBackground)
             r.text(name, x: Plot.left - 6 - Raster.textWidth(name), y: top + 9, Plot.ink)
-            let inLane = spans.filter { $0.lane == i }.sorted { $0.start < $1.start }
+            // Spans clipped to the audio (an expected digit can fall before a late capture starts).
+            let inLane = spans.filter { $0.lane == i && $0.end >= 0 && $0.start <= duration }
+                .map { Span(lane: $0.lane, start: max($0.start, 0), end: min($0.end, duration), label: $0.label, style: $0.style) }
+                .sorted { $0.start < $1.start }
             for (j, span) in inLane.enumerated() {
                 let x0 = x(span.start), x1 = max(x(span.end), x0 + 2)
                 let color = Plot.styleColors[span.style] ?? Plot.faint

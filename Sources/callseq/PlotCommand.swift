@@ -42,14 +42,18 @@ struct PlotCommand: ParsableCommand {
 
     func run() throws {
         let plot: Plot
+        var summary: String?
         if input.lowercased().hasSuffix(".json") {
             plot = try sequencePlot()
         } else {
             let audio = try runtime { try readForReceiver(input, headerlessRate: options.call.rate) }
-            plot = try audioPlot(audio, title: "callseq plot: \((input as NSString).lastPathComponent)",
-                                 subtitle: describe(audio))
+            let drawn = try audioPlot(audio, title: "callseq plot: \((input as NSString).lastPathComponent)",
+                                      subtitle: describe(audio))
+            plot = drawn.plot
+            summary = drawn.summary
         }
         print(try writePlot(plot, width: width, to: output))
+        if let summary { print(summary) }
     }
 
     /// The sequence as the player renders it, with its steps and scheduled digits.
@@ -106,9 +110,10 @@ struct PlotCommand: ParsableCommand {
     }
 }
 
-/// Audio with what our receiver found in it and the candidates it refused, below the lanes already given.
+/// Audio with what our receiver found in it and the candidates it refused, below the lanes already given;
+/// and a line that says it: `found "9876#"; refused 1: 5 at 2.051 s too short (18 ms)`.
 func audioPlot(_ audio: DecodedAudio, title: String, subtitle: String, lanes: [String] = [],
-               spans: [Plot.Span] = [], notes: [String] = []) throws -> Plot {
+               spans: [Plot.Span] = [], notes: [String] = []) throws -> (plot: Plot, summary: String) {
     let rate = audio.sampleRate
     let analysis = try runtime { try DTMFNearMiss.analyze(audio.samples, sampleRate: rate) }
     let seconds = { (sample: Int) in Double(sample) / Double(rate) }
@@ -131,8 +136,15 @@ func audioPlot(_ audio: DecodedAudio, title: String, subtitle: String, lanes: [S
         notes.append("  \(m.digit.character)? " + String(format: "%7.3f-%.3f s  ", seconds(m.startSample), seconds(m.endSample))
             + levels(m.lowFrequency, m.lowLevelDbm0, m.highFrequency, m.highLevelDbm0) + "  refused: \(m.reason)")
     }
-    return Plot(title: title, subtitle: subtitle, samples: audio.samples, sampleRate: rate,
-                lanes: lanes + ["found", "refused"], spans: spans, notes: notes)
+    let refusals = analysis.nearMisses.prefix(20).map {
+        "\($0.digit.character) at \(String(format: "%.3f", seconds($0.startSample))) s \($0.reason)"
+    }
+    let summary = "found \"\(String(analysis.accepted.map(\.digit.character)))\"; refused \(analysis.nearMisses.count)"
+        + (refusals.isEmpty ? "" : ": " + refusals.joined(separator: "; "))
+        + (analysis.nearMisses.count > 20 ? "; ..." : "")
+    let plot = Plot(title: title, subtitle: subtitle, samples: audio.samples, sampleRate: rate,
+                    lanes: lanes + ["found", "refused"], spans: spans, notes: notes)
+    return (plot, summary)
 }
 
 /// Draws `plot` and writes it as PNG to `path`; returns the summary line (size and axes).

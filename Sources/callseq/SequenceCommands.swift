@@ -369,12 +369,12 @@ extension Verify {
                       label: String(d.digit.character), style: .expected)
         }
         let name = (audio: (self.audio as NSString).lastPathComponent, sequence: (sequence as NSString).lastPathComponent)
-        let plot = try audioPlot(
+        let (plot, summary) = try audioPlot(
             audio, title: "callseq verify: \(report.passed ? "PASS" : "FAIL") - \(name.audio) against \(name.sequence)",
             subtitle: "expected \"\(report.expected)\", found \"\(report.found)\", offset "
                 + String(format: "%+.3f s", report.offset) + ", tolerance \(toleranceMs) ms; \(audio.sampleRate) Hz",
             lanes: ["expected"], spans: spans, notes: report.lines)
-        return try writePlot(plot, width: 1600, to: path)
+        return try writePlot(plot, width: 1600, to: path) + "\n" + summary
     }
 }
 
