@@ -16,7 +16,9 @@ struct PlotCommand: ParsableCommand {
             that came close (too short, twist, frequency, level, not clean), with the reason. The spectrogram \
             spans 0 to 4000 Hz with the eight DTMF frequencies marked on its right edge; dark is quiet \
             (-70 dBm0), bright is loud (-3 dBm0). The same input always gives the same bytes. \
-            Prints one line: the picture's size and where its time and frequency axes lie.
+            Prints the picture's size and where its time and frequency axes lie; for audio, a second line: \
+            the digits found and each candidate refused with its time and reason. `verify --plot` draws the \
+            sequence's expected digits against the audio's.
             """
     )
 
@@ -74,16 +76,17 @@ struct PlotCommand: ParsableCommand {
         let cues = program.cueSheet
         for scheduled in program.steps {
             let step = program.sequence.steps[scheduled.index]
-            let label: String, style: Plot.Style
+            let label: String, style: Plot.Style, lane: Int
             switch step {
             case .recording(let recording):
-                label = "recording \"\(recording.recording)\""; style = .recording
+                (label, style, lane) = ("recording \"\(recording.recording)\"", .recording, 0)
             case .dtmf(let dtmf):
-                label = "dial \"\(dtmf.digits)\""; style = .dtmf
+                (label, style, lane) = ("dial \"\(dtmf.digits)\"", .dtmf, 0)
             case .sms(let sms):
-                label = "SMS to \(sms.to): \"\(sms.message)\""; style = .sms
+                // An instant: its own lane, so that its label has room beside it.
+                (label, style, lane) = ("SMS to \(sms.to): \"\(sms.message)\"", .sms, 2)
             }
-            spans.append(Plot.Span(lane: 0, start: seconds(scheduled.startSample), end: seconds(scheduled.endSample),
+            spans.append(Plot.Span(lane: lane, start: seconds(scheduled.startSample), end: seconds(scheduled.endSample),
                                    label: label, style: style))
         }
         for digit in program.digits {
@@ -101,7 +104,7 @@ struct PlotCommand: ParsableCommand {
             subtitle: "\((input as NSString).lastPathComponent): \(program.sequence.steps.count) steps, "
                 + "\(String(format: "%.3f", program.duration)) s, \(rate) Hz \(format.encoding.rawValue), "
                 + "dtmf \(format.dtmfMode.rawValue), rendered by the real-time player",
-            samples: samples, sampleRate: rate, lanes: ["steps", "digits"], spans: spans, notes: notes)
+            samples: samples, sampleRate: rate, lanes: spans.contains { $0.lane == 2 } ? ["steps", "digits", "SMS"] : ["steps", "digits"], spans: spans, notes: notes)
     }
 
     private func describe(_ audio: DecodedAudio) -> String {
