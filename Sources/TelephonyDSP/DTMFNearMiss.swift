@@ -98,7 +98,8 @@ extension DTMFDetector {
         // receiver asks `relativePeakDb`; a tone 3.5 % off nominal falls between two filters), both are within
         // 10 dB of the level floor and together carry 30 % of the window's energy (speech and noise spread
         // theirs; a tone 3.5 % off nominal loses up to 8 dB in the rectangular window's filter). Only a run where
-        // the pair reached half the energy counts when nothing but that share refused it. A run of them ends, as a digit does, after `releaseWindows` windows without.
+        // the pair reached half the energy counts when nothing but that share refused it. A run of them ends,
+        // as a digit does, after `releaseWindows` windows without.
         let nearFloor = minimumEnergy / 10
         let nearFactor: Float = 2
         var start = 0
@@ -172,7 +173,8 @@ extension DTMFDetector {
             // Close means close: a pair 5 % or more off nominal, or twisted 10 dB beyond the limits, is not a
             // digit that nearly passed (speech makes many such pairs).
             if deviation > 2 * configuration.maximumFrequencyDeviation
-                || twist < -configuration.maximumNormalTwistDb - 10 || twist > configuration.maximumReverseTwistDb + 10 {
+                || twist < -configuration.maximumNormalTwistDb - 10
+                || twist > configuration.maximumReverseTwistDb + 10 {
                 continue
             }
             let reason: DTMFNearMiss.Reason

@@ -132,7 +132,8 @@ struct Plot {
             r.text(name, x: Plot.left - 6 - Raster.textWidth(name), y: top + 9, Plot.ink)
             // Spans clipped to the audio (an expected digit can fall before a late capture starts).
             let inLane = spans.filter { $0.lane == i && $0.end >= 0 && $0.start <= duration }
-                .map { Span(lane: $0.lane, start: max($0.start, 0), end: min($0.end, duration), label: $0.label, style: $0.style) }
+                .map { Span(lane: $0.lane, start: max($0.start, 0), end: min($0.end, duration), label: $0.label,
+                            style: $0.style) }
                 .sorted { $0.start < $1.start }
             for (j, span) in inLane.enumerated() {
                 let x0 = x(span.start), x1 = max(x(span.end), x0 + 2)
@@ -173,7 +174,8 @@ struct Plot {
                 high = max(high, samples[i])
             }
             let half = Float(Plot.waveHeight / 2 - 1)
-            let y0 = waveMiddle - Int((high / 32768 * half).rounded()), y1 = waveMiddle - Int((low / 32768 * half).rounded())
+            let y0 = waveMiddle - Int((high / 32768 * half).rounded())
+            let y1 = waveMiddle - Int((low / 32768 * half).rounded())
             r.fill(x: Plot.left + column, y: y0, width: 1, height: max(y1 - y0 + 1, 1), Plot.wave)
         }
 
@@ -184,11 +186,13 @@ struct Plot {
             for row in 0..<Plot.spectrogramHeight {
                 let frequency = (1 - (Double(row) + 0.5) / Double(Plot.spectrogramHeight)) * maximumFrequency
                 let level = spectrogram.level(column: column, frequency: frequency)
-                let index = Int(((level - Plot.floorDbm0) / span * Float(Plot.ramp - 1)).rounded())
-                r.set(Plot.left + column, spectrogramTop + row, UInt8(min(max(index, 0), Plot.ramp - 1)))
+                let position = ((level - Plot.floorDbm0) / span * Float(Plot.ramp - 1)).rounded()
+                let index = position.isFinite ? Int(min(max(position, 0), Float(Plot.ramp - 1))) : 0
+                r.set(Plot.left + column, spectrogramTop + row, UInt8(index))
             }
         }
-        r.frame(x: Plot.left - 1, y: spectrogramTop - 1, width: plotWidth + 2, height: Plot.spectrogramHeight + 2, Plot.ink)
+        r.frame(x: Plot.left - 1, y: spectrogramTop - 1, width: plotWidth + 2, height: Plot.spectrogramHeight + 2,
+                Plot.ink)
         func y(_ frequency: Double) -> Int {
             spectrogramTop + Int(((1 - frequency / maximumFrequency) * Double(Plot.spectrogramHeight)).rounded(.down))
         }

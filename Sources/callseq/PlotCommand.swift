@@ -7,7 +7,7 @@ import TelephonyDSP
 struct PlotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plot",
-        abstract: "Draw a sequence or an audio file as one PNG: waveform, spectrogram and DTMF digits on one time axis.",
+        abstract: "Draw a sequence or an audio file as one PNG: waveform, spectrogram and DTMF digits over time.",
         discussion: """
             A .json input is a sequence: it is rendered through the real-time player (as `render` does) and \
             drawn with its steps (recording name, dial string, SMS) and every scheduled digit. Any other input \
@@ -28,18 +28,21 @@ struct PlotCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "The PNG to write.")
     var output: String
 
-    @Option(help: "Width of the picture in pixels (\(PlotCommand.widths.lowerBound)...\(PlotCommand.widths.upperBound)).")
+    @Option(help: "Width of the picture in pixels (\(PlotCommand.widthText)).")
     var width: Int = 1600
 
     @OptionGroup var options: SequenceOptions
 
     static let widths = 400...8000
+    static let widthText = "\(widths.lowerBound)...\(widths.upperBound)"
 
     func validate() throws {
         guard PlotCommand.widths.contains(width) else {
-            throw ValidationError("--width \(width) is out of range (\(PlotCommand.widths.lowerBound)...\(PlotCommand.widths.upperBound))")
+            throw ValidationError("--width \(width) is out of range (\(PlotCommand.widthText))")
         }
-        guard output.lowercased().hasSuffix(".png") else { throw ValidationError("--output \(output): must end in .png") }
+        guard output.lowercased().hasSuffix(".png") else {
+            throw ValidationError("--output \(output): must end in .png")
+        }
     }
 
     func run() throws {
@@ -96,7 +99,7 @@ struct PlotCommand: ParsableCommand {
         for cue in cues {
             let number = cue.digit.map { "  \(cue.step + 1).\($0 + 1)" } ?? "\(cue.step + 1)"
             notes.append("\(number.padding(toLength: 6, withPad: " ", startingAt: 0))"
-                + "\(String(format: "%7.3f", seconds(cue.startSample)))-\(String(format: "%.3f", seconds(cue.endSample))) s  \(cue.text)")
+                + String(format: "%7.3f-%.3f s  ", seconds(cue.startSample), seconds(cue.endSample)) + cue.text)
         }
         let format = program.format
         return Plot(
@@ -104,7 +107,9 @@ struct PlotCommand: ParsableCommand {
             subtitle: "\((input as NSString).lastPathComponent): \(program.sequence.steps.count) steps, "
                 + "\(String(format: "%.3f", program.duration)) s, \(rate) Hz \(format.encoding.rawValue), "
                 + "dtmf \(format.dtmfMode.rawValue), rendered by the real-time player",
-            samples: samples, sampleRate: rate, lanes: spans.contains { $0.lane == 2 } ? ["steps", "digits", "SMS"] : ["steps", "digits"], spans: spans, notes: notes)
+            samples: samples, sampleRate: rate,
+            lanes: spans.contains { $0.lane == 2 } ? ["steps", "digits", "SMS"] : ["steps", "digits"],
+            spans: spans, notes: notes)
     }
 
     private func describe(_ audio: DecodedAudio) -> String {
@@ -123,20 +128,23 @@ func audioPlot(_ audio: DecodedAudio, title: String, subtitle: String, lanes: [S
     let found = lanes.count, refused = lanes.count + 1
     var spans = spans, notes = notes
     func levels(_ low: Double, _ lowDb: Double, _ high: Double, _ highDb: Double) -> String {
-        String(format: "%.1f Hz %.1f dBm0 + %.1f Hz %.1f dBm0, twist %+.1f dB", low, lowDb, high, highDb, highDb - lowDb)
+        String(format: "%.1f Hz %.1f dBm0 + %.1f Hz %.1f dBm0, twist %+.1f dB",
+               low, lowDb, high, highDb, highDb - lowDb)
     }
     notes.append("found \(analysis.accepted.count) digits: \"\(String(analysis.accepted.map(\.digit.character)))\"")
     for d in analysis.accepted {
         spans.append(Plot.Span(lane: found, start: seconds(d.startSample), end: seconds(d.endSample),
                                label: String(d.digit.character), style: .found))
-        notes.append("  \(d.digit.character)  " + String(format: "%7.3f-%.3f s  ", seconds(d.startSample), seconds(d.endSample))
+        notes.append("  \(d.digit.character)  "
+            + String(format: "%7.3f-%.3f s  ", seconds(d.startSample), seconds(d.endSample))
             + levels(d.lowFrequency, d.lowLevelDbm0, d.highFrequency, d.highLevelDbm0))
     }
     notes.append("refused \(analysis.nearMisses.count) candidates that came close:")
     for m in analysis.nearMisses {
         spans.append(Plot.Span(lane: refused, start: seconds(m.startSample), end: seconds(m.endSample),
                                label: "\(m.digit.character)? \(m.reason)", style: .refused))
-        notes.append("  \(m.digit.character)? " + String(format: "%7.3f-%.3f s  ", seconds(m.startSample), seconds(m.endSample))
+        notes.append("  \(m.digit.character)? "
+            + String(format: "%7.3f-%.3f s  ", seconds(m.startSample), seconds(m.endSample))
             + levels(m.lowFrequency, m.lowLevelDbm0, m.highFrequency, m.highLevelDbm0) + "  refused: \(m.reason)")
     }
     let refusals = analysis.nearMisses.prefix(20).map {

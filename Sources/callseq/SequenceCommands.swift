@@ -361,14 +361,16 @@ struct Verify: ParsableCommand {
 
 extension Verify {
     /// The expected digits, moved by the offset the verifier measured, above the digits found in the audio.
-    func drawPlot(_ path: String, program: CompiledSequence, audio: DecodedAudio, report: VerificationReport) throws -> String {
+    func drawPlot(_ path: String, program: CompiledSequence, audio: DecodedAudio,
+                  report: VerificationReport) throws -> String {
         let rate = Double(program.format.sampleRate)
         let spans = program.digits.map { d in
             Plot.Span(lane: 0, start: Double(d.startSample) / rate + report.offset,
                       end: Double(d.endSample) / rate + report.offset,
                       label: String(d.digit.character), style: .expected)
         }
-        let name = (audio: (self.audio as NSString).lastPathComponent, sequence: (sequence as NSString).lastPathComponent)
+        let name = (audio: (self.audio as NSString).lastPathComponent,
+                    sequence: (sequence as NSString).lastPathComponent)
         let (plot, summary) = try audioPlot(
             audio, title: "callseq verify: \(report.passed ? "PASS" : "FAIL") - \(name.audio) against \(name.sequence)",
             subtitle: "expected \"\(report.expected)\", found \"\(report.found)\", offset "

@@ -154,7 +154,8 @@ struct PlotCLITests {
         #expect(result.stdout.contains("found \"9876#\"; refused 0"))
         #expect(try header(out).width == 1600)
         // Audio of another sequence still gets its picture, and fails.
-        let gateWav = dir.appendingPathComponent("gate.wav").path, failed = dir.appendingPathComponent("failed.png").path
+        let gateWav = dir.appendingPathComponent("gate.wav").path
+        let failed = dir.appendingPathComponent("failed.png").path
         #expect(try CommandRunner.callseq("render", testAudioPath("../Examples/gate.json"), "-o", gateWav).status == 0)
         let mismatch = try CommandRunner.callseq("verify", frontDoor, gateWav, "--plot", failed)
         #expect(mismatch.status == 1)
@@ -169,7 +170,8 @@ struct PlotCLITests {
             let result = try CommandRunner.callseq("plot", input, "-o", out)
             #expect(result.status == 1, "\(input)")
             let lines = result.stderr.split(separator: "\n")
-            #expect(lines.count == 1 && lines[0].hasPrefix("callseq: error: ") && lines[0].contains(input), "\(result.stderr)")
+            #expect(lines.count == 1 && lines[0].hasPrefix("callseq: error: ") && lines[0].contains(input),
+                    "\(result.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out))
         }
         let wrong = try CommandRunner.callseq("plot", frontDoor, "-o", dir.appendingPathComponent("x.jpg").path)
