@@ -34,6 +34,15 @@ struct DecodedPicture {
         (maximumFrequency, top, bottom) = (tail[4], Int(tail[6]), Int(tail[7]))
     }
 
+    /// Whether the pixel column at `seconds`, above the spectrogram, holds the colour `rgb` anywhere.
+    func laneColumn(at seconds: Double, contains color: (UInt8, UInt8, UInt8)) -> Bool {
+        let x = left + Int(seconds / duration * Double(right - left))
+        return (0..<top).contains { y in
+            let i = (y * width + x) * 3
+            return (rgb[i], rgb[i + 1], rgb[i + 2]) == color
+        }
+    }
+
     /// Mean brightness (0...255) of the spectrogram pixels at `frequency` over `seconds`.
     func brightness(frequency: Double, seconds: ClosedRange<Double>) -> Double {
         let y = top + Int(((1 - frequency / maximumFrequency) * Double(bottom - top)).rounded(.down))
@@ -127,6 +136,12 @@ struct PlotCLITests {
         let nine = try #require(detected.dropFirst().first?.split(separator: " ").dropFirst().compactMap { Double($0) })
         try #require(nine.count == 2)
         let during = (nine[0] / 1000 + 0.03)...(nine[1] / 1000 - 0.03)
+        // The refused twisted '2' (2.47-2.62 s) is drawn in the refusal colour, the found '9' is not.
+        let refusedRed: (UInt8, UInt8, UInt8) = (215, 50, 40), foundTeal: (UInt8, UInt8, UInt8) = (0, 150, 160)
+        #expect(picture.laneColumn(at: 2.55, contains: refusedRed))
+        #expect(!picture.laneColumn(at: 2.55, contains: foundTeal))
+        #expect(picture.laneColumn(at: (nine[0] + nine[1]) / 2000, contains: foundTeal))
+        #expect(!picture.laneColumn(at: (nine[0] + nine[1]) / 2000, contains: refusedRed))
         for frequency in [852.0, 1477] {
             #expect(picture.brightness(frequency: frequency, seconds: during) > 200, "\(frequency) Hz during the 9")
             #expect(picture.brightness(frequency: frequency, seconds: 0.05...0.3) < 40, "\(frequency) Hz before it")
