@@ -4,7 +4,7 @@
 #   make install PREFIX=DIR / make uninstall PREFIX=DIR   the C library (libcallsequence.so, header, pkg-config)
 # Both install the Debian packages below when they are missing (apt-get; sudo when not root).
 
-APT_PACKAGES := pkg-config libsndfile1-dev libsoxr-dev libsqlite3-dev libspandsp-dev sox libsox-fmt-base libsox-fmt-mp3 \
+APT_PACKAGES := pkg-config libsndfile1-dev libsoxr-dev libsqlite3-dev libspandsp-dev libpng-dev sox libsox-fmt-base libsox-fmt-mp3 \
 	espeak-ng python3 baresip-core sip-tester tshark valgrind patchelf gcc g++ libc6-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=

@@ -37,6 +37,12 @@ let package = Package(
             pkgConfig: "soxr",
             providers: [.apt(["libsoxr-dev"])]
         ),
+        // PNG pictures (`callseq plot`), through libpng's simplified API (no setjmp crosses into Swift).
+        .systemLibrary(
+            name: "CPNG",
+            pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]
+        ),
         .systemLibrary(
             name: "CSQLite",
             pkgConfig: "sqlite3",
@@ -118,6 +124,7 @@ let package = Package(
                 "SMSText",
                 "TelephonyDSP",
                 "Recordings",
+                "CPNG",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -167,7 +174,10 @@ let package = Package(
         ),
         // End-to-end tests of the command line, and cross-checks against the reference implementations
         // (spandsp's DTMF receiver and transmitter and its G.711, sox).
-        .testTarget(name: "CallseqTests", dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP", "TestSupport"]),
+        .testTarget(
+            name: "CallseqTests",
+            dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP", "CPNG", "TestSupport"]
+        ),
     ]
 )
 

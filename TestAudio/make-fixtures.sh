@@ -97,3 +97,32 @@ wav("damaged/absurd-channels.wav", 1000, 8000, 4000)
 wav("damaged/absurd-size.wav", 1, 8000, 0xFFFFFFF0)
 PY
 ls -l formats damaged
+
+# --- A door-phone capture for `callseq plot`: 9876# as the demo dials it, then three near misses the
+# receiver must refuse - a 20 ms '5' (too short), a '2' with its high tone 14 dB under its low one (twist)
+# and a '3' 3.5 % off nominal (frequency) - over a -60 dBFS noise floor, 8 kHz mu-law like a G.711 call.
+mkdir -p captures
+# tone OUT SECONDS F1 DBM0 F2 DBM0: a dual tone, 2 ms ramps (0 dBm0 is a sine peak of -3.14 dBFS, G.711).
+tone() {
+  sox -n -r 8000 -c 1 -b 16 "$tmp/t1.wav" synth "$2" sine "$3" gain "$(python3 -c "print($4 - 3.14)")"
+  sox -n -r 8000 -c 1 -b 16 "$tmp/t2.wav" synth "$2" sine "$5" gain "$(python3 -c "print($6 - 3.14)")"
+  sox -m -v 1 "$tmp/t1.wav" -v 1 "$tmp/t2.wav" "$1" fade h 0.002 -0 0.002   # no click at either end
+}
+gap() { sox -n -r 8000 -c 1 -b 16 "$1" trim 0 "$2"; }
+gap "$tmp/c0.wav" 0.4; parts=("$tmp/c0.wav")
+i=1
+for pair in "852 1477" "852 1336" "852 1209" "770 1477" "941 1477"; do   # 9 8 7 6 #
+  set -- $pair
+  tone "$tmp/c$i.wav" 0.15 "$1" -7 "$2" -5; parts+=("$tmp/c$i.wav"); i=$((i + 1))
+  gap "$tmp/c$i.wav" 0.1; parts+=("$tmp/c$i.wav"); i=$((i + 1))
+done
+gap "$tmp/c$i.wav" 0.4; parts+=("$tmp/c$i.wav"); i=$((i + 1))
+tone "$tmp/c$i.wav" 0.02 770 -7 1336 -5; parts+=("$tmp/c$i.wav"); i=$((i + 1))          # '5', 20 ms
+gap "$tmp/c$i.wav" 0.4; parts+=("$tmp/c$i.wav"); i=$((i + 1))
+tone "$tmp/c$i.wav" 0.15 697 -6 1336 -20; parts+=("$tmp/c$i.wav"); i=$((i + 1))         # '2', twist -14 dB
+gap "$tmp/c$i.wav" 0.4; parts+=("$tmp/c$i.wav"); i=$((i + 1))
+tone "$tmp/c$i.wav" 0.15 721.4 -7 1528.7 -5; parts+=("$tmp/c$i.wav"); i=$((i + 1))     # '3', +3.5 %
+gap "$tmp/c$i.wav" 0.4; parts+=("$tmp/c$i.wav"); i=$((i + 1))
+sox "${parts[@]}" "$tmp/clean.wav"
+sox -n -r 8000 -c 1 -b 16 "$tmp/noise.wav" synth "$(soxi -D "$tmp/clean.wav")" whitenoise gain -60
+sox -m -v 1 "$tmp/clean.wav" -v 1 "$tmp/noise.wav" -e mu-law captures/door-9876-near-misses.wav

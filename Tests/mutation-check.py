@@ -20,6 +20,8 @@ M=[
  ("M10 SMS: the euro sign skips its escape (1 septet)","Sources/SMSText/SMSEncoding.swift","case 0x20AC: return 2","case 0x20AC: return 1","SMSTextTests|SMSLength"),
  ("M11 SMS ledger: daily limit > instead of >=","Sources/SMSGateway/SMSLedger.swift","let full = count >= account.dailyLimit","let full = count > account.dailyLimit","SMSGatewayTests"),
  ("M12 IVR: every IVR waits with the first IVR's timeout","Sources/CallSequence/IVRSession.swift","frameStart + audio + timeoutSamples[ivr])","frameStart + audio + timeoutSamples[0])","IVRSession"),
+ ("M13 plot: spectrogram upside down","Sources/callseq/Plot.swift","let frequency = (1 - (Double(row) + 0.5) / Double(Plot.spectrogramHeight)) * maximumFrequency","let frequency = ((Double(row) + 0.5) / Double(Plot.spectrogramHeight)) * maximumFrequency","PlotCLITests"),
+ ("M14 near miss: the twist limit not checked","Sources/TelephonyDSP/DTMFNearMiss.swift","if twist < -configuration.maximumNormalTwistDb || twist > configuration.maximumReverseTwistDb {","if false {","DTMFNearMiss|PlotCLITests"),
 ]
 only = sys.argv[1:]
 # git checkout restores each mutated file: refuse to run over uncommitted changes to any of them.

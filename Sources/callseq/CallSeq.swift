@@ -11,7 +11,7 @@ struct CallSeq: ParsableCommand {
         discussion: "Exit codes: 0 success, 1 failure (runtime error), 64 usage error.",
         version: "0.1.0",
         subcommands: [
-            Render.self, Timeline.self, Validate.self, Verify.self, IVRCommand.self, Demo.self,
+            Render.self, Timeline.self, Validate.self, Verify.self, PlotCommand.self, IVRCommand.self, Demo.self,
             DTMF.self, Detect.self, RecordingCommand.self, Convert.self, Serve.self, SMSCommand.self,
         ]
     )
