@@ -46,55 +46,42 @@ final class CallHandle {
         _ events: UnsafeMutablePointer<cs_event>?, _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?
     ) -> Int {
         let int16 = encoding == .pcm16
-        var check = FrameArguments.check(
-            samples: samples, count: count, maximumCount: maximumCount, int16: int16,
-            events: events, maxEvents: maxEvents, eventCount: eventCount)
-        if check == .none, int16, let callerAudio, Int(bitPattern: callerAudio) & 1 != 0 {
-            check = .callerAudioMisaligned
-        }
-        guard check == .none, let samples, let events, let eventCount else {
-            failure = check
-            eventCount?.pointee = 0
-            return 0
-        }
+        let misaligned = int16 && Int(bitPattern: callerAudio) & 1 != 0
         let queue = self.queue
-        queue.ageWaiting()
-        guard queue.acceptsCall else {
-            eventCount.pointee = queue.drain(into: events, maximum: FrameArguments.room(maxEvents))
-            failure = .eventsPending
-            return 0
-        }
-        // What the caller sent, as 16-bit linear: in place for PCM16, decoded (G.711) into the call's buffer.
-        var heard: UnsafeBufferPointer<Int16>?
-        if let callerAudio {
-            switch encoding {
-            case .pcm16:
-                heard = UnsafeBufferPointer(start: callerAudio.assumingMemoryBound(to: Int16.self), count: count)
-            case .ulaw:
-                let bytes = callerAudio.assumingMemoryBound(to: UInt8.self)
-                for i in 0..<count { callerPCM[i] = MuLaw.decode(bytes[i]) }
-                heard = UnsafeBufferPointer(rebasing: callerPCM[0..<count])
-            case .alaw:
-                let bytes = callerAudio.assumingMemoryBound(to: UInt8.self)
-                for i in 0..<count { callerPCM[i] = ALaw.decode(bytes[i]) }
-                heard = UnsafeBufferPointer(rebasing: callerPCM[0..<count])
+        return FrameArguments.run(
+            samples: samples, count: count, maximumCount: maximumCount, int16: int16,
+            refusal: misaligned ? .callerAudioMisaligned : .none,
+            events: events, maxEvents: maxEvents, eventCount: eventCount, queue: queue, failure: &failure
+        ) { samples, sink in
+            // What the caller sent, as 16-bit linear: in place for PCM16, decoded (G.711) into the call's buffer.
+            var heard: UnsafeBufferPointer<Int16>?
+            if let callerAudio {
+                switch encoding {
+                case .pcm16:
+                    heard = UnsafeBufferPointer(start: callerAudio.assumingMemoryBound(to: Int16.self), count: count)
+                case .ulaw:
+                    let bytes = callerAudio.assumingMemoryBound(to: UInt8.self)
+                    for i in 0..<count { callerPCM[i] = MuLaw.decode(bytes[i]) }
+                    heard = UnsafeBufferPointer(rebasing: callerPCM[0..<count])
+                case .alaw:
+                    let bytes = callerAudio.assumingMemoryBound(to: UInt8.self)
+                    for i in 0..<count { callerPCM[i] = ALaw.decode(bytes[i]) }
+                    heard = UnsafeBufferPointer(rebasing: callerPCM[0..<count])
+                }
+            }
+            let frameStart = session.position
+            if int16 {
+                let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: Int16.self), count: count)
+                session.render(callerAudio: heard, into: buffer) { event in
+                    sink.put(cs_event(event, offset: min(max(event.sample - frameStart, 0), count)))
+                }
+            } else {
+                let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: UInt8.self), count: count)
+                session.render(callerAudio: heard, into: buffer) { event in
+                    sink.put(cs_event(event, offset: min(max(event.sample - frameStart, 0), count)))
+                }
             }
         }
-        let frameStart = session.position
-        if int16 {
-            let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: Int16.self), count: count)
-            session.render(callerAudio: heard, into: buffer) { event in
-                queue.push(cs_event(event, offset: min(max(event.sample - frameStart, 0), count)))
-            }
-        } else {
-            let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: UInt8.self), count: count)
-            session.render(callerAudio: heard, into: buffer) { event in
-                queue.push(cs_event(event, offset: min(max(event.sample - frameStart, 0), count)))
-            }
-        }
-        eventCount.pointee = queue.drain(into: events, maximum: FrameArguments.room(maxEvents))
-        failure = .none
-        return count
     }
 }
 

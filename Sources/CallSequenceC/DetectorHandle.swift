@@ -32,28 +32,16 @@ final class DetectorHandle {
         _ samples: UnsafePointer<Int16>?, _ count: Int, _ events: UnsafeMutablePointer<cs_event>?, _ maxEvents: Int,
         _ eventCount: UnsafeMutablePointer<Int>?
     ) -> Int {
-        let check = FrameArguments.check(
-            samples: samples.map(UnsafeRawPointer.init), count: count, maximumCount: maximumCount, int16: true,
-            events: events, maxEvents: maxEvents, eventCount: eventCount)
-        guard check == .none, let samples, let events, let eventCount else {
-            failure = check
-            eventCount?.pointee = 0
-            return 0
-        }
         let queue = self.queue
-        queue.ageWaiting()
-        guard queue.acceptsCall else {
-            eventCount.pointee = queue.drain(into: events, maximum: FrameArguments.room(maxEvents))
-            failure = .eventsPending
-            return 0
+        return FrameArguments.run(
+            samples: UnsafeMutableRawPointer(mutating: samples), count: count, maximumCount: maximumCount, int16: true,
+            events: events, maxEvents: maxEvents, eventCount: eventCount, queue: queue, failure: &failure
+        ) { samples, sink in
+            let frameStart = detector.samplesProcessed
+            detector.process(UnsafeBufferPointer(start: samples.assumingMemoryBound(to: Int16.self), count: count)) {
+                sink.put(cs_event($0, offsetFrom: frameStart))
+            }
         }
-        let frameStart = detector.samplesProcessed
-        detector.process(UnsafeBufferPointer(start: samples, count: count)) { event in
-            queue.push(cs_event(event, offsetFrom: frameStart))
-        }
-        eventCount.pointee = queue.drain(into: events, maximum: FrameArguments.room(maxEvents))
-        failure = .none
-        return count
     }
 }
 

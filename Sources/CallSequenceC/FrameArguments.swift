@@ -1,4 +1,6 @@
-// The checks every real-time call makes on the host's buffers before touching them.
+// The checks every real-time call makes on the host's buffers before touching them, and the frame call that
+// cs_player_render, cs_call_render and cs_detector_process share: check, open the event queue's gate, work,
+// hand out the events.
 
 /// Checks of a frame's arguments.
 enum FrameArguments {
@@ -31,4 +33,41 @@ enum FrameArguments {
     /// How many events fit: max_events (size_t, so a huge value arrives negative) as a positive bound.
     @inline(__always)
     static func room(_ maxEvents: Int) -> Int { maxEvents < 0 ? Int.max : maxEvents }
+
+    /// One real-time call on a frame: checks the host's arguments (`refusal`, a check of the caller's own,
+    /// comes after the common ones), hands out the events waiting from earlier calls first (and only them,
+    /// when more than ``EventQueue/pendingLimit`` wait), then runs `body` on the frame with an ``EventSink``
+    /// for its events. Returns `count`, or 0 when `body` did not run (`failure` says why). `*eventCount` is
+    /// set whenever it is not NULL. When nothing waits, the queue costs one test, and nothing is left to do
+    /// after `body`.
+    @inline(__always)
+    static func run(
+        samples: UnsafeMutableRawPointer?, count: Int, maximumCount: Int, int16: Bool, refusal: CallFailure = .none,
+        events: UnsafeMutablePointer<cs_event>?, maxEvents: Int, eventCount: UnsafeMutablePointer<Int>?,
+        queue: EventQueue, failure: inout CallFailure, _ body: (UnsafeMutableRawPointer, EventSink) -> Void
+    ) -> Int {
+        var check = Self.check(samples: samples, count: count, maximumCount: maximumCount, int16: int16,
+                               events: events, maxEvents: maxEvents, eventCount: eventCount)
+        if check == .none { check = refusal }
+        guard check == .none, let samples, let events, let eventCount else {
+            failure = check
+            eventCount?.pointee = 0
+            return 0
+        }
+        let sink = EventSink(events: events, room: room(maxEvents), eventCount: eventCount, queue: queue)
+        eventCount.pointee = 0
+        if queue.count != 0 {
+            // Events of earlier calls wait: they go first, at offset 0 of this frame.
+            queue.ageWaiting()
+            let accepted = queue.acceptsCall
+            eventCount.pointee = queue.drain(into: events, maximum: sink.room)
+            guard accepted else {
+                failure = .eventsPending
+                return 0
+            }
+        }
+        failure = .none
+        body(samples, sink)
+        return count
+    }
 }

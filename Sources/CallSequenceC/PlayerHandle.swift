@@ -35,35 +35,23 @@ final class PlayerHandle {
         _ samples: UnsafeMutableRawPointer?, _ count: Int, _ events: UnsafeMutablePointer<cs_event>?,
         _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?
     ) -> Int {
-        let check = FrameArguments.check(
-            samples: samples, count: count, maximumCount: FrameArguments.maximumCount, int16: int16,
-            events: events, maxEvents: maxEvents, eventCount: eventCount)
-        guard check == .none, let samples, let events, let eventCount else {
-            failure = check
-            eventCount?.pointee = 0
-            return 0
-        }
         let queue = self.queue
-        queue.ageWaiting()
-        guard queue.acceptsCall else {
-            eventCount.pointee = queue.drain(into: events, maximum: FrameArguments.room(maxEvents))
-            failure = .eventsPending
-            return 0
-        }
-        if int16 {
-            let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: Int16.self), count: count)
-            player.render(into: buffer) { event in
-                queue.push(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
+        return FrameArguments.run(
+            samples: samples, count: count, maximumCount: FrameArguments.maximumCount, int16: int16,
+            events: events, maxEvents: maxEvents, eventCount: eventCount, queue: queue, failure: &failure
+        ) { samples, sink in
+            if int16 {
+                let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: Int16.self), count: count)
+                player.render(into: buffer) { event in
+                    sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
+                }
+            } else {
+                let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: UInt8.self), count: count)
+                player.render(into: buffer) { event in
+                    sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
+                }
             }
-        } else {
-            let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: UInt8.self), count: count)
-            player.render(into: buffer) { event in
-                queue.push(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
-            }
         }
-        eventCount.pointee = queue.drain(into: events, maximum: FrameArguments.room(maxEvents))
-        failure = .none
-        return count
     }
 }
 
