@@ -28,19 +28,23 @@ final class DetectorHandle {
     }
 
     @inline(__always)
-    func process(
-        _ samples: UnsafePointer<Int16>?, _ count: Int, _ events: UnsafeMutablePointer<cs_event>?, _ maxEvents: Int,
-        _ eventCount: UnsafeMutablePointer<Int>?
-    ) -> Int {
-        let queue = self.queue
-        return FrameArguments.run(
-            samples: UnsafeMutableRawPointer(mutating: samples), count: count, maximumCount: maximumCount, int16: true,
-            events: events, maxEvents: maxEvents, eventCount: eventCount, queue: queue, failure: &failure
-        ) { samples, sink in
-            let frameStart = detector.samplesProcessed
-            detector.process(UnsafeBufferPointer(start: samples.assumingMemoryBound(to: Int16.self), count: count)) {
-                sink.put(cs_event($0, offsetFrom: frameStart))
-            }
+    func process(_ frame: FrameArguments) -> Int {
+        frame.runCommonly(maximumCount: maximumCount, int16: true, queue: queue, failure: &failure,
+                          otherwise: { processSlowly(frame) }, listen)
+    }
+
+    /// ``process(_:)`` with every check's status, and events of earlier calls waiting.
+    @inline(never)
+    func processSlowly(_ frame: FrameArguments) -> Int {
+        frame.run(maximumCount: maximumCount, int16: true, queue: queue, failure: &failure, listen)
+    }
+
+    /// Listens to `count` samples, events into `sink`.
+    @inline(__always)
+    func listen(_ samples: UnsafeMutableRawPointer, _ count: Int, _ sink: EventSink) {
+        let frameStart = detector.samplesProcessed
+        detector.process(UnsafeBufferPointer(start: samples.assumingMemoryBound(to: Int16.self), count: count)) {
+            sink.put(cs_event($0, offsetFrom: frameStart))
         }
     }
 }
@@ -69,7 +73,9 @@ public func cs_detector_process(
         eventCount?.pointee = 0
         return 0
     }
-    return DetectorHandle.from(d)._withUnsafeGuaranteedRef { $0.process(samples, count, events, maxEvents, eventCount) }
+    return DetectorHandle.from(d)._withUnsafeGuaranteedRef {
+        $0.process(FrameArguments(UnsafeMutableRawPointer(mutating: samples), count, events, maxEvents, eventCount))
+    }
 }
 
 @c @implementation

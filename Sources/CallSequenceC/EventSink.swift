@@ -6,7 +6,8 @@
 struct EventSink {
     /// The host's array, `room` entries.
     let events: UnsafeMutablePointer<cs_event>
-    let room: Int
+    /// max_events, the size_t it is in C.
+    let room: UInt
     /// The host's count of the events written to `events`.
     let eventCount: UnsafeMutablePointer<Int>
     /// The handle's queue: events that do not fit, and the events of earlier calls still waiting.
@@ -16,7 +17,7 @@ struct EventSink {
     @inline(__always)
     func put(_ event: cs_event) {
         let n = eventCount.pointee
-        if n < room && queue.count == 0 {
+        if UInt(bitPattern: n) < room && queue.count == 0 {
             if event.kind == CS_EVENT_FINISHED { queue.noteFinished() }
             events[n] = event
             eventCount.pointee = n + 1
