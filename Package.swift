@@ -12,7 +12,7 @@ let package = Package(
         .library(name: "SIP", targets: ["SIP"]),
         // The C API: libcallsequence.so (SONAME libcallsequence.so.0) over Sources/CallSequenceC/include/callsequence.h;
         // `make install PREFIX=DIR` installs it with its header, pkg-config file and the Swift runtime it needs.
-        .library(name: "callsequence", type: .dynamic, targets: ["CallSequenceC"]),
+        .library(name: "callsequence", type: .dynamic, targets: ["CallSequenceCLibrary"]),
         // The same C functions linked into Swift code (the benchmarks call them through the C header).
         .library(name: "CallSequenceC", targets: ["CallSequenceC"]),
         .executable(name: "callseq", targets: ["callseq"]),
@@ -78,8 +78,17 @@ let package = Package(
         .target(
             name: "CallSequenceC",
             dependencies: ["CallSequenceCHeader", "CallSequence", "Recordings", "TelephonyDSP"],
-            exclude: ["include"],
-            linkerSettings: [.unsafeFlags(["-Xlinker", "-soname=libcallsequence.so.0"])]
+            exclude: ["include"]
+        ),
+        // The shared object's link options: SONAME, and only the cs_* functions exported (a version script).
+        .target(
+            name: "CallSequenceCLibrary",
+            dependencies: ["CallSequenceC"],
+            exclude: ["callsequence.map"],
+            linkerSettings: [.unsafeFlags([
+                "-Xlinker", "-soname=libcallsequence.so.0",
+                "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/CallSequenceCLibrary/callsequence.map",
+            ])]
         ),
         // Texts over HTTP: the VoIP.ms-compatible REST transport, retries, the ledger (SQLite) with its daily
         // limit, delivery reports. Stands on its own: no audio stack.

@@ -34,5 +34,16 @@ let package = Package(
             path: "Benchmarks/CallSequenceBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The Swift player and the C API's player side by side in one process, for callgrind and the clock
+        // (frame-cost.sh): no benchmark harness, so the instruction counts are the loops' own.
+        .executableTarget(
+            name: "FrameCost",
+            dependencies: [
+                .product(name: "CallSequence", package: "CallSequence"),
+                .product(name: "CallSequenceC", package: "CallSequence"),
+                .product(name: "Recordings", package: "CallSequence"),
+            ],
+            path: "FrameCost"
+        ),
     ]
 )

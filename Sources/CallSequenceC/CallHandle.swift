@@ -41,29 +41,31 @@ final class CallHandle {
     }
 
     @inline(__always)
-    func render(
-        _ callerAudio: UnsafeRawPointer?, _ samples: UnsafeMutableRawPointer?, _ count: Int,
-        _ events: UnsafeMutablePointer<cs_event>?, _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?
-    ) -> Int {
+    func render(_ callerAudio: UnsafeRawPointer?, _ frame: FrameArguments) -> Int {
         let int16 = encoding == .pcm16
-        var check = FrameArguments.check(
-            samples: samples, count: count, maximumCount: maximumCount, int16: int16,
-            events: events, maxEvents: maxEvents, eventCount: eventCount)
-        if check == .none, int16, let callerAudio, Int(bitPattern: callerAudio) & 1 != 0 {
-            check = .callerAudioMisaligned
+        let refusal: CallFailure = int16 && Int(bitPattern: callerAudio) & 1 != 0 ? .callerAudioMisaligned : .none
+        return frame.runCommonly(
+            maximumCount: maximumCount, int16: int16, refusal: refusal, queue: queue, failure: &failure,
+            otherwise: { renderSlowly(callerAudio, frame) }
+        ) { samples, count, sink in
+            play(callerAudio, samples, count, sink)
         }
-        guard check == .none, let samples, let events, let eventCount else {
-            failure = check
-            eventCount?.pointee = 0
-            return 0
+    }
+
+    /// ``render(_:_:)`` with every check's status, and events of earlier calls waiting.
+    @inline(never)
+    func renderSlowly(_ callerAudio: UnsafeRawPointer?, _ frame: FrameArguments) -> Int {
+        let int16 = encoding == .pcm16
+        let refusal: CallFailure = int16 && Int(bitPattern: callerAudio) & 1 != 0 ? .callerAudioMisaligned : .none
+        return frame.run(maximumCount: maximumCount, int16: int16, refusal: refusal, queue: queue, failure: &failure) {
+            samples, count, sink in
+            play(callerAudio, samples, count, sink)
         }
-        let queue = self.queue
-        queue.ageWaiting()
-        guard queue.acceptsCall else {
-            eventCount.pointee = queue.drain(into: events, maximum: FrameArguments.room(maxEvents))
-            failure = .eventsPending
-            return 0
-        }
+    }
+
+    /// Hears `callerAudio` and renders `count` samples of the session into `samples`, events into `sink`.
+    @inline(__always)
+    func play(_ callerAudio: UnsafeRawPointer?, _ samples: UnsafeMutableRawPointer, _ count: Int, _ sink: EventSink) {
         // What the caller sent, as 16-bit linear: in place for PCM16, decoded (G.711) into the call's buffer.
         var heard: UnsafeBufferPointer<Int16>?
         if let callerAudio {
@@ -81,20 +83,17 @@ final class CallHandle {
             }
         }
         let frameStart = session.position
-        if int16 {
+        if encoding == .pcm16 {
             let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: Int16.self), count: count)
             session.render(callerAudio: heard, into: buffer) { event in
-                queue.push(cs_event(event, offset: min(max(event.sample - frameStart, 0), count)))
+                sink.put(cs_event(event, offset: min(max(event.sample - frameStart, 0), count)))
             }
         } else {
             let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: UInt8.self), count: count)
             session.render(callerAudio: heard, into: buffer) { event in
-                queue.push(cs_event(event, offset: min(max(event.sample - frameStart, 0), count)))
+                sink.put(cs_event(event, offset: min(max(event.sample - frameStart, 0), count)))
             }
         }
-        eventCount.pointee = queue.drain(into: events, maximum: FrameArguments.room(maxEvents))
-        failure = .none
-        return count
     }
 }
 
@@ -152,7 +151,7 @@ public func cs_call_render(
         return 0
     }
     return CallHandle.from(c)._withUnsafeGuaranteedRef {
-        $0.render(callerAudio, samples, count, events, maxEvents, eventCount)
+        $0.render(callerAudio, FrameArguments(samples, count, events, maxEvents, eventCount))
     }
 }
 

@@ -28,32 +28,24 @@ final class DetectorHandle {
     }
 
     @inline(__always)
-    func process(
-        _ samples: UnsafePointer<Int16>?, _ count: Int, _ events: UnsafeMutablePointer<cs_event>?, _ maxEvents: Int,
-        _ eventCount: UnsafeMutablePointer<Int>?
-    ) -> Int {
-        let check = FrameArguments.check(
-            samples: samples.map(UnsafeRawPointer.init), count: count, maximumCount: maximumCount, int16: true,
-            events: events, maxEvents: maxEvents, eventCount: eventCount)
-        guard check == .none, let samples, let events, let eventCount else {
-            failure = check
-            eventCount?.pointee = 0
-            return 0
-        }
-        let queue = self.queue
-        queue.ageWaiting()
-        guard queue.acceptsCall else {
-            eventCount.pointee = queue.drain(into: events, maximum: FrameArguments.room(maxEvents))
-            failure = .eventsPending
-            return 0
-        }
+    func process(_ frame: FrameArguments) -> Int {
+        frame.runCommonly(maximumCount: maximumCount, int16: true, queue: queue, failure: &failure,
+                          otherwise: { processSlowly(frame) }, listen)
+    }
+
+    /// ``process(_:)`` with every check's status, and events of earlier calls waiting.
+    @inline(never)
+    func processSlowly(_ frame: FrameArguments) -> Int {
+        frame.run(maximumCount: maximumCount, int16: true, queue: queue, failure: &failure, listen)
+    }
+
+    /// Listens to `count` samples, events into `sink`.
+    @inline(__always)
+    func listen(_ samples: UnsafeMutableRawPointer, _ count: Int, _ sink: EventSink) {
         let frameStart = detector.samplesProcessed
-        detector.process(UnsafeBufferPointer(start: samples, count: count)) { event in
-            queue.push(cs_event(event, offsetFrom: frameStart))
+        detector.process(UnsafeBufferPointer(start: samples.assumingMemoryBound(to: Int16.self), count: count)) {
+            sink.put(cs_event($0, offsetFrom: frameStart))
         }
-        eventCount.pointee = queue.drain(into: events, maximum: FrameArguments.room(maxEvents))
-        failure = .none
-        return count
     }
 }
 
@@ -81,7 +73,9 @@ public func cs_detector_process(
         eventCount?.pointee = 0
         return 0
     }
-    return DetectorHandle.from(d)._withUnsafeGuaranteedRef { $0.process(samples, count, events, maxEvents, eventCount) }
+    return DetectorHandle.from(d)._withUnsafeGuaranteedRef {
+        $0.process(FrameArguments(UnsafeMutableRawPointer(mutating: samples), count, events, maxEvents, eventCount))
+    }
 }
 
 @c @implementation

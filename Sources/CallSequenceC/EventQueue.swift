@@ -4,70 +4,88 @@
 // while at most that many wait, so it never overflows. Only raw pointers: copying the queue into a closure
 // allocates and retains nothing.
 
-/// A fixed-size FIFO of events.
+/// A fixed-size FIFO of events: one pointer to its state and slots, so that the render paths load one word
+/// for it and their event closures capture one word.
 struct EventQueue {
     /// The most events that may wait before a real-time call (CS_EVENTS_PENDING_LIMIT).
     static let pendingLimit = 64
 
-    private let slots: UnsafeMutablePointer<cs_event>
-    // [0] first, [1] count, [2] lost (never, by construction), [3] a finished event was queued
-    private let state: UnsafeMutablePointer<Int>
-    /// Room for this many events.
-    let capacity: Int
+    /// The queue's state; the slots are an allocation of their own.
+    private struct Storage {
+        var first = 0
+        var count = 0
+        /// Events that could not be queued (never, by construction).
+        var lost = 0
+        /// Whether a finished event was queued.
+        var finished = false
+        let capacity: Int
+        let slots: UnsafeMutablePointer<cs_event>
+    }
+
+    private let storage: UnsafeMutablePointer<Storage>
 
     /// A queue for calls that produce at most `perCall` events each.
     init(perCall: Int) {
-        capacity = max(1, perCall) + EventQueue.pendingLimit
-        slots = .allocate(capacity: capacity)
+        let capacity = max(1, perCall) + EventQueue.pendingLimit
+        let slots = UnsafeMutablePointer<cs_event>.allocate(capacity: capacity)
         slots.initialize(repeating: cs_event(), count: capacity)
-        state = .allocate(capacity: 4)
-        state.initialize(repeating: 0, count: 4)
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: Storage(capacity: capacity, slots: slots))
     }
 
     /// Frees the storage (the owner's deinit).
     func deallocate() {
-        slots.deallocate()
-        state.deallocate()
+        storage.pointee.slots.deallocate()
+        storage.deallocate()
     }
 
+    /// Room for this many events.
+    var capacity: Int { storage.pointee.capacity }
+
     /// Events waiting.
-    var count: Int { state[1] }
+    var count: Int {
+        @inline(__always) get { storage.pointee.count }
+    }
 
     /// Whether a call may start: at most ``pendingLimit`` events wait.
-    var acceptsCall: Bool { state[1] <= EventQueue.pendingLimit }
+    var acceptsCall: Bool { storage.pointee.count <= EventQueue.pendingLimit }
 
     /// Events that could not be queued (zero unless an event bound is wrong).
-    var lost: Int { state[2] }
+    var lost: Int { storage.pointee.lost }
 
-    /// Whether an event of kind CS_EVENT_FINISHED has been queued (the owner's end).
-    var queuedFinish: Bool { state[3] != 0 }
+    /// Whether an event of kind CS_EVENT_FINISHED has been queued or handed out (the owner's end).
+    var queuedFinish: Bool { storage.pointee.finished }
 
-    /// Whether the owner's end has been handed to the host: its finished event queued, nothing waiting.
-    var deliveredFinish: Bool { state[3] != 0 && state[1] == 0 }
+    /// Whether the owner's end has been handed to the host: its finished event out, nothing waiting.
+    var deliveredFinish: Bool {
+        @inline(__always) get { storage.pointee.finished && storage.pointee.count == 0 }
+    }
 
     /// Appends an event.
     @inline(__always)
     func push(_ event: cs_event) {
-        if event.kind == CS_EVENT_FINISHED { state[3] = 1 }
-        guard state[1] < capacity else {
-            state[2] &+= 1
+        if event.kind == CS_EVENT_FINISHED { storage.pointee.finished = true }
+        let capacity = storage.pointee.capacity
+        guard storage.pointee.count < capacity else {
+            storage.pointee.lost &+= 1
             return
         }
-        var index = state[0] + state[1]
+        var index = storage.pointee.first + storage.pointee.count
         if index >= capacity { index -= capacity }
-        slots[index] = event
-        state[1] += 1
+        storage.pointee.slots[index] = event
+        storage.pointee.count += 1
     }
+
+    /// Records that the owner's finished event went to the host directly (see ``deliveredFinish``).
+    @inline(__always)
+    func noteFinished() { storage.pointee.finished = true }
 
     /// Marks the waiting events as from an earlier frame (offset 0), before a new frame's events follow them.
-    @inline(__always)
     func ageWaiting() {
-        if state[1] != 0 { ageWaitingSlowly() }
-    }
-
-    private func ageWaitingSlowly() {
-        var index = state[0]
-        for _ in 0..<state[1] {
+        let capacity = storage.pointee.capacity
+        let slots = storage.pointee.slots
+        var index = storage.pointee.first
+        for _ in 0..<storage.pointee.count {
             slots[index].offset = 0
             index += 1
             if index == capacity { index = 0 }
@@ -77,28 +95,30 @@ struct EventQueue {
     /// Moves up to `maximum` events, oldest first, into `events`; returns how many.
     @inline(__always)
     func drain(into events: UnsafeMutablePointer<cs_event>, maximum: Int) -> Int {
-        state[1] == 0 ? 0 : drainSlowly(into: events, maximum: maximum)
+        storage.pointee.count == 0 ? 0 : drainSlowly(into: events, maximum: maximum)
     }
 
     private func drainSlowly(into events: UnsafeMutablePointer<cs_event>, maximum: Int) -> Int {
-        let n = min(maximum, state[1])
-        var index = state[0]
+        let capacity = storage.pointee.capacity
+        let slots = storage.pointee.slots
+        let n = min(maximum, storage.pointee.count)
+        var index = storage.pointee.first
         for i in 0..<n {
             events[i] = slots[index]
             index += 1
             if index == capacity { index = 0 }
         }
-        state[0] = index
-        state[1] -= n
-        if state[1] == 0 { state[0] = 0 }
+        storage.pointee.first = index
+        storage.pointee.count -= n
+        if storage.pointee.count == 0 { storage.pointee.first = 0 }
         return n
     }
 
     /// Forgets every waiting event, and the end (a detector's reset).
     func clear() {
-        state[0] = 0
-        state[1] = 0
-        state[3] = 0
+        storage.pointee.first = 0
+        storage.pointee.count = 0
+        storage.pointee.finished = false
     }
 }
 

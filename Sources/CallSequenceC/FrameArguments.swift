@@ -1,18 +1,37 @@
-// The checks every real-time call makes on the host's buffers before touching them.
+// The host's arguments of a real-time call on a frame, the checks made on them before anything is touched,
+// and the call itself, which cs_player_render, cs_call_render and cs_detector_process share: check, let the
+// events of earlier calls out first, work, hand out the events.
 
-/// Checks of a frame's arguments.
-enum FrameArguments {
-    /// The largest frame of a player or detector call, in samples.
+/// What the host passed to a frame call (`samples`, `count`, `events`, `max_events`, `event_count`).
+struct FrameArguments {
+    /// The largest frame of a player call, in samples.
     static let maximumCount = 1 << 24
 
-    /// The failure of these arguments, or `.none`.
+    let samples: UnsafeMutableRawPointer?
+    /// size_t as Int: a count above Int.max arrives negative, and is refused as too large.
+    let count: Int
+    let events: UnsafeMutablePointer<cs_event>?
+    /// size_t as Int: a huge max_events arrives negative.
+    let maxEvents: Int
+    let eventCount: UnsafeMutablePointer<Int>?
+
     @inline(__always)
-    static func check(
-        samples: UnsafeRawPointer?, count: Int, maximumCount: Int, int16: Bool,
-        events: UnsafeMutablePointer<cs_event>?, maxEvents: Int, eventCount: UnsafeMutablePointer<Int>?
-    ) -> CallFailure {
+    init(
+        _ samples: UnsafeMutableRawPointer?, _ count: Int, _ events: UnsafeMutablePointer<cs_event>?,
+        _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?
+    ) {
+        self.samples = samples
+        self.count = count
+        self.events = events
+        self.maxEvents = maxEvents
+        self.eventCount = eventCount
+    }
+
+    /// The failure of these arguments for frames of at most `maximumCount` samples (`int16`: samples must be
+    /// 2-byte aligned), or `.none`.
+    @inline(__always)
+    func check(maximumCount: Int, int16: Bool) -> CallFailure {
         // The common case in one test: every pointer set, 1 <= count <= maximum, room for an event, aligned.
-        // (size_t arrives as Int: a count above Int.max is negative here, and refused as too large.)
         let aligned = !int16 || Int(bitPattern: samples) & 1 == 0
         if samples != nil, events != nil, eventCount != nil, UInt(bitPattern: count &- 1) < UInt(maximumCount),
            maxEvents != 0, aligned {
@@ -28,7 +47,59 @@ enum FrameArguments {
         return .none
     }
 
-    /// How many events fit: max_events (size_t, so a huge value arrives negative) as a positive bound.
+    /// How many events fit: max_events as a positive bound.
+    var room: Int { maxEvents < 0 ? Int.max : maxEvents }
+
+    /// The call, inline for the common case: good arguments and no event waiting. `body` works on the frame
+    /// (`samples`, `count`) and puts its events into the sink, which hands them straight to the host. Anything
+    /// else goes to `otherwise`: the handle's out-of-line ``run(maximumCount:int16:refusal:queue:failure:_:)``,
+    /// as a tail call, so that the common path keeps only `count` across `body` (fewer registers saved and
+    /// restored on every frame). `refusal` is a check of the caller's own, after the common ones.
     @inline(__always)
-    static func room(_ maxEvents: Int) -> Int { maxEvents < 0 ? Int.max : maxEvents }
+    func runCommonly(
+        maximumCount: Int, int16: Bool, refusal: CallFailure = .none, queue: EventQueue,
+        failure: inout CallFailure, otherwise: () -> Int, _ body: (UnsafeMutableRawPointer, Int, EventSink) -> Void
+    ) -> Int {
+        guard check(maximumCount: maximumCount, int16: int16) == .none, refusal == .none, queue.count == 0,
+              let samples, let events, let eventCount else {
+            return otherwise()
+        }
+        eventCount.pointee = 0
+        failure = .none
+        body(samples, count,
+             EventSink(events: events, room: UInt(bitPattern: maxEvents), eventCount: eventCount, queue: queue))
+        return count
+    }
+
+    /// The whole call: checks (`failure` records why nothing was done), hands out the events waiting from
+    /// earlier calls first, at offset 0 of this frame (and only them while more than
+    /// ``EventQueue/pendingLimit`` wait), then runs `body`. Returns `count`, or 0 when `body` did not run;
+    /// `*eventCount` is set whenever it is not NULL.
+    @inline(__always)
+    func run(
+        maximumCount: Int, int16: Bool, refusal: CallFailure = .none, queue: EventQueue,
+        failure: inout CallFailure, _ body: (UnsafeMutableRawPointer, Int, EventSink) -> Void
+    ) -> Int {
+        var check = check(maximumCount: maximumCount, int16: int16)
+        if check == .none { check = refusal }
+        guard check == .none, let samples, let events, let eventCount else {
+            failure = check
+            eventCount?.pointee = 0
+            return 0
+        }
+        eventCount.pointee = 0
+        if queue.count != 0 {
+            queue.ageWaiting()
+            let accepted = queue.acceptsCall
+            eventCount.pointee = queue.drain(into: events, maximum: room)
+            guard accepted else {
+                failure = .eventsPending
+                return 0
+            }
+        }
+        failure = .none
+        body(samples, count,
+             EventSink(events: events, room: UInt(bitPattern: maxEvents), eventCount: eventCount, queue: queue))
+        return count
+    }
 }

@@ -31,39 +31,37 @@ final class PlayerHandle {
     }
 
     @inline(__always)
-    func render(
+    func render(_ frame: FrameArguments) -> Int {
+        frame.runCommonly(maximumCount: FrameArguments.maximumCount, int16: int16, queue: queue, failure: &failure,
+                          otherwise: { renderSlowly(frame.samples, frame.count, frame.events, frame.maxEvents,
+                                                    frame.eventCount) }, play)
+    }
+
+    /// ``render(_:)`` with every check's status, and events of earlier calls waiting. The arguments one by one:
+    /// in registers, where a FrameArguments (five words) would be stored for the call.
+    @inline(never)
+    func renderSlowly(
         _ samples: UnsafeMutableRawPointer?, _ count: Int, _ events: UnsafeMutablePointer<cs_event>?,
         _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?
     ) -> Int {
-        let check = FrameArguments.check(
-            samples: samples, count: count, maximumCount: FrameArguments.maximumCount, int16: int16,
-            events: events, maxEvents: maxEvents, eventCount: eventCount)
-        guard check == .none, let samples, let events, let eventCount else {
-            failure = check
-            eventCount?.pointee = 0
-            return 0
-        }
-        let queue = self.queue
-        queue.ageWaiting()
-        guard queue.acceptsCall else {
-            eventCount.pointee = queue.drain(into: events, maximum: FrameArguments.room(maxEvents))
-            failure = .eventsPending
-            return 0
-        }
+        FrameArguments(samples, count, events, maxEvents, eventCount)
+            .run(maximumCount: FrameArguments.maximumCount, int16: int16, queue: queue, failure: &failure, play)
+    }
+
+    /// Plays `count` samples into `samples`, events into `sink`.
+    @inline(__always)
+    func play(_ samples: UnsafeMutableRawPointer, _ count: Int, _ sink: EventSink) {
         if int16 {
             let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: Int16.self), count: count)
             player.render(into: buffer) { event in
-                queue.push(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
+                sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
             }
         } else {
             let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: UInt8.self), count: count)
             player.render(into: buffer) { event in
-                queue.push(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
+                sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
             }
         }
-        eventCount.pointee = queue.drain(into: events, maximum: FrameArguments.room(maxEvents))
-        failure = .none
-        return count
     }
 }
 
@@ -84,7 +82,9 @@ public func cs_player_render(
         eventCount?.pointee = 0
         return 0
     }
-    return PlayerHandle.from(p)._withUnsafeGuaranteedRef { $0.render(samples, count, events, maxEvents, eventCount) }
+    return PlayerHandle.from(p)._withUnsafeGuaranteedRef {
+        $0.render(FrameArguments(samples, count, events, maxEvents, eventCount))
+    }
 }
 
 @c @implementation

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The Swift player and the C API's player side by side, per 20 ms frame at 8 kHz mu-law (160 samples) over
+# the benchmarks' 25 s sequence: median wall-clock ns a frame (201 alternating rounds in one process) and
+# instructions a frame (the same executable once under callgrind: each loop's inclusive count / its frames).
+# Release build. Needs valgrind (make deps installs it).
+set -euo pipefail
+cd "$(dirname "$0")"
+swift build -c release --product FrameCost >&2
+exe="$(swift build -c release --show-bin-path)/FrameCost"
+"$exe"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+FRAME_COST_ROUNDS=1 valgrind --tool=callgrind --callgrind-out-file="$out/cg" "$exe" > "$out/run.txt" 2> "$out/valgrind.txt"
+frames=$(awk '/^frames/ { print $2 }' "$out/run.txt")
+callgrind_annotate --inclusive=yes --threshold=100 "$out/cg" > "$out/annotated.txt"
+count() { grep -m1 "$1" "$out/annotated.txt" | awk '{ gsub(",", "", $1); print $1 }'; }
+swift=$(count 15swiftPlayerLoop)
+c=$(count 11cPlayerLoop)
+[ -n "$swift" ] && [ -n "$c" ] || { echo "frame-cost: loops not found in the callgrind profile" >&2; exit 1; }
+awk -v s="$swift" -v c="$c" -v f="$frames" 'BEGIN {
+    printf "Player.render     instructions/frame %.1f\n", s / f
+    printf "cs_player_render  instructions/frame %.1f (+%.1f %%)\n", c / f, 100 * (c - s) / s }'
