@@ -42,6 +42,7 @@ let package = Package(
                 .product(name: "CallSequence", package: "CallSequence"),
                 .product(name: "CallSequenceC", package: "CallSequence"),
                 .product(name: "Recordings", package: "CallSequence"),
+                .product(name: "TelephonyDSP", package: "CallSequence"),
             ],
             path: "FrameCost"
         ),

@@ -8,6 +8,7 @@ import CallSequence
 import CallSequenceC
 import Glibc
 import Recordings
+import TelephonyDSP
 
 let repository = String(#filePath.dropLast("/Benchmarks/FrameCost/main.swift".count))
 let sequenceText = """
@@ -59,6 +60,40 @@ func cPlayerLoop(_ player: OpaquePointer, _ frame: UnsafeMutablePointer<UInt8>,
     return frames
 }
 
+/// One call of the example account's lobby through a Swift IVRSession: the caller's mu-law audio (silence)
+/// decoded and listened to every frame, '1' pressed at frame 100, until the door sequence ends the call.
+@inline(never)
+func swiftCallLoop(_ session: IVRSession, _ caller: UnsafeBufferPointer<UInt8>, _ linear: UnsafeMutableBufferPointer<Int16>,
+                   _ frame: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    var frames = 0
+    var events = 0
+    while !session.isEnded {
+        if frames == 100 { session.press(.one) }
+        for i in 0..<caller.count { linear[i] = MuLaw.decode(caller[i]) }
+        session.render(callerAudio: UnsafeBufferPointer(linear), into: frame) { _ in events += 1 }
+        frames += 1
+    }
+    sink(events)
+    return frames
+}
+
+/// The same call through the C API: cs_call_render with the caller's mu-law audio, until cs_call_is_over.
+@inline(never)
+func cCallLoop(_ call: OpaquePointer, _ caller: UnsafePointer<UInt8>, _ frame: UnsafeMutablePointer<UInt8>,
+               _ events: UnsafeMutablePointer<cs_event>) -> Int {
+    var frames = 0
+    var count = 0
+    var total = 0
+    while cs_call_is_over(call) == 0 {
+        if frames == 100 { cs_call_press(call, 0x31) }
+        sink(cs_call_render(call, caller, frame, frameSize, events, 16, &count))
+        total += count
+        frames += 1
+    }
+    sink(total)
+    return frames
+}
+
 func nanoseconds() -> UInt64 {
     var time = timespec()
     clock_gettime(CLOCK_MONOTONIC, &time)
@@ -103,6 +138,41 @@ for _ in 0..<rounds {
     cs_player_free(cPlayer)
 }
 guard swiftFrames == cFrames else { fail("the loops rendered \(swiftFrames) and \(cFrames) frames") }
+
+// The IVR call: the example account's lobby, the receiver listening to the caller every frame.
+let accountPath = repository + "/Examples/account.json"
+let compiledAccount: CompiledAccount
+do {
+    let (account, library) = try Account.load(accountPath)
+    compiledAccount = try CompiledAccount(account, recordings: RecordingCache(library: library),
+                                          format: CallFormat(sampleRate: 8000, encoding: .ulaw))
+} catch {
+    fail("\(error)")
+}
+guard let cAccount = cs_account_load(accountPath, &format, nil) else { fail("cs_account_load") }
+let caller = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: frameSize)
+caller.initialize(repeating: MuLaw.silence)
+let linear = UnsafeMutableBufferPointer<Int16>.allocate(capacity: frameSize)
+linear.initialize(repeating: 0)
+var swiftCallTimes: [Double] = []
+var cCallTimes: [Double] = []
+var swiftCallFrames = 0
+var cCallFrames = 0
+for _ in 0..<max(rounds / 4, 1) {
+    let session: IVRSession
+    do { session = try compiledAccount.makeSession(calling: PhoneNumber("5145550100")) } catch { fail("\(error)") }
+    guard let cCall = cs_call_new(cAccount, "5145550100", nil) else { fail("cs_call_new") }
+    var start = nanoseconds()
+    swiftCallFrames = swiftCallLoop(session, UnsafeBufferPointer(caller), linear, frame)
+    swiftCallTimes.append(Double(nanoseconds() - start) / Double(swiftCallFrames))
+    start = nanoseconds()
+    cCallFrames = cCallLoop(cCall, caller.baseAddress!, frame.baseAddress!, events)
+    cCallTimes.append(Double(nanoseconds() - start) / Double(cCallFrames))
+    cs_call_free(cCall)
+}
+guard swiftCallFrames == cCallFrames else { fail("the call loops rendered \(swiftCallFrames) and \(cCallFrames) frames") }
+swiftCallTimes.sort()
+cCallTimes.sort()
 swiftTimes.sort()
 cTimes.sort()
 let swiftMedian = swiftTimes[swiftTimes.count / 2]
@@ -115,4 +185,8 @@ func tenths(_ value: Double) -> String {
 print("frames \(swiftFrames) of \(frameSize) samples, mu-law 8 kHz, \(rounds) rounds")
 print("Player.render     median ns/frame \(tenths(swiftMedian))")
 print("cs_player_render  median ns/frame \(tenths(cMedian))")
+print("call frames \(swiftCallFrames)")
+print("IVRSession.render median ns/frame \(tenths(swiftCallTimes[swiftCallTimes.count / 2]))")
+print("cs_call_render    median ns/frame \(tenths(cCallTimes[cCallTimes.count / 2]))")
+cs_account_release(cAccount)
 cs_sequence_release(cSequence)

@@ -113,10 +113,11 @@ public func cs_call_new(
             throw APIError(CS_ERR_ARGUMENT, "cs_call_new: did '\(text)' is not a US/Canada number (\(error))")
         }
         let session: IVRSession
-        do {
+        do throws(CompileError) {
             session = try account.compiled.makeSession(calling: number)
         } catch {
-            throw APIError(CS_ERR_NOT_FOUND, "cs_call_new: \(error)")
+            // "dids": the number is not the account's; otherwise a prompt or sequence it reaches did not compile.
+            throw APIError(error.path == "dids" ? CS_ERR_NOT_FOUND : CS_ERR_RECORDING, "cs_call_new: \(error)")
         }
         return OpaquePointer(Unmanaged.passRetained(CallHandle(account, session: session)).toOpaque())
     }

@@ -249,7 +249,7 @@ CS_API void cs_player_free(cs_player *p);
 typedef struct cs_account cs_account;
 
 /* Loads an account file (DIDs, IVRs, sequences; the recordings folder it names is relative to the file)
- * and compiles every prompt and sequence for `format`. Returns an account holding one reference, or NULL
+ * for `format`; its prompts and sequences are compiled when a call first reaches them (cs_call_new). Returns an account holding one reference, or NULL
  * with *error set (every validation problem, each with its JSON path, on one line separated by "; ").
  * Allocates, reads files, may log: not for the audio thread. */
 CS_API cs_account *cs_account_load(const char *path, const cs_format *format, cs_error **error);
@@ -268,9 +268,11 @@ CS_API int cs_account_sms(const cs_account *a, int sequence, int step, const cha
 typedef struct cs_call cs_call;
 
 /* Starts an IVR session for a call to `did`, any NANP form ("(450) 555-0123", "+14505550123"). Prepares
- * everything the call needs (one player per prompt and sequence, the receiver's buffer), so rendering
- * allocates nothing. NULL with *error set for an invalid number (CS_ERR_ARGUMENT) or one that is not the
- * account's (CS_ERR_NOT_FOUND). The call keeps the account alive. */
+ * everything the call needs (the prompts and sequences its number can reach, compiled now if no call
+ * reached them before and kept for later calls; one player each; the receiver's buffer), so rendering
+ * allocates nothing. May decode recordings: not for the audio thread. NULL with *error set for an invalid
+ * number (CS_ERR_ARGUMENT), one that is not the account's (CS_ERR_NOT_FOUND) or a recording it reaches that
+ * cannot be prepared (CS_ERR_RECORDING). The call keeps the account alive. */
 CS_API cs_call *cs_call_new(cs_account *a, const char *did, cs_error **error);
 
 /* A digit the caller sent as an RFC 4733 telephone-event ('0'-'9', '*', '#', 'A'-'D', 'a'-'d'); it takes
