@@ -150,7 +150,8 @@ extension Account {
             throw ValidationFailure(source: source, problems: [ValidationProblem(path: "", message: "invalid JSON at \(error)")])
         }
         let c = ProblemCollector()
-        let result = read(json, c, baseDirectory: baseDirectory, recordingsRoot: recordingsRoot, recordings: recordings)
+        let result = read(json, c, baseDirectory: baseDirectory, recordingsRoot: recordingsRoot,
+                          recordings: recordings)
         if let result, c.count == 0 { return result }
         throw ValidationFailure(source: source, problems: c.problems)
     }
