@@ -143,17 +143,9 @@ extension Account {
     /// operator's folder, read in place of the account's.
     public static func parse(_ text: String, source: String, baseDirectory: String, recordingsRoot: String? = nil,
                              recordings: String? = nil) throws(ValidationFailure) -> (Account, RecordingLibrary) {
-        let json: JSONValue
-        do {
-            json = try JSONValue.parse(text)
-        } catch {
-            throw ValidationFailure(source: source, problems: [ValidationProblem(path: "", message: "invalid JSON at \(error)")])
+        try ProblemCollector.validate(text, source: source) {
+            read($0, $1, baseDirectory: baseDirectory, recordingsRoot: recordingsRoot, recordings: recordings)
         }
-        let c = ProblemCollector()
-        let result = read(json, c, baseDirectory: baseDirectory, recordingsRoot: recordingsRoot,
-                          recordings: recordings)
-        if let result, c.count == 0 { return result }
-        throw ValidationFailure(source: source, problems: c.problems)
     }
 
     static func read(_ json: JSONValue, _ c: ProblemCollector, baseDirectory: String,
