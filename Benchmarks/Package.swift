@@ -42,7 +42,7 @@ let package = Package(
                 "CSpanDSP",
                 "CallgrindControl",
             ],
-            path: "Instructions"
+            path: "Sources/Instructions"
         ),
         .executableTarget(
             name: "CallSequenceBenchmarks",
