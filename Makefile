@@ -12,7 +12,7 @@ SWIFT_BUILD_FLAGS ?=
 # The render paths whose malloc counts CI checks against Benchmarks/Thresholds (zero per frame).
 CHECKED_BENCHMARKS := Harness.Empty|Synthesis.Ours.*|Detection.Ours.*|Player.*|IVR.*|CAPI.*
 
-.PHONY: demo test deps build release clean benchmarks benchmark-check benchmark-thresholds install uninstall fuzz
+.PHONY: demo test deps build release clean benchmarks instructions benchmark-check benchmark-thresholds install uninstall fuzz
 
 PREFIX ?= /usr/local
 
@@ -50,6 +50,10 @@ uninstall:
 # The full benchmark table (ours vs spandsp, frame copy and sox), as in the README.
 benchmarks: deps
 	Benchmarks/run.sh
+
+# Instructions (callgrind, measured region only) and wall-clock medians of each workload and its reference.
+instructions: deps
+	Benchmarks/instructions.sh
 
 # What CI checks: allocation counts of the render paths, against the thresholds kept in the repo.
 benchmark-check: deps

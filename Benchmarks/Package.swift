@@ -19,6 +19,31 @@ let package = Package(
         ),
         // Counts the runtime's retain and release calls of the benchmark executable (see arc_count.c).
         .target(name: "ARCCount", path: "Sources/ARCCount"),
+        // The workloads' inputs, shared by the suite and the instruction counter.
+        .target(
+            name: "BenchmarkFixtures",
+            dependencies: [
+                .product(name: "CallSequence", package: "CallSequence"),
+                .product(name: "TelephonyDSP", package: "CallSequence"),
+                .product(name: "Recordings", package: "CallSequence"),
+            ],
+            path: "Sources/BenchmarkFixtures"
+        ),
+        // valgrind's callgrind client requests (valgrind-dev), which mark the measured region.
+        .target(name: "CallgrindControl", path: "Sources/CallgrindControl"),
+        // Instruction counts (under callgrind) and wall-clock medians of the table's workloads: instructions.sh.
+        .executableTarget(
+            name: "Instructions",
+            dependencies: [
+                .product(name: "CallSequence", package: "CallSequence"),
+                .product(name: "TelephonyDSP", package: "CallSequence"),
+                .product(name: "Recordings", package: "CallSequence"),
+                "BenchmarkFixtures",
+                "CSpanDSP",
+                "CallgrindControl",
+            ],
+            path: "Sources/Instructions"
+        ),
         .executableTarget(
             name: "CallSequenceBenchmarks",
             dependencies: [
@@ -28,6 +53,7 @@ let package = Package(
                 .product(name: "Recordings", package: "CallSequence"),
                 // The C API (cs_* through callsequence.h), measured next to the Swift player it wraps.
                 .product(name: "CallSequenceC", package: "CallSequence"),
+                "BenchmarkFixtures",
                 "CSpanDSP",
                 "ARCCount",
             ],

@@ -17,3 +17,7 @@ swift build -c release --package-path .. --product callseq >&2
 CALLSEQ_BENCH_AUDIO="$work" swift package --allow-writing-to-directory "$work" \
     benchmark --no-progress --format jmh --path "$work" >&2
 python3 results.py "$work/Current_run.jmh.json" "$work" ../.build/release/callseq
+
+# Instructions (callgrind) and wall-clock medians of the same workloads and references, with both ratios.
+echo
+./instructions.sh

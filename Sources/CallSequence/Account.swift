@@ -82,8 +82,6 @@ public struct Account: Sendable {
 
     /// What the account may do.
     public var capabilities: Capabilities
-    /// The recordings folder (absolute, or relative to the account file when read from one).
-    public var recordingsPath: String?
     /// The phone numbers.
     public var dids: [DID]
     /// The IVRs.
@@ -109,11 +107,14 @@ extension Account {
     ///
     /// - Parameters:
     ///   - path: the account file.
-    /// - Returns: the account and its recording library (the folder it names, relative to the file).
-    /// - Throws: ``ValidationFailure`` listing every problem.
     ///   - recordingsRoot: a folder the operator allows recordings folders in, besides the account's own
     ///     (`--recordings-root`); `nil` confines them to the account file's folder.
-    public static func load(_ path: String, recordingsRoot: String? = nil) throws(ValidationFailure) -> (Account, RecordingLibrary) {
+    ///   - recordings: the operator's recordings folder (`validate --recordings`), used in place of the
+    ///     one the account names; `nil` uses the account's.
+    /// - Returns: the account and its recording library (the folder it names, relative to the file).
+    /// - Throws: ``ValidationFailure`` listing every problem.
+    public static func load(_ path: String, recordingsRoot: String? = nil,
+                            recordings: String? = nil) throws(ValidationFailure) -> (Account, RecordingLibrary) {
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.contents(of: path, limit: Account.maximumFileBytes)
@@ -131,30 +132,24 @@ extension Account {
                 source: path, problems: [ValidationProblem(path: "", message: "not readable as UTF-8 text")])
         }
         return try parse(text, source: path, baseDirectory: FileSystem.deletingLastComponent(path),
-                         recordingsRoot: recordingsRoot)
+                         recordingsRoot: recordingsRoot, recordings: recordings)
     }
 
     /// The largest account file read (16 MiB).
     public static let maximumFileBytes = 16 << 20
 
     /// Reads an account from JSON text; `recordings` is resolved against `baseDirectory` and must stay
-    /// inside it (or inside `recordingsRoot`), symbolic links resolved.
-    public static func parse(_ text: String, source: String, baseDirectory: String,
-                             recordingsRoot: String? = nil) throws(ValidationFailure) -> (Account, RecordingLibrary) {
-        let json: JSONValue
-        do {
-            json = try JSONValue.parse(text)
-        } catch {
-            throw ValidationFailure(source: source, problems: [ValidationProblem(path: "", message: "invalid JSON at \(error)")])
+    /// inside it (or inside `recordingsRoot`), symbolic links resolved. `recordings`, when given, is the
+    /// operator's folder, read in place of the account's.
+    public static func parse(_ text: String, source: String, baseDirectory: String, recordingsRoot: String? = nil,
+                             recordings: String? = nil) throws(ValidationFailure) -> (Account, RecordingLibrary) {
+        try ProblemCollector.validate(text, source: source) {
+            read($0, $1, baseDirectory: baseDirectory, recordingsRoot: recordingsRoot, recordings: recordings)
         }
-        let c = ProblemCollector()
-        let result = read(json, c, baseDirectory: baseDirectory, recordingsRoot: recordingsRoot)
-        if let result, c.count == 0 { return result }
-        throw ValidationFailure(source: source, problems: c.problems)
     }
 
     static func read(_ json: JSONValue, _ c: ProblemCollector, baseDirectory: String,
-                     recordingsRoot: String?) -> (Account, RecordingLibrary)? {
+                     recordingsRoot: String?, recordings override: String? = nil) -> (Account, RecordingLibrary)? {
         guard let members = c.object(json, at: "", what: "an account") else { return nil }
         c.rejectUnknownKeys(members, allowed: ["capabilities", "recordings", "dids", "ivrs", "sequences"], at: "")
 
@@ -174,11 +169,18 @@ extension Account {
 
         // Recordings folder.
         var library = RecordingLibrary.empty
-        var recordingsPath: String?
         var libraryFailed = false   // then recording names are not checked: the cause is reported once
-        if let folder = c.string(members, "recordings", at: "", required: false) {
+        let folder = c.string(members, "recordings", at: "", required: false)
+        if let override {
+            // The operator's folder replaces the account's: it is theirs, so it is not confined.
+            do {
+                library = try RecordingLibrary(directory: override)
+            } catch {
+                c.add("", "--recordings: \(error.description)")
+                libraryFailed = true
+            }
+        } else if let folder {
             let resolved = folder.hasPrefix("/") ? folder : FileSystem.appending(folder, to: baseDirectory)
-            recordingsPath = resolved
             if let problem = confinementProblem(folder, resolved: resolved, baseDirectory: baseDirectory,
                                                 recordingsRoot: recordingsRoot) {
                 c.add("recordings", problem)
@@ -336,7 +338,7 @@ extension Account {
                 }
             }
         }
-        let account = Account(capabilities: capabilities, recordingsPath: recordingsPath, dids: dids, ivrs: ivrs, sequences: sequences)
+        let account = Account(capabilities: capabilities, dids: dids, ivrs: ivrs, sequences: sequences)
         return (account, library)
     }
 

@@ -16,16 +16,7 @@ extension CallSequence {
     /// - Throws: ``ValidationFailure`` listing every problem with its JSON path (a syntax error is one problem
     ///   with its line and column).
     public static func parse(_ text: String, source: String, recordings: RecordingLibrary? = nil) throws(ValidationFailure) -> CallSequence {
-        let json: JSONValue
-        do {
-            json = try JSONValue.parse(text)
-        } catch {
-            throw ValidationFailure(source: source, problems: [ValidationProblem(path: "", message: "invalid JSON at \(error)")])
-        }
-        let collector = ProblemCollector()
-        let sequence = read(json, at: "", collector, recordings: recordings)
-        if let sequence, collector.count == 0 { return sequence }
-        throw ValidationFailure(source: source, problems: collector.problems)
+        try ProblemCollector.validate(text, source: source) { read($0, at: "", $1, recordings: recordings) }
     }
 
     /// Reads a sequence object at `path`, adding every problem to `collector`.

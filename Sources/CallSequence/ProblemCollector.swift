@@ -22,6 +22,24 @@ final class ProblemCollector {
         return kept + [ValidationProblem(path: "", message: "and \(more) more problem\(more == 1 ? "" : "s")")]
     }
 
+    /// Parses `text` as JSON and reads it with `read`, which adds every problem it finds to the collector.
+    ///
+    /// - Returns: what `read` made, when no problem was found.
+    /// - Throws: ``ValidationFailure`` with the syntax error (its line and column) or every problem found.
+    static func validate<T>(_ text: String, source: String,
+                            _ read: (JSONValue, ProblemCollector) -> T?) throws(ValidationFailure) -> T {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(text)
+        } catch {
+            throw ValidationFailure(source: source,
+                                    problems: [ValidationProblem(path: "", message: "invalid JSON at \(error)")])
+        }
+        let collector = ProblemCollector()
+        if let value = read(json, collector), collector.count == 0 { return value }
+        throw ValidationFailure(source: source, problems: collector.problems)
+    }
+
     static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
     static func join(_ path: String, _ index: Int) -> String { "\(path)[\(index)]" }
 

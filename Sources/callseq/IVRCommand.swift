@@ -172,9 +172,10 @@ func smsAccount(file: String, limit: Int) -> SMSAccount {
 }
 
 /// Reads and checks an account file; problems are listed one per line (exit 1).
-func loadAccount(_ file: String, recordingsRoot: String? = nil) throws -> (Account, RecordingLibrary) {
+func loadAccount(_ file: String, recordingsRoot: String? = nil,
+                 recordings: String? = nil) throws -> (Account, RecordingLibrary) {
     do {
-        return try Account.load(file, recordingsRoot: recordingsRoot)
+        return try Account.load(file, recordingsRoot: recordingsRoot, recordings: recordings)
     } catch {
         throw ProblemList(lines: error.problems.map { $0.path.isEmpty ? "\(file): \($0.message)" : "\(file): \($0)" })
     }

@@ -16,7 +16,7 @@ struct Validate: ParsableCommand {
     @Argument(help: "The sequence file (JSON).")
     var file: String
 
-    @Option(help: "Folder of the account's recordings.")
+    @Option(help: "Folder of the recordings: a sequence's, or an account's in place of the one it names.")
     var recordings: String?
 
     @Option(name: .customLong("recordings-root"),
@@ -26,7 +26,7 @@ struct Validate: ParsableCommand {
     func run() throws {
         if let text = try? String(contentsOfFile: file, encoding: .utf8), let json = try? JSONValue.parse(text),
            ["dids", "ivrs", "capabilities"].contains(where: { json[$0] != nil }) {
-            let (account, library) = try loadAccount(file, recordingsRoot: recordingsRoot)
+            let (account, library) = try loadAccount(file, recordingsRoot: recordingsRoot, recordings: recordings)
             try decodeRecordings(of: account, library: library)
             print("\(file): valid account, \(account.dids.count) numbers, \(account.ivrs.count) IVRs, \(account.sequences.count) sequences")
             for (i, sequence) in account.sequences.enumerated() { printTexts(sequence, path: "sequences[\(i)].") }

@@ -58,6 +58,32 @@ struct BoundsCLITests {
         #expect(result.stdout.isEmpty)
     }
 
+    @Test func validateRecordingsReplacesTheAccountsFolder() throws {
+        let directory = try temporaryDirectory()
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let examples = repository.appendingPathComponent("Examples/recordings").path
+        let account = directory.appendingPathComponent("account.json")
+        try Data(#"""
+            { "dids": [ { "number": "5145550100", "route": { "ivr": "L" } } ],
+              "ivrs": [ { "name": "L", "prompt": "welcome", "options": { "1": { "hangup": true } } } ] }
+            """#.utf8).write(to: account)
+        // The account names no folder: "welcome" is missing, unless --recordings supplies it.
+        let alone = try CommandRunner.callseq("validate", account.path)
+        #expect(alone.status == 1)
+        #expect(alone.stderr.contains("ivrs[0].prompt: no recording named 'welcome'"), "\(alone.stderr)")
+        let given = try CommandRunner.callseq("validate", account.path, "--recordings", examples)
+        #expect(given.status == 0, "\(given.stderr)")
+        #expect(given.stdout == "\(account.path): valid account, 1 numbers, 1 IVRs, 0 sequences\n")
+        // And an empty folder given with --recordings is the one checked, not the example's.
+        let empty = directory.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let emptied = try CommandRunner.callseq("validate", repository.appendingPathComponent("Examples/account.json").path,
+                                                "--recordings", empty.path)
+        #expect(emptied.status == 1)
+        #expect(emptied.stderr.contains("no recording named 'lobby-greeting'"), "\(emptied.stderr)")
+    }
+
     @Test func anInterruptedRenderLeavesNoPartialFile() throws {
         // A 10-minute sequence (the cap) at 48 kHz: 57.6 MB of WAV, interrupted while it is written.
         let directory = try temporaryDirectory()

@@ -6,6 +6,7 @@
 // loaded stops the run (`required`): a benchmark that measures nothing must not pass.
 
 import ARCCount
+import BenchmarkFixtures
 import Benchmark
 import CSpanDSP
 import CallSequence
@@ -14,70 +15,10 @@ import Foundation
 import Recordings
 import TelephonyDSP
 
-let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
+// MARK: - Workloads, made once (their inputs: BenchmarkFixtures)
 
-/// The value of a fixture, or the end of the run with the reason: missing input is a failure, never a skip.
-func required<T>(_ what: String, _ make: () throws -> T?) -> T {
-    do {
-        guard let value = try make() else { fatalError("benchmark fixture missing: \(what)") }
-        return value
-    } catch {
-        fatalError("benchmark fixture missing: \(what): \(error)")
-    }
-}
-
-/// 16-bit samples of a fixture under TestAudio/, which must hold at least `minimum` of them.
-func fixtureSamples(_ path: String, minimum: Int) -> [Int16] {
-    let audio = required(path) { try AudioFile.read(repository.appendingPathComponent(path).path) }
-    let samples = audio.samples.map { Int16(max(-32768, min(32767, $0))) }
-    guard samples.count >= minimum else { fatalError("benchmark fixture \(path): \(samples.count) samples, want \(minimum)") }
-    return samples
-}
-
-// MARK: - Workloads, made once
-
-/// 128 digits (spandsp's queue holds 128), 100 ms tones and 100 ms gaps: 25.6 s at 8 kHz.
-let dialText = String(repeating: "1234567890*#ABCD", count: 8)
 let dial = required("dial string") { try DialString(dialText) }
-/// The generator benchmark's string is longer than a sequence step may be (Limits.maximumDialStringLength).
-let benchmarkLimits: Limits = {
-    var limits = Limits.default
-    limits.maximumDialStringLength = 128
-    return limits
-}()
-
-/// 126 s of speech (the talk-off fixture) with a DTMF digit every 1.5 s: what an IVR's receiver hears.
-let detectionSignal: [Int16] = {
-    var samples = fixtureSamples("TestAudio/speech/talkoff-8k-ulaw.wav", minimum: 8000 * 120)
-    let digits = required("digit 5") {
-        try DTMFGenerator.render(try DialString("5"), timing: DTMFTiming(toneMilliseconds: 60, gapMilliseconds: 40), sampleRate: 8000)
-    }
-    var at = 4000
-    while at + digits.count < samples.count {
-        for (i, d) in digits.enumerated() { samples[at + i] = Int16(clamping: (Int(samples[at + i]) / 4) + Int(d)) }
-        at += 12000
-    }
-    return samples
-}()
-
-/// A long sequence: the welcome prompt, 96 digits, the default prompt, an SMS: about 25 s.
-let playerSequenceText = """
-    { "name": "Bench", "steps": [
-      { "type": "recording", "recording": "welcome" },
-      { "type": "dtmf", "digits": "\(String(repeating: "1234567890*#ABCD", count: 6))" },
-      { "type": "recording", "recording": "default" },
-      { "type": "sms", "from": "5145550100", "to": "5145550199", "message": "Bench" } ] }
-    """
-
-func playerProgram(rate: Int, encoding: SampleEncoding) -> CompiledSequence {
-    required("player sequence at \(rate) Hz \(encoding)") {
-        let library = try RecordingLibrary(directory: repository.appendingPathComponent("Examples/recordings").path)
-        let sequence = try CallSequence.parse(playerSequenceText, source: "bench", recordings: library)
-        let format = CallFormat(sampleRate: rate, encoding: encoding)
-        return try CompiledSequence(sequence, format: format, recordings: RecordingCache(library: library))
-    }
-}
+let detectionSignal = makeDetectionSignal()
 
 /// A C API handle shared by the benchmarks (made once, kept for the process; the library's handles are
 /// thread-safe where the benchmarks share them: sequences and accounts).
@@ -360,7 +301,7 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: G.711 encoding, 60 s at 8 kHz
 
-    let linear = (0..<480_000).map { Int16(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
+    let linear = g711Input
     Benchmark("G711.MuLawEncode.Ours", configuration: configuration()) { benchmark in
         var out = [UInt8](repeating: 0, count: linear.count)
         let counted = startMeasuring(benchmark)
@@ -414,14 +355,6 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
-}
-
-/// Zeroed, 64-byte aligned room for a spandsp state (its structs are well under 16 KiB), allocated by us
-/// so that each run places it the same way.
-func spandspState() -> UnsafeMutableRawPointer {
-    let storage = UnsafeMutableRawPointer.allocate(byteCount: 16384, alignment: 64)
-    storage.initializeMemory(as: UInt8.self, repeating: 0, count: 16384)
-    return storage
 }
 
 @_silgen_name("malloc_usable_size")
