@@ -109,6 +109,8 @@ extension Account {
     ///
     /// - Parameters:
     ///   - path: the account file.
+    ///   - recordingsRoot: a folder the account's recordings folder may be in, besides the account file's own
+    ///     folder (which it is otherwise confined to).
     /// - Returns: the account and its recording library (the folder it names, relative to the file).
     /// - Throws: ``ValidationFailure`` listing every problem.
     ///   - recordingsRoot: a folder the operator allows recordings folders in, besides the account's own

@@ -2,7 +2,7 @@ import Recordings
 import SMSText
 import TelephonyDSP
 
-/// The limits sequence files are checked against: ``Limits/default`` (the one place limits live), plus
+/// The limits sequence files are checked against: TelephonyDSP's `Limits.default` (the one place limits live), plus
 /// the SMS length rule.
 public enum SequenceLimits {
     /// The limits every sequence and account is read with.
@@ -31,10 +31,11 @@ public struct ValidationProblem: Hashable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The text form, for logs and messages.
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }
 
-/// A document with problems: the first ``Limits/maximumProblemsListed`` problems found, in document
+/// A document with problems: the first `Limits.maximumProblemsListed` problems found, in document
 /// order, then (if there were more) one last problem saying "and N more problems".
 public struct ValidationFailure: Error, Hashable, Sendable, CustomStringConvertible {
     /// The file (or other source) the problems are in.

@@ -149,5 +149,6 @@ public struct AccountLoadError: Error, Sendable, CustomStringConvertible {
     /// One line per problem: `FILE: PATH: MESSAGE`.
     public var lines: [String] { problems.map { "\(path): \($0)" } }
 
+    /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String { lines.joined(separator: "\n") }
 }

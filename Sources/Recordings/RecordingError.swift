@@ -78,6 +78,7 @@ public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible
     /// Writing failed.
     public static func writeFailed(_ path: String, reason: String) -> Self { Self(.writeFailed(reason), path: path) }
 
+    /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String {
         switch kind {
         case .notFound:
