@@ -89,9 +89,9 @@ done
 cat > "$work/complete.sh" <<'EOF'
 source "$1"
 COMP_WORDS=(callseq se); COMP_CWORD=1; COMP_LINE="callseq se"; COMP_POINT=10
-_callseq callseq se callseq; echo "${COMPREPLY[*]}"
+COMPREPLY=(); _callseq callseq se callseq; echo "${COMPREPLY[*]}"
 COMP_WORDS=(callseq convert --ext); COMP_CWORD=2; COMP_LINE="callseq convert --ext"; COMP_POINT=21
-_callseq callseq --ext convert; echo "${COMPREPLY[*]}"
+COMPREPLY=(); _callseq callseq --ext convert; echo "${COMPREPLY[*]}"
 EOF
 completed=$(PATH="$prefix/bin:$PATH" bash "$work/complete.sh" "$prefix/share/bash-completion/completions/callseq" 2>&1 | tr '\n' ' ')
 expect "bash completes 'callseq se' to serve and 'callseq convert --ext' to --extension" \
