@@ -1,7 +1,7 @@
 # CallSequence — the commands of the README, and what they need.
 #   make demo   render Examples/front-door.json through the player and verify it with the detector
-#   make test   run the test suite (swift test, then the C API's and the installed callseq's checks:
-#               Tests/CAPI/run.sh)
+#   make test   run the test suite (swift test; make docs, about 1 minute once swift test has built; then the C
+#               API's and the installed callseq's checks: Tests/CAPI/run.sh)
 #   make install PREFIX=DIR / make uninstall PREFIX=DIR   DIR/bin/callseq with its man page (share/man/man1)
 #               and bash/zsh/fish completions, the C library (libcallsequence.so, header, pkg-config), and the
 #               Swift runtime both load, in DIR/lib; uninstall removes exactly that (DIR/share/callsequence/manifest)
@@ -40,6 +40,7 @@ demo: release
 
 test: deps
 	swift test $(SWIFT_BUILD_FLAGS)
+	$(MAKE) -s docs
 	Tests/CAPI/run.sh
 
 # The C library: DIR/include/callsequence.h, DIR/lib/libcallsequence.so.0 (+ .so link and the Swift runtime it
