@@ -25,9 +25,9 @@ public enum DTMFDigit: UInt8, CaseIterable, Sendable, Hashable, Codable {
     case eight
     /// 9 (852 + 1477 Hz); event 9.
     case nine
-    /// * (941 + 1209 Hz); event 10.
+    /// `*` (941 + 1209 Hz); event 10.
     case star = 10
-    /// # (941 + 1477 Hz); event 11.
+    /// `#` (941 + 1477 Hz); event 11.
     case pound = 11
     /// A (697 + 1633 Hz); event 12.
     case a = 12
