@@ -116,7 +116,8 @@ struct Convert: ParsableCommand {
             audio, name: input, sampleRate: rate, encoding: format.encoding, normalizeToDbm0: normalize)
         try AudioFile.write(prepared.pcm, sampleRate: rate, to: output, format: format)
         var summary = "\(output): \(String(format: "%.3f", Double(prepared.count) / Double(rate))) s, \(rate) Hz, "
-            + "\(format.encoding.rawValue) \(format.container.rawValue), from \(audio.sampleRate) Hz \(audio.channels) ch; "
+            + "\(format.encoding.rawValue) \(format.container.rawValue), "
+            + "from \(audio.sampleRate) Hz \(audio.channels) ch; "
             + "active level \(String(format: "%.1f", prepared.loudness.activeLevelDbm0)) dBm0, "
             + "peak \(String(format: "%.1f", prepared.loudness.peakDbm0)) dBm0"
         if let n = prepared.normalization {

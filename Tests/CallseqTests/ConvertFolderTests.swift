@@ -58,12 +58,15 @@ struct ConvertFolderTests {
         let input = try temporaryDirectory()
         for name in ["a.flac", "b.ogg"] {
             let source = name == "a.flac" ? "formats/prompt-44k-stereo.flac" : "formats/prompt-44k.ogg"
-            try FileManager.default.copyItem(atPath: testAudioPath(source), toPath: input.appendingPathComponent(name).path)
+            try FileManager.default.copyItem(atPath: testAudioPath(source),
+                                             toPath: input.appendingPathComponent(name).path)
         }
         let output = input.appendingPathComponent("out").path
-        let result = try CommandRunner.callseq("convert", input.path, "-o", output, "--extension", "al", "--rate", "16000")
+        let result = try CommandRunner.callseq("convert", input.path, "-o", output,
+                                               "--extension", "al", "--rate", "16000")
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.utf8.count == 0, "stderr is not a terminal: no bytes at all, got \(Array(result.stderr.utf8))")
+        #expect(result.stderr.utf8.count == 0,
+                "stderr is not a terminal: no bytes at all, got \(Array(result.stderr.utf8))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: output).sorted() == ["a.al", "b.al"])
         // Headerless A-law at 16 kHz: one byte per sample, about 2.3 s.
         let size = try FileManager.default.attributesOfItem(atPath: output + "/a.al")[.size] as? Int ?? 0
