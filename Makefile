@@ -1,8 +1,12 @@
-# CallSequence — the two commands of the README, and what they need.
+# CallSequence — the commands of the README, and what they need.
 #   make demo   render Examples/front-door.json through the player and verify it with the detector
-#   make test   run the test suite (swift test, then the C API's checks: Tests/CAPI/run.sh)
-#   make install PREFIX=DIR / make uninstall PREFIX=DIR   the C library (libcallsequence.so, header, pkg-config)
-# Both install the Debian packages below when they are missing (apt-get; sudo when not root).
+#   make test   run the test suite (swift test; make docs, about 1 minute once swift test has built; then the C
+#               API's and the installed callseq's checks: Tests/CAPI/run.sh)
+#   make install PREFIX=DIR / make uninstall PREFIX=DIR   DIR/bin/callseq with its man page (share/man/man1)
+#               and bash/zsh/fish completions, the C library (libcallsequence.so, header, pkg-config), and the
+#               Swift runtime both load, in DIR/lib; uninstall removes exactly that (DIR/share/callsequence/manifest)
+#   make docs   the DocC documentation of every library target (swift-docc-plugin), failing on any warning
+# They install the Debian packages below when they are missing (apt-get; sudo when not root).
 
 APT_PACKAGES := pkg-config libsndfile1-dev libsoxr-dev libsqlite3-dev libspandsp-dev libpng-dev sox libsox-fmt-base libsox-fmt-mp3 \
 	espeak-ng python3 baresip-core sip-tester tshark valgrind patchelf gcc g++ libc6-dev
@@ -12,7 +16,7 @@ SWIFT_BUILD_FLAGS ?=
 # The render paths whose malloc counts CI checks against Benchmarks/Thresholds (zero per frame).
 CHECKED_BENCHMARKS := Harness.Empty|Synthesis.Ours.*|Detection.Ours.*|Player.*|IVR.*|CAPI.*
 
-.PHONY: demo test deps build release clean benchmarks instructions benchmark-check benchmark-thresholds install uninstall fuzz
+.PHONY: demo test deps build release clean benchmarks instructions benchmark-check benchmark-thresholds install uninstall fuzz docs
 
 PREFIX ?= /usr/local
 
@@ -36,16 +40,30 @@ demo: release
 
 test: deps
 	swift test $(SWIFT_BUILD_FLAGS)
+	$(MAKE) -s docs
 	Tests/CAPI/run.sh
 
 # The C library: DIR/include/callsequence.h, DIR/lib/libcallsequence.so.0 (+ .so link and the Swift runtime it
-# loads, rpath $ORIGIN), DIR/lib/pkgconfig/callsequence.pc. uninstall removes exactly what install put there.
+# loads, rpath $ORIGIN), DIR/lib/pkgconfig/callsequence.pc; the command line: DIR/bin/callseq (rpath
+# $ORIGIN/../lib), its man page DIR/share/man/man1/callseq.1 (swift-argument-parser's generate-manual plugin) and
+# its bash, zsh and fish completions. uninstall removes exactly what install put there (Packaging/install.sh).
 install: deps
 	swift build -c release --product callsequence $(SWIFT_BUILD_FLAGS)
-	Packaging/install.sh install "$$(swift build -c release --show-bin-path)" "$(PREFIX)"
+	swift build -c release --product callseq $(SWIFT_BUILD_FLAGS)
+	rm -f .build/plugins/GenerateManual/outputs/callseq/callseq.1
+	swift package plugin generate-manual $(SWIFT_BUILD_FLAGS) > .build/generate-manual.log 2>&1 || \
+	    { cat .build/generate-manual.log; exit 1; }
+	Packaging/install.sh install "$$(swift build -c release --show-bin-path)" "$(PREFIX)" \
+	    .build/plugins/GenerateManual/outputs/callseq/callseq.1
 
 uninstall:
 	Packaging/install.sh uninstall "$(PREFIX)"
+
+# The DocC documentation of every library target (swift-docc-plugin), failing on any DocC warning; the archives
+# are in .build/plugins/Swift-DocC/outputs/TARGET.doccarchive.
+DOC_TARGETS := TelephonyDSP Recordings CallSequence SMSText SMSGateway RTP SIP CallServer
+docs: deps
+	swift package generate-documentation $(foreach t,$(DOC_TARGETS),--target $(t)) --warnings-as-errors
 
 # The full benchmark table (ours vs spandsp, frame copy and sox), as in the README.
 benchmarks: deps

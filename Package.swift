@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // Already in the graph through async-http-client; named to tell a failed TLS handshake apart.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        // `swift package generate-documentation --target CallSequence` (and the other library targets).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // System libraries (Debian packages named in `providers`; `make deps` installs them).

@@ -102,6 +102,7 @@ public struct SMSStep: Hashable, Sendable {
 
 /// An edit that cannot be made.
 public struct SequenceEditError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The problem as a person reads it: what the command line prints after "error:".
     public let description: String
 }
 

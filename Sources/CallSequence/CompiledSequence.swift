@@ -46,6 +46,7 @@ public struct CompileError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What went wrong.
     public var message: String
 
+    /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String { "\(path): \(message)" }
 }
 
@@ -125,7 +126,7 @@ public final class CompiledSequence: @unchecked Sendable {
     ///   - sequence: a sequence (see ``CallSequence/parse(_:source:recordings:)``).
     ///   - format: rate, encoding, DTMF mode and default DTMF timing.
     ///   - recordings: where recordings come from; prepared once per (recording, rate, encoding).
-    ///   - limits: the timing ranges and the duration cap (``Limits/maximumSequenceMilliseconds``).
+    ///   - limits: the timing ranges and the duration cap (TelephonyDSP's `Limits.maximumSequenceMilliseconds`).
     ///   - schedulesOnly: `true` to leave DTMF audio out (a player then sends silence for the tones): for
     ///     `timeline` and `validate`, which need every place and duration but no tone.
     /// - Throws: ``CompileError`` naming the step, for an unknown or unreadable recording, a bad format or

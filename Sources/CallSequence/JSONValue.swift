@@ -6,14 +6,20 @@ import TelephonyDSP
 
 /// A parsed JSON value.
 public indirect enum JSONValue: Hashable, Sendable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number (RFC 8259 §6), as a double.
     case number(Double)
+    /// A string, escapes decoded.
     case string(String)
+    /// An array, in order.
     case array([JSONValue])
     /// Keys in file order.
     case object([(key: String, value: JSONValue)])
 
+    /// Whether two values are the same JSON: same kind and contents, object keys in the same order.
     public static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
@@ -27,6 +33,7 @@ public indirect enum JSONValue: Hashable, Sendable {
         }
     }
 
+    /// Hashes the kind and contents (equal values hash alike).
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0)
@@ -74,6 +81,7 @@ public struct JSONSyntaxError: Error, Hashable, Sendable, CustomStringConvertibl
     /// What is wrong.
     public let message: String
 
+    /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String { "line \(line), column \(column): \(message)" }
 }
 

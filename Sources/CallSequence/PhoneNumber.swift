@@ -45,20 +45,27 @@ public struct PhoneNumber: Hashable, Sendable, Comparable, CustomStringConvertib
         self.digits = digits
     }
 
+    /// The text form, for logs and messages.
     public var description: String { digits }
 
+    /// Orders numbers by their ten digits.
     public static func < (a: PhoneNumber, b: PhoneNumber) -> Bool { a.digits < b.digits }
 }
 
 /// Why a phone number is not a valid NANP number.
 public enum PhoneNumberError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// A character that is not a digit or a separator, at this position (0-based).
     case invalidCharacter(Character, position: Int)
+    /// This many digits: not 10 (or 11 with the leading 1).
     case wrongLength(Int)
+    /// An area code that NANP does not allow (NANP: 2-9 first, not N11).
     case invalidAreaCode(String)
+    /// A central-office code (exchange) that NANP does not allow (NANP: 2-9 first, not N11).
     case invalidExchange(String)
     /// Written with '+' and a country code other than 1 (the digits after '+', at most 3).
     case foreignCountryCode(String)
 
+    /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String {
         switch self {
         case .invalidCharacter(let c, let position):

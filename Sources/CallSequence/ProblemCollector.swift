@@ -2,7 +2,7 @@ import TelephonyDSP
 
 /// Collects problems while reading a JSON document, with helpers that read typed fields.
 final class ProblemCollector {
-    /// The problems kept (at most ``Limits/maximumProblemsListed``).
+    /// The problems kept (at most `Limits.maximumProblemsListed`).
     private(set) var kept: [ValidationProblem] = []
     /// Every problem found, kept or not.
     private(set) var count = 0

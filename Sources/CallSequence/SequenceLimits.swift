@@ -1,6 +1,6 @@
 import TelephonyDSP
 
-/// The limits sequence files are checked against: ``Limits/default`` (the one place limits live), plus
+/// The limits sequence files are checked against: TelephonyDSP's `Limits.default` (the one place limits live), plus
 /// the SMS length rule.
 public enum SequenceLimits {
     /// The limits every sequence and account is read with.

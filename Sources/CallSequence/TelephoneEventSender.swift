@@ -32,6 +32,7 @@ public struct TelephoneEventPacket: Sendable, Hashable, CustomStringConvertible 
         (event, (end ? 0x80 : 0) | (volume & 0x3F), UInt8(duration >> 8), UInt8(duration & 0xFF))
     }
 
+    /// The text form, for logs and messages.
     public var description: String {
         "seq \(sequenceNumber) ts \(timestamp)\(marker ? " M" : "") event \(event)\(end ? " E" : "") vol \(volume) dur \(duration)"
     }

@@ -11,5 +11,6 @@ public struct ValidationProblem: Hashable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The text form, for logs and messages.
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }

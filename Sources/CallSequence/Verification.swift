@@ -31,7 +31,7 @@ public enum Verifier {
     ///   - samples: the audio, on the 16-bit scale.
     ///   - sampleRate: its rate (8000...48000).
     ///   - tolerance: seconds allowed on each start and end.
-    /// - Throws: ``TelephonyDSPError`` for an unsupported rate.
+    /// - Throws: `TelephonyDSPError` for an unsupported rate.
     public static func verify(
         _ program: CompiledSequence, samples: [Float], sampleRate: Int, tolerance: Double = defaultToleranceSeconds
     ) throws(TelephonyDSPError) -> VerificationReport {

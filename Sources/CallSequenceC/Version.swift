@@ -1,9 +1,11 @@
-// The library's version at run time (callsequence.h has the same as CS_VERSION_* macros for compile time).
+// The library's version at run time: CallSequence's PackageVersion, the one source shared with `callseq --version`
+// (callsequence.h has the same as CS_VERSION_* macros for compile time).
 
 @_exported import CallSequenceCHeader
+import CallSequence
 
 /// The version string, in static storage for the life of the process (nonisolated(unsafe): never written).
-nonisolated(unsafe) let versionString: UnsafePointer<CChar> = CString.permanent("0.2.0")
+nonisolated(unsafe) let versionString: UnsafePointer<CChar> = CString.permanent(PackageVersion.string)
 
 /// `cs_version`: "MAJOR.MINOR.PATCH" of the library actually loaded.
 @c @implementation

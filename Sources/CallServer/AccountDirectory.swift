@@ -47,13 +47,21 @@ public struct AccountDirectory: Sendable {
     ///
     /// - Throws: ``AccountLoadError`` naming the file and its problems (every problem with its JSON path),
     ///   or a number that two files both claim.
-    /// - Parameter recordingsRoot: a folder the accounts' recordings folders may be in, besides the
-    ///   folder of each account file (which they are otherwise confined to).
-    public init(paths: [String], recordingsRoot: String? = nil) throws(AccountLoadError) {
+    /// - Parameters:
+    ///   - paths: the account files.
+    ///   - recordingsRoot: a folder the accounts' recordings folders may be in, besides the
+    ///     folder of each account file (which they are otherwise confined to).
+    ///   - progress: called before each file is loaded with the count loaded so far, the count of files and
+    ///     the file's path (start-up progress; called on the loading thread, never from a media thread).
+    public init(
+        paths: [String], recordingsRoot: String? = nil,
+        progress: (_ loaded: Int, _ total: Int, _ path: String) -> Void = { _, _, _ in }
+    ) throws(AccountLoadError) {
         var entries: [Entry] = []
         var routes: [PhoneNumber: Route] = [:]
         self.recordingsRoot = recordingsRoot
-        for path in paths {
+        for (index, path) in paths.enumerated() {
+            progress(index, paths.count, path)
             let entry = try AccountDirectory.load(path, recordingsRoot: recordingsRoot)
             for did in entry.account.dids {
                 if let other = routes[did.number] {
@@ -146,5 +154,6 @@ public struct AccountLoadError: Error, Sendable, CustomStringConvertible {
     /// One line per problem: `FILE: PATH: MESSAGE`.
     public var lines: [String] { problems.map { "\(path): \($0)" } }
 
+    /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String { lines.joined(separator: "\n") }
 }

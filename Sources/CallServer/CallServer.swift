@@ -92,6 +92,9 @@ public final class CallServer: Sendable {
     /// Loads the accounts and starts the media engine; ``start()`` opens the SIP port.
     ///
     /// - Parameters:
+    ///   - configuration: the SIP address, the RTP ports, the media threads and their clock.
+    ///   - accounts: the numbers answered for and what they play.
+    ///   - logger: where call events are logged (never from a media thread).
     ///   - onSMS: called (off the media thread) for each SMS step a call reaches.
     public init(configuration: Configuration, accounts: AccountDirectory, logger: Logger,
                 onSMS: @escaping @Sendable (LiveSMSRequest) -> Void) throws {

@@ -26,6 +26,7 @@ public struct MediaEngineError: Error, Sendable, Hashable, CustomStringConvertib
 
     init(_ message: String) { self.message = message }
 
+    /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String { message }
 }
 
@@ -158,7 +159,7 @@ public final class MediaEngine: Sendable {
 
     /// Binds a socket on a free even RTP port, for the SDP answer.
     ///
-    /// Release it (``RTPPortReservation/release()``) if the call is not started; once started, the engine
+    /// Release it (RTP's `RTPPortReservation.release()`) if the call is not started; once started, the engine
     /// releases it when the call ends.
     /// - Throws: ``MediaEngineError`` when no port is free.
     public func reservePort() throws(MediaEngineError) -> RTPPortReservation {

@@ -10,6 +10,7 @@ public struct MediaCallHandle: Sendable, Hashable, CustomStringConvertible {
     /// The engine's number for the call.
     public let id: UInt64
 
+    /// The text form, for logs and messages.
     public var description: String { "media call \(id)" }
 }
 

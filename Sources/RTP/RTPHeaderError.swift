@@ -16,6 +16,7 @@ public struct RTPHeaderError: Error, Sendable, Hashable, CustomStringConvertible
     /// The padding count is 0 or larger than what follows the header.
     public static let invalidPadding = RTPHeaderError(kind: .invalidPadding)
 
+    /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String {
         switch kind {
         case .tooShort: "shorter than the 12-byte RTP header"

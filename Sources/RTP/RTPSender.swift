@@ -148,7 +148,7 @@ public struct RTPSender: Sendable {
     ///
     /// - Parameters:
     ///   - audio: the interval's encoded audio (the payload), or `nil` to send no audio.
-    ///   - samples: the samples of the interval (160 for 20 ms at 8 kHz).
+    ///   - count: the samples of the interval (160 for 20 ms at 8 kHz).
     ///   - buffer: scratch space for one packet (at least 12 bytes + the audio).
     ///   - send: called with each packet's bytes, in order.
     public mutating func finishInterval(audio: UnsafeRawBufferPointer?, samples count: Int,

@@ -32,6 +32,7 @@ public struct SocketError: Error, Sendable, Hashable, CustomStringConvertible {
         self.code = code
     }
 
+    /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String {
         let text = strerror(code).map { String(cString: $0) } ?? "error \(code)"
         return "\(operation): \(text)"

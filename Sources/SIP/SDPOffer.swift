@@ -14,6 +14,7 @@ public struct SDPError: Error, Sendable, Equatable, CustomStringConvertible {
         self.detail = detail
     }
 
+    /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String { line.map { "SDP \($0) line: \(detail)" } ?? "SDP: \(detail)" }
 }
 
@@ -29,7 +30,14 @@ public struct SDPOffer: Sendable, Equatable {
 
     /// Media direction attributes (RFC 4566 §6, RFC 3264 §6.1).
     public enum Direction: String, Sendable, Equatable {
-        case sendrecv, sendonly, recvonly, inactive
+        /// `a=sendrecv`: media both ways (the default, RFC 4566 §6).
+        case sendrecv
+        /// `a=sendonly`: the offerer only sends.
+        case sendonly
+        /// `a=recvonly`: the offerer only receives.
+        case recvonly
+        /// `a=inactive`: no media either way (a call on hold).
+        case inactive
 
         /// The direction of the answer to an offer with this one (RFC 3264 §6.1).
         public var answer: Direction {

@@ -18,7 +18,7 @@ extension SIPMessage {
     }
 
     /// Parses one message from bytes.
-    /// - Throws: `SIPParseError`, as ``init(parsing:limits:)``.
+    /// - Throws: `SIPParseError`, as `init(parsing:limits:)` over a `ByteBuffer`.
     public init(parsing bytes: [UInt8], limits: Limits = Limits()) throws(SIPParseError) {
         let result = bytes.withUnsafeBytes { pointer in
             Result { () throws(SIPParseError) in try SIPMessage(parsing: pointer, limits: limits, lenient: false) }
@@ -27,7 +27,7 @@ extension SIPMessage {
     }
 
     /// Parses one message from text (tests, scenarios).
-    /// - Throws: `SIPParseError`, as ``init(parsing:limits:)``.
+    /// - Throws: `SIPParseError`, as `init(parsing:limits:)` over a `ByteBuffer`.
     public init(parsing text: String, limits: Limits = Limits()) throws(SIPParseError) {
         try self.init(parsing: Array(text.utf8), limits: limits)
     }

@@ -4,9 +4,9 @@ import NIOCore
 
 /// A SIP request or response.
 ///
-/// Parse one with ``SIPMessage/init(parsing:limits:)``; read its headers through the typed accessors
+/// Parse one with `init(parsing:limits:)` (bytes, a `ByteBuffer` or text); read its headers through the typed accessors
 /// (``topVia``, ``cseq``, ``from`` ...), which throw a ``SIPParseError`` naming the header when it is missing
-/// or malformed; write one with ``serialized()``, which always sets Content-Length from the body.
+/// or malformed; write one with ``serialized(allocator:)``, which always sets Content-Length from the body.
 public struct SIPMessage: Sendable, Equatable {
     /// The first line: a request line (§7.1) or a status line (§7.2).
     public enum StartLine: Sendable, Equatable {

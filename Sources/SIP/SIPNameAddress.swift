@@ -93,5 +93,6 @@ public struct SIPNameAddress: Sendable, Equatable, CustomStringConvertible {
         return text
     }
 
+    /// Whether the two are the same text (as written, so that a message is compared byte for byte).
     public static func == (lhs: SIPNameAddress, rhs: SIPNameAddress) -> Bool { lhs.description == rhs.description }
 }

@@ -77,5 +77,6 @@ public struct SIPParseError: Error, Sendable, Equatable, CustomStringConvertible
         }
     }
 
+    /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String { detail }
 }

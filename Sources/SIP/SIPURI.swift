@@ -68,6 +68,7 @@ public struct SIPURI: Sendable, Equatable, CustomStringConvertible {
     /// The URI's text.
     public var description: String { text }
 
+    /// Whether the two are the same text (as written, so that a message is compared byte for byte).
     public static func == (lhs: SIPURI, rhs: SIPURI) -> Bool { lhs.text == rhs.text }
 
     /// Splits `host[:port]`, where host may be an IPv6 reference `[...]`.

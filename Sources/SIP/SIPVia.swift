@@ -85,5 +85,6 @@ public struct SIPVia: Sendable, Equatable, CustomStringConvertible {
         return text
     }
 
+    /// Whether the two are the same text (as written, so that a message is compared byte for byte).
     public static func == (lhs: SIPVia, rhs: SIPVia) -> Bool { lhs.description == rhs.description }
 }

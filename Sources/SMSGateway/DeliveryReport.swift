@@ -8,6 +8,7 @@ public enum DeliveryReport: Sendable, Hashable, CustomStringConvertible {
     /// retried and counts against the daily limit.
     case unknown(SMSTransportError, attempts: Int)
 
+    /// The text form, for logs and messages.
     public var description: String {
         func tries(_ n: Int) -> String { "(\(n) attempt\(n == 1 ? "" : "s"))" }
         switch self {
@@ -29,6 +30,7 @@ public enum SMSFailure: Error, Sendable, Hashable, CustomStringConvertible {
     /// The transport's error after the last attempt.
     case transport(SMSTransportError)
 
+    /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String {
         switch self {
         case .dailyLimitReached(let limit): return "the daily limit of \(limit) texts is reached"

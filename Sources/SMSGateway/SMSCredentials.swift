@@ -45,8 +45,11 @@ public struct SMSCredentials: Sendable, Hashable, CustomStringConvertible, Custo
         return SMSCredentials(user: user, password: password)
     }
 
+    /// The text form, for logs and messages.
     public var description: String { "SMSCredentials(user: \(user), password: <redacted>)" }
+    /// The same as ``description``: the password redacted.
     public var debugDescription: String { description }
+    /// What `dump` and the debugger show: the fields without the password.
     public var customMirror: Mirror {
         Mirror(self, children: ["user": user, "password": "<redacted>"], displayStyle: .struct)
     }

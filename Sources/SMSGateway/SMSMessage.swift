@@ -41,6 +41,7 @@ public struct SMSMessage: Sendable, Hashable, CustomStringConvertible {
         return d[0] >= two && !(d[1] == one && d[2] == one) && d[3] >= two && !(d[4] == one && d[5] == one)
     }
 
+    /// The text form, for logs and messages.
     public var description: String { "SMS from \(from) to \(to) (\(length))" }
 
     /// At most `limit` characters of `text`, with everything but printable ASCII escaped (`\u{1B}`): what
@@ -79,5 +80,6 @@ public struct SMSAccount: Sendable, Hashable, CustomStringConvertible {
         self.dailyLimit = max(0, dailyLimit)
     }
 
+    /// The text form, for logs and messages.
     public var description: String { "\(key) (\(dailyLimit) texts a day)" }
 }

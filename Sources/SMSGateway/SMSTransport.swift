@@ -60,6 +60,7 @@ public struct SMSTransportError: Error, Sendable, Hashable, CustomStringConverti
         return false
     }
 
+    /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String {
         switch kind {
         case .notSent(let reason): return "not sent: \(reason)"

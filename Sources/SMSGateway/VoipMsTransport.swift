@@ -83,6 +83,7 @@ public struct VoipMsTransport: SMSTransport, CustomReflectable {
         return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 
+    /// What `dump` and the debugger show: the credentials redacted by their own mirror.
     public var customMirror: Mirror {
         Mirror(self, children: ["endpoint": endpoint, "credentials": credentials, "timeout": timeout],
                displayStyle: .struct)

@@ -104,12 +104,15 @@ public struct SMSLength: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether two lengths are the same in every field (encoding, units, characters, the first non-GSM-7
+    /// character, double-unit characters).
     public static func == (a: SMSLength, b: SMSLength) -> Bool {
         a.encoding == b.encoding && a.units == b.units && a.characters == b.characters
             && a.firstNonGSM?.scalar == b.firstNonGSM?.scalar && a.firstNonGSM?.position == b.firstNonGSM?.position
             && a.hasDoubleUnitCharacters == b.hasDoubleUnitCharacters
     }
 
+    /// Hashes the encoding, units and characters (equal lengths hash alike).
     public func hash(into hasher: inout Hasher) {
         hasher.combine(encoding)
         hasher.combine(units)

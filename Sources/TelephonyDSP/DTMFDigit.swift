@@ -4,8 +4,39 @@
 
 /// One of the sixteen DTMF digits of ITU-T Q.23.
 public enum DTMFDigit: UInt8, CaseIterable, Sendable, Hashable, Codable {
-    case zero = 0, one, two, three, four, five, six, seven, eight, nine
-    case star = 10, pound = 11, a = 12, b = 13, c = 14, d = 15
+    // Raw values: the RFC 4733 §3.2 event codes.
+    /// 0 (941 + 1336 Hz); event 0.
+    case zero = 0
+    /// 1 (697 + 1209 Hz); event 1.
+    case one
+    /// 2 (697 + 1336 Hz); event 2.
+    case two
+    /// 3 (697 + 1477 Hz); event 3.
+    case three
+    /// 4 (770 + 1209 Hz); event 4.
+    case four
+    /// 5 (770 + 1336 Hz); event 5.
+    case five
+    /// 6 (770 + 1477 Hz); event 6.
+    case six
+    /// 7 (852 + 1209 Hz); event 7.
+    case seven
+    /// 8 (852 + 1336 Hz); event 8.
+    case eight
+    /// 9 (852 + 1477 Hz); event 9.
+    case nine
+    /// `*` (941 + 1209 Hz); event 10.
+    case star = 10
+    /// `#` (941 + 1477 Hz); event 11.
+    case pound = 11
+    /// A (697 + 1633 Hz); event 12.
+    case a = 12
+    /// B (770 + 1633 Hz); event 13.
+    case b = 13
+    /// C (852 + 1633 Hz); event 14.
+    case c = 14
+    /// D (941 + 1633 Hz); event 15.
+    case d = 15
 
     /// The low-group (row) frequencies of Q.23, in hertz.
     public static let lowGroupFrequencies: [Double] = [697, 770, 852, 941]
@@ -90,5 +121,6 @@ public enum DTMFDigit: UInt8, CaseIterable, Sendable, Hashable, Codable {
 }
 
 extension DTMFDigit: CustomStringConvertible {
+    /// The text form, for logs and messages.
     public var description: String { String(character) }
 }

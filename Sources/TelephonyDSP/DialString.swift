@@ -102,6 +102,7 @@ public struct DialStringError: Error, Hashable, Sendable, CustomStringConvertibl
         if case .invalidCharacter(_, let p) = kind { p } else { nil }
     }
 
+    /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String {
         switch kind {
         case .invalidCharacter(let c, let position):

@@ -36,6 +36,7 @@ public struct TelephonyDSPError: Error, Hashable, Sendable, CustomStringConverti
         TelephonyDSPError(.wouldClip(peak: peak))
     }
 
+    /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String {
         switch kind {
         case .unsupportedSampleRate(let rate, let range):

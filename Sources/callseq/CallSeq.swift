@@ -1,4 +1,5 @@
 import ArgumentParser
+import CallSequence
 import Foundation
 import Recordings
 import TelephonyDSP
@@ -9,7 +10,7 @@ struct CallSeq: ParsableCommand {
         commandName: "callseq",
         abstract: "Render, inspect and verify telephony call sequences (DTMF, recordings, SMS).",
         discussion: "Exit codes: 0 success, 1 failure (runtime error), 64 usage error.",
-        version: "0.1.0",
+        version: PackageVersion.string,
         subcommands: [
             Render.self, Timeline.self, Validate.self, Verify.self, PlotCommand.self, IVRCommand.self, Demo.self,
             DTMF.self, Detect.self, RecordingCommand.self, Convert.self, Serve.self, SMSCommand.self,

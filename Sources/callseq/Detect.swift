@@ -32,7 +32,7 @@ struct Detect: ParsableCommand {
         try runtime {
             let audio = try readForReceiver(file, headerlessRate: rate)
             var detector = try DTMFDetector(sampleRate: audio.sampleRate)
-            let digits = detector.detect(audio.samples)
+            let digits = Detect.digits(in: audio, detector: &detector)
             let ms = { (sample: Int) in Double(sample) * 1000 / Double(audio.sampleRate) }
             if json {
                 print(jsonReport(digits, sampleRate: audio.sampleRate, ms: ms))
@@ -43,6 +43,30 @@ struct Detect: ParsableCommand {
                 }
             }
         }
+    }
+
+    /// Runs the receiver over the whole file in blocks of a minute of audio, with progress on a terminal's
+    /// stderr between blocks (the same digits as `detector.detect(samples)`: the receiver is a stream).
+    static func digits(in audio: DecodedAudio, detector: inout DTMFDetector) -> [DTMFDetector.Digit] {
+        let samples = audio.samples
+        let block = 60 * audio.sampleRate
+        let seconds = { (count: Int) in count / audio.sampleRate }
+        let total = seconds(samples.count)
+        let progress = ProgressLine("detecting", unit: "s")
+        var found: [DTMFDetector.Digit] = []
+        let collect: (DTMFDetector.Event) -> Void = { if case .ended(let digit) = $0 { found.append(digit) } }
+        samples.withUnsafeBufferPointer { all in
+            var start = 0
+            while start < all.count {
+                let end = min(all.count, start + block)
+                detector.process(UnsafeBufferPointer(rebasing: all[start..<end]), collect)
+                start = end
+                progress.update(seconds(end), of: total, "\(found.count) digits", force: end == all.count)
+            }
+        }
+        detector.finish(collect)
+        progress.finish()
+        return found
     }
 
     private func jsonReport(_ digits: [DTMFDetector.Digit], sampleRate: Int, ms: (Int) -> Double) -> String {

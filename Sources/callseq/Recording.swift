@@ -47,13 +47,20 @@ struct RecordingCommand: ParsableCommand {
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Turn any upload into a telephony-ready prompt: mono, resampled (libsoxr HQ), optionally normalised.",
-        discussion: "The output format follows OUT's extension (.wav, .raw, .ul, .al), as for 'callseq dtmf'."
+        discussion: """
+            The output format follows OUT's extension (.wav, .raw, .ul, .al), as for 'callseq dtmf'. \
+            Given a folder, converts every recording in it (the files a recordings folder plays: .wav, .mp3, \
+            .flac, .ogg, ...; hidden files, other files and subfolders are left out) into the folder OUT \
+            (created if missing), each as NAME.EXT with --extension's EXT; a file that cannot be converted \
+            is reported by name on stderr and the others are still converted (exit 1 if any failed). On a \
+            terminal, progress is shown on stderr.
+            """
     )
 
-    @Argument(help: "The input file (any format libsndfile reads).")
+    @Argument(help: "The input file (any format libsndfile reads), or a folder of recordings.")
     var input: String
 
-    @Option(name: .shortAndLong, help: "Output file (.wav, .raw, .ul, .al).")
+    @Option(name: .shortAndLong, help: "Output file (.wav, .raw, .ul, .al), or the output folder for a folder.")
     var output: String
 
     @Option(help: "Output sample rate in Hz (8000...48000).")
@@ -65,29 +72,126 @@ struct Convert: ParsableCommand {
     @Option(parsing: .unconditional, help: "Normalise the active level to this many dBm0 (-40...0), e.g. --normalize -16.")
     var normalize: Double?
 
+    @Option(name: .customLong("extension"), help: "For a folder: the outputs' extension (wav, raw, ul or al).")
+    var outputExtension: String = "wav"
+
+    /// Whether the input is a folder (converted file by file into the output folder).
+    private var inputIsFolder: Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
     func validate() throws {
         guard (8000...48000).contains(rate) else { throw ValidationError("--rate \(rate) is not supported (8000...48000 Hz)") }
         if let normalize, !(normalize.isFinite && (-40...0).contains(normalize)) {
             throw ValidationError("--normalize \(normalize) is out of range (-40...0 dBm0)")
         }
-        try validateOutput(output, encoding: encoding)
+        if inputIsFolder {
+            guard ["wav", "raw", "ul", "al"].contains(outputExtension) else {
+                throw ValidationError("--extension '\(outputExtension)' is not wav, raw, ul or al")
+            }
+            do {
+                _ = try AudioOutputFormat(path: "output.\(outputExtension)", encoding: encoding)
+            } catch {
+                throw ValidationError("--extension \(error)")
+            }
+        } else {
+            try validateOutput(output, encoding: encoding)
+        }
     }
 
     func run() throws {
-        try runtime {
-            let format = try AudioOutputFormat(path: output, encoding: encoding)
-            let audio = try quietly { try AudioFile.read(input) }
-            let prepared = try PreparedRecording(
-                audio, name: input, sampleRate: rate, encoding: format.encoding, normalizeToDbm0: normalize)
-            try AudioFile.write(prepared.pcm, sampleRate: rate, to: output, format: format)
-            var summary = "\(output): \(String(format: "%.3f", Double(prepared.count) / Double(rate))) s, \(rate) Hz, "
-                + "\(format.encoding.rawValue) \(format.container.rawValue), from \(audio.sampleRate) Hz \(audio.channels) ch; "
-                + "active level \(String(format: "%.1f", prepared.loudness.activeLevelDbm0)) dBm0, "
-                + "peak \(String(format: "%.1f", prepared.loudness.peakDbm0)) dBm0"
-            if let n = prepared.normalization {
-                summary += String(format: " (gain %+.1f dB%@)", n.gainDb, n.limitedByPeak ? ", limited by the peak" : "")
+        if inputIsFolder {
+            try convertFolder()
+        } else {
+            try runtime { print(try convert(input, to: output)) }
+        }
+    }
+
+    /// Converts one file; returns the summary line.
+    private func convert(_ input: String, to output: String) throws -> String {
+        let format = try AudioOutputFormat(path: output, encoding: encoding)
+        let audio = try quietly { try AudioFile.read(input) }
+        let prepared = try PreparedRecording(
+            audio, name: input, sampleRate: rate, encoding: format.encoding, normalizeToDbm0: normalize)
+        try AudioFile.write(prepared.pcm, sampleRate: rate, to: output, format: format)
+        var summary = "\(output): \(String(format: "%.3f", Double(prepared.count) / Double(rate))) s, \(rate) Hz, "
+            + "\(format.encoding.rawValue) \(format.container.rawValue), "
+            + "from \(audio.sampleRate) Hz \(audio.channels) ch; "
+            + "active level \(String(format: "%.1f", prepared.loudness.activeLevelDbm0)) dBm0, "
+            + "peak \(String(format: "%.1f", prepared.loudness.peakDbm0)) dBm0"
+        if let n = prepared.normalization {
+            summary += String(format: " (gain %+.1f dB%@)", n.gainDb, n.limitedByPeak ? ", limited by the peak" : "")
+        }
+        return summary
+    }
+
+    /// Converts every recording of the input folder into the output folder: one summary line per file on
+    /// stdout, one error line per file that failed on stderr, then exit 1 if any did.
+    private func convertFolder() throws {
+        let files = try recordings(in: input)
+        guard !files.isEmpty else { throw RuntimeFailure("\(input): no recordings in this folder") }
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(atPath: output, withIntermediateDirectories: true)
+        } catch {
+            throw RuntimeFailure("\(output): cannot create the output folder")
+        }
+        let source = URL(fileURLWithPath: input).resolvingSymlinksInPath().standardizedFileURL.path
+        let target = URL(fileURLWithPath: output).resolvingSymlinksInPath().standardizedFileURL.path
+        guard source != target else {
+            throw RuntimeFailure("\(output): is the input folder (its recordings would be overwritten)")
+        }
+        let progress = ProgressLine("converting", minimumInterval: 0)
+        var failed: [String] = []
+        var outputs: [String: String] = [:]   // output name -> the input that made it
+        func report(_ line: String) {
+            progress.clear()
+            FileHandle.standardError.write(Data("callseq: error: \(line)\n".utf8))
+        }
+        for (index, file) in files.enumerated() {
+            progress.update(index, of: files.count, file)
+            let path = (input as NSString).appendingPathComponent(file)
+            let name = (file as NSString).deletingPathExtension
+            if let earlier = outputs[name] {
+                report("\(path): has the same name as \(earlier) (both would be \(name).\(outputExtension)); skipped")
+                failed.append(file)
+                continue
             }
-            print(summary)
+            outputs[name] = file
+            let destination = (output as NSString).appendingPathComponent("\(name).\(outputExtension)")
+            do {
+                let summary = try runtime { try convert(path, to: destination) }
+                progress.clear()
+                print(summary)
+            } catch {
+                report(String(describing: error).hasPrefix(path) ? "\(error)" : "\(path): \(error)")
+                failed.append(file)
+            }
+        }
+        progress.update(files.count, of: files.count, force: true)
+        progress.finish()
+        if !failed.isEmpty {
+            report("\(failed.count) of \(files.count) recordings not converted: \(failed.joined(separator: ", "))")
+            throw ExitCode(1)
+        }
+    }
+
+    /// The recordings of `folder`, sorted by name: regular files (or links to them) with an extension of
+    /// ``RecordingLibrary/audioExtensions``, not hidden.
+    private func recordings(in folder: String) throws -> [String] {
+        let manager = FileManager.default
+        guard let entries = try? manager.contentsOfDirectory(atPath: folder) else {
+            throw RuntimeFailure("\(folder): cannot read this folder")
+        }
+        return entries.sorted().filter { entry in
+            guard !entry.hasPrefix("."),
+                  RecordingLibrary.audioExtensions.contains((entry as NSString).pathExtension.lowercased()) else {
+                return false
+            }
+            var isDirectory: ObjCBool = false
+            let path = (folder as NSString).appendingPathComponent(entry)
+            return manager.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
         }
     }
 }

@@ -108,11 +108,16 @@ struct Serve: ParsableCommand {
         }
         let (host, port) = try parsedListen()
         let directory: AccountDirectory
-        do {
-            directory = try AccountDirectory(paths: accounts, recordingsRoot: recordingsRoot)
+        let progress = ProgressLine("loading accounts")
+        let show: (Int, Int, String) -> Void = { loaded, total, path in progress.update(loaded, of: total, path) }
+        do throws(AccountLoadError) {
+            directory = try AccountDirectory(paths: accounts, recordingsRoot: recordingsRoot, progress: show)
         } catch {
+            progress.finish()
             throw ProblemList(lines: error.lines)
         }
+        progress.update(accounts.count, of: accounts.count, force: true)
+        progress.finish()
         // One ledger for every account: each text is counted against its account file's daily limit.
         let dispatcher = try sms.makeDispatcher(account: SMSAccount(key: "serve", dailyLimit: 0))
         let server = try runtime {

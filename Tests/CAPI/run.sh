@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The C API's checks (make test runs them after swift test): install the library into a temporary prefix,
+# The C API's and the installed command line's checks (make test runs them after swift test): install the
+# library and callseq (man page, completions) into a temporary prefix,
 # build the example host and the C test program against the INSTALLED library through pkg-config only, with
 # nothing from the Swift toolchain on the library path, and check what a C host sees:
 #   - the installed files: SONAME, rpath $ORIGIN, every Swift library resolved inside the prefix, no ICU
@@ -8,6 +9,8 @@
 #   - bad input, events, threads, IVR calls (Tests/CAPI/capi_test.c)
 #   - all of it under valgrind memcheck: no invalid access, "definitely lost: 0 bytes" (the Swift runtime's
 #     metadata caches, reachable through interior pointers, show as "possibly lost" and are allowed)
+#   - the installed callseq: its Swift libraries from the prefix, `render` with the "default" recording from
+#     another directory, the man page and the bash/zsh/fish completions, --version = cs_version()
 #   - make uninstall removes exactly what make install put there
 # Prints one line per check and "N passed, M failed"; exits 1 on any failure.
 set -uo pipefail
@@ -51,6 +54,56 @@ expect "no ICU, no Foundation (lib_FoundationICU, libFoundation*)" \
 expect "only cs_ functions among the exported C symbols" \
     '! nm -D --defined-only "$lib" | awk "\$2 == \"T\" && \$3 !~ /^[\$_]/ { print \$3 }" | grep -v "^cs_" | grep -q .'
 
+# The command line: bin/callseq runs from the prefix, from any working directory, with nothing from the toolchain.
+tool="$prefix/bin/callseq"
+ldd "$tool" > "$work/ldd-callseq.txt"
+inside="$prefix/(bin/\.\./)?lib/"   # how ldd writes a library found through $ORIGIN/../lib
+expect "bin/callseq installed, RUNPATH \$ORIGIN/../lib" \
+    '[ -x "$tool" ] && readelf -d "$tool" | grep -q "Library runpath: \[\$ORIGIN/../lib\]"'
+expect "ldd bin/callseq: every Swift library (Foundation too) resolves inside the prefix, nothing missing" \
+    'grep -Eq "libswiftCore.so => $inside" "$work/ldd-callseq.txt" && grep -Eq "libFoundation.so => $inside" "$work/ldd-callseq.txt" && ! grep -E "libswift|libdispatch|libBlocksRuntime|Foundation" "$work/ldd-callseq.txt" | grep -Ev "=> $inside" | grep -q . && ! grep -q -e "$toolchain" -e "not found" "$work/ldd-callseq.txt"' \
+    "$(grep -E 'libswift|Foundation|not found' "$work/ldd-callseq.txt" | grep -Ev "=> $inside" | tr '\n' ' ')"
+mkdir -p "$work/elsewhere"
+printf '%s\n' '{"name": "Hold", "steps": [{"type": "recording", "recording": "default"},' \
+    '{"type": "dtmf", "digits": "159", "toneMs": 120, "gapMs": 80}]}' > "$work/elsewhere/hold.json"
+(cd "$work/elsewhere" && env -i PATH=/usr/bin:/bin "$tool" render hold.json -o hold.wav > render.txt 2> render.err)
+cc -O1 -g -Wall -Werror -o "$work/spandsp_decode" Tests/CAPI/spandsp_decode.c $(pkg-config --cflags --libs sndfile spandsp)
+render_digits=$("$work/spandsp_decode" "$work/elsewhere/hold.wav")
+render_seconds=$(soxi -D "$work/elsewhere/hold.wav" 2>/dev/null)
+expect "installed callseq renders the \"default\" recording from another directory (2.1 s prompt, then 159)" \
+    '[ "$render_digits" = 159 ] && awk -v d="$render_seconds" "BEGIN { exit !(d > 2.4 && d < 3.0) }"' \
+    "digits \"$render_digits\", $render_seconds s; $(cat "$work/elsewhere/render.txt" "$work/elsewhere/render.err")"
+man="$prefix/share/man/man1/callseq.1"
+expect "man page share/man/man1/callseq.1: a roff page naming the subcommands (render, serve, convert, detect)" \
+    '[ "$(wc -c < "$man")" -gt 4000 ] && grep -q "^\.Dt CALLSEQ 1\|^\.TH CALLSEQ" "$man" && grep -q "render" "$man" && grep -q "serve" "$man" && grep -q "convert" "$man" && grep -q "detect" "$man"' \
+    "$(head -c 300 "$man" 2>&1)"
+if command -v man > /dev/null; then
+    expect "man -l renders the page (NAME callseq, SYNOPSIS)" \
+        'MANWIDTH=100 man -l "$man" 2>/dev/null | grep -q "callseq" && MANWIDTH=100 man -l "$man" 2>/dev/null | grep -q "SYNOPSIS"'
+fi
+for completion in share/bash-completion/completions/callseq share/zsh/site-functions/_callseq \
+    share/fish/vendor_completions.d/callseq.fish; do
+    expect "$completion: names the subcommands (render, serve, convert) and options (--recordings)" \
+        '[ "$(wc -c < "$prefix/$completion")" -gt 2000 ] && grep -q "render" "$prefix/$completion" && grep -q "serve" "$prefix/$completion" && grep -q "convert" "$prefix/$completion" && grep -q -- "recordings" "$prefix/$completion"'
+done
+cat > "$work/complete.sh" <<'EOF'
+source "$1"
+COMP_WORDS=(callseq se); COMP_CWORD=1; COMP_LINE="callseq se"; COMP_POINT=10
+COMPREPLY=(); _callseq callseq se callseq; echo "${COMPREPLY[*]}"
+COMP_WORDS=(callseq convert --ext); COMP_CWORD=2; COMP_LINE="callseq convert --ext"; COMP_POINT=21
+COMPREPLY=(); _callseq callseq --ext convert; echo "${COMPREPLY[*]}"
+EOF
+completed=$(PATH="$prefix/bin:$PATH" bash "$work/complete.sh" "$prefix/share/bash-completion/completions/callseq" 2>&1 | tr '\n' ' ')
+expect "bash completes 'callseq se' to serve and 'callseq convert --ext' to --extension" \
+    '[ "$completed" = "serve --extension " ]' "got \"$completed\""
+printf '#include <callsequence.h>\n#include <stdio.h>\nint main(void) { puts(cs_version()); return 0; }\n' > "$work/version.c"
+cc -o "$work/version" "$work/version.c" $(pkg-config --cflags --libs callsequence)
+c_version=$("$work/version")
+tool_version=$(env -i "$tool" --version)
+expect "callseq --version = cs_version() = CS_VERSION_STRING (one source of truth)" \
+    '[ -n "$tool_version" ] && [ "$tool_version" = "$c_version" ] && [ "$tool_version" = "$(pkg-config --modversion callsequence)" ]' \
+    "callseq --version \"$tool_version\", cs_version() \"$c_version\""
+
 # The example host, built from a copy of Examples/c-host with its own Makefile.
 mkdir -p "$work/host"
 cp Examples/c-host/host.c Examples/c-host/Makefile "$work/host/"
@@ -67,7 +120,6 @@ expect "the host plays the lobby: menu, digit 1, the front door sequence, the SM
     'grep -q "IVR 0 plays its menu (play 1)" "$work/host.txt" && grep -q "2.000 s: caller pressed 1" "$work/host.txt" && grep -q "SMS from 5145550100 to 5145550199: \"Front door opened\"" "$work/host.txt" && grep -q "call over: the sequence finished" "$work/host.txt"' \
     "$(cat "$work/host.txt" "$work/host.err")"
 
-cc -O1 -g -Wall -Werror -o "$work/spandsp_decode" Tests/CAPI/spandsp_decode.c $(pkg-config --cflags --libs sndfile spandsp)
 digits=$("$work/spandsp_decode" "$work/host.wav")
 expect "spandsp's dtmf_rx decodes the door code 9876# from the host's WAV" '[ "$digits" = "9876#" ]' "got \"$digits\""
 
