@@ -16,7 +16,7 @@ SWIFT_BUILD_FLAGS ?=
 # The render paths whose malloc counts CI checks against Benchmarks/Thresholds (zero per frame).
 CHECKED_BENCHMARKS := Harness.Empty|Synthesis.Ours.*|Detection.Ours.*|Player.*|IVR.*|CAPI.*
 
-.PHONY: demo test deps build release clean benchmarks instructions benchmark-check benchmark-thresholds install uninstall fuzz docs
+.PHONY: demo test deps build release clean benchmarks instructions media-refcount benchmark-check benchmark-thresholds install uninstall fuzz docs
 
 PREFIX ?= /usr/local
 
@@ -72,6 +72,11 @@ benchmarks: deps
 # Instructions (callgrind, measured region only) and wall-clock medians of each workload and its reference.
 instructions: deps
 	Benchmarks/instructions.sh
+
+# The live media thread's loop under callgrind with 20 SIPp calls: malloc, swift_allocObject, swift_retain and
+# swift_release never per packet (a few per call, joining and leaving the thread).
+media-refcount: deps
+	Benchmarks/Live/refcount.sh
 
 # What CI checks: allocation counts of the render paths, against the thresholds kept in the repo.
 benchmark-check: deps
