@@ -23,6 +23,9 @@ failed=0
 ok() { echo "ok - $1"; passed=$((passed + 1)); }
 not_ok() { echo "not ok - $1"; failed=$((failed + 1)); }
 expect() { if eval "$2"; then ok "$1"; else not_ok "$1${3:+: $3}"; fi; }
+# A pattern in a pipeline's output. `grep -c` reads to the end: `grep -q` may exit at the first match while the
+# producer still writes, and with pipefail the producer's SIGPIPE fails the check (seen with ldd in CI).
+matches() { grep -c "$@" > /dev/null; }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 
 prefix="$work/prefix"
@@ -42,26 +45,26 @@ lib="$prefix/lib/libcallsequence.so.0"
 expect "header, library, link and pkg-config file installed" \
     '[ -f "$prefix/include/callsequence.h" ] && [ -f "$lib" ] && [ "$(readlink "$prefix/lib/libcallsequence.so")" = libcallsequence.so.0 ] && [ "$(pkg-config --modversion callsequence)" = 0.2.0 ]'
 expect "SONAME libcallsequence.so.0, RUNPATH \$ORIGIN" \
-    'readelf -d "$lib" | grep -q "Library soname: \[libcallsequence.so.0\]" && readelf -d "$lib" | grep -q "Library runpath: \[\$ORIGIN\]"'
+    'readelf -d "$lib" | matches "Library soname: \[libcallsequence.so.0\]" && readelf -d "$lib" | matches "Library runpath: \[\$ORIGIN\]"'
 ldd "$lib" > "$work/ldd.txt"
 expect "ldd: every Swift library resolves inside the prefix" \
-    '! grep -E "libswift|libdispatch|libBlocksRuntime" "$work/ldd.txt" | grep -v "=> $prefix/lib/" | grep -q .' \
+    '! grep -E "libswift|libdispatch|libBlocksRuntime" "$work/ldd.txt" | grep -v "=> $prefix/lib/" | matches .' \
     "$(grep -E 'libswift|not found' "$work/ldd.txt" | grep -v "$prefix/lib/" | tr '\n' ' ')"
 expect "ldd: nothing from the toolchain ($toolchain), nothing missing" \
     '! grep -q -e "$toolchain" -e "not found" "$work/ldd.txt"'
 expect "no ICU, no Foundation (lib_FoundationICU, libFoundation*)" \
     '! grep -q -e FoundationICU -e libFoundation "$work/ldd.txt"'
 expect "only cs_ functions among the exported C symbols" \
-    '! nm -D --defined-only "$lib" | awk "\$2 == \"T\" && \$3 !~ /^[\$_]/ { print \$3 }" | grep -v "^cs_" | grep -q .'
+    '! nm -D --defined-only "$lib" | awk "\$2 == \"T\" && \$3 !~ /^[\$_]/ { print \$3 }" | grep -v "^cs_" | matches .'
 
 # The command line: bin/callseq runs from the prefix, from any working directory, with nothing from the toolchain.
 tool="$prefix/bin/callseq"
 ldd "$tool" > "$work/ldd-callseq.txt"
 inside="$prefix/(bin/\.\./)?lib/"   # how ldd writes a library found through $ORIGIN/../lib
 expect "bin/callseq installed, RUNPATH \$ORIGIN/../lib" \
-    '[ -x "$tool" ] && readelf -d "$tool" | grep -q "Library runpath: \[\$ORIGIN/../lib\]"'
+    '[ -x "$tool" ] && readelf -d "$tool" | matches "Library runpath: \[\$ORIGIN/../lib\]"'
 expect "ldd bin/callseq: every Swift library (Foundation too) resolves inside the prefix, nothing missing" \
-    'grep -Eq "libswiftCore.so => $inside" "$work/ldd-callseq.txt" && grep -Eq "libFoundation.so => $inside" "$work/ldd-callseq.txt" && ! grep -E "libswift|libdispatch|libBlocksRuntime|Foundation" "$work/ldd-callseq.txt" | grep -Ev "=> $inside" | grep -q . && ! grep -q -e "$toolchain" -e "not found" "$work/ldd-callseq.txt"' \
+    'grep -Eq "libswiftCore.so => $inside" "$work/ldd-callseq.txt" && grep -Eq "libFoundation.so => $inside" "$work/ldd-callseq.txt" && ! grep -E "libswift|libdispatch|libBlocksRuntime|Foundation" "$work/ldd-callseq.txt" | grep -Ev "=> $inside" | matches . && ! grep -q -e "$toolchain" -e "not found" "$work/ldd-callseq.txt"' \
     "$(grep -E 'libswift|Foundation|not found' "$work/ldd-callseq.txt" | grep -Ev "=> $inside" | tr '\n' ' ')"
 mkdir -p "$work/elsewhere"
 printf '%s\n' '{"name": "Hold", "steps": [{"type": "recording", "recording": "default"},' \
@@ -79,7 +82,7 @@ expect "man page share/man/man1/callseq.1: a roff page naming the subcommands (r
     "$(head -c 300 "$man" 2>&1)"
 if command -v man > /dev/null; then
     expect "man -l renders the page (NAME callseq, SYNOPSIS)" \
-        'MANWIDTH=100 man -l "$man" 2>/dev/null | grep -q "callseq" && MANWIDTH=100 man -l "$man" 2>/dev/null | grep -q "SYNOPSIS"'
+        'MANWIDTH=100 man -l "$man" 2>/dev/null | matches "callseq" && MANWIDTH=100 man -l "$man" 2>/dev/null | matches "SYNOPSIS"'
 fi
 for completion in share/bash-completion/completions/callseq share/zsh/site-functions/_callseq \
     share/fish/vendor_completions.d/callseq.fish; do
@@ -114,7 +117,7 @@ else
     not_ok "Examples/c-host builds"
 fi
 expect "the host's ldd: libcallsequence and the Swift runtime from the prefix" \
-    'ldd "$work/host/host" | grep -q "libcallsequence.so.0 => $lib" && ! ldd "$work/host/host" | grep -q -e "$toolchain" -e "not found"'
+    'ldd "$work/host/host" | matches "libcallsequence.so.0 => $lib" && ! ldd "$work/host/host" | matches -e "$toolchain" -e "not found"'
 (cd "$work/host" && ./host "$repo/Examples/account.json" "$work/host.wav" > "$work/host.txt" 2> "$work/host.err")
 expect "the host plays the lobby: menu, digit 1, the front door sequence, the SMS, the end" \
     'grep -q "IVR 0 plays its menu (play 1)" "$work/host.txt" && grep -q "2.000 s: caller pressed 1" "$work/host.txt" && grep -q "SMS from 5145550100 to 5145550199: \"Front door opened\"" "$work/host.txt" && grep -q "call over: the sequence finished" "$work/host.txt"' \
