@@ -113,6 +113,12 @@ public final class CompiledAccount: Sendable {
     /// has reached yet.
     public var sequences: [CompiledSequence?] { programs.withLock { $0.sequences } }
 
+    /// The account's sequence `index` if a call has reached it (so it is compiled); `nil` otherwise or out
+    /// of range. One lookup, without copying ``sequences``.
+    public func compiledSequence(at index: Int) -> CompiledSequence? {
+        programs.withLock { $0.sequences.indices.contains(index) ? $0.sequences[index] : nil }
+    }
+
     /// The indices of the IVRs and sequences a call can reach, starting from `routes`.
     static func reachable(_ account: Account, from routes: [Account.Route]) -> (ivrs: Set<Int>, sequences: Set<Int>) {
         var ivrIndex: [String: Int] = [:]

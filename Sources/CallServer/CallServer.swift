@@ -288,8 +288,8 @@ public final class CallServer: Sendable {
             let name = account.flatMap { $0.sequences.indices.contains(index) ? $0.sequences[index].name : nil } ?? "\(index)"
             logger.info("call \(id): running sequence \"\(name)\"")
         case .smsRequested(let sequence, let step):
-            guard let (_, call) = found, call.compiled.sequences.indices.contains(sequence),
-                  let sms = call.compiled.sequences[sequence]?.smsRequest(step: step) else { return }
+            guard let (_, call) = found,
+                  let sms = call.compiled.compiledSequence(at: sequence)?.smsRequest(step: step) else { return }
             onSMS(LiveSMSRequest(callID: id, account: call.route.entry.path, sms: sms,
                                  dailyLimit: call.route.entry.account.capabilities.smsDailyLimit))
         case .ended(let reason):

@@ -101,7 +101,7 @@ struct IVRCommand: ParsableCommand {
                 switch kind {
                 case .stepStarted(let step): log.append("\(at):   step \(step + 1) (\(sequences[s].steps[step].typeName))")
                 case .smsRequested(let step):
-                    if let request = compiled.sequences[s]?.smsRequest(step: step) {
+                    if let request = compiled.compiledSequence(at: s)?.smsRequest(step: step) {
                         requests.append((s, request))
                         log.append("\(at):   \(dispatcher == nil ? "would send" : "sending") SMS from \(request.from) to \(request.to): \"\(request.message)\""
                             + (dispatcher == nil ? " (dry run)" : ""))
