@@ -29,6 +29,13 @@ public struct PlayerEvent: Sendable, Hashable {
     public var sample: Int
     /// Its offset in this frame (0...frame size).
     public var offset: Int
+
+    @inlinable
+    init(kind: Kind, sample: Int, offset: Int) {
+        self.kind = kind
+        self.sample = sample
+        self.offset = offset
+    }
 }
 
 /// The state of a DTMF digit being sent as an RFC 4733 telephone-event.
@@ -43,6 +50,15 @@ public struct TelephoneEventState: Sendable, Hashable {
     public var ended: Bool
     /// Its volume (0...63, meaning 0 to -63 dBm0).
     public var volume: UInt8
+
+    @inlinable
+    init(digit: DTMFDigit, startSample: Int, duration: Int, ended: Bool, volume: UInt8) {
+        self.digit = digit
+        self.startSample = startSample
+        self.duration = duration
+        self.ended = ended
+        self.volume = volume
+    }
 }
 
 /// Plays one compiled sequence into one call's audio.
@@ -51,25 +67,29 @@ public final class Player {
     public let program: CompiledSequence
 
     // Copies of the program's buffers and sizes: reading them needs no retain of the program.
-    private let segments: UnsafeMutableBufferPointer<Segment>
-    private let events: UnsafeMutableBufferPointer<ScheduledEvent>
-    private let tones: UnsafeMutableBufferPointer<ScheduledDigit>
-    private let total: Int
-    private let reportsTelephoneEvents: Bool
-    private let silenceByte: UInt8
+    // (@usableFromInline: the package's C API inlines the frame code, ``renderFrame(bytes:count:_:)``.)
+    @usableFromInline let segments: UnsafeMutableBufferPointer<Segment>
+    @usableFromInline let events: UnsafeMutableBufferPointer<ScheduledEvent>
+    @usableFromInline let tones: UnsafeMutableBufferPointer<ScheduledDigit>
+    @usableFromInline let total: Int
+    @usableFromInline let reportsTelephoneEvents: Bool
+    @usableFromInline let silenceByte: UInt8
 
     // The per-call state. Only the thread that renders this call touches it (a player belongs to one
     // call), so Swift's dynamic exclusivity checks, a thread-local lookup on every access of a class's
     // stored property, are turned off for it: they were a third of the render path's instructions.
 
+    @exclusivity(unchecked) @usableFromInline var samplesRendered = 0
+    @exclusivity(unchecked) @usableFromInline var segmentIndex = 0
+    @exclusivity(unchecked) @usableFromInline var eventIndex = 0
+    @exclusivity(unchecked) @usableFromInline var toneIndex = 0
+    @exclusivity(unchecked) @usableFromInline var cancelled = false
+    @exclusivity(unchecked) @usableFromInline var finished = false
+
     /// Samples rendered so far (including silence after the end).
-    @exclusivity(unchecked) public private(set) var position = 0
-    @exclusivity(unchecked) private var segmentIndex = 0
-    @exclusivity(unchecked) private var eventIndex = 0
-    @exclusivity(unchecked) private var toneIndex = 0
-    @exclusivity(unchecked) private var cancelled = false
+    @inlinable public var position: Int { samplesRendered }
     /// Whether the player has reported ``PlayerEvent/Kind/finished(cancelled:)``.
-    @exclusivity(unchecked) public private(set) var isFinished = false
+    @inlinable public var isFinished: Bool { finished }
 
     init(_ program: CompiledSequence) {
         self.program = program
@@ -83,12 +103,12 @@ public final class Player {
 
     /// Starts the sequence again from its first sample (an IVR replaying its prompt). No allocation.
     public func restart() {
-        position = 0
+        samplesRendered = 0
         segmentIndex = 0
         eventIndex = 0
         toneIndex = 0
         cancelled = false
-        isFinished = false
+        finished = false
     }
 
     /// Stops the sequence (the caller hung up). The next render produces silence and reports `finished`.
@@ -104,14 +124,7 @@ public final class Player {
     @discardableResult
     public func render(into buffer: UnsafeMutableBufferPointer<Int16>, _ onEvent: (PlayerEvent) -> Void = { _ in }) -> Int {
         guard let base = buffer.baseAddress else { return 0 }
-        return render(count: buffer.count, onEvent) { at, segment, into, count in
-            let destination = base + at
-            if let source = segment?.pcm {
-                destination.update(from: source + into, count: count)
-            } else {
-                destination.update(repeating: 0, count: count)
-            }
-        }
+        return renderFrame(linear: base, count: buffer.count, onEvent)
     }
 
     /// Renders the next `buffer.count` samples as G.711 bytes, in the program's encoding.
@@ -121,8 +134,31 @@ public final class Player {
     public func render(into buffer: UnsafeMutableBufferPointer<UInt8>, _ onEvent: (PlayerEvent) -> Void = { _ in }) -> Int {
         precondition(program.format.encoding != .pcm16, "this program was compiled for PCM16; render into Int16 samples")
         guard let base = buffer.baseAddress else { return 0 }
+        return renderFrame(bytes: base, count: buffer.count, onEvent)
+    }
+
+    /// ``render(into:_:)-(UnsafeMutableBufferPointer<Int16>,_)`` on `count` samples at `base`, for this package's
+    /// C API: inlined there, event closure and all, so that a C host's frame costs what a Swift caller's does
+    /// (the C entry's argument checks in place of this module's call and closure). The program is PCM16.
+    @inlinable @inline(__always)
+    package func renderFrame(linear base: UnsafeMutablePointer<Int16>, count: Int,
+                             _ onEvent: (PlayerEvent) -> Void) -> Int {
+        frame(count: count, onEvent) { at, segment, into, count in
+            let destination = base + at
+            if let source = segment?.pcm {
+                destination.update(from: source + into, count: count)
+            } else {
+                destination.update(repeating: 0, count: count)
+            }
+        }
+    }
+
+    /// The G.711 twin of ``renderFrame(linear:count:_:)``: the program is mu-law or A-law.
+    @inlinable @inline(__always)
+    package func renderFrame(bytes base: UnsafeMutablePointer<UInt8>, count: Int,
+                             _ onEvent: (PlayerEvent) -> Void) -> Int {
         let silence = silenceByte
-        return render(count: buffer.count, onEvent) { at, segment, into, count in
+        return frame(count: count, onEvent) { at, segment, into, count in
             let destination = base + at
             if let source = segment?.encoded {
                 destination.update(from: source + into, count: count)
@@ -132,17 +168,17 @@ public final class Player {
         }
     }
 
-    @inline(__always)
-    private func render(count: Int, _ onEvent: (PlayerEvent) -> Void,
-                        _ copy: (_ at: Int, _ segment: Segment?, _ into: Int, _ count: Int) -> Void) -> Int {
+    @inlinable @inline(__always)
+    func frame(count: Int, _ onEvent: (PlayerEvent) -> Void,
+               _ copy: (_ at: Int, _ segment: Segment?, _ into: Int, _ count: Int) -> Void) -> Int {
         guard count > 0 else { return 0 }
-        let frameStart = position
+        let frameStart = samplesRendered
         let frameEnd = frameStart + count
         if cancelled {
             copy(0, nil, 0, count)
-            position = frameEnd
-            if !isFinished {
-                isFinished = true
+            samplesRendered = frameEnd
+            if !finished {
+                finished = true
                 onEvent(PlayerEvent(kind: .finished(cancelled: true), sample: frameStart, offset: 0))
             }
             return 0
@@ -150,7 +186,7 @@ public final class Player {
         var written = 0
         while written < count && segmentIndex < segments.count {
             let segment = segments[segmentIndex]
-            let into = position + written - segment.start
+            let into = samplesRendered + written - segment.start
             let n = min(count - written, segment.length - into)
             copy(written, segment, into, n)
             written += n
@@ -158,7 +194,7 @@ public final class Player {
         }
         let audio = written
         if written < count { copy(written, nil, 0, count - written) }
-        position = frameEnd
+        samplesRendered = frameEnd
 
         // Events of this frame; those at the very end of the sequence go out with its last audio.
         while eventIndex < events.count {
@@ -186,8 +222,8 @@ public final class Player {
                 toneIndex += 1
             }
         }
-        if !isFinished && total <= frameEnd {
-            isFinished = true
+        if !finished && total <= frameEnd {
+            finished = true
             onEvent(PlayerEvent(kind: .finished(cancelled: false), sample: total, offset: total - frameStart))
         }
         return audio

@@ -30,15 +30,57 @@ final class PlayerHandle {
         Unmanaged.fromOpaque(UnsafeRawPointer(pointer))
     }
 
-    @inline(__always)
-    func render(_ frame: FrameArguments) -> Int {
-        frame.runCommonly(maximumCount: FrameArguments.maximumCount, int16: int16, queue: queue, failure: &failure,
-                          otherwise: { renderSlowly(frame.samples, frame.count, frame.events, frame.maxEvents,
-                                                    frame.eventCount) }, play)
+    /// A frame of a G.711 player, from cs_player_render: the common case (good arguments, no event of an
+    /// earlier call waiting) in a few tests, then the player's own frame code inlined here with the host's event
+    /// array as its sink. Anything else goes to ``renderSlowly(_:_:_:_:_:)``, which says what is wrong.
+    /// Static, the handle borrowed as the first argument: the host's six arguments arrive in the registers the
+    /// C call left them in, so cs_player_render only jumps here.
+    @inline(never)
+    static func renderBytes(
+        _ handle: PlayerHandle, _ samples: UnsafeMutableRawPointer?, _ count: Int,
+        _ events: UnsafeMutablePointer<cs_event>?, _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?
+    ) -> Int {
+        guard let samples, let events, let eventCount else {
+            return handle.renderSlowly(samples, count, events, maxEvents, eventCount)
+        }
+        guard UInt(bitPattern: count &- 1) < UInt(FrameArguments.maximumCount), maxEvents != 0,
+              handle.queue.count == 0 else {
+            return handle.renderSlowly(samples, count, events, maxEvents, eventCount)
+        }
+        eventCount.pointee = 0
+        handle.failure = .none
+        let sink = EventSink(events: events, room: UInt(bitPattern: maxEvents), eventCount: eventCount,
+                             queue: handle.queue)
+        _ = handle.player.renderFrame(bytes: samples.assumingMemoryBound(to: UInt8.self), count: count) { event in
+            sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
+        }
+        return count
     }
 
-    /// ``render(_:)`` with every check's status, and events of earlier calls waiting. The arguments one by one:
-    /// in registers, where a FrameArguments (five words) would be stored for the call.
+    /// ``renderBytes(_:_:_:_:_:_:)`` for a PCM16 player: `samples` must also be 2-byte aligned.
+    @inline(never)
+    static func renderLinear(
+        _ handle: PlayerHandle, _ samples: UnsafeMutableRawPointer?, _ count: Int,
+        _ events: UnsafeMutablePointer<cs_event>?, _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?
+    ) -> Int {
+        guard let samples, let events, let eventCount else {
+            return handle.renderSlowly(samples, count, events, maxEvents, eventCount)
+        }
+        guard UInt(bitPattern: count &- 1) < UInt(FrameArguments.maximumCount), maxEvents != 0,
+              Int(bitPattern: samples) & 1 == 0, handle.queue.count == 0 else {
+            return handle.renderSlowly(samples, count, events, maxEvents, eventCount)
+        }
+        eventCount.pointee = 0
+        handle.failure = .none
+        let sink = EventSink(events: events, room: UInt(bitPattern: maxEvents), eventCount: eventCount,
+                             queue: handle.queue)
+        _ = handle.player.renderFrame(linear: samples.assumingMemoryBound(to: Int16.self), count: count) { event in
+            sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
+        }
+        return count
+    }
+
+    /// ``render(_:_:_:_:_:)`` with every check's status, and events of earlier calls waiting.
     @inline(never)
     func renderSlowly(
         _ samples: UnsafeMutableRawPointer?, _ count: Int, _ events: UnsafeMutablePointer<cs_event>?,
@@ -48,17 +90,16 @@ final class PlayerHandle {
             .run(maximumCount: FrameArguments.maximumCount, int16: int16, queue: queue, failure: &failure, play)
     }
 
-    /// Plays `count` samples into `samples`, events into `sink`.
+    /// Plays `count` samples into `samples`, events into `sink`: the player's frame code inlined here
+    /// (``Player/renderFrame(bytes:count:_:)``), the event conversion with it.
     @inline(__always)
     func play(_ samples: UnsafeMutableRawPointer, _ count: Int, _ sink: EventSink) {
         if int16 {
-            let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: Int16.self), count: count)
-            player.render(into: buffer) { event in
+            _ = player.renderFrame(linear: samples.assumingMemoryBound(to: Int16.self), count: count) { event in
                 sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
             }
         } else {
-            let buffer = UnsafeMutableBufferPointer(start: samples.assumingMemoryBound(to: UInt8.self), count: count)
-            player.render(into: buffer) { event in
+            _ = player.renderFrame(bytes: samples.assumingMemoryBound(to: UInt8.self), count: count) { event in
                 sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
             }
         }
@@ -83,7 +124,8 @@ public func cs_player_render(
         return 0
     }
     return PlayerHandle.from(p)._withUnsafeGuaranteedRef {
-        $0.render(FrameArguments(samples, count, events, maxEvents, eventCount))
+        $0.int16 ? PlayerHandle.renderLinear($0, samples, count, events, maxEvents, eventCount)
+                 : PlayerHandle.renderBytes($0, samples, count, events, maxEvents, eventCount)
     }
 }
 
