@@ -60,6 +60,25 @@ func cPlayerLoop(_ player: OpaquePointer, _ frame: UnsafeMutablePointer<UInt8>,
     return frames
 }
 
+/// The same, for a host that reads its events anyway (its SMS requests come that way) and stops at
+/// CS_EVENT_FINISHED instead of calling cs_player_is_finished every frame.
+@inline(never)
+func cPlayerLoopUntilFinishedEvent(_ player: OpaquePointer, _ frame: UnsafeMutablePointer<UInt8>,
+                                   _ events: UnsafeMutablePointer<cs_event>) -> Int {
+    var frames = 0
+    var count = 0
+    var total = 0
+    var finished = false
+    while !finished {
+        sink(cs_player_render(player, frame, frameSize, events, 16, &count))
+        for i in 0..<count where events[i].kind == CS_EVENT_FINISHED { finished = true }
+        total += count
+        frames += 1
+    }
+    sink(total)
+    return frames
+}
+
 /// One call of the example account's lobby through a Swift IVRSession: the caller's mu-law audio (silence)
 /// decoded and listened to every frame, '1' pressed at frame 100, until the door sequence ends the call.
 @inline(never)
@@ -123,8 +142,10 @@ events.initialize(repeating: cs_event(), count: 16)
 let rounds = Int(getenv("FRAME_COST_ROUNDS").map { String(cString: $0) } ?? "") ?? 201
 var swiftTimes: [Double] = []
 var cTimes: [Double] = []
+var cEventTimes: [Double] = []
 var swiftFrames = 0
 var cFrames = 0
+var cEventFrames = 0
 for _ in 0..<rounds {
     // A new player for each round (made outside the measured loops): each loop plays the whole sequence.
     let player = program.makePlayer()
@@ -136,8 +157,15 @@ for _ in 0..<rounds {
     cFrames = cPlayerLoop(cPlayer, frame.baseAddress!, events)
     cTimes.append(Double(nanoseconds() - start) / Double(cFrames))
     cs_player_free(cPlayer)
+    guard let cEventPlayer = cs_player_new(cSequence) else { fail("cs_player_new") }
+    start = nanoseconds()
+    cEventFrames = cPlayerLoopUntilFinishedEvent(cEventPlayer, frame.baseAddress!, events)
+    cEventTimes.append(Double(nanoseconds() - start) / Double(cEventFrames))
+    cs_player_free(cEventPlayer)
 }
-guard swiftFrames == cFrames else { fail("the loops rendered \(swiftFrames) and \(cFrames) frames") }
+guard swiftFrames == cFrames, swiftFrames == cEventFrames else {
+    fail("the loops rendered \(swiftFrames), \(cFrames) and \(cEventFrames) frames")
+}
 
 // The IVR call: the example account's lobby, the receiver listening to the caller every frame.
 let accountPath = repository + "/Examples/account.json"
@@ -175,6 +203,7 @@ swiftCallTimes.sort()
 cCallTimes.sort()
 swiftTimes.sort()
 cTimes.sort()
+cEventTimes.sort()
 let swiftMedian = swiftTimes[swiftTimes.count / 2]
 let cMedian = cTimes[cTimes.count / 2]
 /// A figure with one decimal.
@@ -185,6 +214,7 @@ func tenths(_ value: Double) -> String {
 print("frames \(swiftFrames) of \(frameSize) samples, mu-law 8 kHz, \(rounds) rounds")
 print("Player.render     median ns/frame \(tenths(swiftMedian))")
 print("cs_player_render  median ns/frame \(tenths(cMedian))")
+print("cs_player_render until CS_EVENT_FINISHED median ns/frame \(tenths(cEventTimes[cEventTimes.count / 2]))")
 print("call frames \(swiftCallFrames)")
 print("IVRSession.render median ns/frame \(tenths(swiftCallTimes[swiftCallTimes.count / 2]))")
 print("cs_call_render    median ns/frame \(tenths(cCallTimes[cCallTimes.count / 2]))")

@@ -234,7 +234,7 @@ CS_API size_t cs_player_render(cs_player *p, void *samples, size_t count,
 CS_API int cs_player_status(const cs_player *p, const char **message);
 
 /* Whether the player has handed the host its CS_EVENT_FINISHED (none waits in the queue): 1 or 0 (1 for
- * NULL). */
+ * NULL). A host that reads its events can stop at that event instead, and spare a call a frame. */
 CS_API int cs_player_is_finished(const cs_player *p);
 
 /* Stops the sequence (the caller hung up): the next render is silent and reports CS_EVENT_FINISHED with
