@@ -30,20 +30,46 @@ final class PlayerHandle {
         Unmanaged.fromOpaque(UnsafeRawPointer(pointer))
     }
 
-    /// A frame of a G.711 player, from cs_player_render: the common case (good arguments, no event of an
-    /// earlier call waiting) in a few tests, then the player's own frame code inlined here with the host's event
-    /// array as its sink. Anything else goes to ``renderSlowly(_:_:_:_:_:)``, which says what is wrong.
-    /// Static, the handle borrowed as the first argument: the host's six arguments arrive in the registers the
-    /// C call left them in, so cs_player_render only jumps here.
+    /// A frame of a G.711 player, from cs_player_render (see ``renderCommonly(_:_:_:_:_:_:aligned:_:)``).
     @inline(never)
     static func renderBytes(
         _ handle: PlayerHandle, _ samples: UnsafeMutableRawPointer?, _ count: Int,
         _ events: UnsafeMutablePointer<cs_event>?, _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?
     ) -> Int {
+        renderCommonly(handle, samples, count, events, maxEvents, eventCount, aligned: { _ in true }) {
+            samples, count, onEvent in
+            _ = handle.player.renderFrame(bytes: samples.assumingMemoryBound(to: UInt8.self), count: count, onEvent)
+        }
+    }
+
+    /// A frame of a PCM16 player, from cs_player_render: `samples` must also be 2-byte aligned.
+    @inline(never)
+    static func renderLinear(
+        _ handle: PlayerHandle, _ samples: UnsafeMutableRawPointer?, _ count: Int,
+        _ events: UnsafeMutablePointer<cs_event>?, _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?
+    ) -> Int {
+        renderCommonly(handle, samples, count, events, maxEvents, eventCount,
+                       aligned: { Int(bitPattern: $0) & 1 == 0 }) { samples, count, onEvent in
+            _ = handle.player.renderFrame(linear: samples.assumingMemoryBound(to: Int16.self), count: count, onEvent)
+        }
+    }
+
+    /// The body of both frame functions: the common case (good arguments, `aligned` samples, no event of an
+    /// earlier call waiting) in a few tests, then `frame` — the player's own frame code, inlined — with the
+    /// host's event array as its sink. Anything else goes to ``renderSlowly(_:_:_:_:_:)``, which says what is
+    /// wrong. The frame functions are static with the handle as first argument, so that the host's six
+    /// arguments arrive in the registers the C call left them in and cs_player_render only jumps to them.
+    @inline(__always)
+    static func renderCommonly(
+        _ handle: PlayerHandle, _ samples: UnsafeMutableRawPointer?, _ count: Int,
+        _ events: UnsafeMutablePointer<cs_event>?, _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?,
+        aligned: (UnsafeMutableRawPointer) -> Bool,
+        _ frame: (UnsafeMutableRawPointer, Int, (PlayerEvent) -> Void) -> Void
+    ) -> Int {
         guard let samples, let events, let eventCount else {
             return handle.renderSlowly(samples, count, events, maxEvents, eventCount)
         }
-        guard UInt(bitPattern: count &- 1) < UInt(FrameArguments.maximumCount), maxEvents != 0,
+        guard UInt(bitPattern: count &- 1) < UInt(FrameArguments.maximumCount), maxEvents != 0, aligned(samples),
               handle.queue.count == 0 else {
             return handle.renderSlowly(samples, count, events, maxEvents, eventCount)
         }
@@ -51,36 +77,13 @@ final class PlayerHandle {
         handle.failure = .none
         let sink = EventSink(events: events, room: UInt(bitPattern: maxEvents), eventCount: eventCount,
                              queue: handle.queue)
-        _ = handle.player.renderFrame(bytes: samples.assumingMemoryBound(to: UInt8.self), count: count) { event in
+        frame(samples, count) { event in
             sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
         }
         return count
     }
 
-    /// ``renderBytes(_:_:_:_:_:_:)`` for a PCM16 player: `samples` must also be 2-byte aligned.
-    @inline(never)
-    static func renderLinear(
-        _ handle: PlayerHandle, _ samples: UnsafeMutableRawPointer?, _ count: Int,
-        _ events: UnsafeMutablePointer<cs_event>?, _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?
-    ) -> Int {
-        guard let samples, let events, let eventCount else {
-            return handle.renderSlowly(samples, count, events, maxEvents, eventCount)
-        }
-        guard UInt(bitPattern: count &- 1) < UInt(FrameArguments.maximumCount), maxEvents != 0,
-              Int(bitPattern: samples) & 1 == 0, handle.queue.count == 0 else {
-            return handle.renderSlowly(samples, count, events, maxEvents, eventCount)
-        }
-        eventCount.pointee = 0
-        handle.failure = .none
-        let sink = EventSink(events: events, room: UInt(bitPattern: maxEvents), eventCount: eventCount,
-                             queue: handle.queue)
-        _ = handle.player.renderFrame(linear: samples.assumingMemoryBound(to: Int16.self), count: count) { event in
-            sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
-        }
-        return count
-    }
-
-    /// ``render(_:_:_:_:_:)`` with every check's status, and events of earlier calls waiting.
+    /// A frame with every check's status, and events of earlier calls waiting.
     @inline(never)
     func renderSlowly(
         _ samples: UnsafeMutableRawPointer?, _ count: Int, _ events: UnsafeMutablePointer<cs_event>?,
