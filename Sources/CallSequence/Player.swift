@@ -138,8 +138,8 @@ public final class Player {
     }
 
     /// ``render(into:_:)-(UnsafeMutableBufferPointer<Int16>,_)`` on `count` samples at `base`, for this package's
-    /// C API: inlined there, event closure and all, so that a C host's frame costs what a Swift caller's does
-    /// (the C entry's argument checks in place of this module's call and closure). The program is PCM16.
+    /// C API: inlined there, event closure and all, so that the C entry's argument checks take the place of a
+    /// call into this module and its closure instead of adding to them. The program is PCM16.
     @inlinable @inline(__always)
     package func renderFrame(linear base: UnsafeMutablePointer<Int16>, count: Int,
                              _ onEvent: (PlayerEvent) -> Void) -> Int {

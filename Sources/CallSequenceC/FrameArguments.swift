@@ -28,15 +28,8 @@ struct FrameArguments {
     }
 
     /// The failure of these arguments for frames of at most `maximumCount` samples (`int16`: samples must be
-    /// 2-byte aligned), or `.none`.
-    @inline(__always)
+    /// 2-byte aligned), or `.none`: for the out-of-line call, which says what is wrong.
     func check(maximumCount: Int, int16: Bool) -> CallFailure {
-        // The common case in one test: every pointer set, 1 <= count <= maximum, room for an event, aligned.
-        let aligned = !int16 || Int(bitPattern: samples) & 1 == 0
-        if samples != nil, events != nil, eventCount != nil, UInt(bitPattern: count &- 1) < UInt(maximumCount),
-           maxEvents != 0, aligned {
-            return .none
-        }
         guard samples != nil else { return .samplesNull }
         guard events != nil else { return .eventsNull }
         guard eventCount != nil else { return .eventCountNull }
@@ -60,8 +53,10 @@ struct FrameArguments {
         maximumCount: Int, int16: Bool, refusal: CallFailure = .none, queue: EventQueue,
         failure: inout CallFailure, otherwise: () -> Int, _ body: (UnsafeMutableRawPointer, Int, EventSink) -> Void
     ) -> Int {
-        guard check(maximumCount: maximumCount, int16: int16) == .none, refusal == .none, queue.count == 0,
-              let samples, let events, let eventCount else {
+        // The common case in a few tests: every pointer set, 1 <= count <= maximum, room for an event, aligned,
+        // nothing waiting.
+        guard let samples, let events, let eventCount, UInt(bitPattern: count &- 1) < UInt(maximumCount),
+              maxEvents != 0, !int16 || Int(bitPattern: samples) & 1 == 0, refusal == .none, queue.count == 0 else {
             return otherwise()
         }
         eventCount.pointee = 0

@@ -30,16 +30,13 @@ final class PlayerHandle {
         Unmanaged.fromOpaque(UnsafeRawPointer(pointer))
     }
 
-    /// A frame of a G.711 player, from cs_player_render (see ``renderCommonly(_:_:_:_:_:_:aligned:_:)``).
+    /// A frame of a G.711 player, from cs_player_render (see ``renderCommonly(_:_:int16:)``).
     @inline(never)
     static func renderBytes(
         _ handle: PlayerHandle, _ samples: UnsafeMutableRawPointer?, _ count: Int,
         _ events: UnsafeMutablePointer<cs_event>?, _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?
     ) -> Int {
-        renderCommonly(handle, samples, count, events, maxEvents, eventCount, aligned: { _ in true }) {
-            samples, count, onEvent in
-            _ = handle.player.renderFrame(bytes: samples.assumingMemoryBound(to: UInt8.self), count: count, onEvent)
-        }
+        renderCommonly(handle, FrameArguments(samples, count, events, maxEvents, eventCount), int16: false)
     }
 
     /// A frame of a PCM16 player, from cs_player_render: `samples` must also be 2-byte aligned.
@@ -48,39 +45,22 @@ final class PlayerHandle {
         _ handle: PlayerHandle, _ samples: UnsafeMutableRawPointer?, _ count: Int,
         _ events: UnsafeMutablePointer<cs_event>?, _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?
     ) -> Int {
-        renderCommonly(handle, samples, count, events, maxEvents, eventCount,
-                       aligned: { Int(bitPattern: $0) & 1 == 0 }) { samples, count, onEvent in
-            _ = handle.player.renderFrame(linear: samples.assumingMemoryBound(to: Int16.self), count: count, onEvent)
-        }
+        renderCommonly(handle, FrameArguments(samples, count, events, maxEvents, eventCount), int16: true)
     }
 
-    /// The body of both frame functions: the common case (good arguments, `aligned` samples, no event of an
-    /// earlier call waiting) in a few tests, then `frame` — the player's own frame code, inlined — with the
-    /// host's event array as its sink. Anything else goes to ``renderSlowly(_:_:_:_:_:)``, which says what is
-    /// wrong. The frame functions are static with the handle as first argument, so that the host's six
+    /// The body of both frame functions: the shared common-case call (``FrameArguments``), with the player's
+    /// own frame code inlined for the one encoding (`int16` is a constant in each) and the host's event array
+    /// as its sink. The frame functions are static with the handle as first argument, so that the host's six
     /// arguments arrive in the registers the C call left them in and cs_player_render only jumps to them.
     @inline(__always)
-    static func renderCommonly(
-        _ handle: PlayerHandle, _ samples: UnsafeMutableRawPointer?, _ count: Int,
-        _ events: UnsafeMutablePointer<cs_event>?, _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?,
-        aligned: (UnsafeMutableRawPointer) -> Bool,
-        _ frame: (UnsafeMutableRawPointer, Int, (PlayerEvent) -> Void) -> Void
-    ) -> Int {
-        guard let samples, let events, let eventCount else {
-            return handle.renderSlowly(samples, count, events, maxEvents, eventCount)
+    static func renderCommonly(_ handle: PlayerHandle, _ frame: FrameArguments, int16: Bool) -> Int {
+        frame.runCommonly(
+            maximumCount: FrameArguments.maximumCount, int16: int16, queue: handle.queue, failure: &handle.failure,
+            otherwise: { handle.renderSlowly(frame.samples, frame.count, frame.events, frame.maxEvents,
+                                             frame.eventCount) }
+        ) { samples, count, sink in
+            handle.play(samples, count, sink, int16: int16)
         }
-        guard UInt(bitPattern: count &- 1) < UInt(FrameArguments.maximumCount), maxEvents != 0, aligned(samples),
-              handle.queue.count == 0 else {
-            return handle.renderSlowly(samples, count, events, maxEvents, eventCount)
-        }
-        eventCount.pointee = 0
-        handle.failure = .none
-        let sink = EventSink(events: events, room: UInt(bitPattern: maxEvents), eventCount: eventCount,
-                             queue: handle.queue)
-        frame(samples, count) { event in
-            sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
-        }
-        return count
     }
 
     /// A frame with every check's status, and events of earlier calls waiting.
@@ -90,21 +70,22 @@ final class PlayerHandle {
         _ maxEvents: Int, _ eventCount: UnsafeMutablePointer<Int>?
     ) -> Int {
         FrameArguments(samples, count, events, maxEvents, eventCount)
-            .run(maximumCount: FrameArguments.maximumCount, int16: int16, queue: queue, failure: &failure, play)
+            .run(maximumCount: FrameArguments.maximumCount, int16: int16, queue: queue, failure: &failure) {
+                play($0, $1, $2, int16: int16)
+            }
     }
 
     /// Plays `count` samples into `samples`, events into `sink`: the player's frame code inlined here
     /// (``Player/renderFrame(bytes:count:_:)``), the event conversion with it.
     @inline(__always)
-    func play(_ samples: UnsafeMutableRawPointer, _ count: Int, _ sink: EventSink) {
+    func play(_ samples: UnsafeMutableRawPointer, _ count: Int, _ sink: EventSink, int16: Bool) {
+        let onEvent = { (event: PlayerEvent) in
+            sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
+        }
         if int16 {
-            _ = player.renderFrame(linear: samples.assumingMemoryBound(to: Int16.self), count: count) { event in
-                sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
-            }
+            _ = player.renderFrame(linear: samples.assumingMemoryBound(to: Int16.self), count: count, onEvent)
         } else {
-            _ = player.renderFrame(bytes: samples.assumingMemoryBound(to: UInt8.self), count: count) { event in
-                sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
-            }
+            _ = player.renderFrame(bytes: samples.assumingMemoryBound(to: UInt8.self), count: count, onEvent)
         }
     }
 }
