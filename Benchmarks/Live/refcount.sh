@@ -3,15 +3,16 @@
 # carrying CALLS (20) SIPp calls of Benchmarks/Live (IVR, '1' as RFC 4733, the ~40 s sequence, BYE; 5 ms ticks).
 # Callgrind collects only inside the media thread's loop (MediaWorker.run: each tick's sends, receives,
 # renders and the statistics every 20 ticks). Fails unless malloc, swift_allocObject, swift_retain and
-# swift_release are called at most a few times per call (joining and leaving the thread), never per packet.
+# swift_release are called at most a few times per call (joining and leaving the thread), never per packet,
+# and unless the run sent every call's packets and callgrind counted the loop's sendto calls for them.
 # Needs valgrind and sip-tester (make deps). valgrind 3.19 cannot read Swift 6.3's DWARF: the binary is
 # run with its debug information stripped (the symbol table stays).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 calls=${CALLS:-20}
 swift build -c release --product callseq >/dev/null
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=$(mktemp -d); [ -z "${KEEP:-}" ] || echo "refcount: keeping $work" >&2
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 strip --strip-debug -o "$work/callseq" .build/release/callseq
 loop=$(nm "$work/callseq" | awk '/MediaWorkerV3runyyF$/ { name = $3 } END { print name }')
 [ -n "$loop" ] || { echo "refcount: MediaWorker.run not found in the binary" >&2; exit 1; }
@@ -36,8 +37,9 @@ import re, sys
 name, path = sys.argv[1], sys.argv[2]
 total, pending = 0, 0
 for line in open(path):
-    if "< " in line and re.search(r"\((\d+)x\)", line):
-        pending += int(re.search(r"\((\d+)x\)", line).group(1))
+    count = re.search(r"\(([\d,]+)x\)", line)  # callgrind_annotate writes 1,234 with commas
+    if "< " in line and count:
+        pending += int(count.group(1).replace(",", ""))
     elif "*  " in line:
         if ":" + name + " [" in line:
             total += pending
@@ -47,8 +49,16 @@ for line in open(path):
 print(total)
 PY
 }
+# The run measured something: every call sent its ~40 s of packets, and callgrind saw the loop send them (a
+# symbol never entered, or collection never switched on, would leave every count at 0; 9/10: the server's
+# count and the loop's calls need not end on the same tick).
+[ -n "$packets" ] && [ "$packets" -ge $(( calls * 1000 )) ] \
+    || { echo "refcount: expected at least $(( calls * 1000 )) RTP packets, the server reported '${packets}'" >&2; exit 1; }
+sent=$(calls_to sendto)
+[ "$sent" -ge $(( packets * 9 / 10 )) ] \
+    || { echo "refcount: callgrind saw $sent sendto calls in the media loop for $packets packets: nothing measured" >&2; exit 1; }
 fail=0
-printf 'media thread loop, %s calls, %s RTP packets sent:\n' "$calls" "$packets"
+printf 'media thread loop, %s calls, %s RTP packets sent (%s sendto calls seen):\n' "$calls" "$packets" "$sent"
 for fn in malloc swift_allocObject swift_retain swift_release; do
     n=$(calls_to "$fn")
     printf '  %-18s %6d calls (%s per packet)\n' "$fn" "$n" "$(python3 -c "print(f'{$n / max($packets, 1):.4f}')")"

@@ -88,6 +88,7 @@ struct ServeBaresipTests {
         let server = try ServeProcess(accounts: [account], extra: ["--realtime-priority", "50"])
         let capture = try RTPCapture(ports: server.rtpPorts)
         let probe = MachineStallProbe(priority: 50)
+        defer { probe.finish() }  // also when the call throws: the probe's SCHED_FIFO thread must not outlive the test
         let phone = try Baresip()
         defer { phone.stop() }
         try call("5145550100", on: server, from: phone, press: "1")
