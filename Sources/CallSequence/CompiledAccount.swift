@@ -76,35 +76,44 @@ public final class CompiledAccount: Sendable {
 
     /// The programs of `ivrs` and `sequences` (compiled now if not yet), as arrays indexed like the
     /// account's, `nil` elsewhere.
+    ///
+    /// What is missing is read under the lock and compiled outside it: preparing recordings can take long,
+    /// and the lock is also taken by ``compiledSequence(at:)`` on a server's media event thread. Two first
+    /// calls at once may both compile a program; the first one stored is kept and shared.
     func compile(ivrs: Set<Int>, sequences: Set<Int>) throws(CompileError) -> Programs {
-        try programs.withLock { (programs: inout Programs) throws(CompileError) -> Programs in
+        let (missingPrompts, missingSequences) = programs.withLock { programs in
+            (ivrs.filter { programs.prompts[$0] == nil }.sorted(),
+             sequences.filter { programs.sequences[$0] == nil }.sorted())
+        }
+        var prompts: [(Int, CompiledSequence)] = []
+        for i in missingPrompts {
+            let ivr = account.ivrs[i]
+            let prompt = CallSequence(name: "prompt of \(ivr.name)",
+                                      steps: [.recording(RecordingStep(recording: ivr.prompt))])
+            do throws(CompileError) {
+                prompts.append((i, try CompiledSequence(prompt, format: format, recordings: recordings, limits: limits)))
+            } catch {
+                throw CompileError(path: "ivrs[\(i)].prompt", message: error.message)
+            }
+        }
+        var compiledSequences: [(Int, CompiledSequence)] = []
+        for i in missingSequences {
+            do throws(CompileError) {
+                compiledSequences.append((i, try CompiledSequence(account.sequences[i], format: format,
+                                                                  recordings: recordings, limits: limits)))
+            } catch {
+                throw CompileError(path: "sequences[\(i)].\(error.path)", message: error.message)
+            }
+        }
+        return programs.withLock { programs in
+            for (i, program) in prompts where programs.prompts[i] == nil { programs.prompts[i] = program }
+            for (i, program) in compiledSequences where programs.sequences[i] == nil {
+                programs.sequences[i] = program
+            }
             var chosen = Programs(prompts: Array(repeating: nil, count: account.ivrs.count),
                                   sequences: Array(repeating: nil, count: account.sequences.count))
-            for i in ivrs.sorted() {
-                if programs.prompts[i] == nil {
-                    let ivr = account.ivrs[i]
-                    let prompt = CallSequence(name: "prompt of \(ivr.name)",
-                                              steps: [.recording(RecordingStep(recording: ivr.prompt))])
-                    do throws(CompileError) {
-                        programs.prompts[i] = try CompiledSequence(prompt, format: format, recordings: recordings,
-                                                                   limits: limits)
-                    } catch {
-                        throw CompileError(path: "ivrs[\(i)].prompt", message: error.message)
-                    }
-                }
-                chosen.prompts[i] = programs.prompts[i]
-            }
-            for i in sequences.sorted() {
-                if programs.sequences[i] == nil {
-                    do throws(CompileError) {
-                        programs.sequences[i] = try CompiledSequence(account.sequences[i], format: format,
-                                                                     recordings: recordings, limits: limits)
-                    } catch {
-                        throw CompileError(path: "sequences[\(i)].\(error.path)", message: error.message)
-                    }
-                }
-                chosen.sequences[i] = programs.sequences[i]
-            }
+            for i in ivrs { chosen.prompts[i] = programs.prompts[i] }
+            for i in sequences { chosen.sequences[i] = programs.sequences[i] }
             return chosen
         }
     }
