@@ -100,6 +100,47 @@ struct BoundsTests {
         #expect(compiled.sequences[1] === backDoor)
     }
 
+    @Test func aCallCompilingAProgramDoesNotHoldUpLookupsOfCompiledSequences() throws {
+        let examples = String(#filePath.dropLast("/Tests/CallSequenceTests/BoundsTests.swift".count)) + "/Examples"
+        let text = """
+            { "recordings": "recordings",
+              "dids": [ { "number": "5145550100", "route": { "ivr": "Front" } },
+                        { "number": "5145550101", "route": { "ivr": "Back" } } ],
+              "ivrs": [ { "name": "Front", "prompt": "welcome", "options": { "1": { "sequence": "Front door" } } },
+                        { "name": "Back", "prompt": "none", "options": { "1": { "sequence": "Back door" } } } ],
+              "sequences": [ { "name": "Front door", "steps": [ { "type": "dtmf", "digits": "1" } ] },
+                             { "name": "Back door", "steps": [ { "type": "dtmf", "digits": "2" } ] } ] }
+            """
+        let (account, library) = try Account.parse(text, source: "a", baseDirectory: examples)
+        // The front prompt's recording decodes only when the test lets it: a first call stuck in its compile.
+        let release = DispatchSemaphore(value: 0)
+        let decoding = DispatchSemaphore(value: 0)
+        let cache = RecordingCache(library: library) { path, limits throws(RecordingError) in
+            decoding.signal()
+            release.wait()
+            return try AudioFile.read(path, limits: limits)
+        }
+        let compiled = try CompiledAccount(account, recordings: cache, format: CallFormat())
+        _ = try compiled.makeSession(calling: PhoneNumber("5145550101"))
+        let front = DispatchGroup()
+        DispatchQueue.global().async(group: front) { _ = try? compiled.makeSession(calling: PhoneNumber("5145550100")) }
+        decoding.wait()
+        // While that compile waits, a lookup (what serve's media event thread does for an SMS step) answers
+        // at once, and another number's call starts with its programs.
+        let answered = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            _ = compiled.compiledSequence(at: 1)
+            _ = try? compiled.makeSession(calling: PhoneNumber("5145550101"))
+            answered.signal()
+        }
+        let inTime = answered.wait(timeout: .now() + 10) == .success
+        release.signal()
+        front.wait()
+        #expect(inTime, "a lookup waited for another call's compile")
+        #expect(compiled.sequences.map { $0 != nil } == [true, true])
+        #expect(compiled.compiledCount == 4)
+    }
+
     @Test func optionsAAndLowerCaseAAreOneKeyGivenTwice() throws {
         let text = """
             { "dids": [ { "number": "5145550100", "route": { "ivr": "Lobby" } } ],
