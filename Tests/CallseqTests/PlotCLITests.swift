@@ -192,7 +192,8 @@ struct PlotCLITests {
         let failedPicture = try DecodedPicture(path: failed, summary: String(failedSummary))
         // There the expected digits are moved to where the audio's first digit starts (the verifier's offset).
         let detected = try CommandRunner.callseq("detect", gateWav).stdout.split(separator: "\n")
-        let first = try #require(detected.dropFirst().first?.split(separator: " ").dropFirst().compactMap { Double($0) })
+        let firstLine = try #require(detected.dropFirst().first)
+        let first = firstLine.split(separator: " ").dropFirst().compactMap { Double($0) }
         try #require(first.count == 2)
         let offset = first[0] / 1000 - digits[0].1
         for (digit, start, end) in digits {
