@@ -64,8 +64,7 @@ struct PlotCommand: ParsableCommand {
     /// The sequence as the player renders it, with its steps and scheduled digits.
     func sequencePlot() throws -> Plot {
         let program = try loadSequence(input, options: options, encoding: .pcm16)
-        let render = try Render.parse([input, "-o", "unused.wav"])
-        let played = render.play(program)
+        let played = Render.play(program)
         let rate = program.format.sampleRate
         let samples: [Float]
         switch program.format.encoding {
@@ -97,8 +96,7 @@ struct PlotCommand: ParsableCommand {
                                    label: String(digit.digit.character), style: .scheduled))
         }
         for cue in cues {
-            let number = cue.digit.map { "  \(cue.step + 1).\($0 + 1)" } ?? "\(cue.step + 1)"
-            notes.append("\(number.padding(toLength: 6, withPad: " ", startingAt: 0))"
+            notes.append(cueNumber(cue, width: 6)
                 + String(format: "%7.3f-%.3f s  ", seconds(cue.startSample), seconds(cue.endSample)) + cue.text)
         }
         let format = program.format

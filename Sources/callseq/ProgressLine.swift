@@ -25,13 +25,11 @@ final class ProgressLine {
     ///   - label: the operation, first on the line.
     ///   - unit: the unit of the counts, shown after the total ("s"), or nothing.
     ///   - minimumInterval: the least time between two drawings, in seconds.
-    ///   - enabled: whether to draw; by default, whether standard error is a terminal.
-    init(_ label: String, unit: String = "", minimumInterval: Double = 0.1,
-         enabled: Bool = isatty(STDERR_FILENO) == 1) {
+    init(_ label: String, unit: String = "", minimumInterval: Double = 0.1) {
         self.label = label
         self.unit = unit
         self.minimumInterval = minimumInterval
-        self.enabled = enabled
+        self.enabled = isatty(STDERR_FILENO) == 1
     }
 
     /// Shows `done` of `total` (and the percentage), then `detail`: "converting 3/10 (30%) welcome.mp3".

@@ -75,9 +75,9 @@ struct Raster {
         return cursor
     }
 
-    /// The width `text` takes at `scale`.
-    static func textWidth(_ text: String, scale: Int = 1) -> Int {
-        text.unicodeScalars.count * BitmapFont.advance * scale
+    /// The width `text` takes at scale 1.
+    static func textWidth(_ text: String) -> Int {
+        text.unicodeScalars.count * BitmapFont.advance
     }
 
     /// The picture as PNG bytes (8-bit colour-mapped), or nil with libpng's message when it fails.

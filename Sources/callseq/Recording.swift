@@ -76,10 +76,8 @@ struct Convert: ParsableCommand {
     var outputExtension: String = "wav"
 
     /// Whether the input is a folder (converted file by file into the output folder).
-    private var inputIsFolder: Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) && isDirectory.boolValue
-    }
+    /// Asked of the name's own bytes (PathBytes), so that a folder whose name is not UTF-8 is one too.
+    private var inputIsFolder: Bool { FileSystem.kind(of: input) == .directory }
 
     func validate() throws {
         guard (8000...48000).contains(rate) else { throw ValidationError("--rate \(rate) is not supported (8000...48000 Hz)") }
@@ -115,7 +113,8 @@ struct Convert: ParsableCommand {
         let prepared = try PreparedRecording(
             audio, name: input, sampleRate: rate, encoding: format.encoding, normalizeToDbm0: normalize)
         try AudioFile.write(prepared.pcm, sampleRate: rate, to: output, format: format)
-        var summary = "\(output): \(String(format: "%.3f", Double(prepared.count) / Double(rate))) s, \(rate) Hz, "
+        let duration = String(format: "%.3f", Double(prepared.count) / Double(rate))
+        var summary = "\(PathBytes.display(output)): \(duration) s, \(rate) Hz, "
             + "\(format.encoding.rawValue) \(format.container.rawValue), "
             + "from \(audio.sampleRate) Hz \(audio.channels) ch; "
             + "active level \(String(format: "%.1f", prepared.loudness.activeLevelDbm0)) dBm0, "
@@ -131,14 +130,13 @@ struct Convert: ParsableCommand {
     private func convertFolder() throws {
         let files = try recordings(in: input)
         guard !files.isEmpty else { throw RuntimeFailure("\(input): no recordings in this folder") }
-        let manager = FileManager.default
-        do {
-            try manager.createDirectory(atPath: output, withIntermediateDirectories: true)
-        } catch {
+        guard Convert.makeDirectories(output) else {
             throw RuntimeFailure("\(output): cannot create the output folder")
         }
-        let source = URL(fileURLWithPath: input).resolvingSymlinksInPath().standardizedFileURL.path
-        let target = URL(fileURLWithPath: output).resolvingSymlinksInPath().standardizedFileURL.path
+        // Both resolved (realpath(3)) from their own bytes: the same folder under another name is refused too.
+        guard let source = FileSystem.resolved(input), let target = FileSystem.resolved(output) else {
+            throw RuntimeFailure("\(output): cannot resolve the output folder")
+        }
         guard source != target else {
             throw RuntimeFailure("\(output): is the input folder (its recordings would be overwritten)")
         }
@@ -147,19 +145,19 @@ struct Convert: ParsableCommand {
         var outputs: [String: String] = [:]   // output name -> the input that made it
         func report(_ line: String) {
             progress.clear()
-            FileHandle.standardError.write(Data("callseq: error: \(line)\n".utf8))
+            FileHandle.standardError.write(Data("callseq: error: \(PathBytes.display(line))\n".utf8))
         }
         for (index, file) in files.enumerated() {
-            progress.update(index, of: files.count, file)
-            let path = (input as NSString).appendingPathComponent(file)
-            let name = (file as NSString).deletingPathExtension
+            progress.update(index, of: files.count, PathBytes.display(file))
+            let path = FileSystem.appending(file, to: input)
+            let name = FileSystem.deletingExtension(file)
             if let earlier = outputs[name] {
                 report("\(path): has the same name as \(earlier) (both would be \(name).\(outputExtension)); skipped")
                 failed.append(file)
                 continue
             }
             outputs[name] = file
-            let destination = (output as NSString).appendingPathComponent("\(name).\(outputExtension)")
+            let destination = FileSystem.appending("\(name).\(outputExtension)", to: output)
             do {
                 let summary = try runtime { try convert(path, to: destination) }
                 progress.clear()
@@ -178,20 +176,33 @@ struct Convert: ParsableCommand {
     }
 
     /// The recordings of `folder`, sorted by name: regular files (or links to them) with an extension of
-    /// ``RecordingLibrary/audioExtensions``, not hidden.
+    /// ``RecordingLibrary/audioExtensions``, not hidden. Listed as RecordingLibrary lists a recordings folder
+    /// (FileSystem on the names' own bytes), so that a name that is not UTF-8 is converted as given.
     private func recordings(in folder: String) throws -> [String] {
-        let manager = FileManager.default
-        guard let entries = try? manager.contentsOfDirectory(atPath: folder) else {
+        guard let entries = FileSystem.entries(of: folder) else {
             throw RuntimeFailure("\(folder): cannot read this folder")
         }
         return entries.sorted().filter { entry in
             guard !entry.hasPrefix("."),
-                  RecordingLibrary.audioExtensions.contains((entry as NSString).pathExtension.lowercased()) else {
+                  RecordingLibrary.audioExtensions.contains(FileSystem.pathExtension(entry).lowercased()) else {
                 return false
             }
-            var isDirectory: ObjCBool = false
-            let path = (folder as NSString).appendingPathComponent(entry)
-            return manager.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+            if case .file = FileSystem.kind(of: FileSystem.appending(entry, to: folder)) { return true }
+            return false
         }
+    }
+
+    /// Creates `path` and its missing parents (as `mkdir -p`), on the names' own bytes (PathBytes).
+    ///
+    /// - Returns: whether `path` is a directory afterwards.
+    private static func makeDirectories(_ path: String) -> Bool {
+        switch FileSystem.kind(of: path) {
+        case .directory: return true
+        case .missing: break
+        case .file, .other: return false
+        }
+        let parent = FileSystem.deletingLastComponent(path)
+        if !parent.isEmpty, parent != path, !makeDirectories(parent) { return false }
+        return PathBytes.withCString(path) { mkdir($0, 0o777) } == 0 || FileSystem.kind(of: path) == .directory
     }
 }

@@ -39,7 +39,7 @@ struct Render: ParsableCommand {
         let program = try loadSequence(sequence, options: options, encoding: outputFormat.encoding)
         let smsAccount = try checkAccount(program)
         let dispatcher = try sms.makeDispatcher(account: smsAccount)
-        let result = play(program, sending: dispatcher != nil)
+        let result = Render.play(program, sending: dispatcher != nil)
         try runtime {
             switch outputFormat.encoding {
             case .pcm16: try AudioFile.write(result.pcm, sampleRate: program.format.sampleRate, to: output, format: outputFormat)
@@ -91,7 +91,7 @@ struct Render: ParsableCommand {
     }
 
     /// Plays the program in 20 ms frames, as a media server would.
-    func play(_ program: CompiledSequence, sending: Bool = false) -> Played {
+    static func play(_ program: CompiledSequence, sending: Bool = false) -> Played {
         let rate = program.format.sampleRate
         let frame = rate / 50
         let player = program.makePlayer()

@@ -168,13 +168,40 @@ struct PlotCLITests {
         #expect(result.stdout.contains("\(out): 1600x"))
         #expect(result.stdout.contains("found \"9876#\"; refused 0"))
         #expect(try header(out).width == 1600)
-        // Audio of another sequence still gets its picture, and fails.
+        // The expected lane, the one thing --plot adds to `plot`: each scheduled digit (the audio's offset is
+        // 1 ms here) drawn in the expected colour at its middle, and nothing of it during the recording step.
+        let expectedBlue: (UInt8, UInt8, UInt8) = (150, 150, 200)
+        let digits = try scheduledDigits(frontDoor)
+        try #require(digits.count == 5)
+        let summary = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("\(out): ") })
+        let picture = try DecodedPicture(path: out, summary: String(summary))
+        for (digit, start, end) in digits {
+            let drawn = picture.laneColumn(at: (start + end) / 2, contains: expectedBlue)
+            #expect(drawn, "expected \(digit) at \((start + end) / 2) s")
+        }
+        let duringTheRecording = picture.laneColumn(at: 2.0, contains: expectedBlue)
+        #expect(!duringTheRecording)
+        // Audio of another sequence still gets its picture, and fails; the expected digits are drawn all the same.
         let gateWav = dir.appendingPathComponent("gate.wav").path
         let failed = dir.appendingPathComponent("failed.png").path
         #expect(try CommandRunner.callseq("render", testAudioPath("../Examples/gate.json"), "-o", gateWav).status == 0)
         let mismatch = try CommandRunner.callseq("verify", frontDoor, gateWav, "--plot", failed)
         #expect(mismatch.status == 1)
         #expect(FileManager.default.fileExists(atPath: failed))
+        let failedSummary = try #require(mismatch.stdout.split(separator: "\n").first { $0.hasPrefix("\(failed): ") })
+        let failedPicture = try DecodedPicture(path: failed, summary: String(failedSummary))
+        // There the expected digits are moved to where the audio's first digit starts (the verifier's offset).
+        let detected = try CommandRunner.callseq("detect", gateWav).stdout.split(separator: "\n")
+        let firstLine = try #require(detected.dropFirst().first)
+        let first = firstLine.split(separator: " ").dropFirst().compactMap { Double($0) }
+        try #require(first.count == 2)
+        let offset = first[0] / 1000 - digits[0].1
+        for (digit, start, end) in digits {
+            let drawn = failedPicture.laneColumn(at: (start + end) / 2 + offset, contains: expectedBlue)
+            #expect(drawn, "expected \(digit) at \((start + end) / 2 + offset) s")
+        }
+        let beforeTheDigits = failedPicture.laneColumn(at: 1.0, contains: expectedBlue)
+        #expect(!beforeTheDigits)
     }
 
     @Test func badInputIsOneLineNamingTheFile() throws {
