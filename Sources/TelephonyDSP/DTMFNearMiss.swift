@@ -72,8 +72,8 @@ public struct DTMFNearMiss: Sendable, Hashable {
     ) throws(TelephonyDSPError) -> (accepted: [DTMFDetector.Digit], nearMisses: [DTMFNearMiss]) {
         var detector = try DTMFDetector(sampleRate: sampleRate, configuration: configuration)
         let accepted = detector.detect(samples)
-        let probe = try DTMFDetector(sampleRate: sampleRate, configuration: configuration)
-        return (accepted, probe.nearMisses(in: samples, accepted: accepted))
+        // nearMisses reads only the detector's fixed settings (rate, limits, filter tables), not its stream state.
+        return (accepted, detector.nearMisses(in: samples, accepted: accepted))
     }
 }
 
