@@ -49,17 +49,26 @@ final class ConditionLock: @unchecked Sendable {
     /// has passed. The lock must be held, and is held again on return.
     func wait(until deadline: Double) -> Bool {
         guard deadline > Self.now() else { return false }
-        var time = timespec()
-        let whole = deadline.rounded(.down)
-        time.tv_sec = Int(whole)
-        time.tv_nsec = Int((deadline - whole) * 1e9)
         #if canImport(Darwin)
-        var relative = timespec(tv_sec: Int(deadline - Self.now()), tv_nsec: 0)
+        // Darwin's condition variables measure the wall clock: wait the time left, fraction of a second included
+        // (a wait under 1 s would otherwise return at once and its caller would spin).
+        var relative = Self.timeSpec(seconds: max(deadline - Self.now(), 0))
         pthread_cond_timedwait_relative_np(condition, mutex, &relative)
         #else
+        var time = Self.timeSpec(seconds: deadline)
         pthread_cond_timedwait(condition, mutex, &time)
         #endif
         return true
+    }
+
+    /// `seconds` as a timespec: whole seconds and nanoseconds in 0...999_999_999.
+    private static func timeSpec(seconds: Double) -> timespec {
+        var time = timespec()
+        // Clamped so that no conversion traps, even for an infinite deadline (a NaN one fails the guard in wait).
+        let whole = min(max(seconds.rounded(.down), 0), Double(Int32.max))
+        time.tv_sec = Int(whole)
+        time.tv_nsec = Int(min(max((seconds - whole) * 1e9, 0), 999_999_999))
+        return time
     }
 
     /// Seconds on CLOCK_MONOTONIC.

@@ -56,6 +56,9 @@ final class ByteReader {
 
 /// Truncation found in a container's own structure.
 enum ContainerEnding {
+    /// An Ogg page's capture pattern, "OggS" (RFC 3533 §6).
+    static let oggCapture: [UInt8] = Array("OggS".utf8)
+
     /// How an Ogg file ends: `nil` if its last page is whole and ends the stream, else what was found.
     static func ogg(_ data: ByteReader) -> String? {
         var offset = 0
@@ -63,8 +66,12 @@ enum ContainerEnding {
         var pages = 0
         while offset < data.size {
             guard data.matches(offset, "OggS") else {
-                // Not a page: bytes libsndfile skipped. Only a cut header is ours to report.
-                return data.size - offset < 27 && pages > 0 ? "the last Ogg page is cut short" : nil
+                // Not a page: bytes libsndfile skipped. Only a cut header is ours to report: fewer than 4 bytes
+                // left that begin "OggS" (a remainder that does begin "OggS" is checked above). Anything else
+                // after the last page (padding, a tag) is not a page at all.
+                let left = data.size - offset
+                let cutCapture = left < 4 && (0..<left).allSatisfy { data.byte(offset + $0) == oggCapture[$0] }
+                return cutCapture && pages > 0 ? "the last Ogg page is cut short" : nil
             }
             guard let flags = data.byte(offset + 5), let segments = data.byte(offset + 26),
                   offset + 27 + Int(segments) <= data.size
@@ -103,7 +110,11 @@ enum ContainerEnding {
         var first = true
         while offset < data.size {
             guard let header = data.bigEndian(offset, 4), let frame = Frame(header) else {
-                if data.size - offset < 4, data.byte(offset) == 0xFF, !first {
+                // Fewer than 4 bytes left count as a cut frame only if they begin with a frame sync (11 set
+                // bits: FF, then a byte with its top 3 bits set, if there is one); else they are not a frame.
+                let second = data.byte(offset + 1)
+                if data.size - offset < 4, data.byte(offset) == 0xFF, second.map({ $0 & 0xE0 == 0xE0 }) ?? true,
+                   !first {
                     result.cut = "the last MPEG frame is cut short"
                 }
                 return result   // an ID3v1/APE tag, or bytes mpg123 skips: nothing to say

@@ -5,9 +5,10 @@ import TelephonyDSP
 /// Thread-safe: when several calls ask for the same recording at once, one decodes it and the others
 /// wait for that result, at most until ``decodeTimeout`` after the decode began: then they get
 /// ``RecordingError/decodeTimedOut(_:seconds:)`` instead of waiting longer, and the entry is released, so
-/// the next request decodes again (a decode still running then has its result dropped). A failure is not
-/// cached, so a later request tries again. Requests are synchronous, for use at compile time, never on the
-/// audio thread.
+/// the next request decodes again (a decode still running then has its result dropped). A request that comes
+/// after a decode's deadline without having waited for it does not get that error: it decodes again. A failure
+/// is not cached, so a later request tries again. Requests are synchronous, for use at compile time, never on
+/// the audio thread.
 public final class RecordingCache: @unchecked Sendable {
     /// What a prepared recording is cached under.
     public struct Key: Hashable, Sendable {
@@ -96,9 +97,16 @@ public final class RecordingCache: @unchecked Sendable {
                 condition.unlock()
                 return prepared
             case .loading(let generation, let deadline):
-                // Past the deadline (checked above), the decode took longer than its time: the entry is released
-                // (the next request decodes again) and this request gets the error rather than a longer wait.
-                if awaited?.generation != generation { awaited = (generation, deadline) }
+                // A decode already past its deadline that this request did not wait for (it came later, and no
+                // waiter was left to release the entry): release it and decode again. Only a request that waited
+                // the whole timeout reports it (above), rather than waiting longer.
+                if awaited?.generation != generation {
+                    if ConditionLock.now() >= deadline {
+                        entries[key] = nil
+                        continue
+                    }
+                    awaited = (generation, deadline)
+                }
                 _ = condition.wait(until: deadline)
             case nil:
                 generations += 1

@@ -72,8 +72,8 @@ public struct DTMFNearMiss: Sendable, Hashable {
     ) throws(TelephonyDSPError) -> (accepted: [DTMFDetector.Digit], nearMisses: [DTMFNearMiss]) {
         var detector = try DTMFDetector(sampleRate: sampleRate, configuration: configuration)
         let accepted = detector.detect(samples)
-        let probe = try DTMFDetector(sampleRate: sampleRate, configuration: configuration)
-        return (accepted, probe.nearMisses(in: samples, accepted: accepted))
+        // nearMisses reads only the detector's fixed settings (rate, limits, filter tables), not its stream state.
+        return (accepted, detector.nearMisses(in: samples, accepted: accepted))
     }
 }
 
@@ -102,28 +102,20 @@ extension DTMFDetector {
         // as a digit does, after `releaseWindows` windows without.
         let nearFloor = minimumEnergy / 10
         let nearFactor: Float = 2
+        var probe = self   // windowGates is `mutating` for the streaming path's sake; it changes nothing
         var start = 0
         while start + n <= samples.count {
             let e = energies(samples, from: start)
             var power: Float = 0
             for i in start..<(start + n) { power += samples[i] * samples[i] }
-            var row = 0, column = 4
-            for i in 1..<4 where e[i] > e[row] { row = i }
-            for i in 5..<8 where e[i] > e[column] { column = i }
+            // The receiver's own per-window decision, then the looser candidate test around it.
+            let (row, column, share, found) = probe.windowGates(e, power: power)
+            let passes = found != nil
             let er = e[row], ec = e[column]
-            var separated = true, near = true
-            for i in 0..<4 where i != row {
-                if e[i] * relativeFactor > er { separated = false }
-                if e[i] * nearFactor > er { near = false }
-            }
-            for i in 4..<8 where i != column {
-                if e[i] * relativeFactor > ec { separated = false }
-                if e[i] * nearFactor > ec { near = false }
-            }
-            let share = pairShare(e, power, row: row, column: column)
+            var near = true
+            for i in 0..<4 where i != row && e[i] * nearFactor > er { near = false }
+            for i in 4..<8 where i != column && e[i] * nearFactor > ec { near = false }
             if near && er >= nearFloor && ec >= nearFloor && share >= 0.3 {
-                let passes = separated && er >= minimumEnergy && ec >= minimumEnergy && ec >= er * normalTwistLimit
-                    && ec <= er * reverseTwistLimit && share >= minimumShare
                 let verdict = WindowVerdict(start: start, row: row, column: column, strength: er + ec,
                                             share: share, passes: passes)
                 if let last = current.last, last.row != row || last.column != column {

@@ -67,6 +67,30 @@ struct RecordingCacheTimeoutTests {
         #expect(cache.decodeCount == 2)
     }
 
+    @Test func aRequestAfterAHungDecodesDeadlineThatNobodyWaitedForDecodesAgain() throws {
+        let release = DispatchSemaphore(value: 0)
+        let calls = Atomic<Int>(0)
+        let cache = RecordingCache(library: library, decodeTimeout: 0.3) { path, limits throws(RecordingError) in
+            if calls.add(1, ordering: .sequentiallyConsistent).newValue == 1 { release.wait() }
+            return try AudioFile.read(path, limits: limits)
+        }
+        let first = DispatchGroup()
+        DispatchQueue.global().async(group: first) {
+            _ = try? cache.recording(.named("prompt"), sampleRate: 8000, encoding: .ulaw)
+        }
+        while calls.load(ordering: .sequentiallyConsistent) == 0 { usleep(1000) }
+        // Nobody waits while the deadline passes, so nobody released the entry; a request now never waited and
+        // must not get the timeout: it decodes again (before the fix it failed at once).
+        usleep(500_000)
+        let late = requests(cache, count: 1)
+        #expect(late.first?.0 == "ok", "\(late)")
+        #expect(cache.decodeCount == 2)
+        release.signal()
+        first.wait()
+        #expect(requests(cache, count: 2).allSatisfy { $0.0 == "ok" })
+        #expect(cache.decodeCount == 2)
+    }
+
     @Test func aFailingDecodeGivesEveryConcurrentRequestTheErrorWithoutHanging() throws {
         let cache = RecordingCache(library: library, decodeTimeout: 30) { path, _ throws(RecordingError) in
             usleep(50_000)

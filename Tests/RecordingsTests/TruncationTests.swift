@@ -144,5 +144,26 @@ struct TruncationTests {
         #expect(abs(try AudioFile.decode(mp3, name: "tagged.mp3").duration - 101376.0 / 44100) < 0.001)
         let vbr = try bytes("prompt-22k-vbr.mp3")
         #expect(abs(try AudioFile.decode(vbr, name: "whole.mp3").duration - masterDuration) < 0.001)
+        // Fewer than 4 bytes that are no frame sync (FF, then a byte whose top 3 bits are not all set).
+        let untagged = try bytes("prompt-44k-stereo.mp3")
+        let padded3 = try AudioFile.decode(untagged + [0xFF, 0x00], name: "padded.mp3")
+        #expect(abs(padded3.duration - 101376.0 / 44100) < 0.001)
+        // Fewer than 27 bytes after a whole Ogg file's last page that do not begin "OggS": not a cut page.
+        let ogg = try bytes("prompt-44k.ogg")
+        let padded = ogg + [UInt8](repeating: 0, count: 10)
+        #expect(abs(try AudioFile.decode(padded, name: "padded.ogg").duration - masterDuration) < 0.0001)
+    }
+
+    @Test func aCutInsideTheFirstFourBytesOfAnOggPageOrMPEGFrameIsStillRefused() throws {
+        // The last page cut after "Og": the remainder begins the capture pattern, so it is a cut page.
+        let ogg = try bytes("prompt-44k.ogg")
+        let last = try #require(lastIndex(of: Array("OggS".utf8), in: ogg))
+        let oggMessage = try error(Array(ogg.prefix(last + 2)), name: "cut.ogg")
+        #expect(oggMessage.hasSuffix(" s decoded, the last Ogg page is cut short"), "\(oggMessage)")
+        // A CBR MP3 cut 2 bytes into a frame (FF FB): the remainder is a frame sync, so it is a cut frame.
+        let mp3 = try bytes("prompt-44k-stereo.mp3")
+        let middle = try #require(frameStart(in: mp3, second: 0xFB, thirdMask: 0xFD, third: 0x50, fourth: 0x64))
+        let mp3Message = try error(Array(mp3.prefix(middle + 2)), name: "cut.mp3")
+        #expect(mp3Message.hasSuffix(" s decoded, the last MPEG frame is cut short"), "\(mp3Message)")
     }
 }
