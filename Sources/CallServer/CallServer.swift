@@ -186,14 +186,18 @@ public final class CallServer: Sendable {
             logger.info("call \(id): \(route.did.number) hangs up: 603")
             return .reject(status: 603)
         }
-        guard let offer = invite.offer, let answer = offer.negotiate() else {
+        guard let offer = invite.offer, var answer = offer.negotiate() else {
             logger.info("call \(id): no common codec in the offer (\(invite.offerError.map { "\($0)" } ?? "PCMU/PCMA needed")): 488")
             return .reject(status: 488)
         }
         let sendEvents: Bool
         switch route.did.dtmf {
         case .auto: sendEvents = answer.telephoneEventPayloadType != nil
-        case .inband: sendEvents = false
+        case .inband:
+            // Digits in the audio both ways: the answer leaves telephone-event out (as Asterisk's
+            // dtmfmode=inband does), so the caller's phone sends its presses as tones too.
+            answer.telephoneEventPayloadType = nil
+            sendEvents = false
         case .rfc4733:
             guard answer.telephoneEventPayloadType != nil else {
                 logger.info("call \(id): \(route.did.number) sends RFC 4733 but the offer has no telephone-event: 488")
@@ -224,9 +228,9 @@ public final class CallServer: Sendable {
             audioPayloadType: UInt8(truncatingIfNeeded: answer.payloadType),
             telephoneEventPayloadType: answer.telephoneEventPayloadType.map { UInt8(truncatingIfNeeded: $0) },
             ptimeMs: answer.ptime, sendDTMFAsEvents: sendEvents,
-            // One source of key presses (the DID's `dtmf` setting decides both ways): RFC 4733 when it is used,
-            // in-band otherwise, so that a press a phone sends both ways counts once.
-            receiveDTMFFrom: sendEvents ? .rfc4733 : .inband, session: session, callID: id)
+            // One source of key presses: RFC 4733 when telephone-event was negotiated, in-band otherwise, so
+            // that a press a phone sends both ways counts once.
+            receiveDTMFFrom: answer.telephoneEventPayloadType != nil ? .rfc4733 : .inband, session: session, callID: id)
         let call = Call(parameters: parameters, route: route, media: nil, compiled: compiled)
         state.withLock { $0.calls[invite.id] = call }
         logger.info("call \(id): \(invite.callerURI) calls \(route.did.number) (\(route.entry.path)): \(answer.codec.rawValue), DTMF \(sendEvents ? "as RFC 4733 events" : "in-band"), RTP port \(port.port)")

@@ -117,11 +117,37 @@ struct ServeBaresipTests {
         #expect(server.stop() == 0)
     }
 
-    @Test func anInbandDIDPlaysTheCodeThatSpandspDecodesFromBaresipsRecording() throws {
+    /// A microphone for baresip: `before` seconds of `speech` (or silence), a 200 ms '1' tone, `after` seconds of
+    /// speech (or silence), then 40 s of silence.
+    private func microphone(speech: Bool) throws -> String {
+        let dir = try temporaryDirectory()
+        let talk = testAudioPath("speech/talkoff-8k-ulaw.wav")
+        let tone = dir.appendingPathComponent("one.wav").path
+        let before = dir.appendingPathComponent("before.wav").path, after = dir.appendingPathComponent("after.wav").path
+        let result = dir.appendingPathComponent("caller.wav").path
+        #expect(try CommandRunner.callseq("dtmf", "1", "--tone-ms", "200", "-o", tone).status == 0)
+        let pcm16 = ["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"]
+        if speech {
+            #expect(try CommandRunner.tool("sox", [talk] + pcm16 + [before, "trim", "0", "1.5"]).status == 0)
+            #expect(try CommandRunner.tool("sox", [talk] + pcm16 + [after, "trim", "20", "1.5"]).status == 0)
+        } else {
+            #expect(try CommandRunner.tool("sox", ["-n"] + pcm16 + [before, "trim", "0", "1.5"]).status == 0)
+            #expect(try CommandRunner.tool("sox", ["-n"] + pcm16 + [after, "trim", "0", "0.5"]).status == 0)
+        }
+        let mixed = try CommandRunner.tool("sox", [before, tone, after] + pcm16 + [result, "pad", "0", "40"])
+        #expect(mixed.status == 0, "\(mixed.stderr)")
+        return result
+    }
+
+    /// The in-band DID (`"dtmf": "inband"`) answers without telephone-event, so the caller's phone presses in
+    /// its audio; the server hears the tone and plays the door code as tones, which spandsp decodes from what
+    /// baresip recorded.
+    @Test func anInbandDIDHearsTheCallersToneAndPlaysTheCodeThatSpandspDecodes() throws {
         let server = try ServeProcess(accounts: [account])
-        let phone = try Baresip()
+        let phone = try Baresip(source: try microphone(speech: false))
         defer { phone.stop() }
-        try call("514-555-0122", on: server, from: phone, press: "1")
+        try call("514-555-0122", on: server, from: phone, press: nil)
+        #expect(server.log.contains { $0.contains("caller pressed 1") }, "\(server.log)")
         #expect(receivedDigits(phone) == "", "an in-band DID sends no telephone-events")
         phone.stop()
         let recording = try #require(phone.receivedAudioPath(), "baresip wrote no recording")
@@ -132,23 +158,15 @@ struct ServeBaresipTests {
 
     @Test func anInbandOneInsideTheCallersSpeechChoosesTheDoor() throws {
         // The caller's microphone: speech, a '1' tone in it, more speech, then silence.
-        let dir = try temporaryDirectory()
-        let speech = testAudioPath("speech/talkoff-8k-ulaw.wav")
-        let tone = dir.appendingPathComponent("one.wav").path
-        let before = dir.appendingPathComponent("before.wav").path, after = dir.appendingPathComponent("after.wav").path
-        let microphone = dir.appendingPathComponent("caller.wav").path
-        #expect(try CommandRunner.callseq("dtmf", "1", "--tone-ms", "200", "-o", tone).status == 0)
-        let pcm16 = ["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"]
-        #expect(try CommandRunner.tool("sox", [speech] + pcm16 + [before, "trim", "0", "1.5"]).status == 0)
-        #expect(try CommandRunner.tool("sox", [speech] + pcm16 + [after, "trim", "20", "1.5"]).status == 0)
-        let mixed = try CommandRunner.tool("sox", [before, tone, after] + pcm16 + [microphone, "pad", "0", "40"])
-        #expect(mixed.status == 0, "\(mixed.stderr)")
         let server = try ServeProcess(accounts: [account])
-        let phone = try Baresip(source: microphone)
+        let phone = try Baresip(source: try microphone(speech: true))
         defer { phone.stop() }
-        try call("5145550100", on: server, from: phone, press: nil)
+        try call("514-555-0122", on: server, from: phone, press: nil)
         #expect(server.log.contains { $0.contains("caller pressed 1") }, "\(server.log)")
-        #expect(receivedDigits(phone) == "9876#")
+        #expect(server.log.filter { $0.contains("caller pressed") }.count == 1, "\(server.log)")
+        phone.stop()
+        let recording = try #require(phone.receivedAudioPath(), "baresip wrote no recording")
+        #expect(spandspReceive(try AudioFile.read(recording).samples.map { Int16($0) }) == "9876#")
         #expect(server.stop() == 0)
     }
 }
