@@ -45,6 +45,15 @@ struct Dialog: Sendable {
     var hangUpPending = false
 }
 
+/// What a merged request shares with the first copy (§8.2.2.2): Call-ID, From tag and CSeq (number and
+/// method), while its branch differs (it reached us along another path of a forking proxy).
+struct RequestIdentity: Hashable, Sendable {
+    var callID: String
+    var fromTag: String
+    var cseq: UInt32
+    var method: String
+}
+
 /// What identifies a server transaction (§17.2.3): the top Via's branch and sent-by and the method (ACK
 /// counts as INVITE), or for RFC 2543 requests without the magic cookie, the Call-ID, From-tag, CSeq number,
 /// and top Via.
