@@ -177,13 +177,15 @@ public final class MediaEngine: Sendable {
     @discardableResult
     public func startCall(_ parameters: MediaCallParameters) throws(MediaEngineError) -> MediaCallHandle {
         let format = parameters.session.account.format
-        let alaw: Bool
-        switch (parameters.audioPayloadType, format.encoding) {
-        case (0, .ulaw): alaw = false
-        case (8, .alaw): alaw = true
-        default:
-            throw MediaEngineError("payload type \(parameters.audioPayloadType) does not match the session's "
-                + "\(format.encoding.rawValue) audio (PCMU is 0 with ulaw, PCMA 8 with alaw)")
+        // The law is the session's (compiled for the codec the SDP negotiated); the payload type is whatever
+        // number the offer gave it (static 0/8, or dynamic: RFC 3551 §3), but not 64...95 (RTCP, RFC 5761 §4).
+        guard format.encoding == .ulaw || format.encoding == .alaw else {
+            throw MediaEngineError("a live call's session is G.711 (ulaw or alaw), not \(format.encoding.rawValue)")
+        }
+        let alaw = format.encoding == .alaw
+        guard parameters.audioPayloadType <= 127, !(64...95).contains(parameters.audioPayloadType) else {
+            throw MediaEngineError("payload type \(parameters.audioPayloadType) is not an audio payload type "
+                + "(0...127 outside 64...95)")
         }
         guard format.sampleRate == 8000 else { throw MediaEngineError("G.711 calls run at 8000 Hz") }
         switch format.dtmfMode {

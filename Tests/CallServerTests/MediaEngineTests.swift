@@ -273,7 +273,8 @@ struct MediaEngineTests {
             (try? engine.startCall(MediaCallParameters(port: port, remote: (host: host, port: 4000), audioPayloadType: pt,
                 telephoneEventPayloadType: te, ptimeMs: ptime, sendDTMFAsEvents: events, session: session, callID: "x"))) != nil
         }
-        #expect(!start(8, 101, true))            // PCMA for a mu-law session
+        #expect(!start(72, 101, true))           // 64...95: RTCP's range (RFC 5761 §4), not audio
+        #expect(!start(128, 101, true))          // not an RTP payload type
         #expect(!start(0, nil, true))            // RFC 4733 session without telephone-event
         #expect(!start(0, 101, false))           // events compiled, in-band asked
         #expect(!start(0, 101, true, ptime: 7))  // not a multiple of the tick
