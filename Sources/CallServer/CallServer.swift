@@ -218,7 +218,10 @@ public final class CallServer: Sendable {
             ptimeMs: answer.ptime, sendDTMFAsEvents: sendEvents, session: session, callID: invite.id.callID)
         let call = Call(parameters: parameters, route: route, media: nil, compiled: compiled)
         state.withLock { $0.calls[invite.id] = call }
-        logger.info("call \(id): \(shown(invite.callerURI)) calls \(route.did.number) (\(route.entry.path)): \(answer.codec.rawValue) (payload type \(answer.payloadType)), DTMF \(sendEvents ? "as RFC 4733 events" : "in-band"), RTP port \(port.port)")
+        let dtmf = sendEvents ? "as RFC 4733 events" : "in-band"
+        let line = "call \(id): \(shown(invite.callerURI)) calls \(route.did.number) (\(route.entry.path)): "
+            + "\(answer.codec.rawValue) (payload type \(answer.payloadType)), DTMF \(dtmf), RTP port \(port.port)"
+        logger.info("\(line)")
         let sdp = answer.render(address: configuration.mediaAddress, port: port.port, sessionID: UInt64.random(in: 1...UInt64(UInt32.max)))
         return .accept(answerSDP: sdp, ringFor: .milliseconds(Int64(route.did.answerAfterMs)))
     }

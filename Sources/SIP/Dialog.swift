@@ -29,7 +29,8 @@ struct Dialog: Sendable {
     var remoteCSeq: UInt32
     /// Our CSeq counter for requests in this dialog.
     var localCSeq: UInt32 = 0
-    /// Where responses and our requests go: the caller's (or its proxy's) address.
+    /// The address the INVITE came from (the caller's, or its proxy's): where responses go (§18.2.2), and our
+    /// requests when neither the route set nor the remote target has a numeric host (§12.2.1.1).
     let peer: SocketAddress
     /// `host:port` we announce in Contact and in the Via of our requests.
     let localAddress: String

@@ -19,7 +19,10 @@ import TelephonyDSP
 /// at T1 doubling to T2 until the ACK, BYE after 64·T1 without it; non-2xx finals retransmitted on timer G
 /// and their ACK absorbed; BYE → 200 (481 for an unknown dialog); CANCEL → 200 and 487; OPTIONS → 200 with
 /// Allow; other methods → 405; Require → 420; malformed requests → 400 naming the header; re-INVITE → 200
-/// with the same answer; ``hangUp(_:)`` → BYE retransmitted on timer E. Transactions and dialogs are bounded.
+/// with the same answer; ``hangUp(_:)`` → BYE retransmitted on timer E, along the route set to the remote
+/// target (§12.2.1.1). Merged INVITEs → 482 (§8.2.2.2); an in-dialog request with a lower CSeq → 500
+/// (§12.2.2); a Request-URI scheme other than sip/sips → 416; an INVITE whose `Expires` passes unanswered →
+/// 487 (§13.3.1). Every log line is escaped. Transactions and dialogs are bounded.
 public struct UserAgentServer: Sendable {
     /// Timer values, bounds and identity.
     public struct Configuration: Sendable, Equatable {
@@ -71,7 +74,7 @@ public struct UserAgentServer: Sendable {
         case confirmed(DialogID)
         /// An accepted call has ended (told once per accepted call).
         case ended(DialogID, CallEndReason)
-        /// A log line, with the Call-ID it concerns.
+        /// A log line, with the Call-ID it concerns; both escaped (no control characters), ready to print.
         case log(Logger.Level, String, callID: String?)
     }
 

@@ -130,7 +130,10 @@ struct Serve: ParsableCommand {
                 accounts: directory, logger: logger,
                 onSMS: { request in
                     guard let dispatcher else {
-                        logger.info("call \(InputText.escaped(request.callID, limit: 200)): would send SMS from \(request.sms.from.digits) to \(request.sms.to.digits): \"\(request.sms.message)\" (dry run)")
+                        let callID = InputText.escaped(request.callID, limit: 200)
+                        let line = "call \(callID): would send SMS from \(request.sms.from.digits) to "
+                            + "\(request.sms.to.digits): \"\(request.sms.message)\" (dry run)"
+                        logger.info("\(line)")
                         return
                     }
                     let account = smsAccount(file: request.account, limit: request.dailyLimit)
