@@ -109,9 +109,11 @@ let package = Package(
         // RTP (RFC 3550) and RFC 4733 telephone-events, UDP sockets and ports, the media clock.
         .target(name: "RTP"),
         // SIP over UDP (RFC 3261 subset): messages, SDP offer/answer, the user-agent server, its NIO driver.
+        // TelephonyDSP for InputText only: the one escaping of untrusted text before it reaches a log.
         .target(
             name: "SIP",
             dependencies: [
+                "TelephonyDSP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

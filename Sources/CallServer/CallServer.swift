@@ -175,11 +175,12 @@ public final class CallServer: Sendable {
     // MARK: - SIP
 
     fileprivate func incoming(_ invite: IncomingCall) -> CallDecision {
-        let id = invite.id.callID
+        // Everything from the INVITE is escaped before it reaches a log line (InputText.escaped).
+        let id = shown(invite.id.callID)
         let (draining, found) = state.withLock { ($0.draining, $0.directory.route(user: invite.user)) }
         if draining { return .reject(status: 503) }
         guard let route = found else {
-            logger.info("call \(id): \(invite.user) is not a number of any account: 404")
+            logger.info("call \(id): \(shown(invite.user)) is not a number of any account: 404")
             return .reject(status: 404)
         }
         guard case .ivr = route.did.route else {
@@ -187,7 +188,8 @@ public final class CallServer: Sendable {
             return .reject(status: 603)
         }
         guard let offer = invite.offer, var answer = offer.negotiate() else {
-            logger.info("call \(id): no common codec in the offer (\(invite.offerError.map { "\($0)" } ?? "PCMU/PCMA needed")): 488")
+            let why = invite.offerError.map { shown("\($0)") } ?? "PCMU/PCMA needed"
+            logger.info("call \(id): no common codec in the offer (\(why)): 488")
             return .reject(status: 488)
         }
         let sendEvents: Bool
@@ -230,10 +232,14 @@ public final class CallServer: Sendable {
             ptimeMs: answer.ptime, sendDTMFAsEvents: sendEvents,
             // One source of key presses: RFC 4733 when telephone-event was negotiated, in-band otherwise, so
             // that a press a phone sends both ways counts once.
-            receiveDTMFFrom: answer.telephoneEventPayloadType != nil ? .rfc4733 : .inband, session: session, callID: id)
+            receiveDTMFFrom: answer.telephoneEventPayloadType != nil ? .rfc4733 : .inband, session: session,
+            callID: invite.id.callID)
         let call = Call(parameters: parameters, route: route, media: nil, compiled: compiled)
         state.withLock { $0.calls[invite.id] = call }
-        logger.info("call \(id): \(invite.callerURI) calls \(route.did.number) (\(route.entry.path)): \(answer.codec.rawValue), DTMF \(sendEvents ? "as RFC 4733 events" : "in-band"), RTP port \(port.port)")
+        let dtmf = sendEvents ? "as RFC 4733 events" : "in-band"
+        let line = "call \(id): \(shown(invite.callerURI)) calls \(route.did.number) (\(route.entry.path)): "
+            + "\(answer.codec.rawValue) (payload type \(answer.payloadType)), DTMF \(dtmf), RTP port \(port.port)"
+        logger.info("\(line)")
         let sdp = answer.render(address: configuration.mediaAddress, port: port.port, sessionID: UInt64.random(in: 1...UInt64(UInt32.max)))
         return .accept(answerSDP: sdp, ringFor: .milliseconds(Int64(route.did.answerAfterMs)))
     }
@@ -248,7 +254,7 @@ public final class CallServer: Sendable {
         do {
             handle = try engine.startCall(parameters)
         } catch {
-            logger.error("call \(dialog.callID): media did not start: \(error)")
+            logger.error("call \(shown(dialog.callID)): media did not start: \(shown("\(error)"))")
             hangUp(dialog, reason: "no media")
             return
         }
@@ -256,7 +262,7 @@ public final class CallServer: Sendable {
             state.calls[dialog]?.media = handle
             state.dialogs[handle.id] = dialog
         }
-        logger.info("call \(dialog.callID): answered, media started")
+        logger.info("call \(shown(dialog.callID)): answered, media started")
     }
 
     fileprivate func ended(_ dialog: DialogID, reason: CallEndReason) {
@@ -272,20 +278,21 @@ public final class CallServer: Sendable {
         case .remoteBye: why = "the caller hung up (BYE)"
         case .localBye: why = "sent BYE"
         case .cancelled: why = "the caller cancelled (487)"
+        case .expired: why = "the INVITE expired before the answer (487)"
         case .ackTimeout: why = "no ACK within 64*T1: sent BYE"
         }
-        logger.info("call \(dialog.callID): call ended: \(why)")
+        logger.info("call \(shown(dialog.callID)): call ended: \(why)")
     }
 
     private func hangUp(_ dialog: DialogID, reason: String) {
-        logger.info("call \(dialog.callID): \(reason): sending BYE")
+        logger.info("call \(shown(dialog.callID)): \(reason): sending BYE")
         sip.withLock { $0 }?.hangUp(dialog)
     }
 
     // MARK: - Media
 
     fileprivate func mediaEvent(_ event: MediaEvent) {
-        let id = event.callID
+        let id = shown(event.callID)
         let found = state.withLock { state -> (DialogID, Call)? in
             guard let dialog = state.dialogs[event.call.id], let call = state.calls[dialog] else { return nil }
             return (dialog, call)
@@ -323,6 +330,9 @@ public final class CallServer: Sendable {
         }
     }
 }
+
+/// Network text (Call-ID, URIs, SDP errors) as it may appear in a log line: control characters escaped.
+private func shown(_ text: String) -> String { InputText.escaped(text, limit: 200) }
 
 /// Lets the engine's event closure reach the server, which is created after the engine.
 private final class EngineEventSink: @unchecked Sendable {

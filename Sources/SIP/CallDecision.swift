@@ -19,6 +19,8 @@ public enum CallEndReason: Sendable, Equatable {
     case localBye
     /// The caller sent CANCEL before the answer (§9.2); 487 sent to the INVITE.
     case cancelled
+    /// The INVITE's `Expires` passed before the answer (§13.3.1, e.g. while ringing); 487 sent to it.
+    case expired
     /// The 200 OK was never acknowledged within 64·T1 (§13.3.1.4); BYE sent.
     case ackTimeout
 }

@@ -29,7 +29,8 @@ struct Dialog: Sendable {
     var remoteCSeq: UInt32
     /// Our CSeq counter for requests in this dialog.
     var localCSeq: UInt32 = 0
-    /// Where responses and our requests go: the caller's (or its proxy's) address.
+    /// The address the INVITE came from (the caller's, or its proxy's): where responses go (§18.2.2), and our
+    /// requests when neither the route set nor the remote target has a numeric host (§12.2.1.1).
     let peer: SocketAddress
     /// `host:port` we announce in Contact and in the Via of our requests.
     let localAddress: String
@@ -43,6 +44,15 @@ struct Dialog: Sendable {
     var endTold = false
     /// Hang up as soon as the 2xx is acknowledged (§15: no BYE before the ACK or its timeout).
     var hangUpPending = false
+}
+
+/// What a merged request shares with the first copy (§8.2.2.2): Call-ID, From tag and CSeq (number and
+/// method), while its branch differs (it reached us along another path of a forking proxy).
+struct RequestIdentity: Hashable, Sendable {
+    var callID: String
+    var fromTag: String
+    var cseq: UInt32
+    var method: String
 }
 
 /// What identifies a server transaction (§17.2.3): the top Via's branch and sent-by and the method (ACK

@@ -4,8 +4,9 @@ import NIOCore
 public struct IncomingCall: Sendable, Equatable {
     /// The call's identity (its dialog).
     public let id: DialogID
-    /// The Request-URI's user part: the number dialled (`5145550100` in `sip:5145550100@host`); empty when
-    /// the URI has none.
+    /// The Request-URI's user part, unescaped (§19.1.4): the number dialled (`5145550100` in
+    /// `sip:5145550100@host`, `+15145550100` in `sip:%2B15145550100@host`); empty when the URI has none.
+    /// Untrusted: it may hold control characters (escape it before logging it).
     public let user: String
     /// The Request-URI as written.
     public let requestURI: String

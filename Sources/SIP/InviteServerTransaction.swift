@@ -52,6 +52,8 @@ struct InviteServerTransaction: Sendable {
         case none
         /// Answer a ringing call now.
         case answerDue
+        /// The INVITE's `Expires` passed with no final response sent (§13.3.1): 487.
+        case expired
         /// Timer L fired without an ACK for the 2xx: the call ends (BYE).
         case ackTimedOut
         /// The transaction is over; forget it.
@@ -67,11 +69,15 @@ struct InviteServerTransaction: Sendable {
     let dialog: DialogID?
     /// The CSeq number of the INVITE (to match the ACK of a 2xx).
     let cseq: UInt32
+    /// Call-ID, From tag and CSeq of a dialog-creating INVITE, registered to tell merged requests (§8.2.2.2).
+    var identity: RequestIdentity?
     private(set) var state: State = .proceeding
     /// The last response sent, resent on a retransmitted INVITE.
     private(set) var lastResponse: ByteBuffer?
     private(set) var lastStatus = 0
     private var retransmitInterval: TimeAmount = .zero
+    /// Whether the `Expires` timer runs (cancelled with the final response, so that no long timer lingers).
+    private var expiresArmed = false
 
     init(serial: UInt64, context: ResponseContext, dialog: DialogID?, cseq: UInt32) {
         self.serial = serial
@@ -86,6 +92,13 @@ struct InviteServerTransaction: Sendable {
     /// Whether no final response has been sent yet.
     var isProceeding: Bool { state == .proceeding }
 
+    /// Arms the INVITE's `Expires` timer (§13.3.1): if it fires before a final response, the TU sends 487.
+    mutating func armExpires(after delay: TimeAmount, into actions: inout [UserAgentServer.Action]) {
+        guard state == .proceeding else { return }
+        expiresArmed = true
+        actions.append(.startTimer(timer(.expires), after: delay))
+    }
+
     /// Sends a response from the TU: a provisional one keeps Proceeding; 300-699 → Completed (timers G, H);
     /// 2xx → Accepted (2xx retransmission, timer L). Ignored once a final response was sent.
     mutating func send(_ response: ByteBuffer, status: Int, timers: TransactionTimers,
@@ -94,6 +107,10 @@ struct InviteServerTransaction: Sendable {
         lastResponse = response
         lastStatus = status
         actions.append(.send(response, to: destination))
+        if status >= 200, expiresArmed {
+            expiresArmed = false
+            actions.append(.cancelTimer(timer(.expires)))
+        }
         switch status {
         case 100..<200:
             break
@@ -143,6 +160,9 @@ struct InviteServerTransaction: Sendable {
         switch (kind, state) {
         case (.answer, .proceeding):
             return .answerDue
+        case (.expires, .proceeding):
+            expiresArmed = false
+            return .expired
         case (.timerG, .completed), (.okRetransmission, .accepted(acknowledged: false)):
             if let lastResponse { actions.append(.send(lastResponse, to: destination)) }
             retransmitInterval = min(retransmitInterval * 2, timers.t2)
@@ -167,7 +187,7 @@ struct InviteServerTransaction: Sendable {
 
     /// Every timer this transaction may have running, to cancel when it is dropped early.
     func cancelAllTimers(into actions: inout [UserAgentServer.Action]) {
-        for kind: TimerID.Kind in [.answer, .okRetransmission, .timerL, .timerG, .timerH, .timerI] {
+        for kind: TimerID.Kind in [.answer, .expires, .okRetransmission, .timerL, .timerG, .timerH, .timerI] {
             actions.append(.cancelTimer(timer(kind)))
         }
     }

@@ -11,7 +11,8 @@ public struct SDPAnswer: Sendable, Equatable {
 
     /// The audio codec.
     public var codec: Codec
-    /// The audio payload type, as offered (0 for PCMU, 8 for PCMA in practice).
+    /// The audio payload type, as offered: the static 0 (PCMU) or 8 (PCMA), or the dynamic one whose
+    /// `a=rtpmap` names the codec (`a=rtpmap:97 PCMU/8000`); the answer uses the same number.
     public var payloadType: Int
     /// The offer's telephone-event/8000 payload type (RFC 4733), nil when none was offered at 8000 Hz.
     public var telephoneEventPayloadType: Int?

@@ -1,6 +1,8 @@
 // An SDP offer (RFC 4566) as a caller sends it in an INVITE, and the answer we make to it (RFC 3264 §6):
-// the first audio stream, G.711 (PCMU 0 / PCMA 8, RFC 3551) in the offerer's order, and RFC 4733
-// telephone-event at the audio clock (8000 Hz).
+// the first audio stream, G.711 in the offerer's order, and RFC 4733 telephone-event at the audio clock
+// (8000 Hz). The a=rtpmap decides the codec, not the number (RFC 3264 §5.1, RFC 4566 §6): PCMU or PCMA may
+// come on a dynamic payload type (`a=rtpmap:97 PCMU/8000`); the static 0 and 8 of RFC 3551 without an
+// rtpmap keep their meaning; a dynamic payload type without an rtpmap is unknown.
 
 /// Why a session description was not read.
 public struct SDPError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -191,7 +193,8 @@ public struct SDPOffer: Sendable, Equatable {
         audioIndex = audio
     }
 
-    /// The answer (RFC 3264 §6.1): PCMU or PCMA, whichever the offer lists first; telephone-event with the
+    /// The answer (RFC 3264 §6.1): PCMU or PCMA, whichever the offer lists first, by its rtpmap's encoding
+    /// name (any case) at 8000 Hz, mono, on whatever payload type carries it; telephone-event with the
     /// offer's payload type when it is offered at 8000 Hz; the offer's ptime (10 to 120 ms, multiple of 10),
     /// else 20 ms. Nil when the stream is not RTP/AVP or offers neither PCMU nor PCMA (the caller answers 488).
     public func negotiate() -> SDPAnswer? {

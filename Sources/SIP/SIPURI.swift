@@ -65,6 +65,51 @@ public struct SIPURI: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The user part with its `%HH` escapes decoded (RFC 3261 §19.1.4: a user part is compared unescaped;
+    /// `%2B15145550100` is `+15145550100`). The user part as written when an escape is malformed or the
+    /// decoded bytes are not UTF-8; nil when the URI has no user part. The result may hold any character,
+    /// control characters included: escape it before it reaches a log line.
+    public var unescapedUser: String? {
+        guard let user else { return nil }
+        guard user.utf8.contains(UInt8(ascii: "%")) else { return user }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(user.utf8.count)
+        var iterator = user.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(SIPURI.hexValue),
+                  let low = iterator.next().flatMap(SIPURI.hexValue)
+            else { return user }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self) ?? user
+    }
+
+    /// The value of one hexadecimal digit, or nil.
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
+    /// Whether this URI has the parameter `name` (case-insensitive), with or without a value (`;lr`).
+    public func hasParameter(_ name: String) -> Bool {
+        let name = name.lowercased()
+        return parameters.contains { $0.name == name }
+    }
+
+    /// The value of the parameter `name` (case-insensitive), nil when absent or without a value.
+    public func parameter(_ name: String) -> String? {
+        let name = name.lowercased()
+        return parameters.first { $0.name == name }?.value ?? nil
+    }
+
     /// The URI's text.
     public var description: String { text }
 

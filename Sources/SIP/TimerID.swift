@@ -7,6 +7,8 @@ public struct TimerID: Hashable, Sendable, CustomStringConvertible {
     public enum Kind: String, Hashable, Sendable {
         /// Answer a ringing call (the application's `ringFor`).
         case answer
+        /// The INVITE's `Expires` (§13.3.1): unanswered by then, it gets 487 Request Terminated.
+        case expires
         /// 2xx retransmission until the ACK (§13.3.1.4): T1 doubling up to T2.
         case okRetransmission
         /// Timer L (RFC 6026): 64·T1 in Accepted; fired without an ACK, the call ends with BYE.

@@ -15,6 +15,8 @@ struct ReceivedRequest {
     let source: SocketAddress
     let context: ResponseContext
     let key: TransactionKey
+    /// Whether the Request-URI's scheme is one we serve (sip, sips); otherwise 416 (§8.2.2.1).
+    let supportedScheme: Bool
 }
 
 extension UserAgentServer {
@@ -104,7 +106,15 @@ extension UserAgentServer {
             let cseq = try message.cseq
             guard cseq.method == method else { throw SIPParseError.invalidHeader("CSeq", "method does not match") }
             _ = try message.maxForwards
-            _ = try message.requestURI
+            // §8.2.2.1: a scheme other than sip or sips gets 416 (below, once the request can be answered);
+            // a sip or sips URI that does not parse, or one without a scheme, gets 400.
+            var supportedScheme = true
+            if case .request(_, let uriText) = message.startLine, let colon = uriText.firstIndex(of: ":"),
+               !["sip", "sips"].contains(uriText[..<colon].lowercased()) {
+                supportedScheme = false
+            } else {
+                _ = try message.requestURI
+            }
             let context = ResponseContext(vias: [responseVia.description] + message.headers.values("Via").dropFirst(),
                                           from: message.headers["From"] ?? "", to: message.headers["To"] ?? "",
                                           toHasTag: to.tag != nil, callID: callID,
@@ -113,7 +123,8 @@ extension UserAgentServer {
             let key = UserAgentServer.transactionKey(topVia, method: method, callID: callID, fromTag: from.tag,
                                                      cseq: cseq.number)
             request = ReceivedRequest(message: message, method: method, from: from, to: to, callID: callID,
-                                      cseq: cseq, source: source, context: context, key: key)
+                                      cseq: cseq, source: source, context: context, key: key,
+                                      supportedScheme: supportedScheme)
         } catch {
             badRequest(message, error: error, source: source, into: &actions)
             return
@@ -135,6 +146,29 @@ extension UserAgentServer {
                 transaction.receivedRetransmission(into: &actions)
                 return
             }
+        }
+
+        guard request.supportedScheme else {
+            // §8.2.2.1: 416 Unsupported URI Scheme.
+            log(.info, "unsupported Request-URI scheme: 416", request.callID, into: &actions)
+            if method == "INVITE" {
+                rejectInvite(request, status: 416, into: &actions)
+            } else {
+                respond(request, status: 416, into: &actions)
+            }
+            return
+        }
+
+        // §8.2.2.2: merged requests. A new INVITE without a To tag whose Call-ID, From tag and CSeq are those
+        // of an INVITE transaction in progress, on another branch, is a copy that a forking proxy sent along
+        // another path: 482 Loop Detected, and no second call.
+        if method == "INVITE", request.to.tag == nil,
+           let first = invitesByRequest[RequestIdentity(request)], first != request.key,
+           inviteTransactions[first] != nil {
+            log(.info, "merged request (same Call-ID, From tag and CSeq as a call in progress, branch "
+                + "\(request.key.branch)): 482", request.callID, into: &actions)
+            rejectInvite(request, status: 482, into: &actions)
+            return
         }
 
         // §8.2.2.3: option tags in Require that we do not support (we support none) → 420.
@@ -251,15 +285,25 @@ extension UserAgentServer {
         let serial = newSerial(.invite(request.key))
         var transaction = InviteServerTransaction(serial: serial, context: request.context, dialog: id,
                                                   cseq: request.cseq.number)
+        let identity = RequestIdentity(request)
+        transaction.identity = identity
+        invitesByRequest[identity] = request.key
         // §17.2.1: 100 Trying at once (the application decides synchronously, but may take longer).
         let trying = request.context.render(status: 100, toTag: nil, product: configuration.product)
         transaction.send(trying, status: 100, timers: timers, into: &actions)
+        // §13.3.1: an INVITE that expires before its final response gets 487 (see `expired`). A value that
+        // is not delta-seconds is ignored; decimal() bounds it to 9 digits.
+        if let expires = request.message.headers["Expires"].flatMap({ decimal(trimmed($0)) }) {
+            transaction.armExpires(after: .seconds(Int64(expires)), into: &actions)
+        }
         inviteTransactions[request.key] = transaction
 
+        // §19.1.4: the user part is compared unescaped (`%2B15145550100` dials +15145550100).
+        let user = uri.unescapedUser ?? ""
         log(.info, "incoming call from \(request.from.uri) to \(uri.user ?? uri.text) (\(request.source))",
             request.callID, into: &actions)
         actions.append(.incomingCall(IncomingCall(
-            id: id, user: uri.user ?? "", requestURI: uri.text, from: request.context.from, to: request.context.to,
+            id: id, user: user, requestURI: uri.text, from: request.context.from, to: request.context.to,
             callerDisplayName: request.from.displayName, callerURI: request.from.uri, offer: offer,
             offerError: offerError, source: request.source)))
     }
@@ -373,6 +417,13 @@ extension UserAgentServer {
             respond(request, status: 481, into: &actions)
             return
         }
+        guard request.cseq.number >= dialog.remoteCSeq else {
+            // §12.2.2: a CSeq lower than the last one received in the dialog: out of order, 500.
+            log(.info, "BYE with CSeq \(request.cseq.number) below \(dialog.remoteCSeq): 500", id.callID,
+                into: &actions)
+            respond(request, status: 500, into: &actions)
+            return
+        }
         respond(request, status: 200, into: &actions)
         guard dialog.phase != .terminating else { return }  // crossing BYEs: ours continues
         if let key = dialog.invite, var transaction = inviteTransactions[key] {
@@ -411,10 +462,72 @@ extension UserAgentServer {
         }
     }
 
+    /// The INVITE's `Expires` passed with no final response (§13.3.1): 487 Request Terminated, and the
+    /// application hears the call ended (`.expired`), as for a CANCEL.
+    mutating func expired(_ key: TransactionKey, into actions: inout [Action]) {
+        guard var transaction = inviteTransactions[key], transaction.isProceeding else { return }
+        actions.append(.cancelTimer(TimerID(kind: .answer, transaction: transaction.serial)))
+        let terminated = transaction.context.render(status: 487, toTag: transaction.dialog?.localTag ?? token(),
+                                                    product: configuration.product)
+        transaction.send(terminated, status: 487, timers: timers, into: &actions)
+        inviteTransactions[key] = transaction
+        log(.info, "the INVITE expired unanswered (Expires): 487", transaction.context.callID, into: &actions)
+        if let id = transaction.dialog, let dialog = dialogs.removeValue(forKey: id), !dialog.endTold {
+            actions.append(.ended(id, .expired))
+        }
+    }
+
     // MARK: - Our BYE
 
-    /// Sends BYE in the dialog (§15.1.1, §12.2.1.1): a new CSeq, From/To swapped with tags, Request-URI the
-    /// remote target, Route from the route set, to the caller's address; timers E and F.
+    /// Where a request in the dialog goes and how it is addressed (§12.2.1.1, §8.1.2, RFC 3263 without DNS).
+    ///
+    /// - A route set whose first URI has `lr` (loose routing): Request-URI the remote target, Route the
+    ///   route set, sent to the first route's host and port.
+    /// - A first URI without `lr` (a strict router, RFC 2543): Request-URI that URI (without its headers),
+    ///   Route the other routes then the remote target, sent to that URI's host and port.
+    /// - No route set: Request-URI the remote target, sent to its host and port.
+    ///
+    /// Only numeric hosts are used (no DNS here): a name falls back to the address the INVITE came from (the
+    /// top Via's source), with a log line. `maddr` overrides the host (§19.1.1); the port defaults to 5060.
+    func requestRouting(_ dialog: Dialog, into actions: inout [Action])
+        -> (uri: String, routes: [String], destination: SocketAddress) {
+        var uri = dialog.remoteTarget
+        var routes = dialog.routeSet
+        var next: String = dialog.remoteTarget
+        if let first = dialog.routeSet.first {
+            let firstURI = (try? SIPNameAddress(first, header: "Route"))?.uri ?? ""
+            next = firstURI
+            if (try? SIPURI(firstURI, header: "Route"))?.hasParameter("lr") == false {
+                // §12.2.1.1, strict routing: the first route becomes the Request-URI.
+                uri = firstURI.split(separator: "?", maxSplits: 1).first.map(String.init) ?? firstURI
+                routes = Array(dialog.routeSet.dropFirst()) + ["<\(dialog.remoteTarget)>"]
+            }
+        }
+        if let parsed = try? SIPURI(next, header: "Route"), parsed.scheme != "tel" {
+            let port = parsed.port ?? (parsed.scheme == "sips" ? 5061 : 5060)
+            if let address = UserAgentServer.numericAddress(host: parsed.parameter("maddr") ?? parsed.host,
+                                                            port: port) {
+                return (uri, routes, address)
+            }
+        }
+        log(dialog.routeSet.isEmpty ? .debug : .info,
+            "cannot send to \(next) without DNS: to the INVITE's source \(dialog.peer) instead", dialog.id.callID,
+            into: &actions)
+        return (uri, routes, dialog.peer)
+    }
+
+    /// An IPv4 or IPv6 (`[...]` or bare) literal with a port as a socket address; nil for a host name.
+    static func numericAddress(host: String, port: Int) -> SocketAddress? {
+        var host = Substring(host)
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        guard !host.isEmpty, host.utf8.count <= 45, host.utf8.allSatisfy({ byte in
+            byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":") || SIPURI.hexValue(byte) != nil
+        }) else { return nil }
+        return try? SocketAddress(ipAddress: String(host), port: port)
+    }
+
+    /// Sends BYE in the dialog (§15.1.1): a new CSeq, From/To swapped with tags, Request-URI, Route and
+    /// destination from the route set and the remote target (``requestRouting(_:into:)``); timers E and F.
     mutating func sendBYE(_ dialog: inout Dialog, into actions: inout [Action]) {
         guard transactionCount < configuration.maximumTransactions else {
             dialogs[dialog.id] = nil
@@ -427,20 +540,21 @@ extension UserAgentServer {
         var headers = SIPHeaders()
         headers.add(name: "Via", value: "SIP/2.0/UDP \(dialog.localAddress);branch=\(branch);rport")
         headers.add(name: "Max-Forwards", value: "70")
-        for route in dialog.routeSet { headers.add(name: "Route", value: route) }
+        let (uri, routes, destination) = requestRouting(dialog, into: &actions)
+        for route in routes { headers.add(name: "Route", value: route) }
         headers.add(name: "From", value: dialog.localHeader)
         headers.add(name: "To", value: dialog.remoteHeader)
         headers.add(name: "Call-ID", value: dialog.id.callID)
         headers.add(name: "CSeq", value: "\(dialog.localCSeq) BYE")
         headers.add(name: "User-Agent", value: configuration.product)
-        let bye = SIPMessage(startLine: .request(method: "BYE", uri: dialog.remoteTarget), headers: headers)
+        let bye = SIPMessage(startLine: .request(method: "BYE", uri: uri), headers: headers)
         let serial = newSerial(.client(branch))
         let transaction = NonInviteClientTransaction(serial: serial, request: bye.serialized(),
-                                                     destination: dialog.peer, dialog: dialog.id, timers: timers,
+                                                     destination: destination, dialog: dialog.id, timers: timers,
                                                      into: &actions)
         clientTransactions[branch] = transaction
         dialogs[dialog.id] = dialog
-        log(.debug, "→ BYE \(dialog.remoteTarget) to \(dialog.peer)", dialog.id.callID, into: &actions)
+        log(.debug, "→ BYE \(uri) to \(destination)", dialog.id.callID, into: &actions)
     }
 
     /// A response: only to our BYE (matched by branch and CSeq method, §17.1.3); others are dropped.
@@ -458,6 +572,14 @@ extension UserAgentServer {
             dialogs[transaction.dialog] = nil
         }
         clientTransactions[branch] = transaction
+    }
+}
+
+extension RequestIdentity {
+    /// The identity of a received request (§8.2.2.2).
+    init(_ request: ReceivedRequest) {
+        self.init(callID: request.callID, fromTag: request.from.tag ?? "", cseq: request.cseq.number,
+                  method: request.method)
     }
 }
 

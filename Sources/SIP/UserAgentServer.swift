@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import TelephonyDSP
 
 // The user-agent server of RFC 3261 over UDP as a pure value: datagrams, timer expiries and application
 // commands go in; actions come out (send these bytes there, start or cancel this timer, tell the application).
@@ -18,7 +19,10 @@ import NIOCore
 /// at T1 doubling to T2 until the ACK, BYE after 64·T1 without it; non-2xx finals retransmitted on timer G
 /// and their ACK absorbed; BYE → 200 (481 for an unknown dialog); CANCEL → 200 and 487; OPTIONS → 200 with
 /// Allow; other methods → 405; Require → 420; malformed requests → 400 naming the header; re-INVITE → 200
-/// with the same answer; ``hangUp(_:)`` → BYE retransmitted on timer E. Transactions and dialogs are bounded.
+/// with the same answer; ``hangUp(_:)`` → BYE retransmitted on timer E, along the route set to the remote
+/// target (§12.2.1.1). Merged INVITEs → 482 (§8.2.2.2); an in-dialog request with a lower CSeq → 500
+/// (§12.2.2); a Request-URI scheme other than sip/sips → 416; an INVITE whose `Expires` passes unanswered →
+/// 487 (§13.3.1). Every log line is escaped. Transactions and dialogs are bounded.
 public struct UserAgentServer: Sendable {
     /// Timer values, bounds and identity.
     public struct Configuration: Sendable, Equatable {
@@ -70,7 +74,7 @@ public struct UserAgentServer: Sendable {
         case confirmed(DialogID)
         /// An accepted call has ended (told once per accepted call).
         case ended(DialogID, CallEndReason)
-        /// A log line, with the Call-ID it concerns.
+        /// A log line, with the Call-ID it concerns; both escaped (no control characters), ready to print.
         case log(Logger.Level, String, callID: String?)
     }
 
@@ -91,6 +95,9 @@ public struct UserAgentServer: Sendable {
     var clientTransactions: [String: NonInviteClientTransaction] = [:]
     var owners: [UInt64: Owner] = [:]
     var dialogs: [DialogID: Dialog] = [:]
+    /// The dialog-creating INVITE transactions by Call-ID, From tag and CSeq, to tell merged requests
+    /// (§8.2.2.2); an entry lives as long as its transaction (so it is bounded by the transactions).
+    var invitesByRequest: [RequestIdentity: TransactionKey] = [:]
     var nextSerial: UInt64 = 1
     var randomState: UInt64
     /// Whether new INVITEs are refused with 503 (shutting down).
@@ -191,6 +198,8 @@ public struct UserAgentServer: Sendable {
                 break
             case .answerDue:
                 if let id = transaction.dialog { answer(id, into: &actions) }
+            case .expired:
+                expired(key, into: &actions)
             case .terminated:
                 forgetInvite(key, serial: transaction.serial)
             case .ackTimedOut:
@@ -286,11 +295,18 @@ public struct UserAgentServer: Sendable {
     }
 
     mutating func forgetInvite(_ key: TransactionKey, serial: UInt64) {
+        if let identity = inviteTransactions[key]?.identity, invitesByRequest[identity] == key {
+            invitesByRequest[identity] = nil
+        }
         inviteTransactions[key] = nil
         owners[serial] = nil
     }
 
+    /// A log line. Every line may quote the network (Call-ID, URIs, addresses, reason phrases): the text and
+    /// the Call-ID (which swift-log prints as metadata) are escaped here, once for all, so that no CR, LF,
+    /// ESC, NUL or other control character reaches a log (``InputText/escaped(_:limit:)``).
     func log(_ level: Logger.Level, _ message: String, _ callID: String?, into actions: inout [Action]) {
-        actions.append(.log(level, message, callID: callID))
+        actions.append(.log(level, InputText.escaped(message, limit: 600),
+                            callID: callID.map { InputText.escaped($0, limit: 200) }))
     }
 }

@@ -5,6 +5,7 @@ import Dispatch
 import Foundation
 import Logging
 import SMSGateway
+import TelephonyDSP
 
 /// `callseq serve`: a SIP endpoint that answers calls for the accounts' numbers and plays their IVRs and
 /// sequences over RTP.
@@ -145,14 +146,18 @@ struct Serve: ParsableCommand {
                 accounts: directory, logger: logger,
                 onSMS: { request in
                     guard let dispatcher else {
-                        logger.info("call \(request.callID): would send SMS from \(request.sms.from.digits) to \(request.sms.to.digits): \"\(request.sms.message)\" (dry run)")
+                        let callID = InputText.escaped(request.callID, limit: 200)
+                        let line = "call \(callID): would send SMS from \(request.sms.from.digits) to "
+                            + "\(request.sms.to.digits): \"\(request.sms.message)\" (dry run)"
+                        logger.info("\(line)")
                         return
                     }
                     let account = smsAccount(file: request.account, limit: request.dailyLimit)
                     let message = SMSMessage(request.sms)
                     Task {
                         let report = await dispatcher.send(message, account: account)
-                        logger.info("call \(request.callID): SMS to \(message.to): \(report)")
+                        let callID = InputText.escaped(request.callID, limit: 200)
+                        logger.info("call \(callID): SMS to \(message.to): \(report)")
                     }
                 })
         }

@@ -234,6 +234,22 @@ struct ServeSIPpTests {
         #expect(server.stop() == 0)
     }
 
+    @Test func pcmuOnADynamicPayloadTypeIsAnsweredOnItAndTheCallRuns() throws {
+        let server = try ServeProcess(accounts: [account])
+        // The rtpmap decides (a=rtpmap:97 PCMU/8000); the escaped user part %2B1... is decoded (RFC 3261
+        // §19.1.4) and still finds the DID.
+        for service in ["5145550100", "%2B15145550100"] {
+            let result = try runSIPp("dynamic-pt.xml", service: service, port: server.port)
+            #expect(result.status == 0, "\(service): \(result.stdout.suffix(600)) \(result.stderr.suffix(400))")
+        }
+        #expect(server.stderr.wait(seconds: 30, count: 2) { $0.contains("PCMU (payload type 97)") } == 2,
+                "\(server.log.suffix(10))")
+        #expect(server.stderr.wait(seconds: 30, count: 2) { $0.contains("media started") } == 2)
+        #expect(server.stderr.wait(seconds: 30, count: 2) { $0.contains("the caller hung up (BYE)") } == 2)
+        #expect(!server.log.contains { $0.contains("media did not start") })
+        #expect(server.stop() == 0)
+    }
+
     @Test func aHundredCallsAtOnceAreAllAnsweredAndEnded() throws {
         let server = try ServeProcess(accounts: [account])
         let result = try runSIPp("call.xml", service: "5145550100", port: server.port,

@@ -21,6 +21,8 @@ struct Harness {
     var events: [UserAgentServer.Action] = []
     var calls: [IncomingCall] = []
     var timerStarts: [(TimerID, TimeAmount)] = []
+    /// Every `.log` action: its text and its Call-ID.
+    var logs: [(text: String, callID: String?)] = []
     var decision: (IncomingCall) -> CallDecision
 
     init(configuration: UserAgentServer.Configuration = .init(contactAddress: "192.0.2.10:5060"),
@@ -50,8 +52,8 @@ struct Harness {
                 perform(agent.decide(call.id, decision(call)))
             case .confirmed, .ended:
                 events.append(action)
-            case .log:
-                break
+            case .log(_, let text, let callID):
+                logs.append((text, callID))
             }
         }
     }
