@@ -49,6 +49,10 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("rtp-timeout"), help: "Seconds without RTP from the caller before the call is ended.")
     var rtpTimeout: Int = 30
 
+    @Option(name: .customLong("trusted-proxy"),
+            help: "A proxy's IP address exempt from the per-source SIP rate limit (repeatable).")
+    var trustedProxies: [String] = []
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -66,6 +70,9 @@ struct Serve: ParsableCommand {
             throw ValidationError("--realtime-priority \(realtimePriority) is out of range (1...99)")
         }
         guard (1...3600).contains(rtpTimeout) else { throw ValidationError("--rtp-timeout \(rtpTimeout) is out of range (1...3600 s)") }
+        for proxy in trustedProxies where !isIPAddress(proxy) {
+            throw ValidationError("--trusted-proxy '\(proxy)' is not an IP address")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level") }
         try sms.check()
     }
@@ -125,7 +132,8 @@ struct Serve: ParsableCommand {
                 configuration: CallServer.Configuration(host: host, port: port, mediaAddress: mediaAddress,
                                                         rtpPorts: try parsedPorts(), mediaThreads: mediaThreads,
                                                         rtpTimeoutSeconds: rtpTimeout, mediaTickMs: mediaTickMs,
-                                                        realtimePriority: realtimePriority),
+                                                        realtimePriority: realtimePriority,
+                                                        trustedProxies: trustedProxies),
                 accounts: directory, logger: logger,
                 onSMS: { request in
                     guard let dispatcher else {
@@ -170,6 +178,13 @@ struct Serve: ParsableCommand {
         finished.wait()
         withExtendedLifetime(sources) {}
     }
+}
+
+/// Whether `text` is an IPv4 or IPv6 address (inet_pton's forms).
+private func isIPAddress(_ text: String) -> Bool {
+    var v4 = in_addr()
+    var v6 = in6_addr()
+    return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
 }
 
 /// Runs throwing async work from a synchronous command and waits for its result.
