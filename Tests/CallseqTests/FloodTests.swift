@@ -143,6 +143,7 @@ private final class Flooder: @unchecked Sendable {
                 condition.lock()
                 statuses[status, default: 0] += 1
                 if status == 503 && !text.contains("\r\nRetry-After: ") { refusalsWithoutRetryAfter += 1 }
+                condition.broadcast()
                 condition.unlock()
             }
             condition.lock()
@@ -165,6 +166,15 @@ private final class Flooder: @unchecked Sendable {
         return sentCount >= count || finished
     }
 
+    /// Waits until `count` answers with `status` came back; returns how many did (after `seconds` at most).
+    func waitForAnswers(_ status: Int, count: Int, seconds: Double) -> Int {
+        let deadline = Date().addingTimeInterval(seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while statuses[status, default: 0] < count, condition.wait(until: deadline) {}
+        return statuses[status, default: 0]
+    }
+
     /// Stops reading; returns the datagrams sent and how long that took, the answers by status and the 503s
     /// without Retry-After.
     func finish(seconds: Double)
@@ -179,7 +189,7 @@ private final class Flooder: @unchecked Sendable {
     }
 }
 
-@Suite("callseq serve: a flood from one address does not keep callers out")
+@Suite("callseq serve: a flood from one address does not keep callers out", .serialized)
 struct ServeFloodTests {
     @Test func fiftyThousandScannerRequestsFromOneAddressLeaveTwentyCallsAnsweredAndPlayed() throws {
         let server = try ServeProcess(accounts: [account])
@@ -209,5 +219,25 @@ struct ServeFloodTests {
         #expect(flood.statuses[503] ?? 0 > 0)
         #expect(flood.refusalsWithoutRetryAfter == 0)
         #expect(server.stop() == 0)
+    }
+
+    @Test func aTrustedProxyIsNotRateLimited() throws {
+        let server = try ServeProcess(accounts: [account], extra: ["--trusted-proxy", "127.0.0.2"])
+        let flooder = try Flooder()
+        flooder.start(count: 600, serverPort: server.port)
+        defer { _ = flooder.finish(seconds: 30) }
+        // 600 requests at once, six times the bucket's burst: 200 OPTIONS, 200 REGISTER, 200 INVITEs, all handled.
+        #expect(flooder.waitForAnswers(200, count: 200, seconds: 120) == 200)
+        #expect(flooder.waitForAnswers(405, count: 200, seconds: 120) == 200)
+        #expect(flooder.waitForAnswers(100, count: 200, seconds: 120) == 200)
+        let flood = flooder.finish(seconds: 120)
+        #expect(flood.statuses[503] == nil, "\(flood.statuses)")
+        #expect(server.stop() == 0)
+    }
+
+    @Test func aTrustedProxyMustBeAnIPAddress() throws {
+        let result = try CommandRunner.callseq("serve", "--account", account, "--trusted-proxy", "kamailio.local")
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--trusted-proxy 'kamailio.local' is not an IP address"), "\(result.stderr)")
     }
 }
