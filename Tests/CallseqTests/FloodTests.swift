@@ -54,8 +54,9 @@ private final class Flooder: @unchecked Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.2")
         address.sin_port = 0
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
         }
         guard bound == 0 else {
             close(fd)
@@ -104,6 +105,7 @@ private final class Flooder: @unchecked Sendable {
             address.sin_family = sa_family_t(AF_INET)
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             address.sin_port = in_port_t(UInt16(serverPort).bigEndian)
+            let length = socklen_t(MemoryLayout<sockaddr_in>.size)
             for (index, datagram) in datagrams.enumerated() {
                 if index % 16 == 0 {
                     while let queue = serverSocketQueue(port: serverPort), queue.queued > 65_536 { sched_yield() }
@@ -111,7 +113,7 @@ private final class Flooder: @unchecked Sendable {
                 _ = datagram.withUnsafeBytes { buffer in
                     withUnsafePointer(to: &address) {
                         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                            sendto(fd, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                            sendto(fd, buffer.baseAddress, buffer.count, 0, $0, length)
                         }
                     }
                 }
@@ -211,7 +213,8 @@ struct ServeFloodTests {
             \(String(format: "%.1f", Date().timeIntervalSince(started))) s
             """)
         #expect(flood.sent == 50_000)
-        #expect(result.status == 0, "\(result.stdout.suffix(800)) \(result.stderr.suffix(400)) \(server.log.suffix(10))")
+        #expect(result.status == 0,
+                "\(result.stdout.suffix(800)) \(result.stderr.suffix(400)) \(server.log.suffix(10))")
         // Every call was confirmed by its ACK (its IVR started playing) and ended by the caller's BYE.
         #expect(server.stderr.wait(seconds: 60, count: 20) { $0.contains("media started") } == 20)
         #expect(server.stderr.wait(seconds: 60, count: 20) { $0.contains("the caller hung up (BYE)") } == 20)

@@ -113,6 +113,33 @@ struct FloodTests {
         #expect(later.first?.message.toTag != first.first?.message.toTag)
     }
 
+    @Test func theResponseCacheEvictsTheOldestFirst() throws {
+        var harness = floodHarness(.init(responseCacheSize: 10, contactAddress: "192.0.2.10:5060"))
+        let requests = (0..<11).map { request("OPTIONS", callID: "o\($0)", branch: "z9hG4bK-o\($0)") }
+        let first = requests.map { harness.receive($0) }
+        #expect(harness.agent.cachedResponseCount == 10)
+        #expect(harness.agent.transactionCount == 0)
+        // The newest ten answer with their bytes; the oldest was evicted and is answered anew (another To-tag).
+        for index in 1..<11 { #expect(harness.receive(requests[index]).map(\.text) == first[index].map(\.text)) }
+        let anew = harness.receive(requests[0])
+        #expect(anew.statuses == [200])
+        #expect(anew.first?.message.toTag != first[0].first?.message.toTag)
+    }
+
+    @Test func theRateLimitTracksABoundedNumberOfSources() throws {
+        let limit = UserAgentServer.RateLimit(requestsPerSecond: 1, burst: 1, maximumSources: 100)
+        var harness = floodHarness(.init(rateLimit: limit, contactAddress: "192.0.2.10:5060"))
+        for index in 0..<10_000 {
+            let source = address("10.\(index / 65_536).\(index / 256 % 256).\(index % 256)", 5060)
+            #expect(harness.receive(request("OPTIONS", callID: "o\(index)", branch: "z9hG4bK-o\(index)"),
+                                    from: source).statuses == [200])
+            #expect(harness.agent.rateLimitedSourceCount <= 100)
+        }
+        // A source seen a moment ago is still tracked: its bucket is empty.
+        let recent = address("10.0.39.15", 5060)  // source 9,999
+        #expect(harness.receive(request("OPTIONS", branch: "z9hG4bK-again"), from: recent).statuses == [503])
+    }
+
     @Test func aRejectedInviteIsAnsweredFromTheCacheAndItsAckIsAbsorbed() throws {
         var harness = floodHarness(.init(contactAddress: "192.0.2.10:5060"))
         let bad = invite(extraHeaders: ["Require: 100rel"])
