@@ -19,7 +19,7 @@ printf '|---|---|---|---|---|---|---|---|\n'
 for n in ${CALLS:-250 500 1000 2000}; do
     work=$(mktemp -d)
     "$BIN" serve --account Benchmarks/Live/account.json --recordings-root "$PWD/Examples" --listen 127.0.0.1:0 --rtp-ports 20000-29999 \
-        --rtp-timeout 120 ${REALTIME:+--realtime-priority $REALTIME} --media-tick-ms ${TICK_MS:-5} > "$work/out" 2> "$work/log" &
+        --trusted-proxy 127.0.0.1 --rtp-timeout 120 ${REALTIME:+--realtime-priority $REALTIME} --media-tick-ms ${TICK_MS:-5} > "$work/out" 2> "$work/log" &
     server=$!
     for _ in $(seq 100); do grep -q '^listening' "$work/out" 2>/dev/null && break; sleep 0.1; done
     port=$(sed -n 's/^listening on udp .*:\([0-9]*\)$/\1/p' "$work/out")

@@ -55,11 +55,14 @@ public final class CallServer: Sendable {
         public var mediaTickMs: Int
         /// SCHED_FIFO priority of the media threads (nil: the normal scheduler).
         public var realtimePriority: Int32?
+        /// Source IP addresses exempt from the per-source SIP rate limit (the proxies in front of the server).
+        public var trustedProxies: [String]
 
         /// Creates a configuration.
         public init(host: String, port: Int, mediaAddress: String? = nil, rtpPorts: ClosedRange<Int> = 20000...29999,
                     mediaThreads: Int = 1, rtpTimeoutSeconds: Int = 30, holdTimeoutSeconds: Int = 7200,
-                    rtpProbationPackets: Int = 0, mediaTickMs: Int = 5, realtimePriority: Int32? = nil) {
+                    rtpProbationPackets: Int = 0, mediaTickMs: Int = 5, realtimePriority: Int32? = nil,
+                    trustedProxies: [String] = []) {
             self.host = host
             self.port = port
             self.mediaAddress = mediaAddress ?? host
@@ -70,6 +73,7 @@ public final class CallServer: Sendable {
             self.rtpProbationPackets = rtpProbationPackets
             self.mediaTickMs = mediaTickMs
             self.realtimePriority = realtimePriority
+            self.trustedProxies = trustedProxies
         }
     }
 
@@ -126,8 +130,9 @@ public final class CallServer: Sendable {
     ///
     /// - Returns: the port it listens on.
     public func start() async throws -> Int {
+        let agent = UserAgentServer.Configuration(trustedSources: configuration.trustedProxies)
         let server = try await SIPServer.start(host: configuration.host, port: configuration.port,
-                                               delegate: Delegate(self), logger: logger)
+                                               configuration: agent, delegate: Delegate(self), logger: logger)
         sip.withLock { $0 = server }
         return server.localAddress.port ?? configuration.port
     }

@@ -38,11 +38,18 @@ struct ResponseContext: Sendable {
         fields.add(name: "Call-ID", value: callID)
         fields.add(name: "CSeq", value: cseq)
         for (name, value) in headers where name != "Record-Route" { fields.add(name: name, value: value) }
+        if status == 503, !headers.contains(where: { $0.0 == "Retry-After" }) {
+            // §21.5.4: without Retry-After a client must treat 503 as 500; every 503 of ours says when to retry.
+            fields.add(name: "Retry-After", value: String(ResponseContext.defaultRetryAfterSeconds))
+        }
         fields.add(name: "Server", value: product)
         let message = SIPMessage(startLine: .response(status: status, reason: reason ?? ResponseContext.reason(status)),
                                  headers: fields, body: body)
         return message.serialized()
     }
+
+    /// The Retry-After of a 503 that does not give its own (draining, at capacity, the application's 503).
+    static let defaultRetryAfterSeconds = 5
 
     /// The usual reason phrase of a status code (RFC 3261 §21).
     static func reason(_ status: Int) -> String {

@@ -149,7 +149,7 @@ final class SIPChannelHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        perform(agent.received(envelope.data, from: envelope.remoteAddress))
+        perform(agent.received(envelope.data, from: envelope.remoteAddress, at: .now()))
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -76,6 +76,8 @@ extension UserAgentServer {
             log(.debug, "dropped a malformed request from \(source): \(error)", callID, into: &actions)
             return
         }
+        // Over its source's rate limit, a malformed request gets nothing (not even 503: it may be no SIP client).
+        guard admit(from: source) == .admit else { return }
         let toHasTag = (try? SIPNameAddress(to, header: "To"))?.tag != nil
         let context = ResponseContext(vias: [responseVia.description] + headers.values("Via").dropFirst(),
                                       from: from, to: to, toHasTag: toHasTag, callID: callID, cseq: cseq,
@@ -129,23 +131,44 @@ extension UserAgentServer {
             badRequest(message, error: error, source: source, into: &actions)
             return
         }
-        log(.debug, "← \(message.startLineText) from \(source)", request.callID, into: &actions)
-
-        // Retransmissions go to their transaction (§17.2.3).
-        switch method {
-        case "ACK":
+        // ACK is never answered (§17.1.1.3) and never limited: it confirms a call or is absorbed.
+        if method == "ACK" {
+            log(.debug, "← \(message.startLineText) from \(source)", request.callID, into: &actions)
             receivedACK(request, into: &actions)
             return
-        case "INVITE":
-            if let transaction = inviteTransactions[request.key] {
-                transaction.receivedRetransmission(into: &actions)
+        }
+        // The rate limit, for requests that are not part of a call in progress.
+        if !belongsToCall(request) {
+            switch admit(from: source) {
+            case .admit:
+                break
+            case .refuse(let seconds):
+                // §21.5.4 with §20.33: stateless, no transaction and no cache (the request is not handled).
+                let response = request.context.render(status: 503, toTag: token(),
+                                                       headers: [("Retry-After", String(seconds))],
+                                                       product: configuration.product)
+                log(.debug, "→ 503 to \(source) (rate limit): \(message.startLineText)", request.callID,
+                    into: &actions)
+                actions.append(.send(response, to: request.context.destination))
+                return
+            case .drop:
                 return
             }
-        default:
-            if let transaction = nonInviteTransactions[request.key] {
-                transaction.receivedRetransmission(into: &actions)
-                return
-            }
+        }
+        log(.debug, "← \(message.startLineText) from \(source)", request.callID, into: &actions)
+
+        // Retransmissions go to their transaction (§17.2.3), or get the cached response of a stateless answer.
+        if method == "INVITE", let transaction = inviteTransactions[request.key] {
+            transaction.receivedRetransmission(into: &actions)
+            return
+        }
+        if let transaction = nonInviteTransactions[request.key] {
+            transaction.receivedRetransmission(into: &actions)
+            return
+        }
+        if let cached = responseCache.entry(for: request.key, at: now) {
+            actions.append(.send(cached.response, to: cached.destination))
+            return
         }
 
         guard request.supportedScheme else {
@@ -204,16 +227,45 @@ extension UserAgentServer {
         }
     }
 
-    /// A final response to a non-INVITE request, through a server transaction (stateless at capacity).
+    /// Whether a request is part of a call in progress, and so never rate limited: a retransmitted INVITE of a
+    /// call not rejected, a CANCEL of an INVITE still pending, a request inside a dialog, a retransmitted BYE.
+    /// (Knowing the Call-ID and both tags, or the pending INVITE's branch, is what makes it so: a spoofer of
+    /// the caller's address who knows them could end the call anyway.)
+    func belongsToCall(_ request: ReceivedRequest) -> Bool {
+        switch request.method {
+        case "INVITE":
+            if inviteTransactions[request.key]?.dialog != nil, rejectedInvites[request.key] == nil { return true }
+        case "CANCEL":
+            let inviteKey = TransactionKey(branch: request.key.branch, sentBy: request.key.sentBy, method: "INVITE")
+            guard let invite = inviteTransactions[inviteKey] else { return false }
+            return invite.dialog != nil && invite.isProceeding
+        default:
+            if nonInviteTransactions[request.key] != nil { return true }
+        }
+        guard let localTag = request.to.tag else { return false }
+        return dialogs[DialogID(callID: request.callID, localTag: localTag, remoteTag: request.from.tag ?? "")] != nil
+    }
+
+    /// The rate limit's verdict on a request from `source`: trusted sources and sources without an IP address
+    /// (none over UDP) are always admitted.
+    mutating func admit(from source: SocketAddress) -> SourceRateLimiter.Verdict {
+        guard rateLimiter != nil, let ip = source.ipAddress, !trustedSources.contains(ip) else { return .admit }
+        return rateLimiter?.check(ip, at: now) ?? .admit
+    }
+
+    /// A final response to a non-INVITE request. `stateful` (a BYE in a dialog): through a server transaction
+    /// (§17.2.2), counted as a transaction of a call. Otherwise, and at capacity, stateless: sent once and kept
+    /// in the response cache for retransmissions (§16.11), so that requests outside calls take no transaction.
     mutating func respond(_ request: ReceivedRequest, status: Int, toTag: String? = nil,
-                          headers: [(String, String)] = [], into actions: inout [Action]) {
+                          headers: [(String, String)] = [], stateful: Bool = false, into actions: inout [Action]) {
         let tag = toTag ?? token()
         let response = request.context.render(status: status, toTag: tag, headers: headers,
                                                product: configuration.product)
         log(.debug, "→ \(status) \(ResponseContext.reason(status)) (\(request.method))", request.callID,
             into: &actions)
-        guard transactionCount < configuration.maximumTransactions else {
+        guard stateful, hasRoomForCallTransaction else {
             actions.append(.send(response, to: request.context.destination))
+            responseCache.store(response, to: request.context.destination, for: request.key, at: now)
             return
         }
         let serial = newSerial(.nonInvite(request.key))
@@ -222,22 +274,17 @@ extension UserAgentServer {
         nonInviteTransactions[request.key] = transaction
     }
 
-    /// A final response to an INVITE that creates no dialog, through an INVITE server transaction so that
-    /// it is retransmitted and its ACK absorbed (stateless at capacity).
+    /// A final response to an INVITE refused before the application sees it (415, 420, 481, 500, 503), sent
+    /// statelessly as a proxy would (§16.11) and cached: no 100 Trying went out, so the caller's transaction
+    /// is still in Calling and retransmits the INVITE on timer A (§17.1.1.2), which gets the cached response;
+    /// its ACK matches nothing and is dropped (absorbed).
     mutating func rejectInvite(_ request: ReceivedRequest, status: Int, headers: [(String, String)] = [],
                                into actions: inout [Action]) {
         let response = request.context.render(status: status, toTag: token(), headers: headers,
                                                product: configuration.product)
         log(.debug, "→ \(status) \(ResponseContext.reason(status)) (INVITE)", request.callID, into: &actions)
-        guard transactionCount < configuration.maximumTransactions else {
-            actions.append(.send(response, to: request.context.destination))
-            return
-        }
-        let serial = newSerial(.invite(request.key))
-        var transaction = InviteServerTransaction(serial: serial, context: request.context, dialog: nil,
-                                                  cseq: request.cseq.number)
-        transaction.send(response, status: status, timers: timers, into: &actions)
-        inviteTransactions[request.key] = transaction
+        actions.append(.send(response, to: request.context.destination))
+        responseCache.store(response, to: request.context.destination, for: request.key, at: now)
     }
 
     // MARK: - INVITE
@@ -248,9 +295,7 @@ extension UserAgentServer {
             rejectInvite(request, status: 503, into: &actions)
             return
         }
-        guard dialogs.count < configuration.maximumDialogs,
-              transactionCount < configuration.maximumTransactions
-        else {
+        guard dialogs.count < configuration.maximumDialogs, hasRoomForCallTransaction else {
             log(.warning, "at capacity: 503", request.callID, into: &actions)
             rejectInvite(request, status: 503, into: &actions)
             return
@@ -359,7 +404,7 @@ extension UserAgentServer {
             rejectInvite(request, status: 500, into: &actions)
             return
         }
-        guard transactionCount < configuration.maximumTransactions else {
+        guard hasRoomForCallTransaction else {
             rejectInvite(request, status: 503, into: &actions)
             return
         }
@@ -424,25 +469,24 @@ extension UserAgentServer {
             respond(request, status: 500, into: &actions)
             return
         }
-        respond(request, status: 200, into: &actions)
+        respond(request, status: 200, stateful: true, into: &actions)
         guard dialog.phase != .terminating else { return }  // crossing BYEs: ours continues
         if let key = dialog.invite, var transaction = inviteTransactions[key] {
             if transaction.isProceeding {
                 actions.append(.cancelTimer(TimerID(kind: .answer, transaction: transaction.serial)))
-                let terminated = transaction.context.render(status: 487, toTag: id.localTag,
-                                                            product: configuration.product)
-                transaction.send(terminated, status: 487, timers: timers, into: &actions)
+                sendRejection(487, toTag: id.localTag, on: key, &transaction, into: &actions)
             } else {
                 _ = transaction.acknowledged(into: &actions)
+                inviteTransactions[key] = transaction
             }
-            inviteTransactions[key] = transaction
         }
         dialogs[id] = nil
         log(.info, "caller hung up (BYE)", id.callID, into: &actions)
         if !dialog.endTold { actions.append(.ended(id, .remoteBye)) }
     }
 
-    /// CANCEL (§9.2): 200, and 487 to the INVITE when it has no final response yet; 481 without one.
+    /// CANCEL (§9.2): 200, and 487 to the INVITE when it has no final response yet; 481 without one. Both
+    /// stateless and cached (a CANCEL creates nothing that needs a transaction).
     mutating func receivedCANCEL(_ request: ReceivedRequest, into actions: inout [Action]) {
         let inviteKey = TransactionKey(branch: request.key.branch, sentBy: request.key.sentBy, method: "INVITE")
         guard var transaction = inviteTransactions[inviteKey] else {
@@ -452,10 +496,8 @@ extension UserAgentServer {
         respond(request, status: 200, toTag: transaction.dialog?.localTag, into: &actions)
         guard transaction.isProceeding else { return }
         actions.append(.cancelTimer(TimerID(kind: .answer, transaction: transaction.serial)))
-        let terminated = transaction.context.render(status: 487, toTag: transaction.dialog?.localTag ?? token(),
-                                                    product: configuration.product)
-        transaction.send(terminated, status: 487, timers: timers, into: &actions)
-        inviteTransactions[inviteKey] = transaction
+        sendRejection(487, toTag: transaction.dialog?.localTag ?? token(), on: inviteKey, &transaction,
+                      into: &actions)
         log(.info, "caller cancelled: 487", request.callID, into: &actions)
         if let id = transaction.dialog, let dialog = dialogs.removeValue(forKey: id), !dialog.endTold {
             actions.append(.ended(id, .cancelled))
@@ -467,10 +509,7 @@ extension UserAgentServer {
     mutating func expired(_ key: TransactionKey, into actions: inout [Action]) {
         guard var transaction = inviteTransactions[key], transaction.isProceeding else { return }
         actions.append(.cancelTimer(TimerID(kind: .answer, transaction: transaction.serial)))
-        let terminated = transaction.context.render(status: 487, toTag: transaction.dialog?.localTag ?? token(),
-                                                    product: configuration.product)
-        transaction.send(terminated, status: 487, timers: timers, into: &actions)
-        inviteTransactions[key] = transaction
+        sendRejection(487, toTag: transaction.dialog?.localTag ?? token(), on: key, &transaction, into: &actions)
         log(.info, "the INVITE expired unanswered (Expires): 487", transaction.context.callID, into: &actions)
         if let id = transaction.dialog, let dialog = dialogs.removeValue(forKey: id), !dialog.endTold {
             actions.append(.ended(id, .expired))
@@ -529,7 +568,7 @@ extension UserAgentServer {
     /// Sends BYE in the dialog (§15.1.1): a new CSeq, From/To swapped with tags, Request-URI, Route and
     /// destination from the route set and the remote target (``requestRouting(_:into:)``); timers E and F.
     mutating func sendBYE(_ dialog: inout Dialog, into actions: inout [Action]) {
-        guard transactionCount < configuration.maximumTransactions else {
+        guard hasRoomForCallTransaction else {
             dialogs[dialog.id] = nil
             return
         }

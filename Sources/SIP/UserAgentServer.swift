@@ -23,6 +23,16 @@ import TelephonyDSP
 /// target (§12.2.1.1). Merged INVITEs → 482 (§8.2.2.2); an in-dialog request with a lower CSeq → 500
 /// (§12.2.2); a Request-URI scheme other than sip/sips → 416; an INVITE whose `Expires` passes unanswered →
 /// 487 (§13.3.1). Every log line is escaped. Transactions and dialogs are bounded.
+///
+/// Flood resistance: only requests of calls keep a server transaction (an INVITE offered to the application,
+/// a BYE in a dialog), within ``Configuration/maximumTransactions``. Everything else is answered statelessly,
+/// as a stateless proxy front would (§16.11): OPTIONS, unknown methods, 481, 420, 415, 400, 503, INVITEs
+/// refused before the application sees them. Their final responses go to a bounded cache that evicts the
+/// oldest, so a retransmitted request gets the same bytes. An INVITE the application rejects after our
+/// 100 Trying keeps its transaction (timer G, §17.2.1) in a pool of its own, oldest evicted first, so
+/// rejected calls never take the room of calls that can be answered. Each source IP address has a token
+/// bucket (``RateLimit``); requests of calls in progress (ACK, in-dialog requests, a CANCEL or retransmission
+/// of a pending INVITE) and ``Configuration/trustedSources`` are never limited. Every 503 has Retry-After.
 public struct UserAgentServer: Sendable {
     /// Timer values, bounds and identity.
     public struct Configuration: Sendable, Equatable {
@@ -32,8 +42,18 @@ public struct UserAgentServer: Sendable {
         public var t2: TimeAmount
         /// RFC 3261 T4, how long a message may live in the network (5 s).
         public var t4: TimeAmount
-        /// The most server and client transactions kept at once; beyond it, requests get a stateless 503.
+        /// The most transactions of calls kept at once (INVITEs offered to the application, BYEs in dialogs,
+        /// our BYEs); beyond it, new INVITEs get a stateless 503. Requests outside calls never take one.
         public var maximumTransactions: Int
+        /// The most INVITE transactions kept to retransmit a rejection the application decided after our
+        /// 100 Trying (timer G, §17.2.1); the oldest is forgotten beyond it (its response stays cached).
+        public var maximumRejectedInvites: Int
+        /// The most final responses kept for retransmitted requests that have no transaction; oldest evicted.
+        public var responseCacheSize: Int
+        /// Requests per source IP address; nil: no limit.
+        public var rateLimit: RateLimit?
+        /// Source IP addresses never rate limited (the proxies in front of this server).
+        public var trustedSources: [String]
         /// The most dialogs (calls) at once; beyond it, new INVITEs get 503.
         public var maximumDialogs: Int
         /// `host:port` announced in Contact and in the Via of our BYE; nil: the Request-URI's host and port
@@ -44,15 +64,24 @@ public struct UserAgentServer: Sendable {
         /// Parser bounds.
         public var limits: SIPMessage.Limits
 
-        /// A configuration; the defaults are RFC 3261's timers and 10,000 transactions and dialogs.
+        /// A configuration; the defaults are RFC 3261's timers, 10,000 transactions of calls and dialogs,
+        /// 1,024 rejected INVITEs retransmitted, 4,096 cached responses, 50 requests a second (bursts of 100)
+        /// per source address.
         public init(t1: TimeAmount = .milliseconds(500), t2: TimeAmount = .seconds(4), t4: TimeAmount = .seconds(5),
-                    maximumTransactions: Int = 10_000, maximumDialogs: Int = 10_000, contactAddress: String? = nil,
-                    product: String = "callseq", limits: SIPMessage.Limits = SIPMessage.Limits()) {
+                    maximumTransactions: Int = 10_000, maximumDialogs: Int = 10_000,
+                    maximumRejectedInvites: Int = 1_024, responseCacheSize: Int = 4_096,
+                    rateLimit: RateLimit? = RateLimit(), trustedSources: [String] = [],
+                    contactAddress: String? = nil, product: String = "callseq",
+                    limits: SIPMessage.Limits = SIPMessage.Limits()) {
             self.t1 = t1
             self.t2 = t2
             self.t4 = t4
             self.maximumTransactions = maximumTransactions
             self.maximumDialogs = maximumDialogs
+            self.maximumRejectedInvites = maximumRejectedInvites
+            self.responseCacheSize = responseCacheSize
+            self.rateLimit = rateLimit
+            self.trustedSources = trustedSources
             self.contactAddress = contactAddress
             self.product = product
             self.limits = limits
@@ -100,6 +129,18 @@ public struct UserAgentServer: Sendable {
     var invitesByRequest: [RequestIdentity: TransactionKey] = [:]
     var nextSerial: UInt64 = 1
     var randomState: UInt64
+    /// Final responses of requests without a transaction.
+    var responseCache: ResponseCache
+    /// INVITE transactions kept only to retransmit a rejection: key → serial, and their order (oldest first
+    /// from `rejectedInviteHead`; entries of transactions already over are skipped).
+    var rejectedInvites: [TransactionKey: UInt64] = [:]
+    var rejectedInviteOrder: [(key: TransactionKey, serial: UInt64)] = []
+    var rejectedInviteHead = 0
+    var rateLimiter: SourceRateLimiter?
+    /// `trustedSources` in the form `SocketAddress.ipAddress` writes them.
+    let trustedSources: Set<String>
+    /// The time of the last input (uptime nanoseconds).
+    var now: UInt64 = 0
     /// Whether new INVITEs are refused with 503 (shutting down).
     public private(set) var isDraining = false
 
@@ -111,24 +152,57 @@ public struct UserAgentServer: Sendable {
         self.configuration = configuration
         timers = TransactionTimers(t1: configuration.t1, t2: configuration.t2, t4: configuration.t4)
         randomState = seed
+        responseCache = ResponseCache(capacity: configuration.responseCacheSize, lifetime: configuration.t1 * 64)
+        rateLimiter = configuration.rateLimit.map(SourceRateLimiter.init)
+        trustedSources = Set(configuration.trustedSources.map { text in
+            (try? SocketAddress(ipAddress: text, port: 0))?.ipAddress ?? text
+        })
     }
 
-    /// The number of transactions kept (server and client).
+    /// The number of transactions kept (server and client), rejected INVITEs included.
     public var transactionCount: Int {
         inviteTransactions.count + nonInviteTransactions.count + clientTransactions.count
     }
+
+    /// The number of transactions of calls, bounded by ``Configuration/maximumTransactions``.
+    public var callTransactionCount: Int { transactionCount - rejectedInvites.count }
+
+    /// The number of INVITE transactions kept only to retransmit a rejection.
+    public var rejectedInviteCount: Int { rejectedInvites.count }
+
+    /// The number of final responses cached for requests without a transaction.
+    public var cachedResponseCount: Int { responseCache.count }
+
+    /// The number of source addresses the rate limit tracks.
+    public var rateLimitedSourceCount: Int { rateLimiter?.sourceCount ?? 0 }
+
+    /// Whether another transaction of a call fits.
+    var hasRoomForCallTransaction: Bool { callTransactionCount < configuration.maximumTransactions }
 
     /// The number of dialogs (calls being set up, up, or being hung up).
     public var dialogCount: Int { dialogs.count }
 
     // MARK: - Inputs
 
-    /// A datagram arrived.
+    /// A datagram arrived, as if no time passed since the previous input (see ``received(_:from:at:)``).
     /// - Parameters:
     ///   - datagram: its bytes.
     ///   - source: the address it came from.
     /// - Returns: the actions to perform, in order.
     public mutating func received(_ datagram: ByteBuffer, from source: SocketAddress) -> [Action] {
+        received(datagram, from: source, at: .uptimeNanoseconds(now))
+    }
+
+    /// A datagram arrived at a given time (which refills the sources' token buckets and ages cached
+    /// responses; a time earlier than the previous one counts as no time passed).
+    /// - Parameters:
+    ///   - datagram: its bytes.
+    ///   - source: the address it came from.
+    ///   - time: when it arrived (the driver passes `NIODeadline.now()`).
+    /// - Returns: the actions to perform, in order.
+    public mutating func received(_ datagram: ByteBuffer, from source: SocketAddress, at time: NIODeadline)
+        -> [Action] {
+        now = max(now, time.uptimeNanoseconds)
         var actions: [Action] = []
         let message: SIPMessage
         do {
@@ -156,11 +230,8 @@ public struct UserAgentServer: Sendable {
         switch decision {
         case .reject(let status):
             let final = (300...699).contains(status) ? status : 500
-            let response = transaction.context.render(status: final, toTag: call.localTag,
-                                                      product: configuration.product)
-            transaction.send(response, status: final, timers: timers, into: &actions)
-            inviteTransactions[key] = transaction
             dialogs[call] = nil
+            sendRejection(final, toTag: call.localTag, on: key, &transaction, into: &actions)
             log(.info, "rejected with \(final)", call.callID, into: &actions)
         case .accept(let sdp, let ringFor):
             dialog.answer = Array(sdp.utf8)
@@ -251,10 +322,7 @@ public struct UserAgentServer: Sendable {
         case .deciding, .ringing:
             if let key = dialog.invite, var transaction = inviteTransactions[key], transaction.isProceeding {
                 actions.append(.cancelTimer(TimerID(kind: .answer, transaction: transaction.serial)))
-                let response = transaction.context.render(status: 480, toTag: call.localTag,
-                                                          product: configuration.product)
-                transaction.send(response, status: 480, timers: timers, into: &actions)
-                inviteTransactions[key] = transaction
+                sendRejection(480, toTag: call.localTag, on: key, &transaction, into: &actions)
             }
             dialogs[call] = nil
         case .waitingForACK:
@@ -300,6 +368,39 @@ public struct UserAgentServer: Sendable {
         }
         inviteTransactions[key] = nil
         owners[serial] = nil
+        if rejectedInvites[key] == serial { rejectedInvites[key] = nil }
+    }
+
+    /// Sends a non-2xx final response on an INVITE transaction that sent 100 Trying (the application's
+    /// rejection, 480 on hang-up, 487): the transaction retransmits it on timer G until the ACK (§17.2.1), but
+    /// in the pool of rejected INVITEs, where the oldest is forgotten beyond
+    /// ``Configuration/maximumRejectedInvites`` (so that rejected calls never crowd out answerable ones).
+    /// The response is also cached, so a retransmitted INVITE gets it after its transaction is forgotten.
+    mutating func sendRejection(_ status: Int, toTag: String, on key: TransactionKey,
+                                _ transaction: inout InviteServerTransaction, into actions: inout [Action]) {
+        let response = transaction.context.render(status: status, toTag: toTag, product: configuration.product)
+        transaction.send(response, status: status, timers: timers, into: &actions)
+        inviteTransactions[key] = transaction
+        responseCache.store(response, to: transaction.destination, for: key, at: now)
+        rejectedInvites[key] = transaction.serial
+        rejectedInviteOrder.append((key, transaction.serial))
+        while rejectedInvites.count > configuration.maximumRejectedInvites,
+              rejectedInviteHead < rejectedInviteOrder.count {
+            let (oldest, serial) = rejectedInviteOrder[rejectedInviteHead]
+            rejectedInviteHead += 1
+            guard rejectedInvites[oldest] == serial, let evicted = inviteTransactions[oldest] else { continue }
+            evicted.cancelAllTimers(into: &actions)
+            forgetInvite(oldest, serial: serial)
+        }
+        // Compaction, amortized O(1): once half the order is consumed or belongs to transactions already over.
+        let pending = rejectedInviteOrder.count - rejectedInviteHead
+        if rejectedInviteHead > 64 && rejectedInviteHead * 2 > rejectedInviteOrder.count
+            || pending > 2 * rejectedInvites.count + 64 {
+            rejectedInviteOrder = rejectedInviteOrder[rejectedInviteHead...].filter {
+                rejectedInvites[$0.key] == $0.serial
+            }
+            rejectedInviteHead = 0
+        }
     }
 
     /// A log line. Every line may quote the network (Call-ID, URIs, addresses, reason phrases): the text and

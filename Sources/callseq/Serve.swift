@@ -59,6 +59,10 @@ struct Serve: ParsableCommand {
                                discussion: "For callers whose media address is neither their SDP's c= address nor their SIP source. Risk: whoever guesses the port and sends that many packets before the caller takes the call's audio and key presses."))
     var rtpProbation: Int = 0
 
+    @Option(name: .customLong("trusted-proxy"),
+            help: "A proxy's IP address exempt from the per-source SIP rate limit (repeatable).")
+    var trustedProxies: [String] = []
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -81,6 +85,9 @@ struct Serve: ParsableCommand {
         }
         guard (0...1000).contains(rtpProbation) else {
             throw ValidationError("--rtp-probation \(rtpProbation) is out of range (0: off, up to 1000 packets)")
+        }
+        for proxy in trustedProxies where !isIPAddress(proxy) {
+            throw ValidationError("--trusted-proxy '\(proxy)' is not an IP address")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level") }
         try sms.check()
@@ -142,7 +149,8 @@ struct Serve: ParsableCommand {
                                                         rtpPorts: try parsedPorts(), mediaThreads: mediaThreads,
                                                         rtpTimeoutSeconds: rtpTimeout, holdTimeoutSeconds: holdTimeout,
                                                         rtpProbationPackets: rtpProbation, mediaTickMs: mediaTickMs,
-                                                        realtimePriority: realtimePriority),
+                                                        realtimePriority: realtimePriority,
+                                                        trustedProxies: trustedProxies),
                 accounts: directory, logger: logger,
                 onSMS: { request in
                     guard let dispatcher else {
@@ -191,6 +199,13 @@ struct Serve: ParsableCommand {
         finished.wait()
         withExtendedLifetime(sources) {}
     }
+}
+
+/// Whether `text` is an IPv4 or IPv6 address (inet_pton's forms).
+private func isIPAddress(_ text: String) -> Bool {
+    var v4 = in_addr()
+    var v6 = in6_addr()
+    return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
 }
 
 /// Runs throwing async work from a synchronous command and waits for its result.

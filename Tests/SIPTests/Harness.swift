@@ -62,7 +62,7 @@ struct Harness {
     @discardableResult
     mutating func receive(_ text: String, from source: SocketAddress = caller) -> [Sent] {
         let before = sent.count
-        perform(agent.received(ByteBuffer(string: text), from: source))
+        perform(agent.received(ByteBuffer(string: text), from: source, at: .uptimeNanoseconds(UInt64(now))))
         return Array(sent[before...])
     }
 

@@ -391,14 +391,17 @@ struct UserAgentServerTests {
     }
 
     @Test func transactionsAreBoundedAndClearedWithTime() {
-        var harness = Harness(configuration: .init(maximumTransactions: 100, contactAddress: "192.0.2.10:5060"))
-        for index in 0..<150 {
-            #expect(harness.receive(request("OPTIONS", branch: "z9hG4bK-o\(index)")).statuses == [200])
-        }
-        #expect(harness.agent.transactionCount == 100)  // the last 50 answered statelessly
+        var harness = Harness(configuration: .init(maximumTransactions: 2, contactAddress: "192.0.2.10:5060"))
+        _ = establishedCall(&harness, callID: "c0")
+        _ = establishedCall(&harness, callID: "c1")
+        #expect(harness.agent.transactionCount == 2)  // the INVITEs' transactions, in Accepted until timer L
+        #expect(harness.receive(invite(callID: "c2", branch: "z9hG4bK-c2")).statuses == [503])
+        #expect(harness.receive(request("OPTIONS", branch: "z9hG4bK-o")).statuses == [200])  // stateless
+        #expect(harness.agent.transactionCount == 2)
         harness.advance(seconds: 33)
-        #expect(harness.agent.transactionCount == 0)  // timer J, 64·T1
+        #expect(harness.agent.transactionCount == 0)  // timer L, 64·T1
         #expect(harness.timers.isEmpty)
+        #expect(harness.receive(invite(callID: "c3", branch: "z9hG4bK-c3")).statuses == [100, 200])
     }
 
     @Test func callsAreIndependent() throws {
