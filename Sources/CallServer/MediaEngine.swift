@@ -109,6 +109,13 @@ public final class MediaEngine: Sendable {
     private let registry: Mutex<Registry>
     private let tickMs: Int
     private let eventThreadStop = Atomic(false)
+    /// The event thread sleeps on this while no call exists (no CPU spent with no call).
+    private let eventThreadIdle = Atomic(false)
+    private nonisolated(unsafe) let eventWakeup: UnsafeMutablePointer<sem_t> = {
+        let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+        sem_init(semaphore, 0, 0)
+        return semaphore
+    }()
     private let isShutDown = Atomic(false)
     private nonisolated(unsafe) var eventThread: pthread_t?
 
@@ -169,6 +176,12 @@ public final class MediaEngine: Sendable {
             "rtp-ports": "\(ports.firstPort)-\(ports.firstPort + 2 * (ports.capacity - 1))",
             "threads": "\(configuration.mediaThreads)", "tick-ms": "\(tickMs)",
         ])
+    }
+
+    deinit {
+        // The event thread holds the engine until it returns, so nothing waits on the semaphore any more.
+        sem_destroy(eventWakeup)
+        eventWakeup.deallocate()
     }
 
     /// Binds a socket on a free even RTP port, for the SDP answer.
@@ -247,6 +260,7 @@ public final class MediaEngine: Sendable {
             return .success((id, best))
         }
         let (id, thread) = try picked.get()
+        if eventThreadIdle.load(ordering: .sequentiallyConsistent) { sem_post(eventWakeup) }
         // One block per call: the caller's audio (4 frames), then the outbox (released with it).
         let outboxBytes = MediaOutbox.byteCount(samplesPerFrame: samples)
         let callerAudio = UnsafeMutablePointer<Int16>.allocate(capacity: 4 * samples + (outboxBytes + 1) / 2)
@@ -339,7 +353,11 @@ public final class MediaEngine: Sendable {
     public func shutdown() {
         guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
         registry.withLock { $0.shutDown = true; for id in $0.calls.keys { $0.calls[id]?.cancelled = true } }
-        for thread in threads { thread.stopRequested.store(true, ordering: .releasing) }
+        for thread in threads {
+            thread.stopRequested.store(true, ordering: .releasing)
+            thread.wake()
+        }
+        sem_post(eventWakeup)
         for thread in threads { if let t = thread.thread { pthread_join(t, nil) } }
         eventThreadStop.store(true, ordering: .releasing)
         if let t = eventThread { pthread_join(t, nil) }
@@ -362,7 +380,19 @@ public final class MediaEngine: Sendable {
                 }
             }
             if stopping && !any { return }
-            if !any { nanosleep(&sleep, nil) }
+            if !any {
+                // No call at all: sleep until one starts (startCall posts) or shutdown, not every poll interval.
+                eventThreadIdle.store(true, ordering: .sequentiallyConsistent)
+                if registry.withLock({ $0.calls.isEmpty }), !eventThreadStop.load(ordering: .acquiring) {
+                    var until = timespec()
+                    clock_gettime(CLOCK_REALTIME, &until)
+                    until.tv_sec += 1
+                    _ = sem_timedwait(eventWakeup, &until)
+                } else {
+                    nanosleep(&sleep, nil)
+                }
+                eventThreadIdle.store(false, ordering: .relaxed)
+            }
         }
     }
 

@@ -35,18 +35,34 @@ final class MediaThread: @unchecked Sendable {
     let published = Mutex(MediaStatistics())
     /// Set once when the thread starts, read when it is joined.
     nonisolated(unsafe) var thread: pthread_t?
+    /// The thread has no call and sleeps on `wakeup` instead of ticking (no CPU spent with no call).
+    let idle = Atomic(false)
+    let wakeup: UnsafeMutablePointer<sem_t>
 
     init(index: Int, capacity: Int, eventCapacity: Int) {
         self.index = index
         self.capacity = capacity
         events = MediaEventRing(minimumCapacity: eventCapacity)
+        wakeup = .allocate(capacity: 1)
+        sem_init(wakeup, 0, 0)
     }
 
-    /// Queues a command for the next tick.
+    deinit {
+        sem_destroy(wakeup)
+        wakeup.deallocate()
+    }
+
+    /// Queues a command for the next tick (and wakes the thread if it sleeps with no call).
     func enqueue(_ command: MediaCommand) {
         commands.withLock { $0.append(command) }
-        commandsPending.store(true, ordering: .releasing)
+        // Sequentially consistent, with the thread's `idle` store then `commandsPending` load: one of the two
+        // sides sees the other, so a command is never left waiting for the thread's 1 s safety wake-up.
+        commandsPending.store(true, ordering: .sequentiallyConsistent)
+        if idle.load(ordering: .sequentiallyConsistent) { sem_post(wakeup) }
     }
+
+    /// Wakes the thread if it sleeps (to stop it).
+    func wake() { sem_post(wakeup) }
 
     /// Posts an event; counts it as dropped when the ring is full.
     @inline(__always)
@@ -115,6 +131,7 @@ struct MediaWorker: ~Copyable {
     /// Runs until the engine asks the thread to stop; then hands every call back for release.
     mutating func run() {
         while !shared.stopRequested.load(ordering: .relaxed) {
+            if count == 0 { sleepWhileIdle() }
             let late = clock.waitForNextTick()
             statistics.ticks &+= 1
             if late > 20 * clock.interval {
@@ -131,6 +148,22 @@ struct MediaWorker: ~Copyable {
             if !release(at: count - 1) { usleep(1000) } else { count -= 1 }
         }
         publish(force: true)
+    }
+
+    /// With no call, the thread sleeps until a command comes (or 1 s passes, or it is asked to stop) instead of
+    /// waking every tick; then the clock's schedule moves past the ticks it slept through.
+    mutating func sleepWhileIdle() {
+        publish(force: true)
+        shared.idle.store(true, ordering: .sequentiallyConsistent)
+        while !shared.commandsPending.load(ordering: .sequentiallyConsistent),
+              !shared.stopRequested.load(ordering: .relaxed) {
+            var until = timespec()
+            clock_gettime(CLOCK_REALTIME, &until)
+            until.tv_sec += 1
+            _ = sem_timedwait(shared.wakeup, &until)
+        }
+        shared.idle.store(false, ordering: .relaxed)
+        clock.skipMissedTicks()
     }
 
     mutating func publish(force: Bool) {
