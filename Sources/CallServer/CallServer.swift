@@ -256,6 +256,7 @@ public final class CallServer: Sendable {
         case .localBye: why = "sent BYE"
         case .cancelled: why = "the caller cancelled (487)"
         case .ackTimeout: why = "no ACK within 64*T1: sent BYE"
+        case .missingAnswer: why = "the ACK carried no usable SDP answer: sent BYE"
         }
         logger.info("call \(dialog.callID): call ended: \(why)")
     }
@@ -318,7 +319,9 @@ private struct Delegate: SIPServerDelegate {
     init(_ server: CallServer) { self.server = server }
 
     func incomingCall(_ call: IncomingCall) -> CallDecision { server?.incoming(call) ?? .reject(status: 503) }
-    func callConfirmed(_ dialog: DialogID) { server?.confirmed(dialog) }
+    func callConfirmed(_ dialog: DialogID, answer: SDPOffer?) { server?.confirmed(dialog) }
+    func sessionOffered(_ dialog: DialogID, offer: SDPOffer?) -> SDPDecision { .reject(status: 488) }
+    func sessionAnswered(_ dialog: DialogID, answer: SDPOffer) {}
     func callEnded(_ dialog: DialogID, reason: CallEndReason) { server?.ended(dialog, reason: reason) }
 }
 
