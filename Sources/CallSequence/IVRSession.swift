@@ -81,7 +81,11 @@ public final class IVRSession {
     private let silenceByte: UInt8
     private var detector: DTMFDetector
     @exclusivity(unchecked) private var state: State
-    @exclusivity(unchecked) private var pressed: DTMFDigit?
+    /// Key presses not yet handled, oldest first (a small ring: two digits in one packet interval are both
+    /// handled, in order; past its capacity the newest are dropped).
+    private let pressed: UnsafeMutableBufferPointer<DTMFDigit>
+    @exclusivity(unchecked) private var pressedFirst = 0
+    @exclusivity(unchecked) private var pressedCount = 0
     @exclusivity(unchecked) private var hungUp = false
     @exclusivity(unchecked) private var startPending = true
     private let route: Account.Route
@@ -103,6 +107,7 @@ public final class IVRSession {
         _ = timeoutSamples.initialize(from: ivrs.map { $0.timeoutSeconds * account.format.sampleRate })
         attempts = .allocate(capacity: ivrs.count)
         _ = attempts.initialize(from: ivrs.map(\.attempts))
+        pressed = .allocate(capacity: IVRSession.pressCapacity)
         options = .allocate(capacity: ivrs.count * 16)
         _ = options.initialize(from: account.options.flatMap { $0 })
         silenceByte = account.format.encoding == .alaw ? ALaw.silence : MuLaw.silence
@@ -117,6 +122,7 @@ public final class IVRSession {
     }
 
     deinit {
+        pressed.deallocate()
         promptPlayers.deallocate()
         sequencePlayers.deallocate()
         timeoutSamples.deallocate()
@@ -133,8 +139,16 @@ public final class IVRSession {
     /// Whether the menu has finished playing and the session waits for a digit.
     public var isWaitingForDigit: Bool { if case .waiting = state { true } else { false } }
 
-    /// A digit the caller sent as an RFC 4733 telephone-event; it takes effect at the next frame.
-    public func press(_ digit: DTMFDigit) { pressed = digit }
+    /// Key presses a session keeps between two frames.
+    public static let pressCapacity = 16
+
+    /// A digit the caller sent as an RFC 4733 telephone-event; it takes effect at the next frame, after the
+    /// presses before it (at most ``pressCapacity`` wait; more are dropped).
+    public func press(_ digit: DTMFDigit) {
+        guard pressedCount < pressed.count else { return }
+        pressed[(pressedFirst + pressedCount) % pressed.count] = digit
+        pressedCount += 1
+    }
 
     /// The caller hung up; the next frame ends the session.
     public func hangUp() { hungUp = true }
@@ -187,11 +201,13 @@ public final class IVRSession {
         if hungUp, !isEnded { end(.callerHungUp, at: frameStart, onEvent) }
         if let audio = callerAudio, !isEnded {
             detector.process(audio) { event in
-                if case .began(let digit, _) = event { self.pressed = digit }
+                if case .began(let digit, _) = event { self.press(digit) }
             }
         }
-        if let digit = pressed {
-            pressed = nil
+        while pressedCount > 0 {
+            let digit = pressed[pressedFirst]
+            pressedFirst = (pressedFirst + 1) % pressed.count
+            pressedCount -= 1
             onEvent(Event(kind: .digit(digit), sample: frameStart))
             choose(digit, at: frameStart, onEvent)
         }

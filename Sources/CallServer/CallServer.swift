@@ -46,6 +46,11 @@ public final class CallServer: Sendable {
         public var mediaThreads: Int
         /// A call with no RTP from the caller this long is ended.
         public var rtpTimeoutSeconds: Int
+        /// A call the caller holds (it sends no RTP) is ended after this long.
+        public var holdTimeoutSeconds: Int
+        /// Strict-RTP probation (learning mode; 0, the default, is off): RTP from an address other than the
+        /// offer's c= address and the SIP signalling source is accepted after this many packets in sequence.
+        public var rtpProbationPackets: Int
         /// The media clock's tick in milliseconds (calls are spread over the ticks of a packet interval).
         public var mediaTickMs: Int
         /// SCHED_FIFO priority of the media threads (nil: the normal scheduler).
@@ -53,14 +58,16 @@ public final class CallServer: Sendable {
 
         /// Creates a configuration.
         public init(host: String, port: Int, mediaAddress: String? = nil, rtpPorts: ClosedRange<Int> = 20000...29999,
-                    mediaThreads: Int = 1, rtpTimeoutSeconds: Int = 30, mediaTickMs: Int = 5,
-                    realtimePriority: Int32? = nil) {
+                    mediaThreads: Int = 1, rtpTimeoutSeconds: Int = 30, holdTimeoutSeconds: Int = 7200,
+                    rtpProbationPackets: Int = 0, mediaTickMs: Int = 5, realtimePriority: Int32? = nil) {
             self.host = host
             self.port = port
             self.mediaAddress = mediaAddress ?? host
             self.rtpPorts = rtpPorts
             self.mediaThreads = mediaThreads
             self.rtpTimeoutSeconds = rtpTimeoutSeconds
+            self.holdTimeoutSeconds = holdTimeoutSeconds
+            self.rtpProbationPackets = rtpProbationPackets
             self.mediaTickMs = mediaTickMs
             self.realtimePriority = realtimePriority
         }
@@ -107,6 +114,8 @@ public final class CallServer: Sendable {
             configuration: MediaEngine.Configuration(bindHost: configuration.host, ports: configuration.rtpPorts,
                                                      mediaThreads: configuration.mediaThreads,
                                                      rtpTimeout: .seconds(configuration.rtpTimeoutSeconds),
+                                                     holdTimeout: .seconds(configuration.holdTimeoutSeconds),
+                                                     rtpProbation: configuration.rtpProbationPackets,
                                                      tick: .milliseconds(configuration.mediaTickMs),
                                                      realtimePriority: configuration.realtimePriority),
             logger: logger, onEvent: { event in box.server?.mediaEvent(event) })
@@ -211,9 +220,13 @@ public final class CallServer: Sendable {
             return .reject(status: 503)
         }
         let parameters = MediaCallParameters(
-            port: port, remote: (offer.connectionAddress, offer.audioPort), audioPayloadType: UInt8(truncatingIfNeeded: answer.payloadType),
+            port: port, remote: (offer.connectionAddress, offer.audioPort), signallingAddress: invite.source.ipAddress,
+            audioPayloadType: UInt8(truncatingIfNeeded: answer.payloadType),
             telephoneEventPayloadType: answer.telephoneEventPayloadType.map { UInt8(truncatingIfNeeded: $0) },
-            ptimeMs: answer.ptime, sendDTMFAsEvents: sendEvents, session: session, callID: id)
+            ptimeMs: answer.ptime, sendDTMFAsEvents: sendEvents,
+            // One source of key presses (the DID's `dtmf` setting decides both ways): RFC 4733 when it is used,
+            // in-band otherwise, so that a press a phone sends both ways counts once.
+            receiveDTMFFrom: sendEvents ? .rfc4733 : .inband, session: session, callID: id)
         let call = Call(parameters: parameters, route: route, media: nil, compiled: compiled)
         state.withLock { $0.calls[invite.id] = call }
         logger.info("call \(id): \(invite.callerURI) calls \(route.did.number) (\(route.entry.path)): \(answer.codec.rawValue), DTMF \(sendEvents ? "as RFC 4733 events" : "in-band"), RTP port \(port.port)")
@@ -335,7 +348,7 @@ extension MediaStatistics {
     /// One line for logs: calls, packets, and the media clock's lateness (µs).
     public var summary: String {
         "\(calls) calls, \(packetsSent) RTP packets sent, \(packetsReceived) received, \(invalidPackets) invalid, "
-            + "\(sendErrors) send errors, \(ticks) ticks (\(skippedTicks) skipped); wake-up lateness p50 "
+            + "\(foreignPackets) from other sources (dropped), \(sendErrors) send errors, \(ticks) ticks (\(skippedTicks) skipped); wake-up lateness p50 "
             + "\(latenessP50 / 1000) us, p99 \(latenessP99 / 1000) us, max \(latenessMax / 1000) us; "
             + "send lateness p99 \(sendLateness.percentile(0.99) / 1000) us, max \(sendLateness.max / 1000) us"
     }

@@ -18,17 +18,26 @@ struct MediaCall {
 
     var id: UInt64
     var socket: UDPSocket
-    /// Where RTP goes: the SDP's address, then the caller's RTP source once it arrives (symmetric RTP).
-    var remote: SocketAddress
-    var latched = false
+    /// Which RTP is the caller's, and where RTP goes: the SDP's address, then the caller's accepted RTP source
+    /// (symmetric RTP).
+    var sources: RTPSourceFilter
     var sender: RTPSender
     var receiver = TelephoneEventReceiver()
     var session: Unmanaged<IVRSession>
     var audioPayloadType: UInt8
     /// The telephone-event payload type, or -1 when none was negotiated.
     var eventPayloadType: Int16
+    /// The audio's encoding on the wire (A-law or mu-law).
     var alaw: Bool
+    /// The session renders the other G.711 law than the wire's: each frame is converted before it is sent.
+    var transcodes: Bool
     var sendsEvents: Bool
+    /// Digits come from the caller's audio (in-band), not from RFC 4733 events.
+    var digitsInBand: Bool
+    /// RTP is sent (false on hold).
+    var sends: Bool
+    /// The caller sends RTP (false: the hold limit applies instead of the RTP timeout).
+    var receives: Bool
     var samplesPerFrame: Int
     var periodTicks: Int64
     var nextDueTick: Int64 = 0
@@ -49,6 +58,17 @@ struct MediaCall {
 enum MediaCommand {
     case add(MediaCall)
     case remove(UInt64)
+    case update(UInt64, MediaCallChange)
+}
+
+/// A ``MediaUpdate`` resolved by the engine into what the media thread applies.
+struct MediaCallChange {
+    var remote: SocketAddress
+    var audioPayloadType: UInt8
+    var eventPayloadType: Int16
+    var alaw: Bool
+    var sends: Bool
+    var receives: Bool
 }
 
 // The session is only touched by the media thread that owns the call; the command carries it there.

@@ -43,6 +43,14 @@ public final class MediaEngine: Sendable {
         public var mediaThreads: Int
         /// No RTP from the caller for this long ends the call (``MediaEndReason/rtpTimeout``).
         public var rtpTimeout: Duration
+        /// How long a call the caller holds (it sends no RTP: `recvonly` or `inactive`) may last without RTP
+        /// before it is ended (``MediaEndReason/rtpTimeout``).
+        public var holdTimeout: Duration
+        /// Strict-RTP probation (learning mode, off at 0): RTP from an address that is neither the offer's c=
+        /// address nor the SIP signalling source is accepted once that many packets in sequence came from it
+        /// (and no accepted source was heard first). Off by default: anyone who guesses the port and sends
+        /// that many packets before the caller would take the call.
+        public var rtpProbation: Int
         /// The media clock's tick; packet times must be multiples of it. Calls due on different ticks of
         /// a packet interval spread the work (and the send lateness) over the interval.
         public var tick: Duration
@@ -59,13 +67,16 @@ public final class MediaEngine: Sendable {
 
         /// Creates a configuration.
         public init(bindHost: String = "0.0.0.0", ports: ClosedRange<Int> = 20000...29999, mediaThreads: Int = 1,
-                    rtpTimeout: Duration = .seconds(30), tick: Duration = .milliseconds(5),
+                    rtpTimeout: Duration = .seconds(30), holdTimeout: Duration = .seconds(7200),
+                    rtpProbation: Int = 0, tick: Duration = .milliseconds(5),
                     maxCallsPerThread: Int = 5000, eventCapacity: Int = 8192,
                     eventPollInterval: Duration = .milliseconds(2), realtimePriority: Int32? = nil) {
             self.bindHost = bindHost
             self.ports = ports
             self.mediaThreads = mediaThreads
             self.rtpTimeout = rtpTimeout
+            self.holdTimeout = holdTimeout
+            self.rtpProbation = rtpProbation
             self.tick = tick
             self.maxCallsPerThread = maxCallsPerThread
             self.eventCapacity = eventCapacity
@@ -131,10 +142,13 @@ public final class MediaEngine: Sendable {
                         eventCapacity: max(configuration.eventCapacity, 64))
         }
         registry = Mutex(Registry(perThread: [Int](repeating: 0, count: configuration.mediaThreads)))
-        let tick = configuration.tick, timeout = configuration.rtpTimeout
+        guard (0...1000).contains(configuration.rtpProbation) else {
+            throw MediaEngineError("RTP probation: 0 (off) to 1000 packets")
+        }
+        let tick = configuration.tick, timeout = configuration.rtpTimeout, hold = configuration.holdTimeout
         for thread in threads {
             let started = startThread {
-                var worker = MediaWorker(shared: thread, tick: tick, rtpTimeout: timeout)
+                var worker = MediaWorker(shared: thread, tick: tick, rtpTimeout: timeout, holdTimeout: hold)
                 worker.run()
             }
             guard let started else { shutdown(); throw MediaEngineError("cannot start a media thread") }
@@ -172,19 +186,25 @@ public final class MediaEngine: Sendable {
 
     /// Starts a call's media: from the next tick its thread receives, renders and sends.
     ///
-    /// - Throws: ``MediaEngineError`` when the parameters do not fit the session (payload type vs the
-    ///   account's encoding, DTMF mode), the remote address is not numeric, or the engine is full or shut down.
+    /// Which RTP counts as the caller's: until a source is accepted, packets whose source IP is the offer's c=
+    /// address or the SIP signalling source (any port on it: symmetric RTP behind NAT; the first such packet
+    /// latches the call to its address and port), or with ``Configuration/rtpProbation`` packets in sequence from
+    /// one other source; once accepted, only that address and port. Everything else is dropped and counted
+    /// (``MediaStatistics/foreignPackets``). Datagrams that reached the port before the call's media started
+    /// (between the SDP answer and the ACK) are discarded.
+    ///
+    /// - Throws: ``MediaEngineError`` when the parameters do not fit the session (payload type, the account's
+    ///   encoding, DTMF mode), the remote address is not numeric, or the engine is full or shut down.
     @discardableResult
     public func startCall(_ parameters: MediaCallParameters) throws(MediaEngineError) -> MediaCallHandle {
         let format = parameters.session.account.format
         let alaw: Bool
-        switch (parameters.audioPayloadType, format.encoding) {
-        case (0, .ulaw): alaw = false
-        case (8, .alaw): alaw = true
-        default:
-            throw MediaEngineError("payload type \(parameters.audioPayloadType) does not match the session's "
-                + "\(format.encoding.rawValue) audio (PCMU is 0 with ulaw, PCMA 8 with alaw)")
+        switch format.encoding {
+        case .ulaw: alaw = false
+        case .alaw: alaw = true
+        case .pcm16: throw MediaEngineError("a live call's session renders G.711 (ulaw or alaw), not pcm16")
         }
+        try MediaEngine.checkAudioPayloadType(parameters.audioPayloadType)
         guard format.sampleRate == 8000 else { throw MediaEngineError("G.711 calls run at 8000 Hz") }
         switch format.dtmfMode {
         case .both: throw MediaEngineError("a live call sends DTMF either in-band or as RFC 4733 events, never both")
@@ -200,11 +220,12 @@ public final class MediaEngine: Sendable {
         guard (1...120).contains(parameters.ptimeMs), parameters.ptimeMs % tickMs == 0 else {
             throw MediaEngineError("ptime \(parameters.ptimeMs) ms: a multiple of \(tickMs) ms, at most 120 ms")
         }
-        guard var remote = SocketAddress(host: parameters.remote.host, port: parameters.remote.port) else {
-            let (host, port) = parameters.remote
-            throw MediaEngineError("remote RTP address \(host):\(port) is not a numeric address and port")
+        let ipv6 = parameters.port.localAddress?.family == AF_INET6
+        let remote = try MediaEngine.address(parameters.remote, ipv6: ipv6)
+        var signalling = SocketAddress()
+        if let host = parameters.signallingAddress, let address = SocketAddress(host: host, port: 0) {
+            signalling = ipv6 ? address.mappedToIPv6 : address
         }
-        if parameters.port.localAddress?.family == AF_INET6 { remote = remote.mappedToIPv6 }
         if let eventPT = parameters.telephoneEventPayloadType, eventPT > 127 {
             throw MediaEngineError("telephone-event payload type \(eventPT) is out of range")
         }
@@ -230,18 +251,66 @@ public final class MediaEngine: Sendable {
         let outboxBytes = MediaOutbox.byteCount(samplesPerFrame: samples)
         let callerAudio = UnsafeMutablePointer<Int16>.allocate(capacity: 4 * samples + (outboxBytes + 1) / 2)
         let call = MediaCall(
-            id: id, socket: reservation.socket, remote: remote,
+            id: id, socket: reservation.socket,
+            sources: RTPSourceFilter(offer: remote, signalling: signalling, probation: configuration.rtpProbation),
             sender: RTPSender(audioPayloadType: parameters.audioPayloadType,
                               eventPayloadType: parameters.telephoneEventPayloadType ?? 101),
             session: Unmanaged.passRetained(parameters.session),
             audioPayloadType: parameters.audioPayloadType,
             eventPayloadType: parameters.telephoneEventPayloadType.map { Int16($0) } ?? -1,
-            alaw: alaw, sendsEvents: parameters.sendDTMFAsEvents, samplesPerFrame: samples,
+            alaw: alaw, transcodes: false, sendsEvents: parameters.sendDTMFAsEvents,
+            digitsInBand: parameters.receiveDTMFFrom == .inband, sends: parameters.sends,
+            receives: parameters.receives, samplesPerFrame: samples,
             periodTicks: Int64(parameters.ptimeMs / tickMs),
             callerAudio: callerAudio, callerAudioCapacity: 4 * samples,
             outbox: MediaOutbox(base: UnsafeMutableRawPointer(callerAudio + 4 * samples), capacity: outboxBytes))
         threads[thread].enqueue(.add(call))
         return MediaCallHandle(id: id)
+    }
+
+    /// Applies a new offer/answer of the call's dialog (re-INVITE, UPDATE) from its next packet interval:
+    /// the remote address (the source check is armed again for it: the call's RTP must again come from the
+    /// new c= address or the signalling source), payload types, the wire's G.711 law (converted from the
+    /// session's when they differ), and the directions (hold). Updating a call that ended does nothing.
+    ///
+    /// - Throws: ``MediaEngineError`` when the address is not numeric, a payload type is out of range, or the
+    ///   encoding is not G.711.
+    public func updateCall(_ handle: MediaCallHandle, _ update: MediaUpdate) throws(MediaEngineError) {
+        try MediaEngine.checkAudioPayloadType(update.audioPayloadType)
+        if let eventPT = update.telephoneEventPayloadType, eventPT > 127 {
+            throw MediaEngineError("telephone-event payload type \(eventPT) is out of range")
+        }
+        let alaw: Bool
+        switch update.encoding {
+        case .ulaw: alaw = false
+        case .alaw: alaw = true
+        case .pcm16: throw MediaEngineError("a live call sends G.711 (ulaw or alaw), not pcm16")
+        }
+        let found: (Int, Bool)? = registry.withLock { registry in
+            guard let record = registry.calls[handle.id], !record.cancelled else { return nil }
+            return (record.thread, record.reservation.localAddress?.family == AF_INET6)
+        }
+        guard let (thread, ipv6) = found else { return }
+        let remote = try MediaEngine.address(update.remote, ipv6: ipv6)
+        threads[thread].enqueue(.update(handle.id, MediaCallChange(
+            remote: remote, audioPayloadType: update.audioPayloadType,
+            eventPayloadType: update.telephoneEventPayloadType.map { Int16($0) } ?? -1, alaw: alaw,
+            sends: update.sends, receives: update.receives)))
+    }
+
+    static func checkAudioPayloadType(_ payloadType: UInt8) throws(MediaEngineError) {
+        // RFC 3551 §3: 0-127; RFC 5761 §4: 64-95 would be taken for RTCP on a multiplexed port.
+        guard payloadType <= 127, !(64...95).contains(payloadType) else {
+            throw MediaEngineError("audio payload type \(payloadType) is out of range (0-63, 96-127)")
+        }
+    }
+
+    /// A numeric RTP address; IPv4 mapped into IPv6 for an IPv6 socket.
+    static func address(_ remote: (host: String, port: Int), ipv6: Bool) throws(MediaEngineError) -> SocketAddress {
+        guard let address = SocketAddress(host: remote.host, port: remote.port) else {
+            throw MediaEngineError("remote RTP address \(remote.host):\(remote.port) is not a numeric address and port")
+        }
+        return ipv6 ? address.mappedToIPv6 : address
     }
 
     /// Ends a call's media (SIP BYE or CANCEL): it stops sending at the next tick, its port is released

@@ -1,8 +1,9 @@
 // A media thread: every tick of its clock (absolute deadlines, RTP's MediaClock), for each call due:
-// 1. drain the call's socket (recvfrom until EAGAIN, at most 64 datagrams): latch the remote address to
-//    the caller's RTP source (symmetric RTP), decode G.711 into the caller's audio, turn RFC 4733 events
-//    into key presses (TelephoneEventReceiver → IVRSession.press);
-// 2. end the call when nothing came from the caller for the RTP timeout;
+// 1. drain the call's socket (recvfrom until EAGAIN, at most 64 datagrams): keep only the caller's RTP
+//    (source check, see MediaEngine.startCall) and latch the remote address to its source (symmetric RTP);
+//    take key presses from one source: decode G.711 into the caller's audio for the in-band receiver, or
+//    turn RFC 4733 events into key presses (TelephoneEventReceiver → IVRSession.press);
+// 2. end the call when nothing came from the caller for the RTP timeout (the hold limit while it holds);
 // 3. render the session's next frame (G.711) with the caller's audio for its DTMF receiver, and prepare it
 //    as one RTP packet, or the telephone-event packets of a digit being sent (RTPSender, RFC 4733 §2.5),
 //    in the call's outbox: a tick starts by sending what the due calls prepared one interval earlier, so
@@ -66,6 +67,7 @@ struct MediaWorker: ~Copyable {
     unowned(unsafe) let shared: MediaThread
     var clock: MediaClock
     let timeoutTicks: Int64
+    let holdTimeoutTicks: Int64
     let tickMs: Int
     /// The largest call period in ticks (120 ms of audio).
     let maxPeriod: Int
@@ -80,7 +82,7 @@ struct MediaWorker: ~Copyable {
     let updates: UnsafeMutablePointer<TelephoneEventUpdate>
     var statistics = MediaStatistics()
 
-    init(shared: MediaThread, tick: Duration, rtpTimeout: Duration) {
+    init(shared: MediaThread, tick: Duration, rtpTimeout: Duration, holdTimeout: Duration) {
         self.shared = shared
         clock = MediaClock(interval: tick)
         let tickNs = max(clock.interval, 1)
@@ -90,6 +92,8 @@ struct MediaWorker: ~Copyable {
         dueCounts.initialize(repeating: 0, count: (maxPeriod + 1) * (maxPeriod + 1))
         let (s, a) = rtpTimeout.components
         timeoutTicks = max((s * 1_000_000_000 + a / 1_000_000_000) / tickNs, 1)
+        let (hs, ha) = holdTimeout.components
+        holdTimeoutTicks = max((hs * 1_000_000_000 + ha / 1_000_000_000) / tickNs, 1)
         calls = .allocate(capacity: shared.capacity)
         pending.reserveCapacity(64)
         receiveBuffer = .allocate(byteCount: MediaWorker.receiveSize, alignment: 16)
@@ -163,6 +167,7 @@ struct MediaWorker: ~Copyable {
                 }
                 call.nextDueTick = quietestTick(period: call.periodTicks)
                 call.lastReceiveTick = clock.tick
+                discardQueued(call.socket)
                 countDue(call, 1)
                 (calls + count).initialize(to: call)
                 count += 1
@@ -174,10 +179,47 @@ struct MediaWorker: ~Copyable {
                 calls[i].endPosted = true
                 calls[i].outbox.used = 0
                 if release(at: i) { removeSlot(i) } else { calls[i].phase = .finished }
+            case .update(let id, let change):
+                var i = 0
+                while i < count, calls[i].id != id { i += 1 }
+                guard i < count else { continue }
+                apply(change, to: calls + i)
             }
         }
         pending.removeAll(keepingCapacity: true)
         publish(force: false)
+    }
+
+    /// Discards what reached a new call's port before its media started (between the SDP answer and the ACK):
+    /// nobody's RTP counts before the call is up, so a source that sprays the port early gains nothing.
+    func discardQueued(_ socket: UDPSocket) {
+        var source = SocketAddress()
+        for _ in 0..<4096 {
+            switch socket.receive(into: receiveBuffer, from: &source) {
+            case .datagram, .truncated: continue
+            case .wouldBlock, .failed: return
+            }
+        }
+    }
+
+    /// A new offer/answer of the call's dialog: media moves to the new address, whose RTP must pass the
+    /// source check again; payload types, the wire's law and the directions change from the next packet.
+    func apply(_ change: MediaCallChange, to call: UnsafeMutablePointer<MediaCall>) {
+        call.pointee.sources.rearm(offer: change.remote)
+        let sessionALaw = call.pointee.session._withUnsafeGuaranteedRef { $0.account.format.encoding == .alaw }
+        call.pointee.alaw = change.alaw
+        call.pointee.transcodes = change.alaw != sessionALaw
+        call.pointee.audioPayloadType = change.audioPayloadType
+        if change.eventPayloadType != call.pointee.eventPayloadType {
+            call.pointee.receiver = TelephoneEventReceiver()
+        }
+        call.pointee.eventPayloadType = change.eventPayloadType
+        call.pointee.sender.setPayloadTypes(audio: change.audioPayloadType,
+                                            event: change.eventPayloadType >= 0 ? UInt8(change.eventPayloadType)
+                                                : call.pointee.sender.eventPayloadType)
+        call.pointee.sends = change.sends
+        if change.receives != call.pointee.receives { call.pointee.lastReceiveTick = clock.tick }
+        call.pointee.receives = change.receives
     }
 
     /// The first due tick for a new call: of the next `period` ticks, the one with the fewest calls due,
@@ -228,7 +270,7 @@ struct MediaWorker: ~Copyable {
             let call = calls + i
             guard call.pointee.nextDueTick <= now, !call.pointee.outbox.isEmpty else { continue }
             let socket = call.pointee.socket
-            let remote = call.pointee.remote
+            let remote = call.pointee.sources.remote
             call.pointee.outbox.drain { bytes in
                 if socket.send(bytes, to: remote) == 0 { sent &+= 1 } else { errors &+= 1 }
             }
@@ -276,25 +318,28 @@ struct MediaWorker: ~Copyable {
         defer { call.pointee.outbox = outbox }
         if call.pointee.phase == .running {
             receive(call, now)
-            if now - call.pointee.lastReceiveTick > timeoutTicks {
+            let limit = call.pointee.receives ? timeoutTicks : holdTimeoutTicks
+            if now - call.pointee.lastReceiveTick > limit {
                 call.pointee.endReason = .rtpTimeout
                 call.pointee.phase = .closing
             }
         }
-        let remote = call.pointee.remote
+        let remote = call.pointee.sources.remote
+        let sends = call.pointee.sends
         // Closure literals, not a local function: a local function capturing these variables makes the
         // compiler box them on the heap (three allocations a packet, seen with callgrind).
         switch call.pointee.phase {
         case .running:
             render(call)
+            if call.pointee.transcodes { MediaWorker.transcode(frame, samples, toALaw: call.pointee.alaw) }
             for u in 0..<updateCount {
                 call.pointee.sender.sendTelephoneEvent(updates[u], into: packet) {
-                    MediaWorker.keep($0, in: &outbox, socket, remote, &sent, &errors)
+                    if sends { MediaWorker.keep($0, in: &outbox, socket, remote, &sent, &errors) }
                 }
             }
             call.pointee.sender.finishInterval(audio: UnsafeRawBufferPointer(frame.extracting(0..<samples)),
                                                samples: samples, into: packet) {
-                MediaWorker.keep($0, in: &outbox, socket, remote, &sent, &errors)
+                if sends { MediaWorker.keep($0, in: &outbox, socket, remote, &sent, &errors) }
             }
             if endedThisFrame {
                 call.pointee.phase = call.pointee.sender.isSendingEvent ? .closing : .finished
@@ -302,7 +347,7 @@ struct MediaWorker: ~Copyable {
         case .closing:
             // Only the retransmissions of final telephone-event packets are left to send (RFC 4733 §2.5.1.4).
             call.pointee.sender.finishInterval(audio: nil, samples: samples, into: packet) {
-                MediaWorker.keep($0, in: &outbox, socket, remote, &sent, &errors)
+                if sends { MediaWorker.keep($0, in: &outbox, socket, remote, &sent, &errors) }
             }
             if !call.pointee.sender.isSendingEvent { call.pointee.phase = .finished }
         case .finished:
@@ -340,23 +385,35 @@ struct MediaWorker: ~Copyable {
             guard let header = try? RTPHeader(parsing: datagram) else { statistics.invalidPackets &+= 1; continue }
             // RFC 5761 §4: 64-95 would be RTCP on a multiplexed port; not media.
             guard header.payloadType < 64 || header.payloadType > 95 else { continue }
-            if call.pointee.latched {
-                guard source.sameEndpoint(as: call.pointee.remote) else { statistics.foreignPackets &+= 1; continue }
-            } else {
-                call.pointee.remote = source      // symmetric RTP: answer where the caller's RTP comes from
-                call.pointee.latched = true
+            // Only the caller's RTP counts (MediaEngine.startCall); replies go where it comes from.
+            guard call.pointee.sources.accepts(source, sequenceNumber: header.sequenceNumber) else {
+                statistics.foreignPackets &+= 1
+                continue
             }
             call.pointee.lastReceiveTick = now
             statistics.packetsReceived &+= 1
             let payload = header.payload(in: datagram)
             if header.payloadType == call.pointee.audioPayloadType {
-                decode(payload, into: call)
-            } else if Int16(header.payloadType) == call.pointee.eventPayloadType,
+                if call.pointee.digitsInBand { decode(payload, into: call) }
+            } else if !call.pointee.digitsInBand, Int16(header.payloadType) == call.pointee.eventPayloadType,
                       let event = TelephoneEvent(payload: payload),
                       let code = call.pointee.receiver.receive(header, event),
                       let digit = DTMFDigit(rawValue: code) {
                 call.pointee.session._withUnsafeGuaranteedRef { $0.press(digit) }
             }
+        }
+    }
+
+    /// Converts a rendered G.711 frame to the other law in place (G.711 §4: through the linear value; the
+    /// session renders the law it was compiled for, a re-INVITE may have changed the wire's).
+    @inline(__always)
+    static func transcode(_ frame: UnsafeMutableBufferPointer<UInt8>, _ samples: Int, toALaw: Bool) {
+        let n = min(samples, frame.count)
+        guard let bytes = frame.baseAddress else { return }
+        if toALaw {
+            for j in 0..<n { bytes[j] = ALaw.encode(MuLaw.decode(bytes[j])) }
+        } else {
+            for j in 0..<n { bytes[j] = MuLaw.encode(ALaw.decode(bytes[j])) }
         }
     }
 

@@ -1,7 +1,9 @@
 // One UDP port per call, from a range (default 20000-29999). RFC 3550 §11: RTP uses an even port (RTCP
-// the odd one above it, which this server does not use). Ports are handed out round-robin so that a port
-// just released is not reused at once (a late packet of the old call would land in the new one). The
-// lock is taken at call set-up and tear-down only, never per packet.
+// the odd one above it, which this server does not use). Ports are chosen at random among the free ones, so
+// that the next call's port cannot be guessed from the last one's (the "RTP Bleed" attack sprays the ports
+// a server is about to use); a port just released rests behind the others (a queue of recently released
+// ports) so that a late packet of the old call does not land in a new one. The lock is taken at call set-up
+// and tear-down only, never per packet.
 
 import Synchronization
 
@@ -15,7 +17,11 @@ import Musl
 public final class RTPPortPool: Sendable {
     struct State {
         var inUse: [Bool]
-        var cursor = 0
+        /// Free port indexes that may be handed out (in no order).
+        var free: [Int]
+        /// Released port indexes resting before they join `free`, oldest first.
+        var resting: [Int] = []
+        var restingFirst = 0
         var count = 0
     }
 
@@ -41,13 +47,16 @@ public final class RTPPortPool: Sendable {
         self.host = host
         firstPort = low
         capacity = (high - low) / 2 + 1
-        state = Mutex(State(inUse: [Bool](repeating: false, count: capacity)))
+        state = Mutex(State(inUse: [Bool](repeating: false, count: capacity), free: Array(0..<capacity)))
     }
 
     /// Ports currently reserved.
     public var reservedCount: Int { state.withLock { $0.count } }
 
-    /// Binds a socket on the next free even port.
+    /// How many released ports rest before they may be handed out again.
+    var restingLimit: Int { min(capacity / 2, 256) }
+
+    /// Binds a socket on an even port chosen at random among the free ones.
     ///
     /// Ports another process holds (`EADDRINUSE`) are skipped.
     /// - Throws: ``SocketError`` (`EADDRINUSE`) when every port of the range is taken.
@@ -55,10 +64,15 @@ public final class RTPPortPool: Sendable {
         let result: Result<(Int, UDPSocket), SocketError> = state.withLock { state in
             var lastError = SocketError("reserve: no free RTP port in \(firstPort)...\(firstPort + 2 * (capacity - 1))",
                                         code: EADDRINUSE)
-            for _ in 0..<capacity {
-                let index = state.cursor
-                state.cursor = (state.cursor + 1) % capacity
-                guard !state.inUse[index] else { continue }
+            // Every free port is tried at most once; ports another process holds go back to the free list.
+            var busy: [Int] = []
+            defer { state.free.append(contentsOf: busy) }
+            if state.free.isEmpty { state.takeResting(all: true) }
+            while !state.free.isEmpty {
+                let pick = Int.random(in: 0..<state.free.count)
+                let index = state.free[pick]
+                state.free.swapAt(pick, state.free.count - 1)
+                state.free.removeLast()
                 let port = firstPort + 2 * index
                 guard let address = SocketAddress(host: host, port: port) else { continue }
                 do throws(SocketError) {
@@ -67,6 +81,7 @@ public final class RTPPortPool: Sendable {
                     state.count += 1
                     return .success((port, socket))
                 } catch {
+                    busy.append(index)
                     if error.code != EADDRINUSE { lastError = error; break }
                 }
             }
@@ -80,10 +95,13 @@ public final class RTPPortPool: Sendable {
 
     func release(port: Int) {
         let index = (port - firstPort) / 2
+        let limit = restingLimit
         state.withLock { state in
             guard index >= 0, index < capacity, state.inUse[index] else { return }
             state.inUse[index] = false
             state.count -= 1
+            state.resting.append(index)
+            if state.resting.count - state.restingFirst > limit { state.takeResting(all: false) }
         }
     }
 }
@@ -116,4 +134,19 @@ public final class RTPPortReservation: Sendable {
     }
 
     deinit { release() }
+}
+
+extension RTPPortPool.State {
+    /// Moves the oldest resting port (or all of them) to the free list.
+    mutating func takeResting(all: Bool) {
+        repeat {
+            guard restingFirst < resting.count else { break }
+            free.append(resting[restingFirst])
+            restingFirst += 1
+        } while all
+        if restingFirst > 1024 || restingFirst == resting.count {
+            resting.removeFirst(restingFirst)
+            restingFirst = 0
+        }
+    }
 }

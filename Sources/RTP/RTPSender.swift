@@ -57,10 +57,10 @@ public struct RTPSender: Sendable {
     public private(set) var nextSequenceNumber: UInt16
     /// Samples of the stream so far (sent or muted).
     public private(set) var samples = 0
-    /// The audio payload type (0 PCMU, 8 PCMA).
-    public let audioPayloadType: UInt8
+    /// The audio payload type (0 PCMU, 8 PCMA, or a dynamic one).
+    public private(set) var audioPayloadType: UInt8
     /// The telephone-event payload type (dynamic, often 101).
-    public let eventPayloadType: UInt8
+    public private(set) var eventPayloadType: UInt8
     /// Packets sent so far.
     public private(set) var packetsSent = 0
 
@@ -95,6 +95,13 @@ public struct RTPSender: Sendable {
         self.ssrc = ssrc
         self.nextSequenceNumber = firstSequenceNumber
         self.timestampBase = timestampBase
+    }
+
+    /// Changes the payload types from the next packet (a new offer/answer in the dialog, RFC 3264 §8.3.2);
+    /// the SSRC, sequence numbers and timestamps go on.
+    public mutating func setPayloadTypes(audio: UInt8, event: UInt8) {
+        audioPayloadType = audio & 0x7F
+        eventPayloadType = event & 0x7F
     }
 
     /// Whether an event is in progress or its final packets are still being retransmitted (audio muted).

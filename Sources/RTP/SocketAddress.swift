@@ -125,4 +125,25 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
             }
         }
     }
+
+    /// Whether two addresses have the same IP address (family and address; the port is ignored; no
+    /// allocation). An empty address matches nothing.
+    public func sameHost(as other: SocketAddress) -> Bool {
+        guard length != 0, length == other.length, family == other.family else { return false }
+        return withUnsafeBytes(of: storage) { a in
+            withUnsafeBytes(of: other.storage) { b in
+                switch family {
+                case AF_INET:
+                    return a.load(as: sockaddr_in.self).sin_addr.s_addr == b.load(as: sockaddr_in.self).sin_addr.s_addr
+                case AF_INET6:
+                    let x = a.load(as: sockaddr_in6.self), y = b.load(as: sockaddr_in6.self)
+                    return withUnsafeBytes(of: x.sin6_addr) { p in
+                        withUnsafeBytes(of: y.sin6_addr) { q in p.elementsEqual(q) }
+                    }
+                default:
+                    return false
+                }
+            }
+        }
+    }
 }

@@ -49,6 +49,15 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("rtp-timeout"), help: "Seconds without RTP from the caller before the call is ended.")
     var rtpTimeout: Int = 30
 
+    @Option(name: .customLong("hold-timeout"),
+            help: "Seconds a call may stay on hold (the caller sends no RTP) before it is ended.")
+    var holdTimeout: Int = 7200
+
+    @Option(name: .customLong("rtp-probation"),
+            help: ArgumentHelp("Learning mode, off by default (0): also accept RTP from another address after this many packets in sequence from it.",
+                               discussion: "For callers whose media address is neither their SDP's c= address nor their SIP source. Risk: whoever guesses the port and sends that many packets before the caller takes the call's audio and key presses."))
+    var rtpProbation: Int = 0
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -66,6 +75,12 @@ struct Serve: ParsableCommand {
             throw ValidationError("--realtime-priority \(realtimePriority) is out of range (1...99)")
         }
         guard (1...3600).contains(rtpTimeout) else { throw ValidationError("--rtp-timeout \(rtpTimeout) is out of range (1...3600 s)") }
+        guard (1...86400).contains(holdTimeout) else {
+            throw ValidationError("--hold-timeout \(holdTimeout) is out of range (1...86400 s)")
+        }
+        guard (0...1000).contains(rtpProbation) else {
+            throw ValidationError("--rtp-probation \(rtpProbation) is out of range (0: off, up to 1000 packets)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level") }
         try sms.check()
     }
@@ -124,7 +139,8 @@ struct Serve: ParsableCommand {
             try CallServer(
                 configuration: CallServer.Configuration(host: host, port: port, mediaAddress: mediaAddress,
                                                         rtpPorts: try parsedPorts(), mediaThreads: mediaThreads,
-                                                        rtpTimeoutSeconds: rtpTimeout, mediaTickMs: mediaTickMs,
+                                                        rtpTimeoutSeconds: rtpTimeout, holdTimeoutSeconds: holdTimeout,
+                                                        rtpProbationPackets: rtpProbation, mediaTickMs: mediaTickMs,
                                                         realtimePriority: realtimePriority),
                 accounts: directory, logger: logger,
                 onSMS: { request in

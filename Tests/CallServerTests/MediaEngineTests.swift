@@ -45,8 +45,8 @@ struct Peer {
     var received: [Received] = []
     var buffer = [UInt8](repeating: 0, count: 2048)
 
-    init() throws {
-        socket = try UDPSocket.bind(#require(SocketAddress(host: "127.0.0.1", port: 0)))
+    init(host: String = "127.0.0.1") throws {
+        socket = try UDPSocket.bind(#require(SocketAddress(host: host, port: 0)))
         address = try #require(socket.localAddress)
     }
 
@@ -273,7 +273,8 @@ struct MediaEngineTests {
             (try? engine.startCall(MediaCallParameters(port: port, remote: (host: host, port: 4000), audioPayloadType: pt,
                 telephoneEventPayloadType: te, ptimeMs: ptime, sendDTMFAsEvents: events, session: session, callID: "x"))) != nil
         }
-        #expect(!start(8, 101, true))            // PCMA for a mu-law session
+        #expect(!start(72, 101, true))           // RFC 5761: 64-95 would be RTCP
+        #expect(!start(200, 101, true))          // not a payload type
         #expect(!start(0, nil, true))            // RFC 4733 session without telephone-event
         #expect(!start(0, 101, false))           // events compiled, in-band asked
         #expect(!start(0, 101, true, ptime: 7))  // not a multiple of the tick
