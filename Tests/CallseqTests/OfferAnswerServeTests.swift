@@ -136,6 +136,18 @@ struct OfferAnswerServeTests {
         #expect(server.stop() == 0)
     }
 
+    @Test func aCallHeldFromItsInviteIsAnsweredRecvonlyAndGetsNoRTP() throws {
+        let server = try ServeProcess(accounts: [account])
+        let media = try RTPListener()
+        defer { media.stop() }
+        let result = try runSIPp("hold-from-start.xml", service: "5145550100", port: server.port,
+                                 extra: ["-key", "rtp_port", "\(media.port)"])
+        #expect(result.status == 0, "\(describe(result)) \(server.log.suffix(8))")
+        #expect(server.log.contains { $0.contains("media started") }, "\(server.log.suffix(8))")
+        #expect(media.packets.isEmpty, "\(media.packets.count) packets sent to a caller that only sends")
+        #expect(server.stop() == 0)
+    }
+
     @Test func anInactiveHoldOutlastsTheRTPTimeout() throws {
         // --rtp-timeout 2, and 6 s on hold without RTP either way: the call is not ended (SIPp would get a BYE
         // it does not expect and fail); the hold limit (--hold-timeout, 2 hours by default) applies instead.
