@@ -95,7 +95,7 @@ public final class CallServer: Sendable {
         var ptimeMs: Int = 20
     }
 
-    /// What one offer/answer exchange gives the media (``CallServer/negotiate(_:remote:route:callID:)``).
+    /// What one offer/answer exchange gives the media (`negotiate(_:route:callID:current:)`).
     private struct Negotiated {
         var answer: SDPAnswer
         var sendEvents: Bool
@@ -236,12 +236,20 @@ public final class CallServer: Sendable {
             }
             sdp = negotiated.answer.render(address: configuration.mediaAddress, port: port.port,
                                            sessionID: call.sessionID)
-            logger.info("call \(id): \(invite.callerURI) calls \(route.did.number) (\(route.entry.path)): \(negotiated.answer.codec.rawValue), DTMF \(negotiated.sendEvents ? "as RFC 4733 events" : "in-band"), \(negotiated.answer.direction.rawValue), RTP port \(port.port)")
+            let dtmf = negotiated.sendEvents ? "as RFC 4733 events" : "in-band"
+            logger.info("""
+                call \(id): \(invite.callerURI) calls \(route.did.number) (\(route.entry.path)): \
+                \(negotiated.answer.codec.rawValue), DTMF \(dtmf), \(negotiated.answer.direction.rawValue), \
+                RTP port \(port.port)
+                """)
         } else {
             // RFC 3261 §13.2.1, RFC 3264 §5: no offer in the INVITE: ours goes in the 200, the answer in the ACK.
             sdp = SDPAnswer.renderOffer(address: configuration.mediaAddress, port: port.port,
                                         sessionID: call.sessionID)
-            logger.info("call \(id): \(invite.callerURI) calls \(route.did.number) (\(route.entry.path)) without an offer: we offer PCMU/PCMA on RTP port \(port.port), the answer comes in the ACK")
+            logger.info("""
+                call \(id): \(invite.callerURI) calls \(route.did.number) (\(route.entry.path)) without an offer: \
+                we offer PCMU/PCMA on RTP port \(port.port), the answer comes in the ACK
+                """)
         }
         state.withLock { $0.calls[invite.id] = call }
         return .accept(answerSDP: sdp, ringFor: .milliseconds(Int64(route.did.answerAfterMs)))
@@ -332,7 +340,11 @@ public final class CallServer: Sendable {
                 hangUp(dialog, reason: "the account could not be compiled")
                 return
             }
-            logger.info("call \(id): the ACK's answer: \(negotiatedAnswer.codec.rawValue), DTMF \(negotiated.sendEvents ? "as RFC 4733 events" : "in-band"), \(negotiatedAnswer.direction.rawValue)")
+            let dtmf = negotiated.sendEvents ? "as RFC 4733 events" : "in-band"
+            logger.info("""
+                call \(id): the ACK's answer: \(negotiatedAnswer.codec.rawValue), DTMF \(dtmf), \
+                \(negotiatedAnswer.direction.rawValue)
+                """)
             let stored = call
             state.withLock { $0.calls[dialog] = stored }
         }
@@ -421,7 +433,11 @@ public final class CallServer: Sendable {
             let stored = call
             state.withLock { state in if state.calls[dialog] != nil { state.calls[dialog] = stored } }
         }
-        logger.info("call \(id): new offer/answer applied: \(answer.codec.rawValue) to \(remote.connectionAddress):\(remote.audioPort), we \(answer.sends ? "send" : "send nothing"), the caller \(receives ? "sends" : "holds (hold limit instead of the RTP timeout)")")
+        logger.info("""
+            call \(id): new offer/answer applied: \(answer.codec.rawValue) to \
+            \(remote.connectionAddress):\(remote.audioPort), we \(answer.sends ? "send" : "send nothing"), the caller \
+            \(receives ? "sends" : "holds (hold limit instead of the RTP timeout)")
+            """)
         return .success(())
     }
 

@@ -161,7 +161,7 @@ struct OfferAnswerServeTests {
         #expect(!server.log.contains { $0.contains("no RTP from the caller") })
         // Nothing was sent while inactive: the last packet came at least 5 s before SIPp's BYE.
         let end = media.now, packets = media.packets
-        #expect(packets.count >= 20, "\(packets.count) packets before the hold")
+        #expect(packets.count >= 5, "\(packets.count) packets before the hold")
         #expect(end - (packets.last?.at ?? 0) >= 5, "last packet at \(packets.last?.at ?? 0) s, SIPp ended at \(end) s")
         #expect(server.stop() == 0)
     }
