@@ -2,9 +2,12 @@
 // (RTP on its own thread with absolute deadlines) and the accounts. For each INVITE, synchronously on the
 // event loop: the Request-URI's number selects a DID across the accounts (404 when none has it), its
 // route must reach an IVR (603 when it hangs up), the offer must share a codec (488), an RTP port is
-// reserved (503 when none is left), and the answer names the codec, telephone-event and the port. The
-// call's media starts when the caller's ACK confirms the answer; the IVR session's end, a hangup option
-// or 30 s without RTP end it with BYE; the caller's BYE or CANCEL ends its media. SMS requests leave the
+// reserved (503 when none is left), and the answer names the codec, telephone-event and the port (an INVITE
+// without SDP gets our offer instead, and the ACK's answer is negotiated the same way: BYE when it has none
+// or no common codec). The call's media starts when the caller's ACK confirms the answer; a re-INVITE or
+// UPDATE offer is negotiated again and applied to the running media (hold, codec, address: RFC 3264 §8);
+// the IVR session's end, a hangup option or 30 s without RTP (while the caller sends, else the hold limit)
+// end it with BYE; the caller's BYE or CANCEL ends its media. SMS requests leave the
 // media thread as plain values and go to the host's handler.
 
 import CallSequence
@@ -80,10 +83,27 @@ public final class CallServer: Sendable {
     /// A call between the INVITE and its end. Its IVR session is touched by one thread at a time: made
     /// on the event loop, then handed once to a media thread by ``MediaEngine/startCall(_:)``.
     private struct Call: @unchecked Sendable {
-        var parameters: MediaCallParameters
+        /// The RTP port announced in our SDP.
+        var port: RTPPortReservation
+        /// What the media starts with: nil until an offer/answer is complete (late offer: until the ACK).
+        var parameters: MediaCallParameters?
         var route: AccountDirectory.Route
         var media: MediaCallHandle?
-        var compiled: CompiledAccount
+        /// The account compiled for the call's first encoding and DTMF mode (nil until negotiated).
+        var compiled: CompiledAccount?
+        /// The `o=` session id of our descriptions (the SIP layer keeps it and raises the version).
+        var sessionID: UInt64
+        /// The IP address the INVITE came from (an accepted RTP source).
+        var signallingAddress: String?
+        /// The packet time the media runs at (a re-offer's ptime is not applied: the answer says this one).
+        var ptimeMs: Int = 20
+    }
+
+    /// What one offer/answer exchange gives the media (`negotiate(_:route:callID:current:)`).
+    private struct Negotiated {
+        var answer: SDPAnswer
+        var sendEvents: Bool
+        var encoding: SampleEncoding
     }
 
     private struct State: ~Copyable {
@@ -192,36 +212,17 @@ public final class CallServer: Sendable {
             logger.info("call \(id): \(route.did.number) hangs up: 603")
             return .reject(status: 603)
         }
-        guard let offer = invite.offer, var answer = offer.negotiate() else {
-            let why = invite.offerError.map { shown("\($0)") } ?? "PCMU/PCMA needed"
-            logger.info("call \(id): no common codec in the offer (\(why)): 488")
-            return .reject(status: 488)
-        }
-        let sendEvents: Bool
-        switch route.did.dtmf {
-        case .auto: sendEvents = answer.telephoneEventPayloadType != nil
-        case .inband:
-            // Digits in the audio both ways: the answer leaves telephone-event out (as Asterisk's
-            // dtmfmode=inband does), so the caller's phone sends its presses as tones too.
-            answer.telephoneEventPayloadType = nil
-            sendEvents = false
-        case .rfc4733:
-            guard answer.telephoneEventPayloadType != nil else {
-                logger.info("call \(id): \(route.did.number) sends RFC 4733 but the offer has no telephone-event: 488")
+        var negotiated: Negotiated?
+        if !invite.isLateOffer {
+            guard let offer = invite.offer, let answer = offer.negotiate() else {
+                let why = invite.offerError.map { shown("\($0)") } ?? "PCMU/PCMA needed"
+                logger.info("call \(id): no common codec in the offer (\(why)): 488")
                 return .reject(status: 488)
             }
-            sendEvents = true
-        }
-        let encoding: SampleEncoding = answer.codec == .pcma ? .alaw : .ulaw
-        guard let compiled = route.entry.compiled(encoding, sendEvents ? .rfc4733 : .inband) else {
-            return .reject(status: 500)
-        }
-        let session: IVRSession
-        do {
-            session = try compiled.makeSession(calling: route.did.number)
-        } catch {
-            logger.error("call \(id): \(route.entry.path): \(error): 500")
-            return .reject(status: 500)
+            switch negotiate(answer, route: route, callID: id, current: nil) {
+            case .success(let result): negotiated = result
+            case .failure(let rejection): return .reject(status: rejection.status)
+            }
         }
         let port: RTPPortReservation
         do {
@@ -230,31 +231,137 @@ public final class CallServer: Sendable {
             logger.warning("call \(id): no RTP port left (\(error)): 503")
             return .reject(status: 503)
         }
-        let parameters = MediaCallParameters(
-            port: port, remote: (offer.connectionAddress, offer.audioPort), signallingAddress: invite.source.ipAddress,
-            audioPayloadType: UInt8(truncatingIfNeeded: answer.payloadType),
-            telephoneEventPayloadType: answer.telephoneEventPayloadType.map { UInt8(truncatingIfNeeded: $0) },
-            ptimeMs: answer.ptime, sendDTMFAsEvents: sendEvents,
-            // One source of key presses: RFC 4733 when telephone-event was negotiated, in-band otherwise, so
-            // that a press a phone sends both ways counts once.
-            receiveDTMFFrom: answer.telephoneEventPayloadType != nil ? .rfc4733 : .inband, session: session,
-            callID: invite.id.callID)
-        let call = Call(parameters: parameters, route: route, media: nil, compiled: compiled)
+        var call = Call(port: port, parameters: nil, route: route, media: nil, compiled: nil,
+                        sessionID: UInt64.random(in: 1...UInt64(UInt32.max)),
+                        signallingAddress: invite.source.ipAddress)
+        let sdp: String
+        if let negotiated, let offer = invite.offer {
+            guard prepareMedia(&call, negotiated, remote: offer, callID: id) else {
+                port.release()
+                return .reject(status: 500)
+            }
+            sdp = negotiated.answer.render(address: configuration.mediaAddress, port: port.port,
+                                           sessionID: call.sessionID)
+            let dtmf = negotiated.sendEvents ? "as RFC 4733 events" : "in-band"
+            logger.info("""
+                call \(id): \(shown(invite.callerURI)) calls \(route.did.number) (\(route.entry.path)): \
+                \(negotiated.answer.codec.rawValue) (payload type \(negotiated.answer.payloadType)), DTMF \(dtmf), \
+                \(negotiated.answer.direction.rawValue), \
+                RTP port \(port.port)
+                """)
+        } else {
+            // RFC 3261 §13.2.1, RFC 3264 §5: no offer in the INVITE: ours goes in the 200, the answer in the ACK.
+            sdp = SDPAnswer.renderOffer(address: configuration.mediaAddress, port: port.port,
+                                        sessionID: call.sessionID)
+            logger.info("""
+                call \(id): \(shown(invite.callerURI)) calls \(route.did.number) (\(route.entry.path)) without an offer: \
+                we offer PCMU/PCMA on RTP port \(port.port), the answer comes in the ACK
+                """)
+        }
         state.withLock { $0.calls[invite.id] = call }
-        let dtmf = sendEvents ? "as RFC 4733 events" : "in-band"
-        let line = "call \(id): \(shown(invite.callerURI)) calls \(route.did.number) (\(route.entry.path)): "
-            + "\(answer.codec.rawValue) (payload type \(answer.payloadType)), DTMF \(dtmf), RTP port \(port.port)"
-        logger.info("\(line)")
-        let sdp = answer.render(address: configuration.mediaAddress, port: port.port, sessionID: UInt64.random(in: 1...UInt64(UInt32.max)))
         return .accept(answerSDP: sdp, ringFor: .milliseconds(Int64(route.did.answerAfterMs)))
     }
 
-    fileprivate func confirmed(_ dialog: DialogID) {
-        let call = state.withLock { state -> Call? in
+    /// Why an offer or answer cannot be taken, with the status a re-offer is refused with.
+    private struct Rejection: Error {
+        var status: Int
+    }
+
+    /// The DTMF mode and encoding of an answer for this DID (RFC 4733 events need a telephone-event payload
+    /// type: 488 without one). With `current` (the call runs already), the DTMF mode it started with is kept:
+    /// a call that sends events needs telephone-event in every later offer.
+    private func negotiate(_ answer: SDPAnswer, route: AccountDirectory.Route, callID id: String,
+                           current: MediaCallParameters?) -> Result<Negotiated, Rejection> {
+        var answer = answer
+        if route.did.dtmf == .inband {
+            // Digits in the audio both ways: the answer leaves telephone-event out (as Asterisk's
+            // dtmfmode=inband does), so the caller's phone sends its presses as tones too.
+            answer.telephoneEventPayloadType = nil
+        }
+        let sendEvents: Bool
+        if let current {
+            sendEvents = current.sendDTMFAsEvents
+        } else {
+            switch route.did.dtmf {
+            case .auto: sendEvents = answer.telephoneEventPayloadType != nil
+            case .inband: sendEvents = false
+            case .rfc4733: sendEvents = true
+            }
+        }
+        if sendEvents && answer.telephoneEventPayloadType == nil {
+            logger.info("call \(id): \(route.did.number) sends RFC 4733 but the offer has no telephone-event: 488")
+            return .failure(Rejection(status: 488))
+        }
+        let encoding: SampleEncoding = answer.codec == .pcma ? .alaw : .ulaw
+        return .success(Negotiated(answer: answer, sendEvents: sendEvents, encoding: encoding))
+    }
+
+    /// Compiles the account for the negotiated encoding and DTMF mode, makes the IVR session and the media
+    /// parameters (the directions of the offer or answer included, RFC 3264 §6.1). False on failure (logged).
+    private func prepareMedia(_ call: inout Call, _ negotiated: Negotiated, remote: SDPOffer,
+                              callID id: String) -> Bool {
+        let route = call.route
+        let answer = negotiated.answer
+        guard let compiled = route.entry.compiled(negotiated.encoding, negotiated.sendEvents ? .rfc4733 : .inband)
+        else { return false }
+        let session: IVRSession
+        do {
+            session = try compiled.makeSession(calling: route.did.number)
+        } catch {
+            logger.error("call \(id): \(route.entry.path): \(error)")
+            return false
+        }
+        call.compiled = compiled
+        call.ptimeMs = answer.ptime
+        call.parameters = MediaCallParameters(
+            port: call.port, remote: (remote.connectionAddress, remote.audioPort),
+            signallingAddress: call.signallingAddress, audioPayloadType: UInt8(truncatingIfNeeded: answer.payloadType),
+            telephoneEventPayloadType: answer.telephoneEventPayloadType.map { UInt8(truncatingIfNeeded: $0) },
+            ptimeMs: answer.ptime, sendDTMFAsEvents: negotiated.sendEvents,
+            // One source of key presses: RFC 4733 when telephone-event was negotiated, in-band otherwise, so
+            // that a press a phone sends both ways counts once.
+            receiveDTMFFrom: answer.telephoneEventPayloadType != nil ? .rfc4733 : .inband,
+            sends: answer.sends, receives: Self.receives(answer, remote), session: session, callID: id)
+        return true
+    }
+
+    /// Whether the caller sends us RTP (the RTP timeout applies) or holds the call (the hold limit applies):
+    /// RFC 3264 §8.4 hold is `sendonly`/`inactive` from the caller (we answer `recvonly`/`inactive`: then
+    /// it still sends for `sendonly`), or the RFC 2543 `c=0.0.0.0`, after which phones send nothing.
+    private static func receives(_ answer: SDPAnswer, _ remote: SDPOffer) -> Bool {
+        answer.receives && !remote.isHoldAddress
+    }
+
+    fileprivate func confirmed(_ dialog: DialogID, answer: SDPOffer?) {
+        let id = dialog.callID
+        guard var call = state.withLock({ state -> Call? in
             guard let call = state.calls[dialog], call.media == nil else { return nil }
             return call
+        }) else { return }
+        if call.parameters == nil {
+            // Late offer: the ACK's answer to our offer (RFC 3264 §6.1), negotiated like an offer.
+            guard let answer, let negotiatedAnswer = answer.negotiate() else {
+                hangUp(dialog, reason: "the answer in the ACK has no PCMU or PCMA")
+                return
+            }
+            guard case .success(let negotiated) = negotiate(negotiatedAnswer, route: call.route, callID: id,
+                                                            current: nil) else {
+                hangUp(dialog, reason: "the answer in the ACK has no telephone-event")
+                return
+            }
+            guard prepareMedia(&call, negotiated, remote: answer, callID: id) else {
+                hangUp(dialog, reason: "the account could not be compiled")
+                return
+            }
+            let dtmf = negotiated.sendEvents ? "as RFC 4733 events" : "in-band"
+            logger.info("""
+                call \(id): the ACK's answer: \(negotiatedAnswer.codec.rawValue), DTMF \(dtmf), \
+                \(negotiatedAnswer.direction.rawValue)
+                """)
+            let stored = call
+            state.withLock { $0.calls[dialog] = stored }
         }
-        guard let parameters = call?.parameters else { return }
+        guard let parameters = call.parameters else { return }
         let handle: MediaCallHandle
         do {
             handle = try engine.startCall(parameters)
@@ -270,13 +377,91 @@ public final class CallServer: Sendable {
         logger.info("call \(shown(dialog.callID)): answered, media started")
     }
 
+    /// A re-INVITE or UPDATE offer (RFC 3264 §8): negotiated like the first one and applied to the media from
+    /// its next packet (hold, resume, codec, address); 488 when it cannot be taken (the session goes on
+    /// unchanged). Without an offer (a re-INVITE without SDP): our offer, answered in the ACK.
+    fileprivate func sessionOffered(_ dialog: DialogID, offer: SDPOffer?) -> SDPDecision {
+        let id = shown(dialog.callID)
+        guard let call = state.withLock({ $0.calls[dialog] }) else { return .reject(status: 481) }
+        guard let offer else {
+            logger.info("call \(id): re-INVITE without SDP: we offer PCMU/PCMA, the answer comes in the ACK")
+            return .accept(sdp: SDPAnswer.renderOffer(address: configuration.mediaAddress, port: call.port.port,
+                                                      sessionID: call.sessionID))
+        }
+        guard var answer = offer.negotiate() else {
+            logger.info("call \(id): re-offer without PCMU or PCMA: 488, the session is unchanged")
+            return .reject(status: 488)
+        }
+        answer.ptime = call.ptimeMs
+        switch apply(answer, remote: offer, to: dialog) {
+        case .success(let answer):
+            return .accept(sdp: answer.render(address: configuration.mediaAddress, port: call.port.port,
+                                              sessionID: call.sessionID))
+        case .failure(let rejection):
+            return .reject(status: rejection.status)
+        }
+    }
+
+    /// The ACK of a re-INVITE without SDP brought the answer to our offer: applied, or BYE when unusable.
+    fileprivate func sessionAnswered(_ dialog: DialogID, answer: SDPOffer) {
+        guard let negotiated = answer.negotiate() else {
+            hangUp(dialog, reason: "the answer in the ACK has no PCMU or PCMA")
+            return
+        }
+        if case .failure = apply(negotiated, remote: answer, to: dialog) {
+            hangUp(dialog, reason: "the answer in the ACK cannot be used")
+        }
+    }
+
+    /// Applies a negotiated re-offer (or the answer to ours) to the call: to the running media through
+    /// ``MediaEngine/updateCall(_:_:)``, or, before the media starts (an UPDATE before the ACK), to what it
+    /// will start with.
+    private func apply(_ answer: SDPAnswer, remote: SDPOffer, to dialog: DialogID) -> Result<SDPAnswer, Rejection> {
+        let id = shown(dialog.callID)
+        guard var call = state.withLock({ $0.calls[dialog] }) else { return .failure(Rejection(status: 481)) }
+        let current = call.parameters
+        let negotiated: Negotiated
+        switch negotiate(answer, route: call.route, callID: id, current: current) {
+        case .success(let result): negotiated = result
+        case .failure(let rejection): return .failure(rejection)
+        }
+        let answer = negotiated.answer   // as negotiated for the DID (no telephone-event on an in-band DID)
+        let receives = Self.receives(answer, remote)
+        if let media = call.media {
+            let update = MediaUpdate(
+                remote: (remote.connectionAddress, remote.audioPort),
+                audioPayloadType: UInt8(truncatingIfNeeded: answer.payloadType), encoding: negotiated.encoding,
+                telephoneEventPayloadType: answer.telephoneEventPayloadType.map { UInt8(truncatingIfNeeded: $0) },
+                sends: answer.sends, receives: receives)
+            do {
+                try engine.updateCall(media, update)
+            } catch {
+                logger.warning("call \(id): the new offer cannot be applied (\(shown("\(error)"))): 488")
+                return .failure(Rejection(status: 488))
+            }
+        } else {
+            // Not started yet: start with the new session instead (the account compiled for its encoding).
+            guard prepareMedia(&call, negotiated, remote: remote, callID: id) else {
+                return .failure(Rejection(status: 500))
+            }
+            let stored = call
+            state.withLock { state in if state.calls[dialog] != nil { state.calls[dialog] = stored } }
+        }
+        logger.info("""
+            call \(id): new offer/answer applied: \(answer.codec.rawValue) to \
+            \(remote.connectionAddress):\(remote.audioPort), we \(answer.sends ? "send" : "send nothing"), the caller \
+            \(receives ? "sends" : "holds (hold limit instead of the RTP timeout)")
+            """)
+        return .success(answer)
+    }
+
     fileprivate func ended(_ dialog: DialogID, reason: CallEndReason) {
         guard let call = state.withLock({ $0.calls.removeValue(forKey: dialog) }) else { return }
         if let media = call.media {
             state.withLock { _ = $0.dialogs.removeValue(forKey: media.id) }
             engine.endCall(media)
         } else {
-            call.parameters.port.release()
+            call.port.release()
         }
         let why: String
         switch reason {
@@ -285,6 +470,7 @@ public final class CallServer: Sendable {
         case .cancelled: why = "the caller cancelled (487)"
         case .expired: why = "the INVITE expired before the answer (487)"
         case .ackTimeout: why = "no ACK within 64*T1: sent BYE"
+        case .missingAnswer: why = "the ACK carried no usable SDP answer: sent BYE"
         }
         logger.info("call \(shown(dialog.callID)): call ended: \(why)")
     }
@@ -318,7 +504,7 @@ public final class CallServer: Sendable {
             logger.info("call \(id): running sequence \"\(name)\"")
         case .smsRequested(let sequence, let step):
             guard let (_, call) = found,
-                  let sms = call.compiled.compiledSequence(at: sequence)?.smsRequest(step: step) else { return }
+                  let sms = call.compiled?.compiledSequence(at: sequence)?.smsRequest(step: step) else { return }
             onSMS(LiveSMSRequest(callID: id, account: call.route.entry.path, sms: sms,
                                  dailyLimit: call.route.entry.account.capabilities.smsDailyLimit))
         case .ended(let reason):
@@ -350,7 +536,11 @@ private struct Delegate: SIPServerDelegate {
     init(_ server: CallServer) { self.server = server }
 
     func incomingCall(_ call: IncomingCall) -> CallDecision { server?.incoming(call) ?? .reject(status: 503) }
-    func callConfirmed(_ dialog: DialogID) { server?.confirmed(dialog) }
+    func callConfirmed(_ dialog: DialogID, answer: SDPOffer?) { server?.confirmed(dialog, answer: answer) }
+    func sessionOffered(_ dialog: DialogID, offer: SDPOffer?) -> SDPDecision {
+        server?.sessionOffered(dialog, offer: offer) ?? .reject(status: 503)
+    }
+    func sessionAnswered(_ dialog: DialogID, answer: SDPOffer) { server?.sessionAnswered(dialog, answer: answer) }
     func callEnded(_ dialog: DialogID, reason: CallEndReason) { server?.ended(dialog, reason: reason) }
 }
 

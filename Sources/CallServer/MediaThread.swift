@@ -239,6 +239,11 @@ struct MediaWorker: ~Copyable {
     /// source check again; payload types, the wire's law and the directions change from the next packet.
     func apply(_ change: MediaCallChange, to call: UnsafeMutablePointer<MediaCall>) {
         call.pointee.sources.rearm(offer: change.remote)
+        if change.audioPayloadType != call.pointee.audioPayloadType || change.alaw != call.pointee.alaw {
+            // The packets prepared for the next deadline carry the old codec: not sent (one interval of loss
+            // where the codec changes, rather than a packet the caller can no longer decode).
+            call.pointee.outbox.used = 0
+        }
         let sessionALaw = call.pointee.session._withUnsafeGuaranteedRef { $0.account.format.encoding == .alaw }
         call.pointee.alaw = change.alaw
         call.pointee.transcodes = change.alaw != sessionALaw

@@ -36,8 +36,13 @@ struct Dialog: Sendable {
     let localAddress: String
     /// The Request-URI's user part (for Contact).
     let user: String?
-    /// The session description of our answer, sent again on re-INVITE (RFC 3264 §8).
-    var answer: [UInt8] = []
+    /// The last session description we sent (answer or offer): the base of the next one's `o=` version
+    /// (RFC 3264 §8).
+    var localSDP: [UInt8] = []
+    /// Our last 2xx carried an offer whose answer must come in the ACK (RFC 3261 §13.2.1, §14.2).
+    var awaitingAnswer: AwaitedAnswer?
+    /// The caller's offer (re-INVITE or UPDATE) waiting for the application's ``SDPDecision``.
+    var pendingOffer: PendingOffer?
     /// The INVITE server transaction whose final response is pending or whose 2xx awaits an ACK.
     var invite: TransactionKey?
     /// Whether `.ended` was told to the application.
@@ -53,6 +58,26 @@ struct RequestIdentity: Hashable, Sendable {
     var fromTag: String
     var cseq: UInt32
     var method: String
+}
+
+/// Which of our 2xx carried an offer that the ACK must answer.
+enum AwaitedAnswer: Sendable, Equatable {
+    /// The 200 OK to an INVITE without SDP (late offer): the call starts with the ACK's answer.
+    case initial
+    /// The 200 OK to a re-INVITE without SDP.
+    case reInvite
+}
+
+/// An offer received inside a dialog, until the application decides.
+struct PendingOffer: Sendable {
+    enum Kind: Sendable {
+        /// A re-INVITE (its INVITE server transaction is `Dialog.invite`); `hasOffer` false: it had no SDP.
+        case reInvite(hasOffer: Bool)
+        /// An UPDATE (RFC 3311), a non-INVITE transaction answered when the decision comes.
+        case update(TransactionKey, ResponseContext)
+    }
+
+    var kind: Kind
 }
 
 /// What identifies a server transaction (§17.2.3): the top Via's branch and sent-by and the method (ACK

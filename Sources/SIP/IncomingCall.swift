@@ -18,10 +18,14 @@ public struct IncomingCall: Sendable, Equatable {
     public let callerDisplayName: String?
     /// The caller's URI from From.
     public let callerURI: String
-    /// The SDP offer, nil when the INVITE had none or it did not parse (see ``offerError``).
+    /// The SDP offer, nil when the INVITE had none (see ``isLateOffer``) or it did not parse (see ``offerError``).
     public let offer: SDPOffer?
     /// Why the INVITE's body was not a usable offer, nil when it was or when there was no body.
     public let offerError: SDPError?
     /// The address the INVITE came from (the caller, or the proxy in front of us).
     public let source: SocketAddress
+
+    /// Whether the INVITE carried no body: the offer is ours, in the 200 OK, and the caller's answer comes in
+    /// the ACK (RFC 3261 §13.2.1, RFC 3264 §5), told with ``UserAgentServer/Action/confirmed(_:answer:)``.
+    public var isLateOffer: Bool { offer == nil && offerError == nil }
 }

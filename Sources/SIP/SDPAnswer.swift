@@ -38,6 +38,12 @@ public struct SDPAnswer: Sendable, Equatable {
         self.rejectedMediaAfter = rejectedMediaAfter
     }
 
+    /// Whether we send RTP: the answer is sendrecv or sendonly (RFC 3264 §6.1).
+    public var sends: Bool { direction == .sendrecv || direction == .sendonly }
+
+    /// Whether the peer sends us RTP: the answer is sendrecv or recvonly.
+    public var receives: Bool { direction == .sendrecv || direction == .recvonly }
+
     /// The samples per packet at 8 kHz (160 for 20 ms).
     public var samplesPerPacket: Int { ptime * 8 }
 
@@ -46,7 +52,8 @@ public struct SDPAnswer: Sendable, Equatable {
     /// - Parameters:
     ///   - address: our RTP address (IPv4, or IPv6 when it contains `:`), in `o=` and `c=`.
     ///   - port: our RTP port.
-    ///   - sessionID: the `o=` session id and version (keep it for the call: a re-INVITE gets the same text).
+    ///   - sessionID: the `o=` session id and version (keep it for the call; the user-agent server raises the
+    ///     version of a later answer that differs, RFC 3264 §8).
     public func render(address: String, port: Int, sessionID: UInt64) -> String {
         let type = address.contains(":") ? "IP6" : "IP4"
         var formats = "\(payloadType)"
@@ -68,6 +75,33 @@ public struct SDPAnswer: Sendable, Equatable {
         }
         lines += ["a=ptime:\(ptime)", "a=\(direction.rawValue)"]
         lines += rejectedMediaAfter.map { "m=\($0)" }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// Our offer when the caller's INVITE (or re-INVITE) had none (RFC 3264 §5, RFC 3261 §13.2.1: it goes in
+    /// the 200 OK, the answer comes in the ACK): PCMU 0, PCMA 8, telephone-event 101 (events 0-16), 20 ms.
+    /// - Parameters:
+    ///   - address: our RTP address (IPv4, or IPv6 when it contains `:`).
+    ///   - port: our RTP port.
+    ///   - sessionID: the `o=` session id and version.
+    ///   - direction: the stream's direction (sendrecv unless a call stays on hold).
+    public static func renderOffer(address: String, port: Int, sessionID: UInt64,
+                                   direction: SDPOffer.Direction = .sendrecv) -> String {
+        let type = address.contains(":") ? "IP6" : "IP4"
+        let lines = [
+            "v=0",
+            "o=- \(sessionID) \(sessionID) IN \(type) \(address)",
+            "s=callseq",
+            "c=IN \(type) \(address)",
+            "t=0 0",
+            "m=audio \(port) RTP/AVP 0 8 101",
+            "a=rtpmap:0 PCMU/8000",
+            "a=rtpmap:8 PCMA/8000",
+            "a=rtpmap:101 telephone-event/8000",
+            "a=fmtp:101 0-16",
+            "a=ptime:20",
+            "a=\(direction.rawValue)",
+        ]
         return lines.joined(separator: "\r\n") + "\r\n"
     }
 }

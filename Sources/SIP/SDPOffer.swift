@@ -50,6 +50,15 @@ public struct SDPOffer: Sendable, Equatable {
             case .inactive: return .inactive
             }
         }
+
+        /// This answer direction without our sending side: sendrecv → recvonly, sendonly → inactive (for an
+        /// answer to an offer whose connection address is 0.0.0.0, RFC 3264 §8.4).
+        public var withoutSending: Direction {
+            switch self {
+            case .sendrecv, .recvonly: return .recvonly
+            case .sendonly, .inactive: return .inactive
+            }
+        }
     }
 
     /// An `a=rtpmap:` entry (or a static payload type's defaults, RFC 3551 table 4).
@@ -96,6 +105,10 @@ public struct SDPOffer: Sendable, Equatable {
     public var mediaLines: [MediaLine]
     /// The index of the first audio stream in ``mediaLines``.
     public var audioIndex: Int
+
+    /// Whether the connection address is `0.0.0.0`: RFC 2543's hold, which RFC 3264 §8.4 still asks every
+    /// agent to understand as "send neither RTP nor RTCP to this peer".
+    public var isHoldAddress: Bool { addressType == .ipv4 && connectionAddress == "0.0.0.0" }
 
     /// Parses a session description.
     /// - Parameter text: the SDP body (CRLF or LF line ends).
@@ -196,7 +209,14 @@ public struct SDPOffer: Sendable, Equatable {
     /// The answer (RFC 3264 §6.1): PCMU or PCMA, whichever the offer lists first, by its rtpmap's encoding
     /// name (any case) at 8000 Hz, mono, on whatever payload type carries it; telephone-event with the
     /// offer's payload type when it is offered at 8000 Hz; the offer's ptime (10 to 120 ms, multiple of 10),
-    /// else 20 ms. Nil when the stream is not RTP/AVP or offers neither PCMU nor PCMA (the caller answers 488).
+    /// else 20 ms; the direction of RFC 3264 §6.1 (sendonly → recvonly, recvonly → sendonly, inactive →
+    /// inactive), without our sending side when the connection address is 0.0.0.0 (RFC 3264 §8.4: nothing may
+    /// be sent there, so sendrecv and sendonly offers are answered recvonly, recvonly and inactive ones
+    /// inactive). Nil when the stream is not
+    /// RTP/AVP or offers neither PCMU nor PCMA (the caller answers 488).
+    ///
+    /// Also reads an answer to our offer (late offer, RFC 3264 §6.1): the result is then what we send and
+    /// whether we send and receive.
     public func negotiate() -> SDPAnswer? {
         guard audioProtocol.uppercased() == "RTP/AVP" else { return nil }
         var codec: (Int, SDPAnswer.Codec)?
@@ -219,8 +239,9 @@ public struct SDPOffer: Sendable, Equatable {
             // RFC 3264 §6: a stream we do not take is answered with port 0, the same media and formats.
             rejected.append("\(line.media) 0 \(line.proto) \(line.formats.joined(separator: " "))")
         }
+        let answerDirection = isHoldAddress ? direction.answer.withoutSending : direction.answer
         return SDPAnswer(codec: chosen, payloadType: payloadType, telephoneEventPayloadType: telephoneEvent,
-                         ptime: packetTime, direction: direction.answer,
+                         ptime: packetTime, direction: answerDirection,
                          rejectedMediaBefore: Array(rejected.prefix(audioIndex)),
                          rejectedMediaAfter: Array(rejected.dropFirst(audioIndex)))
     }

@@ -11,7 +11,25 @@ public protocol SIPServerDelegate: Sendable {
     func incomingCall(_ call: IncomingCall) -> CallDecision
 
     /// The caller acknowledged our 200 OK: the call is established (media may flow already).
-    func callConfirmed(_ call: DialogID)
+    /// - Parameters:
+    ///   - call: the call.
+    ///   - answer: the ACK's SDP answer when the INVITE had no offer and our 200 OK carried ours (late offer,
+    ///     RFC 3261 §13.2.1); nil otherwise. An ACK without a usable answer never gets here: the call is
+    ///     ended with BYE (``CallEndReason/missingAnswer``). An answer the application cannot use (no common
+    ///     codec) is its to end (``SIPServer/hangUp(_:)``).
+    func callConfirmed(_ call: DialogID, answer: SDPOffer?)
+
+    /// An offer inside the established dialog: a re-INVITE or an UPDATE (RFC 3264 §8, RFC 3311). Decide now.
+    /// - Parameters:
+    ///   - call: the call.
+    ///   - offer: the offer; nil for a re-INVITE without SDP, which asks for our offer (its answer comes
+    ///     through ``sessionAnswered(_:answer:)``).
+    /// - Returns: the SDP of the 200 OK, or a rejection (488: the session goes on unchanged).
+    func sessionOffered(_ call: DialogID, offer: SDPOffer?) -> SDPDecision
+
+    /// The ACK of a re-INVITE without SDP brought the answer to our offer. (No usable answer: the call is
+    /// ended with BYE, ``CallEndReason/missingAnswer``.)
+    func sessionAnswered(_ call: DialogID, answer: SDPOffer)
 
     /// An accepted call has ended (told once per accepted call).
     func callEnded(_ call: DialogID, reason: CallEndReason)
@@ -195,8 +213,17 @@ final class SIPChannelHandler: ChannelInboundHandler {
                 }
                 let decision = delegate.incomingCall(call)
                 perform(agent.decide(call.id, decision))
-            case .confirmed(let call):
-                delegate.callConfirmed(call)
+            case .confirmed(let call, let answer):
+                delegate.callConfirmed(call, answer: answer)
+            case .sessionOffered(let call, let offer):
+                if wrote {
+                    context.flush()
+                    wrote = false
+                }
+                let decision = delegate.sessionOffered(call, offer: offer)
+                perform(agent.decideSession(call, decision))
+            case .sessionAnswered(let call, let answer):
+                delegate.sessionAnswered(call, answer: answer)
             case .ended(let call, let reason):
                 delegate.callEnded(call, reason: reason)
             case .log(let level, let message, let callID):

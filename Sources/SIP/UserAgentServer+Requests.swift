@@ -2,7 +2,8 @@ import Logging
 import NIOCore
 
 // Requests and responses received by the user-agent server: validation (§8.2), transaction matching
-// (§17.2.3), and the methods (INVITE §13.3, ACK, BYE §15.1.2, CANCEL §9.2, OPTIONS §11.2).
+// (§17.2.3), and the methods (INVITE §13.3, re-INVITE §14.2, ACK, BYE §15.1.2, CANCEL §9.2, OPTIONS §11.2,
+// UPDATE RFC 3311), with the offer/answer rules of RFC 3264 (late offer §5, re-offers §8).
 
 /// A request whose mandatory headers (§8.1.1) parsed.
 struct ReceivedRequest {
@@ -17,6 +18,35 @@ struct ReceivedRequest {
     let key: TransactionKey
     /// Whether the Request-URI's scheme is one we serve (sip, sips); otherwise 416 (§8.2.2.1).
     let supportedScheme: Bool
+}
+
+/// What a request's body is for the offer/answer model (RFC 3264).
+enum SessionBody {
+    /// No body.
+    case none
+    /// A body that is not `application/sdp` (§8.2.3: 415 with Accept).
+    case unsupportedType
+    /// SDP that does not parse or has no usable audio stream.
+    case invalid(SDPError)
+    /// A session description.
+    case sdp(SDPOffer)
+
+    init(_ message: SIPMessage) {
+        guard !message.body.isEmpty else {
+            self = .none
+            return
+        }
+        let type = message.headers["Content-Type"].map { trimmed($0.split(separator: ";").first ?? "") }
+        guard type?.lowercased() == "application/sdp" else {
+            self = .unsupportedType
+            return
+        }
+        do {
+            self = .sdp(try SDPOffer(parsing: String(decoding: message.body, as: UTF8.self)))
+        } catch {
+            self = .invalid(error)
+        }
+    }
 }
 
 extension UserAgentServer {
@@ -217,6 +247,8 @@ extension UserAgentServer {
             receivedBYE(request, into: &actions)
         case "CANCEL":
             receivedCANCEL(request, into: &actions)
+        case "UPDATE":
+            receivedUpdate(request, into: &actions)
         case "OPTIONS":
             // §11.2: 200 with what we allow and accept.
             respond(request, status: 200, headers: [("Allow", UserAgentServer.allow), ("Accept", "application/sdp")],
@@ -258,20 +290,29 @@ extension UserAgentServer {
     /// in the response cache for retransmissions (§16.11), so that requests outside calls take no transaction.
     mutating func respond(_ request: ReceivedRequest, status: Int, toTag: String? = nil,
                           headers: [(String, String)] = [], stateful: Bool = false, into actions: inout [Action]) {
+        respond(context: request.context, key: request.key, status: status, toTag: toTag, headers: headers,
+                stateful: stateful, into: &actions)
+    }
+
+    /// A final response to a non-INVITE request from what it copies and its transaction key, with an optional
+    /// body (its Content-Type among `headers`); `stateful` as for ``respond(_:status:toTag:headers:stateful:into:)``.
+    mutating func respond(context: ResponseContext, key: TransactionKey, status: Int, toTag: String? = nil,
+                          headers: [(String, String)] = [], body: [UInt8] = [], stateful: Bool = false,
+                          into actions: inout [Action]) {
         let tag = toTag ?? token()
-        let response = request.context.render(status: status, toTag: tag, headers: headers,
-                                               product: configuration.product)
-        log(.debug, "→ \(status) \(ResponseContext.reason(status)) (\(request.method))", request.callID,
+        let response = context.render(status: status, toTag: tag, headers: headers, body: body,
+                                      product: configuration.product)
+        log(.debug, "→ \(status) \(ResponseContext.reason(status)) (\(context.method))", context.callID,
             into: &actions)
         guard stateful, hasRoomForCallTransaction else {
-            actions.append(.send(response, to: request.context.destination))
-            responseCache.store(response, to: request.context.destination, for: request.key, at: now)
+            actions.append(.send(response, to: context.destination))
+            responseCache.store(response, to: context.destination, for: key, at: now)
             return
         }
-        let serial = newSerial(.nonInvite(request.key))
-        var transaction = NonInviteServerTransaction(serial: serial, destination: request.context.destination)
+        let serial = newSerial(.nonInvite(key))
+        var transaction = NonInviteServerTransaction(serial: serial, destination: context.destination)
         transaction.send(response, status: status, timers: timers, into: &actions)
-        nonInviteTransactions[request.key] = transaction
+        nonInviteTransactions[key] = transaction
     }
 
     /// A final response to an INVITE refused before the application sees it (415, 420, 481, 500, 503), sent
@@ -303,17 +344,16 @@ extension UserAgentServer {
         guard let uri = try? request.message.requestURI else { return }
         var offer: SDPOffer?
         var offerError: SDPError?
-        if !request.message.body.isEmpty {
-            let type = request.message.headers["Content-Type"].map { trimmed($0.split(separator: ";").first ?? "") }
-            guard type?.lowercased() == "application/sdp" else {
-                rejectInvite(request, status: 415, headers: [("Accept", "application/sdp")], into: &actions)
-                return
-            }
-            do {
-                offer = try SDPOffer(parsing: String(decoding: request.message.body, as: UTF8.self))
-            } catch {
-                offerError = error
-            }
+        switch SessionBody(request.message) {
+        case .none:
+            break  // late offer (§13.2.1): the application's offer goes in the 200, the answer in the ACK
+        case .unsupportedType:
+            rejectInvite(request, status: 415, headers: [("Accept", "application/sdp")], into: &actions)
+            return
+        case .invalid(let error):
+            offerError = error
+        case .sdp(let parsed):
+            offer = parsed
         }
         let id = DialogID(callID: request.callID, localTag: token(), remoteTag: request.from.tag ?? "")
         let contact = (try? request.message.contact)?.uri ?? request.from.uri
@@ -325,6 +365,7 @@ extension UserAgentServer {
                             remoteCSeq: request.cseq.number, peer: request.context.destination,
                             localAddress: local, user: uri.user)
         dialog.invite = request.key
+        if request.message.body.isEmpty { dialog.awaitingAnswer = .initial }
         dialogs[id] = dialog
 
         let serial = newSerial(.invite(request.key))
@@ -362,15 +403,16 @@ extension UserAgentServer {
         return headers
     }
 
-    /// Sends the 200 OK with the answer (§13.3.1.4), retransmitted until the ACK.
+    /// Sends the 200 OK with the answer, or our offer when the INVITE had none (§13.3.1.4), retransmitted
+    /// until the ACK.
     mutating func answer(_ id: DialogID, into actions: inout [Action]) {
         guard var dialog = dialogs[id], dialog.phase == .deciding || dialog.phase == .ringing,
               let key = dialog.invite, var transaction = inviteTransactions[key], transaction.isProceeding
         else { return }
         var headers = dialogHeaders(dialog)
         headers.append(("Content-Type", "application/sdp"))
-        let ok = transaction.context.render(status: 200, toTag: id.localTag, headers: headers, body: dialog.answer,
-                                            product: configuration.product)
+        let ok = transaction.context.render(status: 200, toTag: id.localTag, headers: headers,
+                                            body: dialog.localSDP, product: configuration.product)
         transaction.send(ok, status: 200, timers: timers, into: &actions)
         inviteTransactions[key] = transaction
         dialog.phase = .waitingForACK
@@ -378,7 +420,10 @@ extension UserAgentServer {
         log(.info, "answered", id.callID, into: &actions)
     }
 
-    /// An INVITE inside a dialog (§14.2): 200 with the session we already answered (RFC 3264 §8: unchanged).
+    /// An INVITE inside a dialog (§14.2). With an offer: handed to the application (RFC 3264 §8), whose
+    /// ``SDPDecision`` comes back through ``decideSession(_:_:)``: 200 with its answer, or its rejection with
+    /// the session unchanged. Without SDP: the application's offer goes in the 200, the answer comes in the ACK.
+    /// SDP that does not parse → 488; while our own offer awaits its answer → 491 (§14.2).
     mutating func receivedReInvite(_ request: ReceivedRequest, into actions: inout [Action]) {
         let id = DialogID(callID: request.callID, localTag: request.to.tag ?? "", remoteTag: request.from.tag ?? "")
         guard var dialog = dialogs[id], dialog.phase == .confirmed || dialog.phase == .waitingForACK else {
@@ -391,37 +436,95 @@ extension UserAgentServer {
                 rejectInvite(request, status: 500, headers: [("Retry-After", "1")], into: &actions)
                 return
             }
+            if dialog.awaitingAnswer != nil {
+                // §14.2: an offer crossing ours (in a 2xx whose ACK has not come) → 491 Request Pending.
+                rejectInvite(request, status: 491, into: &actions)
+                return
+            }
             // The caller has our 2xx (it knows our tag): stop retransmitting it.
             _ = pending.acknowledged(into: &actions)
             inviteTransactions[key] = pending
             if dialog.phase == .waitingForACK {
                 dialog.phase = .confirmed
-                if !dialog.endTold { actions.append(.confirmed(id)) }
+                if !dialog.endTold { actions.append(.confirmed(id, answer: nil)) }
             }
         }
         guard request.cseq.number > dialog.remoteCSeq else {
             // §12.2.2: lower CSeq than the last request in the dialog.
             rejectInvite(request, status: 500, into: &actions)
+            dialogs[id] = dialog
             return
         }
         guard hasRoomForCallTransaction else {
             rejectInvite(request, status: 503, into: &actions)
+            dialogs[id] = dialog
+            return
+        }
+        dialog.remoteCSeq = request.cseq.number
+        let offer: SDPOffer?
+        switch SessionBody(request.message) {
+        case .none:
+            offer = nil
+        case .unsupportedType:
+            dialogs[id] = dialog
+            rejectInvite(request, status: 415, headers: [("Accept", "application/sdp")], into: &actions)
+            return
+        case .invalid(let error):
+            dialogs[id] = dialog
+            log(.info, "re-INVITE with an unusable offer (\(error)): 488", id.callID, into: &actions)
+            rejectInvite(request, status: 488, into: &actions)
+            return
+        case .sdp(let parsed):
+            offer = parsed
+        }
+        if let contact = try? request.message.contact { dialog.remoteTarget = contact.uri }  // target refresh
+        let serial = newSerial(.invite(request.key))
+        inviteTransactions[request.key] = InviteServerTransaction(serial: serial, context: request.context,
+                                                                  dialog: id, cseq: request.cseq.number)
+        dialog.invite = request.key
+        dialog.pendingOffer = PendingOffer(kind: .reInvite(hasOffer: offer != nil))
+        dialogs[id] = dialog
+        actions.append(.sessionOffered(id, offer: offer))
+    }
+
+    /// UPDATE (RFC 3311 §5.2), a target refresh inside a dialog: without a body → 200; with an offer → the
+    /// application's ``SDPDecision`` (200 with the answer, or 488); SDP that does not parse → 488; while our
+    /// offer awaits its answer → 491; while the caller's previous offer is unanswered (the INVITE not answered
+    /// yet) → 500 with Retry-After; unknown dialog → 481.
+    mutating func receivedUpdate(_ request: ReceivedRequest, into actions: inout [Action]) {
+        let id = DialogID(callID: request.callID, localTag: request.to.tag ?? "", remoteTag: request.from.tag ?? "")
+        guard request.to.tag != nil, var dialog = dialogs[id], dialog.phase != .terminating else {
+            respond(request, status: 481, into: &actions)
+            return
+        }
+        guard request.cseq.number > dialog.remoteCSeq else {
+            respond(request, status: 500, into: &actions)  // RFC 3261 §12.2.2
             return
         }
         dialog.remoteCSeq = request.cseq.number
         if let contact = try? request.message.contact { dialog.remoteTarget = contact.uri }  // target refresh
-        let serial = newSerial(.invite(request.key))
-        var transaction = InviteServerTransaction(serial: serial, context: request.context, dialog: id,
-                                                  cseq: request.cseq.number)
-        var headers = dialogHeaders(dialog).filter { $0.0 != "Record-Route" }
-        headers.append(("Content-Type", "application/sdp"))
-        let ok = request.context.render(status: 200, toTag: nil, headers: headers, body: dialog.answer,
-                                        product: configuration.product)
-        transaction.send(ok, status: 200, timers: timers, into: &actions)
-        inviteTransactions[request.key] = transaction
-        dialog.invite = request.key
         dialogs[id] = dialog
-        log(.debug, "→ 200 OK (re-INVITE)", id.callID, into: &actions)
+        let headers = dialogHeaders(dialog).filter { $0.0 != "Record-Route" }
+        switch SessionBody(request.message) {
+        case .none:
+            respond(request, status: 200, headers: headers, into: &actions)
+        case .unsupportedType:
+            respond(request, status: 415, headers: [("Accept", "application/sdp")], into: &actions)
+        case .invalid(let error):
+            log(.info, "UPDATE with an unusable offer (\(error)): 488", id.callID, into: &actions)
+            respond(request, status: 488, into: &actions)
+        case .sdp(let offer):
+            let inviteProceeding = dialog.invite.flatMap { inviteTransactions[$0] }?.isProceeding ?? false
+            if dialog.phase == .deciding || dialog.phase == .ringing || inviteProceeding || dialog.pendingOffer != nil {
+                respond(request, status: 500, headers: [("Retry-After", "1")], into: &actions)
+            } else if dialog.awaitingAnswer != nil {
+                respond(request, status: 491, into: &actions)
+            } else {
+                dialog.pendingOffer = PendingOffer(kind: .update(request.key, request.context))
+                dialogs[id] = dialog
+                actions.append(.sessionOffered(id, offer: offer))
+            }
+        }
     }
 
     // MARK: - ACK, BYE, CANCEL
@@ -441,10 +544,29 @@ extension UserAgentServer {
         else { return }
         inviteTransactions[key] = transaction
         dialog.invite = nil
+        var answer: SDPOffer?
+        if let awaited = dialog.awaitingAnswer {
+            // Our 2xx carried the offer: the ACK must carry the answer (RFC 3261 §13.2.1, RFC 3264 §5).
+            dialog.awaitingAnswer = nil
+            guard case .sdp(let parsed) = SessionBody(request.message) else {
+                log(.info, "the ACK carries no usable SDP answer to our offer: BYE", id.callID, into: &actions)
+                if !dialog.endTold {
+                    dialog.endTold = true
+                    actions.append(.ended(id, .missingAnswer))
+                }
+                sendBYE(&dialog, into: &actions)
+                return
+            }
+            if awaited == .initial {
+                answer = parsed
+            } else if !dialog.endTold {
+                actions.append(.sessionAnswered(id, answer: parsed))
+            }
+        }
         if dialog.phase == .waitingForACK {
             dialog.phase = .confirmed
             if !dialog.endTold {
-                actions.append(.confirmed(id))
+                actions.append(.confirmed(id, answer: answer))
                 log(.info, "call established", id.callID, into: &actions)
             }
         }

@@ -18,11 +18,19 @@ import TelephonyDSP
 /// a delayed answer, or an immediate 200 OK with the SDP answer, Contact and Record-Route); 2xx retransmitted
 /// at T1 doubling to T2 until the ACK, BYE after 64·T1 without it; non-2xx finals retransmitted on timer G
 /// and their ACK absorbed; BYE → 200 (481 for an unknown dialog); CANCEL → 200 and 487; OPTIONS → 200 with
-/// Allow; other methods → 405; Require → 420; malformed requests → 400 naming the header; re-INVITE → 200
-/// with the same answer; ``hangUp(_:)`` → BYE retransmitted on timer E, along the route set to the remote
-/// target (§12.2.1.1). Merged INVITEs → 482 (§8.2.2.2); an in-dialog request with a lower CSeq → 500
-/// (§12.2.2); a Request-URI scheme other than sip/sips → 416; an INVITE whose `Expires` passes unanswered →
-/// 487 (§13.3.1). Every log line is escaped. Transactions and dialogs are bounded.
+/// Allow; other methods → 405; Require → 420; malformed requests → 400 naming the header; ``hangUp(_:)`` →
+/// BYE retransmitted on timer E. Transactions and dialogs are bounded.
+/// Merged INVITEs → 482 (§8.2.2.2); an in-dialog request with a lower CSeq → 500 (§12.2.2); a Request-URI
+/// scheme other than sip/sips → 416; an INVITE whose `Expires` passes unanswered → 487 (§13.3.1); our BYE
+/// follows the route set to the remote target (§12.2.1.1). Every log line is escaped.
+///
+/// Offer/answer (RFC 3264): an INVITE without SDP (late offer) gets the application's offer in the 200 OK and
+/// the ACK must carry the answer (``Action/confirmed(_:answer:)``), else BYE (``CallEndReason/missingAnswer``).
+/// A re-INVITE or an UPDATE (RFC 3311) with an offer is handed to the application
+/// (``Action/sessionOffered(_:offer:)``, decided through ``decideSession(_:_:)``): 200 with its answer, or its
+/// rejection (488) with the session unchanged; a re-INVITE without SDP gets the application's offer and its
+/// ACK the answer (``Action/sessionAnswered(_:answer:)``); an UPDATE without SDP → 200. Every description
+/// after the first keeps the first one's `o=` session id, its version raised only when the text changed.
 ///
 /// Flood resistance: only requests of calls keep a server transaction (an INVITE offered to the application,
 /// a BYE in a dialog), within ``Configuration/maximumTransactions``. Everything else is answered statelessly,
@@ -99,8 +107,14 @@ public struct UserAgentServer: Sendable {
         case cancelTimer(TimerID)
         /// A new call: ask the application, then pass its decision to ``decide(_:_:)``.
         case incomingCall(IncomingCall)
-        /// The caller acknowledged our 200 OK: the call is established.
-        case confirmed(DialogID)
+        /// The caller acknowledged our 200 OK: the call is established. `answer` is the ACK's SDP when our
+        /// 200 OK carried the offer (late offer, RFC 3261 §13.2.1), nil otherwise.
+        case confirmed(DialogID, answer: SDPOffer?)
+        /// An offer inside the dialog (re-INVITE or UPDATE; nil: a re-INVITE without SDP, which asks for our
+        /// offer): ask the application, then pass its ``SDPDecision`` to ``decideSession(_:_:)``.
+        case sessionOffered(DialogID, offer: SDPOffer?)
+        /// The ACK of a re-INVITE without SDP brought the answer to the offer in our 200 OK.
+        case sessionAnswered(DialogID, answer: SDPOffer)
         /// An accepted call has ended (told once per accepted call).
         case ended(DialogID, CallEndReason)
         /// A log line, with the Call-ID it concerns; both escaped (no control characters), ready to print.
@@ -115,7 +129,7 @@ public struct UserAgentServer: Sendable {
     }
 
     /// The methods this server implements (Allow, §20.5).
-    static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS"
+    static let allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE"
 
     var configuration: Configuration
     let timers: TransactionTimers
@@ -234,7 +248,7 @@ public struct UserAgentServer: Sendable {
             sendRejection(final, toTag: call.localTag, on: key, &transaction, into: &actions)
             log(.info, "rejected with \(final)", call.callID, into: &actions)
         case .accept(let sdp, let ringFor):
-            dialog.answer = Array(sdp.utf8)
+            dialog.localSDP = Array(sdp.utf8)
             if ringFor > .zero {
                 dialog.phase = .ringing
                 dialogs[call] = dialog
@@ -251,6 +265,57 @@ public struct UserAgentServer: Sendable {
                 answer(call, into: &actions)
             }
         }
+        return actions
+    }
+
+    /// The application's decision about an offer inside a dialog (``Action/sessionOffered(_:offer:)``).
+    /// Ignored when none is waiting.
+    /// - Returns: the actions to perform.
+    public mutating func decideSession(_ call: DialogID, _ decision: SDPDecision) -> [Action] {
+        var actions: [Action] = []
+        guard var dialog = dialogs[call], let pending = dialog.pendingOffer else { return actions }
+        dialog.pendingOffer = nil
+        var body: [UInt8] = []
+        if case .accept(let sdp) = decision {
+            // RFC 3264 §8: the first description's o= session id; the version + 1 only when the text changed.
+            body = SDPVersioning.revise(Array(sdp.utf8), previous: dialog.localSDP)
+            dialog.localSDP = body
+        }
+        var headers = dialogHeaders(dialog).filter { $0.0 != "Record-Route" }
+        headers.append(("Content-Type", "application/sdp"))
+        switch pending.kind {
+        case .reInvite(let hasOffer):
+            guard let key = dialog.invite, var transaction = inviteTransactions[key], transaction.isProceeding else {
+                dialogs[call] = dialog
+                return actions
+            }
+            switch decision {
+            case .reject(let status):
+                let final = (300...699).contains(status) ? status : 500
+                let response = transaction.context.render(status: final, toTag: nil, product: configuration.product)
+                transaction.send(response, status: final, timers: timers, into: &actions)
+                dialog.invite = nil  // its ACK is absorbed by the transaction (§17.2.1)
+                log(.info, "re-INVITE rejected with \(final); the session is unchanged", call.callID, into: &actions)
+            case .accept:
+                let ok = transaction.context.render(status: 200, toTag: nil, headers: headers, body: body,
+                                                    product: configuration.product)
+                transaction.send(ok, status: 200, timers: timers, into: &actions)
+                if !hasOffer { dialog.awaitingAnswer = .reInvite }
+                log(.debug, "→ 200 OK (re-INVITE, \(hasOffer ? "answer" : "our offer"))", call.callID,
+                    into: &actions)
+            }
+            inviteTransactions[key] = transaction
+        case .update(let key, let context):
+            switch decision {
+            case .reject(let status):
+                let final = (300...699).contains(status) ? status : 500
+                respond(context: context, key: key, status: final, stateful: true, into: &actions)
+            case .accept:
+                respond(context: context, key: key, status: 200, headers: headers, body: body, stateful: true,
+                        into: &actions)
+            }
+        }
+        dialogs[call] = dialog
         return actions
     }
 

@@ -24,6 +24,12 @@ struct Harness {
     /// Every `.log` action: its text and its Call-ID.
     var logs: [(text: String, callID: String?)] = []
     var decision: (IncomingCall) -> CallDecision
+    /// The application's answer to an offer inside a dialog (default: negotiate it like the first one).
+    var sessionDecision: (DialogID, SDPOffer?) -> SDPDecision = { _, offer in
+        guard let offer else { return .accept(sdp: lateOfferSDP) }
+        guard let answer = offer.negotiate() else { return .reject(status: 488) }
+        return .accept(sdp: answer.render(address: "192.0.2.10", port: 20000, sessionID: 7))
+    }
 
     init(configuration: UserAgentServer.Configuration = .init(contactAddress: "192.0.2.10:5060"),
          decision: @escaping (IncomingCall) -> CallDecision = { _ in .accept(answerSDP: answerSDP) }) {
@@ -50,7 +56,10 @@ struct Harness {
                 calls.append(call)
                 events.append(action)
                 perform(agent.decide(call.id, decision(call)))
-            case .confirmed, .ended:
+            case .sessionOffered(let call, let offer):
+                events.append(action)
+                perform(agent.decideSession(call, sessionDecision(call, offer)))
+            case .confirmed, .ended, .sessionAnswered:
                 events.append(action)
             case .log(_, let text, let callID):
                 logs.append((text, callID))
@@ -96,7 +105,22 @@ struct Harness {
     }
 
     var confirmed: [DialogID] {
-        events.compactMap { if case .confirmed(let id) = $0 { return id } else { return nil } }
+        events.compactMap { if case .confirmed(let id, _) = $0 { return id } else { return nil } }
+    }
+
+    /// The answers the ACKs of our offers carried, in order (nil: a confirmation without one).
+    var confirmedAnswers: [SDPOffer?] {
+        events.compactMap { if case .confirmed(_, let answer) = $0 { return .some(answer) } else { return nil } }
+    }
+
+    /// The offers handed to the application inside dialogs (nil: a re-INVITE without SDP).
+    var offers: [SDPOffer?] {
+        events.compactMap { if case .sessionOffered(_, let offer) = $0 { return .some(offer) } else { return nil } }
+    }
+
+    /// The answers to our offers in re-INVITE 200s.
+    var sessionAnswers: [SDPOffer] {
+        events.compactMap { if case .sessionAnswered(_, let answer) = $0 { return answer } else { return nil } }
     }
 }
 
@@ -126,6 +150,9 @@ let offerSDP = """
     a=sendrecv\r
 
     """
+
+/// Our offer in the 200 OK to an INVITE without SDP.
+let lateOfferSDP = SDPAnswer.renderOffer(address: "192.0.2.10", port: 20000, sessionID: 7)
 
 let answerSDP = SDPAnswer(codec: .pcmu, payloadType: 0, telephoneEventPayloadType: 101)
     .render(address: "192.0.2.10", port: 20000, sessionID: 7)

@@ -77,7 +77,17 @@ final class RecordingDelegate: SIPServerDelegate, @unchecked Sendable {
         return .accept(answerSDP: answer.render(address: "127.0.0.1", port: 20000, sessionID: 1))
     }
 
-    func callConfirmed(_ call: DialogID) { lock.withLock { storage.append("confirmed \(call.callID)") } }
+    func callConfirmed(_ call: DialogID, answer: SDPOffer?) {
+        lock.withLock { storage.append("confirmed \(call.callID)") }
+    }
+
+    func sessionOffered(_ call: DialogID, offer: SDPOffer?) -> SDPDecision {
+        lock.withLock { storage.append("offer \(call.callID) \(offer?.direction.rawValue ?? "none")") }
+        guard let answer = offer?.negotiate() else { return .reject(status: 488) }
+        return .accept(sdp: answer.render(address: "127.0.0.1", port: 20000, sessionID: 1))
+    }
+
+    func sessionAnswered(_ call: DialogID, answer: SDPOffer) {}
 
     func callEnded(_ call: DialogID, reason: CallEndReason) {
         lock.withLock { storage.append("ended \(call.callID) \(reason)") }
@@ -140,7 +150,7 @@ struct SIPServerTests {
         peer.send(message("OPTIONS", peer: peer, callID: "ping", branch: "z9hG4bK-o1"), to: port)
         let options = try #require(peer.receive())
         #expect(options.status == 200)
-        #expect(options.headers["Allow"] == "INVITE, ACK, CANCEL, BYE, OPTIONS")
+        #expect(options.headers["Allow"] == "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE")
         #expect(try options.topVia.description
             == "SIP/2.0/UDP 127.0.0.1:\(peer.port);branch=z9hG4bK-o1;rport=\(peer.port);received=127.0.0.1")
 
@@ -154,12 +164,22 @@ struct SIPServerTests {
         #expect(ok.headers["Contact"] == "<sip:5145550100@127.0.0.1:\(port)>")
         #expect(ok.bodyText.contains("m=audio 20000 RTP/AVP 0 101\r\n"))
         peer.send(message("ACK", peer: peer, callID: "call-a", branch: "z9hG4bK-a1", toTag: tag), to: port)
-        peer.send(message("BYE", peer: peer, callID: "call-a", branch: "z9hG4bK-b1", toTag: tag, cseq: 2), to: port)
+        // A re-INVITE putting the call on hold: the delegate's answer, recvonly, the o= version raised.
+        let hold = offerSDP.replacingOccurrences(of: "a=sendrecv", with: "a=sendonly")
+        peer.send(message("INVITE", peer: peer, callID: "call-a", branch: "z9hG4bK-r1", toTag: tag, cseq: 2,
+                          body: hold), to: port)
+        let held = try #require(peer.receive())
+        #expect(held.status == 200)
+        #expect(held.bodyText.contains("a=recvonly\r\n"))
+        #expect(held.bodyText.contains("o=- 1 2 IN IP4 127.0.0.1\r\n"))
+        peer.send(message("ACK", peer: peer, callID: "call-a", branch: "z9hG4bK-a2", toTag: tag, cseq: 2), to: port)
+        peer.send(message("BYE", peer: peer, callID: "call-a", branch: "z9hG4bK-b1", toTag: tag, cseq: 3), to: port)
         let byeOK = try #require(peer.receive())
         #expect(byeOK.status == 200)
         #expect(try byeOK.cseq.method == "BYE")
         #expect(delegate.events == [
-            "call 5145550100 from sip:tester@127.0.0.1", "confirmed call-a", "ended call-a remoteBye",
+            "call 5145550100 from sip:tester@127.0.0.1", "confirmed call-a", "offer call-a sendonly",
+            "ended call-a remoteBye",
         ])
 
         // The server hangs up the second call: BYE reaches the peer at its Contact, our 200 ends it.

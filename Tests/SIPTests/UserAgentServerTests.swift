@@ -215,7 +215,7 @@ struct UserAgentServerTests {
         let replies = harness.receive(request("OPTIONS", uri: "sip:192.0.2.10", branch: "z9hG4bK-opt"))
         #expect(replies.statuses == [200])
         let reply = replies[0].message
-        #expect(reply.headers["Allow"] == "INVITE, ACK, CANCEL, BYE, OPTIONS")
+        #expect(reply.headers["Allow"] == "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE")
         #expect(reply.headers["Accept"] == "application/sdp")
         #expect(reply.toTag != nil)
     }
@@ -225,7 +225,7 @@ struct UserAgentServerTests {
         var harness = Harness()
         let replies = harness.receive(request(method, branch: "z9hG4bK-\(method)"))
         #expect(replies.statuses == [405])
-        #expect(replies[0].message.headers["Allow"] == "INVITE, ACK, CANCEL, BYE, OPTIONS")
+        #expect(replies[0].message.headers["Allow"] == "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE")
     }
 
     @Test func anUnsupportedRequireGets420WithUnsupported() {

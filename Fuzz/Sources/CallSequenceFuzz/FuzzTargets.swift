@@ -34,6 +34,9 @@ private func fuzzSIP(_ bytes: [UInt8]) {
                 let decision: CallDecision = decisions % 3 == 0 ? .reject(status: 486)
                     : .accept(answerSDP: "v=0\r\n", ringFor: decisions % 2 == 0 ? .milliseconds(100) : .zero)
                 perform(agent.decide(call.id, decision))
+            case .sessionOffered(let call, _):
+                decisions += 1
+                perform(agent.decideSession(call, decisions % 3 == 0 ? .reject(status: 488) : .accept(sdp: "v=0\r\n")))
             case .startTimer(let timer, _):
                 if timers.count < 64 { timers.append(timer) }
             default:
