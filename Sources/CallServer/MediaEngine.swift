@@ -357,9 +357,9 @@ public final class MediaEngine: Sendable {
             thread.stopRequested.store(true, ordering: .releasing)
             thread.wake()
         }
-        sem_post(eventWakeup)
         for thread in threads { if let t = thread.thread { pthread_join(t, nil) } }
         eventThreadStop.store(true, ordering: .releasing)
+        sem_post(eventWakeup)   // after the store: the event thread wakes and sees it is to stop
         if let t = eventThread { pthread_join(t, nil) }
         let left = registry.withLock { $0.calls.count }
         logger.info("media engine stopped", metadata: ["calls-left": "\(left)"])
