@@ -195,4 +195,35 @@ extension ServeSignalTests {
         #expect(server.log.contains { $0.contains("the server is shutting down: sending BYE") })
         #expect(server.log.contains { $0.contains("media: ") && $0.contains("RTP packets sent") })
     }
+
+    /// A text the call requested is still with the provider when SIGTERM comes: the SMS dispatch service is shut
+    /// down after the calls, and waits for it, so it is sent and recorded before the process exits 0.
+    @Test func sigtermWaitsForATextAlreadyRequestedByACall() throws {
+        let provider = try ProviderServer(script: [.slow(milliseconds: 3000, id: 7)])
+        defer { provider.shutdown() }
+        let dir = try temporaryDirectory()
+        let credentials = dir.appendingPathComponent("sms.json").path
+        try #"{ "user": "acme", "password": "drain-S3cret" }"#.write(toFile: credentials, atomically: true,
+                                                                      encoding: .utf8)
+        let state = dir.appendingPathComponent("state").path
+        let server = try ServeProcess(accounts: [account], extra: [
+            "--send-sms", "--sms-endpoint", provider.endpoint, "--sms-credentials", credentials,
+            "--state-dir", state, "--sms-timeout-ms", "20000",
+        ])
+        let phone = try Baresip()
+        defer { phone.stop() }
+        phone.command("dial", "sip:5145550100@127.0.0.1:\(server.port)")
+        #expect(phone.waitForEvent(seconds: 60) { $0["type"] as? String == "CALL_ESTABLISHED" } != nil)
+        phone.command("sndcode", "1")   // "Front door": welcome, 9876#, then its text
+        let deadline = Date().addingTimeInterval(60)
+        while provider.requests.isEmpty && Date() < deadline { usleep(20_000) }
+        #expect(provider.requests.count == 1, "\(server.log.suffix(8))")
+
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(server.stop(seconds: 30) == 0, "\(server.log.suffix(8))")
+        #expect(server.log.contains { $0.contains("SMS to 5145550199: sent, provider id 7") },
+                "\(server.log.suffix(8))")
+        let log = try CommandRunner.callseq("sms", "log", "--state-dir", state)
+        #expect(log.stdout.contains(" sent 5145550100 -> 5145550199"), "\(log.stdout)")
+    }
 }
