@@ -197,7 +197,9 @@ public final class CallServer: Service, Sendable {
     /// The wait is on events (the last call removed, the SIP layer's last dialog gone), never a poll.
     ///
     /// - Parameter timeout: the longest wait; the task's cancellation also ends it.
-    public func drain(timeout: Duration = .seconds(5)) async {
+    /// - Returns: whether every call ended and every BYE was answered before the limit.
+    @discardableResult
+    public func drain(timeout: Duration = .seconds(5)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         let server = sip.withLock { $0 }
         // Once this has run on the event loop, no new INVITE reaches `incoming(_:)`: the calls listed below
@@ -224,6 +226,7 @@ public final class CallServer: Service, Sendable {
             let left = state.withLock { $0.calls.count }
             logger.warning("drain: stopped waiting after \(timeout) (\(left) calls left, BYEs answered: \(answered))")
         }
+        return ended && answered
     }
 
     /// Whether `events` yields before `deadline` (false at the deadline, when it finishes, or on cancellation).

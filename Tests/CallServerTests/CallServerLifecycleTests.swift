@@ -29,12 +29,12 @@ struct CallServerLifecycleTests {
         }
     }
 
-    @Test func aDrainWithNoCallReturnsOnItsEventsNotAtItsLimit() async throws {
+    @Test func aDrainWithNoCallEndsOnItsEventsBeforeItsLimit() async throws {
         let server = try makeServer()
         _ = try await server.start()
-        // No call and no dialog: both events come at once; a poll or a sleep would take the 30 s.
-        let elapsed = await ContinuousClock().measure { await server.drain(timeout: .seconds(30)) }
-        #expect(elapsed < .seconds(10), "\(elapsed)")
+        // No call and no dialog: both events come at once. (A generous limit: the test pool's threads may be
+        // busy with other suites.)
+        #expect(await server.drain(timeout: .seconds(60)))
         await server.shutdown()
     }
 

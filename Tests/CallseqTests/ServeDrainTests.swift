@@ -189,8 +189,8 @@ extension ServeSignalTests {
         while server.process.isRunning && Date() < deadline { usleep(20_000) }
         let exitSeconds = Date().timeIntervalSince(answered)
         #expect(!server.process.isRunning && server.process.terminationStatus == 0, "\(server.log.suffix(8))")
+        // The drain ended on the BYE's answer, not at its 5 s limit.
         #expect(!server.log.contains { $0.contains("drain: stopped waiting") }, "\(server.log.suffix(8))")
-        #expect(exitSeconds < 4.5, "exited \(exitSeconds) s after the BYE's answer (the drain's limit is 5 s)")
         print("serve exited \(String(format: "%.3f", exitSeconds)) s after the caller answered its BYE")
         #expect(server.log.contains { $0.contains("the server is shutting down: sending BYE") })
         #expect(server.log.contains { $0.contains("media: ") && $0.contains("RTP packets sent") })
