@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // Already in the graph through async-http-client; named to tell a failed TLS handshake apart.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        // `callseq serve` runs as one ServiceGroup (SIP and media, SMS dispatch) with graceful shutdown;
+        // already in the graph through async-http-client.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // `swift package generate-documentation --target CallSequence` (and the other library targets).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -126,6 +129,7 @@ let package = Package(
                 "RTP", "SIP", "CallSequence", "Recordings", "TelephonyDSP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -140,6 +144,8 @@ let package = Package(
                 "CPNG",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -183,6 +189,7 @@ let package = Package(
             dependencies: [
                 "CallServer", "RTP", "CallSequence", "Recordings", "TelephonyDSP",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // End-to-end tests of the command line, and cross-checks against the reference implementations

@@ -15,6 +15,7 @@ import Logging
 import NIOCore
 import RTP
 import SIP
+import ServiceLifecycle
 import TelephonyDSP
 import Synchronization
 #if canImport(Glibc)
@@ -34,7 +35,10 @@ public struct LiveSMSRequest: Sendable {
 }
 
 /// Answers SIP calls for a set of accounts and plays their IVRs and sequences over RTP.
-public final class CallServer: Sendable {
+///
+/// A swift-service-lifecycle `Service`: ``run()`` serves until the group's graceful shutdown (SIGTERM), then
+/// drains (``drain(timeout:)``) and stops.
+public final class CallServer: Service, Sendable {
     /// What the server listens on and how it runs calls.
     public struct Configuration: Sendable {
         /// SIP's UDP address.
@@ -111,6 +115,8 @@ public final class CallServer: Sendable {
         var calls: [DialogID: Call] = [:]
         var dialogs: [UInt64: DialogID] = [:]   // media handle → dialog
         var draining = false
+        /// Told (while draining) when the last call is removed.
+        var callsEnded: AsyncStream<Void>.Continuation?
     }
 
     private let configuration: Configuration
@@ -146,15 +152,30 @@ public final class CallServer: Sendable {
         box.server = self
     }
 
-    /// Opens the SIP port.
+    /// Opens the SIP port (once: a later call returns the same port; do not call it concurrently).
     ///
     /// - Returns: the port it listens on.
     public func start() async throws -> Int {
+        if let server = sip.withLock({ $0 }) { return server.localAddress.port ?? configuration.port }
         let agent = UserAgentServer.Configuration(trustedSources: configuration.trustedProxies)
         let server = try await SIPServer.start(host: configuration.host, port: configuration.port,
                                                configuration: agent, delegate: Delegate(self), logger: logger)
         sip.withLock { $0 = server }
         return server.localAddress.port ?? configuration.port
+    }
+
+    /// Serves calls until graceful shutdown, then drains and stops: opens the SIP port if ``start()`` has
+    /// not, waits for the service group's graceful shutdown (or the task's cancellation), runs
+    /// ``drain(timeout:)`` (5 s at most), then ``shutdown()``.
+    ///
+    /// - Throws: when the SIP port cannot be bound.
+    public func run() async throws {
+        _ = try await start()
+        // Cancelled rather than shut down gracefully: the drain below still sends the BYEs, but does not wait.
+        try? await gracefulShutdown()
+        logger.info("shutting down: new calls get 503, calls in progress end with BYE")
+        await drain()
+        await shutdown()
     }
 
     /// Reloads the account files: calls in progress keep what they started with; a file that no longer
@@ -170,20 +191,59 @@ public final class CallServer: Sendable {
         return errors
     }
 
-    /// Stops taking calls (new INVITEs get 503), ends every call with BYE, and waits up to `seconds` for
-    /// them to end.
-    public func drain(seconds: Double = 5) {
+    /// Stops taking calls, ends every call with BYE, and waits (at most `timeout`) for them to end and for
+    /// the caller to answer each BYE (RFC 3261 §15.1.1; the BYE is retransmitted meanwhile, §17.1.2.2).
+    /// New INVITEs get 503 Service Unavailable with Retry-After (§21.5.4) from the moment this is called.
+    /// The wait is on events (the last call removed, the SIP layer's last dialog gone), never a poll.
+    ///
+    /// - Parameter timeout: the longest wait; the task's cancellation also ends it.
+    /// - Returns: whether every call ended and every BYE was answered before the limit.
+    @discardableResult
+    public func drain(timeout: Duration = .seconds(5)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
         let server = sip.withLock { $0 }
-        server?.setDraining(true)
+        // Once this has run on the event loop, no new INVITE reaches `incoming(_:)`: the calls listed below
+        // are all there will be.
+        try? await server?.setDraining(true).get()
+        let (callsEnded, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let dialogs = state.withLock { state -> [DialogID] in
             state.draining = true
+            state.callsEnded = continuation
+            if state.calls.isEmpty { continuation.yield() }
             return Array(state.calls.keys)
         }
         for dialog in dialogs { hangUp(dialog, reason: "the server is shutting down") }
-        var waited = 0.0
-        while waited < seconds && state.withLock({ !$0.calls.isEmpty }) {
-            sleepMilliseconds(20)
-            waited += 0.02
+        let ended = await Self.firstEvent(of: callsEnded, before: deadline)
+        state.withLock { $0.callsEnded = nil }
+        continuation.finish()
+        var answered = true
+        if let server {
+            let (dialogsEnded, done) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            server.dialogsEnded().whenComplete { _ in done.yield(); done.finish() }
+            answered = await Self.firstEvent(of: dialogsEnded, before: deadline)
+        }
+        if !ended || !answered {
+            let left = state.withLock { $0.calls.count }
+            logger.warning("drain: stopped waiting after \(timeout) (\(left) calls left, BYEs answered: \(answered))")
+        }
+        return ended && answered
+    }
+
+    /// Whether `events` yields before `deadline` (false at the deadline, when it finishes, or on cancellation).
+    private static func firstEvent(of events: AsyncStream<Void>,
+                                   before deadline: ContinuousClock.Instant) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await _ in events { return true }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
     }
 
@@ -473,6 +533,8 @@ public final class CallServer: Sendable {
         case .missingAnswer: why = "the ACK carried no usable SDP answer: sent BYE"
         }
         logger.info("call \(shown(dialog.callID)): call ended: \(why)")
+        // Draining: the last call gone ends `drain(timeout:)`'s first wait.
+        state.withLock { $0.calls.isEmpty ? $0.callsEnded : nil }?.yield()
     }
 
     private func hangUp(_ dialog: DialogID, reason: String) {
@@ -542,12 +604,6 @@ private struct Delegate: SIPServerDelegate {
     }
     func sessionAnswered(_ dialog: DialogID, answer: SDPOffer) { server?.sessionAnswered(dialog, answer: answer) }
     func callEnded(_ dialog: DialogID, reason: CallEndReason) { server?.ended(dialog, reason: reason) }
-}
-
-private func sleepMilliseconds(_ ms: Int) {
-    var request = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
-    var remaining = timespec()
-    _ = nanosleep(&request, &remaining)
 }
 
 extension MediaStatistics {

@@ -107,6 +107,24 @@ public final class SIPServer: Sendable {
         send(.setDraining(draining))
     }
 
+    /// Completes once no dialog is left: every call has ended and every BYE we sent has its final response
+    /// (or was given up on after 64·T1, RFC 3261 §17.1.2.2), so closing the socket loses no retransmission.
+    /// Also completes when the server shuts down.
+    /// - Returns: a future on the server's event loop.
+    public func dialogsEnded() -> EventLoopFuture<Void> {
+        let channel = self.channel
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        channel.eventLoop.execute {
+            // A closed channel's handler is gone (it succeeded its waiters when removed).
+            if channel.isActive {
+                channel.pipeline.fireUserInboundEventTriggered(SIPChannelHandler.Command.whenDialogsEnded(promise))
+            } else {
+                promise.succeed()
+            }
+        }
+        return promise.futureResult
+    }
+
     private func send(_ command: SIPChannelHandler.Command) -> EventLoopFuture<Void> {
         let channel = self.channel
         // On the loop, the pipeline runs the event at once: the future completes after the handler saw it.
@@ -132,6 +150,8 @@ final class SIPChannelHandler: ChannelInboundHandler {
     enum Command: Sendable {
         case hangUp(DialogID)
         case setDraining(Bool)
+        /// Succeed the promise once the agent holds no dialog.
+        case whenDialogsEnded(EventLoopPromise<Void>)
     }
 
     private var agent: UserAgentServer
@@ -139,6 +159,8 @@ final class SIPChannelHandler: ChannelInboundHandler {
     private let logger: Logger
     private var timers: [TimerID: Scheduled<Void>] = [:]
     private var context: ChannelHandlerContext?
+    /// Waiting for the last dialog to go (``SIPServer/dialogsEnded()``).
+    private var dialogWaiters: [EventLoopPromise<Void>] = []
 
     init(agent: UserAgentServer, delegate: any SIPServerDelegate, logger: Logger) {
         self.agent = agent
@@ -154,6 +176,9 @@ final class SIPChannelHandler: ChannelInboundHandler {
         for timer in timers.values { timer.cancel() }
         timers.removeAll()
         self.context = nil
+        let waiters = dialogWaiters
+        dialogWaiters.removeAll()
+        for waiter in waiters { waiter.succeed() }
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -178,6 +203,9 @@ final class SIPChannelHandler: ChannelInboundHandler {
             case .setDraining(let draining):
                 agent.setDraining(draining)
                 logger.info("draining: \(draining ? "new calls get 503" : "off")")
+            case .whenDialogsEnded(let promise):
+                dialogWaiters.append(promise)
+                tellDialogWaiters()
             }
         default:
             context.fireUserInboundEventTriggered(event)
@@ -233,5 +261,14 @@ final class SIPChannelHandler: ChannelInboundHandler {
             }
         }
         if wrote { context.flush() }
+        tellDialogWaiters()
+    }
+
+    /// Succeeds the ``SIPServer/dialogsEnded()`` promises once no dialog is left.
+    private func tellDialogWaiters() {
+        guard !dialogWaiters.isEmpty, agent.dialogCount == 0 else { return }
+        let waiters = dialogWaiters
+        dialogWaiters.removeAll()
+        for waiter in waiters { waiter.succeed() }
     }
 }

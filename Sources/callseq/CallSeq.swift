@@ -26,7 +26,7 @@ struct RuntimeFailure: Error, CustomStringConvertible {
 
 @main
 enum Main {
-    static func main() {
+    static func main() async {
         let standardError = FileHandle.standardError
         func fail(_ message: String, code: Int32) -> Never {
             let line = message.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? message
@@ -41,7 +41,11 @@ enum Main {
                 CommandLine.unsafeArgv[index].map { PathBytes.string(cString: $0) }
             }
             var command = try CallSeq.parseAsRoot(arguments)
-            try command.run()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()   // `serve`: a ServiceGroup
+            } else {
+                try command.run()
+            }
         } catch let failure as RuntimeFailure {
             fail(failure.description, code: 1)
         } catch let list as ProblemList {

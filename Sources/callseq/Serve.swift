@@ -1,22 +1,25 @@
 import ArgumentParser
 import CallSequence
 import CallServer
-import Dispatch
 import Foundation
 import Logging
+import ServiceLifecycle
 import SMSGateway
 import TelephonyDSP
+import UnixSignals
 
 /// `callseq serve`: a SIP endpoint that answers calls for the accounts' numbers and plays their IVRs and
-/// sequences over RTP.
-struct Serve: ParsableCommand {
+/// sequences over RTP; one swift-service-lifecycle `ServiceGroup` (SIP and media, SIGHUP reloads, SMS dispatch)
+/// that SIGTERM or SIGINT shuts down gracefully.
+struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Answer SIP calls (UDP) for the accounts' numbers and play their IVRs and sequences over RTP.",
         discussion: """
             The first line on stdout is `listening on udp HOST:PORT` (the real port when 0 was asked). Logs go \
             to stderr, one line per call event with the SIP Call-ID. SIGHUP reloads the account files (a file \
             that no longer validates is refused and its previous version kept; calls in progress keep what \
-            they started with). SIGTERM or SIGINT: new calls get 503, calls in progress are ended with BYE, exit 0.
+            they started with). SIGTERM or SIGINT: new calls get 503, calls in progress are ended with BYE (the \
+            server waits up to 5 s for the callers to answer), exit 0.
             """
     )
 
@@ -115,7 +118,7 @@ struct Serve: ParsableCommand {
         return low...high
     }
 
-    func run() throws {
+    func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -142,7 +145,8 @@ struct Serve: ParsableCommand {
         progress.update(accounts.count, of: accounts.count, force: true)
         progress.finish()
         // One ledger for every account: each text is counted against its account file's daily limit.
-        let dispatcher = try sms.makeDispatcher(account: SMSAccount(key: "serve", dailyLimit: 0))
+        let dispatch = try sms.makeDispatcher(account: SMSAccount(key: "serve", dailyLimit: 0))
+            .map { SMSDispatchService(dispatcher: $0, logger: logger) }
         let server = try runtime {
             try CallServer(
                 configuration: CallServer.Configuration(host: host, port: port, mediaAddress: mediaAddress,
@@ -153,51 +157,37 @@ struct Serve: ParsableCommand {
                                                         trustedProxies: trustedProxies),
                 accounts: directory, logger: logger,
                 onSMS: { request in
-                    guard let dispatcher else {
+                    guard let dispatch else {
                         let callID = InputText.escaped(request.callID, limit: 200)
                         let line = "call \(callID): would send SMS from \(request.sms.from.digits) to "
                             + "\(request.sms.to.digits): \"\(request.sms.message)\" (dry run)"
                         logger.info("\(line)")
                         return
                     }
-                    let account = smsAccount(file: request.account, limit: request.dailyLimit)
-                    let message = SMSMessage(request.sms)
-                    Task {
-                        let report = await dispatcher.send(message, account: account)
-                        let callID = InputText.escaped(request.callID, limit: 200)
-                        logger.info("call \(callID): SMS to \(message.to): \(report)")
-                    }
+                    dispatch.submit(request, account: smsAccount(file: request.account, limit: request.dailyLimit))
                 })
         }
-        let boundPort = try runtime { try waitForThrowing { try await server.start() } }
-        print("listening on udp \(host.contains(":") ? "[\(host)]" : host):\(boundPort)")
-        fflush(nil)
-        logger.info("serving \(directory.numberCount) numbers from \(directory.entries.count) account files")
-
-        // Signals: handled on a queue of their own, never in a signal handler.
-        let finished = DispatchSemaphore(value: 0)
-        let queue = DispatchQueue(label: "callseq.serve.signals")
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGHUP, SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler {
-                if number == SIGHUP {
-                    _ = server.reload()
-                } else {
-                    logger.info("shutting down: new calls get 503, calls in progress end with BYE")
-                    server.drain(seconds: 5)
-                    let stats = server.statistics()
-                    logger.notice("media: \(stats.summary)")
-                    waitFor { await server.shutdown() }
-                    finished.signal()
-                }
-            }
-            source.resume()
-            sources.append(source)
+        // SIGHUP is trapped before the port opens: from the first stdout line on, none takes the default action.
+        // (The group traps SIGTERM and SIGINT before it starts the services.)
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let numbers = directory.numberCount, files = directory.entries.count
+        let calls = CallService(server: server) { boundPort in
+            print("listening on udp \(host.contains(":") ? "[\(host)]" : host):\(boundPort)")
+            fflush(nil)
+            logger.info("serving \(numbers) numbers from \(files) account files")
         }
-        finished.wait()
-        withExtendedLifetime(sources) {}
+        // Shut down in reverse order: reloads stop, calls drain, then the texts already requested go out.
+        var services: [any Service] = dispatch.map { [$0] } ?? []
+        services += [calls, AccountReloadService(server: server, hangups: hangups)]
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(60)
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch let error as CustomStringConvertible {
+            throw RuntimeFailure(error.description)
+        }
+        logger.notice("media: \(server.statistics().summary)")
     }
 }
 
@@ -206,12 +196,4 @@ private func isIPAddress(_ text: String) -> Bool {
     var v4 = in_addr()
     var v6 = in6_addr()
     return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
-}
-
-/// Runs throwing async work from a synchronous command and waits for its result.
-func waitForThrowing<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-    let result = waitFor { () async -> Result<T, any Error> in
-        do { return .success(try await body()) } catch { return .failure(error) }
-    }
-    return try result.get()
 }
