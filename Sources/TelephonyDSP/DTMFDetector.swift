@@ -124,7 +124,7 @@ public struct DTMFDetector: Sendable {
     @usableFromInline var hasPrevious = false
     @usableFromInline var fill = 0
     // 4 zeros, then `historyHalves` half-windows of samples: the current half-window starts at `current` (at
-    // least one half-window in, the previous one before it), and whole frames are copied in behind it.
+    // least one half-window in, the previous one before it), and frames are copied in behind it.
     @usableFromInline var history: DetectorHistory
     @usableFromInline var current = 0
     @usableFromInline var _samplesProcessed = 0
@@ -240,7 +240,8 @@ public struct DTMFDetector: Sendable {
     public mutating func process(_ samples: UnsafeBufferPointer<Int16>, _ emit: (Event) -> Void) {
         process(count: samples.count, emit) { index, slots, n in
             // Eight at a time (vector conversion), then one at a time.
-            let source = UnsafeRawPointer(samples.baseAddress! + index)
+            guard let base = samples.baseAddress else { return }   // n >= 1 samples from index: never nil
+            let source = UnsafeRawPointer(base + index)
             var i = 0
             while i &+ 8 <= n {
                 let sixteen = source.loadUnaligned(fromByteOffset: i &* 2, as: SIMD8<Int16>.self)
@@ -263,7 +264,8 @@ public struct DTMFDetector: Sendable {
     @inlinable
     public mutating func process(_ samples: UnsafeBufferPointer<Float>, _ emit: (Event) -> Void) {
         process(count: samples.count, emit) { index, slots, n in
-            slots.update(from: samples.baseAddress! + index, count: n)
+            guard let base = samples.baseAddress else { return }   // n >= 1 samples from index: never nil
+            slots.update(from: base + index, count: n)
         }
     }
 
@@ -347,9 +349,11 @@ public struct DTMFDetector: Sendable {
         }
     }
 
-    /// The history's length in half-windows: the previous one, the current one, and room to copy frames in whole
-    /// behind them (one copy per 20 ms frame, one move of at most two half-windows to the front per 3 frames).
-    @usableFromInline static let historyHalves = 12
+    /// The history's length in half-windows: the previous one, the current one, and room for two more, so that
+    /// most of a frame is converted in one go; when it is full the last two move to the front. Four: 0.8 KB at
+    /// 8 kHz. (Twelve, room for whole 20 ms frames, took 3.5 % fewer instructions for 1.6 KB more per detector,
+    /// which each live IVR call holds.)
+    @usableFromInline static let historyHalves = 4
 
     /// The eight filters over a half-window (`n` samples from `x`): the Goertzel recursion's last two values
     /// s[N-1] and s[N-2], and the samples' energy. The half-window is taken as 4m samples, led by the zeros that
