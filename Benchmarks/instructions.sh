@@ -49,6 +49,7 @@ pairs=(
     "DTMF synthesis, 25.6 s in 20 ms frames, 8 kHz|synthesis.ours|synthesis.spandsp|spandsp dtmf_tx|faster"
     "DTMF detection, 126 s speech + digits, 8 kHz|detection.ours|detection.spandsp|spandsp dtmf_rx|faster"
     "G.711 mu-law encoding, 60 s at 8 kHz|g711.ours|g711.spandsp|spandsp linear_to_ulaw|faster"
+    "G.711 A-law encoding, 60 s at 8 kHz|g711a.ours|g711a.spandsp|spandsp linear_to_alaw|faster"
     "player, 25 s sequence in 20 ms frames, 8 kHz PCM16|player.pcm16.8k|copy.pcm16.8k|copy of the frames|share"
     "player, 25 s sequence in 20 ms frames, 8 kHz mu-law|player.ulaw.8k|copy.ulaw.8k|copy of the frames|share"
     "player, 25 s sequence in 20 ms frames, 48 kHz PCM16|player.pcm16.48k|copy.pcm16.48k|copy of the frames|share"

@@ -52,6 +52,8 @@ row("C API: cs_call_render, the IVR session below, caller audio as mu-law", "CAP
     "the Swift IVR session", p50("IVR.Session.8kHz.20ms"), relative)
 row("G.711 mu-law encoding, 60 s at 8 kHz", "G711.MuLawEncode.Ours", "spandsp linear_to_ulaw",
     p50("G711.MuLawEncode.SpanDSP"), faster)
+row("G.711 A-law encoding, 60 s at 8 kHz", "G711.ALawEncode.Ours", "spandsp linear_to_alaw",
+    p50("G711.ALawEncode.SpanDSP"), faster)
 for fmt in ["FLAC", "MP3"]:
     path = os.path.join(work, f"speech-60s-44k-stereo.{fmt.lower()}")
     if not os.path.exists(path):

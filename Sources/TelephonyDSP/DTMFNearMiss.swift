@@ -144,8 +144,9 @@ extension DTMFDetector {
             var strongest = first
             for v in run where v.strength > strongest.strength { strongest = v }
             for i in 0..<n { window[i] = samples[strongest.start + i] }
-            let (low, high) = window.withUnsafeMutableBufferPointer { buffer in
-                (measure(tone: strongest.row, buffer), measure(tone: strongest.column, buffer))
+            let (low, high) = window.withUnsafeBufferPointer { buffer in
+                let samples = WindowSamples(earlier: buffer.baseAddress!, later: buffer.baseAddress! + hop)
+                return (measure(tone: strongest.row, samples), measure(tone: strongest.column, samples))
             }
             // The tones' amplitude in a window grows with the part of it they fill: the first window puts their
             // start at its end minus that part, the last one their end at its start plus it.

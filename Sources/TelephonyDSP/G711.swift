@@ -21,11 +21,13 @@ public enum MuLaw {
     /// - Returns: the mu-law code.
     @inlinable
     public static func encode(_ sample: Int16) -> UInt8 {
-        let x = Int32(sample)
-        let biased = min(x < 0 ? -x : x, 32635) + 0x84                // 132...32767
-        let segment = Int32(32 - UInt32(biased).leadingZeroBitCount) - 8   // 0...7
-        let code = (segment << 4) | ((biased >> (segment + 3)) & 0x0F)
-        return UInt8(truncatingIfNeeded: code ^ (x >= 0 ? 0xFF : 0x7F))
+        // The segment and the four bits after the leading one of the biased magnitude are the exponent and
+        // the top four mantissa bits of its exact single-precision value: bits 30...19 of the float are
+        // (segment + 134) << 4 | mantissa. One conversion replaces a count of leading zeros and a variable
+        // shift, neither of which SSE2 has for vectors, so a loop of encodes becomes eight lanes a step.
+        let biased = min(sample.magnitude, 32635) &+ 0x84   // 132...32767: segment 0...7
+        let code = Int16(truncatingIfNeeded: Float(biased).bitPattern >> 19) &- 2144   // 0...127
+        return UInt8(truncatingIfNeeded: code ^ (sample >= 0 ? 0xFF : 0x7F))
     }
 
     /// Decodes one mu-law code.
@@ -54,13 +56,13 @@ public enum ALaw {
     /// - Returns: the A-law code.
     @inlinable
     public static func encode(_ sample: Int16) -> UInt8 {
-        let x = Int32(sample)
-        let magnitude = (x < 0 ? ~x : x) >> 4                       // 0...2047
-        let bitLength = 32 - UInt32(magnitude).leadingZeroBitCount  // 0...11
-        let shift = max(Int32(bitLength) - 5, 0)
-        var code = (magnitude >> shift) + (shift << 4)
-        if x >= 0 { code |= 0x80 }
-        return UInt8(truncatingIfNeeded: code ^ 0x55)
+        // From 16 on, the code is the exponent and the top four mantissa bits of the magnitude's exact
+        // single-precision value: bits 30...19 of the float are (segment + 130) << 4 | mantissa (as for mu-law);
+        // below 16 (segments 0 and 1 share one step) it is the magnitude itself.
+        let magnitude = UInt16(bitPattern: sample ^ (sample >> 15)) >> 4   // 0...2047, one's complement if negative
+        let scaled = Int16(truncatingIfNeeded: Float(magnitude).bitPattern >> 19) &- 2080
+        let code = magnitude < 16 ? Int16(bitPattern: magnitude) : scaled   // 0...127
+        return UInt8(truncatingIfNeeded: code ^ (sample >= 0 ? 0xD5 : 0x55))
     }
 
     /// Decodes one A-law code.

@@ -276,6 +276,36 @@ struct DTMFDetectorConformanceTests {
         }
     }
 
+    // The filters take a half-window as 4m samples led by zeros (DTMFDetector.filter): 0 to 3 of them as the
+    // half-window (rate x 6.375 ms) is 0 to 3 short of a multiple of 4. Each case must give every digit, the same
+    // in 16-bit and floating-point input and in any chunking (whole frames are copied into the history at once).
+    @Test(arguments: [32000, 22050, 16000, 8000])   // half-windows of 204, 141, 102 and 51 samples: 0...3 zeros
+    func everyDigitAtEachPaddingOfTheHalfWindow(sampleRate: Int) throws {
+        let audio = try DTMFGenerator.render(
+            DialString(all16), timing: DTMFTiming(toneMilliseconds: 45, gapMilliseconds: 45), sampleRate: sampleRate)
+        var whole = try DTMFDetector(sampleRate: sampleRate)
+        let expected = whole.detect(audio)
+        #expect(String(expected.map(\.digit.character)) == all16)
+        var floating = try DTMFDetector(sampleRate: sampleRate)
+        #expect(floating.detect(audio.map(Float.init)) == expected)
+        for chunk in [1, 3, 37, sampleRate / 50] {
+            var detector = try DTMFDetector(sampleRate: sampleRate)
+            var found: [DTMFDetector.Digit] = []
+            audio.withUnsafeBufferPointer { all in
+                var at = 0
+                while at < all.count {
+                    let n = min(chunk, all.count - at)
+                    detector.process(UnsafeBufferPointer(rebasing: all[at..<(at + n)])) {
+                        if case .ended(let d) = $0 { found.append(d) }
+                    }
+                    at += n
+                }
+            }
+            detector.finish { if case .ended(let d) = $0 { found.append(d) } }
+            #expect(found == expected, "chunk \(chunk)")
+        }
+    }
+
     @Test func chunkSizeDoesNotChangeTheResult() throws {
         let audio = try DTMFGenerator.render(DialString(all16), timing: DTMFTiming(toneMilliseconds: 45, gapMilliseconds: 45), sampleRate: 8000)
         var reference = try DTMFDetector(sampleRate: 8000)

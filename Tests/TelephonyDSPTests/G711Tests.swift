@@ -77,8 +77,48 @@ enum G191 {
     }
 }
 
+/// The encoders' previous formulas (count of leading zeros and a variable shift, up to commit ac3d3ba), kept to
+/// show that the float-exponent encoders that replaced them give the same byte for every input.
+enum PreviousG711 {
+    static func ulaw(_ sample: Int16) -> UInt8 {
+        let x = Int32(sample)
+        let biased = min(x < 0 ? -x : x, 32635) + 0x84
+        let segment = Int32(32 - UInt32(biased).leadingZeroBitCount) - 8
+        let code = (segment << 4) | ((biased >> (segment + 3)) & 0x0F)
+        return UInt8(truncatingIfNeeded: code ^ (x >= 0 ? 0xFF : 0x7F))
+    }
+
+    static func alaw(_ sample: Int16) -> UInt8 {
+        let x = Int32(sample)
+        let magnitude = (x < 0 ? ~x : x) >> 4
+        let bitLength = 32 - UInt32(magnitude).leadingZeroBitCount
+        let shift = max(Int32(bitLength) - 5, 0)
+        var code = (magnitude >> shift) + (shift << 4)
+        if x >= 0 { code |= 0x80 }
+        return UInt8(truncatingIfNeeded: code ^ 0x55)
+    }
+}
+
 @Suite("G.711")
 struct G711Tests {
+    @Test func encodersMatchTheirPreviousFormulasForAll65536Inputs() {
+        // One at a time, and in a loop over the whole range (the form the compiler turns into vector code).
+        let all = (Int(Int16.min)...Int(Int16.max)).map { Int16($0) }
+        var muMismatches = 0, aMismatches = 0
+        for value in all {
+            if MuLaw.encode(value) != PreviousG711.ulaw(value) { muMismatches += 1 }
+            if ALaw.encode(value) != PreviousG711.alaw(value) { aMismatches += 1 }
+        }
+        #expect(muMismatches == 0 && aMismatches == 0)
+        var mu = [UInt8](repeating: 0, count: all.count), a = mu
+        for i in 0..<all.count {
+            mu[i] = MuLaw.encode(all[i])
+            a[i] = ALaw.encode(all[i])
+        }
+        #expect(mu == all.map(PreviousG711.ulaw))
+        #expect(a == all.map(PreviousG711.alaw))
+    }
+
     @Test func muLawEncoderMatchesSunsReferenceForAll65536Inputs() {
         var mismatches = 0
         for value in Int16.min...Int16.max where MuLaw.encode(value) != SunG711.linear2ulaw(value) { mismatches += 1 }

@@ -325,6 +325,29 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(out)
     }
 
+    Benchmark("G711.ALawEncode.Ours", configuration: configuration()) { benchmark in
+        var out = [UInt8](repeating: 0, count: linear.count)
+        let counted = startMeasuring(benchmark)
+        linear.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { output in
+                for i in 0..<input.count { output[i] = ALaw.encode(input[i]) }
+            }
+        }
+        stopMeasuring(benchmark, counted)
+        blackHole(out)
+    }
+    Benchmark("G711.ALawEncode.SpanDSP", configuration: configuration()) { benchmark in
+        var out = [UInt8](repeating: 0, count: linear.count)
+        let counted = startMeasuring(benchmark)
+        linear.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { output in
+                for i in 0..<input.count { output[i] = linear_to_alaw(Int32(input[i])) }
+            }
+        }
+        stopMeasuring(benchmark, counted)
+        blackHole(out)
+    }
+
     // MARK: Compiling a sequence (recordings already cached)
 
     let library = required("Examples/recordings") {

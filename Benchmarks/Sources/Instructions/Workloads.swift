@@ -173,6 +173,32 @@ nonisolated(unsafe) let workloads: [String: Workload] = [
             keep(out)
         }
     },
+    "g711a.ours": {
+        {
+            var out = [UInt8](repeating: 0, count: linear.count)
+            linear.withUnsafeBufferPointer { input in
+                out.withUnsafeMutableBufferPointer { output in
+                    begin()
+                    for i in 0..<input.count { output[i] = ALaw.encode(input[i]) }
+                    end()
+                }
+            }
+            keep(out)
+        }
+    },
+    "g711a.spandsp": {
+        {
+            var out = [UInt8](repeating: 0, count: linear.count)
+            linear.withUnsafeBufferPointer { input in
+                out.withUnsafeMutableBufferPointer { output in
+                    begin()
+                    for i in 0..<input.count { output[i] = linear_to_alaw(Int32(input[i])) }
+                    end()
+                }
+            }
+            keep(out)
+        }
+    },
     "load.flac": load,
     "load.mp3": load,
     "player.pcm16.8k": player(rate: 8000, encoding: .pcm16),
