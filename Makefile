@@ -6,10 +6,11 @@
 #               and bash/zsh/fish completions, the C library (libcallsequence.so, header, pkg-config), and the
 #               Swift runtime both load, in DIR/lib; uninstall removes exactly that (DIR/share/callsequence/manifest)
 #   make docs   the DocC documentation of every library target (swift-docc-plugin), failing on any warning
-# They install the Debian packages below when they are missing (apt-get; sudo when not root).
+# They install the Debian packages of Scripts/debian-packages.txt when they are missing (apt-get; sudo when not
+# root). .ci/run reads the same file.
 
-APT_PACKAGES := pkg-config libsndfile1-dev libsoxr-dev libsqlite3-dev libspandsp-dev libpng-dev sox libsox-fmt-base libsox-fmt-mp3 \
-	espeak-ng python3 baresip-core sip-tester tshark valgrind patchelf gcc g++ libc6-dev
+# One package a line; `#` starts a comment ([\#]: a plain # would start a Makefile comment here).
+APT_PACKAGES := $(strip $(shell sed -e 's/[\#].*//' Scripts/debian-packages.txt))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SWIFT_BUILD_FLAGS ?=
 
