@@ -2,7 +2,7 @@
 # The mutation check (issue 13): each line below is one single-line mutation of the DSP, validation, player,
 # IVR or SMS code, and the tests that must catch it. For each, the script applies it, builds the tests, runs
 # the filter, reports KILLED (with the failing tests) or SURVIVED, and restores the file with git checkout.
-# Run from a clean tree: Tests/mutation-check.py [M1 M4 ...]. Takes about a minute per mutation.
+# Run from a clean tree: Scripts/mutation-check.py [M1 M4 ...]. Takes about a minute per mutation.
 import subprocess, sys, json
 import os
 W=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
