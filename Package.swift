@@ -64,7 +64,7 @@ let package = Package(
         // Pure DSP: Q.23 tone plan, synthesizer, Goertzel detector, G.711, levels.
         .target(name: "TelephonyDSP"),
         // The system default prompt as bytes in the code (a C host has no resource folder);
-        // generated from Sources/Recordings/Resources/default-prompt.wav by TestAudio/embed-default-prompt.sh.
+        // generated from Sources/Recordings/Resources/default-prompt.wav by Scripts/embed-default-prompt.sh.
         .target(name: "CDefaultPrompt"),
         // Audio files through libsndfile.
         .target(

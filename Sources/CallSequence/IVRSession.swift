@@ -4,12 +4,13 @@
 // during the prompt interrupts it (barge-in). No digit within the timeout, or a digit with no option,
 // plays the menu again, up to `attempts` plays; then the call ends. A sequence's end ends the call.
 //
-// Everything is prepared when the account is compiled (the prompts and sequences a call can reach from
-// one of the account's DIDs; the others are never compiled) and when a session starts (one player per
-// reachable prompt and sequence, the receiver's buffer): rendering a frame allocates nothing. Compiling a
-// reachable sequence at load rather than on first use is deliberate: the choice of an option happens on
-// the media thread, where compiling (decoding, allocating, locking) is not allowed, and since programs
-// are schedules over shared audio (ToneBurstCache, RecordingCache) it costs little memory.
+// Everything is prepared before the first frame: CompiledAccount.makeSession(calling:), at call set-up,
+// compiles the prompts and sequences that number's route can reach (once per account and format: a later
+// call reuses them; what no call reaches is never compiled), and the session then makes one player per
+// reachable prompt and sequence and the receiver's buffer: rendering a frame allocates nothing. Compiling
+// every reachable sequence at set-up rather than when its option is chosen is deliberate: the choice of an
+// option happens on the media thread, where compiling (decoding, allocating, locking) is not allowed, and
+// since programs are schedules over shared audio (ToneBurstCache, RecordingCache) it costs little memory.
 // A frame reads only plain per-session memory (players held unretained, timeouts, attempts and options copied
 // when the session starts), and its closures capture values, not the session: the benchmarks IVR.* and
 // CAPI.Call.* measure 0 mallocs, 0 retains and 0 releases per call.

@@ -103,7 +103,7 @@ public struct RecordingLibrary: Sendable, Hashable {
     }
 
     /// The system default prompt, an 8 kHz mu-law WAV file built into the library (generated from
-    /// `Sources/Recordings/Resources/default-prompt.wav` by `TestAudio/embed-default-prompt.sh`), so that it
+    /// `Sources/Recordings/Resources/default-prompt.wav` by `Scripts/embed-default-prompt.sh`), so that it
     /// plays in any process, including a C host that has no resource folder.
     public static var defaultPromptBytes: [UInt8] {
         let count = CDefaultPrompt_length()

@@ -1,9 +1,9 @@
-/* Checks of libcallsequence through its installed header only (built with pkg-config by run.sh).
+/* Checks of libcallsequence through its installed header only (built with pkg-config by Scripts/check-c-api.sh).
  *
  *   capi_test checks REPO          every check below; one line each: "ok - what" or "not ok - what: why"
  *   capi_test render SEQUENCE RECORDINGS RATE ENCODING MODE FRAME OUT
  *                                  renders SEQUENCE through a player in FRAME-sample frames and writes the raw
- *                                  samples (int16 little-endian, or G.711 bytes) to OUT, for run.sh to compare
+ *                                  samples (int16 little-endian, or G.711 bytes) to OUT, for check-c-api.sh to compare
  *                                  with `callseq render`
  *
  * Each check asserts what a host sees: status codes, the text of messages, bytes, digits, event order. */

@@ -1,5 +1,5 @@
 /* Decodes the DTMF digits of an audio file with spandsp's receiver (the reference implementation), at
- * 8 kHz, in 160-sample frames: prints the digits on one line. Used by run.sh on what the hosts wrote.
+ * 8 kHz, in 160-sample frames: prints the digits on one line. Used by Scripts/check-c-api.sh on what the hosts wrote.
  *   spandsp_decode FILE.wav */
 #include <sndfile.h>
 #include <spandsp.h>

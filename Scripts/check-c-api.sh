@@ -14,7 +14,7 @@
 #   - make uninstall removes exactly what make install put there
 # Prints one line per check and "N passed, M failed"; exits 1 on any failure.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 repo=$PWD
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

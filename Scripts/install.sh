@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # make install / make uninstall: the C library (see the README, "Embedding in C") and the callseq command.
 #
-#   Packaging/install.sh install BIN_DIR PREFIX [MAN_PAGE]
+#   Scripts/install.sh install BIN_DIR PREFIX [MAN_PAGE]
 #       BIN_DIR: where `swift build -c release` put libcallsequence.so and callseq
 #       MAN_PAGE: callseq.1 from swift-argument-parser's generate-manual plugin (`make install` makes it)
-#   Packaging/install.sh uninstall PREFIX
+#   Scripts/install.sh uninstall PREFIX
 #
 # install puts in PREFIX:
 #   include/callsequence.h

@@ -4,7 +4,7 @@
 # Re-running it rewrites the files with the same bytes (except the Opus file, whose Ogg stream serial
 # number is random, and damaged/garbage-header.wav, which is random on purpose); commit the result.
 set -euo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")/../TestAudio"
 for tool in espeak-ng sox sndfile-convert opusenc; do
   command -v $tool >/dev/null || { echo "needs $tool (apt-get install espeak-ng sox libsox-fmt-mp3 sndfile-programs opus-tools)" >&2; exit 1; }
 done
@@ -68,7 +68,7 @@ sox $m -r 22050 -c 1 -C -4.5 formats/prompt-22k-vbr.mp3
 # --- The system default prompt that ships with the library ("recording": "default"). --------
 espeak-ng -v en+f3 -s 160 -w "$tmp/default.wav" "Thank you. Please hold."
 sox "$tmp/default.wav" -r 8000 -c 1 -e mu-law ../Sources/Recordings/Resources/default-prompt.wav norm -6
-./embed-default-prompt.sh   # ... and built into the library as C bytes (Sources/CDefaultPrompt)
+../Scripts/embed-default-prompt.sh   # ... and built into the library as C bytes (Sources/CDefaultPrompt)
 
 # --- The README's example: the welcome prompt of Examples/front-door.json. --------------------
 espeak-ng -v en-us+m3 -s 155 -w "$tmp/welcome.wav" "Welcome to one hundred Main Street. Please wait while the door opens."
