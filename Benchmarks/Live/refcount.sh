@@ -16,8 +16,22 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 strip --strip-debug -o "$work/callseq" .build/release/callseq
 loop=$(nm "$work/callseq" | awk '/MediaWorkerV3runyyF$/ { name = $3 } END { print name }')
 [ -n "$loop" ] || { echo "refcount: MediaWorker.run not found in the binary" >&2; exit 1; }
+# valgrind 3.19 (Debian 12) rewrites sigsuspend's mask in place (to remove its own signals) and dies when the
+# mask is read-only, as libdispatch's is: an async `main` parks the main thread in sigsuspend with it. A
+# preloaded sigsuspend hands the kernel a writable copy; nothing else changes.
+cat > "$work/sigsuspend.c" <<'C'
+#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int sigsuspend(const sigset_t *mask) {
+    sigset_t copy = *mask;
+    return (int)syscall(SYS_rt_sigsuspend, &copy, 8);  /* the kernel's sigset is 64 bits on Linux */
+}
+C
+cc -shared -fPIC -O2 -o "$work/sigsuspend.so" "$work/sigsuspend.c"
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-valgrind --tool=callgrind --collect-atstart=no --toggle-collect="$loop" --callgrind-out-file="$work/cg" \
+LD_PRELOAD="$work/sigsuspend.so" valgrind --tool=callgrind --collect-atstart=no --toggle-collect="$loop" --callgrind-out-file="$work/cg" \
     "$work/callseq" serve --account Benchmarks/Live/account.json --recordings-root "$PWD/Examples" \
     --listen 127.0.0.1:0 --rtp-ports 30000-30999 --rtp-timeout 120 --media-tick-ms 5 > "$work/out" 2> "$work/log" &
 server=$!
