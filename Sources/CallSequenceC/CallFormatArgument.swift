@@ -1,6 +1,7 @@
 // cs_format from C, checked field by field: a C enum field can hold any int.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import TelephonyDSP
 
 extension CallFormat {

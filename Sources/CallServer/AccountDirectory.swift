@@ -3,7 +3,8 @@
 // event loop (at start-up and on reload); a call keeps the compiled account it started with, so a reload
 // never changes a call in progress.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Recordings
 import TelephonyDSP
 

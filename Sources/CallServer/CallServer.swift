@@ -10,7 +10,8 @@
 // end it with BYE; the caller's BYE or CANCEL ends its media. SMS requests leave the
 // media thread as plain values and go to the host's handler.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Logging
 import NIOCore
 import RTP

@@ -2,7 +2,8 @@
 // counted per tick: the IVR session is held unmanaged, retained once when the call starts and released by
 // the event thread when it ends).
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import RTP
 
 /// The per-call media state, owned by one media thread.

@@ -1,7 +1,8 @@
 // What the SIP side negotiated for a call, handed to the media engine when the call is answered, and what a
 // later offer/answer exchange in the dialog changes (MediaUpdate).
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import RTP
 import TelephonyDSP
 

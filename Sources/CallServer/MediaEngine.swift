@@ -8,7 +8,8 @@
 // The event thread also frees what a finished call held (its port, session and buffer), so the media
 // threads never deallocate or release a reference. Foundation-free: threads are pthreads.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Logging
 import RTP
 import Synchronization

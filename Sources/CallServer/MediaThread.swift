@@ -12,7 +12,8 @@
 // through a briefly locked queue, looked at only when an atomic flag says it holds something; events leave
 // through a single-producer ring (MediaEventRing).
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import RTP
 import Synchronization
 import TelephonyDSP

@@ -1,3 +1,4 @@
+import CallSequenceModel
 import TelephonyDSP
 
 /// Decodes and prepares each recording once per (recording, rate, encoding) and shares the result.

@@ -1,4 +1,5 @@
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 
 func seconds(_ samples: Int, _ rate: Int) -> String { String(format: "%.3f", Double(samples) / Double(rate)) }

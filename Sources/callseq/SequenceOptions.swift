@@ -1,5 +1,6 @@
 import ArgumentParser
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 import Recordings
 import TelephonyDSP
@@ -42,9 +43,9 @@ func loadSequence(_ file: String, options: SequenceOptions, encoding: SampleEnco
         throw RuntimeFailure("\(file): \(error)")
     }
     let library = try runtime { try options.library(beside: file) }
-    let sequence: CallSequence
+    let sequence: SequenceDefinition
     do {
-        sequence = try CallSequence.parse(text, source: file, recordings: library)
+        sequence = try SequenceDefinition.parse(text, source: file, recordings: library)
     } catch {
         throw ProblemList(lines: error.problems.map { "\(file): \($0)" })
     }

@@ -1,4 +1,5 @@
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 import Logging
 import NIOCore
@@ -329,7 +330,7 @@ struct SMSGatewayTests {
         let server = try ProviderServer(script: [.slow(milliseconds: 1500, id: 42)])
         defer { server.shutdown() }
         let d = try dispatcher(server)
-        let sequence = CallSequence(name: "x", steps: [
+        let sequence = SequenceDefinition(name: "x", steps: [
             .dtmf(DTMFStep(digits: try DialString("12345"))),
             .sms(SMSStep(from: try PhoneNumber(message.from), to: try PhoneNumber(message.to), message: message.message)),
             .dtmf(DTMFStep(digits: try DialString("67890"))),

@@ -1,3 +1,4 @@
+import CallSequenceModel
 import Recordings
 import SMSText
 import TelephonyDSP

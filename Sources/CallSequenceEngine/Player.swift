@@ -5,6 +5,7 @@
 // identical whatever the frame sizes. Events are handed to a non-escaping closure with their offset in
 // the frame.
 
+import CallSequenceModel
 import TelephonyDSP
 
 /// Something that happened in a frame.

@@ -15,6 +15,7 @@
 // when the session starts), and its closures capture values, not the session: the benchmarks IVR.* and
 // CAPI.Call.* measure 0 mallocs, 0 retains and 0 releases per call.
 
+import CallSequenceModel
 import Recordings
 import TelephonyDSP
 

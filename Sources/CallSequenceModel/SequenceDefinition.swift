@@ -1,10 +1,9 @@
-import Recordings
 import SMSText
 import TelephonyDSP
 
 /// An ordered list of steps that runs on a call when a caller picks an IVR option: DTMF digits,
 /// recordings and text messages, one after another.
-public struct CallSequence: Hashable, Sendable {
+public struct SequenceDefinition: Hashable, Sendable {
     /// The name accounts see in their portal (and IVR options refer to).
     public var name: String
     /// The steps, in the order they run.
@@ -106,7 +105,7 @@ public struct SequenceEditError: Error, Hashable, Sendable, CustomStringConverti
     public let description: String
 }
 
-extension CallSequence {
+extension SequenceDefinition {
     /// Adds a step at the end.
     public mutating func append(_ step: Step) { steps.append(step) }
 

@@ -1,8 +1,7 @@
-import Recordings
 import SMSText
 import TelephonyDSP
 
-extension CallSequence {
+extension SequenceDefinition {
     /// The keys a sequence object may have.
     static let keys = ["name", "steps"]
 
@@ -15,12 +14,12 @@ extension CallSequence {
     /// - Returns: the sequence.
     /// - Throws: ``ValidationFailure`` listing every problem with its JSON path (a syntax error is one problem
     ///   with its line and column).
-    public static func parse(_ text: String, source: String, recordings: RecordingLibrary? = nil) throws(ValidationFailure) -> CallSequence {
+    public static func parse(_ text: String, source: String, recordings: (any RecordingCatalog)? = nil) throws(ValidationFailure) -> SequenceDefinition {
         try ProblemCollector.validate(text, source: source) { read($0, at: "", $1, recordings: recordings) }
     }
 
     /// Reads a sequence object at `path`, adding every problem to `collector`.
-    static func read(_ json: JSONValue, at path: String, _ collector: ProblemCollector, recordings: RecordingLibrary?) -> CallSequence? {
+    package static func read(_ json: JSONValue, at path: String, _ collector: ProblemCollector, recordings: (any RecordingCatalog)?) -> SequenceDefinition? {
         guard let members = collector.object(json, at: path, what: "a sequence") else { return nil }
         collector.rejectUnknownKeys(members, allowed: keys, at: path)
         let namePath = ProblemCollector.join(path, "name")
@@ -65,10 +64,10 @@ extension CallSequence {
             stepsOK = false
         }
         guard let name, stepsOK else { return nil }
-        return CallSequence(name: name, steps: steps)
+        return SequenceDefinition(name: name, steps: steps)
     }
 
-    static func readStep(_ json: JSONValue, at path: String, _ c: ProblemCollector, recordings: RecordingLibrary?) -> Step? {
+    static func readStep(_ json: JSONValue, at path: String, _ c: ProblemCollector, recordings: (any RecordingCatalog)?) -> Step? {
         guard let members = c.object(json, at: path, what: "a step") else { return nil }
         guard let type = c.string(members, "type", at: path) else { return nil }
         switch type {
@@ -121,7 +120,7 @@ extension CallSequence {
                 return nil
             }
             let choice = RecordingChoice(name)
-            if let recordings, case .named(let n) = choice, recordings.files[n] == nil {
+            if let recordings, case .named(let n) = choice, !recordings.contains(n) {
                 let known = recordings.names
                 let list = known.prefix(8).map { InputText.escaped($0) }.joined(separator: ", ")
                 c.add(p, "no recording named '\(InputText.escaped(n))' in \(InputText.escaped(recordings.origin))"

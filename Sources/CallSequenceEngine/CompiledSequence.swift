@@ -5,6 +5,7 @@
 // rate and encoding). The program itself is only a schedule, O(steps + digits): a list of segments
 // (a pointer into a shared burst or recording, or silence) and a table of events, both sorted by
 // sample. A Player then only copies bytes or writes silence and moves a cursor.
+import CallSequenceModel
 import Recordings
 import TelephonyDSP
 
@@ -101,7 +102,7 @@ public final class CompiledSequence: @unchecked Sendable {
     // @unchecked: the raw buffers are written only by init and freed only by deinit.
 
     /// The sequence.
-    public let sequence: CallSequence
+    public let sequence: SequenceDefinition
     /// The call format.
     public let format: CallFormat
     /// The length in samples.
@@ -123,7 +124,7 @@ public final class CompiledSequence: @unchecked Sendable {
     /// Compiles `sequence` for calls of `format`.
     ///
     /// - Parameters:
-    ///   - sequence: a sequence (see ``CallSequence/parse(_:source:recordings:)``).
+    ///   - sequence: a sequence (see ``SequenceDefinition/parse(_:source:recordings:)``).
     ///   - format: rate, encoding, DTMF mode and default DTMF timing.
     ///   - recordings: where recordings come from; prepared once per (recording, rate, encoding).
     ///   - limits: the timing ranges and the duration cap (TelephonyDSP's `Limits.maximumSequenceMilliseconds`).
@@ -131,7 +132,7 @@ public final class CompiledSequence: @unchecked Sendable {
     ///     `timeline` and `validate`, which need every place and duration but no tone.
     /// - Throws: ``CompileError`` naming the step, for an unknown or unreadable recording, a bad format or
     ///   timing, or a sequence longer than the cap.
-    public init(_ sequence: CallSequence, format: CallFormat, recordings: RecordingCache,
+    public init(_ sequence: SequenceDefinition, format: CallFormat, recordings: RecordingCache,
                 limits: Limits = .default, schedulesOnly: Bool = false) throws(CompileError) {
         guard ToneSynthesizer.supportedSampleRates.contains(format.sampleRate) else {
             throw CompileError(path: "", message: "sample rate \(format.sampleRate) Hz is not supported (8000...48000)")
