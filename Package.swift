@@ -67,10 +67,13 @@ let package = Package(
         // The system default prompt as bytes in the code (a C host has no resource folder);
         // generated from Sources/Recordings/Resources/default-prompt.wav by Scripts/embed-default-prompt.sh.
         .target(name: "CDefaultPrompt"),
+        // File-system helpers the package's modules share (`package` access): paths as bytes, bounded reads,
+        // confinement checks, the partial file a signal handler removes.
+        .target(name: "FileSupport", dependencies: ["TelephonyDSP"]),
         // Audio files through libsndfile.
         .target(
             name: "Recordings",
-            dependencies: ["CallSequenceModel", "TelephonyDSP", "CSndFile", "CSoxr", "CDefaultPrompt"],
+            dependencies: ["CallSequenceModel", "FileSupport", "TelephonyDSP", "CSndFile", "CSoxr", "CDefaultPrompt"],
             exclude: ["Resources"]
         ),
         // What customers write: sequences, steps, accounts, DIDs, IVRs, phone numbers, the JSON reader and
@@ -79,7 +82,9 @@ let package = Package(
         .target(name: "CallSequenceModel", dependencies: ["TelephonyDSP", "SMSText"]),
         // What plays on a call: the compiler, tone and recording caches, the real-time player, IVR sessions,
         // RFC 4733, the verifier and the cue sheet.
-        .target(name: "CallSequenceEngine", dependencies: ["CallSequenceModel", "TelephonyDSP", "Recordings", "SMSText"]),
+        .target(
+            name: "CallSequenceEngine",
+            dependencies: ["CallSequenceModel", "FileSupport", "TelephonyDSP", "Recordings", "SMSText"]),
         // SMS length rules (3GPP TS 23.038: GSM-7 septets, UCS-2 units), shared by validation and the gateway.
         .target(name: "SMSText"),
         // The C API's header as a Clang module; CallSequenceC implements it.
@@ -88,7 +93,7 @@ let package = Package(
         // signature against it); no Foundation, so hosts do not load ICU.
         .target(
             name: "CallSequenceC",
-            dependencies: ["CallSequenceCHeader", "CallSequenceModel", "CallSequenceEngine", "Recordings", "TelephonyDSP"],
+            dependencies: ["CallSequenceCHeader", "CallSequenceModel", "CallSequenceEngine", "FileSupport", "Recordings", "TelephonyDSP"],
             exclude: ["include"]
         ),
         // The shared object's link options: SONAME, and only the cs_* functions exported (a version script).
@@ -102,11 +107,13 @@ let package = Package(
             ])]
         ),
         // Texts over HTTP: the VoIP.ms-compatible REST transport, retries, the ledger (SQLite) with its daily
-        // limit, delivery reports. Stands on its own: no audio stack.
+        // limit, delivery reports. Stands on its own: no audio stack (the model for phone numbers, TelephonyDSP for escaping).
         .target(
             name: "SMSGateway",
             dependencies: [
+                "CallSequenceModel",
                 "SMSText",
+                "TelephonyDSP",
                 "CSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -144,6 +151,7 @@ let package = Package(
                 "CallSequenceModel",
                 "CallSequenceEngine",
                 "CallServer",
+                "FileSupport",
                 "SMSGateway",
                 "SMSText",
                 "TelephonyDSP",
@@ -206,7 +214,7 @@ let package = Package(
         // (spandsp's DTMF receiver and transmitter and its G.711, sox).
         .testTarget(
             name: "CallseqTests",
-            dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP", "CPNG", "TestSupport"]
+            dependencies: ["callseq", "FileSupport", "TelephonyDSP", "Recordings", "CSpanDSP", "CPNG", "TestSupport"]
         ),
     ]
 )

@@ -1,5 +1,6 @@
 // Files a host names: the recordings folder of a sequence, and whole documents (sequence files).
 
+import FileSupport
 import CallSequenceEngine
 import CallSequenceModel
 import Recordings

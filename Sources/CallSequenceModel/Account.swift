@@ -298,11 +298,13 @@ extension Account {
             for (j, step) in sequence.steps.enumerated() {
                 guard case .sms(let sms) = step else { continue }
                 let path = "sequences[\(i)].steps[\(j)]"
-                if !capabilities.sms {
-                    c.add(path, "this account cannot send SMS (a reseller's client account): remove the SMS step")
-                } else if !smsNumbers.contains(sms.from) {
-                    c.add("\(path).from", "\(sms.from) is not an SMS-enabled number of this account"
-                        + (smsNumbers.isEmpty ? " (it has none)" : " (SMS-enabled: \(smsNumbers.sorted().map(\.digits).joined(separator: ", ")))"))
+                switch smsSenderProblem(sms, smsAllowed: capabilities.sms, smsNumbers: smsNumbers) {
+                case .cannotSendSMS?:
+                    c.add(path, SMSSenderProblem.cannotSendSMS.message(account: "this account") + ": remove the SMS step")
+                case let problem?:
+                    c.add("\(path).from", problem.message(account: "this account"))
+                case nil:
+                    break
                 }
             }
         }
@@ -352,6 +354,42 @@ extension Account {
             if c.value(m, key) == .bool(true) { return action }
             c.add("\(path).\(key)", "expected true")
         }
+        return nil
+    }
+}
+
+// MARK: - The SMS sender rule
+
+/// Why an account may not send an SMS step: the one rule validation, `callseq render --account` and the C API's
+/// hosts apply.
+public enum SMSSenderProblem: Sendable, Hashable {
+    /// The account may not send SMS (a reseller's client account).
+    case cannotSendSMS
+    /// The sending number is not one of the account's SMS-enabled numbers (those listed, sorted).
+    case notSMSEnabled(PhoneNumber, enabled: [PhoneNumber])
+
+    /// The problem as a person reads it, naming the account as `account` ("this account", "the account a.json").
+    public func message(account: String) -> String {
+        switch self {
+        case .cannotSendSMS:
+            return "\(account) cannot send SMS (a reseller's client account)"
+        case .notSMSEnabled(let from, let enabled):
+            return "\(from) is not an SMS-enabled number of \(account)"
+                + (enabled.isEmpty ? " (it has none)" : " (SMS-enabled: \(enabled.map(\.digits).joined(separator: ", ")))")
+        }
+    }
+}
+
+extension Account {
+    /// Why this account may not send `sms`, or `nil` when it may.
+    public func smsSenderProblem(_ sms: SMSStep) -> SMSSenderProblem? {
+        Account.smsSenderProblem(sms, smsAllowed: capabilities.sms,
+                                 smsNumbers: Set(dids.filter(\.sms).map(\.number)))
+    }
+
+    static func smsSenderProblem(_ sms: SMSStep, smsAllowed: Bool, smsNumbers: Set<PhoneNumber>) -> SMSSenderProblem? {
+        if !smsAllowed { return .cannotSendSMS }
+        if !smsNumbers.contains(sms.from) { return .notSMSEnabled(sms.from, enabled: smsNumbers.sorted()) }
         return nil
     }
 }

@@ -69,7 +69,7 @@ public final class CallServer: Service, Sendable {
         /// Creates a configuration.
         public init(host: String, port: Int, mediaAddress: String? = nil, rtpPorts: ClosedRange<Int> = 20000...29999,
                     mediaThreads: Int = 1, rtpTimeoutSeconds: Int = 30, holdTimeoutSeconds: Int = 7200,
-                    rtpProbationPackets: Int = 0, mediaTickMs: Int = 5, realtimePriority: Int32? = nil,
+                    rtpProbationPackets: Int = 0, mediaTickMs: Int = MediaEngine.defaultTickMilliseconds, realtimePriority: Int32? = nil,
                     trustedProxies: [String] = []) {
             self.host = host
             self.port = port
@@ -574,11 +574,7 @@ public final class CallServer: Service, Sendable {
             let why: String
             switch reason {
             case .rtpTimeout: why = "no RTP from the caller"
-            case .ivr(.sequenceFinished): why = "the sequence finished"
-            case .ivr(.hangupOption): why = "the caller chose to hang up"
-            case .ivr(.noChoice): why = "no choice after every play of the menu"
-            case .ivr(.routeHangup): why = "the number hangs up"
-            case .ivr(.callerHungUp): why = "the caller hung up"
+            case .ivr(let reason): why = reason.description
             }
             if let (dialog, _) = found { hangUp(dialog, reason: why) }
         }

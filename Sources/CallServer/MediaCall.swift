@@ -64,7 +64,7 @@ enum MediaCommand {
 
 /// A ``MediaUpdate`` resolved by the engine into what the media thread applies.
 struct MediaCallChange {
-    var remote: SocketAddress
+    var remote: UDPAddress
     var audioPayloadType: UInt8
     var eventPayloadType: Int16
     var alaw: Bool

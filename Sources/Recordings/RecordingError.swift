@@ -1,3 +1,5 @@
+import FileSupport
+
 /// A recording that could not be read or written. Every message names the file.
 public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible {
     @usableFromInline

@@ -8,6 +8,7 @@
 // outcome is unknown, as for any 5xx an intermediary answers. Connection failures are reported at once (the
 // client does not retry connecting in the background until the deadline): the dispatcher retries them.
 
+import TelephonyDSP
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -55,7 +56,7 @@ public struct VoipMsTransport: SMSTransport, CustomReflectable {
     public init(endpoint: String = defaultEndpoint, credentials: SMSCredentials, timeout: TimeAmount = .seconds(10),
                 allowInsecureEndpoint: Bool = false, client: HTTPClient = VoipMsTransport.sharedClient)
         throws(SMSConfigurationError) {
-        let shown = SMSMessage.printable(credentials.scrub(endpoint), limit: 200)
+        let shown = InputText.escaped(credentials.scrub(endpoint), limit: 200)
         guard let url = URL(string: endpoint), let scheme = url.scheme?.lowercased(),
               ["http", "https"].contains(scheme),
               let host = url.host, !host.isEmpty, url.query == nil
@@ -121,7 +122,7 @@ public struct VoipMsTransport: SMSTransport, CustomReflectable {
         case .success:
             if let id = object["sms"] as? Int { return String(id) }
             if let id = object["sms"] as? String, !id.isEmpty {
-                return SMSMessage.printable(credentials.scrub(id), limit: ProviderStatus.excerptLength)
+                return InputText.escaped(credentials.scrub(id), limit: ProviderStatus.excerptLength)
             }
             throw SMSTransportError(.outcomeUnknown("success without an sms id"))
         case .refused(let code):

@@ -109,7 +109,7 @@ struct IVRCommand: ParsableCommand {
                     }
                 default: break
                 }
-            case .ended(let reason): log.append("\(at): call ended (\(describe(reason)))")
+            case .ended(let reason): log.append("\(at): call ended (\(reason))")
             }
         }
         var at = 0
@@ -149,16 +149,6 @@ struct IVRCommand: ParsableCommand {
         print("\(output): \(time(session.position)), \(rate) Hz, \(format.encoding.rawValue) \(format.container.rawValue)")
         if let dispatcher {
             try sms.send(requests.map(\.1), with: dispatcher)
-        }
-    }
-
-    func describe(_ reason: IVRSession.EndReason) -> String {
-        switch reason {
-        case .routeHangup: return "the number routes to hangup"
-        case .hangupOption: return "the caller chose to hang up"
-        case .noChoice: return "no valid choice after every play of the menu"
-        case .sequenceFinished: return "the sequence finished"
-        case .callerHungUp: return "the caller hung up"
         }
     }
 }

@@ -70,14 +70,15 @@ struct Render: ParsableCommand {
             return SMSAccount(key: "number:", dailyLimit: Account.Capabilities().smsDailyLimit)
         }
         let (loaded, _) = try loadAccount(account)
-        let enabled = Set(loaded.dids.filter(\.sms).map(\.number))
         var problems: [String] = []
         for (i, text) in texts {
-            if !loaded.capabilities.sms {
-                problems.append("\(sequence): steps[\(i)]: the account \(account) cannot send SMS (a reseller's client account)")
-            } else if !enabled.contains(text.from) {
-                problems.append("\(sequence): steps[\(i)].from: \(text.from) is not an SMS-enabled number of the account \(account)"
-                    + (enabled.isEmpty ? " (it has none)" : " (SMS-enabled: \(enabled.sorted().map(\.digits).joined(separator: ", ")))"))
+            switch loaded.smsSenderProblem(text) {
+            case .cannotSendSMS?:
+                problems.append("\(sequence): steps[\(i)]: " + SMSSenderProblem.cannotSendSMS.message(account: "the account \(account)"))
+            case let problem?:
+                problems.append("\(sequence): steps[\(i)].from: " + problem.message(account: "the account \(account)"))
+            case nil:
+                break
             }
         }
         if !problems.isEmpty { throw ProblemList(lines: problems) }

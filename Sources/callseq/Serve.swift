@@ -45,7 +45,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("media-tick-ms"),
             help: "The media clock's tick in ms (1...20): calls are spread over the ticks of a packet interval.")
-    var mediaTickMs: Int = 1
+    var mediaTickMs: Int = MediaEngine.defaultTickMilliseconds
 
     @Option(name: .customLong("realtime-priority"),
             help: "Run the media threads with SCHED_FIFO at this priority (1...99); needs the privilege.")

@@ -40,18 +40,18 @@ struct Received {
 /// The caller's side: a plain UDP socket that sends RTP every 20 ms and records what comes back.
 struct Peer {
     let socket: UDPSocket
-    let address: SocketAddress
+    let address: UDPAddress
     var sequence: UInt16 = 500
     var timestamp: UInt32 = 90_000
     var received: [Received] = []
     var buffer = [UInt8](repeating: 0, count: 2048)
 
     init(host: String = "127.0.0.1") throws {
-        socket = try UDPSocket.bind(#require(SocketAddress(host: host, port: 0)))
+        socket = try UDPSocket.bind(#require(UDPAddress(host: host, port: 0)))
         address = try #require(socket.localAddress)
     }
 
-    mutating func send(to engine: SocketAddress, payloadType: UInt8, marker: Bool = false, timestamp ts: UInt32? = nil,
+    mutating func send(to engine: UDPAddress, payloadType: UInt8, marker: Bool = false, timestamp ts: UInt32? = nil,
                        payload: [UInt8]) {
         var packet = [UInt8](repeating: 0, count: 12)
         _ = packet.withUnsafeMutableBytes {
@@ -64,7 +64,7 @@ struct Peer {
     }
 
     mutating func drain() {
-        var source = SocketAddress()
+        var source = UDPAddress()
         while true {
             let result = buffer.withUnsafeMutableBytes { socket.receive(into: $0, from: &source) }
             guard case .datagram(let n) = result else { return }
@@ -113,7 +113,7 @@ func runCall(dtmfMode: DTMFMode, ports: ClosedRange<Int>, rfc4733One: Bool) thro
         logger: Logger(label: "test"), onEvent: { log.append($0) })
     var peer = try Peer()
     let port = try engine.reservePort()
-    let engineAddress = try #require(SocketAddress(host: "127.0.0.1", port: port.port))
+    let engineAddress = try #require(UDPAddress(host: "127.0.0.1", port: port.port))
     try engine.startCall(MediaCallParameters(
         port: port, remote: (host: "127.0.0.1", port: peer.address.port), audioPayloadType: 0,
         telephoneEventPayloadType: 101, ptimeMs: 20, sendDTMFAsEvents: dtmfMode == .rfc4733, session: session,

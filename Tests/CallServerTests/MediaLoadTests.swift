@@ -37,13 +37,13 @@ struct MediaLoadTests {
                                  maxCallsPerThread: calls),
             logger: Logger(label: "load"), onEvent: { _ in })
         defer { engine.shutdown() }
-        let caller = try UDPSocket.bind(#require(SocketAddress(host: "127.0.0.1", port: 0)))
+        let caller = try UDPSocket.bind(#require(UDPAddress(host: "127.0.0.1", port: 0)))
         defer { caller.close() }
         let callerPort = try #require(caller.localAddress).port
-        var targets: [SocketAddress] = []
+        var targets: [UDPAddress] = []
         for i in 0..<calls {
             let port = try engine.reservePort()
-            targets.append(try #require(SocketAddress(host: "127.0.0.1", port: port.port)))
+            targets.append(try #require(UDPAddress(host: "127.0.0.1", port: port.port)))
             try engine.startCall(MediaCallParameters(
                 port: port, remote: (host: "127.0.0.1", port: callerPort), audioPayloadType: 0,
                 telephoneEventPayloadType: 101, ptimeMs: 20, sendDTMFAsEvents: true,
