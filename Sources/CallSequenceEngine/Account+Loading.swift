@@ -7,6 +7,13 @@ import TelephonyDSP
 // checks the names against it (RecordingCatalog).
 
 extension Account {
+    /// How the messages name the operator's recordings folder (read in place of the account's): a host names it
+    /// in its own terms (the command line maps it to `--recordings`).
+    public static let operatorRecordingsPhrase = "the operator's recordings folder"
+    /// The end of a message about a recordings folder outside the account's: a host names the wider folder in
+    /// its own terms (the command line maps it to `--recordings-root`).
+    public static let recordingsRootHint = "; an operator may allow a wider folder as a recordings root"
+
     /// Reads an account file and checks everything, each problem with its JSON path: unknown keys, types
     /// and ranges; routes (a DID routed to a sequence is refused); IVR options that name missing IVRs or
     /// sequences; recordings that the folder lacks; SMS steps on an account that may not send SMS, from a
@@ -15,7 +22,7 @@ extension Account {
     /// - Parameters:
     ///   - path: the account file.
     ///   - recordingsRoot: a folder the operator allows recordings folders in, besides the account's own
-    ///     (`--recordings-root`); `nil` confines them to the account file's folder.
+    ///     (the command line's `--recordings-root`); `nil` confines them to the account file's folder.
     ///   - recordings: the operator's recordings folder (`validate --recordings`), used in place of the
     ///     one the account names; `nil` uses the account's.
     /// - Returns: the account and its recording library (the folder it names, relative to the file).
@@ -67,7 +74,7 @@ extension Account {
                 return RecordingsResolution(catalog: try RecordingLibrary(directory: override))
             } catch {
                 return RecordingsResolution(
-                    catalog: nil, problem: ValidationProblem(path: "", message: "--recordings: \(error.description)"))
+                    catalog: nil, problem: ValidationProblem(path: "", message: "\(operatorRecordingsPhrase): \(error.description)"))
             }
         }
         guard let folder else { return RecordingsResolution(catalog: RecordingLibrary.empty) }
@@ -91,7 +98,7 @@ extension Account {
     static func confinementProblem(_ folder: String, resolved: String, baseDirectory: String,
                                    recordingsRoot: String?) -> String? {
         let shown = "\"\(InputText.escaped(folder))\""
-        let widen = "; an operator may allow a wider folder with --recordings-root"
+        let widen = recordingsRootHint
         let root = recordingsRoot.flatMap(FileSystem.resolved)
         if folder.hasPrefix("/") && root == nil {
             return "\(shown) is an absolute path: the recordings folder is relative to the account file\(widen)"

@@ -61,14 +61,16 @@ public struct VoipMsTransport: SMSTransport, CustomReflectable {
               ["http", "https"].contains(scheme),
               let host = url.host, !host.isEmpty, url.query == nil
         else {
-            throw SMSConfigurationError("--sms-endpoint '\(shown)' is not an http(s) URL with a host and no query")
+            throw SMSConfigurationError("the SMS endpoint '\(shown)' is not an http(s) URL with a host and no query",
+                                        setting: .endpointNotAURL(shown))
         }
         guard url.user == nil, url.password == nil else {
-            throw SMSConfigurationError("--sms-endpoint must not hold a user or password (use --sms-credentials)")
+            throw SMSConfigurationError("the SMS endpoint must not hold a user or password (they are the credentials)",
+                                        setting: .endpointHoldsCredentials)
         }
         if scheme == "http", !allowInsecureEndpoint, !Self.isLoopback(host) {
-            throw SMSConfigurationError("--sms-endpoint '\(shown)' is http://: the API password would travel in "
-                + "clear text; use https://, or --allow-insecure-endpoint if you mean it")
+            throw SMSConfigurationError("the SMS endpoint '\(shown)' is http://: the API password would travel in "
+                + "clear text; use https://, or allow an insecure endpoint if you mean it", setting: .endpointInsecure(shown))
         }
         self.endpoint = endpoint
         self.credentials = credentials

@@ -168,6 +168,23 @@ func loadAccount(_ file: String, recordingsRoot: String? = nil,
     do {
         return try Account.load(file, recordingsRoot: recordingsRoot, recordings: recordings)
     } catch {
-        throw ProblemList(lines: error.problems.map { $0.path.isEmpty ? "\(file): \($0.message)" : "\(file): \($0)" })
+        throw ProblemList(lines: error.problems.map {
+            namingOptions($0.path.isEmpty ? "\(file): \($0.message)" : "\(file): \($0)")
+        })
     }
+}
+
+/// A library message about the operator's folders, with the options that set them named: the library speaks of
+/// "the operator's recordings folder" and "a recordings root"; the command line's user set them with
+/// `--recordings` and `--recordings-root`.
+func namingOptions(_ line: String) -> String {
+    var line = line
+    if let range = line.range(of: Account.operatorRecordingsPhrase + ": ") {
+        line.replaceSubrange(range, with: "--recordings: ")
+    }
+    if line.hasSuffix(Account.recordingsRootHint) {
+        line = String(line.dropLast(Account.recordingsRootHint.count))
+            + "; an operator may allow a wider folder with --recordings-root"
+    }
+    return line
 }

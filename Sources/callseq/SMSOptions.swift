@@ -58,7 +58,22 @@ struct SMSOptions: ParsableArguments {
             return SMSDispatcher(transport: transport, account: account, ledger: ledger,
                                  logger: Logger(label: "callseq.sms", factory: { _ in SwiftLogNoOpLogHandler() }))
         } catch let error as SMSConfigurationError {
-            throw RuntimeFailure(error.description)
+            throw RuntimeFailure(Self.namingOptions(error))
+        }
+    }
+
+    /// The library's message with the options that set the endpoint named.
+    static func namingOptions(_ error: SMSConfigurationError) -> String {
+        switch error.setting {
+        case .credentials:
+            return error.description
+        case .endpointNotAURL(let shown):
+            return "--sms-endpoint '\(shown)' is not an http(s) URL with a host and no query"
+        case .endpointHoldsCredentials:
+            return "--sms-endpoint must not hold a user or password (use --sms-credentials)"
+        case .endpointInsecure(let shown):
+            return "--sms-endpoint '\(shown)' is http://: the API password would travel in clear text; use https://, "
+                + "or --allow-insecure-endpoint if you mean it"
         }
     }
 

@@ -141,7 +141,7 @@ struct Serve: AsyncParsableCommand {
             directory = try AccountDirectory(paths: accounts, recordingsRoot: recordingsRoot, progress: show)
         } catch {
             progress.finish()
-            throw ProblemList(lines: error.lines)
+            throw ProblemList(lines: error.lines.map(namingOptions))
         }
         progress.update(accounts.count, of: accounts.count, force: true)
         progress.finish()

@@ -290,6 +290,15 @@ struct SMSGatewayTests {
         #expect(throws: SMSConfigurationError.self) { try VoipMsTransport(endpoint: "http://sms.example.com/api", credentials: credentials) }
         #expect(throws: SMSConfigurationError.self) { try VoipMsTransport(endpoint: "https:///api", credentials: credentials) }
         #expect(throws: SMSConfigurationError.self) { try VoipMsTransport(endpoint: "https://u:p@sms.example.com/api", credentials: credentials) }
+        // The library names no command-line option: a C host or an API client sees these too.
+        for endpoint in ["http://sms.example.com/api", "https:///api", "https://u:p@sms.example.com/api"] {
+            do {
+                _ = try VoipMsTransport(endpoint: endpoint, credentials: credentials)
+            } catch {
+                #expect(!error.description.contains("--"), "\(error)")
+                #expect(error.description.hasPrefix("the SMS endpoint"), "\(error)")
+            }
+        }
         _ = try VoipMsTransport(endpoint: "http://sms.example.com/api", credentials: credentials, allowInsecureEndpoint: true)
         _ = try VoipMsTransport(endpoint: "http://localhost:8080/api", credentials: credentials)
         _ = try VoipMsTransport(endpoint: "http://[::1]:8080/api", credentials: credentials)
