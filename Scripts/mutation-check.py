@@ -15,7 +15,7 @@ M=[
  ("M3 detector: confirm one window later (>= to >)","Sources/TelephonyDSP/DTMFDetector.swift","candidate.windows >= configuration.confirmWindows","candidate.windows > configuration.confirmWindows","DTMFDetectorConformance"),
  ("M4 G.711 mu-law: clip at 32767, not 32635","Sources/TelephonyDSP/G711.swift","min(x < 0 ? -x : x, 32635)","min(x < 0 ? -x : x, 32767)","G711Tests|PlayerTests|FormatFixture"),
  ("M5 G.711 A-law: zero encoded as negative (>= to >)","Sources/TelephonyDSP/G711.swift","if x >= 0 { code |= 0x80 }","if x > 0 { code |= 0x80 }","G711Tests|IVRSessionFormat"),
- ("M6 validation: IVR timeout range starts at 0","Sources/CallSequenceModel/Account.swift",'range: 1...60, unit: "s"','range: 0...60, unit: "s"',"AccountValidationTests"),
+ ("M6 validation: IVR timeout range starts at 0","Sources/CallSequenceModel/ProductLimits.swift","ivrTimeoutSeconds: ClosedRange<Int> = 1...60","ivrTimeoutSeconds: ClosedRange<Int> = 0...60","AccountValidationTests"),
  ("M7 validation: an empty steps array accepted","Sources/CallSequenceModel/SequenceDefinition+Reading.swift","            if items.isEmpty {","            if items.isEmpty && items.count > 0 {","ValidationTests"),
  ("M8 player: segment ends one sample early","Sources/CallSequenceEngine/Player.swift","if into + n == segment.length { segmentIndex += 1 }","if into + n >= segment.length - 1 { segmentIndex += 1 }","PlayerTests"),
  ("M9 player: event offset off by one","Sources/CallSequenceEngine/Player.swift","offset: event.sample - frameStart))","offset: event.sample - frameStart + 1))","PlayerTests"),

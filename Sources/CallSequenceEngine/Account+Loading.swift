@@ -31,12 +31,12 @@ extension Account {
                             recordings: String? = nil) throws(ValidationFailure) -> (Account, RecordingLibrary) {
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.contents(of: path, limit: Account.maximumFileBytes)
+            bytes = try FileSystem.contents(of: path, limit: ProductLimits.default.maximumFileBytes)
         } catch {
             let message: String
             switch error {
             case .tooLarge(let size):
-                message = "\(size) bytes is too large for an account file (at most \(Account.maximumFileBytes))"
+                message = "\(size) bytes is too large for an account file (at most \(ProductLimits.default.maximumFileBytes))"
             default: message = error.description
             }
             throw ValidationFailure(source: path, problems: [ValidationProblem(path: "", message: message)])

@@ -10,10 +10,10 @@ public struct Account: Sendable, Hashable {
         /// SMS steps are allowed (false for a reseller's client accounts).
         public var sms = true
         /// Texts the account may send a day (UTC), by default the provider's 100.
-        public var smsDailyLimit = 100
+        public var smsDailyLimit = ProductLimits.default.defaultSMSDailyLimit
 
         /// Creates capabilities; the defaults are a full account with the provider's daily limit.
-        public init(sequences: Bool = true, sms: Bool = true, smsDailyLimit: Int = 100) {
+        public init(sequences: Bool = true, sms: Bool = true, smsDailyLimit: Int = ProductLimits.default.defaultSMSDailyLimit) {
             self.sequences = sequences
             self.sms = sms
             self.smsDailyLimit = smsDailyLimit
@@ -135,14 +135,12 @@ extension Account {
         try parse(text, source: source) { _ in RecordingsResolution(catalog: catalog) }
     }
 
-    /// The largest account file read (16 MiB).
-    public static let maximumFileBytes = 16 << 20
-
     package static func read(_ json: JSONValue, _ c: ProblemCollector,
                              recordings resolve: (_ folder: String?) -> RecordingsResolution) -> Account? {
         guard let members = c.object(json, at: "", what: "an account") else { return nil }
         c.rejectUnknownKeys(members, allowed: ["capabilities", "recordings", "dids", "ivrs", "sequences"], at: "")
 
+        let limits = c.limits
         // Capabilities.
         var capabilities = Capabilities()
         if let value = c.value(members, "capabilities"), let caps = c.object(value, at: "capabilities", what: "the capabilities") {
@@ -152,7 +150,7 @@ extension Account {
                 guard case .bool(let b) = v else { c.add("capabilities.\(key)", "expected true or false, found \(v.typeName)"); continue }
                 if key == "sms" { capabilities.sms = b } else { capabilities.sequences = b }
             }
-            if let limit = c.integer(caps, "smsDailyLimit", at: "capabilities", range: 0...100_000, unit: "texts") {
+            if let limit = c.integer(caps, "smsDailyLimit", at: "capabilities", range: limits.smsDailyLimit, unit: "texts") {
                 capabilities.smsDailyLimit = limit
             }
         }
@@ -164,7 +162,6 @@ extension Account {
         let library = resolution.catalog
 
         // Sequences (checked like sequence files, then for SMS against the account).
-        let limits = c.limits
         var sequences: [SequenceDefinition] = []
         var sequenceNames = Set<String>()
         let sequenceItems = array(members, "sequences", c, atMost: limits.maximumSequencesPerAccount)
@@ -203,7 +200,7 @@ extension Account {
                     c.add("\(path).dtmf", "'\(InputText.escaped(text))' is not a DTMF delivery (auto, inband or rfc4733)")
                 }
             }
-            let answerAfterMs = c.integer(did, "answerAfterMs", at: path, range: 0...10_000, unit: "ms") ?? 0
+            let answerAfterMs = c.integer(did, "answerAfterMs", at: path, range: limits.answerAfterMilliseconds, unit: "ms") ?? 0
             var route: Route?
             if let r = c.value(did, "route") {
                 route = readRoute(r, at: "\(path).route", c)
@@ -240,8 +237,10 @@ extension Account {
                         + (library.names.isEmpty ? "" : " (known: \(known))"))
                 }
             }
-            let timeout = c.integer(ivr, "timeoutSeconds", at: path, range: 1...60, unit: "s") ?? 5
-            let attempts = c.integer(ivr, "attempts", at: path, range: 1...10, unit: "plays") ?? 3
+            let timeout = c.integer(ivr, "timeoutSeconds", at: path, range: limits.ivrTimeoutSeconds, unit: "s")
+                ?? limits.defaultIVRTimeoutSeconds
+            let attempts = c.integer(ivr, "attempts", at: path, range: limits.ivrAttempts, unit: "plays")
+                ?? limits.defaultIVRAttempts
             var options: [DTMFDigit: Action] = [:]
             if let o = c.value(ivr, "options"), let entries = c.object(o, at: "\(path).options", what: "the options") {
                 if entries.isEmpty { c.add("\(path).options", "an IVR needs at least one option") }

@@ -2,13 +2,13 @@ import TelephonyDSP
 
 /// Collects problems while reading a JSON document, with helpers that read typed fields.
 package final class ProblemCollector {
-    /// The problems kept (at most `Limits.maximumProblemsListed`).
+    /// The problems kept (at most `ProductLimits.maximumProblemsListed`).
     package private(set) var kept: [ValidationProblem] = []
     /// Every problem found, kept or not.
     package private(set) var count = 0
-    package let limits: Limits
+    package let limits: ProductLimits
 
-    package init(limits: Limits = SequenceLimits.limits) { self.limits = limits }
+    package init(limits: ProductLimits = .default) { self.limits = limits }
 
     package func add(_ path: String, _ message: String) {
         count += 1

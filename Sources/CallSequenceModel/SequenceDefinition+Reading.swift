@@ -29,8 +29,8 @@ extension SequenceDefinition {
             if trimmed.isEmpty {
                 collector.add(namePath, "the name cannot be empty")
                 name = nil
-            } else if trimmed.count > SequenceLimits.maximumNameLength {
-                collector.add(namePath, "the name has \(trimmed.count) characters; at most \(SequenceLimits.maximumNameLength)")
+            } else if trimmed.count > ProductLimits.default.maximumNameLength {
+                collector.add(namePath, "the name has \(trimmed.count) characters; at most \(ProductLimits.default.maximumNameLength)")
                 name = nil
             } else {
                 name = trimmed
@@ -47,11 +47,11 @@ extension SequenceDefinition {
             if items.isEmpty {
                 collector.add(stepsPath, "the sequence has no steps; add at least one")
                 stepsOK = false
-            } else if items.count > SequenceLimits.maximumSteps {
-                collector.add(stepsPath, "\(items.count) steps; at most \(SequenceLimits.maximumSteps)")
+            } else if items.count > ProductLimits.default.maximumSteps {
+                collector.add(stepsPath, "\(items.count) steps; at most \(ProductLimits.default.maximumSteps)")
                 stepsOK = false
             }
-            for (i, item) in items.prefix(SequenceLimits.maximumSteps).enumerated() {
+            for (i, item) in items.prefix(ProductLimits.default.maximumSteps).enumerated() {
                 if let step = readStep(item, at: ProblemCollector.join(stepsPath, i), collector, recordings: recordings) {
                     steps.append(step)
                 } else {
@@ -77,25 +77,25 @@ extension SequenceDefinition {
             var dial: DialString?
             if let digits = c.string(members, "digits", at: path) {
                 let p = ProblemCollector.join(path, "digits")
-                if digits.count > SequenceLimits.maximumDialStringLength {
-                    c.add(p, "\(digits.count) characters; at most \(SequenceLimits.maximumDialStringLength)")
+                if digits.count > ProductLimits.default.signal.maximumDialStringLength {
+                    c.add(p, "\(digits.count) characters; at most \(ProductLimits.default.signal.maximumDialStringLength)")
                 } else {
                     do { dial = try DialString(digits) } catch { c.add(p, error.description) }
                 }
             }
             let limits = c.limits
-            let tone = c.integer(members, "toneMs", at: path, range: limits.toneMilliseconds, unit: "ms",
+            let tone = c.integer(members, "toneMs", at: path, range: limits.signal.toneMilliseconds, unit: "ms",
                                  reason: Limits.toneReason)
-            let gap = c.integer(members, "gapMs", at: path, range: limits.gapMilliseconds, unit: "ms",
+            let gap = c.integer(members, "gapMs", at: path, range: limits.signal.gapMilliseconds, unit: "ms",
                                 reason: Limits.gapReason)
-            let level = c.number(members, "levelDbm0", at: path, range: limits.levelDbm0, unit: "dBm0",
+            let level = c.number(members, "levelDbm0", at: path, range: limits.signal.levelDbm0, unit: "dBm0",
                                  reason: Limits.levelReason)
-            let twist = c.number(members, "twistDb", at: path, range: limits.twistDb, unit: "dB")
+            let twist = c.number(members, "twistDb", at: path, range: limits.signal.twistDb, unit: "dB")
             guard let dial, c.count == before else { return nil }
             let high = (level ?? DTMFTiming.default.levelDbm0) + (twist ?? DTMFTiming.default.twistDb)
-            if !limits.levelDbm0.contains(high) {
+            if !limits.signal.levelDbm0.contains(high) {
                 c.add(path, "the high-group tone (levelDbm0 + twistDb) would be at \(c.formatNumber(high)) dBm0, "
-                    + "outside \(c.formatNumber(limits.levelDbm0.lowerBound))...\(c.formatNumber(limits.levelDbm0.upperBound)) dBm0: "
+                    + "outside \(c.formatNumber(limits.signal.levelDbm0.lowerBound))...\(c.formatNumber(limits.signal.levelDbm0.upperBound)) dBm0: "
                     + Limits.levelReason)
                 return nil
             }
@@ -110,10 +110,10 @@ extension SequenceDefinition {
             c.rejectUnknownKeys(members, allowed: ["type", "recording"], at: path)
             guard let name = c.string(members, "recording", at: path) else { return nil }
             let p = ProblemCollector.join(path, "recording")
-            guard !name.trimmingWhitespace.isEmpty, name.count <= SequenceLimits.maximumNameLength else {
+            guard !name.trimmingWhitespace.isEmpty, name.count <= ProductLimits.default.maximumNameLength else {
                 if !name.trimmingWhitespace.isEmpty {
                     c.add(ProblemCollector.join(path, "recording"),
-                          "the name has \(name.count) characters; at most \(SequenceLimits.maximumNameLength)")
+                          "the name has \(name.count) characters; at most \(ProductLimits.default.maximumNameLength)")
                     return nil
                 }
                 c.add(p, "empty; use a recording name, \"none\" or \"default\"")
@@ -165,9 +165,9 @@ extension SequenceDefinition {
             milliseconds += dtmf.timing(defaults: .default).milliseconds(of: dtmf.digits)
         }
         let limits = c.limits
-        if milliseconds > limits.maximumSequenceMilliseconds {
+        if milliseconds > limits.signal.maximumSequenceMilliseconds {
             c.add(path, "the DTMF steps last \(Limits.describe(milliseconds: milliseconds)); at most "
-                + "\(Limits.describe(milliseconds: limits.maximumSequenceMilliseconds)) (\(Limits.durationReason))")
+                + "\(Limits.describe(milliseconds: limits.signal.maximumSequenceMilliseconds)) (\(Limits.durationReason))")
             return false
         }
         if characters > limits.maximumTotalDialStringLength {

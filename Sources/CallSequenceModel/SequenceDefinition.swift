@@ -149,12 +149,12 @@ extension SequenceDefinition {
 
     /// Renames the sequence.
     ///
-    /// - Throws: ``SequenceEditError`` for an empty name or one longer than ``SequenceLimits/maximumNameLength``.
+    /// - Throws: ``SequenceEditError`` for an empty name or one longer than ``ProductLimits/maximumNameLength``.
     public mutating func rename(_ newName: String) throws(SequenceEditError) {
         let trimmed = newName.trimmingWhitespace
         guard !trimmed.isEmpty else { throw SequenceEditError(description: "the name cannot be empty") }
-        guard trimmed.count <= SequenceLimits.maximumNameLength else {
-            throw SequenceEditError(description: "the name has \(trimmed.count) characters; at most \(SequenceLimits.maximumNameLength)")
+        guard trimmed.count <= ProductLimits.default.maximumNameLength else {
+            throw SequenceEditError(description: "the name has \(trimmed.count) characters; at most \(ProductLimits.default.maximumNameLength)")
         }
         name = trimmed
     }

@@ -35,7 +35,7 @@ func loadSequence(_ file: String, options: SequenceOptions, encoding: SampleEnco
                   schedulesOnly: Bool = false) throws -> CompiledSequence {
     let text: String
     do {
-        let bytes = try FileSystem.contents(of: file, limit: Account.maximumFileBytes)
+        let bytes = try FileSystem.contents(of: file, limit: ProductLimits.default.maximumFileBytes)
         guard let utf8 = String(validating: bytes, as: UTF8.self) else {
             throw RuntimeFailure("\(file): not readable as UTF-8 text")
         }
