@@ -68,7 +68,7 @@ final class SequenceHandle: @unchecked Sendable {
         }
         Log.write(CS_LOG_INFO, "compiled \(source) \"\(sequence.name)\": \(sequence.steps.count) steps, "
             + "\(program.totalSamples) samples at \(format.sampleRate) Hz \(format.encoding.rawValue), "
-            + "dtmf \(format.dtmfMode.rawValue)")
+            + "dtmf \(format.dtmfOutput.rawValue)")
         return SequenceHandle(program)
     }
 

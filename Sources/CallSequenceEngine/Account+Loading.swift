@@ -26,9 +26,9 @@ extension Account {
     ///   - recordings: the operator's recordings folder (`validate --recordings`), used in place of the
     ///     one the account names; `nil` uses the account's.
     /// - Returns: the account and its recording library (the folder it names, relative to the file).
-    /// - Throws: ``ValidationFailure`` listing every problem.
+    /// - Throws: ``InvalidDocumentError`` listing every problem.
     public static func load(_ path: String, recordingsRoot: String? = nil,
-                            recordings: String? = nil) throws(ValidationFailure) -> (Account, RecordingLibrary) {
+                            recordings: String? = nil) throws(InvalidDocumentError) -> (Account, RecordingLibrary) {
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.contents(of: path, limit: ProductLimits.default.maximumFileBytes)
@@ -39,10 +39,10 @@ extension Account {
                 message = "\(size) bytes is too large for an account file (at most \(ProductLimits.default.maximumFileBytes))"
             default: message = error.description
             }
-            throw ValidationFailure(source: path, problems: [ValidationProblem(path: "", message: message)])
+            throw InvalidDocumentError(source: path, problems: [ValidationProblem(path: "", message: message)])
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw ValidationFailure(
+            throw InvalidDocumentError(
                 source: path, problems: [ValidationProblem(path: "", message: "not readable as UTF-8 text")])
         }
         return try parse(text, source: path, baseDirectory: FileSystem.deletingLastComponent(path),
@@ -53,7 +53,7 @@ extension Account {
     /// inside it (or inside `recordingsRoot`), symbolic links resolved. `recordings`, when given, is the
     /// operator's folder, read in place of the account's.
     public static func parse(_ text: String, source: String, baseDirectory: String, recordingsRoot: String? = nil,
-                             recordings: String? = nil) throws(ValidationFailure) -> (Account, RecordingLibrary) {
+                             recordings: String? = nil) throws(InvalidDocumentError) -> (Account, RecordingLibrary) {
         var library = RecordingLibrary.empty
         let account = try parse(text, source: source) { folder in
             let resolution = resolveRecordings(folder, baseDirectory: baseDirectory, recordingsRoot: recordingsRoot,

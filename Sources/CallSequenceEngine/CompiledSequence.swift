@@ -9,8 +9,10 @@ import CallSequenceModel
 import Recordings
 import TelephonyDSP
 
-/// How DTMF steps are sent.
-public enum DTMFMode: String, Sendable, CaseIterable, Hashable {
+/// What a compiled program emits for its DTMF steps. One vocabulary with an account's `Account.DTMFDelivery`
+/// (auto, inband, rfc4733: what a DID asks for): a live call resolves `auto` to ``inband`` or ``rfc4733`` from the
+/// caller's offer; ``both`` is for files and embedding hosts (`callseq render --dtmf-mode both`).
+public enum DTMFOutput: String, Sendable, CaseIterable, Hashable {
     /// As audio tones in the call's audio.
     case inband
     /// As RFC 4733 telephone-events only; the audio is silent while a digit is sent.
@@ -26,16 +28,16 @@ public struct CallFormat: Sendable, Hashable {
     /// The audio's encoding.
     public var encoding: SampleEncoding
     /// How DTMF steps are sent.
-    public var dtmfMode: DTMFMode
+    public var dtmfOutput: DTMFOutput
     /// The timing of DTMF steps that do not set their own.
     public var dtmfDefaults: DTMFTiming
 
     /// Creates a format; the defaults are a narrowband PCM16 call with in-band DTMF.
-    public init(sampleRate: Int = 8000, encoding: SampleEncoding = .pcm16, dtmfMode: DTMFMode = .inband,
+    public init(sampleRate: Int = 8000, encoding: SampleEncoding = .pcm16, dtmfOutput: DTMFOutput = .inband,
                 dtmfDefaults: DTMFTiming = .default) {
         self.sampleRate = sampleRate
         self.encoding = encoding
-        self.dtmfMode = dtmfMode
+        self.dtmfOutput = dtmfOutput
         self.dtmfDefaults = dtmfDefaults
     }
 }
@@ -195,7 +197,7 @@ public final class CompiledSequence: @unchecked Sendable {
                     switch element {
                     case .digit(let digit):
                         let toneStart = cursor
-                        if format.dtmfMode == .rfc4733 || schedulesOnly {
+                        if format.dtmfOutput == .rfc4733 || schedulesOnly {
                             addSilence(toneSamples)
                         } else {
                             let key = ToneBurstCache.Key(digit: digit, samples: toneSamples, levelDbm0: timing.levelDbm0,

@@ -98,7 +98,7 @@ public final class Player {
         events = program.events
         tones = program.tones
         total = program.totalSamples
-        reportsTelephoneEvents = program.format.dtmfMode != .inband
+        reportsTelephoneEvents = program.format.dtmfOutput != .inband
         silenceByte = program.format.encoding == .alaw ? ALaw.silence : MuLaw.silence
     }
 

@@ -28,7 +28,8 @@ public struct Account: Sendable, Hashable {
         case hangup
     }
 
-    /// How a live call to a DID sends the DTMF of its sequences.
+    /// How a live call to a DID sends the DTMF of its sequences (the engine's `DTMFOutput` is what a compiled
+    /// program then emits: `auto` becomes `inband` or `rfc4733`).
     public enum DTMFDelivery: String, Sendable, Hashable, CaseIterable {
         /// RFC 4733 telephone-events when the caller's offer has telephone-event, otherwise in-band tones.
         case auto
@@ -122,16 +123,16 @@ extension Account {
     ///   - recordings: what the account's `recordings` folder (its value, `nil` when absent) holds, as the host
     ///     resolves it (the engine reads the folder); called once, where the key is checked.
     /// - Returns: the account.
-    /// - Throws: ``ValidationFailure`` listing every problem.
+    /// - Throws: ``InvalidDocumentError`` listing every problem.
     public static func parse(
         _ text: String, source: String, recordings: (_ folder: String?) -> RecordingsResolution
-    ) throws(ValidationFailure) -> Account {
+    ) throws(InvalidDocumentError) -> Account {
         try ProblemCollector.validate(text, source: source) { read($0, $1, recordings: recordings) }
     }
 
     /// Reads an account from JSON text, checking recording names against `catalog` (`nil`: not checked).
     public static func parse(_ text: String, source: String,
-                             catalog: (any RecordingCatalog)?) throws(ValidationFailure) -> Account {
+                             catalog: (any RecordingCatalog)?) throws(InvalidDocumentError) -> Account {
         try parse(text, source: source) { _ in RecordingsResolution(catalog: catalog) }
     }
 

@@ -25,19 +25,19 @@ package final class ProblemCollector {
     /// Parses `text` as JSON and reads it with `read`, which adds every problem it finds to the collector.
     ///
     /// - Returns: what `read` made, when no problem was found.
-    /// - Throws: ``ValidationFailure`` with the syntax error (its line and column) or every problem found.
+    /// - Throws: ``InvalidDocumentError`` with the syntax error (its line and column) or every problem found.
     package static func validate<T>(_ text: String, source: String,
-                            _ read: (JSONValue, ProblemCollector) -> T?) throws(ValidationFailure) -> T {
+                            _ read: (JSONValue, ProblemCollector) -> T?) throws(InvalidDocumentError) -> T {
         let json: JSONValue
         do {
             json = try JSONValue.parse(text)
         } catch {
-            throw ValidationFailure(source: source,
+            throw InvalidDocumentError(source: source,
                                     problems: [ValidationProblem(path: "", message: "invalid JSON at \(error)")])
         }
         let collector = ProblemCollector()
         if let value = read(json, collector), collector.count == 0 { return value }
-        throw ValidationFailure(source: source, problems: collector.problems)
+        throw InvalidDocumentError(source: source, problems: collector.problems)
     }
 
     package static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }

@@ -12,9 +12,9 @@ extension SequenceDefinition {
     ///   - source: the file name to put in front of each problem.
     ///   - recordings: when given, recording names must exist in it.
     /// - Returns: the sequence.
-    /// - Throws: ``ValidationFailure`` listing every problem with its JSON path (a syntax error is one problem
+    /// - Throws: ``InvalidDocumentError`` listing every problem with its JSON path (a syntax error is one problem
     ///   with its line and column).
-    public static func parse(_ text: String, source: String, recordings: (any RecordingCatalog)? = nil) throws(ValidationFailure) -> SequenceDefinition {
+    public static func parse(_ text: String, source: String, recordings: (any RecordingCatalog)? = nil) throws(InvalidDocumentError) -> SequenceDefinition {
         try ProblemCollector.validate(text, source: source) { read($0, at: "", $1, recordings: recordings) }
     }
 

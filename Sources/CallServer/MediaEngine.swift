@@ -220,7 +220,7 @@ public final class MediaEngine: Sendable {
         }
         try MediaEngine.checkAudioPayloadType(parameters.audioPayloadType)
         guard format.sampleRate == 8000 else { throw MediaEngineError("G.711 calls run at 8000 Hz") }
-        switch format.dtmfMode {
+        switch format.dtmfOutput {
         case .both: throw MediaEngineError("a live call sends DTMF either in-band or as RFC 4733 events, never both")
         case .rfc4733:
             guard parameters.sendDTMFAsEvents, parameters.telephoneEventPayloadType != nil else {

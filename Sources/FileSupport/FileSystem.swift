@@ -55,7 +55,7 @@ package enum FileSystem {
     }
 
     /// Why a whole-file read failed.
-    package enum ReadFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    package enum ReadError: Error, Sendable, Hashable, CustomStringConvertible {
         /// No such file.
         case notFound
         /// A directory, or another kind of non-file.
@@ -89,7 +89,7 @@ package enum FileSystem {
     /// the controlling one (O_NOCTTY).
     ///
     /// - Returns: the descriptor (blocking again) and the file's size; the caller closes it.
-    package static func openRegularFile(_ path: String) throws(ReadFailure) -> (descriptor: Int32, bytes: Int) {
+    package static func openRegularFile(_ path: String) throws(ReadError) -> (descriptor: Int32, bytes: Int) {
         let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
         guard fd >= 0 else {
             switch errno {
@@ -136,8 +136,8 @@ package enum FileSystem {
     ///   - path: the file.
     ///   - limit: the largest size accepted, in bytes.
     /// - Returns: its bytes.
-    /// - Throws: ``ReadFailure``.
-    package static func contents(of path: String, limit: Int) throws(ReadFailure) -> [UInt8] {
+    /// - Throws: ``ReadError``.
+    package static func contents(of path: String, limit: Int) throws(ReadError) -> [UInt8] {
         let (fd, size) = try openRegularFile(path)
         defer { close(fd) }
         if size > limit { throw .tooLarge(size) }

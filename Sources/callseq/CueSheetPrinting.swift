@@ -15,7 +15,7 @@ func cueNumber(_ cue: Cue, width: Int) -> String {
 func printCueSheet(_ program: CompiledSequence) {
     let rate = program.format.sampleRate
     print("\"\(program.sequence.name)\": \(program.sequence.steps.count) steps, \(seconds(program.totalSamples, rate)) s, "
-        + "\(rate) Hz \(program.format.encoding.rawValue), dtmf \(program.format.dtmfMode.rawValue)")
+        + "\(rate) Hz \(program.format.encoding.rawValue), dtmf \(program.format.dtmfOutput.rawValue)")
     print("step   start s    end s      what")
     for cue in program.cueSheet {
         print(cueNumber(cue, width: 7)

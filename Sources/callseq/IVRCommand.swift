@@ -62,13 +62,13 @@ struct IVRCommand: ParsableCommand {
         do {
             compiled = try quietly { try CompiledAccount(loaded, recordings: RecordingCache(library: library), format: callFormat) }
         } catch {
-            throw RuntimeFailure("\(account): \(error)")
+            throw RuntimeError("\(account): \(error)")
         }
         let session: IVRSession
         do {
             session = try compiled.makeSession(calling: try PhoneNumber(did))
         } catch {
-            throw RuntimeFailure("\(account): \(error)")
+            throw RuntimeError("\(account): \(error)")
         }
         var caller: [Int16] = []
         if let callerAudio {
@@ -168,7 +168,7 @@ func loadAccount(_ file: String, recordingsRoot: String? = nil,
     do {
         return try Account.load(file, recordingsRoot: recordingsRoot, recordings: recordings)
     } catch {
-        throw ProblemList(lines: error.problems.map {
+        throw ProblemListError(lines: error.problems.map {
             namingOptions($0.path.isEmpty ? "\(file): \($0.message)" : "\(file): \($0)")
         })
     }

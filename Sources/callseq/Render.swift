@@ -49,7 +49,7 @@ struct Render: ParsableCommand {
         }
         for line in result.log { print(line) }
         print("\(output): \(seconds(program.totalSamples, program.format.sampleRate)) s, \(program.format.sampleRate) Hz, "
-            + "\(outputFormat.encoding.rawValue) \(outputFormat.container.rawValue), \(program.digits.count) digits, dtmf \(program.format.dtmfMode.rawValue)")
+            + "\(outputFormat.encoding.rawValue) \(outputFormat.container.rawValue), \(program.digits.count) digits, dtmf \(program.format.dtmfOutput.rawValue)")
         if let dispatcher {
             // Without --account, each text counts against its sending number.
             let perSender = account == nil ? { (text: SMSStep) in
@@ -81,7 +81,7 @@ struct Render: ParsableCommand {
                 break
             }
         }
-        if !problems.isEmpty { throw ProblemList(lines: problems) }
+        if !problems.isEmpty { throw ProblemListError(lines: problems) }
         return smsAccount(file: account, limit: loaded.capabilities.smsDailyLimit)
     }
 
@@ -128,7 +128,7 @@ struct Render: ParsableCommand {
                 played.bytes.append(contentsOf: byteFrame.prefix(n))
             }
         }
-        if program.format.dtmfMode != .inband {
+        if program.format.dtmfOutput != .inband {
             played.log.append("rfc4733: \(packets) telephone-event packets for \(digitsSent) digits (20 ms updates, final packet x3)")
         }
         return played

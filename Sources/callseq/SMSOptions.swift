@@ -49,7 +49,7 @@ struct SMSOptions: ParsableArguments {
             } else if let fromEnvironment = SMSCredentials.fromEnvironment() {
                 credentials = fromEnvironment
             } else {
-                throw RuntimeFailure("no SMS credentials")
+                throw RuntimeError("no SMS credentials")
             }
             let transport = try VoipMsTransport(endpoint: smsEndpoint, credentials: credentials,
                                                 timeout: .milliseconds(Int64(smsTimeoutMs)),
@@ -58,7 +58,7 @@ struct SMSOptions: ParsableArguments {
             return SMSDispatcher(transport: transport, account: account, ledger: ledger,
                                  logger: Logger(label: "callseq.sms", factory: { _ in SwiftLogNoOpLogHandler() }))
         } catch let error as SMSConfigurationError {
-            throw RuntimeFailure(Self.namingOptions(error))
+            throw RuntimeError(Self.namingOptions(error))
         }
     }
 
@@ -98,9 +98,9 @@ struct SMSOptions: ParsableArguments {
         let of = "of \(reports.count) text\(reports.count == 1 ? "" : "s")"
         switch (failed, unknown) {
         case (0, 0): return
-        case (_, 0): throw RuntimeFailure("\(failed) \(of) not sent")
-        case (0, _): throw RuntimeFailure("\(unknown) \(of) with an unknown outcome (may have been sent; not retried)")
-        default: throw RuntimeFailure("\(failed) \(of) not sent, \(unknown) with an unknown outcome (not retried)")
+        case (_, 0): throw RuntimeError("\(failed) \(of) not sent")
+        case (0, _): throw RuntimeError("\(unknown) \(of) with an unknown outcome (may have been sent; not retried)")
+        default: throw RuntimeError("\(failed) \(of) not sent, \(unknown) with an unknown outcome (not retried)")
         }
     }
 }
@@ -132,7 +132,7 @@ struct StateDirectoryOption: ParsableArguments {
         do {
             ledger = try SMSLedger(directory: directory)
         } catch {
-            throw RuntimeFailure(error.description)
+            throw RuntimeError(error.description)
         }
         for entry in ledger.recoveredAtOpen {
             print("SMS ledger: text #\(entry.id) to \(entry.to) was being sent when a run ended; "

@@ -141,7 +141,7 @@ struct Serve: AsyncParsableCommand {
             directory = try AccountDirectory(paths: accounts, recordingsRoot: recordingsRoot, progress: show)
         } catch {
             progress.finish()
-            throw ProblemList(lines: error.lines.map(namingOptions))
+            throw ProblemListError(lines: error.lines.map(namingOptions))
         }
         progress.update(accounts.count, of: accounts.count, force: true)
         progress.finish()
@@ -186,7 +186,7 @@ struct Serve: AsyncParsableCommand {
         do {
             try await ServiceGroup(configuration: configuration).run()
         } catch let error as CustomStringConvertible {
-            throw RuntimeFailure(error.description)
+            throw RuntimeError(error.description)
         }
         logger.notice("media: \(server.statistics().summary)")
     }

@@ -58,7 +58,7 @@ struct Validate: ParsableCommand {
                 lines.append("\(file): \(path): \(error)")
             }
         }
-        if !lines.isEmpty { throw ProblemList(lines: lines) }
+        if !lines.isEmpty { throw ProblemListError(lines: lines) }
     }
 
     /// One line per SMS step: the encoding and units the network will count (3GPP TS 23.038).

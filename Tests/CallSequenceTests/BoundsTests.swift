@@ -148,7 +148,7 @@ struct BoundsTests {
               "ivrs": [ { "name": "Lobby", "prompt": "none",
                           "options": { "a": { "hangup": true }, "A": { "repeat": true } } } ] }
             """
-        #expect(throws: ValidationFailure.self) { _ = try Account.parse(text, source: "a", baseDirectory: "") }
+        #expect(throws: InvalidDocumentError.self) { _ = try Account.parse(text, source: "a", baseDirectory: "") }
         do {
             _ = try Account.parse(text, source: "a", baseDirectory: "")
         } catch {

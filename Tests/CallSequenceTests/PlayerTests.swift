@@ -148,8 +148,8 @@ struct PlayerTests {
 
     @Test func rfc4733ModeSilencesTheTonesAndBothModeKeepsThem() throws {
         let inband = try compileExample("front-door.json")
-        let rfc = try compileExample("front-door.json", CallFormat(dtmfMode: .rfc4733))
-        let both = try compileExample("front-door.json", CallFormat(dtmfMode: .both))
+        let rfc = try compileExample("front-door.json", CallFormat(dtmfOutput: .rfc4733))
+        let both = try compileExample("front-door.json", CallFormat(dtmfOutput: .both))
         let (rfcPCM, rfcEvents) = play(rfc, frames: [160])
         let (bothPCM, bothEvents) = play(both, frames: [160])
         let inbandPCM = play(inband, frames: [160]).pcm

@@ -8,7 +8,7 @@ func packets(digits: String, toneMs: Int, rate: Int = 8000, gapMs: Int = 100) th
     let sequence = SequenceDefinition(name: "x", steps: [
         .dtmf(DTMFStep(digits: try DialString(digits), toneMilliseconds: toneMs, gapMilliseconds: gapMs, levelDbm0: -12)),
     ])
-    let program = try CompiledSequence(sequence, format: CallFormat(sampleRate: rate, dtmfMode: .rfc4733), recordings: RecordingCacheStub.empty)
+    let program = try CompiledSequence(sequence, format: CallFormat(sampleRate: rate, dtmfOutput: .rfc4733), recordings: RecordingCacheStub.empty)
     let player = program.makePlayer()
     var sender = TelephoneEventSender(timestampBase: 1000, firstSequenceNumber: 65530)
     var out: [TelephoneEventPacket] = []
@@ -78,7 +78,7 @@ struct TelephoneEventTests {
         let sequence = SequenceDefinition(name: "x", steps: [
             .dtmf(DTMFStep(digits: try DialString("0"), toneMilliseconds: 10_000, gapMilliseconds: 100, levelDbm0: -12)),
         ])
-        let program = try CompiledSequence(sequence, format: CallFormat(dtmfMode: .rfc4733), recordings: RecordingCacheStub.empty)
+        let program = try CompiledSequence(sequence, format: CallFormat(dtmfOutput: .rfc4733), recordings: RecordingCacheStub.empty)
         let player = program.makePlayer()
         var sender = TelephoneEventSender(timestampBase: 1000, firstSequenceNumber: 65530)
         var first: [TelephoneEventPacket] = []

@@ -30,7 +30,7 @@ struct MediaLoadTests {
         let seconds = environment("CALLSERVER_LOAD_SECONDS") ?? 5
         let threads = environment("CALLSERVER_LOAD_THREADS") ?? 1
         let tickMs = environment("CALLSERVER_LOAD_TICK_MS") ?? 5
-        let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfMode: .rfc4733))
+        let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfOutput: .rfc4733))
         let engine = try MediaEngine(
             configuration: .init(bindHost: "127.0.0.1", ports: 34000...(34000 + 2 * calls + 200), mediaThreads: threads,
                                  rtpTimeout: .seconds(3600), tick: .milliseconds(tickMs),

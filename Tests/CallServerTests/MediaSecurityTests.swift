@@ -67,7 +67,7 @@ private func twoLevelAccount() throws -> CompiledAccount {
     try json.write(toFile: path, atomically: true, encoding: .utf8)
     let (account, library) = try Account.load(path)
     return try CompiledAccount(account, recordings: RecordingCache(library: library),
-                               format: CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfMode: .rfc4733))
+                               format: CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfOutput: .rfc4733))
 }
 
 private func digits(_ log: EventLog) -> [DTMFDigit] {
@@ -89,7 +89,7 @@ struct MediaSecurityTests {
     func engineAndCall(ports: ClosedRange<Int>, probation: Int = 0, sdpHost: String = "127.0.0.1",
                        sdpPort: Int, signalling: String? = "127.0.0.1", beforeStart: (UDPAddress) -> Void = { _ in })
         throws -> (MediaEngine, EventLog, UDPAddress) {
-        let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfMode: .rfc4733))
+        let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfOutput: .rfc4733))
         let log = EventLog()
         let engine = try MediaEngine(
             configuration: .init(bindHost: "127.0.0.1", ports: ports, rtpTimeout: .seconds(30), rtpProbation: probation),
