@@ -26,7 +26,7 @@ extension Account {
     ///   - recordings: the operator's recordings folder (`validate --recordings`), used in place of the
     ///     one the account names; `nil` uses the account's.
     /// - Returns: the account and its recording library (the folder it names, relative to the file).
-    /// - Throws: ``InvalidDocumentError`` listing every problem.
+    /// - Throws: `InvalidDocumentError` listing every problem.
     public static func load(_ path: String, recordingsRoot: String? = nil,
                             recordings: String? = nil) throws(InvalidDocumentError) -> (Account, RecordingLibrary) {
         let bytes: [UInt8]

@@ -126,7 +126,7 @@ public final class CompiledSequence: @unchecked Sendable {
     /// Compiles `sequence` for calls of `format`.
     ///
     /// - Parameters:
-    ///   - sequence: a sequence (see ``SequenceDefinition/parse(_:source:recordings:)``).
+    ///   - sequence: a sequence (see `SequenceDefinition/parse(_:source:recordings:)`).
     ///   - format: rate, encoding, DTMF mode and default DTMF timing.
     ///   - recordings: where recordings come from; prepared once per (recording, rate, encoding).
     ///   - limits: the timing ranges and the duration cap (TelephonyDSP's `Limits.maximumSequenceMilliseconds`).

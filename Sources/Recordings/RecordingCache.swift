@@ -75,7 +75,7 @@ public final class RecordingCache: @unchecked Sendable {
 
     /// The prepared recording for `choice` at the call's format.
     ///
-    /// - Returns: `nil` for ``RecordingChoice/none``.
+    /// - Returns: `nil` for `RecordingChoice/none`.
     /// - Throws: ``RecordingError`` for an unknown name or an unreadable file.
     public func recording(
         _ choice: RecordingChoice, sampleRate: Int, encoding: SampleEncoding

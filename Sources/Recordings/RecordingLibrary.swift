@@ -3,7 +3,7 @@ import CallSequenceModel
 import CDefaultPrompt
 
 /// An account's recordings: names mapped to audio files. The model checks recording names through it
-/// (``CallSequenceModel/RecordingCatalog``).
+/// (`RecordingCatalog` (CallSequenceModel)).
 public struct RecordingLibrary: Sendable, Hashable, RecordingCatalog {
     /// Name → file path.
     public let files: [String: String]
@@ -67,7 +67,7 @@ public struct RecordingLibrary: Sendable, Hashable, RecordingCatalog {
 
     /// The file that `choice` plays.
     ///
-    /// - Returns: the path, or `nil` for ``RecordingChoice/none`` and for ``RecordingChoice/systemDefault``,
+    /// - Returns: the path, or `nil` for `RecordingChoice/none` and for `RecordingChoice/systemDefault`,
     ///   which is built into the library (``defaultPromptBytes``), not a file.
     /// - Throws: ``RecordingError/unknownRecording(_:library:known:)`` for a name the library lacks.
     public func path(for choice: RecordingChoice) throws(RecordingError) -> String? {
