@@ -6,7 +6,8 @@ let package = Package(
     products: [
         .library(name: "TelephonyDSP", targets: ["TelephonyDSP"]),
         .library(name: "Recordings", targets: ["Recordings"]),
-        .library(name: "CallSequence", targets: ["CallSequence"]),
+        .library(name: "CallSequenceModel", targets: ["CallSequenceModel"]),
+        .library(name: "CallSequenceEngine", targets: ["CallSequenceEngine"]),
         .library(name: "SMSText", targets: ["SMSText"]),
         .library(name: "SMSGateway", targets: ["SMSGateway"]),
         .library(name: "SIP", targets: ["SIP"]),
@@ -27,7 +28,7 @@ let package = Package(
         // `callseq serve` runs as one ServiceGroup (SIP and media, SMS dispatch) with graceful shutdown;
         // already in the graph through async-http-client.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        // `swift package generate-documentation --target CallSequence` (and the other library targets).
+        // `swift package generate-documentation --target CallSequenceEngine` (and the other library targets).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
@@ -66,14 +67,24 @@ let package = Package(
         // The system default prompt as bytes in the code (a C host has no resource folder);
         // generated from Sources/Recordings/Resources/default-prompt.wav by Scripts/embed-default-prompt.sh.
         .target(name: "CDefaultPrompt"),
+        // File-system helpers the package's modules share (`package` access): paths as bytes, bounded reads,
+        // confinement checks, the partial file a signal handler removes.
+        .target(name: "FileSupport", dependencies: ["TelephonyDSP"]),
         // Audio files through libsndfile.
         .target(
             name: "Recordings",
-            dependencies: ["TelephonyDSP", "CSndFile", "CSoxr", "CDefaultPrompt"],
+            dependencies: ["CallSequenceModel", "FileSupport", "TelephonyDSP", "CSndFile", "CSoxr", "CDefaultPrompt"],
             exclude: ["Resources"]
         ),
-        // Sequences: model, validation, compiler, real-time player, RFC 4733.
-        .target(name: "CallSequence", dependencies: ["TelephonyDSP", "Recordings", "SMSText"]),
+        // What customers write: sequences, steps, accounts, DIDs, IVRs, phone numbers, the JSON reader and
+        // canonical writer, validation, editing, the product limits. Pure Swift: no C library, NIO or Foundation
+        // (recording names are checked through `RecordingCatalog`, which the engine's library implements).
+        .target(name: "CallSequenceModel", dependencies: ["TelephonyDSP", "SMSText"]),
+        // What plays on a call: the compiler, tone and recording caches, the real-time player, IVR sessions,
+        // RFC 4733, the verifier and the cue sheet.
+        .target(
+            name: "CallSequenceEngine",
+            dependencies: ["CallSequenceModel", "FileSupport", "TelephonyDSP", "Recordings", "SMSText"]),
         // SMS length rules (3GPP TS 23.038: GSM-7 septets, UCS-2 units), shared by validation and the gateway.
         .target(name: "SMSText"),
         // The C API's header as a Clang module; CallSequenceC implements it.
@@ -82,7 +93,7 @@ let package = Package(
         // signature against it); no Foundation, so hosts do not load ICU.
         .target(
             name: "CallSequenceC",
-            dependencies: ["CallSequenceCHeader", "CallSequence", "Recordings", "TelephonyDSP"],
+            dependencies: ["CallSequenceCHeader", "CallSequenceModel", "CallSequenceEngine", "FileSupport", "Recordings", "TelephonyDSP"],
             exclude: ["include"]
         ),
         // The shared object's link options: SONAME, and only the cs_* functions exported (a version script).
@@ -96,11 +107,13 @@ let package = Package(
             ])]
         ),
         // Texts over HTTP: the VoIP.ms-compatible REST transport, retries, the ledger (SQLite) with its daily
-        // limit, delivery reports. Stands on its own: no audio stack.
+        // limit, delivery reports. Stands on its own: no audio stack (the model for phone numbers, TelephonyDSP for escaping).
         .target(
             name: "SMSGateway",
             dependencies: [
+                "CallSequenceModel",
                 "SMSText",
+                "TelephonyDSP",
                 "CSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -126,7 +139,7 @@ let package = Package(
         .target(
             name: "CallServer",
             dependencies: [
-                "RTP", "SIP", "CallSequence", "Recordings", "TelephonyDSP",
+                "RTP", "SIP", "CallSequenceModel", "CallSequenceEngine", "Recordings", "TelephonyDSP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,8 +148,10 @@ let package = Package(
         .executableTarget(
             name: "callseq",
             dependencies: [
-                "CallSequence",
+                "CallSequenceModel",
+                "CallSequenceEngine",
                 "CallServer",
+                "FileSupport",
                 "SMSGateway",
                 "SMSText",
                 "TelephonyDSP",
@@ -163,13 +178,16 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "Recordings", "TestSupport"]),
-        .testTarget(name: "RecordingsTests", dependencies: ["Recordings", "TelephonyDSP", "TestSupport"]),
-        .testTarget(name: "CallSequenceTests", dependencies: ["CallSequence", "Recordings", "TelephonyDSP", "TestSupport"]),
+        .testTarget(name: "RecordingsTests", dependencies: ["Recordings", "CallSequenceModel", "TelephonyDSP", "TestSupport"]),
+        .testTarget(
+            name: "CallSequenceTests",
+            dependencies: ["CallSequenceModel", "CallSequenceEngine", "Recordings", "TelephonyDSP", "TestSupport"]
+        ),
         .testTarget(name: "SMSTextTests", dependencies: ["SMSText"]),
         .testTarget(
             name: "SMSGatewayTests",
             dependencies: [
-                "SMSGateway", "SMSText", "CallSequence", "TelephonyDSP", "TestSupport",
+                "SMSGateway", "SMSText", "CallSequenceModel", "CallSequenceEngine", "TelephonyDSP", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -187,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "CallServerTests",
             dependencies: [
-                "CallServer", "RTP", "CallSequence", "Recordings", "TelephonyDSP",
+                "CallServer", "RTP", "CallSequenceModel", "CallSequenceEngine", "Recordings", "TelephonyDSP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -196,7 +214,7 @@ let package = Package(
         // (spandsp's DTMF receiver and transmitter and its G.711, sox).
         .testTarget(
             name: "CallseqTests",
-            dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP", "CPNG", "TestSupport"]
+            dependencies: ["callseq", "FileSupport", "TelephonyDSP", "Recordings", "CSpanDSP", "CPNG", "TestSupport"]
         ),
     ]
 )
@@ -207,6 +225,6 @@ import Foundation
 if ProcessInfo.processInfo.environment["CALLSEQ_FUZZ"] != nil {
     package.targets.append(.executableTarget(
         name: "CallSequenceFuzz",
-        dependencies: ["CallSequence", "Recordings", "TelephonyDSP", "SIP", "RTP", .product(name: "NIOCore", package: "swift-nio")],
+        dependencies: ["CallSequenceModel", "CallSequenceEngine", "Recordings", "TelephonyDSP", "SIP", "RTP", .product(name: "NIOCore", package: "swift-nio")],
         path: "Fuzz/Sources/CallSequenceFuzz"))
 }

@@ -23,7 +23,8 @@ let package = Package(
         .target(
             name: "BenchmarkFixtures",
             dependencies: [
-                .product(name: "CallSequence", package: "CallSequence"),
+                .product(name: "CallSequenceModel", package: "CallSequence"),
+                .product(name: "CallSequenceEngine", package: "CallSequence"),
                 .product(name: "TelephonyDSP", package: "CallSequence"),
                 .product(name: "Recordings", package: "CallSequence"),
             ],
@@ -35,7 +36,8 @@ let package = Package(
         .executableTarget(
             name: "Instructions",
             dependencies: [
-                .product(name: "CallSequence", package: "CallSequence"),
+                .product(name: "CallSequenceModel", package: "CallSequence"),
+                .product(name: "CallSequenceEngine", package: "CallSequence"),
                 .product(name: "TelephonyDSP", package: "CallSequence"),
                 .product(name: "Recordings", package: "CallSequence"),
                 "BenchmarkFixtures",
@@ -48,7 +50,8 @@ let package = Package(
             name: "CallSequenceBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "CallSequence", package: "CallSequence"),
+                .product(name: "CallSequenceModel", package: "CallSequence"),
+                .product(name: "CallSequenceEngine", package: "CallSequence"),
                 .product(name: "TelephonyDSP", package: "CallSequence"),
                 .product(name: "Recordings", package: "CallSequence"),
                 // The C API (cs_* through callsequence.h), measured next to the Swift player it wraps.
@@ -65,7 +68,8 @@ let package = Package(
         .executableTarget(
             name: "FrameCost",
             dependencies: [
-                .product(name: "CallSequence", package: "CallSequence"),
+                .product(name: "CallSequenceModel", package: "CallSequence"),
+                .product(name: "CallSequenceEngine", package: "CallSequence"),
                 .product(name: "CallSequenceC", package: "CallSequence"),
                 .product(name: "Recordings", package: "CallSequence"),
                 .product(name: "TelephonyDSP", package: "CallSequence"),

@@ -110,7 +110,7 @@ install -m 755 "$tool" "$prefix/bin/callseq"
 patchelf --set-rpath '$ORIGIN/../lib' "$prefix/bin/callseq"
 files+=(bin/callseq)
 # The installed binary runs from the prefix (nothing from the toolchain on its library path) and tells the
-# version the library has: one source of truth (CallSequence's PackageVersion, the header's CS_VERSION_STRING).
+# version the library has: one source of truth (CallSequenceEngine's PackageVersion, the header's CS_VERSION_STRING).
 installed_version=$(env -u LD_LIBRARY_PATH "$prefix/bin/callseq" --version) || {
     echo "$0: the installed $prefix/bin/callseq does not run" >&2; exit 1; }
 [ "$installed_version" = "$version" ] || {

@@ -4,7 +4,8 @@
 // each (the loops alternate, 201 rounds, so both see the same machine load); Benchmarks/frame-cost.sh also
 // runs it once under callgrind and divides each loop's inclusive instruction count by its frames.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import CallSequenceC
 import Glibc
 import Recordings
@@ -122,7 +123,7 @@ func nanoseconds() -> UInt64 {
 let program: CompiledSequence
 do {
     let library = try RecordingLibrary(directory: repository + "/Examples/recordings")
-    let sequence = try CallSequence.parse(sequenceText, source: "bench", recordings: library)
+    let sequence = try SequenceDefinition.parse(sequenceText, source: "bench", recordings: library)
     program = try CompiledSequence(sequence, format: CallFormat(sampleRate: 8000, encoding: .ulaw),
                                    recordings: RecordingCache(library: library))
 } catch {

@@ -1,7 +1,9 @@
 // cs_account: an account file loaded, cross-checked and compiled for one call format (every IVR prompt and
 // sequence prepared once), behind a reference-counted handle shared by every call on any thread.
 
-import CallSequence
+import FileSupport
+import CallSequenceEngine
+import CallSequenceModel
 import Recordings
 
 /// What a `cs_account *` points at.

@@ -1,6 +1,7 @@
 // cs_format from C, checked field by field: a C enum field can hold any int.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import TelephonyDSP
 
 extension CallFormat {
@@ -27,7 +28,7 @@ extension CallFormat {
             throw APIError(CS_ERR_ARGUMENT, "\(function): format.encoding \(raw) "
                 + "is not CS_PCM16 (0), CS_ULAW (1) or CS_ALAW (2)")
         }
-        let mode: DTMFMode
+        let mode: DTMFOutput
         switch value.dtmf_mode {
         case CS_DTMF_INBAND: mode = .inband
         case CS_DTMF_RFC4733: mode = .rfc4733
@@ -37,6 +38,6 @@ extension CallFormat {
             throw APIError(CS_ERR_ARGUMENT, "\(function): format.dtmf_mode \(raw) "
                 + "is not CS_DTMF_INBAND (0), CS_DTMF_RFC4733 (1) or CS_DTMF_BOTH (2)")
         }
-        self.init(sampleRate: rate, encoding: encoding, dtmfMode: mode)
+        self.init(sampleRate: rate, encoding: encoding, dtmfOutput: mode)
     }
 }

@@ -3,7 +3,8 @@
 // to the session's DTMF receiver; the session renders what the caller hears into the host's buffer and
 // its events go to the call's fixed queue. No allocation, lock or I/O per frame.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import TelephonyDSP
 
 /// What a `cs_call *` points at.

@@ -1,7 +1,8 @@
 // Swift events (player, IVR session, receiver) as cs_event values for the host. Pure value conversions,
 // inlined into the render paths: no allocation.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import TelephonyDSP
 
 extension cs_event {

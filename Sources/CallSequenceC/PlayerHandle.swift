@@ -3,7 +3,8 @@
 // player's fixed ring: no allocation, lock, I/O or reference counting (the handle is reached through an
 // unmanaged reference, the queue through raw pointers).
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import TelephonyDSP
 
 /// What a `cs_player *` points at.

@@ -1,7 +1,8 @@
 // The texts of a sequence's SMS steps as C strings, made once when it is compiled: the host fetches them
 // (cs_sequence_sms, cs_account_sms) when a player reports CS_EVENT_SMS_REQUESTED.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 
 /// From, to and message of each SMS step, by step index (NULL entries for other steps).
 struct SMSTexts {
@@ -13,7 +14,7 @@ struct SMSTexts {
 
     private let steps: [Text?]
 
-    init(_ sequence: CallSequence) {
+    init(_ sequence: SequenceDefinition) {
         steps = sequence.steps.map { step in
             guard case .sms(let sms) = step else { return nil }
             return Text(from: CString.owned(sms.from.digits), to: CString.owned(sms.to.digits),

@@ -1,7 +1,8 @@
 // cs_sequence: a compiled sequence behind a reference-counted handle. Immutable once made, so any number of
 // players on any threads read it; the SMS texts are copied to C strings once, owned by the handle.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Recordings
 import TelephonyDSP
 
@@ -36,7 +37,7 @@ final class SequenceHandle: @unchecked Sendable {
     }
 
     /// The same bound from the sequence as written (its digits counted in its dial strings).
-    static func eventsPerRender(_ sequence: CallSequence) -> Int {
+    static func eventsPerRender(_ sequence: SequenceDefinition) -> Int {
         var digits = 0
         for case .dtmf(let step) in sequence.steps {
             for case .digit in step.digits.elements { digits += 1 }
@@ -53,9 +54,9 @@ final class SequenceHandle: @unchecked Sendable {
             throw APIError(CS_ERR_SYNTAX, "\(source): invalid JSON at \(error)")
         }
         let library = try RecordingFolder.library(recordingsDirectory)
-        let sequence: CallSequence
+        let sequence: SequenceDefinition
         do {
-            sequence = try CallSequence.parse(text, source: source, recordings: library)
+            sequence = try SequenceDefinition.parse(text, source: source, recordings: library)
         } catch {
             throw APIError(CS_ERR_INVALID, "\(source): " + error.problems.map(\.description).joined(separator: "; "))
         }
@@ -67,7 +68,7 @@ final class SequenceHandle: @unchecked Sendable {
         }
         Log.write(CS_LOG_INFO, "compiled \(source) \"\(sequence.name)\": \(sequence.steps.count) steps, "
             + "\(program.totalSamples) samples at \(format.sampleRate) Hz \(format.encoding.rawValue), "
-            + "dtmf \(format.dtmfMode.rawValue)")
+            + "dtmf \(format.dtmfOutput.rawValue)")
         return SequenceHandle(program)
     }
 

@@ -1,8 +1,9 @@
-// The library's version at run time: CallSequence's PackageVersion, the one source shared with `callseq --version`
+// The library's version at run time: CallSequenceEngine's PackageVersion, the one source shared with `callseq --version`
 // (callsequence.h has the same as CS_VERSION_* macros for compile time).
 
 @_exported import CallSequenceCHeader
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 
 /// The version string, in static storage for the life of the process (nonisolated(unsafe): never written).
 nonisolated(unsafe) let versionString: UnsafePointer<CChar> = CString.permanent(PackageVersion.string)

@@ -3,7 +3,8 @@
 // event loop (at start-up and on reload); a call keeps the compiled account it started with, so a reload
 // never changes a call in progress.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Recordings
 import TelephonyDSP
 
@@ -20,17 +21,17 @@ public struct AccountDirectory: Sendable {
 
         struct Key: Hashable, Sendable {
             var encoding: SampleEncoding
-            var dtmfMode: DTMFMode
+            var dtmfOutput: DTMFOutput
         }
 
-        /// The account compiled for a live call in `encoding` sending DTMF as `dtmfMode`.
-        public func compiled(_ encoding: SampleEncoding, _ dtmfMode: DTMFMode) -> CompiledAccount? {
-            compiled[Key(encoding: encoding, dtmfMode: dtmfMode)]
+        /// The account compiled for a live call in `encoding` sending DTMF as `dtmfOutput`.
+        public func compiled(_ encoding: SampleEncoding, _ dtmfOutput: DTMFOutput) -> CompiledAccount? {
+            compiled[Key(encoding: encoding, dtmfOutput: dtmfOutput)]
         }
     }
 
     /// A DID and the account it belongs to.
-    public struct Route: Sendable {
+    public struct CalledNumber: Sendable {
         /// The account.
         public let entry: Entry
         /// The DID.
@@ -39,7 +40,7 @@ public struct AccountDirectory: Sendable {
 
     /// The account files, in the order given.
     public let entries: [Entry]
-    private let routes: [PhoneNumber: Route]
+    private let calledNumbers: [PhoneNumber: CalledNumber]
     /// A folder accounts' recordings folders may be in besides their own folder (`--recordings-root`).
     public let recordingsRoot: String?
 
@@ -58,39 +59,39 @@ public struct AccountDirectory: Sendable {
         progress: (_ loaded: Int, _ total: Int, _ path: String) -> Void = { _, _, _ in }
     ) throws(AccountLoadError) {
         var entries: [Entry] = []
-        var routes: [PhoneNumber: Route] = [:]
+        var calledNumbers: [PhoneNumber: CalledNumber] = [:]
         self.recordingsRoot = recordingsRoot
         for (index, path) in paths.enumerated() {
             progress(index, paths.count, path)
             let entry = try AccountDirectory.load(path, recordingsRoot: recordingsRoot)
             for did in entry.account.dids {
-                if let other = routes[did.number] {
+                if let other = calledNumbers[did.number] {
                     throw AccountLoadError(path: path, problems: ["dids: \(did.number) is also a number of \(other.entry.path)"])
                 }
-                routes[did.number] = Route(entry: entry, did: did)
+                calledNumbers[did.number] = CalledNumber(entry: entry, did: did)
             }
             entries.append(entry)
         }
         self.entries = entries
-        self.routes = routes
+        self.calledNumbers = calledNumbers
     }
 
     private init(entries: [Entry], recordingsRoot: String?) {
         self.entries = entries
         self.recordingsRoot = recordingsRoot
-        var routes: [PhoneNumber: Route] = [:]
-        for entry in entries { for did in entry.account.dids { routes[did.number] = Route(entry: entry, did: did) } }
-        self.routes = routes
+        var calledNumbers: [PhoneNumber: CalledNumber] = [:]
+        for entry in entries { for did in entry.account.dids { calledNumbers[did.number] = CalledNumber(entry: entry, did: did) } }
+        self.calledNumbers = calledNumbers
     }
 
     /// The DID that `user` (a Request-URI's user part, any NANP form) names, if any account has it.
-    public func route(user: String) -> Route? {
+    public func calledNumber(user: String) -> CalledNumber? {
         guard let number = try? PhoneNumber(user) else { return nil }
-        return routes[number]
+        return calledNumbers[number]
     }
 
     /// Every number answered for.
-    public var numberCount: Int { routes.count }
+    public var numberCount: Int { calledNumbers.count }
 
     /// Reloads every file; a file that no longer loads keeps its previous version (and is reported).
     ///
@@ -126,15 +127,15 @@ public struct AccountDirectory: Sendable {
         let cache = RecordingCache(library: library)
         var compiled: [Entry.Key: CompiledAccount] = [:]
         for encoding in [SampleEncoding.ulaw, .alaw] {
-            for mode in [DTMFMode.inband, .rfc4733] {
+            for mode in [DTMFOutput.inband, .rfc4733] {
                 do {
-                    let format = CallFormat(sampleRate: 8000, encoding: encoding, dtmfMode: mode)
+                    let format = CallFormat(sampleRate: 8000, encoding: encoding, dtmfOutput: mode)
                     let account = try CompiledAccount(account, recordings: cache, format: format)
                     // A file whose recordings cannot be played is refused at load (or reload), not on a
                     // caller: one format is compiled now (every recording decoded and prepared); the others
                     // compile what a call reaches when it first does.
                     if encoding == .ulaw, mode == .rfc4733 { try account.compileReachable() }
-                    compiled[Entry.Key(encoding: encoding, dtmfMode: mode)] = account
+                    compiled[Entry.Key(encoding: encoding, dtmfOutput: mode)] = account
                 } catch {
                     throw AccountLoadError(path: path, problems: [error.description])
                 }

@@ -10,7 +10,8 @@
 // end it with BYE; the caller's BYE or CANCEL ends its media. SMS requests leave the
 // media thread as plain values and go to the host's handler.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Logging
 import NIOCore
 import RTP
@@ -68,7 +69,7 @@ public final class CallServer: Service, Sendable {
         /// Creates a configuration.
         public init(host: String, port: Int, mediaAddress: String? = nil, rtpPorts: ClosedRange<Int> = 20000...29999,
                     mediaThreads: Int = 1, rtpTimeoutSeconds: Int = 30, holdTimeoutSeconds: Int = 7200,
-                    rtpProbationPackets: Int = 0, mediaTickMs: Int = 5, realtimePriority: Int32? = nil,
+                    rtpProbationPackets: Int = 0, mediaTickMs: Int = MediaEngine.defaultTickMilliseconds, realtimePriority: Int32? = nil,
                     trustedProxies: [String] = []) {
             self.host = host
             self.port = port
@@ -91,7 +92,7 @@ public final class CallServer: Service, Sendable {
         var port: RTPPortReservation
         /// What the media starts with: nil until an offer/answer is complete (late offer: until the ACK).
         var parameters: MediaCallParameters?
-        var route: AccountDirectory.Route
+        var called: AccountDirectory.CalledNumber
         var media: MediaCallHandle?
         /// The account compiled for the call's first encoding and DTMF mode (nil until negotiated).
         var compiled: CompiledAccount?
@@ -262,14 +263,14 @@ public final class CallServer: Service, Sendable {
     fileprivate func incoming(_ invite: IncomingCall) -> CallDecision {
         // Everything from the INVITE is escaped before it reaches a log line (InputText.escaped).
         let id = shown(invite.id.callID)
-        let (draining, found) = state.withLock { ($0.draining, $0.directory.route(user: invite.user)) }
+        let (draining, found) = state.withLock { ($0.draining, $0.directory.calledNumber(user: invite.user)) }
         if draining { return .reject(status: 503) }
-        guard let route = found else {
+        guard let called = found else {
             logger.info("call \(id): \(shown(invite.user)) is not a number of any account: 404")
             return .reject(status: 404)
         }
-        guard case .ivr = route.did.route else {
-            logger.info("call \(id): \(route.did.number) hangs up: 603")
+        guard case .ivr = called.did.route else {
+            logger.info("call \(id): \(called.did.number) hangs up: 603")
             return .reject(status: 603)
         }
         var negotiated: Negotiated?
@@ -279,7 +280,7 @@ public final class CallServer: Service, Sendable {
                 logger.info("call \(id): no common codec in the offer (\(why)): 488")
                 return .reject(status: 488)
             }
-            switch negotiate(answer, route: route, callID: id, current: nil) {
+            switch negotiate(answer, called: called, callID: id, current: nil) {
             case .success(let result): negotiated = result
             case .failure(let rejection): return .reject(status: rejection.status)
             }
@@ -291,7 +292,7 @@ public final class CallServer: Service, Sendable {
             logger.warning("call \(id): no RTP port left (\(error)): 503")
             return .reject(status: 503)
         }
-        var call = Call(port: port, parameters: nil, route: route, media: nil, compiled: nil,
+        var call = Call(port: port, parameters: nil, called: called, media: nil, compiled: nil,
                         sessionID: UInt64.random(in: 1...UInt64(UInt32.max)),
                         signallingAddress: invite.source.ipAddress)
         let sdp: String
@@ -304,7 +305,7 @@ public final class CallServer: Service, Sendable {
                                            sessionID: call.sessionID)
             let dtmf = negotiated.sendEvents ? "as RFC 4733 events" : "in-band"
             logger.info("""
-                call \(id): \(shown(invite.callerURI)) calls \(route.did.number) (\(route.entry.path)): \
+                call \(id): \(shown(invite.callerURI)) calls \(called.did.number) (\(called.entry.path)): \
                 \(negotiated.answer.codec.rawValue) (payload type \(negotiated.answer.payloadType)), DTMF \(dtmf), \
                 \(negotiated.answer.direction.rawValue), \
                 RTP port \(port.port)
@@ -314,26 +315,26 @@ public final class CallServer: Service, Sendable {
             sdp = SDPAnswer.renderOffer(address: configuration.mediaAddress, port: port.port,
                                         sessionID: call.sessionID)
             logger.info("""
-                call \(id): \(shown(invite.callerURI)) calls \(route.did.number) (\(route.entry.path)) without an offer: \
+                call \(id): \(shown(invite.callerURI)) calls \(called.did.number) (\(called.entry.path)) without an offer: \
                 we offer PCMU/PCMA on RTP port \(port.port), the answer comes in the ACK
                 """)
         }
         state.withLock { $0.calls[invite.id] = call }
-        return .accept(answerSDP: sdp, ringFor: .milliseconds(Int64(route.did.answerAfterMs)))
+        return .accept(answerSDP: sdp, ringFor: .milliseconds(Int64(called.did.answerAfterMs)))
     }
 
     /// Why an offer or answer cannot be taken, with the status a re-offer is refused with.
-    private struct Rejection: Error {
+    private struct RejectionError: Error {
         var status: Int
     }
 
     /// The DTMF mode and encoding of an answer for this DID (RFC 4733 events need a telephone-event payload
     /// type: 488 without one). With `current` (the call runs already), the DTMF mode it started with is kept:
     /// a call that sends events needs telephone-event in every later offer.
-    private func negotiate(_ answer: SDPAnswer, route: AccountDirectory.Route, callID id: String,
-                           current: MediaCallParameters?) -> Result<Negotiated, Rejection> {
+    private func negotiate(_ answer: SDPAnswer, called: AccountDirectory.CalledNumber, callID id: String,
+                           current: MediaCallParameters?) -> Result<Negotiated, RejectionError> {
         var answer = answer
-        if route.did.dtmf == .inband {
+        if called.did.dtmf == .inband {
             // Digits in the audio both ways: the answer leaves telephone-event out (as Asterisk's
             // dtmfmode=inband does), so the caller's phone sends its presses as tones too.
             answer.telephoneEventPayloadType = nil
@@ -342,15 +343,15 @@ public final class CallServer: Service, Sendable {
         if let current {
             sendEvents = current.sendDTMFAsEvents
         } else {
-            switch route.did.dtmf {
+            switch called.did.dtmf {
             case .auto: sendEvents = answer.telephoneEventPayloadType != nil
             case .inband: sendEvents = false
             case .rfc4733: sendEvents = true
             }
         }
         if sendEvents && answer.telephoneEventPayloadType == nil {
-            logger.info("call \(id): \(route.did.number) sends RFC 4733 but the offer has no telephone-event: 488")
-            return .failure(Rejection(status: 488))
+            logger.info("call \(id): \(called.did.number) sends RFC 4733 but the offer has no telephone-event: 488")
+            return .failure(RejectionError(status: 488))
         }
         let encoding: SampleEncoding = answer.codec == .pcma ? .alaw : .ulaw
         return .success(Negotiated(answer: answer, sendEvents: sendEvents, encoding: encoding))
@@ -360,15 +361,15 @@ public final class CallServer: Service, Sendable {
     /// parameters (the directions of the offer or answer included, RFC 3264 §6.1). False on failure (logged).
     private func prepareMedia(_ call: inout Call, _ negotiated: Negotiated, remote: SDPOffer,
                               callID id: String) -> Bool {
-        let route = call.route
+        let called = call.called
         let answer = negotiated.answer
-        guard let compiled = route.entry.compiled(negotiated.encoding, negotiated.sendEvents ? .rfc4733 : .inband)
+        guard let compiled = called.entry.compiled(negotiated.encoding, negotiated.sendEvents ? .rfc4733 : .inband)
         else { return false }
         let session: IVRSession
         do {
-            session = try compiled.makeSession(calling: route.did.number)
+            session = try compiled.makeSession(calling: called.did.number)
         } catch {
-            logger.error("call \(id): \(route.entry.path): \(error)")
+            logger.error("call \(id): \(called.entry.path): \(error)")
             return false
         }
         call.compiled = compiled
@@ -404,7 +405,7 @@ public final class CallServer: Service, Sendable {
                 hangUp(dialog, reason: "the answer in the ACK has no PCMU or PCMA")
                 return
             }
-            guard case .success(let negotiated) = negotiate(negotiatedAnswer, route: call.route, callID: id,
+            guard case .success(let negotiated) = negotiate(negotiatedAnswer, called: call.called, callID: id,
                                                             current: nil) else {
                 hangUp(dialog, reason: "the answer in the ACK has no telephone-event")
                 return
@@ -476,12 +477,12 @@ public final class CallServer: Service, Sendable {
     /// Applies a negotiated re-offer (or the answer to ours) to the call: to the running media through
     /// ``MediaEngine/updateCall(_:_:)``, or, before the media starts (an UPDATE before the ACK), to what it
     /// will start with.
-    private func apply(_ answer: SDPAnswer, remote: SDPOffer, to dialog: DialogID) -> Result<SDPAnswer, Rejection> {
+    private func apply(_ answer: SDPAnswer, remote: SDPOffer, to dialog: DialogID) -> Result<SDPAnswer, RejectionError> {
         let id = shown(dialog.callID)
-        guard var call = state.withLock({ $0.calls[dialog] }) else { return .failure(Rejection(status: 481)) }
+        guard var call = state.withLock({ $0.calls[dialog] }) else { return .failure(RejectionError(status: 481)) }
         let current = call.parameters
         let negotiated: Negotiated
-        switch negotiate(answer, route: call.route, callID: id, current: current) {
+        switch negotiate(answer, called: call.called, callID: id, current: current) {
         case .success(let result): negotiated = result
         case .failure(let rejection): return .failure(rejection)
         }
@@ -497,12 +498,12 @@ public final class CallServer: Service, Sendable {
                 try engine.updateCall(media, update)
             } catch {
                 logger.warning("call \(id): the new offer cannot be applied (\(shown("\(error)"))): 488")
-                return .failure(Rejection(status: 488))
+                return .failure(RejectionError(status: 488))
             }
         } else {
             // Not started yet: start with the new session instead (the account compiled for its encoding).
             guard prepareMedia(&call, negotiated, remote: remote, callID: id) else {
-                return .failure(Rejection(status: 500))
+                return .failure(RejectionError(status: 500))
             }
             let stored = call
             state.withLock { state in if state.calls[dialog] != nil { state.calls[dialog] = stored } }
@@ -550,7 +551,7 @@ public final class CallServer: Service, Sendable {
             guard let dialog = state.dialogs[event.call.id], let call = state.calls[dialog] else { return nil }
             return (dialog, call)
         }
-        let account = found?.1.route.entry.account
+        let account = found?.1.called.entry.account
         switch event.kind {
         case .menuStarted(let ivr, let play):
             let name = account.flatMap { $0.ivrs.indices.contains(ivr) ? $0.ivrs[ivr].name : nil } ?? "\(ivr)"
@@ -567,17 +568,13 @@ public final class CallServer: Service, Sendable {
         case .smsRequested(let sequence, let step):
             guard let (_, call) = found,
                   let sms = call.compiled?.compiledSequence(at: sequence)?.smsRequest(step: step) else { return }
-            onSMS(LiveSMSRequest(callID: id, account: call.route.entry.path, sms: sms,
-                                 dailyLimit: call.route.entry.account.capabilities.smsDailyLimit))
+            onSMS(LiveSMSRequest(callID: id, account: call.called.entry.path, sms: sms,
+                                 dailyLimit: call.called.entry.account.capabilities.smsDailyLimit))
         case .ended(let reason):
             let why: String
             switch reason {
             case .rtpTimeout: why = "no RTP from the caller"
-            case .ivr(.sequenceFinished): why = "the sequence finished"
-            case .ivr(.hangupOption): why = "the caller chose to hang up"
-            case .ivr(.noChoice): why = "no choice after every play of the menu"
-            case .ivr(.routeHangup): why = "the number hangs up"
-            case .ivr(.callerHungUp): why = "the caller hung up"
+            case .ivr(let reason): why = reason.description
             }
             if let (dialog, _) = found { hangUp(dialog, reason: why) }
         }

@@ -2,7 +2,8 @@
 // counted per tick: the IVR session is held unmanaged, retained once when the call starts and released by
 // the event thread when it ends).
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import RTP
 
 /// The per-call media state, owned by one media thread.
@@ -63,7 +64,7 @@ enum MediaCommand {
 
 /// A ``MediaUpdate`` resolved by the engine into what the media thread applies.
 struct MediaCallChange {
-    var remote: SocketAddress
+    var remote: UDPAddress
     var audioPayloadType: UInt8
     var eventPayloadType: Int16
     var alaw: Bool

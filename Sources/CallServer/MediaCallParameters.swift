@@ -1,7 +1,8 @@
 // What the SIP side negotiated for a call, handed to the media engine when the call is answered, and what a
 // later offer/answer exchange in the dialog changes (MediaUpdate).
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import RTP
 import TelephonyDSP
 
@@ -31,7 +32,7 @@ public struct MediaCallParameters {
     public var telephoneEventPayloadType: UInt8?
     /// The packet time in milliseconds (`a=ptime`, 20 by default); a multiple of the engine's tick.
     public var ptimeMs: Int
-    /// Whether DTMF goes out as RFC 4733 events (the session compiled with `dtmfMode: .rfc4733`) rather
+    /// Whether DTMF goes out as RFC 4733 events (the session compiled with `dtmfOutput: .rfc4733`) rather
     /// than in the audio (`.inband`). Never both on a live call.
     public var sendDTMFAsEvents: Bool
     /// Where the caller's key presses are taken from.

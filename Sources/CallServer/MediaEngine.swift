@@ -8,7 +8,8 @@
 // The event thread also frees what a finished call held (its port, session and buffer), so the media
 // threads never deallocate or release a reference. Foundation-free: threads are pthreads.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Logging
 import RTP
 import Synchronization
@@ -68,7 +69,7 @@ public final class MediaEngine: Sendable {
         /// Creates a configuration.
         public init(bindHost: String = "0.0.0.0", ports: ClosedRange<Int> = 20000...29999, mediaThreads: Int = 1,
                     rtpTimeout: Duration = .seconds(30), holdTimeout: Duration = .seconds(7200),
-                    rtpProbation: Int = 0, tick: Duration = .milliseconds(5),
+                    rtpProbation: Int = 0, tick: Duration = .milliseconds(MediaEngine.defaultTickMilliseconds),
                     maxCallsPerThread: Int = 5000, eventCapacity: Int = 8192,
                     eventPollInterval: Duration = .milliseconds(2), realtimePriority: Int32? = nil) {
             self.bindHost = bindHost
@@ -219,7 +220,7 @@ public final class MediaEngine: Sendable {
         }
         try MediaEngine.checkAudioPayloadType(parameters.audioPayloadType)
         guard format.sampleRate == 8000 else { throw MediaEngineError("G.711 calls run at 8000 Hz") }
-        switch format.dtmfMode {
+        switch format.dtmfOutput {
         case .both: throw MediaEngineError("a live call sends DTMF either in-band or as RFC 4733 events, never both")
         case .rfc4733:
             guard parameters.sendDTMFAsEvents, parameters.telephoneEventPayloadType != nil else {
@@ -235,8 +236,8 @@ public final class MediaEngine: Sendable {
         }
         let ipv6 = parameters.port.localAddress?.family == AF_INET6
         let remote = try MediaEngine.address(parameters.remote, ipv6: ipv6)
-        var signalling = SocketAddress()
-        if let host = parameters.signallingAddress, let address = SocketAddress(host: host, port: 0) {
+        var signalling = UDPAddress()
+        if let host = parameters.signallingAddress, let address = UDPAddress(host: host, port: 0) {
             signalling = ipv6 ? address.mappedToIPv6 : address
         }
         if let eventPT = parameters.telephoneEventPayloadType, eventPT > 127 {
@@ -320,8 +321,8 @@ public final class MediaEngine: Sendable {
     }
 
     /// A numeric RTP address; IPv4 mapped into IPv6 for an IPv6 socket.
-    static func address(_ remote: (host: String, port: Int), ipv6: Bool) throws(MediaEngineError) -> SocketAddress {
-        guard let address = SocketAddress(host: remote.host, port: remote.port) else {
+    static func address(_ remote: (host: String, port: Int), ipv6: Bool) throws(MediaEngineError) -> UDPAddress {
+        guard let address = UDPAddress(host: remote.host, port: remote.port) else {
             throw MediaEngineError("remote RTP address \(remote.host):\(remote.port) is not a numeric address and port")
         }
         return ipv6 ? address.mappedToIPv6 : address
@@ -436,4 +437,10 @@ private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
         return nil
     }
     return thread
+}
+
+extension MediaEngine {
+    /// The media clock's tick when none is configured, in ms: `callseq serve --media-tick-ms`, `CallServer` and
+    /// `MediaEngine` all start from it (calls are spread over the ticks of a packet interval).
+    public static let defaultTickMilliseconds = 1
 }

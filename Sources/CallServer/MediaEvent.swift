@@ -2,7 +2,8 @@
 // value (no reference, no string) so that the media thread can post it into a fixed ring without
 // allocation or reference counting; the engine's event thread adds the call id.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import TelephonyDSP
 
 /// A call on the media engine.

@@ -3,7 +3,8 @@
 // no lock and no allocation; when full, `push` fails and the producer decides (drop a notice, or retry a
 // call's end at the next tick).
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Synchronization
 
 /// One record of the ring.

@@ -12,7 +12,8 @@
 // through a briefly locked queue, looked at only when an atomic flag says it holds something; events leave
 // through a single-producer ring (MediaEventRing).
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import RTP
 import Synchronization
 import TelephonyDSP
@@ -226,7 +227,7 @@ struct MediaWorker: ~Copyable {
     /// Discards what reached a new call's port before its media started (between the SDP answer and the ACK):
     /// nobody's RTP counts before the call is up, so a source that sprays the port early gains nothing.
     func discardQueued(_ socket: UDPSocket) {
-        var source = SocketAddress()
+        var source = UDPAddress()
         for _ in 0..<4096 {
             switch socket.receive(into: receiveBuffer, from: &source) {
             case .datagram, .truncated: continue
@@ -398,7 +399,7 @@ struct MediaWorker: ~Copyable {
     /// Keeps a prepared packet for the call's next deadline, or sends it now if the outbox is full.
     @inline(__always)
     static func keep(_ bytes: UnsafeRawBufferPointer, in outbox: inout MediaOutbox, _ socket: UDPSocket,
-                     _ remote: SocketAddress, _ sent: inout UInt64, _ errors: inout UInt64) {
+                     _ remote: UDPAddress, _ sent: inout UInt64, _ errors: inout UInt64) {
         guard !outbox.append(bytes) else { return }
         if socket.send(bytes, to: remote) == 0 { sent &+= 1 } else { errors &+= 1 }
     }
@@ -409,7 +410,7 @@ struct MediaWorker: ~Copyable {
 
     /// Drains the call's socket.
     mutating func receive(_ call: UnsafeMutablePointer<MediaCall>, _ now: Int64) {
-        var source = SocketAddress()
+        var source = UDPAddress()
         let socket = call.pointee.socket
         let buffer = receiveBuffer
         for _ in 0..<MediaWorker.maxDatagramsPerTick {

@@ -40,7 +40,7 @@ public final class RTPPortPool: Sendable {
     ///   - ports: the range; its even ports are used.
     /// - Throws: ``SocketError`` when the host is not numeric or the range holds no even port in 1...65534.
     public init(host: String, ports: ClosedRange<Int> = 20000...29999) throws(SocketError) {
-        guard SocketAddress(host: host, port: 0) != nil else { throw SocketError("address \(host)", code: EINVAL) }
+        guard UDPAddress(host: host, port: 0) != nil else { throw SocketError("address \(host)", code: EINVAL) }
         let low = max(ports.lowerBound, 2) + (max(ports.lowerBound, 2) & 1)
         let high = min(ports.upperBound, 65534)
         guard low <= high else { throw SocketError("port range \(ports)", code: EINVAL) }
@@ -74,7 +74,7 @@ public final class RTPPortPool: Sendable {
                 state.free.swapAt(pick, state.free.count - 1)
                 state.free.removeLast()
                 let port = firstPort + 2 * index
-                guard let address = SocketAddress(host: host, port: port) else { continue }
+                guard let address = UDPAddress(host: host, port: port) else { continue }
                 do throws(SocketError) {
                     let socket = try UDPSocket.bind(address)
                     state.inUse[index] = true
@@ -124,7 +124,7 @@ public final class RTPPortReservation: Sendable {
     }
 
     /// The address the socket is bound to.
-    public var localAddress: SocketAddress? { socket.localAddress }
+    public var localAddress: UDPAddress? { socket.localAddress }
 
     /// Closes the socket and returns the port to the pool (once; later calls do nothing).
     public func release() {

@@ -20,13 +20,13 @@
 /// `strictrtp` learns); until then its packets are not accepted.
 public struct RTPSourceFilter: Sendable {
     /// Where the caller's RTP comes from once latched; the offer's address and port before.
-    public private(set) var remote: SocketAddress
+    public private(set) var remote: UDPAddress
     /// Whether a source has been accepted; from then on only ``remote`` is.
     public private(set) var isLatched = false
-    private var offerHost: SocketAddress
-    private let signallingHost: SocketAddress
+    private var offerHost: UDPAddress
+    private let signallingHost: UDPAddress
     private let probation: Int
-    private var candidate = SocketAddress()
+    private var candidate = UDPAddress()
     private var candidateSequence: UInt16 = 0
     private var candidateCount = 0
 
@@ -34,9 +34,9 @@ public struct RTPSourceFilter: Sendable {
     ///
     /// - Parameters:
     ///   - offer: the offer's `c=` address and `m=` port (where RTP goes until a source is accepted).
-    ///   - signalling: the SIP signalling source (any port), or an empty `SocketAddress()` for none.
+    ///   - signalling: the SIP signalling source (any port), or an empty `UDPAddress()` for none.
     ///   - probation: packets in sequence that make another source accepted; 0 never accepts one.
-    public init(offer: SocketAddress, signalling: SocketAddress, probation: Int) {
+    public init(offer: UDPAddress, signalling: UDPAddress, probation: Int) {
         remote = offer
         offerHost = offer
         signallingHost = signalling
@@ -49,7 +49,7 @@ public struct RTPSourceFilter: Sendable {
     ///   - source: the datagram's source address.
     ///   - sequenceNumber: its RTP sequence number (for probation).
     @inline(__always)
-    public mutating func accepts(_ source: SocketAddress, sequenceNumber: UInt16) -> Bool {
+    public mutating func accepts(_ source: UDPAddress, sequenceNumber: UInt16) -> Bool {
         if isLatched { return source.sameEndpoint(as: remote) }
         if source.sameHost(as: offerHost) || source.sameHost(as: signallingHost) {
             latch(source)
@@ -70,7 +70,7 @@ public struct RTPSourceFilter: Sendable {
 
     /// A new offer moved the media (RFC 3264 §8.3.1): RTP goes to its address, and the check starts again
     /// for it. An offer with the same address and port changes nothing.
-    public mutating func rearm(offer: SocketAddress) {
+    public mutating func rearm(offer: UDPAddress) {
         guard !offer.sameEndpoint(as: offerHost) else { return }
         remote = offer
         offerHost = offer
@@ -78,7 +78,7 @@ public struct RTPSourceFilter: Sendable {
         candidateCount = 0
     }
 
-    private mutating func latch(_ source: SocketAddress) {
+    private mutating func latch(_ source: UDPAddress) {
         remote = source
         isLatched = true
         candidateCount = 0

@@ -47,7 +47,7 @@ public struct UDPSocket: Sendable {
     /// Opens a non-blocking socket bound to `address` (an IPv6 wildcard also accepts IPv4).
     ///
     /// - Throws: ``SocketError`` when the socket cannot be created or bound (`EADDRINUSE`...).
-    public static func bind(_ address: SocketAddress) throws(SocketError) -> UDPSocket {
+    public static func bind(_ address: UDPAddress) throws(SocketError) -> UDPSocket {
         let family = address.family
         guard family == AF_INET || family == AF_INET6 else { throw SocketError("bind", code: EAFNOSUPPORT) }
         let type = Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
@@ -73,8 +73,8 @@ public struct UDPSocket: Sendable {
     public init(fileDescriptor: Int32) { self.fileDescriptor = fileDescriptor }
 
     /// The address the socket is bound to (its real port when 0 was asked).
-    public var localAddress: SocketAddress? {
-        var address = SocketAddress()
+    public var localAddress: UDPAddress? {
+        var address = UDPAddress()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let result = withUnsafeMutablePointer(to: &address.storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fileDescriptor, $0, &length) }
@@ -91,7 +91,7 @@ public struct UDPSocket: Sendable {
     ///   - source: set to the sender's address.
     @inline(__always)
     public func receive(into buffer: UnsafeMutableRawBufferPointer,
-                        from source: inout SocketAddress) -> UDPReceiveResult {
+                        from source: inout UDPAddress) -> UDPReceiveResult {
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let n = withUnsafeMutablePointer(to: &source.storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -110,7 +110,7 @@ public struct UDPSocket: Sendable {
     ///
     /// - Returns: 0 when sent, otherwise the `errno` value (`EAGAIN` when the send buffer is full).
     @inline(__always)
-    public func send(_ bytes: UnsafeRawBufferPointer, to destination: SocketAddress) -> Int32 {
+    public func send(_ bytes: UnsafeRawBufferPointer, to destination: UDPAddress) -> Int32 {
         let n = withUnsafePointer(to: destination.storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 sendto(fileDescriptor, bytes.baseAddress, bytes.count, Int32(MSG_DONTWAIT), $0, destination.length)

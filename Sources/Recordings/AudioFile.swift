@@ -5,6 +5,7 @@
 // with spandsp and Sun's g711.c, as G711.swift describes and the tests check against spandsp) and handed to
 // libsndfile as bytes, so libsndfile's own encoder never decides a code.
 
+import FileSupport
 import CSndFile
 import TelephonyDSP
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import CallSequenceModel
 import TelephonyDSP
 
 /// Decodes and prepares each recording once per (recording, rate, encoding) and shares the result.
@@ -74,7 +75,7 @@ public final class RecordingCache: @unchecked Sendable {
 
     /// The prepared recording for `choice` at the call's format.
     ///
-    /// - Returns: `nil` for ``RecordingChoice/none``.
+    /// - Returns: `nil` for `RecordingChoice/none`.
     /// - Throws: ``RecordingError`` for an unknown name or an unreadable file.
     public func recording(
         _ choice: RecordingChoice, sampleRate: Int, encoding: SampleEncoding

@@ -1,3 +1,5 @@
+import FileSupport
+
 /// A recording that could not be read or written. Every message names the file.
 public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible {
     @usableFromInline
@@ -91,7 +93,7 @@ public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible
     /// Writing failed.
     public static func writeFailed(_ path: String, reason: String) -> Self { Self(.writeFailed(reason), path: path) }
 
-    /// The message, naming the file as given (bytes that are not UTF-8 as `\xFF`, see ``PathBytes``).
+    /// The message, naming the file as given (bytes that are not UTF-8 as `\xFF`, see `PathBytes`).
     public var description: String {
         let path = PathBytes.display(self.path)
         switch kind {

@@ -1,35 +1,10 @@
+import FileSupport
+import CallSequenceModel
 import CDefaultPrompt
 
-/// What a Recording step plays: a named recording, nothing, or the system default prompt.
-public enum RecordingChoice: Hashable, Sendable, CustomStringConvertible {
-    /// Play nothing ("no recording").
-    case none
-    /// Play the system default prompt that ships with the library ("Thank you. Please hold.", 2.1 s).
-    case systemDefault
-    /// Play the recording of this name from the account's library.
-    case named(String)
-
-    /// Reads the JSON form: `"none"`, `"default"`, or a recording name.
-    public init(_ text: String) {
-        switch text {
-        case "none": self = .none
-        case "default": self = .systemDefault
-        default: self = .named(text)
-        }
-    }
-
-    /// The JSON form.
-    public var description: String {
-        switch self {
-        case .none: return "none"
-        case .systemDefault: return "default"
-        case .named(let name): return name
-        }
-    }
-}
-
-/// An account's recordings: names mapped to audio files.
-public struct RecordingLibrary: Sendable, Hashable {
+/// An account's recordings: names mapped to audio files. The model checks recording names through it
+/// (`RecordingCatalog` (CallSequenceModel)).
+public struct RecordingLibrary: Sendable, Hashable, RecordingCatalog {
     /// Name → file path.
     public let files: [String: String]
     /// Where the library came from, for error messages (a directory, or "recordings").
@@ -87,9 +62,12 @@ public struct RecordingLibrary: Sendable, Hashable {
     /// The recording names, sorted.
     public var names: [String] { files.keys.sorted() }
 
+    /// Whether a recording of this name is in the library.
+    public func contains(_ name: String) -> Bool { files[name] != nil }
+
     /// The file that `choice` plays.
     ///
-    /// - Returns: the path, or `nil` for ``RecordingChoice/none`` and for ``RecordingChoice/systemDefault``,
+    /// - Returns: the path, or `nil` for `RecordingChoice/none` and for `RecordingChoice/systemDefault`,
     ///   which is built into the library (``defaultPromptBytes``), not a file.
     /// - Throws: ``RecordingError/unknownRecording(_:library:known:)`` for a name the library lacks.
     public func path(for choice: RecordingChoice) throws(RecordingError) -> String? {

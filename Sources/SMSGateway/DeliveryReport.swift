@@ -3,7 +3,7 @@ public enum DeliveryReport: Sendable, Hashable, CustomStringConvertible {
     /// The provider accepted it, with its id, after `attempts` tries.
     case sent(providerID: String, attempts: Int)
     /// It was certainly not sent (refused, never reached the provider, over the daily limit).
-    case failed(SMSFailure, attempts: Int)
+    case failed(SMSSendError, attempts: Int)
     /// It may or may not have been sent (see ``SMSTransportError/Kind/outcomeUnknown(_:)``); it is not
     /// retried and counts against the daily limit.
     case unknown(SMSTransportError, attempts: Int)
@@ -20,7 +20,7 @@ public enum DeliveryReport: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Why a text was not sent.
-public enum SMSFailure: Error, Sendable, Hashable, CustomStringConvertible {
+public enum SMSSendError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The account's daily limit is reached; nothing was sent to the provider.
     case dailyLimitReached(limit: Int)
     /// The message cannot be sent (a number that is not NANP, a text longer than one SMS); nothing was sent.

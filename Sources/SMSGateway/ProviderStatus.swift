@@ -1,3 +1,4 @@
+import TelephonyDSP
 // The `status` values of the VoIP.ms REST API that sendSMS can answer ("success", or an error
 // code such as invalid_dst, sms_failed, limit_reached). Anything else is not printed as it came: it is
 // reported as an unrecognised status with a short escaped excerpt, the password scrubbed first.
@@ -30,7 +31,7 @@ public enum ProviderStatus: Sendable, Hashable {
         } else if Self.knownErrors.contains(status) {
             self = .refused(status)
         } else {
-            self = .unrecognised(SMSMessage.printable(scrub(status), limit: Self.excerptLength))
+            self = .unrecognised(InputText.escaped(scrub(status), limit: Self.excerptLength))
         }
     }
 }

@@ -69,7 +69,25 @@ public struct SMSCredentials: Sendable, Hashable, CustomStringConvertible, Custo
 
 /// A problem with the SMS configuration (credentials, endpoint, state directory).
 public struct SMSConfigurationError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// What is wrong, in one line.
+    /// Which setting is wrong, so that a host can name it in its own terms (the command line's options).
+    public enum Setting: Sendable, Hashable {
+        /// The credentials (a file, or the environment).
+        case credentials
+        /// The endpoint: not an http(s) URL with a host and no query (the endpoint shown, escaped).
+        case endpointNotAURL(String)
+        /// The endpoint holds a user or password.
+        case endpointHoldsCredentials
+        /// The endpoint is plain http:// to another machine (the endpoint shown, escaped).
+        case endpointInsecure(String)
+    }
+
+    /// The setting that is wrong.
+    public let setting: Setting
+    /// What is wrong, in one line, in the library's terms.
     public let description: String
-    init(_ description: String) { self.description = description }
+
+    init(_ description: String, setting: Setting = .credentials) {
+        self.setting = setting
+        self.description = description
+    }
 }

@@ -8,6 +8,7 @@
 // outcome is unknown, as for any 5xx an intermediary answers. Connection failures are reported at once (the
 // client does not retry connecting in the background until the deadline): the dispatcher retries them.
 
+import TelephonyDSP
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -55,19 +56,21 @@ public struct VoipMsTransport: SMSTransport, CustomReflectable {
     public init(endpoint: String = defaultEndpoint, credentials: SMSCredentials, timeout: TimeAmount = .seconds(10),
                 allowInsecureEndpoint: Bool = false, client: HTTPClient = VoipMsTransport.sharedClient)
         throws(SMSConfigurationError) {
-        let shown = SMSMessage.printable(credentials.scrub(endpoint), limit: 200)
+        let shown = InputText.escaped(credentials.scrub(endpoint), limit: 200)
         guard let url = URL(string: endpoint), let scheme = url.scheme?.lowercased(),
               ["http", "https"].contains(scheme),
               let host = url.host, !host.isEmpty, url.query == nil
         else {
-            throw SMSConfigurationError("--sms-endpoint '\(shown)' is not an http(s) URL with a host and no query")
+            throw SMSConfigurationError("the SMS endpoint '\(shown)' is not an http(s) URL with a host and no query",
+                                        setting: .endpointNotAURL(shown))
         }
         guard url.user == nil, url.password == nil else {
-            throw SMSConfigurationError("--sms-endpoint must not hold a user or password (use --sms-credentials)")
+            throw SMSConfigurationError("the SMS endpoint must not hold a user or password (they are the credentials)",
+                                        setting: .endpointHoldsCredentials)
         }
         if scheme == "http", !allowInsecureEndpoint, !Self.isLoopback(host) {
-            throw SMSConfigurationError("--sms-endpoint '\(shown)' is http://: the API password would travel in "
-                + "clear text; use https://, or --allow-insecure-endpoint if you mean it")
+            throw SMSConfigurationError("the SMS endpoint '\(shown)' is http://: the API password would travel in "
+                + "clear text; use https://, or allow an insecure endpoint if you mean it", setting: .endpointInsecure(shown))
         }
         self.endpoint = endpoint
         self.credentials = credentials
@@ -121,7 +124,7 @@ public struct VoipMsTransport: SMSTransport, CustomReflectable {
         case .success:
             if let id = object["sms"] as? Int { return String(id) }
             if let id = object["sms"] as? String, !id.isEmpty {
-                return SMSMessage.printable(credentials.scrub(id), limit: ProviderStatus.excerptLength)
+                return InputText.escaped(credentials.scrub(id), limit: ProviderStatus.excerptLength)
             }
             throw SMSTransportError(.outcomeUnknown("success without an sms id"))
         case .refused(let code):

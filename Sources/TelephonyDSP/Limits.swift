@@ -1,6 +1,6 @@
-// The one place where the engine's limits live. The model (sequence and account validation), the
-// generator (DTMFGenerator, DTMFTiming.validate) and the CLI all read them from here, so that what
-// validates is what plays, and what plays fits in bounded memory and time.
+// The signal limits: what the generator (DTMFGenerator, DTMFTiming.validate) accepts, so that what plays fits in
+// bounded memory and time. The model's ProductLimits (CallSequenceModel) holds them with the product's own limits
+// (steps, names, per-account caps): what validates is what plays.
 //
 // Signal limits follow ITU-T Q.24 (DTMF receivers): a receiver must recognise a digit whose tone lasts
 // 40 ms and whose pause lasts 40 ms (Q.24 Table A-1, "signal/pause duration"); shorter pauses merge two
@@ -9,24 +9,13 @@
 // must-accept figure, -25 dBm0 per frequency: a receiver built to it need not hear weaker tones. Other
 // administrations' figures may differ; the README ("Level floor") says how this figure was sourced.
 
-/// Limits on what a sequence, a dial string and an account may hold, with the reason for each.
+/// Limits on the signal: tone and gap durations, levels, twist, one dial string and one sequence's duration, with
+/// the reason for each.
 public struct Limits: Sendable, Hashable {
     /// Longest total duration of one sequence, in milliseconds (default 10 minutes).
     public var maximumSequenceMilliseconds: Int
     /// Longest dial string of one DTMF step, in characters.
     public var maximumDialStringLength: Int
-    /// Most dial-string characters over all the DTMF steps of one sequence.
-    public var maximumTotalDialStringLength: Int
-    /// Most steps in one sequence.
-    public var maximumSteps: Int
-    /// Longest name, in characters.
-    public var maximumNameLength: Int
-    /// Most sequences in one account.
-    public var maximumSequencesPerAccount: Int
-    /// Most IVRs in one account.
-    public var maximumIVRsPerAccount: Int
-    /// Most DIDs in one account.
-    public var maximumDIDsPerAccount: Int
     /// Accepted tone durations in ms (Q.24: at least 40 ms).
     public var toneMilliseconds: ClosedRange<Int>
     /// Accepted gaps after a tone in ms (Q.24: at least 40 ms, or equal digits merge).
@@ -36,44 +25,25 @@ public struct Limits: Sendable, Hashable {
     /// Accepted twists (high group relative to low group) in dB; the high group must also stay at or
     /// above the level floor.
     public var twistDb: ClosedRange<Double>
-    /// Most problems listed for one document; the rest are counted ("and N more").
-    public var maximumProblemsListed: Int
 
     /// The defaults (see the README's limits table).
     public static let `default` = Limits(
         maximumSequenceMilliseconds: 600_000,
         maximumDialStringLength: 100,
-        maximumTotalDialStringLength: 1_000,
-        maximumSteps: 50,
-        maximumNameLength: 100,
-        maximumSequencesPerAccount: 1_000,
-        maximumIVRsPerAccount: 100,
-        maximumDIDsPerAccount: 1_000,
         toneMilliseconds: 40...10_000,
         gapMilliseconds: 40...10_000,
         levelDbm0: -25...0,
-        twistDb: -10...10,
-        maximumProblemsListed: 50)
+        twistDb: -10...10)
 
     /// Creates limits; every parameter is a field above.
-    public init(maximumSequenceMilliseconds: Int, maximumDialStringLength: Int, maximumTotalDialStringLength: Int,
-                maximumSteps: Int, maximumNameLength: Int, maximumSequencesPerAccount: Int,
-                maximumIVRsPerAccount: Int, maximumDIDsPerAccount: Int, toneMilliseconds: ClosedRange<Int>,
-                gapMilliseconds: ClosedRange<Int>, levelDbm0: ClosedRange<Double>, twistDb: ClosedRange<Double>,
-                maximumProblemsListed: Int) {
+    public init(maximumSequenceMilliseconds: Int, maximumDialStringLength: Int, toneMilliseconds: ClosedRange<Int>,
+                gapMilliseconds: ClosedRange<Int>, levelDbm0: ClosedRange<Double>, twistDb: ClosedRange<Double>) {
         self.maximumSequenceMilliseconds = maximumSequenceMilliseconds
         self.maximumDialStringLength = maximumDialStringLength
-        self.maximumTotalDialStringLength = maximumTotalDialStringLength
-        self.maximumSteps = maximumSteps
-        self.maximumNameLength = maximumNameLength
-        self.maximumSequencesPerAccount = maximumSequencesPerAccount
-        self.maximumIVRsPerAccount = maximumIVRsPerAccount
-        self.maximumDIDsPerAccount = maximumDIDsPerAccount
         self.toneMilliseconds = toneMilliseconds
         self.gapMilliseconds = gapMilliseconds
         self.levelDbm0 = levelDbm0
         self.twistDb = twistDb
-        self.maximumProblemsListed = maximumProblemsListed
     }
 
     /// The reason quoted in an error about a tone duration.

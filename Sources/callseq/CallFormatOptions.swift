@@ -1,8 +1,9 @@
 import ArgumentParser
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import TelephonyDSP
 
-extension DTMFMode: ExpressibleByArgument {}
+extension DTMFOutput: ExpressibleByArgument {}
 
 /// The call's format: rate, encoding and DTMF mode (render, timeline, verify, ivr).
 struct CallFormatOptions: ParsableArguments {
@@ -13,13 +14,13 @@ struct CallFormatOptions: ParsableArguments {
     var encoding: SampleEncoding?
 
     @Option(name: .customLong("dtmf-mode"), help: "How DTMF is sent: inband, rfc4733 (silent audio, telephone-events) or both.")
-    var dtmfMode: DTMFMode = .inband
+    var dtmfOutput: DTMFOutput = .inband
 
     func validate() throws {
         guard (8000...48000).contains(rate) else { throw ValidationError("--rate \(rate) is not supported (8000...48000 Hz)") }
     }
 
     func format(encoding fallback: SampleEncoding = .pcm16) -> CallFormat {
-        CallFormat(sampleRate: rate, encoding: encoding ?? fallback, dtmfMode: dtmfMode)
+        CallFormat(sampleRate: rate, encoding: encoding ?? fallback, dtmfOutput: dtmfOutput)
     }
 }

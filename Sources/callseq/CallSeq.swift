@@ -1,5 +1,7 @@
+import FileSupport
 import ArgumentParser
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 import Recordings
 import TelephonyDSP
@@ -19,7 +21,7 @@ struct CallSeq: ParsableCommand {
 }
 
 /// A failure while running a command (not a usage error): printed as one line, exit code 1.
-struct RuntimeFailure: Error, CustomStringConvertible {
+struct RuntimeError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
@@ -46,9 +48,9 @@ enum Main {
             } else {
                 try command.run()
             }
-        } catch let failure as RuntimeFailure {
+        } catch let failure as RuntimeError {
             fail(failure.description, code: 1)
-        } catch let list as ProblemList {
+        } catch let list as ProblemListError {
             for line in list.lines { standardError.write(Data("callseq: error: \(PathBytes.display(line))\n".utf8)) }
             exit(1)
         } catch let error as ExitCode {
@@ -72,10 +74,10 @@ enum Main {
 func runtime<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let error as RuntimeFailure {
+    } catch let error as RuntimeError {
         throw error
     } catch let error as CustomStringConvertible {
-        throw RuntimeFailure(error.description)
+        throw RuntimeError(error.description)
     }
 }
 

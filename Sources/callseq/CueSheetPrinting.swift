@@ -1,4 +1,5 @@
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 
 func seconds(_ samples: Int, _ rate: Int) -> String { String(format: "%.3f", Double(samples) / Double(rate)) }
@@ -14,7 +15,7 @@ func cueNumber(_ cue: Cue, width: Int) -> String {
 func printCueSheet(_ program: CompiledSequence) {
     let rate = program.format.sampleRate
     print("\"\(program.sequence.name)\": \(program.sequence.steps.count) steps, \(seconds(program.totalSamples, rate)) s, "
-        + "\(rate) Hz \(program.format.encoding.rawValue), dtmf \(program.format.dtmfMode.rawValue)")
+        + "\(rate) Hz \(program.format.encoding.rawValue), dtmf \(program.format.dtmfOutput.rawValue)")
     print("step   start s    end s      what")
     for cue in program.cueSheet {
         print(cueNumber(cue, width: 7)

@@ -1,5 +1,6 @@
 import ArgumentParser
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 import Recordings
 import SMSGateway
@@ -61,13 +62,13 @@ struct IVRCommand: ParsableCommand {
         do {
             compiled = try quietly { try CompiledAccount(loaded, recordings: RecordingCache(library: library), format: callFormat) }
         } catch {
-            throw RuntimeFailure("\(account): \(error)")
+            throw RuntimeError("\(account): \(error)")
         }
         let session: IVRSession
         do {
             session = try compiled.makeSession(calling: try PhoneNumber(did))
         } catch {
-            throw RuntimeFailure("\(account): \(error)")
+            throw RuntimeError("\(account): \(error)")
         }
         var caller: [Int16] = []
         if let callerAudio {
@@ -108,7 +109,7 @@ struct IVRCommand: ParsableCommand {
                     }
                 default: break
                 }
-            case .ended(let reason): log.append("\(at): call ended (\(describe(reason)))")
+            case .ended(let reason): log.append("\(at): call ended (\(reason))")
             }
         }
         var at = 0
@@ -150,16 +151,6 @@ struct IVRCommand: ParsableCommand {
             try sms.send(requests.map(\.1), with: dispatcher)
         }
     }
-
-    func describe(_ reason: IVRSession.EndReason) -> String {
-        switch reason {
-        case .routeHangup: return "the number routes to hangup"
-        case .hangupOption: return "the caller chose to hang up"
-        case .noChoice: return "no valid choice after every play of the menu"
-        case .sequenceFinished: return "the sequence finished"
-        case .callerHungUp: return "the caller hung up"
-        }
-    }
 }
 
 /// The ledger's account for an account file: its real path (symbolic links resolved), so that every run,
@@ -177,6 +168,23 @@ func loadAccount(_ file: String, recordingsRoot: String? = nil,
     do {
         return try Account.load(file, recordingsRoot: recordingsRoot, recordings: recordings)
     } catch {
-        throw ProblemList(lines: error.problems.map { $0.path.isEmpty ? "\(file): \($0.message)" : "\(file): \($0)" })
+        throw ProblemListError(lines: error.problems.map {
+            namingOptions($0.path.isEmpty ? "\(file): \($0.message)" : "\(file): \($0)")
+        })
     }
+}
+
+/// A library message about the operator's folders, with the options that set them named: the library speaks of
+/// "the operator's recordings folder" and "a recordings root"; the command line's user set them with
+/// `--recordings` and `--recordings-root`.
+func namingOptions(_ line: String) -> String {
+    var line = line
+    if let range = line.range(of: Account.operatorRecordingsPhrase + ": ") {
+        line.replaceSubrange(range, with: "--recordings: ")
+    }
+    if line.hasSuffix(Account.recordingsRootHint) {
+        line = String(line.dropLast(Account.recordingsRootHint.count))
+            + "; an operator may allow a wider folder with --recordings-root"
+    }
+    return line
 }

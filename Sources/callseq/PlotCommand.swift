@@ -1,5 +1,6 @@
 import ArgumentParser
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 import Recordings
 import TelephonyDSP
@@ -104,7 +105,7 @@ struct PlotCommand: ParsableCommand {
             title: "callseq plot: \(program.sequence.name)",
             subtitle: "\((input as NSString).lastPathComponent): \(program.sequence.steps.count) steps, "
                 + "\(String(format: "%.3f", program.duration)) s, \(rate) Hz \(format.encoding.rawValue), "
-                + "dtmf \(format.dtmfMode.rawValue), rendered by the real-time player",
+                + "dtmf \(format.dtmfOutput.rawValue), rendered by the real-time player",
             samples: samples, sampleRate: rate,
             lanes: spans.contains { $0.lane == 2 } ? ["steps", "digits", "SMS"] : ["steps", "digits"],
             spans: spans, notes: notes)
@@ -162,12 +163,12 @@ func writePlot(_ plot: Plot, width: Int, to path: String) throws -> String {
     let bytes: [UInt8]
     switch raster.png() {
     case .success(let png): bytes = png
-    case .failure(let failure): throw RuntimeFailure("\(path): cannot encode PNG: \(failure)")
+    case .failure(let failure): throw RuntimeError("\(path): cannot encode PNG: \(failure)")
     }
     do {
         try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
     } catch {
-        throw RuntimeFailure("\(path): cannot write: \((error as NSError).localizedDescription)")
+        throw RuntimeError("\(path): cannot write: \((error as NSError).localizedDescription)")
     }
     return "\(path): \(g.width)x\(g.height) PNG; time 0 to \(String(format: "%.3f", g.duration)) s at x \(g.plotLeft) "
         + "to \(g.plotLeft + g.plotWidth); spectrogram \(Int(g.maximumFrequency)) to 0 Hz at y \(g.spectrogramTop) "

@@ -81,7 +81,7 @@ struct Raster {
     }
 
     /// The picture as PNG bytes (8-bit colour-mapped), or nil with libpng's message when it fails.
-    func png() -> Result<[UInt8], PNGFailure> {
+    func png() -> Result<[UInt8], PNGError> {
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)
         image.width = png_uint_32(width)
@@ -97,7 +97,7 @@ struct Raster {
                 png_image_write_to_memory(&image, nil, &size, 0, p.baseAddress, png_int_32(width), c.baseAddress)
             }
         }
-        guard ok != 0, size > 0 else { return .failure(PNGFailure(image)) }
+        guard ok != 0, size > 0 else { return .failure(PNGError(image)) }
         var bytes = [UInt8](repeating: 0, count: Int(size))
         ok = bytes.withUnsafeMutableBytes { out in
             pixels.withUnsafeBufferPointer { p in
@@ -108,13 +108,13 @@ struct Raster {
             }
         }
         png_image_free(&image)
-        guard ok != 0 else { return .failure(PNGFailure(image)) }
+        guard ok != 0 else { return .failure(PNGError(image)) }
         return .success(Array(bytes.prefix(Int(size))))
     }
 }
 
 /// libpng's message for a failed write.
-struct PNGFailure: Error, CustomStringConvertible {
+struct PNGError: Error, CustomStringConvertible {
     let description: String
     init(_ image: png_image) {
         var message = image.message

@@ -1,3 +1,4 @@
+import FileSupport
 import ArgumentParser
 import Foundation
 import Recordings
@@ -129,16 +130,16 @@ struct Convert: ParsableCommand {
     /// stdout, one error line per file that failed on stderr, then exit 1 if any did.
     private func convertFolder() throws {
         let files = try recordings(in: input)
-        guard !files.isEmpty else { throw RuntimeFailure("\(input): no recordings in this folder") }
+        guard !files.isEmpty else { throw RuntimeError("\(input): no recordings in this folder") }
         guard Convert.makeDirectories(output) else {
-            throw RuntimeFailure("\(output): cannot create the output folder")
+            throw RuntimeError("\(output): cannot create the output folder")
         }
         // Both resolved (realpath(3)) from their own bytes: the same folder under another name is refused too.
         guard let source = FileSystem.resolved(input), let target = FileSystem.resolved(output) else {
-            throw RuntimeFailure("\(output): cannot resolve the output folder")
+            throw RuntimeError("\(output): cannot resolve the output folder")
         }
         guard source != target else {
-            throw RuntimeFailure("\(output): is the input folder (its recordings would be overwritten)")
+            throw RuntimeError("\(output): is the input folder (its recordings would be overwritten)")
         }
         let progress = ProgressLine("converting", minimumInterval: 0)
         var failed: [String] = []
@@ -180,7 +181,7 @@ struct Convert: ParsableCommand {
     /// (FileSystem on the names' own bytes), so that a name that is not UTF-8 is converted as given.
     private func recordings(in folder: String) throws -> [String] {
         guard let entries = FileSystem.entries(of: folder) else {
-            throw RuntimeFailure("\(folder): cannot read this folder")
+            throw RuntimeError("\(folder): cannot read this folder")
         }
         return entries.sorted().filter { entry in
             guard !entry.hasPrefix("."),

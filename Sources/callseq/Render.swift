@@ -1,5 +1,6 @@
 import ArgumentParser
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Recordings
 import SMSGateway
 import TelephonyDSP
@@ -48,7 +49,7 @@ struct Render: ParsableCommand {
         }
         for line in result.log { print(line) }
         print("\(output): \(seconds(program.totalSamples, program.format.sampleRate)) s, \(program.format.sampleRate) Hz, "
-            + "\(outputFormat.encoding.rawValue) \(outputFormat.container.rawValue), \(program.digits.count) digits, dtmf \(program.format.dtmfMode.rawValue)")
+            + "\(outputFormat.encoding.rawValue) \(outputFormat.container.rawValue), \(program.digits.count) digits, dtmf \(program.format.dtmfOutput.rawValue)")
         if let dispatcher {
             // Without --account, each text counts against its sending number.
             let perSender = account == nil ? { (text: SMSStep) in
@@ -69,17 +70,18 @@ struct Render: ParsableCommand {
             return SMSAccount(key: "number:", dailyLimit: Account.Capabilities().smsDailyLimit)
         }
         let (loaded, _) = try loadAccount(account)
-        let enabled = Set(loaded.dids.filter(\.sms).map(\.number))
         var problems: [String] = []
         for (i, text) in texts {
-            if !loaded.capabilities.sms {
-                problems.append("\(sequence): steps[\(i)]: the account \(account) cannot send SMS (a reseller's client account)")
-            } else if !enabled.contains(text.from) {
-                problems.append("\(sequence): steps[\(i)].from: \(text.from) is not an SMS-enabled number of the account \(account)"
-                    + (enabled.isEmpty ? " (it has none)" : " (SMS-enabled: \(enabled.sorted().map(\.digits).joined(separator: ", ")))"))
+            switch loaded.smsSenderProblem(text) {
+            case .cannotSendSMS?:
+                problems.append("\(sequence): steps[\(i)]: " + SMSSenderProblem.cannotSendSMS.message(account: "the account \(account)"))
+            case let problem?:
+                problems.append("\(sequence): steps[\(i)].from: " + problem.message(account: "the account \(account)"))
+            case nil:
+                break
             }
         }
-        if !problems.isEmpty { throw ProblemList(lines: problems) }
+        if !problems.isEmpty { throw ProblemListError(lines: problems) }
         return smsAccount(file: account, limit: loaded.capabilities.smsDailyLimit)
     }
 
@@ -126,7 +128,7 @@ struct Render: ParsableCommand {
                 played.bytes.append(contentsOf: byteFrame.prefix(n))
             }
         }
-        if program.format.dtmfMode != .inband {
+        if program.format.dtmfOutput != .inband {
             played.log.append("rfc4733: \(packets) telephone-event packets for \(digitsSent) digits (20 ms updates, final packet x3)")
         }
         return played

@@ -1,5 +1,6 @@
 import ArgumentParser
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Dispatch
 import Foundation
 import Logging
@@ -48,7 +49,7 @@ struct SMSOptions: ParsableArguments {
             } else if let fromEnvironment = SMSCredentials.fromEnvironment() {
                 credentials = fromEnvironment
             } else {
-                throw RuntimeFailure("no SMS credentials")
+                throw RuntimeError("no SMS credentials")
             }
             let transport = try VoipMsTransport(endpoint: smsEndpoint, credentials: credentials,
                                                 timeout: .milliseconds(Int64(smsTimeoutMs)),
@@ -57,7 +58,22 @@ struct SMSOptions: ParsableArguments {
             return SMSDispatcher(transport: transport, account: account, ledger: ledger,
                                  logger: Logger(label: "callseq.sms", factory: { _ in SwiftLogNoOpLogHandler() }))
         } catch let error as SMSConfigurationError {
-            throw RuntimeFailure(error.description)
+            throw RuntimeError(Self.namingOptions(error))
+        }
+    }
+
+    /// The library's message with the options that set the endpoint named.
+    static func namingOptions(_ error: SMSConfigurationError) -> String {
+        switch error.setting {
+        case .credentials:
+            return error.description
+        case .endpointNotAURL(let shown):
+            return "--sms-endpoint '\(shown)' is not an http(s) URL with a host and no query"
+        case .endpointHoldsCredentials:
+            return "--sms-endpoint must not hold a user or password (use --sms-credentials)"
+        case .endpointInsecure(let shown):
+            return "--sms-endpoint '\(shown)' is http://: the API password would travel in clear text; use https://, "
+                + "or --allow-insecure-endpoint if you mean it"
         }
     }
 
@@ -82,9 +98,9 @@ struct SMSOptions: ParsableArguments {
         let of = "of \(reports.count) text\(reports.count == 1 ? "" : "s")"
         switch (failed, unknown) {
         case (0, 0): return
-        case (_, 0): throw RuntimeFailure("\(failed) \(of) not sent")
-        case (0, _): throw RuntimeFailure("\(unknown) \(of) with an unknown outcome (may have been sent; not retried)")
-        default: throw RuntimeFailure("\(failed) \(of) not sent, \(unknown) with an unknown outcome (not retried)")
+        case (_, 0): throw RuntimeError("\(failed) \(of) not sent")
+        case (0, _): throw RuntimeError("\(unknown) \(of) with an unknown outcome (may have been sent; not retried)")
+        default: throw RuntimeError("\(failed) \(of) not sent, \(unknown) with an unknown outcome (not retried)")
         }
     }
 }
@@ -116,7 +132,7 @@ struct StateDirectoryOption: ParsableArguments {
         do {
             ledger = try SMSLedger(directory: directory)
         } catch {
-            throw RuntimeFailure(error.description)
+            throw RuntimeError(error.description)
         }
         for entry in ledger.recoveredAtOpen {
             print("SMS ledger: text #\(entry.id) to \(entry.to) was being sent when a run ended; "

@@ -1,5 +1,7 @@
+import FileSupport
 import ArgumentParser
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 import Recordings
 import TelephonyDSP
@@ -33,20 +35,20 @@ func loadSequence(_ file: String, options: SequenceOptions, encoding: SampleEnco
                   schedulesOnly: Bool = false) throws -> CompiledSequence {
     let text: String
     do {
-        let bytes = try FileSystem.contents(of: file, limit: Account.maximumFileBytes)
+        let bytes = try FileSystem.contents(of: file, limit: ProductLimits.default.maximumFileBytes)
         guard let utf8 = String(validating: bytes, as: UTF8.self) else {
-            throw RuntimeFailure("\(file): not readable as UTF-8 text")
+            throw RuntimeError("\(file): not readable as UTF-8 text")
         }
         text = utf8
-    } catch let error as FileSystem.ReadFailure {
-        throw RuntimeFailure("\(file): \(error)")
+    } catch let error as FileSystem.ReadError {
+        throw RuntimeError("\(file): \(error)")
     }
     let library = try runtime { try options.library(beside: file) }
-    let sequence: CallSequence
+    let sequence: SequenceDefinition
     do {
-        sequence = try CallSequence.parse(text, source: file, recordings: library)
+        sequence = try SequenceDefinition.parse(text, source: file, recordings: library)
     } catch {
-        throw ProblemList(lines: error.problems.map { "\(file): \($0)" })
+        throw ProblemListError(lines: error.problems.map { "\(file): \($0)" })
     }
     let cache = RecordingCache(library: library)
     do {
@@ -55,6 +57,6 @@ func loadSequence(_ file: String, options: SequenceOptions, encoding: SampleEnco
                                  schedulesOnly: schedulesOnly)
         }
     } catch {
-        throw RuntimeFailure("\(file): \(error)")
+        throw RuntimeError("\(file): \(error)")
     }
 }

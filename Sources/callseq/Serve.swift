@@ -1,5 +1,6 @@
 import ArgumentParser
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import CallServer
 import Foundation
 import Logging
@@ -44,7 +45,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("media-tick-ms"),
             help: "The media clock's tick in ms (1...20): calls are spread over the ticks of a packet interval.")
-    var mediaTickMs: Int = 1
+    var mediaTickMs: Int = MediaEngine.defaultTickMilliseconds
 
     @Option(name: .customLong("realtime-priority"),
             help: "Run the media threads with SCHED_FIFO at this priority (1...99); needs the privilege.")
@@ -140,7 +141,7 @@ struct Serve: AsyncParsableCommand {
             directory = try AccountDirectory(paths: accounts, recordingsRoot: recordingsRoot, progress: show)
         } catch {
             progress.finish()
-            throw ProblemList(lines: error.lines)
+            throw ProblemListError(lines: error.lines.map(namingOptions))
         }
         progress.update(accounts.count, of: accounts.count, force: true)
         progress.finish()
@@ -185,7 +186,7 @@ struct Serve: AsyncParsableCommand {
         do {
             try await ServiceGroup(configuration: configuration).run()
         } catch let error as CustomStringConvertible {
-            throw RuntimeFailure(error.description)
+            throw RuntimeError(error.description)
         }
         logger.notice("media: \(server.statistics().summary)")
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 import Recordings
 
@@ -57,11 +58,11 @@ struct Validate: ParsableCommand {
                 lines.append("\(file): \(path): \(error)")
             }
         }
-        if !lines.isEmpty { throw ProblemList(lines: lines) }
+        if !lines.isEmpty { throw ProblemListError(lines: lines) }
     }
 
     /// One line per SMS step: the encoding and units the network will count (3GPP TS 23.038).
-    func printTexts(_ sequence: CallSequence, path: String) {
+    func printTexts(_ sequence: SequenceDefinition, path: String) {
         for (i, step) in sequence.steps.enumerated() {
             guard case .sms(let text) = step else { continue }
             let length = text.length

@@ -1,4 +1,5 @@
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 import Recordings
 import Testing

@@ -1,4 +1,5 @@
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 import Glibc
 import Recordings
@@ -17,9 +18,9 @@ func residentBytes() -> Int {
 
 @Suite("Bounds: memory grows with what is distinct, limits in one place, hostile input refused", .serialized)
 struct BoundsTests {
-    static func doorSequence(_ i: Int) throws -> CallSequence {
+    static func doorSequence(_ i: Int) throws -> SequenceDefinition {
         let code = String(format: "%04d#", i % 10_000)
-        return CallSequence(name: "door \(i)", steps: [.dtmf(DTMFStep(digits: try DialString(code)))])
+        return SequenceDefinition(name: "door \(i)", steps: [.dtmf(DTMFStep(digits: try DialString(code)))])
     }
 
     @Test func tenThousandDoorSequencesShareTheirBursts() throws {
@@ -147,7 +148,7 @@ struct BoundsTests {
               "ivrs": [ { "name": "Lobby", "prompt": "none",
                           "options": { "a": { "hangup": true }, "A": { "repeat": true } } } ] }
             """
-        #expect(throws: ValidationFailure.self) { _ = try Account.parse(text, source: "a", baseDirectory: "") }
+        #expect(throws: InvalidDocumentError.self) { _ = try Account.parse(text, source: "a", baseDirectory: "") }
         do {
             _ = try Account.parse(text, source: "a", baseDirectory: "")
         } catch {
@@ -162,7 +163,7 @@ struct BoundsTests {
         for i in 0..<100_000 { text += #", "k\#(i)": 0"# }
         text += "}"
         do {
-            _ = try CallSequence.parse(text, source: "big.json")
+            _ = try SequenceDefinition.parse(text, source: "big.json")
             Issue.record("accepted")
         } catch {
             #expect(error.problems.count == 51)
@@ -184,7 +185,7 @@ struct BoundsTests {
         ]
         for (text, path) in cases {
             do {
-                _ = try CallSequence.parse(text, source: "s")
+                _ = try SequenceDefinition.parse(text, source: "s")
                 Issue.record("accepted: \(text)")
             } catch {
                 #expect(error.problems.first?.path == path, "\(error)")
@@ -223,7 +224,7 @@ struct BoundsTests {
         // for a sequence built in code.
         let digits = try DialString(String(repeating: "5", count: 100))
         let step = DTMFStep(digits: digits, toneMilliseconds: 10_000, gapMilliseconds: 10_000)
-        let sequence = CallSequence(name: "long", steps: Array(repeating: .dtmf(step), count: 30))
+        let sequence = SequenceDefinition(name: "long", steps: Array(repeating: .dtmf(step), count: 30))
         #expect(throws: CompileError.self) {
             _ = try CompiledSequence(sequence, format: CallFormat(), recordings: RecordingCache(library: .empty))
         }

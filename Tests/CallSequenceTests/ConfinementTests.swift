@@ -1,4 +1,5 @@
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 import Glibc
 import Recordings
@@ -41,7 +42,7 @@ struct ConfinementTests {
         #expect(problems(accountText(recordings: "recordings"), in: account) == [])
         #expect(problems(accountText(recordings: "../b/recordings", prompt: "secret"), in: account) == [
             "recordings: \"../b/recordings\" leads outside the account's folder; "
-                + "an operator may allow a wider folder with --recordings-root",
+                + "an operator may allow a wider folder as a recordings root",
         ])
         let absolute = other.appendingPathComponent("recordings").path
         #expect(problems(accountText(recordings: absolute, prompt: "secret"), in: account).first?

@@ -1,12 +1,13 @@
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Recordings
 import Testing
 import TelephonyDSP
 
 @Suite("Editing a sequence as a portal does")
 struct EditingTests {
-    func sequence() throws -> CallSequence {
-        CallSequence(name: "Door", steps: [
+    func sequence() throws -> SequenceDefinition {
+        SequenceDefinition(name: "Door", steps: [
             .recording(RecordingStep(recording: .named("welcome"))),
             .dtmf(DTMFStep(digits: try DialString("1234"))),
             .sms(SMSStep(from: try PhoneNumber("5145550100"), to: try PhoneNumber("5145550199"), message: "Opened")),
@@ -40,7 +41,7 @@ struct EditingTests {
         #expect(throws: SequenceEditError.self) { try s.rename("   ") }
         #expect(throws: SequenceEditError.self) { try s.rename(String(repeating: "x", count: 101)) }
         #expect(s == before)
-        var empty = CallSequence(name: "Empty")
+        var empty = SequenceDefinition(name: "Empty")
         #expect {
             try empty.remove(0)
         } throws: { ($0 as? SequenceEditError)?.description == "there is no step 0: the sequence is empty" }

@@ -1,4 +1,5 @@
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 import Recordings
 import Testing
@@ -98,7 +99,7 @@ struct IVRSessionFormatTests {
     }
 
     @Test func inRFC4733ModeTheDigitsAreEventsAndTheAudioHasNoTone() throws {
-        let session = try exampleAccount(CallFormat(dtmfMode: .rfc4733)).makeSession(calling: PhoneNumber("5145550100"))
+        let session = try exampleAccount(CallFormat(dtmfOutput: .rfc4733)).makeSession(calling: PhoneNumber("5145550100"))
         let (audio, events) = runSession(session, presses: [.one])
         #expect(endedTelephoneEvents(events) == "9876#")
         #expect(text(try detectDigits(audio, sampleRate: 8000)) == "")
@@ -106,7 +107,7 @@ struct IVRSessionFormatTests {
     }
 
     @Test func inBothModeTheDigitsAreEventsAndTones() throws {
-        let session = try exampleAccount(CallFormat(dtmfMode: .both)).makeSession(calling: PhoneNumber("5145550100"))
+        let session = try exampleAccount(CallFormat(dtmfOutput: .both)).makeSession(calling: PhoneNumber("5145550100"))
         let (audio, events) = runSession(session, presses: [.one])
         #expect(endedTelephoneEvents(events) == "9876#")
         #expect(text(try detectDigits(audio, sampleRate: 8000)) == "9876#")

@@ -1,4 +1,5 @@
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 import Recordings
 import Testing
@@ -11,10 +12,10 @@ let examples = testAudioPath("../Examples")
 @_silgen_name("malloc_usable_size")
 func mallocUsableSize(_ pointer: UnsafeRawPointer?) -> Int
 
-func loadExample(_ name: String) throws -> CallSequence {
+func loadExample(_ name: String) throws -> SequenceDefinition {
     let library = try RecordingLibrary(directory: examples + "/recordings")
     let text = try String(contentsOfFile: examples + "/" + name, encoding: .utf8)
-    return try CallSequence.parse(text, source: name, recordings: library)
+    return try SequenceDefinition.parse(text, source: name, recordings: library)
 }
 
 func compileExample(_ name: String, _ format: CallFormat = CallFormat()) throws -> CompiledSequence {
@@ -147,8 +148,8 @@ struct PlayerTests {
 
     @Test func rfc4733ModeSilencesTheTonesAndBothModeKeepsThem() throws {
         let inband = try compileExample("front-door.json")
-        let rfc = try compileExample("front-door.json", CallFormat(dtmfMode: .rfc4733))
-        let both = try compileExample("front-door.json", CallFormat(dtmfMode: .both))
+        let rfc = try compileExample("front-door.json", CallFormat(dtmfOutput: .rfc4733))
+        let both = try compileExample("front-door.json", CallFormat(dtmfOutput: .both))
         let (rfcPCM, rfcEvents) = play(rfc, frames: [160])
         let (bothPCM, bothEvents) = play(both, frames: [160])
         let inbandPCM = play(inband, frames: [160]).pcm
@@ -174,7 +175,7 @@ struct PlayerTests {
     }
 
     @Test func aMissingRecordingIsACompileErrorNamingTheStep() throws {
-        let sequence = CallSequence(name: "x", steps: [.recording(RecordingStep(recording: .named("nope")))])
+        let sequence = SequenceDefinition(name: "x", steps: [.recording(RecordingStep(recording: .named("nope")))])
         #expect {
             try CompiledSequence(sequence, format: CallFormat(), recordings: RecordingCache(library: .empty))
         } throws: { ($0 as? CompileError)?.description.hasPrefix("steps[0].recording: recordings: no recording named 'nope'") ?? false }

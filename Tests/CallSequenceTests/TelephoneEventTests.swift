@@ -1,13 +1,14 @@
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Testing
 import TelephonyDSP
 
 /// Plays a sequence of one DTMF step in rfc4733 mode in 20 ms frames and collects the packets.
 func packets(digits: String, toneMs: Int, rate: Int = 8000, gapMs: Int = 100) throws -> [TelephoneEventPacket] {
-    let sequence = CallSequence(name: "x", steps: [
+    let sequence = SequenceDefinition(name: "x", steps: [
         .dtmf(DTMFStep(digits: try DialString(digits), toneMilliseconds: toneMs, gapMilliseconds: gapMs, levelDbm0: -12)),
     ])
-    let program = try CompiledSequence(sequence, format: CallFormat(sampleRate: rate, dtmfMode: .rfc4733), recordings: RecordingCacheStub.empty)
+    let program = try CompiledSequence(sequence, format: CallFormat(sampleRate: rate, dtmfOutput: .rfc4733), recordings: RecordingCacheStub.empty)
     let player = program.makePlayer()
     var sender = TelephoneEventSender(timestampBase: 1000, firstSequenceNumber: 65530)
     var out: [TelephoneEventPacket] = []
@@ -74,10 +75,10 @@ struct TelephoneEventTests {
         // A 10 s digit "0" (two segments); the player restarts after 2.5 s (inside the first segment) or 8.75 s
         // (inside the second): the sender must neither trap nor continue the old event. The second play gives
         // the packets of a fresh play, its sequence numbers following on.
-        let sequence = CallSequence(name: "x", steps: [
+        let sequence = SequenceDefinition(name: "x", steps: [
             .dtmf(DTMFStep(digits: try DialString("0"), toneMilliseconds: 10_000, gapMilliseconds: 100, levelDbm0: -12)),
         ])
-        let program = try CompiledSequence(sequence, format: CallFormat(dtmfMode: .rfc4733), recordings: RecordingCacheStub.empty)
+        let program = try CompiledSequence(sequence, format: CallFormat(dtmfOutput: .rfc4733), recordings: RecordingCacheStub.empty)
         let player = program.makePlayer()
         var sender = TelephoneEventSender(timestampBase: 1000, firstSequenceNumber: 65530)
         var first: [TelephoneEventPacket] = []

@@ -1,4 +1,5 @@
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 import Recordings
 import Testing
@@ -7,7 +8,7 @@ import TestSupport
 func problems(in file: String, recordings: RecordingLibrary? = nil) throws -> [String] {
     let text = try String(contentsOfFile: testAudioPath("sequences/" + file), encoding: .utf8)
     do {
-        _ = try CallSequence.parse(text, source: file, recordings: recordings)
+        _ = try SequenceDefinition.parse(text, source: file, recordings: recordings)
         return []
     } catch {
         return error.problems.map(\.description)
@@ -71,7 +72,7 @@ struct ValidationTests {
         let library = try RecordingLibrary(directory: testAudioPath("../Examples/recordings"))
         for file in ["front-door.json", "gate.json"] {
             let text = try String(contentsOfFile: testAudioPath("../Examples/" + file), encoding: .utf8)
-            let sequence = try CallSequence.parse(text, source: file, recordings: library)
+            let sequence = try SequenceDefinition.parse(text, source: file, recordings: library)
             #expect(!sequence.steps.isEmpty)
         }
     }
@@ -83,7 +84,7 @@ struct ValidationTests {
               { "type": "recording", "recording": "default" },
               { "type": "sms", "from": "+1 514-555-0100", "to": "(514) 555 0199", "message": "Gate opened" } ] }
             """
-        let s = try CallSequence.parse(text, source: "x")
+        let s = try SequenceDefinition.parse(text, source: "x")
         #expect(s.name == "Gate")
         guard case .dtmf(let d) = s.steps[0], case .recording(let r) = s.steps[1], case .sms(let m) = s.steps[2] else {
             Issue.record("wrong step types: \(s.steps)")
@@ -155,7 +156,7 @@ struct SMSStepLengthTests {
     func problems(_ message: String) -> [String] {
         let json = #"{ "name": "x", "steps": [ { "type": "sms", "from": "5145550100", "to": "5145550199", "message": "\#(message)" } ] }"#
         do {
-            _ = try CallSequence.parse(json, source: "t.json")
+            _ = try SequenceDefinition.parse(json, source: "t.json")
             return []
         } catch {
             return error.problems.map(\.description)

@@ -1,4 +1,5 @@
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import CallServer
 import Glibc
 import Logging
@@ -39,18 +40,18 @@ struct Received {
 /// The caller's side: a plain UDP socket that sends RTP every 20 ms and records what comes back.
 struct Peer {
     let socket: UDPSocket
-    let address: SocketAddress
+    let address: UDPAddress
     var sequence: UInt16 = 500
     var timestamp: UInt32 = 90_000
     var received: [Received] = []
     var buffer = [UInt8](repeating: 0, count: 2048)
 
     init(host: String = "127.0.0.1") throws {
-        socket = try UDPSocket.bind(#require(SocketAddress(host: host, port: 0)))
+        socket = try UDPSocket.bind(#require(UDPAddress(host: host, port: 0)))
         address = try #require(socket.localAddress)
     }
 
-    mutating func send(to engine: SocketAddress, payloadType: UInt8, marker: Bool = false, timestamp ts: UInt32? = nil,
+    mutating func send(to engine: UDPAddress, payloadType: UInt8, marker: Bool = false, timestamp ts: UInt32? = nil,
                        payload: [UInt8]) {
         var packet = [UInt8](repeating: 0, count: 12)
         _ = packet.withUnsafeMutableBytes {
@@ -63,7 +64,7 @@ struct Peer {
     }
 
     mutating func drain() {
-        var source = SocketAddress()
+        var source = UDPAddress()
         while true {
             let result = buffer.withUnsafeMutableBytes { socket.receive(into: $0, from: &source) }
             guard case .datagram(let n) = result else { return }
@@ -102,9 +103,9 @@ func code(_ digit: Character) -> UInt8 { DTMFDigit(digit)!.eventCode }
 
 /// Runs one call against the engine: the peer sends PCMU (silence, or `inbandOne` tones for "1") every
 /// 20 ms, and "1" as an RFC 4733 event when `rfc4733One`, once the engine's audio arrives.
-func runCall(dtmfMode: DTMFMode, ports: ClosedRange<Int>, rfc4733One: Bool) throws
+func runCall(dtmfOutput: DTMFOutput, ports: ClosedRange<Int>, rfc4733One: Bool) throws
     -> (received: [Received], log: EventLog, engine: MediaEngine) {
-    let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfMode: dtmfMode))
+    let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfOutput: dtmfOutput))
     let session = try compiled.makeSession(calling: PhoneNumber("5145550100"))
     let log = EventLog()
     let engine = try MediaEngine(
@@ -112,11 +113,11 @@ func runCall(dtmfMode: DTMFMode, ports: ClosedRange<Int>, rfc4733One: Bool) thro
         logger: Logger(label: "test"), onEvent: { log.append($0) })
     var peer = try Peer()
     let port = try engine.reservePort()
-    let engineAddress = try #require(SocketAddress(host: "127.0.0.1", port: port.port))
+    let engineAddress = try #require(UDPAddress(host: "127.0.0.1", port: port.port))
     try engine.startCall(MediaCallParameters(
         port: port, remote: (host: "127.0.0.1", port: peer.address.port), audioPayloadType: 0,
-        telephoneEventPayloadType: 101, ptimeMs: 20, sendDTMFAsEvents: dtmfMode == .rfc4733, session: session,
-        callID: "call-\(dtmfMode)"))
+        telephoneEventPayloadType: 101, ptimeMs: 20, sendDTMFAsEvents: dtmfOutput == .rfc4733, session: session,
+        callID: "call-\(dtmfOutput)"))
 
     var tone = try DTMFGenerator(dialString: DialString("1"), timing: DTMFTiming(toneMilliseconds: 200, gapMilliseconds: 100),
                                  sampleRate: 8000)
@@ -156,7 +157,7 @@ func runCall(dtmfMode: DTMFMode, ports: ClosedRange<Int>, rfc4733One: Bool) thro
 @Suite("Media engine on 127.0.0.1", .serialized)
 struct MediaEngineTests {
     @Test func rfc4733CallerPressesOneAndReceivesTheDoorCodeAsEvents() throws {
-        let (received, log, engine) = try runCall(dtmfMode: .rfc4733, ports: 32000...32099, rfc4733One: true)
+        let (received, log, engine) = try runCall(dtmfOutput: .rfc4733, ports: 32000...32099, rfc4733One: true)
         defer { engine.shutdown() }
         let kinds = log.kinds
         #expect(kinds.first == .menuStarted(ivr: 0, play: 1))
@@ -208,7 +209,7 @@ struct MediaEngineTests {
     }
 
     @Test func inbandCallerPressesOneAndHearsTheDoorCodeAsTones() throws {
-        let (received, log, engine) = try runCall(dtmfMode: .inband, ports: 32100...32199, rfc4733One: false)
+        let (received, log, engine) = try runCall(dtmfOutput: .inband, ports: 32100...32199, rfc4733One: false)
         defer { engine.shutdown() }
         #expect(log.kinds.contains(.digit(.one)) && log.kinds.contains(.sequenceStarted(0)))
         #expect(log.kinds.last == .ended(.ivr(.sequenceFinished)))
@@ -221,7 +222,7 @@ struct MediaEngineTests {
     }
 
     @Test func noRTPFromTheCallerEndsTheCallWithRtpTimeout() throws {
-        let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfMode: .inband))
+        let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfOutput: .inband))
         let log = EventLog()
         let engine = try MediaEngine(
             configuration: .init(bindHost: "127.0.0.1", ports: 32200...32299, rtpTimeout: .milliseconds(300)),
@@ -238,7 +239,7 @@ struct MediaEngineTests {
     }
 
     @Test func endCallStopsTheMediaReleasesThePortAndReportsNothingMore() throws {
-        let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .alaw, dtmfMode: .inband))
+        let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .alaw, dtmfOutput: .inband))
         let log = EventLog()
         let engine = try MediaEngine(configuration: .init(bindHost: "127.0.0.1", ports: 32300...32399),
                                      logger: Logger(label: "test"), onEvent: { log.append($0) })
@@ -263,8 +264,10 @@ struct MediaEngineTests {
     }
 
     @Test func mismatchedParametersAreRefused() throws {
-        let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfMode: .rfc4733))
-        let engine = try MediaEngine(configuration: .init(bindHost: "127.0.0.1", ports: 32400...32499),
+        let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfOutput: .rfc4733))
+        // A 5 ms tick (the default is 1 ms, which every ptime is a multiple of).
+        let engine = try MediaEngine(configuration: .init(bindHost: "127.0.0.1", ports: 32400...32499,
+                                                          tick: .milliseconds(5)),
                                      logger: Logger(label: "test"), onEvent: { _ in })
         defer { engine.shutdown() }
         let session = try compiled.makeSession(calling: PhoneNumber("5145550100"))
@@ -277,7 +280,7 @@ struct MediaEngineTests {
         #expect(!start(200, 101, true))          // not a payload type
         #expect(!start(0, nil, true))            // RFC 4733 session without telephone-event
         #expect(!start(0, 101, false))           // events compiled, in-band asked
-        #expect(!start(0, 101, true, ptime: 7))  // not a multiple of the tick
+        #expect(!start(0, 101, true, ptime: 7))  // not a multiple of the 5 ms tick
         #expect(!start(0, 101, true, ptime: Int.max - 5))
         #expect(!start(0, 101, true, host: "caller.example.com"))
         #expect(engine.activeCalls == 0)

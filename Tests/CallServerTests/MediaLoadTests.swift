@@ -1,4 +1,5 @@
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import CallServer
 import Glibc
 import Logging
@@ -29,20 +30,20 @@ struct MediaLoadTests {
         let seconds = environment("CALLSERVER_LOAD_SECONDS") ?? 5
         let threads = environment("CALLSERVER_LOAD_THREADS") ?? 1
         let tickMs = environment("CALLSERVER_LOAD_TICK_MS") ?? 5
-        let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfMode: .rfc4733))
+        let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfOutput: .rfc4733))
         let engine = try MediaEngine(
             configuration: .init(bindHost: "127.0.0.1", ports: 34000...(34000 + 2 * calls + 200), mediaThreads: threads,
                                  rtpTimeout: .seconds(3600), tick: .milliseconds(tickMs),
                                  maxCallsPerThread: calls),
             logger: Logger(label: "load"), onEvent: { _ in })
         defer { engine.shutdown() }
-        let caller = try UDPSocket.bind(#require(SocketAddress(host: "127.0.0.1", port: 0)))
+        let caller = try UDPSocket.bind(#require(UDPAddress(host: "127.0.0.1", port: 0)))
         defer { caller.close() }
         let callerPort = try #require(caller.localAddress).port
-        var targets: [SocketAddress] = []
+        var targets: [UDPAddress] = []
         for i in 0..<calls {
             let port = try engine.reservePort()
-            targets.append(try #require(SocketAddress(host: "127.0.0.1", port: port.port)))
+            targets.append(try #require(UDPAddress(host: "127.0.0.1", port: port.port)))
             try engine.startCall(MediaCallParameters(
                 port: port, remote: (host: "127.0.0.1", port: callerPort), audioPayloadType: 0,
                 telephoneEventPayloadType: 101, ptimeMs: 20, sendDTMFAsEvents: true,

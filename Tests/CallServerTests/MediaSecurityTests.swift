@@ -1,4 +1,5 @@
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import CallServer
 import Foundation
 import Glibc
@@ -21,20 +22,20 @@ private struct Endpoint {
     }
 
     /// RFC 4733 packet of `digit` (one timestamp per press).
-    mutating func sendEvent(_ digit: Character, to engine: SocketAddress, step: Int, timestamp: UInt32) {
+    mutating func sendEvent(_ digit: Character, to engine: UDPAddress, step: Int, timestamp: UInt32) {
         let end = step >= 3
         let duration = UInt16(160 * min(step + 1, 3))
         peer.send(to: engine, payloadType: 101, marker: step == 0, timestamp: timestamp,
                   payload: [code(digit), (end ? 0x80 : 0) | 10, UInt8(duration >> 8), UInt8(duration & 0xFF)])
     }
 
-    mutating func sendSilence(to engine: SocketAddress) {
+    mutating func sendSilence(to engine: UDPAddress) {
         peer.send(to: engine, payloadType: 0, payload: [UInt8](repeating: MuLaw.silence, count: 160))
         peer.timestamp &+= 160
     }
 
     /// Sends a whole RFC 4733 press (three updates, three end packets) at once.
-    mutating func press(_ digit: Character, to engine: SocketAddress) {
+    mutating func press(_ digit: Character, to engine: UDPAddress) {
         let timestamp = peer.timestamp
         for step in 0..<6 { sendEvent(digit, to: engine, step: step, timestamp: timestamp) }
         peer.timestamp &+= 480
@@ -66,7 +67,7 @@ private func twoLevelAccount() throws -> CompiledAccount {
     try json.write(toFile: path, atomically: true, encoding: .utf8)
     let (account, library) = try Account.load(path)
     return try CompiledAccount(account, recordings: RecordingCache(library: library),
-                               format: CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfMode: .rfc4733))
+                               format: CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfOutput: .rfc4733))
 }
 
 private func digits(_ log: EventLog) -> [DTMFDigit] {
@@ -86,15 +87,15 @@ private func heardDigits(_ received: [Received]) -> String {
 struct MediaSecurityTests {
     /// The door account (Lobby's 1 runs "Front door", code 9876#; 2 runs "Parking gate", *1w2580#), RFC 4733.
     func engineAndCall(ports: ClosedRange<Int>, probation: Int = 0, sdpHost: String = "127.0.0.1",
-                       sdpPort: Int, signalling: String? = "127.0.0.1", beforeStart: (SocketAddress) -> Void = { _ in })
-        throws -> (MediaEngine, EventLog, SocketAddress) {
-        let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfMode: .rfc4733))
+                       sdpPort: Int, signalling: String? = "127.0.0.1", beforeStart: (UDPAddress) -> Void = { _ in })
+        throws -> (MediaEngine, EventLog, UDPAddress) {
+        let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfOutput: .rfc4733))
         let log = EventLog()
         let engine = try MediaEngine(
             configuration: .init(bindHost: "127.0.0.1", ports: ports, rtpTimeout: .seconds(30), rtpProbation: probation),
             logger: Logger(label: "test"), onEvent: { log.append($0) })
         let port = try engine.reservePort()
-        let address = try #require(SocketAddress(host: "127.0.0.1", port: port.port))
+        let address = try #require(UDPAddress(host: "127.0.0.1", port: port.port))
         beforeStart(address)   // the port is in the SDP answer: between the 200 OK and the ACK
         try engine.startCall(MediaCallParameters(
             port: port, remote: (host: sdpHost, port: sdpPort), signallingAddress: signalling, audioPayloadType: 0,
@@ -237,7 +238,7 @@ struct OnePressTests {
         defer { engine.shutdown() }
         var caller = try Endpoint(host: "127.0.0.1")
         let port = try engine.reservePort()
-        let address = try #require(SocketAddress(host: "127.0.0.1", port: port.port))
+        let address = try #require(UDPAddress(host: "127.0.0.1", port: port.port))
         try engine.startCall(MediaCallParameters(
             port: port, remote: (host: "127.0.0.1", port: caller.peer.address.port), signallingAddress: "127.0.0.1",
             audioPayloadType: 0, telephoneEventPayloadType: 101, sendDTMFAsEvents: true,
@@ -278,7 +279,7 @@ struct OnePressTests {
         defer { engine.shutdown() }
         var caller = try Endpoint(host: "127.0.0.1")
         let port = try engine.reservePort()
-        let address = try #require(SocketAddress(host: "127.0.0.1", port: port.port))
+        let address = try #require(UDPAddress(host: "127.0.0.1", port: port.port))
         try engine.startCall(MediaCallParameters(
             port: port, remote: (host: "127.0.0.1", port: caller.peer.address.port), signallingAddress: "127.0.0.1",
             audioPayloadType: 0, telephoneEventPayloadType: 101, sendDTMFAsEvents: true,

@@ -84,6 +84,28 @@ struct BoundsCLITests {
         #expect(emptied.stderr.contains("no recording named 'lobby-greeting'"), "\(emptied.stderr)")
     }
 
+    @Test func theLibrarysFolderMessagesNameTheOptions() throws {
+        let directory = try temporaryDirectory()
+        for folder in ["a", "elsewhere"] {
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent(folder),
+                                                    withIntermediateDirectories: true)
+        }
+        let account = directory.appendingPathComponent("a/account.json")
+        try Data(#"""
+            { "recordings": "../elsewhere",
+              "dids": [ { "number": "5145550100", "route": { "ivr": "L" } } ],
+              "ivrs": [ { "name": "L", "options": { "1": { "hangup": true } } } ] }
+            """#.utf8).write(to: account)
+        let outside = try CommandRunner.callseq("validate", account.path)
+        #expect(outside.status == 1)
+        #expect(outside.stderr.contains("an operator may allow a wider folder with --recordings-root"), "\(outside.stderr)")
+        let missing = try CommandRunner.callseq("validate", account.path, "--recordings",
+                                                directory.appendingPathComponent("none").path)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("\(account.path): --recordings: "), "\(missing.stderr)")
+        #expect(!missing.stderr.contains("the operator's recordings folder"), "\(missing.stderr)")
+    }
+
     @Test func anInterruptedRenderLeavesNoPartialFile() throws {
         // A 10-minute sequence (the cap) at 48 kHz: 57.6 MB of WAV, interrupted while it is written.
         let directory = try temporaryDirectory()

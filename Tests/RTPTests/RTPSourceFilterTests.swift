@@ -1,12 +1,12 @@
 import RTP
 import Testing
 
-private func address(_ host: String, _ port: Int) -> SocketAddress {
-    SocketAddress(host: host, port: port) ?? SocketAddress()
+private func address(_ host: String, _ port: Int) -> UDPAddress {
+    UDPAddress(host: host, port: port) ?? UDPAddress()
 }
 
 /// `filter.accepts(...)` outside the #expect macro (which cannot call a mutating method).
-private func accept(_ filter: inout RTPSourceFilter, _ source: SocketAddress, sequenceNumber: UInt16) -> Bool {
+private func accept(_ filter: inout RTPSourceFilter, _ source: UDPAddress, sequenceNumber: UInt16) -> Bool {
     filter.accepts(source, sequenceNumber: sequenceNumber)
 }
 
@@ -32,7 +32,7 @@ struct RTPSourceFilterTests {
     }
 
     @Test func theOffersHostOnAnyPortLatches() {
-        var filter = RTPSourceFilter(offer: offer, signalling: SocketAddress(), probation: 0)
+        var filter = RTPSourceFilter(offer: offer, signalling: UDPAddress(), probation: 0)
         #expect(!accept(&filter, address("198.51.100.7", 5000), sequenceNumber: 1))
         #expect(accept(&filter, address("192.0.2.10", 40002), sequenceNumber: 1))
         #expect(filter.remote.port == 40002)
@@ -63,7 +63,7 @@ struct RTPSourceFilterTests {
     }
 
     @Test func aNewOfferAddressRearmsTheCheck() {
-        var filter = RTPSourceFilter(offer: offer, signalling: SocketAddress(), probation: 0)
+        var filter = RTPSourceFilter(offer: offer, signalling: UDPAddress(), probation: 0)
         #expect(accept(&filter, address("192.0.2.10", 40000), sequenceNumber: 1))
         let moved = address("192.0.2.99", 50000)
         filter.rearm(offer: offer)   // the same offer: nothing changes
@@ -79,6 +79,6 @@ struct RTPSourceFilterTests {
         #expect(!address("::1", 5).sameHost(as: address("::2", 5)))
         #expect(!address("127.0.0.1", 5).sameHost(as: address("::ffff:127.0.0.1", 5)))
         #expect(address("127.0.0.1", 5).mappedToIPv6.sameHost(as: address("::ffff:127.0.0.1", 9)))
-        #expect(!SocketAddress().sameHost(as: SocketAddress()))
+        #expect(!UDPAddress().sameHost(as: UDPAddress()))
     }
 }

@@ -19,7 +19,7 @@ struct SocketTests {
     }
 
     @Test func aPortHeldElsewhereIsSkipped() throws {
-        let other = try UDPSocket.bind(#require(SocketAddress(host: "127.0.0.1", port: 41020)))
+        let other = try UDPSocket.bind(#require(UDPAddress(host: "127.0.0.1", port: 41020)))
         defer { other.close() }
         let pool = try RTPPortPool(host: "127.0.0.1", ports: 41020...41022)
         #expect(try pool.reserve().port == 41022)
@@ -27,16 +27,16 @@ struct SocketTests {
 
     @Test(arguments: ["127.0.0.1", "::1"])
     func datagramsGoBothWaysWithTheirSource(host: String) throws {
-        guard let any = SocketAddress(host: host, port: 0), let probe = try? UDPSocket.bind(any) else { return }  // no IPv6
+        guard let any = UDPAddress(host: host, port: 0), let probe = try? UDPSocket.bind(any) else { return }  // no IPv6
         defer { probe.close() }
         let pool = try RTPPortPool(host: host, ports: 41040...41041)
         let rtp = try pool.reserve()
         let peerAddress = try #require(probe.localAddress)
-        let to = try #require(SocketAddress(host: host, port: rtp.port))
+        let to = try #require(UDPAddress(host: host, port: rtp.port))
         let sent = [UInt8](0..<100)
         #expect(sent.withUnsafeBytes { probe.send($0, to: to) } == 0)
         var buffer = [UInt8](repeating: 0, count: 64)
-        var source = SocketAddress()
+        var source = UDPAddress()
         var result = UDPReceiveResult.wouldBlock
         for _ in 0..<100 {
             result = buffer.withUnsafeMutableBytes { rtp.socket.receive(into: $0, from: &source) }
@@ -57,12 +57,12 @@ struct SocketTests {
     }
 
     @Test func addressesParseAndMapToIPv6() throws {
-        let v4 = try #require(SocketAddress(host: "192.0.2.7", port: 5004))
+        let v4 = try #require(UDPAddress(host: "192.0.2.7", port: 5004))
         #expect(v4.family == AF_INET && v4.port == 5004 && v4.description == "192.0.2.7:5004")
         let mapped = v4.mappedToIPv6
         #expect(mapped.family == AF_INET6 && mapped.host == "::ffff:192.0.2.7" && mapped.port == 5004)
-        #expect(SocketAddress(host: "[2001:db8::1]", port: 1)?.description == "[2001:db8::1]:1")
-        #expect(SocketAddress(host: "example.com", port: 1) == nil && SocketAddress(host: "::1", port: 70000) == nil)
-        #expect(!v4.sameEndpoint(as: try #require(SocketAddress(host: "192.0.2.7", port: 5006))))
+        #expect(UDPAddress(host: "[2001:db8::1]", port: 1)?.description == "[2001:db8::1]:1")
+        #expect(UDPAddress(host: "example.com", port: 1) == nil && UDPAddress(host: "::1", port: 70000) == nil)
+        #expect(!v4.sameEndpoint(as: try #require(UDPAddress(host: "192.0.2.7", port: 5006))))
     }
 }

@@ -1,3 +1,4 @@
+import CallSequenceModel
 import Foundation
 import Recordings
 import Testing

@@ -1,4 +1,5 @@
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 import Logging
 import NIOCore
@@ -289,6 +290,15 @@ struct SMSGatewayTests {
         #expect(throws: SMSConfigurationError.self) { try VoipMsTransport(endpoint: "http://sms.example.com/api", credentials: credentials) }
         #expect(throws: SMSConfigurationError.self) { try VoipMsTransport(endpoint: "https:///api", credentials: credentials) }
         #expect(throws: SMSConfigurationError.self) { try VoipMsTransport(endpoint: "https://u:p@sms.example.com/api", credentials: credentials) }
+        // The library names no command-line option: a C host or an API client sees these too.
+        for endpoint in ["http://sms.example.com/api", "https:///api", "https://u:p@sms.example.com/api"] {
+            do {
+                _ = try VoipMsTransport(endpoint: endpoint, credentials: credentials)
+            } catch {
+                #expect(!error.description.contains("--"), "\(error)")
+                #expect(error.description.hasPrefix("the SMS endpoint"), "\(error)")
+            }
+        }
         _ = try VoipMsTransport(endpoint: "http://sms.example.com/api", credentials: credentials, allowInsecureEndpoint: true)
         _ = try VoipMsTransport(endpoint: "http://localhost:8080/api", credentials: credentials)
         _ = try VoipMsTransport(endpoint: "http://[::1]:8080/api", credentials: credentials)
@@ -329,7 +339,7 @@ struct SMSGatewayTests {
         let server = try ProviderServer(script: [.slow(milliseconds: 1500, id: 42)])
         defer { server.shutdown() }
         let d = try dispatcher(server)
-        let sequence = CallSequence(name: "x", steps: [
+        let sequence = SequenceDefinition(name: "x", steps: [
             .dtmf(DTMFStep(digits: try DialString("12345"))),
             .sms(SMSStep(from: try PhoneNumber(message.from), to: try PhoneNumber(message.to), message: message.message)),
             .dtmf(DTMFStep(digits: try DialString("67890"))),

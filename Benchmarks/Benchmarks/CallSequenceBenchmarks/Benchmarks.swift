@@ -9,7 +9,8 @@ import ARCCount
 import BenchmarkFixtures
 import Benchmark
 import CSpanDSP
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import CallSequenceC
 import Foundation
 import Recordings
@@ -356,7 +357,7 @@ let benchmarks: @Sendable () -> Void = {
     let cache = RecordingCache(library: library)
     let frontDoor = required("Examples/front-door.json") {
         let text = try String(contentsOf: repository.appendingPathComponent("Examples/front-door.json"), encoding: .utf8)
-        return try CallSequence.parse(text, source: "front-door.json", recordings: library)
+        return try SequenceDefinition.parse(text, source: "front-door.json", recordings: library)
     }
     do {
         _ = required("compiled front door") { try CompiledSequence(frontDoor, format: CallFormat(encoding: .ulaw), recordings: cache) }

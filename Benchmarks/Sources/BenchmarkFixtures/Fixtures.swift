@@ -2,7 +2,8 @@
 // instruction counter (Instructions), so that both measure the same thing. A fixture that cannot be made
 // stops the run (`required`): a benchmark that measures nothing must not pass.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Foundation
 import Recordings
 import TelephonyDSP
@@ -69,7 +70,7 @@ public let playerSequenceText = """
 public func playerProgram(rate: Int, encoding: SampleEncoding) -> CompiledSequence {
     required("player sequence at \(rate) Hz \(encoding)") {
         let library = try RecordingLibrary(directory: repository.appendingPathComponent("Examples/recordings").path)
-        let sequence = try CallSequence.parse(playerSequenceText, source: "bench", recordings: library)
+        let sequence = try SequenceDefinition.parse(playerSequenceText, source: "bench", recordings: library)
         let format = CallFormat(sampleRate: rate, encoding: encoding)
         return try CompiledSequence(sequence, format: format, recordings: RecordingCache(library: library))
     }

@@ -3,7 +3,8 @@
 
 import BenchmarkFixtures
 import CSpanDSP
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import CallgrindControl
 import Foundation
 import Recordings

@@ -6,7 +6,8 @@
 // receiver). Any trap, leak or out-of-bounds access is a finding; libFuzzer writes
 // the input to Fuzz/crashes/ and it becomes a regression test.
 
-import CallSequence
+import CallSequenceEngine
+import CallSequenceModel
 import Glibc
 import NIOCore
 import RTP
@@ -92,7 +93,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     default:
         let text = String(decoding: bytes, as: UTF8.self)
         switch target {
-        case "sequence": _ = try? CallSequence.parse(text, source: "fuzz")
+        case "sequence": _ = try? SequenceDefinition.parse(text, source: "fuzz")
         case "account": _ = try? Account.parse(text, source: "fuzz", baseDirectory: "/nonexistent")
         default: _ = try? JSONValue.parse(text)
         }

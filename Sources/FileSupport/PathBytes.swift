@@ -8,12 +8,12 @@
 import TelephonyDSP
 
 /// Lossless conversion between file-name bytes and strings.
-public enum PathBytes {
+package enum PathBytes {
     /// The first scalar standing for a raw byte (U+10FF00 + byte, for bytes 0x80...0xFF).
     static let base: UInt32 = 0x10_FF00
 
     /// The string for a file name's bytes: valid UTF-8 as text, every other byte kept as a private-use scalar.
-    public static func string<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
+    package static func string<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
         let bytes = Array(bytes)
         if let text = String(validating: bytes, as: UTF8.self), !text.unicodeScalars.contains(where: isRawByte) {
             return text
@@ -39,7 +39,7 @@ public enum PathBytes {
     }
 
     /// The string for a NUL-terminated C file name (`readdir`, `realpath`, `argv`).
-    public static func string(cString: UnsafePointer<CChar>) -> String {
+    package static func string(cString: UnsafePointer<CChar>) -> String {
         var length = 0
         while cString[length] != 0 { length += 1 }
         return cString.withMemoryRebound(to: UInt8.self, capacity: length) {
@@ -48,7 +48,7 @@ public enum PathBytes {
     }
 
     /// The bytes a string stands for (its UTF-8, with every kept byte back in place).
-    public static func bytes(_ path: String) -> [UInt8] {
+    package static func bytes(_ path: String) -> [UInt8] {
         guard path.unicodeScalars.contains(where: isRawByte) else { return Array(path.utf8) }
         var out: [UInt8] = []
         for scalar in path.unicodeScalars {
@@ -62,7 +62,7 @@ public enum PathBytes {
     }
 
     /// Calls `body` with the path as the C string of its bytes.
-    public static func withCString<R>(_ path: String, _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
+    package static func withCString<R>(_ path: String, _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
         guard path.unicodeScalars.contains(where: isRawByte) else { return try path.withCString(body) }
         let raw = bytes(path).map { CChar(bitPattern: $0) } + [0]
         return try raw.withUnsafeBufferPointer { try body($0.baseAddress!) }   // never empty: it holds the NUL
@@ -70,7 +70,7 @@ public enum PathBytes {
 
     /// The path as it may be shown in a message: kept bytes as `\xFF`, control and bidirectional-override
     /// characters as `\u{1B}`; everything else as it is.
-    public static func display(_ path: String) -> String {
+    package static func display(_ path: String) -> String {
         var out = ""
         for scalar in path.unicodeScalars {
             if isRawByte(scalar) {

@@ -8,6 +8,7 @@
 // Timestamps and durations are in samples of the call's clock (telephone-event/8000 on a narrowband call).
 // A state that goes backwards (a restarted player, a new call) starts a new event: it never traps.
 
+import CallSequenceModel
 import TelephonyDSP
 
 /// One RTP packet of payload type telephone-event.

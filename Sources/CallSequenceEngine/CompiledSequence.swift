@@ -5,11 +5,14 @@
 // rate and encoding). The program itself is only a schedule, O(steps + digits): a list of segments
 // (a pointer into a shared burst or recording, or silence) and a table of events, both sorted by
 // sample. A Player then only copies bytes or writes silence and moves a cursor.
+import CallSequenceModel
 import Recordings
 import TelephonyDSP
 
-/// How DTMF steps are sent.
-public enum DTMFMode: String, Sendable, CaseIterable, Hashable {
+/// What a compiled program emits for its DTMF steps. One vocabulary with an account's `Account.DTMFDelivery`
+/// (auto, inband, rfc4733: what a DID asks for): a live call resolves `auto` to ``inband`` or ``rfc4733`` from the
+/// caller's offer; ``both`` is for files and embedding hosts (`callseq render --dtmf-mode both`).
+public enum DTMFOutput: String, Sendable, CaseIterable, Hashable {
     /// As audio tones in the call's audio.
     case inband
     /// As RFC 4733 telephone-events only; the audio is silent while a digit is sent.
@@ -25,16 +28,16 @@ public struct CallFormat: Sendable, Hashable {
     /// The audio's encoding.
     public var encoding: SampleEncoding
     /// How DTMF steps are sent.
-    public var dtmfMode: DTMFMode
+    public var dtmfOutput: DTMFOutput
     /// The timing of DTMF steps that do not set their own.
     public var dtmfDefaults: DTMFTiming
 
     /// Creates a format; the defaults are a narrowband PCM16 call with in-band DTMF.
-    public init(sampleRate: Int = 8000, encoding: SampleEncoding = .pcm16, dtmfMode: DTMFMode = .inband,
+    public init(sampleRate: Int = 8000, encoding: SampleEncoding = .pcm16, dtmfOutput: DTMFOutput = .inband,
                 dtmfDefaults: DTMFTiming = .default) {
         self.sampleRate = sampleRate
         self.encoding = encoding
-        self.dtmfMode = dtmfMode
+        self.dtmfOutput = dtmfOutput
         self.dtmfDefaults = dtmfDefaults
     }
 }
@@ -101,7 +104,7 @@ public final class CompiledSequence: @unchecked Sendable {
     // @unchecked: the raw buffers are written only by init and freed only by deinit.
 
     /// The sequence.
-    public let sequence: CallSequence
+    public let sequence: SequenceDefinition
     /// The call format.
     public let format: CallFormat
     /// The length in samples.
@@ -123,7 +126,7 @@ public final class CompiledSequence: @unchecked Sendable {
     /// Compiles `sequence` for calls of `format`.
     ///
     /// - Parameters:
-    ///   - sequence: a sequence (see ``CallSequence/parse(_:source:recordings:)``).
+    ///   - sequence: a sequence (see `SequenceDefinition/parse(_:source:recordings:)`).
     ///   - format: rate, encoding, DTMF mode and default DTMF timing.
     ///   - recordings: where recordings come from; prepared once per (recording, rate, encoding).
     ///   - limits: the timing ranges and the duration cap (TelephonyDSP's `Limits.maximumSequenceMilliseconds`).
@@ -131,7 +134,7 @@ public final class CompiledSequence: @unchecked Sendable {
     ///     `timeline` and `validate`, which need every place and duration but no tone.
     /// - Throws: ``CompileError`` naming the step, for an unknown or unreadable recording, a bad format or
     ///   timing, or a sequence longer than the cap.
-    public init(_ sequence: CallSequence, format: CallFormat, recordings: RecordingCache,
+    public init(_ sequence: SequenceDefinition, format: CallFormat, recordings: RecordingCache,
                 limits: Limits = .default, schedulesOnly: Bool = false) throws(CompileError) {
         guard ToneSynthesizer.supportedSampleRates.contains(format.sampleRate) else {
             throw CompileError(path: "", message: "sample rate \(format.sampleRate) Hz is not supported (8000...48000)")
@@ -194,7 +197,7 @@ public final class CompiledSequence: @unchecked Sendable {
                     switch element {
                     case .digit(let digit):
                         let toneStart = cursor
-                        if format.dtmfMode == .rfc4733 || schedulesOnly {
+                        if format.dtmfOutput == .rfc4733 || schedulesOnly {
                             addSilence(toneSamples)
                         } else {
                             let key = ToneBurstCache.Key(digit: digit, samples: toneSamples, levelDbm0: timing.levelDbm0,

@@ -4,6 +4,7 @@
 // it: memory grows with the number of distinct bursts, not with the number or length of sequences.
 // Entries are held weakly: a burst lives while some compiled sequence uses it.
 
+import CallSequenceModel
 import Recordings
 import Synchronization
 import TelephonyDSP

@@ -1,3 +1,4 @@
+import CallSequenceModel
 import Recordings
 import Synchronization
 import TelephonyDSP
@@ -88,7 +89,7 @@ public final class CompiledAccount: Sendable {
         var prompts: [(Int, CompiledSequence)] = []
         for i in missingPrompts {
             let ivr = account.ivrs[i]
-            let prompt = CallSequence(name: "prompt of \(ivr.name)",
+            let prompt = SequenceDefinition(name: "prompt of \(ivr.name)",
                                       steps: [.recording(RecordingStep(recording: ivr.prompt))])
             do throws(CompileError) {
                 prompts.append((i, try CompiledSequence(prompt, format: format, recordings: recordings, limits: limits)))

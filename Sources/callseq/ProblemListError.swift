@@ -1,4 +1,4 @@
 /// Several problems, one line each, on stderr; exit 1.
-struct ProblemList: Error {
+struct ProblemListError: Error {
     let lines: [String]
 }

@@ -1,22 +1,22 @@
 import TelephonyDSP
 
 /// Collects problems while reading a JSON document, with helpers that read typed fields.
-final class ProblemCollector {
-    /// The problems kept (at most `Limits.maximumProblemsListed`).
-    private(set) var kept: [ValidationProblem] = []
+package final class ProblemCollector {
+    /// The problems kept (at most `ProductLimits.maximumProblemsListed`).
+    package private(set) var kept: [ValidationProblem] = []
     /// Every problem found, kept or not.
-    private(set) var count = 0
-    let limits: Limits
+    package private(set) var count = 0
+    package let limits: ProductLimits
 
-    init(limits: Limits = SequenceLimits.limits) { self.limits = limits }
+    package init(limits: ProductLimits = .default) { self.limits = limits }
 
-    func add(_ path: String, _ message: String) {
+    package func add(_ path: String, _ message: String) {
         count += 1
         if kept.count < limits.maximumProblemsListed { kept.append(ValidationProblem(path: path, message: message)) }
     }
 
     /// The problems to report: those kept, then "and N more problems".
-    var problems: [ValidationProblem] {
+    package var problems: [ValidationProblem] {
         let more = count - kept.count
         guard more > 0 else { return kept }
         return kept + [ValidationProblem(path: "", message: "and \(more) more problem\(more == 1 ? "" : "s")")]
@@ -25,26 +25,26 @@ final class ProblemCollector {
     /// Parses `text` as JSON and reads it with `read`, which adds every problem it finds to the collector.
     ///
     /// - Returns: what `read` made, when no problem was found.
-    /// - Throws: ``ValidationFailure`` with the syntax error (its line and column) or every problem found.
-    static func validate<T>(_ text: String, source: String,
-                            _ read: (JSONValue, ProblemCollector) -> T?) throws(ValidationFailure) -> T {
+    /// - Throws: ``InvalidDocumentError`` with the syntax error (its line and column) or every problem found.
+    package static func validate<T>(_ text: String, source: String,
+                            _ read: (JSONValue, ProblemCollector) -> T?) throws(InvalidDocumentError) -> T {
         let json: JSONValue
         do {
             json = try JSONValue.parse(text)
         } catch {
-            throw ValidationFailure(source: source,
+            throw InvalidDocumentError(source: source,
                                     problems: [ValidationProblem(path: "", message: "invalid JSON at \(error)")])
         }
         let collector = ProblemCollector()
         if let value = read(json, collector), collector.count == 0 { return value }
-        throw ValidationFailure(source: source, problems: collector.problems)
+        throw InvalidDocumentError(source: source, problems: collector.problems)
     }
 
-    static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
-    static func join(_ path: String, _ index: Int) -> String { "\(path)[\(index)]" }
+    package static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    package static func join(_ path: String, _ index: Int) -> String { "\(path)[\(index)]" }
 
     /// The members of an object, or a problem.
-    func object(_ value: JSONValue, at path: String, what: String) -> [(key: String, value: JSONValue)]? {
+    package func object(_ value: JSONValue, at path: String, what: String) -> [(key: String, value: JSONValue)]? {
         guard case .object(let members) = value else {
             add(path, "expected \(what) (an object), found \(value.typeName)")
             return nil
@@ -58,7 +58,7 @@ final class ProblemCollector {
     }
 
     /// Reports keys not in `allowed`, suggesting the intended key for a case slip.
-    func rejectUnknownKeys(_ members: [(key: String, value: JSONValue)], allowed: [String], at path: String) {
+    package func rejectUnknownKeys(_ members: [(key: String, value: JSONValue)], allowed: [String], at path: String) {
         for member in members where !allowed.contains(member.key) && InputText.firstForbidden(in: member.key) == nil {
             let hint = allowed.first { $0.lowercased() == member.key.lowercased() }
                 .map { " (did you mean \"\($0)\"?)" } ?? " (allowed: \(allowed.joined(separator: ", ")))"
@@ -66,11 +66,11 @@ final class ProblemCollector {
         }
     }
 
-    func value(_ members: [(key: String, value: JSONValue)], _ key: String) -> JSONValue? {
+    package func value(_ members: [(key: String, value: JSONValue)], _ key: String) -> JSONValue? {
         members.first { $0.key == key }?.value
     }
 
-    func string(_ members: [(key: String, value: JSONValue)], _ key: String, at path: String, required: Bool = true) -> String? {
+    package func string(_ members: [(key: String, value: JSONValue)], _ key: String, at path: String, required: Bool = true) -> String? {
         let p = ProblemCollector.join(path, key)
         guard let v = value(members, key) else {
             if required { add(p, "missing (a string is required)") }
@@ -87,7 +87,7 @@ final class ProblemCollector {
         return s
     }
 
-    func integer(_ members: [(key: String, value: JSONValue)], _ key: String, at path: String, range: ClosedRange<Int>,
+    package func integer(_ members: [(key: String, value: JSONValue)], _ key: String, at path: String, range: ClosedRange<Int>,
                  unit: String, reason: String? = nil) -> Int? {
         let p = ProblemCollector.join(path, key)
         guard let v = value(members, key) else { return nil }
@@ -108,7 +108,7 @@ final class ProblemCollector {
         return n
     }
 
-    func number(_ members: [(key: String, value: JSONValue)], _ key: String, at path: String, range: ClosedRange<Double>,
+    package func number(_ members: [(key: String, value: JSONValue)], _ key: String, at path: String, range: ClosedRange<Double>,
                 unit: String, reason: String? = nil) -> Double? {
         let p = ProblemCollector.join(path, key)
         guard let v = value(members, key) else { return nil }
@@ -124,7 +124,7 @@ final class ProblemCollector {
         return x
     }
 
-    func formatNumber(_ x: Double) -> String {
+    package func formatNumber(_ x: Double) -> String {
         x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
     }
 }

@@ -1,9 +1,8 @@
-import Recordings
 import TelephonyDSP
 
 /// An account: its phone numbers (DIDs) and where they route, its IVRs, its sequences, its recordings
 /// and what it may do. A sequence runs only as an IVR option; a DID never routes to one directly.
-public struct Account: Sendable {
+public struct Account: Sendable, Hashable {
     /// What the account may do.
     public struct Capabilities: Sendable, Hashable {
         /// Sequences are enabled (IVR options may run them).
@@ -11,10 +10,10 @@ public struct Account: Sendable {
         /// SMS steps are allowed (false for a reseller's client accounts).
         public var sms = true
         /// Texts the account may send a day (UTC), by default the provider's 100.
-        public var smsDailyLimit = 100
+        public var smsDailyLimit = ProductLimits.default.defaultSMSDailyLimit
 
         /// Creates capabilities; the defaults are a full account with the provider's daily limit.
-        public init(sequences: Bool = true, sms: Bool = true, smsDailyLimit: Int = 100) {
+        public init(sequences: Bool = true, sms: Bool = true, smsDailyLimit: Int = ProductLimits.default.defaultSMSDailyLimit) {
             self.sequences = sequences
             self.sms = sms
             self.smsDailyLimit = smsDailyLimit
@@ -29,7 +28,8 @@ public struct Account: Sendable {
         case hangup
     }
 
-    /// How a live call to a DID sends the DTMF of its sequences.
+    /// How a live call to a DID sends the DTMF of its sequences (the engine's `DTMFOutput` is what a compiled
+    /// program then emits: `auto` becomes `inband` or `rfc4733`).
     public enum DTMFDelivery: String, Sendable, Hashable, CaseIterable {
         /// RFC 4733 telephone-events when the caller's offer has telephone-event, otherwise in-band tones.
         case auto
@@ -82,77 +82,66 @@ public struct Account: Sendable {
 
     /// What the account may do.
     public var capabilities: Capabilities
+    /// The account's recordings folder as its file names it (relative to the file), or `nil`.
+    public var recordings: String?
     /// The phone numbers.
     public var dids: [DID]
     /// The IVRs.
     public var ivrs: [IVR]
     /// The sequences.
-    public var sequences: [CallSequence]
+    public var sequences: [SequenceDefinition]
+
+    /// Creates an account.
+    public init(capabilities: Capabilities = Capabilities(), recordings: String? = nil, dids: [DID] = [],
+                ivrs: [IVR] = [], sequences: [SequenceDefinition] = []) {
+        self.capabilities = capabilities
+        self.recordings = recordings
+        self.dids = dids
+        self.ivrs = ivrs
+        self.sequences = sequences
+    }
 
     /// The DID with this number.
     public func did(_ number: PhoneNumber) -> DID? { dids.first { $0.number == number } }
     /// The IVR with this name.
     public func ivr(named name: String) -> IVR? { ivrs.first { $0.name == name } }
     /// The sequence with this name.
-    public func sequence(named name: String) -> CallSequence? { sequences.first { $0.name == name } }
+    public func sequence(named name: String) -> SequenceDefinition? { sequences.first { $0.name == name } }
 }
 
 // MARK: - Reading and cross-checking
 
 extension Account {
-    /// Reads an account file and checks everything, each problem with its JSON path: unknown keys, types
-    /// and ranges; routes (a DID routed to a sequence is refused); IVR options that name missing IVRs or
-    /// sequences; recordings that the folder lacks; SMS steps on an account that may not send SMS, from a
-    /// number that is not one of its SMS-enabled DIDs.
+    /// Reads an account from JSON text and checks everything, each problem with its JSON path: unknown keys,
+    /// types and ranges; routes (a DID routed to a sequence is refused); IVR options that name missing IVRs or
+    /// sequences; recordings the catalog lacks; SMS steps on an account that may not send SMS, from a number
+    /// that is not one of its SMS-enabled DIDs.
     ///
     /// - Parameters:
-    ///   - path: the account file.
-    ///   - recordingsRoot: a folder the operator allows recordings folders in, besides the account's own
-    ///     (`--recordings-root`); `nil` confines them to the account file's folder.
-    ///   - recordings: the operator's recordings folder (`validate --recordings`), used in place of the
-    ///     one the account names; `nil` uses the account's.
-    /// - Returns: the account and its recording library (the folder it names, relative to the file).
-    /// - Throws: ``ValidationFailure`` listing every problem.
-    public static func load(_ path: String, recordingsRoot: String? = nil,
-                            recordings: String? = nil) throws(ValidationFailure) -> (Account, RecordingLibrary) {
-        let bytes: [UInt8]
-        do {
-            bytes = try FileSystem.contents(of: path, limit: Account.maximumFileBytes)
-        } catch {
-            let message: String
-            switch error {
-            case .tooLarge(let size):
-                message = "\(size) bytes is too large for an account file (at most \(Account.maximumFileBytes))"
-            default: message = error.description
-            }
-            throw ValidationFailure(source: path, problems: [ValidationProblem(path: "", message: message)])
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw ValidationFailure(
-                source: path, problems: [ValidationProblem(path: "", message: "not readable as UTF-8 text")])
-        }
-        return try parse(text, source: path, baseDirectory: FileSystem.deletingLastComponent(path),
-                         recordingsRoot: recordingsRoot, recordings: recordings)
+    ///   - text: the JSON document.
+    ///   - source: the file name to put in front of each problem.
+    ///   - recordings: what the account's `recordings` folder (its value, `nil` when absent) holds, as the host
+    ///     resolves it (the engine reads the folder); called once, where the key is checked.
+    /// - Returns: the account.
+    /// - Throws: ``InvalidDocumentError`` listing every problem.
+    public static func parse(
+        _ text: String, source: String, recordings: (_ folder: String?) -> RecordingsResolution
+    ) throws(InvalidDocumentError) -> Account {
+        try ProblemCollector.validate(text, source: source) { read($0, $1, recordings: recordings) }
     }
 
-    /// The largest account file read (16 MiB).
-    public static let maximumFileBytes = 16 << 20
-
-    /// Reads an account from JSON text; `recordings` is resolved against `baseDirectory` and must stay
-    /// inside it (or inside `recordingsRoot`), symbolic links resolved. `recordings`, when given, is the
-    /// operator's folder, read in place of the account's.
-    public static func parse(_ text: String, source: String, baseDirectory: String, recordingsRoot: String? = nil,
-                             recordings: String? = nil) throws(ValidationFailure) -> (Account, RecordingLibrary) {
-        try ProblemCollector.validate(text, source: source) {
-            read($0, $1, baseDirectory: baseDirectory, recordingsRoot: recordingsRoot, recordings: recordings)
-        }
+    /// Reads an account from JSON text, checking recording names against `catalog` (`nil`: not checked).
+    public static func parse(_ text: String, source: String,
+                             catalog: (any RecordingCatalog)?) throws(InvalidDocumentError) -> Account {
+        try parse(text, source: source) { _ in RecordingsResolution(catalog: catalog) }
     }
 
-    static func read(_ json: JSONValue, _ c: ProblemCollector, baseDirectory: String,
-                     recordingsRoot: String?, recordings override: String? = nil) -> (Account, RecordingLibrary)? {
+    package static func read(_ json: JSONValue, _ c: ProblemCollector,
+                             recordings resolve: (_ folder: String?) -> RecordingsResolution) -> Account? {
         guard let members = c.object(json, at: "", what: "an account") else { return nil }
         c.rejectUnknownKeys(members, allowed: ["capabilities", "recordings", "dids", "ivrs", "sequences"], at: "")
 
+        let limits = c.limits
         // Capabilities.
         var capabilities = Capabilities()
         if let value = c.value(members, "capabilities"), let caps = c.object(value, at: "capabilities", what: "the capabilities") {
@@ -162,47 +151,24 @@ extension Account {
                 guard case .bool(let b) = v else { c.add("capabilities.\(key)", "expected true or false, found \(v.typeName)"); continue }
                 if key == "sms" { capabilities.sms = b } else { capabilities.sequences = b }
             }
-            if let limit = c.integer(caps, "smsDailyLimit", at: "capabilities", range: 0...100_000, unit: "texts") {
+            if let limit = c.integer(caps, "smsDailyLimit", at: "capabilities", range: limits.smsDailyLimit, unit: "texts") {
                 capabilities.smsDailyLimit = limit
             }
         }
 
-        // Recordings folder.
-        var library = RecordingLibrary.empty
-        var libraryFailed = false   // then recording names are not checked: the cause is reported once
+        // Recordings folder: resolved by the host; without a catalog (the cause reported once) names are not checked.
         let folder = c.string(members, "recordings", at: "", required: false)
-        if let override {
-            // The operator's folder replaces the account's: it is theirs, so it is not confined.
-            do {
-                library = try RecordingLibrary(directory: override)
-            } catch {
-                c.add("", "--recordings: \(error.description)")
-                libraryFailed = true
-            }
-        } else if let folder {
-            let resolved = folder.hasPrefix("/") ? folder : FileSystem.appending(folder, to: baseDirectory)
-            if let problem = confinementProblem(folder, resolved: resolved, baseDirectory: baseDirectory,
-                                                recordingsRoot: recordingsRoot) {
-                c.add("recordings", problem)
-                libraryFailed = true
-            } else {
-                do {
-                    library = try RecordingLibrary(directory: resolved, confinedTo: FileSystem.resolved(resolved))
-                } catch {
-                    c.add("recordings", error.description)
-                    libraryFailed = true
-                }
-            }
-        }
+        let resolution = resolve(folder)
+        if let problem = resolution.problem { c.add(problem.path, problem.message) }
+        let library = resolution.catalog
 
         // Sequences (checked like sequence files, then for SMS against the account).
-        let limits = c.limits
-        var sequences: [CallSequence] = []
+        var sequences: [SequenceDefinition] = []
         var sequenceNames = Set<String>()
         let sequenceItems = array(members, "sequences", c, atMost: limits.maximumSequencesPerAccount)
         for (i, item) in sequenceItems.enumerated() {
             let path = "sequences[\(i)]"
-            guard let sequence = CallSequence.read(item, at: path, c, recordings: libraryFailed ? nil : library)
+            guard let sequence = SequenceDefinition.read(item, at: path, c, recordings: library)
             else { continue }
             if !sequenceNames.insert(sequence.name).inserted {
                 c.add("\(path).name", "another sequence is already named \"\(InputText.escaped(sequence.name))\"")
@@ -235,7 +201,7 @@ extension Account {
                     c.add("\(path).dtmf", "'\(InputText.escaped(text))' is not a DTMF delivery (auto, inband or rfc4733)")
                 }
             }
-            let answerAfterMs = c.integer(did, "answerAfterMs", at: path, range: 0...10_000, unit: "ms") ?? 0
+            let answerAfterMs = c.integer(did, "answerAfterMs", at: path, range: limits.answerAfterMilliseconds, unit: "ms") ?? 0
             var route: Route?
             if let r = c.value(did, "route") {
                 route = readRoute(r, at: "\(path).route", c)
@@ -266,14 +232,16 @@ extension Account {
             var prompt = RecordingChoice.systemDefault
             if let p = c.string(ivr, "prompt", at: path, required: false) {
                 prompt = RecordingChoice(p)
-                if case .named(let n) = prompt, !libraryFailed, library.files[n] == nil {
+                if case .named(let n) = prompt, let library, !library.contains(n) {
                     let known = library.names.prefix(8).map { InputText.escaped($0) }.joined(separator: ", ")
                     c.add("\(path).prompt", "no recording named '\(InputText.escaped(n))' in \(InputText.escaped(library.origin))"
                         + (library.names.isEmpty ? "" : " (known: \(known))"))
                 }
             }
-            let timeout = c.integer(ivr, "timeoutSeconds", at: path, range: 1...60, unit: "s") ?? 5
-            let attempts = c.integer(ivr, "attempts", at: path, range: 1...10, unit: "plays") ?? 3
+            let timeout = c.integer(ivr, "timeoutSeconds", at: path, range: limits.ivrTimeoutSeconds, unit: "s")
+                ?? limits.defaultIVRTimeoutSeconds
+            let attempts = c.integer(ivr, "attempts", at: path, range: limits.ivrAttempts, unit: "plays")
+                ?? limits.defaultIVRAttempts
             var options: [DTMFDigit: Action] = [:]
             if let o = c.value(ivr, "options"), let entries = c.object(o, at: "\(path).options", what: "the options") {
                 if entries.isEmpty { c.add("\(path).options", "an IVR needs at least one option") }
@@ -330,39 +298,17 @@ extension Account {
             for (j, step) in sequence.steps.enumerated() {
                 guard case .sms(let sms) = step else { continue }
                 let path = "sequences[\(i)].steps[\(j)]"
-                if !capabilities.sms {
-                    c.add(path, "this account cannot send SMS (a reseller's client account): remove the SMS step")
-                } else if !smsNumbers.contains(sms.from) {
-                    c.add("\(path).from", "\(sms.from) is not an SMS-enabled number of this account"
-                        + (smsNumbers.isEmpty ? " (it has none)" : " (SMS-enabled: \(smsNumbers.sorted().map(\.digits).joined(separator: ", ")))"))
+                switch smsSenderProblem(sms, smsAllowed: capabilities.sms, smsNumbers: smsNumbers) {
+                case .cannotSendSMS?:
+                    c.add(path, SMSSenderProblem.cannotSendSMS.message(account: "this account") + ": remove the SMS step")
+                case let problem?:
+                    c.add("\(path).from", problem.message(account: "this account"))
+                case nil:
+                    break
                 }
             }
         }
-        let account = Account(capabilities: capabilities, dids: dids, ivrs: ivrs, sequences: sequences)
-        return (account, library)
-    }
-
-    /// Why the recordings folder `folder` may not be used, or `nil`: it must be relative and, links
-    /// resolved, inside the account file's folder, unless the operator's `recordingsRoot` holds it.
-    static func confinementProblem(_ folder: String, resolved: String, baseDirectory: String,
-                                   recordingsRoot: String?) -> String? {
-        let shown = "\"\(InputText.escaped(folder))\""
-        let widen = "; an operator may allow a wider folder with --recordings-root"
-        let root = recordingsRoot.flatMap(FileSystem.resolved)
-        if folder.hasPrefix("/") && root == nil {
-            return "\(shown) is an absolute path: the recordings folder is relative to the account file\(widen)"
-        }
-        guard let real = FileSystem.resolved(resolved) else {
-            switch FileSystem.kind(of: resolved) {
-            case .missing: return "\(shown): no such folder"
-            default: return "\(shown): cannot be resolved"
-            }
-        }
-        guard FileSystem.kind(of: real) == .directory else { return "\(shown) is not a folder" }
-        let base = FileSystem.resolved(baseDirectory)
-        if let base, FileSystem.isInside(real, base) { return nil }
-        if let root, FileSystem.isInside(real, root) { return nil }
-        return "\(shown) leads outside the account's folder\(widen)"
+        return Account(capabilities: capabilities, recordings: folder, dids: dids, ivrs: ivrs, sequences: sequences)
     }
 
     static func array(_ members: [(key: String, value: JSONValue)], _ key: String, _ c: ProblemCollector,
@@ -409,5 +355,55 @@ extension Account {
             c.add("\(path).\(key)", "expected true")
         }
         return nil
+    }
+}
+
+// MARK: - The SMS sender rule
+
+/// Why an account may not send an SMS step: the one rule validation, `callseq render --account` and the C API's
+/// hosts apply.
+public enum SMSSenderProblem: Sendable, Hashable {
+    /// The account may not send SMS (a reseller's client account).
+    case cannotSendSMS
+    /// The sending number is not one of the account's SMS-enabled numbers (those listed, sorted).
+    case notSMSEnabled(PhoneNumber, enabled: [PhoneNumber])
+
+    /// The problem as a person reads it, naming the account as `account` ("this account", "the account a.json").
+    public func message(account: String) -> String {
+        switch self {
+        case .cannotSendSMS:
+            return "\(account) cannot send SMS (a reseller's client account)"
+        case .notSMSEnabled(let from, let enabled):
+            return "\(from) is not an SMS-enabled number of \(account)"
+                + (enabled.isEmpty ? " (it has none)" : " (SMS-enabled: \(enabled.map(\.digits).joined(separator: ", ")))")
+        }
+    }
+}
+
+extension Account {
+    /// Why this account may not send `sms`, or `nil` when it may.
+    public func smsSenderProblem(_ sms: SMSStep) -> SMSSenderProblem? {
+        Account.smsSenderProblem(sms, smsAllowed: capabilities.sms,
+                                 smsNumbers: Set(dids.filter(\.sms).map(\.number)))
+    }
+
+    static func smsSenderProblem(_ sms: SMSStep, smsAllowed: Bool, smsNumbers: Set<PhoneNumber>) -> SMSSenderProblem? {
+        if !smsAllowed { return .cannotSendSMS }
+        if !smsNumbers.contains(sms.from) { return .notSMSEnabled(sms.from, enabled: smsNumbers.sorted()) }
+        return nil
+    }
+}
+
+/// What an account's `recordings` folder resolves to for validation.
+public struct RecordingsResolution {
+    /// The recordings names are checked against, or `nil` when they cannot be (see ``problem``).
+    public var catalog: (any RecordingCatalog)?
+    /// Why the folder cannot be used, reported at its JSON path.
+    public var problem: ValidationProblem?
+
+    /// Creates a resolution.
+    public init(catalog: (any RecordingCatalog)?, problem: ValidationProblem? = nil) {
+        self.catalog = catalog
+        self.problem = problem
     }
 }

@@ -1,3 +1,4 @@
+import CallSequenceModel
 import TelephonyDSP
 
 /// The outcome of checking audio against a compiled sequence.

@@ -15,13 +15,14 @@
 // when the session starts), and its closures capture values, not the session: the benchmarks IVR.* and
 // CAPI.Call.* measure 0 mallocs, 0 retains and 0 releases per call.
 
+import CallSequenceModel
 import Recordings
 import TelephonyDSP
 
 /// One call's way through an account's IVRs and sequences.
 public final class IVRSession {
     /// Why a call ended.
-    public enum EndReason: Sendable, Hashable {
+    public enum EndReason: Sendable, Hashable, CustomStringConvertible {
         /// The DID routes to "hangup".
         case routeHangup
         /// The caller chose an option that hangs up.
@@ -32,6 +33,17 @@ public final class IVRSession {
         case sequenceFinished
         /// The caller hung up (``IVRSession/hangUp()``).
         case callerHungUp
+
+        /// Why the call ended, as `callseq ivr` prints it and the live server logs it.
+        public var description: String {
+            switch self {
+            case .routeHangup: return "the number routes to hangup"
+            case .hangupOption: return "the caller chose to hang up"
+            case .noChoice: return "no valid choice after every play of the menu"
+            case .sequenceFinished: return "the sequence finished"
+            case .callerHungUp: return "the caller hung up"
+            }
+        }
     }
 
     /// What happened, and at which sample of the call.

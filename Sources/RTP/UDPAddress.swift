@@ -8,7 +8,7 @@ import Musl
 #endif
 
 /// An IPv4 or IPv6 address and UDP port.
-public struct SocketAddress: Sendable, CustomStringConvertible {
+public struct UDPAddress: Sendable, CustomStringConvertible {
     /// The kernel's form.
     public var storage = sockaddr_storage()
     /// The length of the address in ``storage`` (0 when empty).
@@ -83,7 +83,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
 
     /// The same endpoint as an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, RFC 4291 §2.5.5.2), for
     /// sending from an IPv6 socket; other addresses are returned unchanged.
-    public var mappedToIPv6: SocketAddress {
+    public var mappedToIPv6: UDPAddress {
         guard family == AF_INET else { return self }
         let v4 = withUnsafeBytes(of: storage) { $0.load(as: sockaddr_in.self) }
         var v6 = sockaddr_in6()
@@ -96,7 +96,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
                 for i in 0..<4 { bytes[12 + i] = a[i] }
             }
         }
-        var result = SocketAddress()
+        var result = UDPAddress()
         withUnsafeBytes(of: v6) { bytes in
             withUnsafeMutableBytes(of: &result.storage) { $0.copyMemory(from: bytes) }
         }
@@ -105,7 +105,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
     }
 
     /// Whether two addresses name the same endpoint (family, address and port; no allocation).
-    public func sameEndpoint(as other: SocketAddress) -> Bool {
+    public func sameEndpoint(as other: UDPAddress) -> Bool {
         guard length == other.length, family == other.family else { return false }
         return withUnsafeBytes(of: storage) { a in
             withUnsafeBytes(of: other.storage) { b in
@@ -128,7 +128,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
 
     /// Whether two addresses have the same IP address (family and address; the port is ignored; no
     /// allocation). An empty address matches nothing.
-    public func sameHost(as other: SocketAddress) -> Bool {
+    public func sameHost(as other: UDPAddress) -> Bool {
         guard length != 0, length == other.length, family == other.family else { return false }
         return withUnsafeBytes(of: storage) { a in
             withUnsafeBytes(of: other.storage) { b in

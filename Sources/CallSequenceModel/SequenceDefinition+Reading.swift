@@ -1,8 +1,7 @@
-import Recordings
 import SMSText
 import TelephonyDSP
 
-extension CallSequence {
+extension SequenceDefinition {
     /// The keys a sequence object may have.
     static let keys = ["name", "steps"]
 
@@ -13,14 +12,14 @@ extension CallSequence {
     ///   - source: the file name to put in front of each problem.
     ///   - recordings: when given, recording names must exist in it.
     /// - Returns: the sequence.
-    /// - Throws: ``ValidationFailure`` listing every problem with its JSON path (a syntax error is one problem
+    /// - Throws: ``InvalidDocumentError`` listing every problem with its JSON path (a syntax error is one problem
     ///   with its line and column).
-    public static func parse(_ text: String, source: String, recordings: RecordingLibrary? = nil) throws(ValidationFailure) -> CallSequence {
+    public static func parse(_ text: String, source: String, recordings: (any RecordingCatalog)? = nil) throws(InvalidDocumentError) -> SequenceDefinition {
         try ProblemCollector.validate(text, source: source) { read($0, at: "", $1, recordings: recordings) }
     }
 
     /// Reads a sequence object at `path`, adding every problem to `collector`.
-    static func read(_ json: JSONValue, at path: String, _ collector: ProblemCollector, recordings: RecordingLibrary?) -> CallSequence? {
+    package static func read(_ json: JSONValue, at path: String, _ collector: ProblemCollector, recordings: (any RecordingCatalog)?) -> SequenceDefinition? {
         guard let members = collector.object(json, at: path, what: "a sequence") else { return nil }
         collector.rejectUnknownKeys(members, allowed: keys, at: path)
         let namePath = ProblemCollector.join(path, "name")
@@ -30,8 +29,8 @@ extension CallSequence {
             if trimmed.isEmpty {
                 collector.add(namePath, "the name cannot be empty")
                 name = nil
-            } else if trimmed.count > SequenceLimits.maximumNameLength {
-                collector.add(namePath, "the name has \(trimmed.count) characters; at most \(SequenceLimits.maximumNameLength)")
+            } else if trimmed.count > ProductLimits.default.maximumNameLength {
+                collector.add(namePath, "the name has \(trimmed.count) characters; at most \(ProductLimits.default.maximumNameLength)")
                 name = nil
             } else {
                 name = trimmed
@@ -48,11 +47,11 @@ extension CallSequence {
             if items.isEmpty {
                 collector.add(stepsPath, "the sequence has no steps; add at least one")
                 stepsOK = false
-            } else if items.count > SequenceLimits.maximumSteps {
-                collector.add(stepsPath, "\(items.count) steps; at most \(SequenceLimits.maximumSteps)")
+            } else if items.count > ProductLimits.default.maximumSteps {
+                collector.add(stepsPath, "\(items.count) steps; at most \(ProductLimits.default.maximumSteps)")
                 stepsOK = false
             }
-            for (i, item) in items.prefix(SequenceLimits.maximumSteps).enumerated() {
+            for (i, item) in items.prefix(ProductLimits.default.maximumSteps).enumerated() {
                 if let step = readStep(item, at: ProblemCollector.join(stepsPath, i), collector, recordings: recordings) {
                     steps.append(step)
                 } else {
@@ -65,10 +64,10 @@ extension CallSequence {
             stepsOK = false
         }
         guard let name, stepsOK else { return nil }
-        return CallSequence(name: name, steps: steps)
+        return SequenceDefinition(name: name, steps: steps)
     }
 
-    static func readStep(_ json: JSONValue, at path: String, _ c: ProblemCollector, recordings: RecordingLibrary?) -> Step? {
+    static func readStep(_ json: JSONValue, at path: String, _ c: ProblemCollector, recordings: (any RecordingCatalog)?) -> Step? {
         guard let members = c.object(json, at: path, what: "a step") else { return nil }
         guard let type = c.string(members, "type", at: path) else { return nil }
         switch type {
@@ -78,25 +77,25 @@ extension CallSequence {
             var dial: DialString?
             if let digits = c.string(members, "digits", at: path) {
                 let p = ProblemCollector.join(path, "digits")
-                if digits.count > SequenceLimits.maximumDialStringLength {
-                    c.add(p, "\(digits.count) characters; at most \(SequenceLimits.maximumDialStringLength)")
+                if digits.count > ProductLimits.default.signal.maximumDialStringLength {
+                    c.add(p, "\(digits.count) characters; at most \(ProductLimits.default.signal.maximumDialStringLength)")
                 } else {
                     do { dial = try DialString(digits) } catch { c.add(p, error.description) }
                 }
             }
             let limits = c.limits
-            let tone = c.integer(members, "toneMs", at: path, range: limits.toneMilliseconds, unit: "ms",
+            let tone = c.integer(members, "toneMs", at: path, range: limits.signal.toneMilliseconds, unit: "ms",
                                  reason: Limits.toneReason)
-            let gap = c.integer(members, "gapMs", at: path, range: limits.gapMilliseconds, unit: "ms",
+            let gap = c.integer(members, "gapMs", at: path, range: limits.signal.gapMilliseconds, unit: "ms",
                                 reason: Limits.gapReason)
-            let level = c.number(members, "levelDbm0", at: path, range: limits.levelDbm0, unit: "dBm0",
+            let level = c.number(members, "levelDbm0", at: path, range: limits.signal.levelDbm0, unit: "dBm0",
                                  reason: Limits.levelReason)
-            let twist = c.number(members, "twistDb", at: path, range: limits.twistDb, unit: "dB")
+            let twist = c.number(members, "twistDb", at: path, range: limits.signal.twistDb, unit: "dB")
             guard let dial, c.count == before else { return nil }
             let high = (level ?? DTMFTiming.default.levelDbm0) + (twist ?? DTMFTiming.default.twistDb)
-            if !limits.levelDbm0.contains(high) {
+            if !limits.signal.levelDbm0.contains(high) {
                 c.add(path, "the high-group tone (levelDbm0 + twistDb) would be at \(c.formatNumber(high)) dBm0, "
-                    + "outside \(c.formatNumber(limits.levelDbm0.lowerBound))...\(c.formatNumber(limits.levelDbm0.upperBound)) dBm0: "
+                    + "outside \(c.formatNumber(limits.signal.levelDbm0.lowerBound))...\(c.formatNumber(limits.signal.levelDbm0.upperBound)) dBm0: "
                     + Limits.levelReason)
                 return nil
             }
@@ -111,17 +110,17 @@ extension CallSequence {
             c.rejectUnknownKeys(members, allowed: ["type", "recording"], at: path)
             guard let name = c.string(members, "recording", at: path) else { return nil }
             let p = ProblemCollector.join(path, "recording")
-            guard !name.trimmingWhitespace.isEmpty, name.count <= SequenceLimits.maximumNameLength else {
+            guard !name.trimmingWhitespace.isEmpty, name.count <= ProductLimits.default.maximumNameLength else {
                 if !name.trimmingWhitespace.isEmpty {
                     c.add(ProblemCollector.join(path, "recording"),
-                          "the name has \(name.count) characters; at most \(SequenceLimits.maximumNameLength)")
+                          "the name has \(name.count) characters; at most \(ProductLimits.default.maximumNameLength)")
                     return nil
                 }
                 c.add(p, "empty; use a recording name, \"none\" or \"default\"")
                 return nil
             }
             let choice = RecordingChoice(name)
-            if let recordings, case .named(let n) = choice, recordings.files[n] == nil {
+            if let recordings, case .named(let n) = choice, !recordings.contains(n) {
                 let known = recordings.names
                 let list = known.prefix(8).map { InputText.escaped($0) }.joined(separator: ", ")
                 c.add(p, "no recording named '\(InputText.escaped(n))' in \(InputText.escaped(recordings.origin))"
@@ -166,9 +165,9 @@ extension CallSequence {
             milliseconds += dtmf.timing(defaults: .default).milliseconds(of: dtmf.digits)
         }
         let limits = c.limits
-        if milliseconds > limits.maximumSequenceMilliseconds {
+        if milliseconds > limits.signal.maximumSequenceMilliseconds {
             c.add(path, "the DTMF steps last \(Limits.describe(milliseconds: milliseconds)); at most "
-                + "\(Limits.describe(milliseconds: limits.maximumSequenceMilliseconds)) (\(Limits.durationReason))")
+                + "\(Limits.describe(milliseconds: limits.signal.maximumSequenceMilliseconds)) (\(Limits.durationReason))")
             return false
         }
         if characters > limits.maximumTotalDialStringLength {

@@ -1,10 +1,9 @@
-import Recordings
 import SMSText
 import TelephonyDSP
 
 /// An ordered list of steps that runs on a call when a caller picks an IVR option: DTMF digits,
 /// recordings and text messages, one after another.
-public struct CallSequence: Hashable, Sendable {
+public struct SequenceDefinition: Hashable, Sendable {
     /// The name accounts see in their portal (and IVR options refer to).
     public var name: String
     /// The steps, in the order they run.
@@ -106,7 +105,7 @@ public struct SequenceEditError: Error, Hashable, Sendable, CustomStringConverti
     public let description: String
 }
 
-extension CallSequence {
+extension SequenceDefinition {
     /// Adds a step at the end.
     public mutating func append(_ step: Step) { steps.append(step) }
 
@@ -150,12 +149,12 @@ extension CallSequence {
 
     /// Renames the sequence.
     ///
-    /// - Throws: ``SequenceEditError`` for an empty name or one longer than ``SequenceLimits/maximumNameLength``.
+    /// - Throws: ``SequenceEditError`` for an empty name or one longer than ``ProductLimits/maximumNameLength``.
     public mutating func rename(_ newName: String) throws(SequenceEditError) {
         let trimmed = newName.trimmingWhitespace
         guard !trimmed.isEmpty else { throw SequenceEditError(description: "the name cannot be empty") }
-        guard trimmed.count <= SequenceLimits.maximumNameLength else {
-            throw SequenceEditError(description: "the name has \(trimmed.count) characters; at most \(SequenceLimits.maximumNameLength)")
+        guard trimmed.count <= ProductLimits.default.maximumNameLength else {
+            throw SequenceEditError(description: "the name has \(trimmed.count) characters; at most \(ProductLimits.default.maximumNameLength)")
         }
         name = trimmed
     }

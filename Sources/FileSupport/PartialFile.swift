@@ -14,23 +14,23 @@ import Darwin
 import Synchronization
 
 /// The temporary file an ``AudioFile`` write is filling, removable from a signal handler.
-public enum PartialFile {
+package enum PartialFile {
     // The C string of the current temporary path, or 0. An atomic word: read by the handler without locks.
     private static let current = Atomic<Int>(0)
 
-    static func begin(_ path: String) {
+    package static func begin(_ path: String) {
         let copy = PathBytes.withCString(path) { strdup($0) }
         let old = current.exchange(Int(bitPattern: copy), ordering: .sequentiallyConsistent)
         if old != 0 { free(UnsafeMutableRawPointer(bitPattern: old)) }
     }
 
-    static func end() {
+    package static func end() {
         let old = current.exchange(0, ordering: .sequentiallyConsistent)
         if old != 0 { free(UnsafeMutableRawPointer(bitPattern: old)) }
     }
 
     /// Removes the file being written, if any (async-signal-safe: one atomic load and unlink(2)).
-    public static func removeFromSignalHandler() {
+    package static func removeFromSignalHandler() {
         let pointer = current.load(ordering: .sequentiallyConsistent)
         if let path = UnsafePointer<CChar>(bitPattern: pointer) { unlink(path) }
     }
@@ -38,7 +38,7 @@ public enum PartialFile {
     /// Installs SIGINT and SIGTERM handlers that remove the partial file, then die of the signal as
     /// before (exit status 128 + signal).
     /// The two signals are also unblocked: a parent may have started the process with them blocked.
-    public static func installSignalHandlers() {
+    package static func installSignalHandlers() {
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, SIGINT)

@@ -12,9 +12,9 @@ import Darwin
 #endif
 
 /// Paths, directory listings and whole-file reads without Foundation.
-public enum FileSystem {
+package enum FileSystem {
     /// What a path names.
-    public enum Kind: Sendable, Hashable {
+    package enum Kind: Sendable, Hashable {
         /// Nothing (or something that cannot be reached).
         case missing
         /// A regular file of this many bytes.
@@ -26,7 +26,7 @@ public enum FileSystem {
     }
 
     /// What `path` names, following symbolic links (`stat(2)`).
-    public static func kind(of path: String) -> Kind {
+    package static func kind(of path: String) -> Kind {
         var info = stat()
         guard PathBytes.withCString(path, { stat($0, &info) }) == 0 else { return .missing }
         switch info.st_mode & S_IFMT {
@@ -37,7 +37,7 @@ public enum FileSystem {
     }
 
     /// The names in a directory, without "." and "..", unsorted; `nil` if it cannot be read.
-    public static func entries(of directory: String) -> [String]? {
+    package static func entries(of directory: String) -> [String]? {
         guard let handle = PathBytes.withCString(directory, { opendir($0) }) else { return nil }
         defer { closedir(handle) }
         var names: [String] = []
@@ -55,7 +55,7 @@ public enum FileSystem {
     }
 
     /// Why a whole-file read failed.
-    public enum ReadFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    package enum ReadError: Error, Sendable, Hashable, CustomStringConvertible {
         /// No such file.
         case notFound
         /// A directory, or another kind of non-file.
@@ -71,7 +71,7 @@ public enum FileSystem {
 
         /// The cause as one phrase: "no such file", "is a directory", "is not a regular file",
         /// "permission denied".
-        public var description: String {
+        package var description: String {
             switch self {
             case .notFound: return "no such file"
             case .notAFile: return "is not a regular file"
@@ -89,7 +89,7 @@ public enum FileSystem {
     /// the controlling one (O_NOCTTY).
     ///
     /// - Returns: the descriptor (blocking again) and the file's size; the caller closes it.
-    public static func openRegularFile(_ path: String) throws(ReadFailure) -> (descriptor: Int32, bytes: Int) {
+    package static func openRegularFile(_ path: String) throws(ReadError) -> (descriptor: Int32, bytes: Int) {
         let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
         guard fd >= 0 else {
             switch errno {
@@ -119,14 +119,14 @@ public enum FileSystem {
     }
 
     /// The canonical absolute path of `path` with every symbolic link resolved (`realpath(3)`), or `nil`.
-    public static func resolved(_ path: String) -> String? {
+    package static func resolved(_ path: String) -> String? {
         guard let pointer = PathBytes.withCString(path.isEmpty ? "." : path, { realpath($0, nil) }) else { return nil }
         defer { free(pointer) }
         return PathBytes.string(cString: pointer)
     }
 
     /// Whether the canonical path `path` is `root` or inside it (both from ``resolved(_:)``).
-    public static func isInside(_ path: String, _ root: String) -> Bool {
+    package static func isInside(_ path: String, _ root: String) -> Bool {
         path == root || path.hasPrefix(root == "/" ? "/" : root + "/")
     }
 
@@ -136,8 +136,8 @@ public enum FileSystem {
     ///   - path: the file.
     ///   - limit: the largest size accepted, in bytes.
     /// - Returns: its bytes.
-    /// - Throws: ``ReadFailure``.
-    public static func contents(of path: String, limit: Int) throws(ReadFailure) -> [UInt8] {
+    /// - Throws: ``ReadError``.
+    package static func contents(of path: String, limit: Int) throws(ReadError) -> [UInt8] {
         let (fd, size) = try openRegularFile(path)
         defer { close(fd) }
         if size > limit { throw .tooLarge(size) }
@@ -160,7 +160,7 @@ public enum FileSystem {
     // MARK: - Paths
 
     /// The last component: `"a/b.wav"` → `"b.wav"`.
-    public static func lastComponent(_ path: String) -> String {
+    package static func lastComponent(_ path: String) -> String {
         var trimmed = Substring(path)
         while trimmed.count > 1, trimmed.last == "/" { trimmed.removeLast() }
         guard let slash = trimmed.lastIndex(of: "/"), trimmed != "/" else { return String(trimmed) }
@@ -168,7 +168,7 @@ public enum FileSystem {
     }
 
     /// The path without its last component: `"a/b.wav"` → `"a"`, `"b.wav"` → `""`, `"/b"` → `"/"`.
-    public static func deletingLastComponent(_ path: String) -> String {
+    package static func deletingLastComponent(_ path: String) -> String {
         var trimmed = Substring(path)
         while trimmed.count > 1, trimmed.last == "/" { trimmed.removeLast() }
         guard let slash = trimmed.lastIndex(of: "/") else { return "" }
@@ -178,21 +178,21 @@ public enum FileSystem {
     }
 
     /// `directory` and `name` joined by one "/" (`name` alone when `directory` is empty).
-    public static func appending(_ name: String, to directory: String) -> String {
+    package static func appending(_ name: String, to directory: String) -> String {
         if directory.isEmpty { return name }
         return directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
     /// The extension of the last component, without the dot: `"a/b.WAV"` → `"WAV"`; `""` if none
     /// (a leading dot, as in `".hidden"`, does not start an extension).
-    public static func pathExtension(_ path: String) -> String {
+    package static func pathExtension(_ path: String) -> String {
         let name = lastComponent(path)
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return "" }
         return String(name[name.index(after: dot)...])
     }
 
     /// The last component without its extension: `"a/b.wav"` → `"b"`.
-    public static func deletingExtension(_ name: String) -> String {
+    package static func deletingExtension(_ name: String) -> String {
         let ext = pathExtension(name)
         return ext.isEmpty ? name : String(name.dropLast(ext.count + 1))
     }

@@ -1,6 +1,6 @@
-/// A document with problems: the first `Limits.maximumProblemsListed` problems found, in document
+/// A document with problems: the first `ProductLimits.maximumProblemsListed` problems found, in document
 /// order, then (if there were more) one last problem saying "and N more problems".
-public struct ValidationFailure: Error, Hashable, Sendable, CustomStringConvertible {
+public struct InvalidDocumentError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The file (or other source) the problems are in.
     public var source: String
     /// The problems.

@@ -1,3 +1,4 @@
+import CallSequenceModel
 import Recordings
 import SMSText
 import TelephonyDSP
@@ -27,7 +28,7 @@ extension CompiledSequence {
             case .dtmf(let dtmf):
                 let t = scheduled.timing ?? format.dtmfDefaults
                 text = "dtmf \"\(dtmf.digits)\": \(t.toneMilliseconds) ms tones, \(t.gapMilliseconds) ms gaps, "
-                    + "\(formatLevel(t.levelDbm0)) dBm0, twist \(formatSigned(t.twistDb)) dB, \(format.dtmfMode.rawValue)"
+                    + "\(formatLevel(t.levelDbm0)) dBm0, twist \(formatSigned(t.twistDb)) dB, \(format.dtmfOutput.rawValue)"
             case .recording(let recording):
                 if let prepared = scheduled.recording {
                     let s = prepared.source

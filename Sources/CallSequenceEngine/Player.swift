@@ -5,6 +5,7 @@
 // identical whatever the frame sizes. Events are handed to a non-escaping closure with their offset in
 // the frame.
 
+import CallSequenceModel
 import TelephonyDSP
 
 /// Something that happened in a frame.
@@ -97,7 +98,7 @@ public final class Player {
         events = program.events
         tones = program.tones
         total = program.totalSamples
-        reportsTelephoneEvents = program.format.dtmfMode != .inband
+        reportsTelephoneEvents = program.format.dtmfOutput != .inband
         silenceByte = program.format.encoding == .alaw ? ALaw.silence : MuLaw.silence
     }
 
