@@ -102,7 +102,7 @@ let package = Package(
         // audit log, SMS ledger, call records; the protocol, canonical JSON, account import/export, SQLite.
         .target(
             name: "CallSequenceStore",
-            dependencies: ["CallSequence", "CSQLite", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CallSequence", "TelephonyDSP", "CSQLite", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Texts over HTTP: the VoIP.ms-compatible REST transport, retries, the ledger (SQLite) with its daily
         // limit, delivery reports. Stands on its own: no audio stack.
