@@ -184,6 +184,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
+        // The store's conformance suite, run by the SQLite and PostgreSQL test targets alike.
+        .target(name: "StoreConformance", dependencies: ["CallSequenceStore", "CallSequence"], path: "Tests/StoreConformance"),
+        .testTarget(name: "CallSequenceStoreTests", dependencies: ["CallSequenceStore", "CallSequence", "StoreConformance", "CSQLite"]),
         .testTarget(
             name: "SIPTests",
             dependencies: [
