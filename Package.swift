@@ -105,7 +105,7 @@ let package = Package(
         // audit log, SMS ledger, call records; the protocol, canonical JSON, account import/export, SQLite.
         .target(
             name: "CallSequenceStore",
-            dependencies: ["CallSequence", "TelephonyDSP", "CSQLite", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CallSequence", "Recordings", "TelephonyDSP", "CSQLite", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The same store on PostgreSQL (postgres-nio): the SQL of CallSequenceStore, a connection pool.
         .target(
@@ -158,6 +158,8 @@ let package = Package(
             name: "callseq",
             dependencies: [
                 "CallSequence",
+                "CallSequenceStore",
+                "CallSequenceStorePostgres",
                 "CallServer",
                 "SMSGateway",
                 "SMSText",
@@ -224,7 +226,7 @@ let package = Package(
         // (spandsp's DTMF receiver and transmitter and its G.711, sox).
         .testTarget(
             name: "CallseqTests",
-            dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP", "CPNG", "TestSupport"]
+            dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP", "CPNG", "TestSupport", "StoreConformance"]
         ),
     ]
 )
