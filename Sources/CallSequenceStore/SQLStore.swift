@@ -6,7 +6,7 @@ import CallSequence
 import Foundation
 import TelephonyDSP
 
-/// The ``Store`` over a SQL database. Use ``SQLiteStore/open(path:)`` or `PostgresStore.connect(...)`.
+/// The ``Store`` over a SQL database. Use `SQLiteStore.open(path:)` or `PostgresStore.connect(url:)`.
 public final class SQLStore<Database: SQLDatabase>: Store {
     /// The database.
     public let database: Database

@@ -13,7 +13,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 
-/// The ``Store`` on PostgreSQL.
+/// The `Store` on PostgreSQL.
 public typealias PostgresStore = SQLStore<PostgresDatabase>
 
 extension SQLStore where Database == PostgresDatabase {
