@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "CallSequenceModel", targets: ["CallSequenceModel"]),
         .library(name: "CallSequenceEngine", targets: ["CallSequenceEngine"]),
         .library(name: "SMSText", targets: ["SMSText"]),
+        .library(name: "CallSequenceStore", targets: ["CallSequenceStore"]),
+        .library(name: "CallSequenceStorePostgres", targets: ["CallSequenceStorePostgres"]),
         .library(name: "SMSGateway", targets: ["SMSGateway"]),
         .library(name: "SIP", targets: ["SIP"]),
         // The C API: libcallsequence.so (SONAME libcallsequence.so.0) over Sources/CallSequenceC/include/callsequence.h;
@@ -28,6 +30,10 @@ let package = Package(
         // `callseq serve` runs as one ServiceGroup (SIP and media, SMS dispatch) with graceful shutdown;
         // already in the graph through async-http-client.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // SHA-256 of API keys in the management store (and postgres-nio's SCRAM authentication).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The management store on PostgreSQL (several nodes).
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
         // `swift package generate-documentation --target CallSequenceEngine` (and the other library targets).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -106,6 +112,22 @@ let package = Package(
                 "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/CallSequenceCLibrary/callsequence.map",
             ])]
         ),
+        // The management store (issue 21): accounts, keys, numbers, IVRs, sequences with revisions, recordings,
+        // audit log, SMS ledger, call records; the protocol, canonical JSON, account import/export, SQLite.
+        .target(
+            name: "CallSequenceStore",
+            dependencies: ["CallSequenceModel", "CallSequenceEngine", "FileSupport", "Recordings", "TelephonyDSP", "CSQLite", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The same store on PostgreSQL (postgres-nio): the SQL of CallSequenceStore, a connection pool.
+        .target(
+            name: "CallSequenceStorePostgres",
+            dependencies: [
+                "CallSequenceStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // Texts over HTTP: the VoIP.ms-compatible REST transport, retries, the ledger (SQLite) with its daily
         // limit, delivery reports. Stands on its own: no audio stack (the model for phone numbers, TelephonyDSP for escaping).
         .target(
@@ -150,6 +172,8 @@ let package = Package(
             dependencies: [
                 "CallSequenceModel",
                 "CallSequenceEngine",
+                "CallSequenceStore",
+                "CallSequenceStorePostgres",
                 "CallServer",
                 "FileSupport",
                 "SMSGateway",
@@ -193,6 +217,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
+        // The store's conformance suite, run by the SQLite and PostgreSQL test targets alike.
+        .target(name: "StoreConformance", dependencies: ["CallSequenceStore", "CallSequenceModel"], path: "Tests/StoreConformance"),
+        .testTarget(name: "CallSequenceStoreTests", dependencies: ["CallSequenceStore", "CallSequenceModel", "StoreConformance", "CSQLite"]),
+        // Starts a throw-away PostgreSQL (Debian's `postgresql`) in a temporary folder; fails without it.
+        .testTarget(name: "CallSequenceStorePostgresTests",
+                    dependencies: ["CallSequenceStore", "CallSequenceStorePostgres", "StoreConformance"]),
         .testTarget(
             name: "SIPTests",
             dependencies: [
@@ -214,7 +244,7 @@ let package = Package(
         // (spandsp's DTMF receiver and transmitter and its G.711, sox).
         .testTarget(
             name: "CallseqTests",
-            dependencies: ["callseq", "FileSupport", "TelephonyDSP", "Recordings", "CSpanDSP", "CPNG", "TestSupport"]
+            dependencies: ["callseq", "FileSupport", "TelephonyDSP", "Recordings", "CSpanDSP", "CPNG", "TestSupport", "StoreConformance"]
         ),
     ]
 )
