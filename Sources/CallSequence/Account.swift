@@ -148,8 +148,18 @@ extension Account {
         }
     }
 
+    /// Reads an account from JSON text whose recordings are `library` (names held elsewhere, such as in the
+    /// management store): every rule of ``parse(_:source:baseDirectory:recordingsRoot:recordings:)`` but the
+    /// `recordings` folder, which such a document does not have.
+    public static func parse(_ text: String, source: String, library: RecordingLibrary) throws(ValidationFailure) -> Account {
+        try ProblemCollector.validate(text, source: source) {
+            read($0, $1, baseDirectory: "", recordingsRoot: nil, preset: library)?.0
+        }
+    }
+
     static func read(_ json: JSONValue, _ c: ProblemCollector, baseDirectory: String,
-                     recordingsRoot: String?, recordings override: String? = nil) -> (Account, RecordingLibrary)? {
+                     recordingsRoot: String?, recordings override: String? = nil,
+                     preset: RecordingLibrary? = nil) -> (Account, RecordingLibrary)? {
         guard let members = c.object(json, at: "", what: "an account") else { return nil }
         c.rejectUnknownKeys(members, allowed: ["capabilities", "recordings", "dids", "ivrs", "sequences"], at: "")
 
@@ -171,7 +181,9 @@ extension Account {
         var library = RecordingLibrary.empty
         var libraryFailed = false   // then recording names are not checked: the cause is reported once
         let folder = c.string(members, "recordings", at: "", required: false)
-        if let override {
+        if let preset {
+            library = preset
+        } else if let override {
             // The operator's folder replaces the account's: it is theirs, so it is not confined.
             do {
                 library = try RecordingLibrary(directory: override)
