@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Recordings", targets: ["Recordings"]),
         .library(name: "CallSequence", targets: ["CallSequence"]),
         .library(name: "SMSText", targets: ["SMSText"]),
+        .library(name: "CallSequenceStore", targets: ["CallSequenceStore"]),
         .library(name: "SMSGateway", targets: ["SMSGateway"]),
         .library(name: "SIP", targets: ["SIP"]),
         // The C API: libcallsequence.so (SONAME libcallsequence.so.0) over Sources/CallSequenceC/include/callsequence.h;
@@ -27,6 +28,8 @@ let package = Package(
         // `callseq serve` runs as one ServiceGroup (SIP and media, SMS dispatch) with graceful shutdown;
         // already in the graph through async-http-client.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // SHA-256 of API keys in the management store (and postgres-nio's SCRAM authentication).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // `swift package generate-documentation --target CallSequence` (and the other library targets).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -94,6 +97,12 @@ let package = Package(
                 "-Xlinker", "-soname=libcallsequence.so.0",
                 "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/CallSequenceCLibrary/callsequence.map",
             ])]
+        ),
+        // The management store (issue 21): accounts, keys, numbers, IVRs, sequences with revisions, recordings,
+        // audit log, SMS ledger, call records; the protocol, canonical JSON, account import/export, SQLite.
+        .target(
+            name: "CallSequenceStore",
+            dependencies: ["CallSequence", "TelephonyDSP", "CSQLite", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Texts over HTTP: the VoIP.ms-compatible REST transport, retries, the ledger (SQLite) with its daily
         // limit, delivery reports. Stands on its own: no audio stack.
@@ -175,6 +184,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
+        // The store's conformance suite, run by the SQLite and PostgreSQL test targets alike.
+        .target(name: "StoreConformance", dependencies: ["CallSequenceStore", "CallSequence"], path: "Tests/StoreConformance"),
+        .testTarget(name: "CallSequenceStoreTests", dependencies: ["CallSequenceStore", "CallSequence", "StoreConformance", "CSQLite"]),
         .testTarget(
             name: "SIPTests",
             dependencies: [
