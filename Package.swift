@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // `swift package generate-documentation --target CallSequence` (and the other library targets).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // The management API's HTTP server (`callseq serve --http`), one service in serve's ServiceGroup.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // System libraries (Debian packages named in `providers`; `make deps` installs them).
@@ -141,6 +143,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The REST API over the store (Hummingbird 2): routes that follow Sources/ManagementAPI/openapi.yaml,
+        // RFC 9457 problems, API keys and tenancy, ETags and revisions, recording uploads, previews.
+        .target(
+            name: "ManagementAPI",
+            dependencies: [
+                "CallSequence", "CallSequenceStore", "Recordings", "TelephonyDSP", "CPNG",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["openapi.yaml"],
+            swiftSettings: [.unsafeFlags(["-Xfrontend", "-solver-expression-time-threshold=10"])]
+        ),
         .executableTarget(
             name: "callseq",
             dependencies: [
@@ -175,6 +189,14 @@ let package = Package(
         .testTarget(name: "RecordingsTests", dependencies: ["Recordings", "TelephonyDSP", "TestSupport"]),
         .testTarget(name: "CallSequenceTests", dependencies: ["CallSequence", "Recordings", "TelephonyDSP", "TestSupport"]),
         .testTarget(name: "SMSTextTests", dependencies: ["SMSText"]),
+        .testTarget(
+            name: "ManagementAPITests",
+            dependencies: [
+                "ManagementAPI", "CallSequence", "CallSequenceStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "SMSGatewayTests",
             dependencies: [
