@@ -159,7 +159,9 @@ let package = Package(
             name: "callseq",
             dependencies: [
                 "CallSequence",
+                "CallSequenceStore",
                 "CallServer",
+                "ManagementAPI",
                 "SMSGateway",
                 "SMSText",
                 "TelephonyDSP",
