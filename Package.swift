@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "CallSequence", targets: ["CallSequence"]),
         .library(name: "SMSText", targets: ["SMSText"]),
         .library(name: "CallSequenceStore", targets: ["CallSequenceStore"]),
+        .library(name: "CallSequenceStorePostgres", targets: ["CallSequenceStorePostgres"]),
         .library(name: "SMSGateway", targets: ["SMSGateway"]),
         .library(name: "SIP", targets: ["SIP"]),
         // The C API: libcallsequence.so (SONAME libcallsequence.so.0) over Sources/CallSequenceC/include/callsequence.h;
@@ -30,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // SHA-256 of API keys in the management store (and postgres-nio's SCRAM authentication).
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The management store on PostgreSQL (several nodes).
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
         // `swift package generate-documentation --target CallSequence` (and the other library targets).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // The management API's HTTP server (`callseq serve --http`), one service in serve's ServiceGroup.
@@ -104,7 +107,17 @@ let package = Package(
         // audit log, SMS ledger, call records; the protocol, canonical JSON, account import/export, SQLite.
         .target(
             name: "CallSequenceStore",
-            dependencies: ["CallSequence", "TelephonyDSP", "CSQLite", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CallSequence", "Recordings", "TelephonyDSP", "CSQLite", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The same store on PostgreSQL (postgres-nio): the SQL of CallSequenceStore, a connection pool.
+        .target(
+            name: "CallSequenceStorePostgres",
+            dependencies: [
+                "CallSequenceStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // Texts over HTTP: the VoIP.ms-compatible REST transport, retries, the ledger (SQLite) with its daily
         // limit, delivery reports. Stands on its own: no audio stack.
@@ -160,6 +173,7 @@ let package = Package(
             dependencies: [
                 "CallSequence",
                 "CallSequenceStore",
+                "CallSequenceStorePostgres",
                 "CallServer",
                 "ManagementAPI",
                 "SMSGateway",
@@ -211,6 +225,9 @@ let package = Package(
         // The store's conformance suite, run by the SQLite and PostgreSQL test targets alike.
         .target(name: "StoreConformance", dependencies: ["CallSequenceStore", "CallSequence"], path: "Tests/StoreConformance"),
         .testTarget(name: "CallSequenceStoreTests", dependencies: ["CallSequenceStore", "CallSequence", "StoreConformance", "CSQLite"]),
+        // Starts a throw-away PostgreSQL (Debian's `postgresql`) in a temporary folder; fails without it.
+        .testTarget(name: "CallSequenceStorePostgresTests",
+                    dependencies: ["CallSequenceStore", "CallSequenceStorePostgres", "StoreConformance"]),
         .testTarget(
             name: "SIPTests",
             dependencies: [
@@ -232,7 +249,7 @@ let package = Package(
         // (spandsp's DTMF receiver and transmitter and its G.711, sox).
         .testTarget(
             name: "CallseqTests",
-            dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP", "CPNG", "TestSupport"]
+            dependencies: ["callseq", "TelephonyDSP", "Recordings", "CSpanDSP", "CPNG", "TestSupport", "StoreConformance"]
         ),
     ]
 )

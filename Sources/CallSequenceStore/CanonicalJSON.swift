@@ -9,7 +9,7 @@
 
 import CallSequence
 
-/// Writes ``JSONValue``s in canonical form and reads text into it.
+/// Writes `JSONValue`s in canonical form and reads text into it.
 public enum CanonicalJSON {
     /// The canonical text of `value`, ending in a newline.
     public static func text(_ value: JSONValue) -> String {

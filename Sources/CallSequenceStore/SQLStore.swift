@@ -6,7 +6,7 @@ import CallSequence
 import Foundation
 import TelephonyDSP
 
-/// The ``Store`` over a SQL database. Use ``SQLiteStore/open(path:)`` or `PostgresStore.connect(...)`.
+/// The ``Store`` over a SQL database. Use `SQLiteStore.open(path:)` or `PostgresStore.connect(url:)`.
 public final class SQLStore<Database: SQLDatabase>: Store {
     /// The database.
     public let database: Database
@@ -36,6 +36,8 @@ public final class SQLStore<Database: SQLDatabase>: Store {
 
     func migrate() async throws(StoreError) {
         try await database.transaction { tx throws(StoreError) in
+            // PostgreSQL's IF NOT EXISTS is not safe against a concurrent creator: nodes take turns.
+            if self.dialect == .postgres { try await tx.run("SELECT pg_advisory_xact_lock(7265437281)") }
             try await tx.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied BIGINT NOT NULL)")
         }
         let migrations = Schema.migrations(dialect)

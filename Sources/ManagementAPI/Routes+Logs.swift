@@ -63,18 +63,10 @@ extension ManagementAPI {
         ]))
     }
 
-    /// The account file (canonical JSON) of what the store holds.
+    /// The account file (canonical JSON) of what the store holds, as `callseq export` prints it.
     func exportAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let account = try await account(context)
-        let s = try await store.snapshot(of: account.id, withAudio: false)
-        let caps = s.capabilities
-        let document = JSONValue.object([
-            ("capabilities", .object([("sequences", .bool(caps.sequences)), ("sms", .bool(caps.sms)),
-                                      ("smsDailyLimit", .int(caps.smsDailyLimit))])),
-            ("dids", .array(s.numbers.map(AccountValidation.numberJSON))),
-            ("ivrs", .array(s.ivrs.compactMap { try? JSONValue.parse($0) })),
-            ("sequences", .array(s.sequences.compactMap { try? JSONValue.parse($0) })),
-        ])
-        return json(document)
+        let snapshot = try await store.snapshot(of: account.id, withAudio: false)
+        return json(AccountExchange.accountFile(snapshot))
     }
 }

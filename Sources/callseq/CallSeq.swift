@@ -14,6 +14,7 @@ struct CallSeq: ParsableCommand {
         subcommands: [
             Render.self, Timeline.self, Validate.self, Verify.self, PlotCommand.self, IVRCommand.self, Demo.self,
             DTMF.self, Detect.self, RecordingCommand.self, Convert.self, Serve.self, SMSCommand.self,
+            ImportCommand.self, ExportCommand.self, KeysCommand.self,
         ]
     )
 }

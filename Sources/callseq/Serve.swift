@@ -28,7 +28,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("account"), help: "An account file (repeatable).")
     var accounts: [String] = []
 
-    @Option(help: "The management store: a SQLite file, created if missing (with --http).")
+    @Option(help: "The management store (with --http): a SQLite file (created if missing) or a postgres:// URL.")
     var store: String?
 
     @Option(help: ArgumentHelp("Serve the management API over HTTP on HOST:PORT (port 0: any free port); needs --store.",
@@ -163,12 +163,7 @@ struct Serve: AsyncParsableCommand {
         var apiListening: AsyncStream<Void>?
         if let http, let store {
             let (httpHost, httpPort) = try Serve.hostAndPort(http, option: "--http")
-            let opened: SQLiteStore
-            do {
-                opened = try await SQLiteStore.open(path: store)
-            } catch {
-                throw RuntimeFailure("\(store): \(error)")
-            }
+            let opened = try await openStore(store)
             let (listening, ready) = AsyncStream<Void>.makeStream()
             apiListening = listening
             let shown = httpHost.contains(":") ? "[\(httpHost)]" : httpHost
