@@ -165,8 +165,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["openapi.yaml"],
-            swiftSettings: [.unsafeFlags(["-Xfrontend", "-solver-expression-time-threshold=10"])]
+            exclude: ["openapi.yaml"]
         ),
         .executableTarget(
             name: "callseq",
