@@ -7,7 +7,7 @@ public struct APIRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The peer's IP address (for the audit log), `unknown` when the channel has none.
     var address: String
-    /// Who the key is; set by ``Authentication`` before any `/api` route runs.
+    /// Who the key is; set by `Authentication` before any `/api` route runs.
     var identity: KeyIdentity?
 
     public init(source: ApplicationRequestContextSource) {
@@ -22,7 +22,7 @@ public struct APIRequestContext: RequestContext {
     /// The audit log's "who and from where".
     var origin: ChangeOrigin { ChangeOrigin(keyID: identity?.keyID, address: address) }
 
-    /// The authenticated key (``Authentication`` guarantees it on `/api` routes).
+    /// The authenticated key (`Authentication` guarantees it on `/api` routes).
     func key() throws(Problem) -> KeyIdentity {
         guard let identity else { throw .unauthorized() }
         return identity

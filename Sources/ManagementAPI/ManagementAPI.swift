@@ -5,7 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// The management API: the routes of `openapi.yaml` over a ``Store``, as a Hummingbird router.
+/// The management API: the routes of `openapi.yaml` over a `Store` (CallSequenceStore), as a Hummingbird router.
 ///
 /// Hand-written routes, one per operation of the document (a test holds the two to the same list of paths
 /// and methods), so that the rules every route shares — RFC 9457 problems, API keys and tenancy, the rate
@@ -133,7 +133,7 @@ extension ManagementAPI {
 
 // MARK: - Middleware
 
-/// Turns every failure into an RFC 9457 problem: ``Problem``s as they are, store errors by their kind,
+/// Turns every failure into an RFC 9457 problem: problems as they are, store errors by their kind,
 /// Hummingbird's own (no route: 404; a body past the limit: 413), anything else a 500 that says no more.
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
@@ -163,7 +163,8 @@ struct ProblemMiddleware: RouterMiddleware {
     }
 }
 
-/// `Authorization: Bearer KEY` (RFC 6750 §2.1) on every `/api/` route: 401 without a valid key; then each
+/// `Authorization: Bearer KEY` (RFC 6750 §2.1) on every route but `/healthz` and `/openapi.yaml`: 401 without a
+/// valid key; then each
 /// key's rate limit (429 with Retry-After). Failed attempts are limited per client address.
 struct Authentication: RouterMiddleware {
     typealias Context = APIRequestContext
@@ -172,7 +173,10 @@ struct Authentication: RouterMiddleware {
 
     func handle(_ request: Request, context: Context,
                 next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/api/") else { return try await next(request, context) }
+        // Only these two are public; every other path (whatever its spelling: `//api/...`) needs a key.
+        if request.method == .get, ["/healthz", "/openapi.yaml"].contains(request.uri.path) {
+            return try await next(request, context)
+        }
         var context = context
         let header = request.headers[.authorization] ?? ""
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
@@ -204,7 +208,7 @@ func text(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
              body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
 }
 
-/// A JSON answer; `body` is JSON text (canonical from the store, or written by ``CanonicalJSON``).
+/// A JSON answer; `body` is JSON text (canonical from the store, or written by `CanonicalJSON`).
 func json(_ body: String, status: HTTPResponse.Status = .ok, revision: Int? = nil, location: String? = nil) -> Response {
     var headers: HTTPFields = [.contentType: "application/json"]
     if let revision { headers[.eTag] = ETag.text(revision) }

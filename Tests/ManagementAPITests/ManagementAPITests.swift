@@ -42,6 +42,10 @@ struct ManagementAPITests {
                 #expect(answer["status"]?.int == 401)
                 #expect(answer["title"]?.string == "Unauthorized")
             }
+            #expect(try await client.call(.get, "//api/v1/accounts", key: nil).status == .unauthorized)
+            #expect(try await client.call(.get, "/no/such/path", key: nil).status == .unauthorized)
+            let missing = try await client.call(.get, "/api/v1/nothing", key: h.operatorKey)
+            #expect(missing.status == .notFound && missing.headers[.contentType] == "application/problem+json")
             let health = try await client.call(.get, "/healthz", key: nil)
             #expect(health.status == .ok && health.text == "ok\n")
             let document = try await client.call(.get, "/openapi.yaml", key: nil)
@@ -181,9 +185,17 @@ struct ManagementAPITests {
             let restored = try await client.call(.post, "\(location)/revisions/1/restore", key: a.key, headers: [.ifMatch: "\"2\""])
             #expect(restored.status == .ok && restored.etag == "\"3\"" && restored.text.contains("1234#"))
             // In use by an IVR option: 409 naming it.
-            #expect(try await client.call(.post, "/api/v1/accounts/me/ivrs", key: a.key, json: lobby).status == .created)
+            let ivr = try await client.call(.post, "/api/v1/accounts/me/ivrs", key: a.key, json: lobby)
+            #expect(ivr.status == .created)
             let delete = try await client.call(.delete, location, key: a.key, headers: [.ifMatch: "\"3\""])
             #expect(delete.status == .conflict && delete.text.contains("Lobby"), "\(delete.text)")
+            // Renaming keeps the IVR option that runs it.
+            let renamed = try await client.call(.put, location, key: a.key,
+                                                json: #"{"name":"Gate","steps":[{"type":"dtmf","digits":"1234#"}]}"#,
+                                                headers: [.ifMatch: "\"3\""])
+            #expect(renamed.status == .ok && renamed.etag == "\"4\"", "\(renamed.text)")
+            let option = try await client.call(.get, try #require(ivr.headers[.location]), key: a.key)
+            #expect(option.json?["options"]?["1"]?["sequence"]?.string == "Gate", "\(option.text)")
             let audit = try await client.call(.get, "/api/v1/accounts/me/audit", key: a.key)
             let actions = audit["entries"]?.array?.compactMap { $0["action"]?.string } ?? []
             #expect(actions.contains("sequence.restore") && actions.contains("sequence.update"), "\(actions)")
