@@ -128,6 +128,7 @@ extension ManagementAPI {
         r.on(.get, "\(a)/audit") { api, q, c in try await api.listAudit(q, c) }
         r.on(.get, "\(a)/calls") { api, q, c in try await api.listCalls(q, c) }
         r.on(.get, "\(a)/export") { api, q, c in try await api.exportAccount(q, c) }
+        r.on(.put, "\(a)/import") { api, q, c in try await api.importAccount(q, c) }
     }
 }
 

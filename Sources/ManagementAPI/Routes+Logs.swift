@@ -2,6 +2,7 @@ import CallSequence
 import CallSequenceStore
 import Foundation
 import Hummingbird
+import Recordings
 
 // The audit log, the SMS ledger, call records, export.
 
@@ -68,5 +69,64 @@ extension ManagementAPI {
         let account = try await account(context)
         let snapshot = try await store.snapshot(of: account.id, withAudio: false)
         return json(AccountExchange.accountFile(snapshot))
+    }
+}
+
+extension ManagementAPI {
+    /// Replaces the account's numbers, IVRs and sequences by an account file's (checked by every rule of
+    /// `callseq validate`, its recordings being the account's stored ones, which are kept). Capabilities come
+    /// from the file only for the operator; anyone else keeps the account's own.
+    func importAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let key = try context.key()
+        let account = try await account(context)
+        let expected = try ETag.require(request, current: account.revision)
+        let (text, file) = try await readJSON(request)
+        let current = try await store.snapshot(of: account.id, withAudio: true)
+        let names = current.recordings.map(\.name)
+        let library = RecordingLibrary(files: Dictionary(names.map { ($0, $0) }, uniquingKeysWith: { a, _ in a }),
+                                       origin: "the account's recordings")
+        if file["recordings"] != nil {
+            throw Problem.invalid([("/recordings", "recordings are uploaded one by one (PUT .../recordings/{name}), not named as a folder")])
+        }
+        // The file's capabilities are the operator's to choose; anyone else's file is checked against the
+        // account's own, which stay.
+        var document = text
+        if !key.isOperator, case .object(let members) = file {
+            let c = account.capabilities
+            let own = JSONValue.object([("sequences", .bool(c.sequences)), ("sms", .bool(c.sms)), ("smsDailyLimit", .int(c.smsDailyLimit))])
+            document = CanonicalJSON.text(.object([("capabilities", own)] + members.filter { $0.key != "capabilities" }))
+        }
+        let parsed: Account
+        do {
+            parsed = try Account.parse(document, source: account.id, library: library)
+        } catch {
+            throw Problem.invalid(error.problems.map { (JSONPointer.from(path: $0.path), $0.message) })
+        }
+        func bodies(_ key: String) -> [String] {
+            guard case .array(let items)? = file[key] else { return [] }
+            return items.map(CanonicalJSON.text)
+        }
+        let numbers = parsed.dids.map { did -> NumberRecord in
+            let route: NumberRoute
+            switch did.route {
+            case .ivr(let name): route = .ivr(name)
+            case .hangup: route = .hangup
+            }
+            return NumberRecord(number: did.number.digits, sms: did.sms, route: route,
+                                dtmf: DTMFMode(rawValue: did.dtmf.rawValue) ?? .auto, answerAfterMs: did.answerAfterMs)
+        }
+        // Numbers are the provider's: only the operator or the client's reseller may add one.
+        let owned = Set(current.numbers.map(\.number))
+        if !manages(account, key), let added = numbers.first(where: { !owned.contains($0.number) }) {
+            throw Problem.forbidden("numbers are assigned by the operator (or a client's reseller); this account has no \(added.number)")
+        }
+        let c = parsed.capabilities
+        let snapshot = AccountSnapshot(
+            capabilities: StoreCapabilities(sequences: c.sequences, sms: c.sms, smsDailyLimit: c.smsDailyLimit),
+            numbers: numbers.sorted { $0.number < $1.number }, ivrs: bodies("ivrs"), sequences: bodies("sequences"),
+            recordings: current.recordings)
+        let saved = try await store.replaceAccountContents(account.id, with: snapshot, expectedRevision: expected,
+                                                           origin: context.origin)
+        return json(Self.accountJSON(saved), revision: saved.revision)
     }
 }

@@ -213,3 +213,28 @@ struct ManagementAPITests {
         }
     }
 }
+
+@Suite("Management API: import and export")
+struct ImportExportTests {
+    @Test func anAccountFileImportedThenExportedKeepsItsContentsAndTheAccountsCapabilities() async throws {
+        let h = try await APIHarness()
+        defer { h.remove() }
+        try await h.test { client in
+            let a = try await makeAccount(client, operatorKey: h.operatorKey, name: "Alice",
+                                          body: #"{"name":"Alice","capabilities":{"sms":false}}"#)
+            let file = #"{"capabilities":{"sms":true},"ivrs":[\#(lobby)],"sequences":[\#(frontDoor)]}"#
+            // Without If-Match: 428; then the account's own capabilities hold (no SMS), the file's are ignored.
+            #expect(try await client.call(.put, "/api/v1/accounts/me/import", key: a.key, json: file).status.code == 428)
+            let imported = try await client.call(.put, "/api/v1/accounts/me/import", key: a.key, json: file, headers: [.ifMatch: "\"1\""])
+            #expect(imported.status == .ok, "\(imported.text)")
+            #expect(imported.json?["capabilities"]?["sms"] == .bool(false))
+            let exported = try await client.call(.get, "/api/v1/accounts/me/export", key: a.key)
+            #expect(exported.status == .ok && exported.text.contains("\"Front door\"") && exported.text.contains("\"Lobby\""))
+            // An SMS step is checked against those capabilities.
+            let sms = #"{"sequences":[{"name":"T","steps":[{"type":"sms","from":"5145550100","to":"5145550199","message":"x"}]}]}"#
+            let etag = try #require(imported.etag)
+            let refused = try await client.call(.put, "/api/v1/accounts/me/import", key: a.key, json: sms, headers: [.ifMatch: etag])
+            #expect(refused.status == .unprocessableContent && refused["errors"]?.array?.first?["pointer"]?.string == "/sequences/0/steps/0")
+        }
+    }
+}
