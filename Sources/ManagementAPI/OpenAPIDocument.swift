@@ -47,7 +47,7 @@ paths:
           description: The OpenAPI document.
           content:
             application/yaml:
-              schema: { type: string }
+              schema: { type: object }
   /api/v1/me:
     get:
       operationId: whoAmI
@@ -58,6 +58,7 @@ paths:
           content:
             application/json:
               schema: { $ref: '#/components/schemas/Me' }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
   /api/v1/accounts:
@@ -80,6 +81,7 @@ paths:
                     type: array
                     items: { $ref: '#/components/schemas/Account' }
                   next: { type: string, nullable: true }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
     post:
@@ -124,6 +126,7 @@ paths:
           content:
             application/json:
               schema: { $ref: '#/components/schemas/Account' }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -174,6 +177,7 @@ paths:
                     type: array
                     items: { $ref: '#/components/schemas/Package' }
                   next: { type: string, nullable: true }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -233,6 +237,7 @@ paths:
           content:
             application/json:
               schema: { $ref: '#/components/schemas/NewKey' }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -249,6 +254,7 @@ paths:
       summary: Revokes a key.
       responses:
         '204': { description: Revoked. }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -274,6 +280,7 @@ paths:
                     type: array
                     items: { $ref: '#/components/schemas/Number' }
                   next: { type: string, nullable: true }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -344,6 +351,7 @@ paths:
                     type: array
                     items: { $ref: '#/components/schemas/Recording' }
                   next: { type: string, nullable: true }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -399,6 +407,7 @@ paths:
           content:
             application/json:
               schema: { $ref: '#/components/schemas/Recording' }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -409,6 +418,7 @@ paths:
         - $ref: '#/components/parameters/IfMatch'
       responses:
         '204': { description: Deleted. }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '409': { $ref: '#/components/responses/Problem' }
@@ -428,6 +438,7 @@ paths:
           content:
             audio/wav:
               schema: { type: string, format: binary }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -453,6 +464,7 @@ paths:
                     type: array
                     items: { $ref: '#/components/schemas/SequenceSummary' }
                   next: { type: string, nullable: true }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -528,6 +540,7 @@ paths:
           content:
             application/json:
               schema: { $ref: '#/components/schemas/Sequence' }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -566,6 +579,7 @@ paths:
         - $ref: '#/components/parameters/IfMatch'
       responses:
         '204': { description: Deleted. }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '409': { $ref: '#/components/responses/Problem' }
@@ -595,6 +609,7 @@ paths:
                     type: array
                     items: { $ref: '#/components/schemas/Revision' }
                   next: { type: string, nullable: true }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -614,6 +629,7 @@ paths:
           content:
             application/json:
               schema: { $ref: '#/components/schemas/Sequence' }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -635,6 +651,7 @@ paths:
           content:
             application/json:
               schema: { $ref: '#/components/schemas/Sequence' }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '409': { $ref: '#/components/responses/Problem' }
@@ -655,6 +672,7 @@ paths:
           content:
             audio/wav:
               schema: { type: string, format: binary }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '422': { $ref: '#/components/responses/Problem' }
@@ -672,6 +690,7 @@ paths:
           content:
             image/png:
               schema: { type: string, format: binary }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '422': { $ref: '#/components/responses/Problem' }
@@ -689,6 +708,7 @@ paths:
           content:
             application/json:
               schema: { $ref: '#/components/schemas/Timeline' }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '422': { $ref: '#/components/responses/Problem' }
@@ -715,6 +735,7 @@ paths:
                     type: array
                     items: { $ref: '#/components/schemas/IVRSummary' }
                   next: { type: string, nullable: true }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -758,6 +779,7 @@ paths:
           content:
             application/json:
               schema: { $ref: '#/components/schemas/IVR' }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -796,6 +818,7 @@ paths:
         - $ref: '#/components/parameters/IfMatch'
       responses:
         '204': { description: Deleted. }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '409': { $ref: '#/components/responses/Problem' }
@@ -824,6 +847,7 @@ paths:
                     type: array
                     items: { type: object, additionalProperties: true }
                   next: { type: string, nullable: true }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -849,6 +873,7 @@ paths:
                     type: array
                     items: { $ref: '#/components/schemas/AuditEntry' }
                   next: { type: string, nullable: true }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
@@ -893,6 +918,7 @@ paths:
           content:
             application/json:
               schema: { type: object, additionalProperties: true }
+        '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }

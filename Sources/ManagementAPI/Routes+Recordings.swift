@@ -18,8 +18,12 @@ extension ManagementAPI {
     }
 
     /// A recording's name from the path: what a step or prompt can name.
-    func recordingName(_ context: APIRequestContext) throws(Problem) -> String {
+    func recordingName(_ context: APIRequestContext, forUpload: Bool = false) throws(Problem) -> String {
         let name = try parameter(context, "name")
+        // A name no upload could have made names nothing: 404 when reading, 422 when uploading.
+        let valid = !name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && !name.contains("/")
+            && name.count <= SequenceLimits.maximumNameLength
+        if !forUpload && !valid { throw Problem.notFound("recording \"\(InputText.escaped(name, limit: 40))\"") }
         guard !name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, name == name.trimmingCharacters(in: .whitespacesAndNewlines), !name.contains("/"),
               name.count <= SequenceLimits.maximumNameLength else {
             throw Problem.invalid([("", "a recording's name is 1...\(SequenceLimits.maximumNameLength) characters, "
@@ -43,7 +47,7 @@ extension ManagementAPI {
 
     func putRecording(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let account = try await account(context)
-        let name = try recordingName(context)
+        let name = try recordingName(context, forUpload: true)
         let existing = try await existingRecording(name, account)
         var expected: Int?
         if let existing {
