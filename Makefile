@@ -62,7 +62,7 @@ uninstall:
 
 # The DocC documentation of every library target (swift-docc-plugin), failing on any DocC warning; the archives
 # are in .build/plugins/Swift-DocC/outputs/TARGET.doccarchive.
-DOC_TARGETS := TelephonyDSP Recordings CallSequenceModel CallSequenceEngine SMSText SMSGateway RTP SIP CallServer CallSequenceStore CallSequenceStorePostgres
+DOC_TARGETS := TelephonyDSP Recordings CallSequenceModel CallSequenceEngine SMSText SMSGateway RTP SIP CallServer CallSequenceStore CallSequenceStorePostgres ManagementAPI
 docs: deps
 	swift package generate-documentation $(foreach t,$(DOC_TARGETS),--target $(t)) --warnings-as-errors
 

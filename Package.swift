@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
         // `swift package generate-documentation --target CallSequenceEngine` (and the other library targets).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // The management API's HTTP server (`callseq serve --http`), one service in serve's ServiceGroup.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // System libraries (Debian packages named in `providers`; `make deps` installs them).
@@ -167,6 +169,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The REST API over the store (Hummingbird 2): routes that follow Sources/ManagementAPI/openapi.yaml,
+        // RFC 9457 problems, API keys and tenancy, ETags and revisions, recording uploads, previews.
+        .target(
+            name: "ManagementAPI",
+            dependencies: [
+                "CallSequenceModel", "CallSequenceEngine", "CallSequenceStore", "Recordings", "TelephonyDSP", "CPNG",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["openapi.yaml"]
+        ),
         .executableTarget(
             name: "callseq",
             dependencies: [
@@ -176,6 +189,7 @@ let package = Package(
                 "CallSequenceStorePostgres",
                 "CallServer",
                 "FileSupport",
+                "ManagementAPI",
                 "SMSGateway",
                 "SMSText",
                 "TelephonyDSP",
@@ -208,6 +222,14 @@ let package = Package(
             dependencies: ["CallSequenceModel", "CallSequenceEngine", "Recordings", "TelephonyDSP", "TestSupport"]
         ),
         .testTarget(name: "SMSTextTests", dependencies: ["SMSText"]),
+        .testTarget(
+            name: "ManagementAPITests",
+            dependencies: [
+                "ManagementAPI", "CallSequenceModel", "CallSequenceEngine", "CallSequenceStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "SMSGatewayTests",
             dependencies: [

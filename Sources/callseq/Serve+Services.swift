@@ -13,10 +13,13 @@ import UnixSignals
 /// group's graceful shutdown and drains (``CallServer/run()``).
 struct CallService: Service {
     let server: CallServer
+    /// Ends when the management API is listening (its line comes first on stdout); nil without one.
+    var after: AsyncStream<Void>? = nil
     /// Called once the SIP port is open, with its number (the signal handlers are in place by then).
     let announce: @Sendable (Int) -> Void
 
     func run() async throws {
+        if let after { for await _ in after {} }
         announce(try await server.start())
         try await server.run()
     }

@@ -1,9 +1,11 @@
 import ArgumentParser
 import CallSequenceEngine
 import CallSequenceModel
+import CallSequenceStore
 import CallServer
 import Foundation
 import Logging
+import ManagementAPI
 import ServiceLifecycle
 import SMSGateway
 import TelephonyDSP
@@ -26,6 +28,13 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("account"), help: "An account file (repeatable).")
     var accounts: [String] = []
+
+    @Option(help: "The management store (with --http): a SQLite file (created if missing) or a postgres:// URL.")
+    var store: String?
+
+    @Option(help: ArgumentHelp("Serve the management API over HTTP on HOST:PORT (port 0: any free port); needs --store.",
+                               discussion: "Its first stdout line is `listening on http HOST:PORT`, before SIP's."))
+    var http: String?
 
     @Option(name: .customLong("recordings-root"),
             help: "A folder accounts' recordings folders may be in, besides each account file's own folder.")
@@ -73,7 +82,12 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var sms: SMSOptions
 
     func validate() throws {
-        guard !accounts.isEmpty else { throw ValidationError("give at least one --account FILE") }
+        guard !accounts.isEmpty || http != nil else {
+            throw ValidationError("give at least one --account FILE, or --store FILE --http HOST:PORT")
+        }
+        if http != nil && store == nil { throw ValidationError("--http needs --store FILE") }
+        if store != nil && http == nil { throw ValidationError("--store is served with --http HOST:PORT") }
+        if let http { _ = try Serve.hostAndPort(http, option: "--http") }
         _ = try parsedListen()
         _ = try parsedPorts()
         guard (1...64).contains(mediaThreads) else { throw ValidationError("--media-threads \(mediaThreads) is out of range (1...64)") }
@@ -111,6 +125,18 @@ struct Serve: AsyncParsableCommand {
         return (host, port)
     }
 
+    /// HOST:PORT (IPv6 in brackets), port 0...65535.
+    static func hostAndPort(_ text: String, option: String) throws -> (host: String, port: Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (0...65535).contains(port) else {
+            throw ValidationError("\(option) '\(text)' is not HOST:PORT")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ValidationError("\(option) '\(text)' has no host") }
+        return (host, port)
+    }
+
     private func parsedPorts() throws -> ClosedRange<Int> {
         let parts = rtpPorts.split(separator: "-")
         guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]), 1024 <= low, low < high, high <= 65535 else {
@@ -132,6 +158,31 @@ struct Serve: AsyncParsableCommand {
         if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
             limit.rlim_cur = limit.rlim_max
             _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        // The management API first: its line is the first on stdout, SIP waits for it.
+        var apiServices: [any Service] = []
+        var apiListening: AsyncStream<Void>?
+        if let http, let store {
+            let (httpHost, httpPort) = try Serve.hostAndPort(http, option: "--http")
+            let opened = try await openStore(store)
+            let (listening, ready) = AsyncStream<Void>.makeStream()
+            apiListening = listening
+            let shown = httpHost.contains(":") ? "[\(httpHost)]" : httpHost
+            apiServices.append(ManagementAPI(store: opened, logger: logger).application(host: httpHost, port: httpPort) { _, bound in
+                print("listening on http \(shown):\(bound)")
+                fflush(nil)
+                ready.finish()
+            })
+        }
+        if accounts.isEmpty {
+            let configuration = ServiceGroupConfiguration(services: apiServices, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                          logger: logger)
+            do {
+                try await ServiceGroup(configuration: configuration).run()
+            } catch let error as CustomStringConvertible {
+                throw RuntimeError(error.description)
+            }
+            return
         }
         let (host, port) = try parsedListen()
         let directory: AccountDirectory
@@ -172,13 +223,13 @@ struct Serve: AsyncParsableCommand {
         // (The group traps SIGTERM and SIGINT before it starts the services.)
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let numbers = directory.numberCount, files = directory.entries.count
-        let calls = CallService(server: server) { boundPort in
+        let calls = CallService(server: server, after: apiListening) { boundPort in
             print("listening on udp \(host.contains(":") ? "[\(host)]" : host):\(boundPort)")
             fflush(nil)
             logger.info("serving \(numbers) numbers from \(files) account files")
         }
         // Shut down in reverse order: reloads stop, calls drain, then the texts already requested go out.
-        var services: [any Service] = dispatch.map { [$0] } ?? []
+        var services: [any Service] = apiServices + (dispatch.map { [$0] } ?? [])
         services += [calls, AccountReloadService(server: server, hangups: hangups)]
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger)
