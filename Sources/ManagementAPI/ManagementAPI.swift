@@ -40,6 +40,22 @@ public struct ManagementAPI: Sendable {
         router.add(middleware: Authentication(store: store, rateLimiter: rateLimiter))
         let routes = RouteBinder(api: self, router: router)
         ManagementAPI.register(on: routes)
+        // RFC 9110 §15.5.6: a method the path does not support is 405 with the methods it does in Allow.
+        var allowed: [String: [HTTPRequest.Method]] = [:]
+        for (method, path) in Self.routeTable {
+            guard let known = HTTPRequest.Method(method) else { continue }
+            allowed[path, default: []].append(known)
+        }
+        let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete]
+        for (path, supported) in allowed {
+            let allow = supported.map(\.rawValue).joined(separator: ", ")
+            for method in methods where !supported.contains(method) && !(method == .head && supported.contains(.get)) {
+                router.on(RouterPath(path), method: method) { _, _ -> Response in
+                    throw Problem(.methodNotAllowed, "\(method.rawValue) is not supported here (allowed: \(allow))",
+                                  headers: [.allow: allow])
+                }
+            }
+        }
         return router
     }
 

@@ -54,6 +54,23 @@ struct ManagementAPITests {
         }
     }
 
+    @Test func aMethodThePathDoesNotSupportIs405WithAllow() async throws {
+        let h = try await APIHarness()
+        defer { h.remove() }
+        try await h.test { client in
+            let patch = try await client.call(.patch, "/api/v1/accounts/me/sequences", key: h.operatorKey, json: frontDoor)
+            #expect(patch.status == .methodNotAllowed)
+            #expect(patch.headers[.allow] == "GET, POST")
+            #expect(patch.headers[.contentType] == "application/problem+json" && patch["status"]?.int == 405)
+            let delete = try await client.call(.delete, "/api/v1/me", key: h.operatorKey)
+            #expect(delete.status == .methodNotAllowed && delete.headers[.allow] == "GET")
+            // Without a key it is still 401: who is asking is checked first.
+            #expect(try await client.call(.delete, "/api/v1/me", key: nil).status == .unauthorized)
+            // A supported method on the same path is unaffected.
+            #expect(try await client.call(.get, "/api/v1/me", key: h.operatorKey).status == .ok)
+        }
+    }
+
     @Test func anAccountKeySeesItsAccountAndAnotherTenantsIs404() async throws {
         let h = try await APIHarness()
         defer { h.remove() }
