@@ -89,10 +89,10 @@ let package = Package(
         // (recording names are checked through `RecordingCatalog`, which the engine's library implements).
         .target(name: "CallSequenceModel", dependencies: ["TelephonyDSP", "SMSText"]),
         // What plays on a call: the compiler, tone and recording caches, the real-time player, IVR sessions,
-        // RFC 4733, the verifier and the cue sheet.
+        // its RFC 4733 updates (RTP's RTPSender writes the packets), the verifier and the cue sheet.
         .target(
             name: "CallSequenceEngine",
-            dependencies: ["CallSequenceModel", "FileSupport", "TelephonyDSP", "Recordings", "SMSText"]),
+            dependencies: ["CallSequenceModel", "FileSupport", "TelephonyDSP", "Recordings", "SMSText", "RTP"]),
         // SMS length rules (3GPP TS 23.038: GSM-7 septets, UCS-2 units), shared by validation and the gateway.
         .target(name: "SMSText"),
         // The C API's header as a Clang module; CallSequenceC implements it.
@@ -194,6 +194,7 @@ let package = Package(
                 "SMSText",
                 "TelephonyDSP",
                 "Recordings",
+                "RTP",
                 "CPNG",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -219,7 +220,7 @@ let package = Package(
         .testTarget(name: "RecordingsTests", dependencies: ["Recordings", "CallSequenceModel", "TelephonyDSP", "TestSupport"]),
         .testTarget(
             name: "CallSequenceTests",
-            dependencies: ["CallSequenceModel", "CallSequenceEngine", "Recordings", "TelephonyDSP", "TestSupport"]
+            dependencies: ["CallSequenceModel", "CallSequenceEngine", "Recordings", "RTP", "TelephonyDSP", "TestSupport"]
         ),
         .testTarget(name: "SMSTextTests", dependencies: ["SMSText"]),
         .testTarget(

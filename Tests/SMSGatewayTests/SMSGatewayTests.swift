@@ -55,7 +55,7 @@ struct SMSGatewayTests {
     @Test func aTextIsSentWithExactlyTheProvidersParameters() async throws {
         let server = try ProviderServer(script: [.success(id: 23434)])
         defer { server.shutdown() }
-        let report = await try dispatcher(server).send(message)
+        let report = try await dispatcher(server).send(message)
         #expect(report == .sent(providerID: "23434", attempts: 1))
         let requests = server.requests
         #expect(requests.count == 1)
@@ -69,7 +69,7 @@ struct SMSGatewayTests {
     func eachProviderErrorIsFinalAndNotRetried(status: String) async throws {
         let server = try ProviderServer(script: [.status(status), .success(id: 1)])
         defer { server.shutdown() }
-        let report = await try dispatcher(server).send(message)
+        let report = try await dispatcher(server).send(message)
         #expect(report == .failed(.transport(SMSTransportError(.rejected(status))), attempts: 1))
         #expect(server.requests.count == 1)
     }
@@ -78,7 +78,7 @@ struct SMSGatewayTests {
         let server = try ProviderServer(script: [.http(500), .http(503), .success(id: 77)])
         defer { server.shutdown() }
         let start = Date()
-        let report = await try dispatcher(server).send(message)
+        let report = try await dispatcher(server).send(message)
         #expect(report == .sent(providerID: "77", attempts: 3))
         #expect(server.requests.count == 3)
         #expect(Date().timeIntervalSince(start) >= 0.06)   // waited 20 ms, then 40 ms
@@ -87,7 +87,7 @@ struct SMSGatewayTests {
     @Test func retriesStopAtTheBound() async throws {
         let server = try ProviderServer(script: Array(repeating: .http(503), count: 10))
         defer { server.shutdown() }
-        let report = await try dispatcher(server).send(message)
+        let report = try await dispatcher(server).send(message)
         #expect(report == .failed(.transport(SMSTransportError(.serverError(status: 503))), attempts: 4))
         #expect(server.requests.count == 4)
     }
@@ -112,7 +112,7 @@ struct SMSGatewayTests {
     @Test func a503FromAnIntermediaryIsUnknownNotRetried() async throws {
         let server = try ProviderServer(script: [.raw(status: 503, headers: ["Via": "1.1 proxy"], body: "busy"), .success(id: 2)])
         defer { server.shutdown() }
-        let report = await try dispatcher(server).send(message)
+        let report = try await dispatcher(server).send(message)
         guard case .unknown(_, 1) = report else {
             Issue.record("expected unknown after 1 attempt, got \(report)")
             return
@@ -123,14 +123,14 @@ struct SMSGatewayTests {
     @Test func aClientErrorStatusIsFinal() async throws {
         let server = try ProviderServer(script: [.http(403), .success(id: 1)])
         defer { server.shutdown() }
-        #expect(await try dispatcher(server).send(message) == .failed(.transport(SMSTransportError(.httpStatus(403))), attempts: 1))
+        #expect(try await dispatcher(server).send(message) == .failed(.transport(SMSTransportError(.httpStatus(403))), attempts: 1))
         #expect(server.requests.count == 1)
     }
 
     @Test func aSlowAnswerPastTheTimeoutIsAnUnknownOutcomeAndIsNotSentAgain() async throws {
         let server = try ProviderServer(script: [.slow(milliseconds: 1500, id: 5), .success(id: 6)])
         defer { server.shutdown() }
-        let report = await try dispatcher(server, timeoutMs: 300).send(message)
+        let report = try await dispatcher(server, timeoutMs: 300).send(message)
         guard case .unknown(let error, let attempts) = report, case .outcomeUnknown = error.kind else {
             Issue.record("expected an unknown outcome, got \(report)")
             return
@@ -143,7 +143,7 @@ struct SMSGatewayTests {
     @Test func aDroppedConnectionIsAnUnknownOutcomeAndIsNotSentAgain() async throws {
         let server = try ProviderServer(script: [.drop, .success(id: 6)])
         defer { server.shutdown() }
-        let report = await try dispatcher(server).send(message)
+        let report = try await dispatcher(server).send(message)
         guard case .unknown(let error, 1) = report, case .outcomeUnknown = error.kind else {
             Issue.record("expected an unknown outcome after one attempt, got \(report)")
             return
@@ -245,7 +245,7 @@ struct SMSGatewayTests {
     func onlyTextsThatFitOneSMSReachTheProvider(text: String, fits: Bool) async throws {
         let server = try ProviderServer(script: [.success(id: 1)])
         defer { server.shutdown() }
-        let report = await try dispatcher(server).send(SMSMessage(from: "5145550100", to: "5145550199", message: text))
+        let report = try await dispatcher(server).send(SMSMessage(from: "5145550100", to: "5145550199", message: text))
         if fits {
             #expect(report == .sent(providerID: "1", attempts: 1))
             #expect(server.requests.first?.form["message"] == text)
