@@ -160,7 +160,7 @@ struct SMSGatewayTests {
         let start = ContinuousClock.now
         let report = await dispatcher.send(message)   // default policy: 4 attempts, 0.2 + 0.4 + 0.8 s apart
         let elapsed = ContinuousClock.now - start
-        guard case .failed(.transport(let error), 4) = report, case .notSent = error.kind else {
+        guard case .failed(let failure, 4) = report, case .transport(let error) = failure.kind, case .notSent = error.kind else {
             Issue.record("expected not sent after 4 attempts, got \(report)")
             return
         }
@@ -176,7 +176,7 @@ struct SMSGatewayTests {
         let transport = try VoipMsTransport(endpoint: "https://127.0.0.1:\(server.port)/api/v1/rest.php", credentials: credentials)
         let d = try SMSDispatcher(transport: transport, dailyLimit: 10, logger: CapturedLogs().logger)
         let report = await d.send(message)
-        guard case .failed(.transport(let error), 1) = report, case .tlsFailure = error.kind else {
+        guard case .failed(let failure, 1) = report, case .transport(let error) = failure.kind, case .tlsFailure = error.kind else {
             Issue.record("expected a TLS failure after 1 attempt, got \(report)")
             return
         }
@@ -250,7 +250,7 @@ struct SMSGatewayTests {
             #expect(report == .sent(providerID: "1", attempts: 1))
             #expect(server.requests.first?.form["message"] == text)
         } else {
-            guard case .failed(.invalidMessage(let reason), 0) = report else {
+            guard case .failed(let failure, 0) = report, case .invalidMessage(let reason) = failure.kind else {
                 Issue.record("expected a refusal, got \(report)")
                 return
             }
