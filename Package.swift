@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "CallSequenceStorePostgres", targets: ["CallSequenceStorePostgres"]),
         .library(name: "SMSGateway", targets: ["SMSGateway"]),
         .library(name: "SIP", targets: ["SIP"]),
+        // RTP (RFC 3550) and its RFC 4733 telephone-events: what a media server sends the player's output with.
+        .library(name: "RTP", targets: ["RTP"]),
         // The C API: libcallsequence.so (SONAME libcallsequence.so.0) over Sources/CallSequenceC/include/callsequence.h;
         // `make install PREFIX=DIR` installs it with its header, pkg-config file and the Swift runtime it needs.
         .library(name: "callsequence", type: .dynamic, targets: ["CallSequenceCLibrary"]),
