@@ -1,7 +1,8 @@
 # CallSequence — the commands of the README, and what they need.
 #   make demo   render Examples/front-door.json through the player and verify it with the detector
-#   make test   run the test suite (swift test; make docs, about 1 minute once swift test has built; then the C
-#               API's and the installed callseq's checks: Scripts/check-c-api.sh)
+#   make test   run the test suite (swift test; the management API against its OpenAPI document with two
+#               tenants, schemathesis for 150 s: Scripts/check-api-schema.py; make docs, about 1 minute once swift
+#               test has built; then the C API's and the installed callseq's checks: Scripts/check-c-api.sh)
 #   make install PREFIX=DIR / make uninstall PREFIX=DIR   DIR/bin/callseq with its man page (share/man/man1)
 #               and bash/zsh/fish completions, the C library (libcallsequence.so, header, pkg-config), and the
 #               Swift runtime both load, in DIR/lib; uninstall removes exactly that (DIR/share/callsequence/manifest)
@@ -12,6 +13,8 @@
 # One package a line; `#` starts a comment ([\#]: a plain # would start a Makefile comment here).
 APT_PACKAGES := $(strip $(shell sed -e 's/[\#].*//' Scripts/debian-packages.txt))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The PyPI packages the tests drive (import name = package name), installed with pip when missing.
+PIP_PACKAGES := schemathesis
 SWIFT_BUILD_FLAGS ?=
 
 # The render paths whose malloc counts CI checks against Benchmarks/Thresholds (zero per frame).
@@ -29,6 +32,10 @@ deps:
 	  echo "Installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@for p in $(PIP_PACKAGES); do \
+	  python3 -c "import $$p" 2>/dev/null || { echo "Installing $$p (PyPI)"; \
+	    python3 -m pip install --quiet --break-system-packages $$p || exit 1; }; \
+	done
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)
@@ -41,6 +48,7 @@ demo: release
 
 test: deps
 	swift test $(SWIFT_BUILD_FLAGS)
+	Scripts/check-api-schema.py "$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/callseq"
 	$(MAKE) -s docs
 	Scripts/check-c-api.sh
 

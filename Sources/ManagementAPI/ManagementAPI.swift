@@ -3,6 +3,7 @@ import CallSequenceModel
 import CallSequenceStore
 import Foundation
 import Hummingbird
+import TelephonyDSP
 import Logging
 import NIOCore
 
@@ -33,6 +34,28 @@ public struct ManagementAPI: Sendable {
         return table
     }
 
+    /// The methods the routes give `path`, in their order (`{parameter}` matches one segment; where several
+    /// templates match, the ones with the most literal segments win, as the router picks them), or none.
+    static func allowedMethods(for path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        var best = -1
+        var methods: [String] = []
+        for (method, template) in routeTable {
+            let parts = template.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == segments.count else { continue }
+            var literals = 0
+            var matches = true
+            for (part, segment) in zip(parts, segments) {
+                if part.hasPrefix("{") { continue }
+                if part == segment { literals += 1 } else { matches = false; break }
+            }
+            guard matches, literals >= best else { continue }
+            if literals > best { best = literals; methods = [] }
+            if !methods.contains(method) { methods.append(method) }
+        }
+        return methods
+    }
+
     /// The router: middleware (problems, authentication and rate limit) and every route.
     public func router() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
@@ -40,22 +63,6 @@ public struct ManagementAPI: Sendable {
         router.add(middleware: Authentication(store: store, rateLimiter: rateLimiter))
         let routes = RouteBinder(api: self, router: router)
         ManagementAPI.register(on: routes)
-        // RFC 9110 §15.5.6: a method the path does not support is 405 with the methods it does in Allow.
-        var allowed: [String: [HTTPRequest.Method]] = [:]
-        for (method, path) in Self.routeTable {
-            guard let known = HTTPRequest.Method(method) else { continue }
-            allowed[path, default: []].append(known)
-        }
-        let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete]
-        for (path, supported) in allowed {
-            let allow = supported.map(\.rawValue).joined(separator: ", ")
-            for method in methods where !supported.contains(method) && !(method == .head && supported.contains(.get)) {
-                router.on(RouterPath(path), method: method) { _, _ -> Response in
-                    throw Problem(.methodNotAllowed, "\(method.rawValue) is not supported here (allowed: \(allow))",
-                                  headers: [.allow: allow])
-                }
-            }
-        }
         return router
     }
 
@@ -169,7 +176,17 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch let error as HTTPError {
             let detail: String
             switch error.status {
-            case .notFound: detail = "no such resource: \(request.method.rawValue) \(request.uri.path)"
+            case .notFound:
+                // RFC 9110 §15.5.6: a path the API has, with a method it does not: 405 with Allow.
+                let allowed = ManagementAPI.allowedMethods(for: request.uri.path)
+                if !allowed.isEmpty {
+                    let allow = allowed.joined(separator: ", ")
+                    let method = InputText.escaped(request.method.rawValue, limit: 20)
+                    return Problem(.methodNotAllowed, "\(method) is not supported here (allowed: \(allow))",
+                                   headers: [.allow: allow]).response()
+                }
+                detail = "no such resource: \(InputText.escaped(request.method.rawValue, limit: 20)) "
+                    + InputText.escaped(request.uri.path, limit: 200)
             case .contentTooLarge: detail = "the body is too large"
             default: detail = error.body ?? error.status.reasonPhrase
             }

@@ -240,6 +240,8 @@ paths:
         '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
+        '415': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
   /api/v1/accounts/{account}/keys/{key}:
     parameters:
@@ -488,7 +490,7 @@ paths:
           links:
             GetSequence:
               operationId: getSequence
-              parameters: { account: '$request.path.account', id: '$response.header.Location#regex:[^/]+$' }
+              parameters: { account: '$request.path.account', id: '$response.header.Location#regex:/sequences/([^/]+)$' }
         '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
@@ -996,8 +998,8 @@ components:
     IfMatch:
       name: If-Match
       in: header
-      required: true
-      description: The ETag this change was made from (RFC 9110 §13.1.1); 428 without, 412 when stale.
+      required: false
+      description: 'Needed: the ETag this change was made from (RFC 9110 §13.1.1); 428 Precondition Required without (RFC 6585 §3), 412 when stale.'
       schema: { type: string }
     IfMatchOptional:
       name: If-Match

@@ -169,8 +169,8 @@ extension ManagementAPI {
     func updateAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let key = try context.key()
         let account = try await account(context)
+        let (_, body) = try await readJSON(request)   // RFC 9110 §13.2.1: the precondition comes last
         let expected = try ETag.require(request, current: account.revision)
-        let (_, body) = try await readJSON(request)
         guard case .object(let members) = body else {
             throw Problem.invalid([("", "expected the changes (an object), found \(body.typeName)")])
         }
