@@ -171,7 +171,7 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch let problem as Problem {
             return problem.response()
         } catch let error as StoreError {
-            if case .unavailable = error { logger.error("store: \(error)") }
+            if case .unavailable = error.kind { logger.error("store: \(error)") }
             return Problem.from(error).response()
         } catch let error as HTTPError {
             let detail: String

@@ -79,7 +79,7 @@ struct Problem: Error, Sendable {
 
     /// The answer to a store failure.
     static func from(_ error: StoreError) -> Problem {
-        switch error {
+        switch error.kind {
         case .notFound(let what): return Problem(.notFound, "not found: \(what)")
         case .conflict(let current): return .stale(current: current)
         case .duplicate(let what): return Problem(.conflict, "already exists: \(what)")
@@ -141,7 +141,7 @@ enum ETag {
 
 extension StoreError {
     var isNotFound: Bool {
-        if case .notFound = self { return true }
+        if case .notFound = kind { return true }
         return false
     }
 }
@@ -151,7 +151,7 @@ func found<T>(_ body: () async throws -> T) async throws -> T? {
     do {
         return try await body()
     } catch let error as StoreError {
-        if case .notFound = error { return nil }
+        if case .notFound = error.kind { return nil }
         throw error
     }
 }

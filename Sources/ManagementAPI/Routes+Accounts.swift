@@ -160,7 +160,7 @@ extension ManagementAPI {
         do {
             created = try await store.createAccount(NewAccount(name: accountName, kind: kind, capabilities: caps), origin: context.origin)
         } catch {
-            guard case .notFound(let what) = error else { throw error }
+            guard case .notFound(let what) = error.kind else { throw error }
             throw Problem.invalid([(fields["package"] != nil ? "/package" : "/parent", "not found: \(what)")])
         }
         return json(Self.accountJSON(created), status: .created, revision: created.revision, location: accountPath(created.id))
