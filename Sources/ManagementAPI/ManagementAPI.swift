@@ -38,6 +38,8 @@ public struct ManagementAPI: Sendable {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: ProblemMiddleware(logger: logger))
         router.add(middleware: Authentication(store: store, rateLimiter: rateLimiter))
+        // The editor's files (not API operations: outside the document and the route table).
+        WebEditor.register(on: router)
         let routes = RouteBinder(api: self, router: router)
         ManagementAPI.register(on: routes)
         // RFC 9110 §15.5.6: a method the path does not support is 405 with the methods it does in Allow.
@@ -181,8 +183,8 @@ struct ProblemMiddleware: RouterMiddleware {
     }
 }
 
-/// `Authorization: Bearer KEY` (RFC 6750 §2.1) on every route but `/healthz` and `/openapi.yaml`: 401 without a
-/// valid key; then each
+/// `Authorization: Bearer KEY` (RFC 6750 §2.1) on every route but `/healthz`, `/openapi.yaml` and the editor's
+/// files: 401 without a valid key; then each
 /// key's rate limit (429 with Retry-After). Failed attempts are limited per client address.
 struct Authentication: RouterMiddleware {
     typealias Context = APIRequestContext
@@ -191,8 +193,12 @@ struct Authentication: RouterMiddleware {
 
     func handle(_ request: Request, context: Context,
                 next: (Request, Context) async throws -> Response) async throws -> Response {
-        // Only these two are public; every other path (whatever its spelling: `//api/...`) needs a key.
+        // Only these two and the editor's files are public; every other path (whatever its spelling:
+        // `//api/...`) needs a key.
         if request.method == .get, ["/healthz", "/openapi.yaml"].contains(request.uri.path) {
+            return try await next(request, context)
+        }
+        if request.method == .get || request.method == .head, WebEditor.serves(request.uri.path) {
             return try await next(request, context)
         }
         var context = context
