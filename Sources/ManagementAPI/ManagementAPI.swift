@@ -129,6 +129,9 @@ extension ManagementAPI {
         r.on(.get, "\(a)/sequences") { api, q, c in try await api.listSequences(q, c) }
         r.on(.post, "\(a)/sequences") { api, q, c in try await api.createSequence(q, c) }
         r.on(.post, "\(a)/sequences/validate") { api, q, c in try await api.validateSequence(q, c) }
+        r.on(.post, "\(a)/sequences/preview.wav") { api, q, c in try await api.previewUnsavedAudio(q, c) }
+        r.on(.post, "\(a)/sequences/plot.png") { api, q, c in try await api.previewUnsavedPlot(q, c) }
+        r.on(.post, "\(a)/sequences/timeline") { api, q, c in try await api.previewUnsavedTimeline(q, c) }
         r.on(.get, "\(a)/sequences/{id}") { api, q, c in try await api.getSequence(q, c) }
         r.on(.put, "\(a)/sequences/{id}") { api, q, c in try await api.putSequence(q, c) }
         r.on(.delete, "\(a)/sequences/{id}") { api, q, c in try await api.deleteSequence(q, c) }

@@ -75,9 +75,15 @@ export async function all(path, field) {
   return items;
 }
 
-/// A binary answer (audio, picture) as a blob: URL, fetched with the key (an <audio src> cannot send it).
-export async function blobURL(path) {
-  const response = await fetch(`/api/v1${path}`, { headers: headers(), cache: 'no-store' });
+/// A binary answer (audio, picture) as a blob: URL, fetched with the key (an <audio src> cannot send it); with
+/// `body`, POSTed as JSON (the previews of an unsaved sequence).
+export async function blobURL(path, body) {
+  const options = body === undefined ? { headers: headers(), cache: 'no-store' }
+    : { method: 'POST', headers: headers({ 'Content-Type': 'application/json' }), body: JSON.stringify(body), cache: 'no-store' };
+  let response;
+  try { response = await fetch(`/api/v1${path}`, options); } catch (e) {
+    throw new APIError(0, { detail: `the server cannot be reached (${e.message})` });
+  }
   if (!response.ok) throw await failure(response);
   return URL.createObjectURL(await response.blob());
 }
@@ -621,7 +627,8 @@ class Editor {
     Object.assign(controls, { up, down, del });
     const summary = h('p', { class: 'meta', id: `${step.uid}-summary` });
     controls.summary = summary;
-    return h('li', { id: step.uid }, h('fieldset', {}, legend, ...fields, summary, h('div', { class: 'row' }, up, down, del)));
+    return h('li', { id: step.uid }, h('fieldset', {}, legend, h('div', { class: 'stepfields' }, ...fields), summary,
+      h('div', { class: 'row' }, up, down, del)));
   }
 
   checkMessage(message, readout, quiet) {
@@ -636,7 +643,7 @@ class Editor {
     const step = { uid: newID('step'), data: { type: 'dtmf', digits: '' }, stash: {} };
     this.steps.push(step);
     this.renderSteps(() => step.controls.type.focus());
-    say(`Step ${this.steps.length} added: DTMF.`);
+    say(`Step ${this.steps.length} added.`);
   }
 
   changeType(step, type) {
@@ -835,33 +842,43 @@ class Editor {
     this.blobs = [];
   }
 
-  /// Preview: the cue sheet, the WAV a caller hears and the plot of the saved sequence.
+  /// Preview: the cue sheet, the WAV a caller hears and the plot of the sequence as it is in the editor, saved
+  /// or not (the API renders it with the pipeline calls use).
   async preview() {
     this.releaseBlobs();
-    if (!this.id) {
-      this.previewArea.replaceChildren(h('h2', { text: 'Preview' }), alertBox('Save the sequence first: the preview is rendered from the saved sequence.'));
-      this.previewButton.focus();
+    const local = this.localProblems();
+    if (local.length) {
+      this.showProblems(local, 'No preview: fix these first.');
       return;
     }
-    const path = `${acct()}/sequences/${encodeURIComponent(this.id)}`;
+    const body = this.body();
+    const path = `${acct()}/sequences`;
     this.previewArea.replaceChildren(h('h2', { text: 'Preview' }), h('p', { text: 'Rendering…' }));
+    this.previewButton.disabled = true;
     try {
-      const { data: timeline } = await call('GET', `${path}/timeline`);
-      const [wav, png] = await Promise.all([blobURL(`${path}/preview.wav`), blobURL(`${path}/plot.png`)]);
+      const { data: timeline } = await call('POST', `${path}/timeline`, { body });
+      const [wav, png] = await Promise.all([blobURL(`${path}/preview.wav`, body), blobURL(`${path}/plot.png`, body)]);
       this.blobs.push(wav, png);
+      this.clearProblems();
       const cues = timeline.cues.map((c) => `step ${c.step + 1}: ${c.what}, ${seconds(c.startMs)} to ${seconds(c.endMs)}`);
       const alt = `Waveform and spectrogram of ${timeline.name}, ${seconds(timeline.durationMs)}, one band per step: ${cues.slice(0, 20).join('; ')}${cues.length > 20 ? '; …' : ''}`;
-      const note = this.dirty() ? h('p', { class: 'alert info', text: 'This is the saved version: your unsaved changes are not in it. Save to hear them.' }) : null;
+      const state = this.dirty() ? 'as it is in the editor (not saved yet)' : 'as saved';
       this.previewArea.replaceChildren(
-        h('h2', { text: 'Preview' }), note,
-        h('p', { text: `What a caller hears: ${seconds(timeline.durationMs)} at ${timeline.sampleRate} Hz, DTMF in-band.` }),
+        h('h2', { text: 'Preview' }),
+        h('p', { text: `What a caller hears, ${state}: ${seconds(timeline.durationMs)} at ${timeline.sampleRate} Hz, DTMF in-band.` }),
         h('audio', { controls: true, src: wav, 'aria-label': `Preview of ${timeline.name}` }),
         h('figure', {}, h('img', { src: png, alt }),
           h('figcaption', {}, h('p', { text: 'Cue sheet:' }), h('ol', {}, timeline.cues.map((c) =>
             h('li', { text: `${c.what} — ${seconds(c.startMs)} to ${seconds(c.endMs)} (step ${c.step + 1})` }))))));
       this.previewArea.querySelector('audio').focus();
+      say(`Preview ready: ${seconds(timeline.durationMs)}.`);
     } catch (error) {
-      this.previewArea.replaceChildren(h('h2', { text: 'Preview' }), alertBox(`No preview: ${problemText(error)}`));
+      if (error.status === 422 && Array.isArray(error.problem.errors)) {
+        this.previewArea.replaceChildren();
+        this.showProblems(error.problem.errors, 'No preview: fix these first.');
+      } else this.previewArea.replaceChildren(h('h2', { text: 'Preview' }), alertBox(`No preview: ${problemText(error)}`));
+    } finally {
+      this.previewButton.disabled = false;
     }
   }
 
@@ -1459,6 +1476,7 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
 dt { font-weight: 600; }
 dd { margin: 0; overflow-wrap: anywhere; }
 .options { display: grid; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: 0 1rem; }
+@media (min-width: 48rem) { .stepfields { display: grid; grid-template-columns: 1fr 1fr; gap: 0 1rem; } .stepfields .field:last-child:nth-child(odd) { grid-column: 1 / -1; } }
 @media (max-width: 30rem) { main { padding: .75rem; } ol.steps > li { padding: .5rem; } dl { grid-template-columns: 1fr; } }
 """##),
     ]

@@ -281,6 +281,14 @@ def run_customer(server, browser, page, keys, mp3):
     expect(page.get_by_text(re.compile(r"^Total duration: "))).to_have_text(
         f"Total duration: {round(expected_ms / 100) / 10:g} s")
     ok(f"total duration shown before saving ({expected_ms} ms)")
+    docs = os.environ.get("UPDATE_DOCS_SCREENSHOT")
+    if docs:
+        # The README's picture: the three steps, the SMS length and the total duration (a small PNG).
+        page.set_viewport_size({"width": 820, "height": 1000})
+        page.evaluate("() => { document.getElementById('status').textContent = ''; document.activeElement.blur(); }")
+        page.screenshot(path=docs, full_page=True, scale="css")
+        page.set_viewport_size({"width": 1000, "height": 900})
+        print(f"# wrote {docs}")
 
     # Move the SMS step up, then delete it.
     assert step_types(page) == ["recording", "dtmf", "sms"]
@@ -318,14 +326,7 @@ def run_customer(server, browser, page, keys, mp3):
     ok(f"the API's 422 shown at the field its pointer names: {description!r}")
     step(page, 2).get_by_role("button", name="Delete").click()
 
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status")).to_have_text("Saved Garage (revision 1).")
-    body, summary = sequence_body(server, key, "Garage")
-    assert body == {"name": "Garage", "steps": [{"type": "recording", "recording": "welcome"},
-                                                {"type": "dtmf", "digits": "4321#"}]}, body
-    ok("saved Garage: the store has exactly Recording welcome, DTMF 4321#")
-
-    # Preview: the WAV in an <audio>, the plot with a text alternative.
+    # Preview before anything is saved: the WAV in an <audio>, the plot with a text alternative.
     page.get_by_role("button", name="Preview").click()
     audio = page.locator("audio")
     expect(audio).to_have_attribute("src", re.compile("^blob:"))
@@ -340,16 +341,19 @@ def run_customer(server, browser, page, keys, mp3):
     expect(plot).to_be_visible()
     assert plot.evaluate("i => i.complete && i.naturalWidth > 0"), "the plot did not load"
     expect(page.get_by_text(re.compile(r"4321#|digit 4"))).not_to_have_count(0)
-    ok(f"Preview plays {seconds:.2f} s of WAV and shows the plot with a text alternative")
+    expect(page.get_by_text(re.compile(r"What a caller hears, as it is in the editor \(not saved yet\)"))).to_be_visible()
+    assert sequence_body(server, key, "Garage")[0] is None, "the preview saved the sequence"
+    ok(f"Preview (before saving) plays {seconds:.2f} s of WAV and shows the plot with a text alternative")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_have_text("Saved Garage (revision 1).")
+    body, summary = sequence_body(server, key, "Garage")
+    assert body == {"name": "Garage", "steps": [{"type": "recording", "recording": "welcome"},
+                                                {"type": "dtmf", "digits": "4321#"}]}, body
+    ok("saved Garage: the store has exactly Recording welcome, DTMF 4321#")
+
     os.makedirs(browser.artefacts, exist_ok=True)
     shot = os.path.join(browser.artefacts, "editor.png")
     page.screenshot(path=shot, full_page=False)
-    docs = os.environ.get("UPDATE_DOCS_SCREENSHOT")
-    if docs:
-        page.set_viewport_size({"width": 760, "height": 1000})
-        page.get_by_role("heading", name=re.compile("^Edit sequence")).scroll_into_view_if_needed()
-        page.screenshot(path=docs, full_page=False)
-        page.set_viewport_size({"width": 1000, "height": 900})
     ok(f"screenshot of the editor: {shot}")
 
     # Revisions: change, save (revision 2), compare revision 1 with the editor, restore it (revision 3).

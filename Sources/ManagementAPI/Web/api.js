@@ -68,9 +68,15 @@ export async function all(path, field) {
   return items;
 }
 
-/// A binary answer (audio, picture) as a blob: URL, fetched with the key (an <audio src> cannot send it).
-export async function blobURL(path) {
-  const response = await fetch(`/api/v1${path}`, { headers: headers(), cache: 'no-store' });
+/// A binary answer (audio, picture) as a blob: URL, fetched with the key (an <audio src> cannot send it); with
+/// `body`, POSTed as JSON (the previews of an unsaved sequence).
+export async function blobURL(path, body) {
+  const options = body === undefined ? { headers: headers(), cache: 'no-store' }
+    : { method: 'POST', headers: headers({ 'Content-Type': 'application/json' }), body: JSON.stringify(body), cache: 'no-store' };
+  let response;
+  try { response = await fetch(`/api/v1${path}`, options); } catch (e) {
+    throw new APIError(0, { detail: `the server cannot be reached (${e.message})` });
+  }
   if (!response.ok) throw await failure(response);
   return URL.createObjectURL(await response.blob());
 }

@@ -183,7 +183,8 @@ class Editor {
     Object.assign(controls, { up, down, del });
     const summary = h('p', { class: 'meta', id: `${step.uid}-summary` });
     controls.summary = summary;
-    return h('li', { id: step.uid }, h('fieldset', {}, legend, ...fields, summary, h('div', { class: 'row' }, up, down, del)));
+    return h('li', { id: step.uid }, h('fieldset', {}, legend, h('div', { class: 'stepfields' }, ...fields), summary,
+      h('div', { class: 'row' }, up, down, del)));
   }
 
   checkMessage(message, readout, quiet) {
@@ -198,7 +199,7 @@ class Editor {
     const step = { uid: newID('step'), data: { type: 'dtmf', digits: '' }, stash: {} };
     this.steps.push(step);
     this.renderSteps(() => step.controls.type.focus());
-    say(`Step ${this.steps.length} added: DTMF.`);
+    say(`Step ${this.steps.length} added.`);
   }
 
   changeType(step, type) {
@@ -397,33 +398,43 @@ class Editor {
     this.blobs = [];
   }
 
-  /// Preview: the cue sheet, the WAV a caller hears and the plot of the saved sequence.
+  /// Preview: the cue sheet, the WAV a caller hears and the plot of the sequence as it is in the editor, saved
+  /// or not (the API renders it with the pipeline calls use).
   async preview() {
     this.releaseBlobs();
-    if (!this.id) {
-      this.previewArea.replaceChildren(h('h2', { text: 'Preview' }), alertBox('Save the sequence first: the preview is rendered from the saved sequence.'));
-      this.previewButton.focus();
+    const local = this.localProblems();
+    if (local.length) {
+      this.showProblems(local, 'No preview: fix these first.');
       return;
     }
-    const path = `${acct()}/sequences/${encodeURIComponent(this.id)}`;
+    const body = this.body();
+    const path = `${acct()}/sequences`;
     this.previewArea.replaceChildren(h('h2', { text: 'Preview' }), h('p', { text: 'Rendering…' }));
+    this.previewButton.disabled = true;
     try {
-      const { data: timeline } = await call('GET', `${path}/timeline`);
-      const [wav, png] = await Promise.all([blobURL(`${path}/preview.wav`), blobURL(`${path}/plot.png`)]);
+      const { data: timeline } = await call('POST', `${path}/timeline`, { body });
+      const [wav, png] = await Promise.all([blobURL(`${path}/preview.wav`, body), blobURL(`${path}/plot.png`, body)]);
       this.blobs.push(wav, png);
+      this.clearProblems();
       const cues = timeline.cues.map((c) => `step ${c.step + 1}: ${c.what}, ${seconds(c.startMs)} to ${seconds(c.endMs)}`);
       const alt = `Waveform and spectrogram of ${timeline.name}, ${seconds(timeline.durationMs)}, one band per step: ${cues.slice(0, 20).join('; ')}${cues.length > 20 ? '; …' : ''}`;
-      const note = this.dirty() ? h('p', { class: 'alert info', text: 'This is the saved version: your unsaved changes are not in it. Save to hear them.' }) : null;
+      const state = this.dirty() ? 'as it is in the editor (not saved yet)' : 'as saved';
       this.previewArea.replaceChildren(
-        h('h2', { text: 'Preview' }), note,
-        h('p', { text: `What a caller hears: ${seconds(timeline.durationMs)} at ${timeline.sampleRate} Hz, DTMF in-band.` }),
+        h('h2', { text: 'Preview' }),
+        h('p', { text: `What a caller hears, ${state}: ${seconds(timeline.durationMs)} at ${timeline.sampleRate} Hz, DTMF in-band.` }),
         h('audio', { controls: true, src: wav, 'aria-label': `Preview of ${timeline.name}` }),
         h('figure', {}, h('img', { src: png, alt }),
           h('figcaption', {}, h('p', { text: 'Cue sheet:' }), h('ol', {}, timeline.cues.map((c) =>
             h('li', { text: `${c.what} — ${seconds(c.startMs)} to ${seconds(c.endMs)} (step ${c.step + 1})` }))))));
       this.previewArea.querySelector('audio').focus();
+      say(`Preview ready: ${seconds(timeline.durationMs)}.`);
     } catch (error) {
-      this.previewArea.replaceChildren(h('h2', { text: 'Preview' }), alertBox(`No preview: ${problemText(error)}`));
+      if (error.status === 422 && Array.isArray(error.problem.errors)) {
+        this.previewArea.replaceChildren();
+        this.showProblems(error.problem.errors, 'No preview: fix these first.');
+      } else this.previewArea.replaceChildren(h('h2', { text: 'Preview' }), alertBox(`No preview: ${problemText(error)}`));
+    } finally {
+      this.previewButton.disabled = false;
     }
   }
 
