@@ -393,7 +393,10 @@ def ivr_and_number(server, page, key):
     ivrs = must(server.api("GET", "/accounts/me/ivrs", key), 200)["ivrs"]
     ivr = must(server.api("GET", f"/accounts/me/ivrs/{ivrs[0]['id']}", key), 200)
     assert ivr["options"] == {"2": {"sequence": "Garage"}, "0": {"hangup": True}}, ivr
-    ok("Garage is on option 2 of the IVR Lobby")
+    page.get_by_role("link", name="IVRs").click()  # the account's one IVR: the page is its editor
+    expect(page.get_by_role("heading", name="Edit IVR: Lobby")).to_be_visible()
+    expect(page.get_by_label("Option 2", exact=True).locator("option:checked")).to_have_text("Garage")
+    ok("Garage is on option 2 of the IVR Lobby (saved, and shown again)")
     page.get_by_role("link", name="Numbers").click()
     route = page.get_by_label("Route for (514) 555-0100")
     expect(route).to_be_visible()

@@ -106,7 +106,7 @@ class Editor {
       h('div', { class: 'row' }, this.addButton),
       this.duration,
       this.conflict,
-      h('div', { class: 'row' }, this.saveButton, this.previewButton, h('a', { href: '#/sequences', text: 'Back to sequences' })));
+      h('div', { class: 'row' }, this.saveButton, this.previewButton, h('a', { href: '#/sequences', text: 'Back to the list' })));
     form.addEventListener('submit', (event) => { event.preventDefault(); this.save(); });
     show(title, form, this.previewArea, this.revisionsArea);
     this.renderSteps();

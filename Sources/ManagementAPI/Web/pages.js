@@ -123,6 +123,8 @@ const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '*', '#'];
 
 export async function ivrsPage() {
   const ivrs = await all(`${acct()}/ivrs`, 'ivrs');
+  // Most accounts have one IVR: the page is its editor.
+  if (ivrs.length === 1) { await ivrPage(ivrs[0].id, true); return; }
   const list = h('ul', { class: 'plain', 'aria-label': 'IVRs' });
   for (const ivr of ivrs) {
     const del = h('button', { type: 'button', class: 'danger', text: 'Delete', 'aria-label': `Delete ${ivr.name}` });
@@ -143,7 +145,8 @@ export async function ivrsPage() {
     ivrs.length ? list : h('p', { class: 'meta', text: 'No IVRs yet.' }));
 }
 
-export async function ivrPage(id) {
+/// The editor of IVR `id` (null: a new one); `only`: the account's one IVR, shown as the IVRs page.
+export async function ivrPage(id, only = false) {
   const [recordings, sequences, ivrs] = await Promise.all([
     all(`${acct()}/recordings`, 'recordings'),
     can('sequences') ? all(`${acct()}/sequences`, 'sequences') : Promise.resolve([]),
@@ -188,7 +191,7 @@ export async function ivrPage(id) {
     h('h2', { text: 'Options' }),
     h('p', { class: 'help', text: can('sequences') ? 'What each digit does. Sequences are chosen here.' : 'What each digit does.' }),
     h('div', { class: 'options' }, optionFields),
-    h('div', { class: 'row' }, save, h('a', { href: '#/ivrs', text: 'Back to IVRs' })));
+    h('div', { class: 'row' }, save, only ? null : h('a', { href: '#/ivrs', text: 'Back to the list' })));
   const controls = () => ({ name, prompt, timeoutSeconds: timeout, attempts });
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -235,7 +238,21 @@ export async function ivrPage(id) {
       say('Not saved.');
     }
   });
-  show(id ? `Edit IVR: ${ivr.name}` : 'New IVR', form);
+  const actions = h('div', { class: 'row' });
+  if (only) actions.append(h('button', { type: 'button', class: 'secondary', text: 'Add IVR', on: { click: () => go('#/ivrs/new') } }));
+  if (id) {
+    const del = h('button', { type: 'button', class: 'danger', text: 'Delete IVR', 'aria-label': `Delete IVR ${ivr.name}` });
+    del.addEventListener('click', async () => {
+      if (!(await confirmDelete(`Delete the IVR “${ivr.name}”? Numbers routed to it must be changed first.`))) { del.focus(); return; }
+      try {
+        await call('DELETE', `${acct()}/ivrs/${encodeURIComponent(id)}`, { etag });
+        say(`Deleted ${ivr.name}.`);
+        go('#/ivrs');
+      } catch (error) { problems.replaceChildren(alertBox(`${ivr.name} was not deleted: ${problemText(error)}`)); del.focus(); }
+    });
+    actions.append(del);
+  }
+  show(id ? `Edit IVR: ${ivr.name}` : 'New IVR', form, actions);
 }
 
 // MARK: Numbers
