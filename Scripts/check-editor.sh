@@ -3,7 +3,9 @@
 # drives Debian's chromium with PyPI's playwright against `callseq serve --store <temp> --http 127.0.0.1:0`.
 # Bounded: the whole run is stopped after 5 minutes (it takes about 20 s). The editor's screenshot and, on
 # failure, the page's are left in .build/editor-test/. Refreshing the README's picture:
-#   UPDATE_DOCS_SCREENSHOT=docs/editor.png Scripts/check-editor.sh
+#   UPDATE_DOCS_SCREENSHOT=/tmp/editor.png Scripts/check-editor.sh
+#   pngquant --quality 60-85 --output docs/editor.png /tmp/editor.png   # (about 30 KB; also copy it to
+#   Sources/ManagementAPI/Documentation.docc/editor.png for the Editor article)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=$(Scripts/browser-python.sh)
