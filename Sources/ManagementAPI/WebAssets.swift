@@ -171,6 +171,7 @@ function renderNav() {
 
 function signOut() {
   session.signOut();
+  sessionStorage.removeItem('callseq.account');
   state.me = null;
   state.account = null;
   renderNav();
@@ -1097,8 +1098,8 @@ const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '*', '#'];
 
 export async function ivrsPage() {
   const ivrs = await all(`${acct()}/ivrs`, 'ivrs');
-  // Most accounts have one IVR: the page is its editor.
-  if (ivrs.length === 1) { await ivrPage(ivrs[0].id, true); return; }
+  // Most accounts have one IVR: the page is its editor (with none yet, the form of the first).
+  if (ivrs.length <= 1) { await ivrPage(ivrs.length ? ivrs[0].id : null, true); return; }
   const list = h('ul', { class: 'plain', 'aria-label': 'IVRs' });
   for (const ivr of ivrs) {
     const del = h('button', { type: 'button', class: 'danger', text: 'Delete', 'aria-label': `Delete ${ivr.name}` });
@@ -1187,9 +1188,11 @@ export async function ivrPage(id, only = false) {
       if (!id) {
         const location = answer.location || '';
         id = decodeURIComponent(location.slice(location.lastIndexOf('/') + 1));
-        history.replaceState(null, '', `#/ivrs/${encodeURIComponent(id)}`);
+        if (!only) history.replaceState(null, '', `#/ivrs/${encodeURIComponent(id)}`);
       }
       ivr = answer.data;
+      document.querySelector('h1').textContent = `Edit IVR: ${ivr.name}`;
+      document.title = `Edit IVR: ${ivr.name} · CallSequence`;
       say(`Saved ${body.name}.`);
     } catch (error) {
       if (error.status === 422 && Array.isArray(error.problem.errors)) {
@@ -1213,7 +1216,7 @@ export async function ivrPage(id, only = false) {
     }
   });
   const actions = h('div', { class: 'row' });
-  if (only) actions.append(h('button', { type: 'button', class: 'secondary', text: 'Add IVR', on: { click: () => go('#/ivrs/new') } }));
+  if (only && id) actions.append(h('button', { type: 'button', class: 'secondary', text: 'Add IVR', on: { click: () => go('#/ivrs/new') } }));
   if (id) {
     const del = h('button', { type: 'button', class: 'danger', text: 'Delete IVR', 'aria-label': `Delete IVR ${ivr.name}` });
     del.addEventListener('click', async () => {

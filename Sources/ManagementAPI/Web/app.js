@@ -52,6 +52,7 @@ function renderNav() {
 
 function signOut() {
   session.signOut();
+  sessionStorage.removeItem('callseq.account');
   state.me = null;
   state.account = null;
   renderNav();
