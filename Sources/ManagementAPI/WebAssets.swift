@@ -299,6 +299,10 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/// Text for screen readers only (a button's "Delete" + " Garage"): part of the accessible name without an
+/// aria-label, so that label lookups of the form fields never match a button.
+export const vh = (text) => h('span', { class: 'vh', text });
+
 /// A labelled control: `{label, control, help}` → a wrapper with <label for>, the control and its help text.
 export function field(label, control, help) {
   if (!control.id) control.id = newID('f');
@@ -447,7 +451,7 @@ export function seconds(ms) {
 // Save; live SMS length, dial-string check and total duration; the API's 422 problems at their fields; 412
 // offers Reload or Overwrite; Preview (WAV, plot, cue sheet); revisions listed, compared and restored.
 import { call, all, blobURL, etagOf } from './api.js';
-import { h, field, setProblem, say, confirmDelete, problemText, alertBox, lineDiff, phone, newID } from './dom.js';
+import { h, vh, field, setProblem, say, confirmDelete, problemText, alertBox, lineDiff, phone, newID } from './dom.js';
 import { smsLength } from './sms.js';
 import { dialStringProblem, dtmfMilliseconds, seconds, HELP, DEFAULT_PROMPT_MS, MAX_SEQUENCE_MS } from './dtmf.js';
 import { state, acct, show, go, can } from './app.js';
@@ -867,7 +871,7 @@ class Editor {
       this.previewArea.replaceChildren(
         h('h2', { text: 'Preview' }),
         h('p', { text: `What a caller hears, ${state}: ${seconds(timeline.durationMs)} at ${timeline.sampleRate} Hz, DTMF in-band.` }),
-        h('audio', { controls: true, src: wav, 'aria-label': `Preview of ${timeline.name}` }),
+        h('audio', { controls: true, src: wav, 'aria-label': `Audio of ${timeline.name}` }),
         h('figure', {}, h('img', { src: png, alt }),
           h('figcaption', {}, h('p', { text: 'Cue sheet:' }), h('ol', {}, timeline.cues.map((c) =>
             h('li', { text: `${c.what} — ${seconds(c.startMs)} to ${seconds(c.endMs)} (step ${c.step + 1})` }))))));
@@ -909,7 +913,7 @@ class Editor {
     for (const r of revisions) {
       const when = new Date(r.time);
       const label = `Revision ${r.revision}, ${Number.isNaN(when.getTime()) ? r.time : when.toLocaleString()}${r.revision === current ? ' (current)' : ''}`;
-      const compare = h('button', { type: 'button', class: 'secondary', text: 'Compare', 'aria-label': `Compare revision ${r.revision} with the editor` });
+      const compare = h('button', { type: 'button', class: 'secondary' }, 'Compare', vh(` revision ${r.revision} with the editor`));
       compare.addEventListener('click', async () => {
         const { data } = await call('GET', `${path}/revisions/${r.revision}`);
         const diff = lineDiff(JSON.stringify(data, null, 2), JSON.stringify(this.body(), null, 2));
@@ -918,7 +922,7 @@ class Editor {
           h('pre', { class: 'diff' }, diff.map((d) => h('span', { class: d.kind === '+' ? 'add' : d.kind === '-' ? 'del' : null, text: `${d.kind} ${d.line}\n` }))));
         diffArea.querySelector('h3').focus();
       });
-      const restore = h('button', { type: 'button', class: 'secondary', text: 'Restore', 'aria-label': `Restore revision ${r.revision}`, disabled: r.revision === current });
+      const restore = h('button', { type: 'button', class: 'secondary', disabled: r.revision === current }, 'Restore', vh(` revision ${r.revision}`));
       restore.addEventListener('click', async () => {
         try {
           const answer = await call('POST', `${path}/revisions/${r.revision}/restore`, { etag: this.etag });
@@ -977,7 +981,7 @@ class Editor {
 // hang up, repeat, another IVR), Numbers (route to an IVR), Texts (the SMS ledger), and for resellers Packages
 // (the "Sequence" feature switch) and Clients; the operator's Accounts.
 import { call, all, blobURL, upload, etagOf } from './api.js';
-import { h, field, setProblem, say, confirmDelete, problemText, alertBox, phone } from './dom.js';
+import { h, vh, field, setProblem, say, confirmDelete, problemText, alertBox, phone } from './dom.js';
 import { seconds } from './dtmf.js';
 import { state, acct, show, go, can, chooseAccount } from './app.js';
 
@@ -1050,7 +1054,7 @@ export async function recordingsPage() {
         const url = await blobURL(`${acct()}/recordings/${encodeURIComponent(r.name)}/audio`);
         const old = audio.querySelector('audio');
         if (old) URL.revokeObjectURL(old.src);
-        const player = h('audio', { controls: true, src: url, 'aria-label': `${r.name} as calls play it` });
+        const player = h('audio', { controls: true, src: url, 'aria-label': `Audio of ${r.name}` });
         audio.replaceChildren(h('h2', { text: `Playing ${r.name}` }), player);
         player.play().catch(() => {});
         player.focus();
@@ -1304,9 +1308,18 @@ export async function packagesPage() {
   }
   const name = h('input', { type: 'text', maxlength: '200', autocomplete: 'off' });
   const seq = h('input', { type: 'checkbox' });
-  const form = h('form', { novalidate: true }, h('h2', { text: 'New package' }), field('Package name', name),
+  // The new package's form only when asked for: its "Sequence" switch would otherwise share the label of the
+  // packages' own.
+  const form = h('form', { novalidate: true, id: 'new-package' }, field('Package name', name),
     h('label', { class: 'inline' }, seq, 'Sequence'),
     h('div', { class: 'row' }, h('button', { type: 'submit', text: 'Add package' })));
+  const toggle = h('button', { type: 'button', class: 'secondary', text: 'New package', 'aria-expanded': 'false', 'aria-controls': 'new-package' });
+  const slot = h('div', {});
+  toggle.addEventListener('click', () => {
+    const open = toggle.getAttribute('aria-expanded') === 'true';
+    toggle.setAttribute('aria-expanded', open ? 'false' : 'true');
+    if (open) slot.replaceChildren(); else { slot.replaceChildren(form); name.focus(); }
+  });
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     setProblem(name, null);
@@ -1314,7 +1327,7 @@ export async function packagesPage() {
     try { await put(name.value.trim(), seq.checked); await packagesPage(); } catch (error) { setProblem(name, problemText(error)); name.focus(); }
   });
   show('Packages', h('p', { text: 'What your clients on each package may do. “Sequence” lets them build sequences; clients never send SMS.' }),
-    packages.length ? list : h('p', { class: 'meta', text: 'No packages yet.' }), form);
+    packages.length ? list : h('p', { class: 'meta', text: 'No packages yet.' }), h('div', { class: 'row' }, toggle), slot);
 }
 
 export async function clientsPage() {
@@ -1451,6 +1464,7 @@ h1 { font-size: 1.5rem; margin: .5rem 0 1rem; }
 h2 { font-size: 1.2rem; margin: 1.5rem 0 .5rem; }
 a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible, summary:focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
 .skip { position: absolute; left: -999px; }
+.vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 .skip:focus { left: 1rem; top: .5rem; background: var(--bg); padding: .5rem; z-index: 2; }
 label { display: block; font-weight: 600; margin: .5rem 0 .2rem; }
 label.inline { display: inline-flex; gap: .4rem; align-items: center; font-weight: 400; }

@@ -239,7 +239,7 @@ def run_customer(server, browser, page, keys, mp3):
     page.get_by_label("Upload recording").set_input_files(mp3)
     expect(page.get_by_text(re.compile(r"Uploaded welcome: "))).to_be_visible()
     expect(page.get_by_role("progressbar")).to_have_attribute("value", "100")
-    expect(page.get_by_role("list", name="Recordings").get_by_text("welcome", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Play welcome")).to_be_visible()
     recording = must(server.api("GET", "/accounts/me/recordings/welcome", key), 200)
     assert recording["contentType"] == "audio/mpeg", recording
     ok(f"uploaded welcome.mp3 with a progress bar ({recording['durationMs']} ms, {recording['contentType']})")
@@ -463,11 +463,17 @@ def run_client(server, browser, keys):
     page.context.close()
     reseller = browser.page(keys["reseller_key"])
     reseller.get_by_role("link", name="Packages").click()
-    switch = reseller.get_by_role("group", name="Gold").get_by_label("Sequence")
+    switch = reseller.get_by_label("Sequence")
     expect(switch).to_be_checked()
+    switch.uncheck()
+    expect(reseller.get_by_role("status")).to_have_text("Gold: sequences off.")
+    packages = must(server.api("GET", "/accounts/me/packages", keys["reseller_key"]), 200)["packages"]
+    assert packages == [{"name": "Gold", "sequences": False}], packages
+    switch.check()
+    expect(reseller.get_by_role("status")).to_have_text("Gold: sequences on.")
     reseller.get_by_role("link", name="Clients").click()
     expect(reseller.get_by_text("Client Co")).to_be_visible()
-    ok("the reseller sees its package's Sequence switch and its client")
+    ok("the reseller switches its package's Sequence feature off and on, and sees its client")
     reseller.context.close()
 
 

@@ -21,6 +21,10 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/// Text for screen readers only (a button's "Delete" + " Garage"): part of the accessible name without an
+/// aria-label, so that label lookups of the form fields never match a button.
+export const vh = (text) => h('span', { class: 'vh', text });
+
 /// A labelled control: `{label, control, help}` → a wrapper with <label for>, the control and its help text.
 export function field(label, control, help) {
   if (!control.id) control.id = newID('f');

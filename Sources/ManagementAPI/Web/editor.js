@@ -2,7 +2,7 @@
 // Save; live SMS length, dial-string check and total duration; the API's 422 problems at their fields; 412
 // offers Reload or Overwrite; Preview (WAV, plot, cue sheet); revisions listed, compared and restored.
 import { call, all, blobURL, etagOf } from './api.js';
-import { h, field, setProblem, say, confirmDelete, problemText, alertBox, lineDiff, phone, newID } from './dom.js';
+import { h, vh, field, setProblem, say, confirmDelete, problemText, alertBox, lineDiff, phone, newID } from './dom.js';
 import { smsLength } from './sms.js';
 import { dialStringProblem, dtmfMilliseconds, seconds, HELP, DEFAULT_PROMPT_MS, MAX_SEQUENCE_MS } from './dtmf.js';
 import { state, acct, show, go, can } from './app.js';
@@ -422,7 +422,7 @@ class Editor {
       this.previewArea.replaceChildren(
         h('h2', { text: 'Preview' }),
         h('p', { text: `What a caller hears, ${state}: ${seconds(timeline.durationMs)} at ${timeline.sampleRate} Hz, DTMF in-band.` }),
-        h('audio', { controls: true, src: wav, 'aria-label': `Preview of ${timeline.name}` }),
+        h('audio', { controls: true, src: wav, 'aria-label': `Audio of ${timeline.name}` }),
         h('figure', {}, h('img', { src: png, alt }),
           h('figcaption', {}, h('p', { text: 'Cue sheet:' }), h('ol', {}, timeline.cues.map((c) =>
             h('li', { text: `${c.what} — ${seconds(c.startMs)} to ${seconds(c.endMs)} (step ${c.step + 1})` }))))));
@@ -464,7 +464,7 @@ class Editor {
     for (const r of revisions) {
       const when = new Date(r.time);
       const label = `Revision ${r.revision}, ${Number.isNaN(when.getTime()) ? r.time : when.toLocaleString()}${r.revision === current ? ' (current)' : ''}`;
-      const compare = h('button', { type: 'button', class: 'secondary', text: 'Compare', 'aria-label': `Compare revision ${r.revision} with the editor` });
+      const compare = h('button', { type: 'button', class: 'secondary' }, 'Compare', vh(` revision ${r.revision} with the editor`));
       compare.addEventListener('click', async () => {
         const { data } = await call('GET', `${path}/revisions/${r.revision}`);
         const diff = lineDiff(JSON.stringify(data, null, 2), JSON.stringify(this.body(), null, 2));
@@ -473,7 +473,7 @@ class Editor {
           h('pre', { class: 'diff' }, diff.map((d) => h('span', { class: d.kind === '+' ? 'add' : d.kind === '-' ? 'del' : null, text: `${d.kind} ${d.line}\n` }))));
         diffArea.querySelector('h3').focus();
       });
-      const restore = h('button', { type: 'button', class: 'secondary', text: 'Restore', 'aria-label': `Restore revision ${r.revision}`, disabled: r.revision === current });
+      const restore = h('button', { type: 'button', class: 'secondary', disabled: r.revision === current }, 'Restore', vh(` revision ${r.revision}`));
       restore.addEventListener('click', async () => {
         try {
           const answer = await call('POST', `${path}/revisions/${r.revision}/restore`, { etag: this.etag });

@@ -2,7 +2,7 @@
 // hang up, repeat, another IVR), Numbers (route to an IVR), Texts (the SMS ledger), and for resellers Packages
 // (the "Sequence" feature switch) and Clients; the operator's Accounts.
 import { call, all, blobURL, upload, etagOf } from './api.js';
-import { h, field, setProblem, say, confirmDelete, problemText, alertBox, phone } from './dom.js';
+import { h, vh, field, setProblem, say, confirmDelete, problemText, alertBox, phone } from './dom.js';
 import { seconds } from './dtmf.js';
 import { state, acct, show, go, can, chooseAccount } from './app.js';
 
@@ -75,7 +75,7 @@ export async function recordingsPage() {
         const url = await blobURL(`${acct()}/recordings/${encodeURIComponent(r.name)}/audio`);
         const old = audio.querySelector('audio');
         if (old) URL.revokeObjectURL(old.src);
-        const player = h('audio', { controls: true, src: url, 'aria-label': `${r.name} as calls play it` });
+        const player = h('audio', { controls: true, src: url, 'aria-label': `Audio of ${r.name}` });
         audio.replaceChildren(h('h2', { text: `Playing ${r.name}` }), player);
         player.play().catch(() => {});
         player.focus();
@@ -329,9 +329,18 @@ export async function packagesPage() {
   }
   const name = h('input', { type: 'text', maxlength: '200', autocomplete: 'off' });
   const seq = h('input', { type: 'checkbox' });
-  const form = h('form', { novalidate: true }, h('h2', { text: 'New package' }), field('Package name', name),
+  // The new package's form only when asked for: its "Sequence" switch would otherwise share the label of the
+  // packages' own.
+  const form = h('form', { novalidate: true, id: 'new-package' }, field('Package name', name),
     h('label', { class: 'inline' }, seq, 'Sequence'),
     h('div', { class: 'row' }, h('button', { type: 'submit', text: 'Add package' })));
+  const toggle = h('button', { type: 'button', class: 'secondary', text: 'New package', 'aria-expanded': 'false', 'aria-controls': 'new-package' });
+  const slot = h('div', {});
+  toggle.addEventListener('click', () => {
+    const open = toggle.getAttribute('aria-expanded') === 'true';
+    toggle.setAttribute('aria-expanded', open ? 'false' : 'true');
+    if (open) slot.replaceChildren(); else { slot.replaceChildren(form); name.focus(); }
+  });
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     setProblem(name, null);
@@ -339,7 +348,7 @@ export async function packagesPage() {
     try { await put(name.value.trim(), seq.checked); await packagesPage(); } catch (error) { setProblem(name, problemText(error)); name.focus(); }
   });
   show('Packages', h('p', { text: 'What your clients on each package may do. “Sequence” lets them build sequences; clients never send SMS.' }),
-    packages.length ? list : h('p', { class: 'meta', text: 'No packages yet.' }), form);
+    packages.length ? list : h('p', { class: 'meta', text: 'No packages yet.' }), h('div', { class: 'row' }, toggle), slot);
 }
 
 export async function clientsPage() {
