@@ -14,9 +14,10 @@ Environment: CHROMIUM (default /usr/bin/chromium); UPDATE_DOCS_SCREENSHOT=PATH a
 there (docs/editor.png for the README).
 
 To extend with a call (the issue's last step: a SIP call to the DID presses 2 and receives the digits as saved):
-`Server.start` already passes `--listen 127.0.0.1:0`; read the SIP port from its `listening on udp` line and add a
-step after `ivr_and_number` that calls the DID (baresip, as Tests/CallseqTests/LivePeers.swift does), sends 2 and
-decodes the DTMF.
+`Server.start` already passes `--listen 127.0.0.1:0`: `server.wait_line(r"listening on udp (\S+):(\d+)", 60)` gives
+the SIP port; add a step after `ivr_and_number` (the DID 5145550100 then answers with Lobby, option 2 = Garage)
+that calls the DID with baresip (as Tests/CallseqTests/LivePeers.swift does), sends 2 and decodes the digits
+(expected: the ones saved last, `4321#7` after `run_stale_copy`, or `4321#` if the call runs before it).
 """
 import json
 import os
@@ -57,19 +58,43 @@ class Server:
         self.process = subprocess.Popen(
             [self.callseq, "serve", "--store", self.store, "--http", "127.0.0.1:0", "--listen", "127.0.0.1:0"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        first = []
-        reader = threading.Thread(target=lambda: first.append(self.process.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(60)
-        line = first[0] if first else ""
-        match = re.match(r"listening on http (\S+):(\d+)", line)
-        if not match:
+        # Every stdout line is kept (wait_line finds one); stderr is drained so that the server never blocks.
+        self.lines = []
+        self.changed = threading.Condition()
+
+        def read():
+            for line in self.process.stdout:
+                with self.changed:
+                    self.lines.append(line.rstrip("\n"))
+                    self.changed.notify_all()
+            with self.changed:
+                self.lines.append(None)  # end of output
+                self.changed.notify_all()
+        threading.Thread(target=read, daemon=True).start()
+        self.errors = []
+        threading.Thread(target=lambda: self.errors.extend(self.process.stderr), daemon=True).start()
+        match = self.wait_line(r"listening on http (\S+):(\d+)", 60)
+        if not match or not self.lines or not self.lines[0].startswith("listening on http"):
             self.stop()
-            raise SystemExit(f"callseq serve did not start: first line {line!r}; stderr: {self.process.stderr.read()[-2000:]}")
+            raise SystemExit(f"callseq serve did not start: stdout {self.lines[:3]}; stderr: {''.join(self.errors)[-2000:]}")
         self.base = f"http://{match.group(1)}:{match.group(2)}"
-        # Drain the pipes so that the server never blocks on a full one.
-        threading.Thread(target=self.process.stdout.read, daemon=True).start()
-        threading.Thread(target=self.process.stderr.read, daemon=True).start()
+
+    def wait_line(self, pattern, seconds):
+        """The match of the first stdout line matching `pattern` (waiting up to `seconds`), or None. With the
+        SIP side of `serve --store`, `wait_line(r"listening on udp (\S+):(\d+)", 60)` gives its port."""
+        deadline = time.monotonic() + seconds
+        with self.changed:
+            while True:
+                for line in self.lines:
+                    if line is None:
+                        return None
+                    match = re.match(pattern, line)
+                    if match:
+                        return match
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.changed.wait(left)
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -207,13 +232,21 @@ def main():
         with sync_playwright() as p:
             browser = Browser(p, server.base, artefacts)
             try:
-                page = browser.page(keys["acme_key"])
-                ok("signed in with an API key")
+                page = browser.page()
+                page.goto(server.base + "/")
+                page.get_by_label("API key").fill("csk_not_a_key")
+                page.get_by_role("button", name="Sign in").click()
+                expect(page.get_by_role("alert")).to_have_text("That key was not accepted.")
+                sign_in(page, server.base, keys["acme_key"])
+                assert page.evaluate("() => document.cookie") == "", "the page set a cookie"
+                assert page.evaluate("() => sessionStorage.getItem('callseq.key')") == keys["acme_key"]
+                ok("a wrong key is refused; signed in with the account's key (sessionStorage, no cookie)")
                 run_customer(server, browser, page, keys, mp3)
                 run_stale_copy(server, browser, page, keys)
                 run_markup_name(server, browser, keys)
                 run_client(server, browser, keys)
                 run_narrow(server, browser, keys)
+                run_operator(server, browser)
                 assert not browser.errors, f"console errors: {browser.errors}"
                 ok("no console error or CSP violation")
             except BaseException:
@@ -475,6 +508,21 @@ def run_client(server, browser, keys):
     expect(reseller.get_by_text("Client Co")).to_be_visible()
     ok("the reseller switches its package's Sequence feature off and on, and sees its client")
     reseller.context.close()
+
+
+def run_operator(server, browser):
+    """The operator's key chooses an account, then sees its pages; Texts shows the (empty) SMS ledger."""
+    page = browser.page(server.operator_key)
+    page.get_by_role("button", name="Manage Acme").click()
+    page.get_by_role("link", name="Sequences").click()
+    expect(page.get_by_role("link", name="Garage", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Texts").click()
+    expect(page.get_by_text("No texts sent yet.")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("API key")).to_be_visible()
+    assert page.evaluate("() => sessionStorage.length") == 0, "sign out left something in sessionStorage"
+    ok("the operator manages an account; Texts; Sign out forgets the key")
+    page.context.close()
 
 
 def run_narrow(server, browser, keys):
