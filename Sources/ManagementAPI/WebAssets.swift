@@ -970,7 +970,7 @@ class Editor {
 <dialog id="confirm" aria-labelledby="confirm-text">
 <form method="dialog">
 <p id="confirm-text"></p>
-<div class="row"><button value="yes" id="confirm-yes">Delete</button> <button value="no" class="secondary">Cancel</button></div>
+<div class="row"><button value="yes" id="confirm-yes">Delete</button> <button value="no" class="secondary" autofocus>Cancel</button></div>
 </form>
 </dialog>
 </body>
