@@ -17,13 +17,22 @@ const main = () => document.getElementById('main');
 /// Shows `content` as the page titled `title` and moves focus to its heading (screen readers hear the change).
 export function show(title, ...content) {
   const heading = h('h1', { tabindex: '-1', text: title });
+  main().removeAttribute('aria-busy');
   main().replaceChildren(heading, ...content);
   document.title = `${title} · CallSequence`;
   heading.focus();
   return heading;
 }
 
+/// Empties the page at once when another is asked for, so that nothing of the old page (its fields, its buttons)
+/// can be used while the new one loads.
+function leaving() {
+  main().replaceChildren(h('p', { class: 'meta', text: 'Loading…' }));
+  main().setAttribute('aria-busy', 'true');
+}
+
 export function go(hash) {
+  leaving();
   if (location.hash === hash) route();
   else location.hash = hash;
 }
@@ -151,6 +160,14 @@ whenUnauthorized(() => {
   signInPage('The key is no longer accepted: sign in again.');
 });
 
+// Links between pages (plain clicks): the old page goes at once, then the new one loads.
+document.addEventListener('click', (event) => {
+  if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  const link = event.target instanceof Element ? event.target.closest('a[href^="#/"]') : null;
+  if (!link) return;
+  event.preventDefault();
+  go(link.getAttribute('href'));
+});
 window.addEventListener('hashchange', () => {
   if (location.hash.startsWith('#/') || location.hash === '') route();
 });
