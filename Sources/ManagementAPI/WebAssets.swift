@@ -91,7 +91,7 @@ export async function blobURL(path, body) {
 /// Uploads `file` as a raw body (PUT, its own media type) with upload progress (XMLHttpRequest: fetch
 /// reports none); resolves like `call`.
 export function upload(path, file, { etag, onProgress } = {}) {
-  return new Promise((resolve, reject) => {
+  const promise = new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('PUT', `/api/v1${path}`);
     for (const [name, value] of Object.entries(headers(etag ? { 'If-Match': etag } : {}))) xhr.setRequestHeader(name, value);
@@ -111,7 +111,16 @@ export function upload(path, file, { etag, onProgress } = {}) {
     };
     xhr.send(file);
   });
+  uploads.add(promise);
+  const done = () => uploads.delete(promise);
+  promise.then(done, done);
+  return promise;
 }
+
+const uploads = new Set();
+/// Resolves when every upload in progress has ended (the editor lists recordings after them, so that one
+/// uploaded a moment ago is offered).
+export const uploadsSettled = () => Promise.allSettled([...uploads]);
 
 /// The ETag of a resource from its revision (ETag = revision, as the API answers).
 export const etagOf = (revision) => `"${revision}"`;
@@ -467,7 +476,7 @@ export function seconds(ms) {
 // Sequences: the list, and the editor — Name, Steps (Type and its fields, Move up, Move down, Delete), Add step,
 // Save; live SMS length, dial-string check and total duration; the API's 422 problems at their fields; 412
 // offers Reload or Overwrite; Preview (WAV, plot, cue sheet); revisions listed, compared and restored.
-import { call, all, blobURL, etagOf } from './api.js';
+import { call, all, blobURL, etagOf, uploadsSettled } from './api.js';
 import { h, vh, field, setProblem, say, confirmDelete, problemText, alertBox, lineDiff, phone, newID } from './dom.js';
 import { smsLength } from './sms.js';
 import { dialStringProblem, dtmfMilliseconds, seconds, HELP, DEFAULT_PROMPT_MS, MAX_SEQUENCE_MS } from './dtmf.js';
@@ -507,6 +516,7 @@ export async function sequencesPage() {
 
 /// The editor of sequence `id` (null: a new one).
 export async function editorPage(id) {
+  await uploadsSettled();
   const [recordings, numbers] = await Promise.all([
     all(`${acct()}/recordings`, 'recordings'),
     all(`${acct()}/numbers`, 'numbers').catch(() => []),

@@ -84,7 +84,7 @@ export async function blobURL(path, body) {
 /// Uploads `file` as a raw body (PUT, its own media type) with upload progress (XMLHttpRequest: fetch
 /// reports none); resolves like `call`.
 export function upload(path, file, { etag, onProgress } = {}) {
-  return new Promise((resolve, reject) => {
+  const promise = new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('PUT', `/api/v1${path}`);
     for (const [name, value] of Object.entries(headers(etag ? { 'If-Match': etag } : {}))) xhr.setRequestHeader(name, value);
@@ -104,7 +104,16 @@ export function upload(path, file, { etag, onProgress } = {}) {
     };
     xhr.send(file);
   });
+  uploads.add(promise);
+  const done = () => uploads.delete(promise);
+  promise.then(done, done);
+  return promise;
 }
+
+const uploads = new Set();
+/// Resolves when every upload in progress has ended (the editor lists recordings after them, so that one
+/// uploaded a moment ago is offered).
+export const uploadsSettled = () => Promise.allSettled([...uploads]);
 
 /// The ETag of a resource from its revision (ETag = revision, as the API answers).
 export const etagOf = (revision) => `"${revision}"`;

@@ -1,7 +1,7 @@
 // Sequences: the list, and the editor — Name, Steps (Type and its fields, Move up, Move down, Delete), Add step,
 // Save; live SMS length, dial-string check and total duration; the API's 422 problems at their fields; 412
 // offers Reload or Overwrite; Preview (WAV, plot, cue sheet); revisions listed, compared and restored.
-import { call, all, blobURL, etagOf } from './api.js';
+import { call, all, blobURL, etagOf, uploadsSettled } from './api.js';
 import { h, vh, field, setProblem, say, confirmDelete, problemText, alertBox, lineDiff, phone, newID } from './dom.js';
 import { smsLength } from './sms.js';
 import { dialStringProblem, dtmfMilliseconds, seconds, HELP, DEFAULT_PROMPT_MS, MAX_SEQUENCE_MS } from './dtmf.js';
@@ -41,6 +41,7 @@ export async function sequencesPage() {
 
 /// The editor of sequence `id` (null: a new one).
 export async function editorPage(id) {
+  await uploadsSettled();
   const [recordings, numbers] = await Promise.all([
     all(`${acct()}/recordings`, 'recordings'),
     all(`${acct()}/numbers`, 'numbers').catch(() => []),
