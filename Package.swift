@@ -179,8 +179,11 @@ let package = Package(
                 "CallSequenceModel", "CallSequenceEngine", "CallSequenceStore", "Recordings", "TelephonyDSP", "CPNG",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
-            exclude: ["openapi.yaml"]
+            // openapi.yaml and the editor's files (Web/) are compiled in as Swift strings by
+            // Scripts/embed-openapi.sh and Scripts/embed-web.sh.
+            exclude: ["openapi.yaml", "Web"]
         ),
         .executableTarget(
             name: "callseq",

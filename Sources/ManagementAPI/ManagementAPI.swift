@@ -61,6 +61,8 @@ public struct ManagementAPI: Sendable {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: ProblemMiddleware(logger: logger))
         router.add(middleware: Authentication(store: store, rateLimiter: rateLimiter))
+        // The editor's files (not API operations: outside the document and the route table).
+        WebEditor.register(on: router)
         let routes = RouteBinder(api: self, router: router)
         ManagementAPI.register(on: routes)
         return router
@@ -134,6 +136,9 @@ extension ManagementAPI {
         r.on(.get, "\(a)/sequences") { api, q, c in try await api.listSequences(q, c) }
         r.on(.post, "\(a)/sequences") { api, q, c in try await api.createSequence(q, c) }
         r.on(.post, "\(a)/sequences/validate") { api, q, c in try await api.validateSequence(q, c) }
+        r.on(.post, "\(a)/sequences/preview.wav") { api, q, c in try await api.previewUnsavedAudio(q, c) }
+        r.on(.post, "\(a)/sequences/plot.png") { api, q, c in try await api.previewUnsavedPlot(q, c) }
+        r.on(.post, "\(a)/sequences/timeline") { api, q, c in try await api.previewUnsavedTimeline(q, c) }
         r.on(.get, "\(a)/sequences/{id}") { api, q, c in try await api.getSequence(q, c) }
         r.on(.put, "\(a)/sequences/{id}") { api, q, c in try await api.putSequence(q, c) }
         r.on(.delete, "\(a)/sequences/{id}") { api, q, c in try await api.deleteSequence(q, c) }
@@ -198,8 +203,8 @@ struct ProblemMiddleware: RouterMiddleware {
     }
 }
 
-/// `Authorization: Bearer KEY` (RFC 6750 §2.1) on every route but `/healthz` and `/openapi.yaml`: 401 without a
-/// valid key; then each
+/// `Authorization: Bearer KEY` (RFC 6750 §2.1) on every route but `/healthz`, `/openapi.yaml` and the editor's
+/// files: 401 without a valid key; then each
 /// key's rate limit (429 with Retry-After). Failed attempts are limited per client address.
 struct Authentication: RouterMiddleware {
     typealias Context = APIRequestContext
@@ -208,8 +213,12 @@ struct Authentication: RouterMiddleware {
 
     func handle(_ request: Request, context: Context,
                 next: (Request, Context) async throws -> Response) async throws -> Response {
-        // Only these two are public; every other path (whatever its spelling: `//api/...`) needs a key.
+        // Only these two and the editor's files are public; every other path (whatever its spelling:
+        // `//api/...`) needs a key.
         if request.method == .get, ["/healthz", "/openapi.yaml"].contains(request.uri.path) {
+            return try await next(request, context)
+        }
+        if request.method == .get || request.method == .head, WebEditor.serves(request.uri.path) {
             return try await next(request, context)
         }
         var context = context

@@ -527,6 +527,78 @@ paths:
         '415': { $ref: '#/components/responses/Problem' }
         '422': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
+  /api/v1/accounts/{account}/sequences/preview.wav:
+    parameters:
+      - $ref: '#/components/parameters/Account'
+    post:
+      operationId: previewUnsavedSequenceAudio
+      summary: An unsaved sequence (checked as validate checks it) as a call hears it - the editor's preview before saving.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: '#/components/schemas/Sequence' }
+      responses:
+        '200':
+          description: The audio.
+          content:
+            audio/wav:
+              schema: { type: string, format: binary }
+        '400': { $ref: '#/components/responses/Problem' }
+        '401': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '413': { $ref: '#/components/responses/Problem' }
+        '415': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '429': { $ref: '#/components/responses/TooManyRequests' }
+  /api/v1/accounts/{account}/sequences/plot.png:
+    parameters:
+      - $ref: '#/components/parameters/Account'
+    post:
+      operationId: previewUnsavedSequencePlot
+      summary: An unsaved sequence's waveform picture, one band per step.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: '#/components/schemas/Sequence' }
+      responses:
+        '200':
+          description: The picture.
+          content:
+            image/png:
+              schema: { type: string, format: binary }
+        '400': { $ref: '#/components/responses/Problem' }
+        '401': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '413': { $ref: '#/components/responses/Problem' }
+        '415': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '429': { $ref: '#/components/responses/TooManyRequests' }
+  /api/v1/accounts/{account}/sequences/timeline:
+    parameters:
+      - $ref: '#/components/parameters/Account'
+    post:
+      operationId: previewUnsavedSequenceTimeline
+      summary: An unsaved sequence's cue sheet - each step's start and end.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: '#/components/schemas/Sequence' }
+      responses:
+        '200':
+          description: The cue sheet.
+          content:
+            application/json:
+              schema: { $ref: '#/components/schemas/Timeline' }
+        '400': { $ref: '#/components/responses/Problem' }
+        '401': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '413': { $ref: '#/components/responses/Problem' }
+        '415': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '429': { $ref: '#/components/responses/TooManyRequests' }
   /api/v1/accounts/{account}/sequences/{id}:
     parameters:
       - $ref: '#/components/parameters/Account'
