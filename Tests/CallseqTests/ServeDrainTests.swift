@@ -2,6 +2,9 @@
 // open: a plain UDP socket speaking SIP, which answers the server's BYE only when the test says so.
 
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 import TestSupport
 #if canImport(Glibc)
@@ -171,13 +174,28 @@ private func establish(_ number: String, server: ServeProcess, caller: SIPSocket
     return (to, contact)
 }
 
+/// GET `url`: the status and the body.
+private func get(_ url: String) async throws -> (Int, String) {
+    let (data, response) = try await URLSession.shared.data(from: try #require(URL(string: url)))
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+}
+
+/// The value of the sample `name` (its whole name with labels) in a Prometheus text.
+private func sample(_ name: String, in text: String) -> Double? {
+    text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+}
+
 extension ServeSignalTests {
     /// SIGTERM on a cluster node with a call up: OPTIONS (the dispatcher's probe) and new INVITEs get 503 with
     /// Retry-After at once, so the dispatcher takes the node out of rotation; the call in progress is NOT hung
     /// up (no BYE from the server while --drain-timeout runs); when the caller hangs up, the process exits 0
     /// at once.
-    @Test func sigtermLetsCallsInProgressFinishWhileProbesAndNewCallsGet503() throws {
-        let server = try ServeProcess(accounts: [account], extra: ["--drain-timeout", "120"])
+    /// Its `/healthz` says `ready` (200), then `draining` (503); `/metrics` counts the call, active then ended.
+    @Test func sigtermLetsCallsInProgressFinishWhileProbesAndNewCallsGet503() async throws {
+        let server = try ServeProcess(accounts: [account], extra: ["--drain-timeout", "120", "--metrics", "127.0.0.1:0"])
+        let metricsLine = try #require(server.stdout.all.first { $0.hasPrefix("listening on metrics ") })
+        let base = "http://127.0.0.1:" + (metricsLine.split(separator: ":").last.map(String.init) ?? "0")
+        #expect(try await get(base + "/healthz") == (200, "ready\n"))
         let caller = try SIPSocket()
         let media = try SIPSocket()
         let callID = "finish-\(UInt32.random(in: 0 ... .max))"
@@ -190,6 +208,13 @@ extension ServeSignalTests {
         #expect(server.stderr.wait(seconds: 30) { $0.contains("media started") } != nil, "\(server.log.suffix(5))")
         kill(server.process.processIdentifier, SIGTERM)
         #expect(server.stderr.wait(seconds: 30) { $0.contains("draining: new calls and OPTIONS get 503") } != nil)
+        #expect(try await get(base + "/healthz") == (503, "draining\n"))
+        let (status, metrics) = try await get(base + "/metrics")
+        #expect(status == 200)
+        #expect(sample("callseq_calls_active", in: metrics) == 1, "\(metrics)")
+        #expect(sample("callseq_draining", in: metrics) == 1, "\(metrics)")
+        #expect(sample("callseq_config_version", in: metrics) == 1, "\(metrics)")
+        #expect(metrics.contains("callseq_media_send_lateness_seconds_bucket{le=\"+Inf\"}"), "\(metrics)")
 
         probe.send(options(serverPort: server.port, from: probe, callID: "probe-2-\(callID)"), toPort: server.port)
         let refusedProbe = probe.receive(seconds: 10) { $0.status != nil }
@@ -220,6 +245,7 @@ extension ServeSignalTests {
             """, toPort: server.port)
         #expect(caller.receive(seconds: 10) { $0.status != nil && $0.value("CSeq")?.hasSuffix("BYE") == true }?
             .status == 200)
+
         let deadline = Date().addingTimeInterval(30)
         while server.process.isRunning && Date() < deadline { usleep(20_000) }
         #expect(!server.process.isRunning && server.process.terminationStatus == 0, "\(server.log.suffix(8))")
