@@ -228,9 +228,11 @@ public final class CallServer: Service, Sendable {
         // Once this has run on the event loop, no new INVITE reaches `incoming(_:)`: the calls listed below
         // are all there will be.
         try? await server?.setDraining(true).get()
-        state.withLock { $0.draining = true }
-        var ended = true
-        if finishWithin > .zero {
+        var ended = state.withLock { state in
+            state.draining = true
+            return state.calls.isEmpty
+        }
+        if finishWithin > .zero && !ended {
             ended = await waitForCallsToEnd(before: ContinuousClock.now + finishWithin)
             if !ended {
                 let left = state.withLock { $0.calls.count }
