@@ -154,6 +154,19 @@ class Cluster:
                     pass
         raise RuntimeError(f"kamailio did not answer:\n{self.kamailio.tail()}")
 
+    def kamailio_cpu(self):
+        """CPU seconds (user + system) of Kamailio's processes so far (its process group)."""
+        total = 0
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.kamailio.popen.pid:   # pgrp
+                total += int(fields[11]) + int(fields[12])   # utime, stime (clock ticks)
+        return total / os.sysconf("SC_CLK_TCK")
+
     def metrics(self, host):
         node = self.nodes[host]
         with urllib.request.urlopen(f"http://{host}:{node['metrics']}/metrics", timeout=5) as r:
@@ -178,7 +191,7 @@ def sipp(cluster, name, calls, rate, hold_ms, limit=None):
     folder = os.path.join(cluster.folder, name)
     os.makedirs(folder)
     with open(SCENARIO) as f:
-        scenario = f.read().replace("HOLD_MS", str(hold_ms))
+        scenario = f.read().replace('timeout="5000"', f'timeout="{hold_ms}"')
     path = os.path.join(folder, "call.xml")
     with open(path, "w") as f:
         f.write(scenario)
@@ -230,12 +243,16 @@ def test(callseq):
         a, b = NODE_HOSTS
 
         print("(a) 200 calls through Kamailio, round-robin over two nodes", flush=True)
+        cpu = cluster.kamailio_cpu()
         popen, out = sipp(cluster, "split", calls=200, rate=50, hold_ms=1000)
         code, err = finish(popen)
+        cpu = cluster.kamailio_cpu() - cpu
         events = sipp_events(out)
         answered = [e for e in events if e[0] == "ANSWERED"]
         split = {h: sum(1 for e in answered if e[2] == h) for h in NODE_HOSTS}
         figures["split"] = f"{split[a]}/{split[b]}"
+        # Kamailio's cost per call (INVITE, ACK, BYE and their answers through it, with the probes meanwhile).
+        figures["kamailio CPU per call"] = f"{1000 * cpu / 200:.2f} ms"
         print(f"  split: {split[a]} on {a}, {split[b]} on {b}; SIPp exit {code}", flush=True)
         check(code == 0, "every call succeeded (SIPp exit 0)" + ("" if code == 0 else f": {err[-500:]}"), failures)
         check(all(98 <= split[h] <= 102 for h in NODE_HOSTS), "split 100/100 within ±2", failures)
@@ -328,7 +345,7 @@ def run(callseq):
             cluster.start_node(host)
         cluster.start_kamailio()
         print(f"""
-Kamailio   sip:{NUMBER}@{PROXY_HOST}:{cluster.proxy_port}   (call it: sipp -sn uac -s {NUMBER} {PROXY_HOST}:{cluster.proxy_port} -m 10)
+Kamailio   sip:{NUMBER}@{PROXY_HOST}:{cluster.proxy_port}   (call it: sipp -sf {SCENARIO} -s {NUMBER} {PROXY_HOST}:{cluster.proxy_port} -i {PROXY_HOST} -m 10)
 nodes      {', '.join(cluster.uri(h) for h in NODE_HOSTS)} ({ACCOUNT})
 metrics    {', '.join(f"http://{h}:{cluster.nodes[h]['metrics']}/metrics" for h in NODE_HOSTS)}
 PostgreSQL {postgres[1] if postgres else '(not started)'}

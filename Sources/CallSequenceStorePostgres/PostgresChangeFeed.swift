@@ -45,8 +45,10 @@ public final class PostgresChangeFeed: Sendable {
     /// A feed of the database at `location` (call ``run()`` to start it).
     ///
     /// - Parameters:
+    ///   - location: the database (the store's own `postgres://` URL, read by `PostgresDatabase.Location`).
     ///   - pollInterval: how often the version is read besides the notifications (the safety net).
     ///   - retryDelay: the wait before a reconnect (doubled after each failure, up to 5 s).
+    ///   - logger: where connection losses and reconnects are logged.
     public init(location: PostgresDatabase.Location, pollInterval: Duration = .seconds(10),
                 retryDelay: Duration = .milliseconds(100),
                 logger: Logger = Logger(label: "callseq.store.feed", factory: { _ in SwiftLogNoOpLogHandler() })) {

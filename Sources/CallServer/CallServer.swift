@@ -38,7 +38,8 @@ public struct LiveSMSRequest: Sendable {
 /// Answers SIP calls for a set of accounts and plays their IVRs and sequences over RTP.
 ///
 /// A swift-service-lifecycle `Service`: ``run()`` serves until the group's graceful shutdown (SIGTERM), then
-/// drains (``drain(timeout:)``) and stops.
+/// drains (``drain(finishWithin:timeout:)``: OPTIONS and new INVITEs get 503, calls in progress finish within
+/// ``Configuration/drainTimeout``) and stops.
 public final class CallServer: Service, Sendable {
     /// What the server listens on and how it runs calls.
     public struct Configuration: Sendable {
@@ -586,7 +587,7 @@ public final class CallServer: Service, Sendable {
         case .missingAnswer: why = "the ACK carried no usable SDP answer: sent BYE"
         }
         logger.info("call \(shown(dialog.callID)): call ended: \(why)")
-        // Draining: the last call gone ends `drain(timeout:)`'s first wait.
+        // Draining: the last call gone ends a wait of `drain(finishWithin:timeout:)`.
         state.withLock { $0.calls.isEmpty ? $0.callsEnded : nil }?.yield()
     }
 
