@@ -7,6 +7,7 @@
 #   make install PREFIX=DIR / make uninstall PREFIX=DIR   DIR/bin/callseq with its man page (share/man/man1)
 #               and bash/zsh/fish completions, the C library (libcallsequence.so, header, pkg-config), and the
 #               Swift runtime both load, in DIR/lib; uninstall removes exactly that (DIR/share/callsequence/manifest)
+#   make cluster / make cluster-test   Kamailio in front of two nodes on this machine (Deploy/kamailio)
 #   make docs   the DocC documentation of every library target (swift-docc-plugin), failing on any warning
 # They install the Debian packages of Scripts/debian-packages.txt when they are missing (apt-get; sudo when not
 # root), and PyPI's playwright and schemathesis (pip install, Scripts/test-python.sh). .ci/run reads the same file.
@@ -19,7 +20,7 @@ SWIFT_BUILD_FLAGS ?=
 # The render paths whose malloc counts CI checks against Benchmarks/Thresholds (zero per frame).
 CHECKED_BENCHMARKS := Harness.Empty|Synthesis.Ours.*|Detection.Ours.*|Player.*|IVR.*|CAPI.*
 
-.PHONY: demo test deps build release clean benchmarks instructions media-refcount benchmark-check benchmark-thresholds install uninstall fuzz docs
+.PHONY: demo test deps build release clean benchmarks instructions media-refcount benchmark-check benchmark-thresholds install uninstall fuzz docs cluster cluster-test
 
 PREFIX ?= /usr/local
 
@@ -70,6 +71,20 @@ uninstall:
 DOC_TARGETS := TelephonyDSP Recordings CallSequenceModel CallSequenceEngine SMSText SMSGateway RTP SIP CallServer CallSequenceStore CallSequenceStorePostgres ManagementAPI
 docs: deps
 	swift package generate-documentation $(foreach t,$(DOC_TARGETS),--target $(t)) --warnings-as-errors
+
+# Scale-out on one machine (Deploy/kamailio, Scripts/cluster.py): Kamailio on 127.0.0.1 in front of two
+# `callseq serve` nodes on 127.0.0.2 and 127.0.0.3, free ports, a temporary folder.
+#   make cluster        also a throw-away PostgreSQL; in the foreground, Ctrl-C stops all
+#   make cluster-test   through Kamailio with SIPp: the split of 200 calls, kill -9 of a node under load (marked
+#                       down within 4 s, its calls get BYE within 5 s, back within 2 s of its restart), SIGTERM
+#                       of a node under load (no new call after 2 s, its calls finish, exit 0); about 2 minutes
+cluster: deps
+	swift build -c release --product callseq $(SWIFT_BUILD_FLAGS)
+	python3 Scripts/cluster.py run "$$(swift build -c release --show-bin-path)/callseq"
+
+cluster-test: deps
+	swift build -c release --product callseq $(SWIFT_BUILD_FLAGS)
+	timeout 600 python3 Scripts/cluster.py test "$$(swift build -c release --show-bin-path)/callseq"
 
 # The full benchmark table (ours vs spandsp, frame copy and sox), as in the README.
 benchmarks: deps

@@ -40,6 +40,10 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // The management API's HTTP server (`callseq serve --http`), one service in serve's ServiceGroup.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // A node's Prometheus `/metrics` (`callseq serve --metrics`): counters kept off the media path through
+        // swift-metrics, exposed in the Prometheus text format by swift-prometheus's registry.
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
         // System libraries (Debian packages named in `providers`; `make deps` installs them).
@@ -129,6 +133,7 @@ let package = Package(
                 "CallSequenceStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -205,6 +210,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 

@@ -1,5 +1,6 @@
 // The store on PostgreSQL (for several `callseq serve` nodes on one database): the same SQL and rules as the
-// SQLite store (CallSequenceStore's SQLStore), over a postgres-nio connection pool.
+// SQLite store (CallSequenceStore's SQLStore), over a postgres-nio connection pool. Every new version is sent
+// with NOTIFY for the nodes' change feeds (PostgresChangeFeed).
 //
 // Every connection starts with `lock_timeout` (5 s: a change never waits forever behind another node's lock),
 // `idle_in_transaction_session_timeout` (30 s: a node that died mid-transaction releases its locks) and
@@ -26,7 +27,10 @@ extension SQLStore where Database == PostgresDatabase {
         let database = PostgresDatabase(location: location, logger: logger)
         do {
             try await database.check(timeout: timeout)
-            return try await SQLStore(database: database, location: location.description)
+            let store = try await SQLStore(database: database, location: location.description)
+            // Every new version is also sent with NOTIFY (PostgresChangeFeed).
+            try await PostgresChangeFeed.installTrigger(database)
+            return store
         } catch {
             await database.shutdown()
             throw error

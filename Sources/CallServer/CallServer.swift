@@ -38,7 +38,8 @@ public struct LiveSMSRequest: Sendable {
 /// Answers SIP calls for a set of accounts and plays their IVRs and sequences over RTP.
 ///
 /// A swift-service-lifecycle `Service`: ``run()`` serves until the group's graceful shutdown (SIGTERM), then
-/// drains (``drain(timeout:)``) and stops.
+/// drains (``drain(finishWithin:timeout:)``: OPTIONS and new INVITEs get 503, calls in progress finish within
+/// ``Configuration/drainTimeout``) and stops.
 public final class CallServer: Service, Sendable {
     /// What the server listens on and how it runs calls.
     public struct Configuration: Sendable {
@@ -65,12 +66,15 @@ public final class CallServer: Service, Sendable {
         public var realtimePriority: Int32?
         /// Source IP addresses exempt from the per-source SIP rate limit (the proxies in front of the server).
         public var trustedProxies: [String]
+        /// At graceful shutdown, how long calls in progress may run to their own end (the sequence ends, or the
+        /// caller hangs up) before the rest are ended with BYE (``run()``); zero: BYE at once.
+        public var drainTimeout: Duration
 
         /// Creates a configuration.
         public init(host: String, port: Int, mediaAddress: String? = nil, rtpPorts: ClosedRange<Int> = 20000...29999,
                     mediaThreads: Int = 1, rtpTimeoutSeconds: Int = 30, holdTimeoutSeconds: Int = 7200,
                     rtpProbationPackets: Int = 0, mediaTickMs: Int = MediaEngine.defaultTickMilliseconds, realtimePriority: Int32? = nil,
-                    trustedProxies: [String] = []) {
+                    trustedProxies: [String] = [], drainTimeout: Duration = .seconds(60)) {
             self.host = host
             self.port = port
             self.mediaAddress = mediaAddress ?? host
@@ -82,6 +86,7 @@ public final class CallServer: Service, Sendable {
             self.mediaTickMs = mediaTickMs
             self.realtimePriority = realtimePriority
             self.trustedProxies = trustedProxies
+            self.drainTimeout = drainTimeout
         }
     }
 
@@ -118,6 +123,8 @@ public final class CallServer: Service, Sendable {
         var draining = false
         /// Told (while draining) when the last call is removed.
         var callsEnded: AsyncStream<Void>.Continuation?
+        /// Calls ended, by how (``CallCounts``).
+        var counts = CallCounts()
     }
 
     private let configuration: Configuration
@@ -167,17 +174,30 @@ public final class CallServer: Service, Sendable {
 
     /// Serves calls until graceful shutdown, then drains and stops: opens the SIP port if ``start()`` has
     /// not, waits for the service group's graceful shutdown (or the task's cancellation), runs
-    /// ``drain(timeout:)`` (5 s at most), then ``shutdown()``.
+    /// ``drain(finishWithin:timeout:)`` (calls in progress may run ``Configuration/drainTimeout`` to their
+    /// end, then BYE to the rest and 5 s at most for their answers), then ``shutdown()``.
     ///
     /// - Throws: when the SIP port cannot be bound.
     public func run() async throws {
         _ = try await start()
         // Cancelled rather than shut down gracefully: the drain below still sends the BYEs, but does not wait.
         try? await gracefulShutdown()
-        logger.info("shutting down: new calls get 503, calls in progress end with BYE")
-        await drain()
+        let finish = configuration.drainTimeout
+        logger.info("shutting down: new calls and OPTIONS get 503, calls in progress may run \(finish) to their end, then BYE")
+        let started = ContinuousClock.now
+        await drain(finishWithin: Task.isCancelled ? .zero : finish)
+        logger.info("drained in \(ContinuousClock.now - started)")
         await shutdown()
     }
+
+    /// Whether the server is draining: new INVITEs and OPTIONS get 503 (``drain(finishWithin:timeout:)``).
+    public var isDraining: Bool { state.withLock { $0.draining } }
+
+    /// Calls between the INVITE's acceptance and their end.
+    public var activeCalls: Int { state.withLock { $0.calls.count } }
+
+    /// How many calls ended and how, and how many INVITEs were refused, since the start.
+    public var callCounts: CallCounts { state.withLock { $0.counts } }
 
     /// Reloads the account files: calls in progress keep what they started with; a file that no longer
     /// validates is refused and its previous version kept.
@@ -192,31 +212,40 @@ public final class CallServer: Service, Sendable {
         return errors
     }
 
-    /// Stops taking calls, ends every call with BYE, and waits (at most `timeout`) for them to end and for
-    /// the caller to answer each BYE (RFC 3261 §15.1.1; the BYE is retransmitted meanwhile, §17.1.2.2).
-    /// New INVITEs get 503 Service Unavailable with Retry-After (§21.5.4) from the moment this is called.
-    /// The wait is on events (the last call removed, the SIP layer's last dialog gone), never a poll.
+    /// Stops taking calls, lets the calls in progress run to their own end for at most `finishWithin`, then
+    /// ends the rest with BYE and waits (at most `timeout`) for them to end and for the caller to answer each
+    /// BYE (RFC 3261 §15.1.1; the BYE is retransmitted meanwhile, §17.1.2.2). New INVITEs and OPTIONS get 503
+    /// Service Unavailable with Retry-After (§21.5.4) from the moment this is called, so a dispatcher that
+    /// probes with OPTIONS stops sending calls here. The waits are on events (the last call removed, the SIP
+    /// layer's last dialog gone), never a poll.
     ///
-    /// - Parameter timeout: the longest wait; the task's cancellation also ends it.
-    /// - Returns: whether every call ended and every BYE was answered before the limit.
+    /// - Parameters:
+    ///   - finishWithin: how long calls may go on before the BYEs (zero: at once).
+    ///   - timeout: the longest wait after the BYEs; the task's cancellation also ends both waits.
+    /// - Returns: whether every call ended and every BYE was answered before the limits.
     @discardableResult
-    public func drain(timeout: Duration = .seconds(5)) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
+    public func drain(finishWithin: Duration = .zero, timeout: Duration = .seconds(5)) async -> Bool {
         let server = sip.withLock { $0 }
         // Once this has run on the event loop, no new INVITE reaches `incoming(_:)`: the calls listed below
         // are all there will be.
         try? await server?.setDraining(true).get()
-        let (callsEnded, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let dialogs = state.withLock { state -> [DialogID] in
+        var ended = state.withLock { state in
             state.draining = true
-            state.callsEnded = continuation
-            if state.calls.isEmpty { continuation.yield() }
-            return Array(state.calls.keys)
+            return state.calls.isEmpty
         }
-        for dialog in dialogs { hangUp(dialog, reason: "the server is shutting down") }
-        let ended = await Self.firstEvent(of: callsEnded, before: deadline)
-        state.withLock { $0.callsEnded = nil }
-        continuation.finish()
+        if finishWithin > .zero && !ended {
+            ended = await waitForCallsToEnd(before: ContinuousClock.now + finishWithin)
+            if !ended {
+                let left = state.withLock { $0.calls.count }
+                logger.info("drain: \(left) calls still up after \(finishWithin): sending BYE")
+            }
+        }
+        let deadline = ContinuousClock.now + timeout
+        if !ended {
+            let dialogs = state.withLock { Array($0.calls.keys) }
+            for dialog in dialogs { hangUp(dialog, reason: "the server is shutting down") }
+            ended = await waitForCallsToEnd(before: deadline)
+        }
         var answered = true
         if let server {
             let (dialogsEnded, done) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -228,6 +257,20 @@ public final class CallServer: Service, Sendable {
             logger.warning("drain: stopped waiting after \(timeout) (\(left) calls left, BYEs answered: \(answered))")
         }
         return ended && answered
+    }
+
+    /// Whether every call has ended before `deadline` (draining: no call is added meanwhile).
+    private func waitForCallsToEnd(before deadline: ContinuousClock.Instant) async -> Bool {
+        // A stream per wait: a cancelled iteration finishes its stream.
+        let (callsEnded, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        state.withLock { state in
+            state.callsEnded = continuation
+            if state.calls.isEmpty { continuation.yield() }
+        }
+        let ended = await Self.firstEvent(of: callsEnded, before: deadline)
+        state.withLock { $0.callsEnded = nil }
+        continuation.finish()
+        return ended
     }
 
     /// Whether `events` yields before `deadline` (false at the deadline, when it finishes, or on cancellation).
@@ -264,25 +307,25 @@ public final class CallServer: Service, Sendable {
         // Everything from the INVITE is escaped before it reaches a log line (InputText.escaped).
         let id = shown(invite.id.callID)
         let (draining, found) = state.withLock { ($0.draining, $0.directory.calledNumber(user: invite.user)) }
-        if draining { return .reject(status: 503) }
+        if draining { return refuse(503) }
         guard let called = found else {
             logger.info("call \(id): \(shown(invite.user)) is not a number of any account: 404")
-            return .reject(status: 404)
+            return refuse(404)
         }
         guard case .ivr = called.did.route else {
             logger.info("call \(id): \(called.did.number) hangs up: 603")
-            return .reject(status: 603)
+            return refuse(603)
         }
         var negotiated: Negotiated?
         if !invite.isLateOffer {
             guard let offer = invite.offer, let answer = offer.negotiate() else {
                 let why = invite.offerError.map { shown("\($0)") } ?? "PCMU/PCMA needed"
                 logger.info("call \(id): no common codec in the offer (\(why)): 488")
-                return .reject(status: 488)
+                return refuse(488)
             }
             switch negotiate(answer, called: called, callID: id, current: nil) {
             case .success(let result): negotiated = result
-            case .failure(let rejection): return .reject(status: rejection.status)
+            case .failure(let rejection): return refuse(rejection.status)
             }
         }
         let port: RTPPortReservation
@@ -290,7 +333,7 @@ public final class CallServer: Service, Sendable {
             port = try engine.reservePort()
         } catch {
             logger.warning("call \(id): no RTP port left (\(error)): 503")
-            return .reject(status: 503)
+            return refuse(503)
         }
         var call = Call(port: port, parameters: nil, called: called, media: nil, compiled: nil,
                         sessionID: UInt64.random(in: 1...UInt64(UInt32.max)),
@@ -299,7 +342,7 @@ public final class CallServer: Service, Sendable {
         if let negotiated, let offer = invite.offer {
             guard prepareMedia(&call, negotiated, remote: offer, callID: id) else {
                 port.release()
-                return .reject(status: 500)
+                return refuse(500)
             }
             sdp = negotiated.answer.render(address: configuration.mediaAddress, port: port.port,
                                            sessionID: call.sessionID)
@@ -321,6 +364,12 @@ public final class CallServer: Service, Sendable {
         }
         state.withLock { $0.calls[invite.id] = call }
         return .accept(answerSDP: sdp, ringFor: .milliseconds(Int64(called.did.answerAfterMs)))
+    }
+
+    /// A new INVITE refused with `status` (counted for ``callCounts``).
+    private func refuse(_ status: Int) -> CallDecision {
+        state.withLock { $0.counts.refused(status) }
+        return .reject(status: status)
     }
 
     /// Why an offer or answer cannot be taken, with the status a re-offer is refused with.
@@ -517,7 +566,11 @@ public final class CallServer: Service, Sendable {
     }
 
     fileprivate func ended(_ dialog: DialogID, reason: CallEndReason) {
-        guard let call = state.withLock({ $0.calls.removeValue(forKey: dialog) }) else { return }
+        guard let call = state.withLock({ state -> Call? in
+            guard let call = state.calls.removeValue(forKey: dialog) else { return nil }
+            state.counts.ended(reason)
+            return call
+        }) else { return }
         if let media = call.media {
             state.withLock { _ = $0.dialogs.removeValue(forKey: media.id) }
             engine.endCall(media)
@@ -534,7 +587,7 @@ public final class CallServer: Service, Sendable {
         case .missingAnswer: why = "the ACK carried no usable SDP answer: sent BYE"
         }
         logger.info("call \(shown(dialog.callID)): call ended: \(why)")
-        // Draining: the last call gone ends `drain(timeout:)`'s first wait.
+        // Draining: the last call gone ends a wait of `drain(finishWithin:timeout:)`.
         state.withLock { $0.calls.isEmpty ? $0.callsEnded : nil }?.yield()
     }
 
@@ -579,6 +632,35 @@ public final class CallServer: Service, Sendable {
             if let (dialog, _) = found { hangUp(dialog, reason: why) }
         }
     }
+}
+
+/// Calls since the server started, by how they ended, and the new INVITEs it refused, by status (what
+/// `/metrics` reports as `callseq_calls_total{outcome=...}`).
+public struct CallCounts: Sendable, Equatable {
+    /// The caller hung up (BYE).
+    public var remoteBye = 0
+    /// We ended the call with BYE (the IVR or sequence ended, no RTP, shutdown).
+    public var localBye = 0
+    /// Cancelled or expired before the answer (487).
+    public var cancelled = 0
+    /// No ACK, or no usable answer in it (BYE sent).
+    public var failed = 0
+    /// New INVITEs refused, by status code (404, 488, 503, ...).
+    public var refused: [Int: Int] = [:]
+
+    /// Creates zero counts.
+    public init() {}
+
+    mutating func ended(_ reason: CallEndReason) {
+        switch reason {
+        case .remoteBye: remoteBye += 1
+        case .localBye: localBye += 1
+        case .cancelled, .expired: cancelled += 1
+        case .ackTimeout, .missingAnswer: failed += 1
+        }
+    }
+
+    mutating func refused(_ status: Int) { refused[status, default: 0] += 1 }
 }
 
 /// Network text (Call-ID, URIs, SDP errors) as it may appear in a log line: control characters escaped.

@@ -64,3 +64,16 @@ public struct LatencyHistogram: Sendable {
         return max
     }
 }
+
+extension LatencyHistogram {
+    /// How many recorded durations are at most `nanoseconds`, to the bucket's resolution (a bucket counts when
+    /// its upper bound is at most `nanoseconds`): the cumulative count of a Prometheus histogram bucket. Read
+    /// from a copy of the histogram (CallServer's `MediaStatistics`), never on the recording thread.
+    public func count(atMost nanoseconds: Int64) -> UInt64 {
+        var total: UInt64 = 0
+        for i in 0..<LatencyHistogram.bucketCount where LatencyHistogram.upperBound(ofBucket: i) <= nanoseconds {
+            total &+= counts[i]
+        }
+        return total
+    }
+}

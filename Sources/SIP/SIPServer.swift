@@ -202,7 +202,7 @@ final class SIPChannelHandler: ChannelInboundHandler {
             case .hangUp(let call): perform(agent.hangUp(call))
             case .setDraining(let draining):
                 agent.setDraining(draining)
-                logger.info("draining: \(draining ? "new calls get 503" : "off")")
+                logger.info("draining: \(draining ? "new calls and OPTIONS get 503" : "off")")
             case .whenDialogsEnded(let promise):
                 dialogWaiters.append(promise)
                 tellDialogWaiters()

@@ -250,6 +250,12 @@ extension UserAgentServer {
         case "UPDATE":
             receivedUpdate(request, into: &actions)
         case "OPTIONS":
+            // Draining: 503 with Retry-After (§21.5.4), so that a dispatcher probing with OPTIONS (Kamailio's
+            // ds_probing_mode) takes this node out of rotation while its calls in progress finish.
+            if isDraining {
+                respond(request, status: 503, into: &actions)
+                return
+            }
             // §11.2: 200 with what we allow and accept.
             respond(request, status: 200, headers: [("Allow", UserAgentServer.allow), ("Accept", "application/sdp")],
                     into: &actions)

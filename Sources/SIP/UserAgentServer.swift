@@ -401,7 +401,8 @@ public struct UserAgentServer: Sendable {
         return actions
     }
 
-    /// Draining (shutting down): new INVITEs are answered 503; calls in progress are not touched.
+    /// Draining (shutting down): new INVITEs and OPTIONS are answered 503 with Retry-After; calls in progress
+    /// are not touched.
     public mutating func setDraining(_ draining: Bool) {
         isDraining = draining
     }

@@ -1,9 +1,11 @@
 // The services `callseq serve` runs in one swift-service-lifecycle ServiceGroup. The group shuts them down
-// gracefully in reverse order: the SIGHUP reloader first, then the calls (drain: 503 to new INVITEs, BYE to
-// calls in progress), then the SMS dispatch, which finishes the texts already requested.
+// gracefully in reverse order: the SIGHUP reloader first, then the calls (drain: 503 to new INVITEs and OPTIONS,
+// calls in progress run to their end for --drain-timeout, then BYE), then the SMS dispatch, which finishes the
+// texts already requested.
 
 import CallServer
 import Logging
+import Metrics
 import ServiceLifecycle
 import SMSGateway
 import TelephonyDSP
@@ -13,13 +15,13 @@ import UnixSignals
 /// group's graceful shutdown and drains (``CallServer/run()``).
 struct CallService: Service {
     let server: CallServer
-    /// Ends when the management API is listening (its line comes first on stdout); nil without one.
-    var after: AsyncStream<Void>? = nil
+    /// End when the management API and the metrics listener are listening (their lines come first on stdout).
+    var after: [AsyncStream<Void>] = []
     /// Called once the SIP port is open, with its number (the signal handlers are in place by then).
     let announce: @Sendable (Int) -> Void
 
     func run() async throws {
-        if let after { for await _ in after {} }
+        for stream in after { for await _ in stream {} }
         announce(try await server.start())
         try await server.run()
     }
@@ -32,7 +34,15 @@ struct AccountReloadService: Service {
     let hangups: UnixSignalsSequence
 
     func run() async {
-        for await _ in hangups.cancelOnGracefulShutdown() { _ = server.reload() }
+        // The configuration version /metrics shows: 1 at the start, one more per reload.
+        let version = Gauge(label: "callseq_config_version")
+        var generation = 1
+        version.record(generation)
+        for await _ in hangups.cancelOnGracefulShutdown() {
+            _ = server.reload()
+            generation += 1
+            version.record(generation)
+        }
     }
 }
 
@@ -83,6 +93,13 @@ struct SMSDispatchService: Service {
                 for await request in requests {
                     group.addTask {
                         let report = await dispatcher.send(request.message, account: request.account)
+                        let outcome: String
+                        switch report {
+                        case .sent: outcome = "sent"
+                        case .failed: outcome = "failed"
+                        case .unknown: outcome = "unknown"
+                        }
+                        Counter(label: "callseq_sms_total", dimensions: [("outcome", outcome)]).increment()
                         logger.info("call \(request.callID): SMS to \(request.message.to): \(report)")
                     }
                 }

@@ -6,6 +6,7 @@ import CallServer
 import Foundation
 import Logging
 import ManagementAPI
+import Metrics
 import ServiceLifecycle
 import SMSGateway
 import TelephonyDSP
@@ -21,8 +22,10 @@ struct Serve: AsyncParsableCommand {
             The first line on stdout is `listening on udp HOST:PORT` (the real port when 0 was asked). Logs go \
             to stderr, one line per call event with the SIP Call-ID. SIGHUP reloads the account files (a file \
             that no longer validates is refused and its previous version kept; calls in progress keep what \
-            they started with). SIGTERM or SIGINT: new calls get 503, calls in progress are ended with BYE (the \
-            server waits up to 5 s for the callers to answer), exit 0.
+            they started with). SIGTERM or SIGINT drains: new calls and OPTIONS get 503 with Retry-After (a \
+            dispatcher that probes with OPTIONS stops sending calls), calls in progress run to their end for \
+            up to --drain-timeout seconds, the rest are then ended with BYE (up to 5 s more for the callers' \
+            answers), exit 0.
             """
     )
 
@@ -42,6 +45,10 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("api-upload-limit"), help: "The largest recording upload in MiB (1...1024); 413 past it.")
     var apiUploadLimit: Int = 20
+
+    @Option(help: ArgumentHelp("Serve GET /healthz (200 ready, 503 draining) and GET /metrics (Prometheus) on HOST:PORT, without authentication: bind it to a private address.",
+                               discussion: "Its stdout line `listening on metrics HOST:PORT` comes before SIP's."))
+    var metrics: String?
 
     @Option(name: .customLong("recordings-root"),
             help: "A folder accounts' recordings folders may be in, besides each account file's own folder.")
@@ -83,6 +90,10 @@ struct Serve: AsyncParsableCommand {
             help: "A proxy's IP address exempt from the per-source SIP rate limit (repeatable).")
     var trustedProxies: [String] = []
 
+    @Option(name: .customLong("drain-timeout"),
+            help: "At SIGTERM, seconds calls in progress may run to their end before they get BYE (0...86400).")
+    var drainTimeout: Int = 60
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -104,6 +115,8 @@ struct Serve: AsyncParsableCommand {
         guard (1...1024).contains(apiUploadLimit) else {
             throw ValidationError("--api-upload-limit \(apiUploadLimit) is out of range (1...1024 MiB)")
         }
+        if let metrics { _ = try Serve.hostAndPort(metrics, option: "--metrics") }
+        if metrics != nil && accounts.isEmpty { throw ValidationError("--metrics reports calls: give --account FILE") }
         _ = try parsedListen()
         _ = try parsedPorts()
         guard (1...64).contains(mediaThreads) else { throw ValidationError("--media-threads \(mediaThreads) is out of range (1...64)") }
@@ -122,6 +135,9 @@ struct Serve: AsyncParsableCommand {
         }
         for proxy in trustedProxies where !isIPAddress(proxy) {
             throw ValidationError("--trusted-proxy '\(proxy)' is not an IP address")
+        }
+        guard (0...86400).contains(drainTimeout) else {
+            throw ValidationError("--drain-timeout \(drainTimeout) is out of range (0...86400 s)")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level") }
         try sms.check()
@@ -222,10 +238,12 @@ struct Serve: AsyncParsableCommand {
                                                         rtpTimeoutSeconds: rtpTimeout, holdTimeoutSeconds: holdTimeout,
                                                         rtpProbationPackets: rtpProbation, mediaTickMs: mediaTickMs,
                                                         realtimePriority: realtimePriority,
-                                                        trustedProxies: trustedProxies),
+                                                        trustedProxies: trustedProxies,
+                                                        drainTimeout: .seconds(drainTimeout)),
                 accounts: directory, logger: logger,
                 onSMS: { request in
                     guard let dispatch else {
+                        Counter(label: "callseq_sms_total", dimensions: [("outcome", "dry_run")]).increment()
                         let callID = InputText.escaped(request.callID, limit: 200)
                         let line = "call \(callID): would send SMS from \(request.sms.from.digits) to "
                             + "\(request.sms.to.digits): \"\(request.sms.message)\" (dry run)"
@@ -239,17 +257,37 @@ struct Serve: AsyncParsableCommand {
         // (The group traps SIGTERM and SIGINT before it starts the services.)
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let numbers = directory.numberCount, files = directory.entries.count
-        let calls = CallService(server: server, after: apiListening) { boundPort in
+        var before = apiListening.map { [$0] } ?? []
+        var metricsServices: [any Service] = []
+        if let metrics {
+            let (metricsHost, metricsPort) = try Serve.hostAndPort(metrics, option: "--metrics")
+            let node = NodeMetrics(server: server)
+            node.bootstrap()
+            let (listening, ready) = AsyncStream<Void>.makeStream()
+            // After the management API's line: its stream ends first.
+            let previous = apiListening
+            before = [listening]
+            let shown = metricsHost.contains(":") ? "[\(metricsHost)]" : metricsHost
+            metricsServices.append(node.application(host: metricsHost, port: metricsPort, logger: logger) { bound in
+                if let previous { for await _ in previous {} }
+                print("listening on metrics \(shown):\(bound)")
+                fflush(nil)
+                ready.finish()
+            })
+        }
+        let calls = CallService(server: server, after: before) { boundPort in
             print("listening on udp \(host.contains(":") ? "[\(host)]" : host):\(boundPort)")
             fflush(nil)
             logger.info("serving \(numbers) numbers from \(files) account files")
         }
         // Shut down in reverse order: reloads stop, calls drain, then the texts already requested go out.
-        var services: [any Service] = apiServices + (dispatch.map { [$0] } ?? [])
+        // The metrics listener is stopped last: /healthz says `draining` while the calls drain.
+        var services: [any Service] = metricsServices + apiServices + (dispatch.map { [$0] } ?? [])
         services += [calls, AccountReloadService(server: server, hangups: hangups)]
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger)
-        configuration.maximumGracefulShutdownDuration = .seconds(60)
+        // The drain (--drain-timeout, then 5 s for the BYEs' answers), then the texts already requested.
+        configuration.maximumGracefulShutdownDuration = .seconds(drainTimeout + 60)
         do {
             try await ServiceGroup(configuration: configuration).run()
         } catch let error as CustomStringConvertible {

@@ -2,6 +2,9 @@
 // open: a plain UDP socket speaking SIP, which answers the server's BYE only when the test says so.
 
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 import TestSupport
 #if canImport(Glibc)
@@ -131,12 +134,133 @@ private func invite(_ number: String, serverPort: Int, from socket: SIPSocket, c
         """
 }
 
+/// An OPTIONS request from `socket` (as a dispatcher's probe, RFC 3261 §11).
+private func options(serverPort: Int, from socket: SIPSocket, callID: String) -> String {
+    """
+    OPTIONS sip:127.0.0.1:\(serverPort) SIP/2.0\r
+    Via: SIP/2.0/UDP 127.0.0.1:\(socket.port);branch=z9hG4bK\(callID)\r
+    Max-Forwards: 70\r
+    From: <sip:dispatcher@127.0.0.1:\(socket.port)>;tag=\(callID)-tag\r
+    To: <sip:127.0.0.1:\(serverPort)>\r
+    Call-ID: \(callID)\r
+    CSeq: 1 OPTIONS\r
+    Content-Length: 0\r
+    \r
+
+    """
+}
+
+/// Calls `number` from `caller` and acknowledges the 200: the dialog's To (with the server's tag) and the
+/// server's Contact.
+private func establish(_ number: String, server: ServeProcess, caller: SIPSocket, media: SIPSocket,
+                       callID: String) throws -> (to: String, contact: String) {
+    caller.send(invite(number, serverPort: server.port, from: caller, callID: callID, rtpPort: media.port),
+                toPort: server.port)
+    let ok = try #require(caller.receive(seconds: 30) { $0.status == 200 }, "no 200 OK: \(server.log.suffix(5))")
+    let to = try #require(ok.value("To"))
+    let contact = try #require(ok.value("Contact")?.trimmingCharacters(in: CharacterSet(charactersIn: "<>")))
+    caller.send("""
+        ACK \(contact) SIP/2.0\r
+        Via: SIP/2.0/UDP 127.0.0.1:\(caller.port);branch=z9hG4bK\(callID)-ack\r
+        Max-Forwards: 70\r
+        From: <sip:drain@127.0.0.1:\(caller.port)>;tag=\(callID)-tag\r
+        To: \(to)\r
+        Call-ID: \(callID)\r
+        CSeq: 1 ACK\r
+        Content-Length: 0\r
+        \r
+
+        """, toPort: server.port)
+    return (to, contact)
+}
+
+/// GET `url`: the status and the body.
+private func get(_ url: String) async throws -> (Int, String) {
+    let (data, response) = try await URLSession.shared.data(from: try #require(URL(string: url)))
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+}
+
+/// The value of the sample `name` (its whole name with labels) in a Prometheus text.
+private func sample(_ name: String, in text: String) -> Double? {
+    text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+}
+
 extension ServeSignalTests {
-    /// SIGTERM with a call up: the server sends BYE (and retransmits it while unanswered, RFC 3261 §17.1.2.2);
+    /// SIGTERM on a cluster node with a call up: OPTIONS (the dispatcher's probe) and new INVITEs get 503 with
+    /// Retry-After at once, so the dispatcher takes the node out of rotation; the call in progress is NOT hung
+    /// up (no BYE from the server while --drain-timeout runs); when the caller hangs up, the process exits 0
+    /// at once.
+    /// Its `/healthz` says `ready` (200), then `draining` (503); `/metrics` counts the call, active then ended.
+    @Test func sigtermLetsCallsInProgressFinishWhileProbesAndNewCallsGet503() async throws {
+        let server = try ServeProcess(accounts: [account], extra: ["--drain-timeout", "120", "--metrics", "127.0.0.1:0"])
+        let metricsLine = try #require(server.stdout.all.first { $0.hasPrefix("listening on metrics ") })
+        let base = "http://127.0.0.1:" + (metricsLine.split(separator: ":").last.map(String.init) ?? "0")
+        #expect(try await get(base + "/healthz") == (200, "ready\n"))
+        let caller = try SIPSocket()
+        let media = try SIPSocket()
+        let callID = "finish-\(UInt32.random(in: 0 ... .max))"
+        // Before SIGTERM, a probe is answered 200.
+        let probe = try SIPSocket()
+        probe.send(options(serverPort: server.port, from: probe, callID: "probe-1-\(callID)"), toPort: server.port)
+        #expect(probe.receive(seconds: 10) { $0.status != nil }?.status == 200)
+
+        let (to, contact) = try establish("5145550100", server: server, caller: caller, media: media, callID: callID)
+        #expect(server.stderr.wait(seconds: 30) { $0.contains("media started") } != nil, "\(server.log.suffix(5))")
+        kill(server.process.processIdentifier, SIGTERM)
+        #expect(server.stderr.wait(seconds: 30) { $0.contains("draining: new calls and OPTIONS get 503") } != nil)
+        #expect(try await get(base + "/healthz") == (503, "draining\n"))
+        let (status, metrics) = try await get(base + "/metrics")
+        #expect(status == 200)
+        #expect(sample("callseq_calls_active", in: metrics) == 1, "\(metrics)")
+        #expect(sample("callseq_draining", in: metrics) == 1, "\(metrics)")
+        #expect(sample("callseq_config_version", in: metrics) == 1, "\(metrics)")
+        #expect(metrics.contains("callseq_media_send_lateness_seconds_bucket{le=\"+Inf\"}"), "\(metrics)")
+
+        probe.send(options(serverPort: server.port, from: probe, callID: "probe-2-\(callID)"), toPort: server.port)
+        let refusedProbe = probe.receive(seconds: 10) { $0.status != nil }
+        #expect(refusedProbe?.status == 503, "\(refusedProbe?.startLine ?? "no response to OPTIONS")")
+        #expect(refusedProbe?.value("Retry-After").flatMap { Int($0.prefix { $0.isNumber }) } != nil)
+        let late = try SIPSocket()
+        late.send(invite("5145550100", serverPort: server.port, from: late, callID: "late-\(callID)",
+                         rtpPort: media.port), toPort: server.port)
+        #expect(late.receive(seconds: 10) { ($0.status ?? 0) >= 200 }?.status == 503)
+
+        // The call goes on: no BYE from the server for 3 s, and the process is still up.
+        #expect(caller.receive(seconds: 3) { $0.startLine.hasPrefix("BYE ") } == nil, "\(server.log.suffix(8))")
+        #expect(server.process.isRunning)
+
+        // The caller hangs up (§15.1.1): 200 to its BYE, then the drain ends on that event and serve exits 0.
+        let hungUp = Date()
+        caller.send("""
+            BYE \(contact) SIP/2.0\r
+            Via: SIP/2.0/UDP 127.0.0.1:\(caller.port);branch=z9hG4bK\(callID)-bye\r
+            Max-Forwards: 70\r
+            From: <sip:drain@127.0.0.1:\(caller.port)>;tag=\(callID)-tag\r
+            To: \(to)\r
+            Call-ID: \(callID)\r
+            CSeq: 2 BYE\r
+            Content-Length: 0\r
+            \r
+
+            """, toPort: server.port)
+        #expect(caller.receive(seconds: 10) { $0.status != nil && $0.value("CSeq")?.hasSuffix("BYE") == true }?
+            .status == 200)
+
+        let deadline = Date().addingTimeInterval(30)
+        while server.process.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(!server.process.isRunning && server.process.terminationStatus == 0, "\(server.log.suffix(8))")
+        let seconds = Date().timeIntervalSince(hungUp)
+        print("serve exited \(String(format: "%.3f", seconds)) s after the last call's caller hung up")
+        #expect(seconds < 10)
+        #expect(server.log.contains { $0.contains("the caller hung up (BYE)") })
+        #expect(!server.log.contains { $0.contains("the server is shutting down: sending BYE") })
+    }
+
+    /// SIGTERM with a call up and --drain-timeout 1: after that second the server sends BYE (and retransmits it while unanswered, RFC 3261 §17.1.2.2);
     /// meanwhile a new INVITE gets 503 with Retry-After (§21.5.4); the caller's 200 OK to the BYE ends the drain
     /// at once (an event, not the 5 s limit), and the process exits 0 with its media statistics logged.
     @Test func sigtermDrainsRefusesNewCallsWith503AndExitsOnceTheByeIsAnswered() throws {
-        let server = try ServeProcess(accounts: [account])
+        let server = try ServeProcess(accounts: [account], extra: ["--drain-timeout", "1"])
         let caller = try SIPSocket()
         let media = try SIPSocket()   // the caller's RTP port: bound, never read
         let callID = "drain-\(UInt32.random(in: 0 ... .max))"

@@ -297,8 +297,10 @@ struct ServeSignalTests {
         #expect(server.stop() == 0)
     }
 
+    /// With `--drain-timeout 0`, SIGTERM ends the calls in progress with BYE at once (the default lets them
+    /// finish first: ServeDrainTests).
     @Test func sigtermEndsCallsInProgressWithByeAndExitsZero() throws {
-        let server = try ServeProcess(accounts: [account])
+        let server = try ServeProcess(accounts: [account], extra: ["--drain-timeout", "0"])
         let phone = try Baresip()
         defer { phone.stop() }
         phone.command("dial", "sip:5145550100@127.0.0.1:\(server.port)")

@@ -52,4 +52,19 @@ struct MediaClockTests {
         h.merge(small)
         #expect(h.count == 1004)
     }
+
+    /// The cumulative counts a Prometheus histogram bucket shows (`/metrics`): below a bound by at most one
+    /// bucket's width (6 %), never above it, all of them at the largest bound.
+    @Test func cumulativeCountsAreWithinABucketBelowTheBound() {
+        var h = LatencyHistogram()
+        for us in 1...1000 { h.record(Int64(us) * 1000) }   // 1 µs ... 1 ms
+        for bound: Int64 in [100_000, 250_000, 500_000] {
+            let count = h.count(atMost: bound)
+            let exact = UInt64(bound / 1000)
+            #expect(count <= exact && count >= exact * 15 / 16, "\(bound) ns: \(count)")
+        }
+        #expect(h.count(atMost: 10_000_000) == 1000)
+        #expect(h.count(atMost: 0) == 0)
+        #expect(LatencyHistogram().count(atMost: 1_000_000) == 0)
+    }
 }
