@@ -343,11 +343,7 @@ public struct DTMFDetector: Sendable {
                 fill &+= n
                 index &+= n
                 _samplesProcessed += n
-                while fill >= h {
-                    endOfHalfWindow(history, windowEnd: _samplesProcessed &- (fill &- h), emit)
-                    current &+= h
-                    fill &-= h
-                }
+                if fill >= h { endOfHalfWindows(history, emit) }
             }
         }
     }
@@ -452,16 +448,73 @@ public struct DTMFDetector: Sendable {
         return (s1, s2, power)
     }
 
+    /// ``filterAVX(_:count:coefficients:doubleAngleCoefficients:)`` of two half-windows, from `x` and from `y`.
+    static func filterAVX(
+        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count n: Int, coefficients: SIMD8<Float>,
+        doubleAngleCoefficients c: SIMD8<Float>
+    ) -> (
+        (s1: SIMD8<Float>, s2: SIMD8<Float>, power: Float), (s1: SIMD8<Float>, s2: SIMD8<Float>, power: Float)
+    ) {
+        var s1 = (SIMD8<Float>(), SIMD8<Float>()), s2 = (SIMD8<Float>(), SIMD8<Float>())
+        var power = SIMD2<Float>()
+        withUnsafePointer(to: coefficients) { w in
+            withUnsafePointer(to: c) { c in
+                withUnsafeMutablePointer(to: &s1) { s1 in
+                    withUnsafeMutablePointer(to: &s2) { s2 in
+                        withUnsafeMutablePointer(to: &power) { power in
+                            callseq_goertzel8x2_avx(
+                                x, y, n, UnsafeRawPointer(w).assumingMemoryBound(to: Float.self),
+                                UnsafeRawPointer(c).assumingMemoryBound(to: Float.self),
+                                UnsafeMutableRawPointer(s1).assumingMemoryBound(to: Float.self),
+                                UnsafeMutableRawPointer(s2).assumingMemoryBound(to: Float.self),
+                                UnsafeMutableRawPointer(power).assumingMemoryBound(to: Float.self))
+                        }
+                    }
+                }
+            }
+        }
+        return ((s1.0, s2.0, power[0]), (s1.1, s2.1, power[1]))
+    }
+
+    /// The filters and the analysis of every complete half-window from `current` on (`fill` >= `hop`).
     @usableFromInline
-    mutating func endOfHalfWindow(_ history: UnsafeMutablePointer<Float>, windowEnd: Int, _ emit: (Event) -> Void) {
+    mutating func endOfHalfWindows(_ history: UnsafeMutablePointer<Float>, _ emit: (Event) -> Void) {
+        let h = hop
+        while fill >= h {
+            if filterKernel == .avx && fill >= 2 &* h {   // two at once, their recursions interleaved
+                let (first, second) = DTMFDetector.filterAVX(
+                    history + current, history + (current &+ h), count: h, coefficients: coefficients,
+                    doubleAngleCoefficients: doubleAngleCoefficients)
+                endOfHalfWindow(history, first, windowEnd: _samplesProcessed &- (fill &- h), emit)
+                current &+= h
+                fill &-= h
+                endOfHalfWindow(history, second, windowEnd: _samplesProcessed &- (fill &- h), emit)
+                current &+= h
+                fill &-= h
+                continue
+            }
+            let x = UnsafePointer(history + current)
+            let filtered = filterKernel == .avx
+                ? DTMFDetector.filterAVX(
+                    x, count: h, coefficients: coefficients, doubleAngleCoefficients: doubleAngleCoefficients)
+                : DTMFDetector.filter(
+                    UnsafeRawPointer(x), count: h, leadMask: leadMask,
+                    coefficients: coefficients, doubleAngleCoefficients: doubleAngleCoefficients)
+            endOfHalfWindow(history, filtered, windowEnd: _samplesProcessed &- (fill &- h), emit)
+            current &+= h
+            fill &-= h
+        }
+    }
+
+    /// The analysis of the half-window at `current`, from its filters' values.
+    @inline(__always)
+    mutating func endOfHalfWindow(
+        _ history: UnsafeMutablePointer<Float>, _ filtered: (s1: SIMD8<Float>, s2: SIMD8<Float>, power: Float),
+        windowEnd: Int, _ emit: (Event) -> Void
+    ) {
         let h = hop
         let current = UnsafePointer(history + self.current)
-        let (s1, s2, halfPower) = filterKernel == .avx
-            ? DTMFDetector.filterAVX(current, count: h, coefficients: coefficients,
-                                     doubleAngleCoefficients: doubleAngleCoefficients)
-            : DTMFDetector.filter(
-                UnsafeRawPointer(current), count: h, leadMask: leadMask,
-                coefficients: coefficients, doubleAngleCoefficients: doubleAngleCoefficients)
+        let (s1, s2, halfPower) = filtered
         // y = s1 - e^{-jw} s2 is the half-window's DFT up to a phase common to both halves.
         let re = s1 - cosW * s2
         let im = sinW * s2

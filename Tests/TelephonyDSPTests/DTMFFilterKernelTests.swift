@@ -47,6 +47,16 @@ struct DTMFFilterKernelTests {
                     #expect(portable.s2[lane].bitPattern == avx.s2[lane].bitPattern, "rate \(sampleRate) round \(round) s2[\(lane)]")
                 }
                 #expect(portable.power.bitPattern == avx.power.bitPattern, "rate \(sampleRate) round \(round) power")
+                // The paired kernel (two half-windows at once), with this half-window in both places.
+                let (pairedFirst, pairedAVX) = DTMFDetector.filterAVX(
+                    x, x, count: n, coefficients: detector.coefficients,
+                    doubleAngleCoefficients: detector.doubleAngleCoefficients)
+                #expect(pairedFirst.s1 == pairedAVX.s1 && pairedFirst.s2 == pairedAVX.s2)
+                for lane in 0..<8 {
+                    #expect(portable.s1[lane].bitPattern == pairedAVX.s1[lane].bitPattern, "paired, rate \(sampleRate) round \(round)")
+                    #expect(portable.s2[lane].bitPattern == pairedAVX.s2[lane].bitPattern, "paired, rate \(sampleRate) round \(round)")
+                }
+                #expect(portable.power.bitPattern == pairedAVX.power.bitPattern, "paired, rate \(sampleRate) round \(round)")
             }
         }
     }

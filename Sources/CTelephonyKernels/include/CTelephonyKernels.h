@@ -22,6 +22,13 @@ void callseq_goertzel8_avx(
     const float *x, long count, const float *coefficients, const float *doubleAngleCoefficients,
     float *s1, float *s2, float *power);
 
+/// `callseq_goertzel8_avx` over two half-windows of `count` samples, from `x` and from `y`, their steps
+/// interleaved so that neither recursion waits on the other (the filter is bound by its recursions' latency, not
+/// by its instructions): `s1` and `s2` 16 floats each (x's 8, then y's), `power` 2 floats.
+void callseq_goertzel8x2_avx(
+    const float *x, const float *y, long count, const float *coefficients, const float *doubleAngleCoefficients,
+    float *s1, float *s2, float *power);
+
 #ifdef __cplusplus
 }
 #endif
