@@ -188,10 +188,14 @@ public struct DTMFGenerator: Sendable {
                 written += n
                 if segmentPosition == length { advance() }
             case .tone(let index):
-                if synthesizer == nil { synthesizer = makeSynthesizer(schedule[index]) }
+                // The synthesizer is used in place (a copy of it is 0.7 KB): one copy of its template per tone.
+                if synthesizer == nil {
+                    synthesizer = templates[Int(schedule[index].digit.rawValue)]
+                    precondition(synthesizer != nil, "no template for \(schedule[index].digit)")
+                }
                 let n = synthesizer!.render(into: rest)
                 written += n
-                if synthesizer!.remaining == 0 {
+                if synthesizer?.remaining == 0 {
                     synthesizer = nil
                     advance()
                 }
@@ -205,13 +209,6 @@ public struct DTMFGenerator: Sendable {
     mutating func advance() {
         segmentIndex += 1
         segmentPosition = 0
-    }
-
-    @usableFromInline
-    func makeSynthesizer(_ tone: ScheduledTone) -> ToneSynthesizer {
-        // init made a template for every digit of the string.
-        guard let template = templates[Int(tone.digit.rawValue)] else { preconditionFailure("no template for \(tone.digit)") }
-        return template
     }
 
     /// Renders the whole dial string into a new array (convenience for offline use).

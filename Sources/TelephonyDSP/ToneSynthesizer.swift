@@ -206,7 +206,7 @@ public struct ToneSynthesizer: Sendable {
             i += 1
         }
         let clip = mayClip
-        var l1 = lowBlock1, l2 = lowBlock2, h1 = highBlock1, h2 = highBlock2, e1 = envelopeBlock1, e2 = envelopeBlock2
+        var l1 = lowBlock1, l2 = lowBlock2, h1 = highBlock1, h2 = highBlock2
         let lc = SIMD8(repeating: lowBlockCoefficient), hc = SIMD8(repeating: highBlockCoefficient)
         let ec = SIMD8(repeating: envelopeBlockCoefficient)
         @inline(__always) func block() -> SIMD8<Float> {
@@ -214,8 +214,8 @@ public struct ToneSynthesizer: Sendable {
             let h = hc * h1 - h2
             l2 = l1; l1 = l; h2 = h1; h1 = h
             guard shape != 0 else { return l + h }
-            let e = ec * e1 - e2
-            e2 = e1; e1 = e
+            let e = ec * envelopeBlock1 - envelopeBlock2   // the envelope's state is only read and written here
+            envelopeBlock2 = envelopeBlock1; envelopeBlock1 = e
             return (l + h) * (0.5 + 0.5 * shape * e)
         }
         if shape == 0 {
@@ -251,10 +251,26 @@ public struct ToneSynthesizer: Sendable {
             l1 = SIMD8(lowHalf: l1a, highHalf: l1b); l2 = SIMD8(lowHalf: l2a, highHalf: l2b)
             h1 = SIMD8(lowHalf: h1a, highHalf: h1b); h2 = SIMD8(lowHalf: h2a, highHalf: h2b)
         } else {
+            // The edges: `block()` in SIMD4 halves (102 instructions a block as SIMD8).
+            let lc4 = lc.lowHalf, hc4 = hc.lowHalf, ec4 = ec.lowHalf, halfShape = 0.5 * shape
+            var l1a = l1.lowHalf, l1b = l1.highHalf, l2a = l2.lowHalf, l2b = l2.highHalf
+            var h1a = h1.lowHalf, h1b = h1.highHalf, h2a = h2.lowHalf, h2b = h2.highHalf
+            var e1a = envelopeBlock1.lowHalf, e1b = envelopeBlock1.highHalf
+            var e2a = envelopeBlock2.lowHalf, e2b = envelopeBlock2.highHalf
             while end &- i >= 8 {
-                Sample.store(block(), at: out + i, saturating: clip)
+                let la = lc4 * l1a - l2a, lb = lc4 * l1b - l2b
+                let ha = hc4 * h1a - h2a, hb = hc4 * h1b - h2b
+                let ea = ec4 * e1a - e2a, eb = ec4 * e1b - e2b
+                l2a = l1a; l1a = la; l2b = l1b; l1b = lb
+                h2a = h1a; h1a = ha; h2b = h1b; h1b = hb
+                e2a = e1a; e1a = ea; e2b = e1b; e1b = eb
+                let ga = 0.5 + halfShape * ea, gb = 0.5 + halfShape * eb
+                Sample.store(SIMD8(lowHalf: (la + ha) * ga, highHalf: (lb + hb) * gb), at: out + i, saturating: clip)
                 i &+= 8
             }
+            l1 = SIMD8(lowHalf: l1a, highHalf: l1b); l2 = SIMD8(lowHalf: l2a, highHalf: l2b)
+            h1 = SIMD8(lowHalf: h1a, highHalf: h1b); h2 = SIMD8(lowHalf: h2a, highHalf: h2b)
+            envelopeBlock1 = SIMD8(lowHalf: e1a, highHalf: e1b); envelopeBlock2 = SIMD8(lowHalf: e2a, highHalf: e2b)
         }
         if i < end {
             pending = block()
@@ -265,7 +281,7 @@ public struct ToneSynthesizer: Sendable {
                 i += 1
             }
         }
-        lowBlock1 = l1; lowBlock2 = l2; highBlock1 = h1; highBlock2 = h2; envelopeBlock1 = e1; envelopeBlock2 = e2
+        lowBlock1 = l1; lowBlock2 = l2; highBlock1 = h1; highBlock2 = h2
         _position += n
         return n
     }
