@@ -77,7 +77,10 @@ let package = Package(
         ),
 
         // Pure DSP: Q.23 tone plan, synthesizer, Goertzel detector, G.711, levels.
-        .target(name: "TelephonyDSP"),
+        .target(name: "TelephonyDSP", dependencies: ["CTelephonyKernels"]),
+        // The receiver's filter kernel for AVX, chosen at run time when the processor has it (same results to the
+        // bit as TelephonyDSP's portable code; see Sources/CTelephonyKernels).
+        .target(name: "CTelephonyKernels"),
         // The system default prompt as bytes in the code (a C host has no resource folder);
         // generated from Sources/Recordings/Resources/default-prompt.wav by Scripts/embed-default-prompt.sh.
         .target(name: "CDefaultPrompt"),

@@ -109,7 +109,10 @@ public struct DTMFGenerator: Sendable {
     @usableFromInline let templates: [ToneSynthesizer?]
     @usableFromInline var segmentIndex = 0
     @usableFromInline var segmentPosition = 0
-    @usableFromInline var synthesizer: ToneSynthesizer?
+    /// The current tone's synthesizer while `sounding`. Not an optional: reading an optional's case took a call
+    /// (its spare bits are inside the struct), several times a frame.
+    @usableFromInline var synthesizer: ToneSynthesizer
+    @usableFromInline var sounding = false
 
     /// Creates a generator for `dialString`.
     ///
@@ -163,6 +166,14 @@ public struct DTMFGenerator: Sendable {
                 sampleRate: sampleRate, durationSamples: tone)
         }
         self.templates = templates
+        // A placeholder until the first tone (any digit's, the same timing): a dial string may have only pauses.
+        if let first = templates.first(where: { $0 != nil }) ?? nil {
+            synthesizer = first
+        } else {
+            synthesizer = try ToneSynthesizer(
+                tone: DualTone(digit: .one, levelDbm0: timing.levelDbm0, twistDb: timing.twistDb),
+                sampleRate: sampleRate, durationSamples: tone)
+        }
         self.schedule = schedule
         self.segments = segments
         self.totalSamples = cursor
@@ -188,11 +199,18 @@ public struct DTMFGenerator: Sendable {
                 written += n
                 if segmentPosition == length { advance() }
             case .tone(let index):
-                if synthesizer == nil { synthesizer = makeSynthesizer(schedule[index]) }
-                let n = synthesizer!.render(into: rest)
+                // The synthesizer is used in place (a copy of it is 0.7 KB): one copy of its template per tone.
+                if !sounding {
+                    guard let template = templates[Int(schedule[index].digit.rawValue)] else {
+                        preconditionFailure("no template for \(schedule[index].digit)")
+                    }
+                    synthesizer = template
+                    sounding = true
+                }
+                let n = synthesizer.render(into: rest)
                 written += n
-                if synthesizer!.remaining == 0 {
-                    synthesizer = nil
+                if synthesizer.remaining == 0 {
+                    sounding = false
                     advance()
                 }
             }
@@ -205,13 +223,6 @@ public struct DTMFGenerator: Sendable {
     mutating func advance() {
         segmentIndex += 1
         segmentPosition = 0
-    }
-
-    @usableFromInline
-    func makeSynthesizer(_ tone: ScheduledTone) -> ToneSynthesizer {
-        // init made a template for every digit of the string.
-        guard let template = templates[Int(tone.digit.rawValue)] else { preconditionFailure("no template for \(tone.digit)") }
-        return template
     }
 
     /// Renders the whole dial string into a new array (convenience for offline use).

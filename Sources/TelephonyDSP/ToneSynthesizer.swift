@@ -206,7 +206,7 @@ public struct ToneSynthesizer: Sendable {
             i += 1
         }
         let clip = mayClip
-        var l1 = lowBlock1, l2 = lowBlock2, h1 = highBlock1, h2 = highBlock2, e1 = envelopeBlock1, e2 = envelopeBlock2
+        var l1 = lowBlock1, l2 = lowBlock2, h1 = highBlock1, h2 = highBlock2
         let lc = SIMD8(repeating: lowBlockCoefficient), hc = SIMD8(repeating: highBlockCoefficient)
         let ec = SIMD8(repeating: envelopeBlockCoefficient)
         @inline(__always) func block() -> SIMD8<Float> {
@@ -214,13 +214,63 @@ public struct ToneSynthesizer: Sendable {
             let h = hc * h1 - h2
             l2 = l1; l1 = l; h2 = h1; h1 = h
             guard shape != 0 else { return l + h }
-            let e = ec * e1 - e2
-            e2 = e1; e1 = e
+            let e = ec * envelopeBlock1 - envelopeBlock2   // the envelope's state is only read and written here
+            envelopeBlock2 = envelopeBlock1; envelopeBlock1 = e
             return (l + h) * (0.5 + 0.5 * shape * e)
         }
-        while end - i >= 8 {
-            Sample.store(block(), at: out + i, saturating: clip)
-            i += 8
+        if shape == 0 {
+            // The flat region, most of a tone: the two recursions alone (the same operations as `block()`), with
+            // the store inlined, so that the recursions stay in registers (a call spills every vector register).
+            // In SIMD4 halves, one SSE register each: as SIMD8 the compiler mixed the lanes through shuffles
+            // and scalar products (72 instructions a block).
+            // Two blocks a step, the newer value written over the older (no copies), and the step written once
+            // for each `saturating` value (the compiler kept the test in the loop).
+            let lc4 = lc.lowHalf, hc4 = hc.lowHalf
+            var l1a = l1.lowHalf, l1b = l1.highHalf, l2a = l2.lowHalf, l2b = l2.highHalf
+            var h1a = h1.lowHalf, h1b = h1.highHalf, h2a = h2.lowHalf, h2b = h2.highHalf
+            @inline(__always) func flat(_ saturating: Bool) {
+                while end &- i >= 16 {
+                    l2a = lc4 * l1a - l2a; l2b = lc4 * l1b - l2b
+                    h2a = hc4 * h1a - h2a; h2b = hc4 * h1b - h2b
+                    Sample.store(SIMD8(lowHalf: l2a + h2a, highHalf: l2b + h2b), at: out + i, saturating: saturating)
+                    l1a = lc4 * l2a - l1a; l1b = lc4 * l2b - l1b
+                    h1a = hc4 * h2a - h1a; h1b = hc4 * h2b - h1b
+                    Sample.store(SIMD8(lowHalf: l1a + h1a, highHalf: l1b + h1b), at: out + (i &+ 8), saturating: saturating)
+                    i &+= 16
+                }
+                if end &- i >= 8 {
+                    let la = lc4 * l1a - l2a, lb = lc4 * l1b - l2b
+                    let ha = hc4 * h1a - h2a, hb = hc4 * h1b - h2b
+                    l2a = l1a; l1a = la; l2b = l1b; l1b = lb
+                    h2a = h1a; h1a = ha; h2b = h1b; h1b = hb
+                    Sample.store(SIMD8(lowHalf: la + ha, highHalf: lb + hb), at: out + i, saturating: saturating)
+                    i &+= 8
+                }
+            }
+            if clip { flat(true) } else { flat(false) }
+            l1 = SIMD8(lowHalf: l1a, highHalf: l1b); l2 = SIMD8(lowHalf: l2a, highHalf: l2b)
+            h1 = SIMD8(lowHalf: h1a, highHalf: h1b); h2 = SIMD8(lowHalf: h2a, highHalf: h2b)
+        } else {
+            // The edges: `block()` in SIMD4 halves (102 instructions a block as SIMD8).
+            let lc4 = lc.lowHalf, hc4 = hc.lowHalf, ec4 = ec.lowHalf, halfShape = 0.5 * shape
+            var l1a = l1.lowHalf, l1b = l1.highHalf, l2a = l2.lowHalf, l2b = l2.highHalf
+            var h1a = h1.lowHalf, h1b = h1.highHalf, h2a = h2.lowHalf, h2b = h2.highHalf
+            var e1a = envelopeBlock1.lowHalf, e1b = envelopeBlock1.highHalf
+            var e2a = envelopeBlock2.lowHalf, e2b = envelopeBlock2.highHalf
+            while end &- i >= 8 {
+                let la = lc4 * l1a - l2a, lb = lc4 * l1b - l2b
+                let ha = hc4 * h1a - h2a, hb = hc4 * h1b - h2b
+                let ea = ec4 * e1a - e2a, eb = ec4 * e1b - e2b
+                l2a = l1a; l1a = la; l2b = l1b; l1b = lb
+                h2a = h1a; h1a = ha; h2b = h1b; h1b = hb
+                e2a = e1a; e1a = ea; e2b = e1b; e1b = eb
+                let ga = 0.5 + halfShape * ea, gb = 0.5 + halfShape * eb
+                Sample.store(SIMD8(lowHalf: (la + ha) * ga, highHalf: (lb + hb) * gb), at: out + i, saturating: clip)
+                i &+= 8
+            }
+            l1 = SIMD8(lowHalf: l1a, highHalf: l1b); l2 = SIMD8(lowHalf: l2a, highHalf: l2b)
+            h1 = SIMD8(lowHalf: h1a, highHalf: h1b); h2 = SIMD8(lowHalf: h2a, highHalf: h2b)
+            envelopeBlock1 = SIMD8(lowHalf: e1a, highHalf: e1b); envelopeBlock2 = SIMD8(lowHalf: e2a, highHalf: e2b)
         }
         if i < end {
             pending = block()
@@ -231,7 +281,7 @@ public struct ToneSynthesizer: Sendable {
                 i += 1
             }
         }
-        lowBlock1 = l1; lowBlock2 = l2; highBlock1 = h1; highBlock2 = h2; envelopeBlock1 = e1; envelopeBlock2 = e2
+        lowBlock1 = l1; lowBlock2 = l2; highBlock1 = h1; highBlock2 = h2
         _position += n
         return n
     }
@@ -249,13 +299,13 @@ protocol ToneSample {
 extension Int16: ToneSample {
     // Round to nearest (even) without a branch: adding 1.5 * 2^23 leaves the integer in the low bits
     // (exact for |x| < 2^22). The block and single forms give identical results.
-    @inlinable
+    @inlinable @inline(__always)
     static func store(_ value: Float, at pointer: UnsafeMutablePointer<Int16>, saturating: Bool) {
         let v = saturating ? Swift.min(Swift.max(value, -32768), 32767) : value
         pointer.pointee = Int16(truncatingIfNeeded: (v + 12_582_912).bitPattern)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     static func store(_ block: SIMD8<Float>, at pointer: UnsafeMutablePointer<Int16>, saturating: Bool) {
         var v = block
         if saturating {
