@@ -29,8 +29,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("account"), help: "An account file (repeatable).")
     var accounts: [String] = []
 
-    @Option(help: "The management store (with --http): a SQLite file (created if missing) or a postgres:// URL.")
+    @Option(help: ArgumentHelp("The management store: a SQLite file (created if missing) or a postgres:// URL; its numbers are answered.",
+                               discussion: "Accounts are loaded when first called and kept in a bounded cache; a saved change reaches new calls within a second."))
     var store: String?
+
+    @Option(name: .customLong("call-records-days"),
+            help: "Days the store keeps the call records of its accounts' calls (1...3650).")
+    var callRecordsDays: Int = 90
 
     @Option(help: ArgumentHelp("Serve the management API over HTTP on HOST:PORT (port 0: any free port); needs --store.",
                                discussion: "Its first stdout line is `listening on http HOST:PORT`, before SIP's."))
@@ -82,11 +87,13 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var sms: SMSOptions
 
     func validate() throws {
-        guard !accounts.isEmpty || http != nil else {
-            throw ValidationError("give at least one --account FILE, or --store FILE --http HOST:PORT")
+        guard !accounts.isEmpty || store != nil else {
+            throw ValidationError("give at least one --account FILE, or --store FILE")
         }
         if http != nil && store == nil { throw ValidationError("--http needs --store FILE") }
-        if store != nil && http == nil { throw ValidationError("--store is served with --http HOST:PORT") }
+        guard (1...3650).contains(callRecordsDays) else {
+            throw ValidationError("--call-records-days \(callRecordsDays) is out of range (1...3650)")
+        }
         if let http { _ = try Serve.hostAndPort(http, option: "--http") }
         _ = try parsedListen()
         _ = try parsedPorts()
@@ -162,27 +169,22 @@ struct Serve: AsyncParsableCommand {
         // The management API first: its line is the first on stdout, SIP waits for it.
         var apiServices: [any Service] = []
         var apiListening: AsyncStream<Void>?
-        if let http, let store {
+        let opened: (any Store)? = if let store { try await openStore(store) } else { nil }
+        // The store's calls: accounts on first call, dropped when the feed says they changed (at once for a
+        // change saved through this process's API).
+        let feed = opened.map { PollingChangeFeed(store: $0, interval: .milliseconds(300)) }
+        let storeAccounts = opened.map { StoreAccounts(store: $0, logger: logger) }
+        if let http, let opened {
             let (httpHost, httpPort) = try Serve.hostAndPort(http, option: "--http")
-            let opened = try await openStore(store)
             let (listening, ready) = AsyncStream<Void>.makeStream()
             apiListening = listening
             let shown = httpHost.contains(":") ? "[\(httpHost)]" : httpHost
-            apiServices.append(ManagementAPI(store: opened, logger: logger).application(host: httpHost, port: httpPort) { _, bound in
+            let api = ManagementAPI(store: opened, logger: logger, onChange: { feed?.changed() })
+            apiServices.append(api.application(host: httpHost, port: httpPort) { _, bound in
                 print("listening on http \(shown):\(bound)")
                 fflush(nil)
                 ready.finish()
             })
-        }
-        if accounts.isEmpty {
-            let configuration = ServiceGroupConfiguration(services: apiServices, gracefulShutdownSignals: [.sigterm, .sigint],
-                                                          logger: logger)
-            do {
-                try await ServiceGroup(configuration: configuration).run()
-            } catch let error as CustomStringConvertible {
-                throw RuntimeError(error.description)
-            }
-            return
         }
         let (host, port) = try parsedListen()
         let directory: AccountDirectory
@@ -197,8 +199,10 @@ struct Serve: AsyncParsableCommand {
         progress.update(accounts.count, of: accounts.count, force: true)
         progress.finish()
         // One ledger for every account: each text is counted against its account file's daily limit.
-        let dispatch = try sms.makeDispatcher(account: SMSAccount(key: "serve", dailyLimit: 0))
+        let dispatch = accounts.isEmpty ? nil : try sms.makeDispatcher(account: SMSAccount(key: "serve", dailyLimit: 0))
             .map { SMSDispatchService(dispatcher: $0, logger: logger) }
+        let records = opened.map { CallRecordService(store: $0, retentionDays: callRecordsDays, logger: logger) }
+        let storeTexts = try opened.map { StoreTexts(store: $0, transport: try sms.makeTransport(), logger: logger) }
         let server = try runtime {
             try CallServer(
                 configuration: CallServer.Configuration(host: host, port: port, mediaAddress: mediaAddress,
@@ -207,8 +211,17 @@ struct Serve: AsyncParsableCommand {
                                                         rtpProbationPackets: rtpProbation, mediaTickMs: mediaTickMs,
                                                         realtimePriority: realtimePriority,
                                                         trustedProxies: trustedProxies),
-                accounts: directory, logger: logger,
+                accounts: directory, source: storeAccounts, logger: logger,
                 onSMS: { request in
+                    if let account = request.storeAccount, let storeTexts, let records {
+                        // Counted in the store's ledger against the account's daily limit.
+                        records.textStarted(request.callID)
+                        Task {
+                            let outcome = await storeTexts.send(request, account: account)
+                            records.textFinished(request.callID, outcome: outcome)
+                        }
+                        return
+                    }
                     guard let dispatch else {
                         let callID = InputText.escaped(request.callID, limit: 200)
                         let line = "call \(callID): would send SMS from \(request.sms.from.digits) to "
@@ -217,7 +230,8 @@ struct Serve: AsyncParsableCommand {
                         return
                     }
                     dispatch.submit(request, account: smsAccount(file: request.account, limit: request.dailyLimit))
-                })
+                },
+                onCallEnded: { summary in records?.callEnded(summary) })
         }
         // SIGHUP is trapped before the port opens: from the first stdout line on, none takes the default action.
         // (The group traps SIGTERM and SIGINT before it starts the services.)
@@ -226,11 +240,12 @@ struct Serve: AsyncParsableCommand {
         let calls = CallService(server: server, after: apiListening) { boundPort in
             print("listening on udp \(host.contains(":") ? "[\(host)]" : host):\(boundPort)")
             fflush(nil)
-            logger.info("serving \(numbers) numbers from \(files) account files")
+            logger.info("serving \(numbers) numbers from \(files) account files\(opened == nil ? "" : ", and the store's numbers")")
         }
         // Shut down in reverse order: reloads stop, calls drain, then the texts already requested go out.
-        var services: [any Service] = apiServices + (dispatch.map { [$0] } ?? [])
+        var services: [any Service] = apiServices + (dispatch.map { [$0] } ?? []) + (records.map { [$0] } ?? [])
         services += [calls, AccountReloadService(server: server, hangups: hangups)]
+        if let storeAccounts, let feed { services.append(StoreChangeService(accounts: storeAccounts, feed: feed)) }
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(60)
@@ -240,6 +255,7 @@ struct Serve: AsyncParsableCommand {
             throw RuntimeError(error.description)
         }
         logger.notice("media: \(server.statistics().summary)")
+        if let opened { await closeStore(opened) }
     }
 }
 
