@@ -55,7 +55,7 @@ public struct AccountDirectory: Sendable {
         /// Compiles, in every call format, what a call to `number` reaches (its IVRs' prompts and sequences), so
         /// that the call's set-up on the SIP event loop finds it ready.
         ///
-        /// - Throws: ``CompileError`` naming what cannot be prepared.
+        /// - Throws: `CompileError` naming what cannot be prepared.
         public func compile(calling number: PhoneNumber) throws(CompileError) {
             for account in compiled.values { _ = try account.makeSession(calling: number) }
         }

@@ -19,7 +19,9 @@ struct Serve: AsyncParsableCommand {
         abstract: "Answer SIP calls (UDP) for the accounts' numbers and play their IVRs and sequences over RTP.",
         discussion: """
             The first line on stdout is `listening on udp HOST:PORT` (the real port when 0 was asked). Logs go \
-            to stderr, one line per call event with the SIP Call-ID. SIGHUP reloads the account files (a file \
+            to stderr, one line per call event with the SIP Call-ID. With --store, the store's numbers are answered \
+            too (an account is loaded on its first call; a saved change reaches new calls within 1 s, no SIGHUP \
+            needed) and each of their calls leaves a call record. SIGHUP reloads the account files (a file \
             that no longer validates is refused and its previous version kept; calls in progress keep what \
             they started with). SIGTERM or SIGINT: new calls get 503, calls in progress are ended with BYE (the \
             server waits up to 5 s for the callers to answer), exit 0.
