@@ -34,7 +34,7 @@ public struct AccountDirectory: Sendable {
         }
 
         /// An account of the management store, prepared for the four live call formats; nothing is compiled
-        /// until ``compile(calling:)`` or a call needs it.
+        /// until a call needs it (`CompiledAccount.makeSession(calling:)` at the call's set-up).
         ///
         /// - Parameters:
         ///   - storeAccount: its id in the store.
@@ -50,14 +50,6 @@ public struct AccountDirectory: Sendable {
                 }
             }
             self.init(path: storeAccount, storeAccount: storeAccount, account: account, compiled: compiled)
-        }
-
-        /// Compiles, in every call format, what a call to `number` reaches (its IVRs' prompts and sequences), so
-        /// that the call's set-up on the SIP event loop finds it ready.
-        ///
-        /// - Throws: `CompileError` naming what cannot be prepared.
-        public func compile(calling number: PhoneNumber) throws(CompileError) {
-            for account in compiled.values { _ = try account.makeSession(calling: number) }
         }
 
         /// The account compiled for a live call in `encoding` sending DTMF as `dtmfOutput`.

@@ -1,6 +1,7 @@
 // `callseq serve --store`: calls to the store's numbers. A called number is looked up in the store
 // (`numberOwner`) on the first call, its account read (one snapshot), parsed with the model, its recordings
-// fetched (the store's telephony conversion) and decoded in memory, and what the number reaches compiled;
+// fetched (the store's telephony conversion) and decoded in memory (the call server then compiles what the
+// number reaches in the call's format, before it answers);
 // the account then stays in a bounded cache (least recently called out first), so a store of 100,000
 // accounts costs what its callers reach, not what it holds. Decoded recordings are shared between accounts
 // by content hash (SHA-256). A change feed (`StoreChangeFeed`) says when the store changed; the audit log
@@ -22,7 +23,7 @@ final class StoreAccounts: CalledNumberSource, Sendable {
     /// Bounds of the cache.
     struct Limits: Sendable {
         /// Accounts kept compiled.
-        var accounts = 5_000
+        var accounts = 4_000
         /// Decoded recording audio kept (bytes of samples), shared by content.
         var audioBytes = 128 << 20
         /// Numbers remembered as nobody's (a flood of calls to unknown numbers does not reach the store).
@@ -98,12 +99,8 @@ final class StoreAccounts: CalledNumberSource, Sendable {
             }
             let entry: AccountDirectory.Entry
             if let cached { entry = cached } else { entry = try await load(account) }
+            // Compiled by the call server for the call's negotiated format, still off the event loop.
             guard let did = entry.account.did(number) else { return nil }   // moved meanwhile
-            do {
-                try entry.compile(calling: number)
-            } catch {
-                throw StoreAccountError("\(account): \(error.description)")
-            }
             state.withLock { s in
                 guard s.epoch == epoch else { return }
                 s.owners[digits] = .some(account)
