@@ -140,7 +140,9 @@ final class StoreAccounts: CalledNumberSource, Sendable {
         }
         var decoded: [String: DecodedAudio] = [:]
         for name in used.sorted() where library.contains(name) {
-            let bytes = try await store.recordingAudio(name, account: id, variant: .converted)
+            var bytes = try await store.recordingAudio(name, account: id, variant: .converted)
+            // `callseq import` stores the original only (no conversion yet): decode that instead.
+            if bytes.isEmpty { bytes = try await store.recordingAudio(name, account: id, variant: .original) }
             decoded[name] = try audio.decoded(bytes, name: name)
         }
         let fetched = decoded

@@ -170,4 +170,29 @@ struct ServeStoreTests {
         #expect(provider.requests.count == 2)
         #expect(server.stop() == 0)
     }
+
+    /// A change written by another process (the command line here; another node in a cluster) is seen by polling:
+    /// a number nobody had (404, remembered) is answered once an account with it is imported, with no SIGHUP.
+    @Test func aNumberImportedByAnotherProcessIsAnsweredWithoutReload() throws {
+        let folder = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = folder.appendingPathComponent("store.sqlite3").path
+        #expect(try CommandRunner.callseq("keys", "create", "--store", store, "--operator").status == 0)
+        let server = try ServeProcess(accounts: [], extra: ["--store", store, "--trusted-proxy", "127.0.0.1"])
+        defer { _ = server.stop() }
+        let nobody = try runSIPp("not-found.xml", service: "5145550100", port: server.port)
+        #expect(nobody.status == 0, "\(nobody.stdout.suffix(400)) \(server.log.suffix(5))")
+
+        let imported = try CommandRunner.callseq("import", testAudioPath("../Examples/account.json"), "--store", store)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let importedAt = Date()
+        // The server's poll (every 300 ms) sees the change and drops what it remembered about the number.
+        let seen = server.stderr.wait(seconds: 10) { $0.contains("store changed") }
+        #expect(seen != nil, "\(server.log.suffix(5))")
+        print("a change by another process seen after \(Int(Date().timeIntervalSince(importedAt) * 1000)) ms")
+        let answered = try runSIPp("call.xml", service: "5145550100", port: server.port, extra: ["-d", "500"])
+        #expect(answered.status == 0, "\(answered.stdout.suffix(400)) \(server.log.suffix(8))")
+        #expect(server.log.contains { $0.contains("calls 5145550100 (acc_") }, "\(server.log.suffix(8))")
+        #expect(server.stop() == 0)
+    }
 }
