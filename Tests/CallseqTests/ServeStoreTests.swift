@@ -6,6 +6,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import CallSequenceStore
 import Testing
 import TestSupport
 
@@ -193,6 +194,30 @@ struct ServeStoreTests {
         let answered = try runSIPp("call.xml", service: "5145550100", port: server.port, extra: ["-d", "500"])
         #expect(answered.status == 0, "\(answered.stdout.suffix(400)) \(server.log.suffix(8))")
         #expect(server.log.contains { $0.contains("calls 5145550100 (acc_") }, "\(server.log.suffix(8))")
+        #expect(server.stop() == 0)
+    }
+
+    /// `--call-records-days`: records older than the retention are deleted (at start, then every hour); newer
+    /// ones stay.
+    @Test func callRecordsPastTheRetentionAreDeleted() async throws {
+        let folder = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("store.sqlite3").path
+        let store = try await SQLiteStore.open(path: path)
+        let account = try await store.createAccount(NewAccount(name: "Gate"), origin: .commandLine)
+        func record(daysAgo: Double) -> CallRecord {
+            CallRecord(time: Date().addingTimeInterval(-daysAgo * 86_400), account: account.id, caller: "alice",
+                       did: "5145550100", ivrPath: ["Lobby"], keys: "1", sequence: "Gate", stepsDone: 2, stepsTotal: 2,
+                       smsOutcomes: [], outcome: "the sequence finished", durationMs: 4000)
+        }
+        _ = try await store.appendCallRecord(record(daysAgo: 45))
+        _ = try await store.appendCallRecord(record(daysAgo: 5))
+        let server = try ServeProcess(accounts: [], extra: ["--store", path, "--call-records-days", "30"])
+        defer { _ = server.stop() }
+        #expect(server.stderr.wait(seconds: 30) { $0.contains("call records: 1 older than 30 days deleted") } != nil,
+                "\(server.log.suffix(5))")
+        let left = try await store.callRecords(account: account.id, filter: CallFilter(), page: .first)
+        #expect(left.items.count == 1 && left.items.first?.time ?? .distantPast > Date().addingTimeInterval(-6 * 86_400))
         #expect(server.stop() == 0)
     }
 }
