@@ -1,13 +1,15 @@
 # CallSequence — the commands of the README, and what they need.
 #   make demo   render Examples/front-door.json through the player and verify it with the detector
-#   make test   run the test suite (swift test; make docs, about 1 minute once swift test has built; then the C
-#               API's and the installed callseq's checks: Scripts/check-c-api.sh)
+#   make test   run the test suite (swift test; the management API against its OpenAPI document with two
+#               tenants, schemathesis for 150 s: Scripts/check-api-schema.py; the editor in a real browser:
+#               Scripts/check-editor.sh; make docs, about 1 minute once swift test has built; then the C API's and
+#               the installed callseq's checks: Scripts/check-c-api.sh)
 #   make install PREFIX=DIR / make uninstall PREFIX=DIR   DIR/bin/callseq with its man page (share/man/man1)
 #               and bash/zsh/fish completions, the C library (libcallsequence.so, header, pkg-config), and the
 #               Swift runtime both load, in DIR/lib; uninstall removes exactly that (DIR/share/callsequence/manifest)
 #   make docs   the DocC documentation of every library target (swift-docc-plugin), failing on any warning
 # They install the Debian packages of Scripts/debian-packages.txt when they are missing (apt-get; sudo when not
-# root). .ci/run reads the same file.
+# root), and PyPI's playwright and schemathesis (pip install, Scripts/test-python.sh). .ci/run reads the same file.
 
 # One package a line; `#` starts a comment ([\#]: a plain # would start a Makefile comment here).
 APT_PACKAGES := $(strip $(shell sed -e 's/[\#].*//' Scripts/debian-packages.txt))
@@ -29,6 +31,7 @@ deps:
 	  echo "Installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@Scripts/test-python.sh > /dev/null
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)
@@ -41,6 +44,8 @@ demo: release
 
 test: deps
 	swift test $(SWIFT_BUILD_FLAGS)
+	"$$(Scripts/test-python.sh)" Scripts/check-api-schema.py "$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/callseq"
+	SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" Scripts/check-editor.sh
 	$(MAKE) -s docs
 	Scripts/check-c-api.sh
 

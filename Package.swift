@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "CallSequenceStorePostgres", targets: ["CallSequenceStorePostgres"]),
         .library(name: "SMSGateway", targets: ["SMSGateway"]),
         .library(name: "SIP", targets: ["SIP"]),
+        // RTP (RFC 3550) and its RFC 4733 telephone-events: what a media server sends the player's output with.
+        .library(name: "RTP", targets: ["RTP"]),
         // The C API: libcallsequence.so (SONAME libcallsequence.so.0) over Sources/CallSequenceC/include/callsequence.h;
         // `make install PREFIX=DIR` installs it with its header, pkg-config file and the Swift runtime it needs.
         .library(name: "callsequence", type: .dynamic, targets: ["CallSequenceCLibrary"]),
@@ -89,10 +91,10 @@ let package = Package(
         // (recording names are checked through `RecordingCatalog`, which the engine's library implements).
         .target(name: "CallSequenceModel", dependencies: ["TelephonyDSP", "SMSText"]),
         // What plays on a call: the compiler, tone and recording caches, the real-time player, IVR sessions,
-        // RFC 4733, the verifier and the cue sheet.
+        // its RFC 4733 updates (RTP's RTPSender writes the packets), the verifier and the cue sheet.
         .target(
             name: "CallSequenceEngine",
-            dependencies: ["CallSequenceModel", "FileSupport", "TelephonyDSP", "Recordings", "SMSText"]),
+            dependencies: ["CallSequenceModel", "FileSupport", "TelephonyDSP", "Recordings", "SMSText", "RTP"]),
         // SMS length rules (3GPP TS 23.038: GSM-7 septets, UCS-2 units), shared by validation and the gateway.
         .target(name: "SMSText"),
         // The C API's header as a Clang module; CallSequenceC implements it.
@@ -177,8 +179,11 @@ let package = Package(
                 "CallSequenceModel", "CallSequenceEngine", "CallSequenceStore", "Recordings", "TelephonyDSP", "CPNG",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
-            exclude: ["openapi.yaml"]
+            // openapi.yaml and the editor's files (Web/) are compiled in as Swift strings by
+            // Scripts/embed-openapi.sh and Scripts/embed-web.sh.
+            exclude: ["openapi.yaml", "Web"]
         ),
         .executableTarget(
             name: "callseq",
@@ -194,6 +199,7 @@ let package = Package(
                 "SMSText",
                 "TelephonyDSP",
                 "Recordings",
+                "RTP",
                 "CPNG",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Content hashes of store recordings (`serve --store` shares decoded audio between accounts).
@@ -221,7 +227,7 @@ let package = Package(
         .testTarget(name: "RecordingsTests", dependencies: ["Recordings", "CallSequenceModel", "TelephonyDSP", "TestSupport"]),
         .testTarget(
             name: "CallSequenceTests",
-            dependencies: ["CallSequenceModel", "CallSequenceEngine", "Recordings", "TelephonyDSP", "TestSupport"]
+            dependencies: ["CallSequenceModel", "CallSequenceEngine", "Recordings", "RTP", "TelephonyDSP", "TestSupport"]
         ),
         .testTarget(name: "SMSTextTests", dependencies: ["SMSText"]),
         .testTarget(

@@ -28,7 +28,7 @@ enum RecordingFolder {
         do {
             bytes = try FileSystem.contents(of: path, limit: maximumDocumentBytes)
         } catch {
-            switch error {
+            switch error.kind {
             case .notFound: throw APIError(CS_ERR_NOT_FOUND, "\(path): no such file")
             case .notAFile, .directory, .permissionDenied: throw APIError(CS_ERR_IO, "\(path): \(error)")
             case .tooLarge(let size):

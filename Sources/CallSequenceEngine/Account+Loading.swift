@@ -34,7 +34,7 @@ extension Account {
             bytes = try FileSystem.contents(of: path, limit: ProductLimits.default.maximumFileBytes)
         } catch {
             let message: String
-            switch error {
+            switch error.kind {
             case .tooLarge(let size):
                 message = "\(size) bytes is too large for an account file (at most \(ProductLimits.default.maximumFileBytes))"
             default: message = error.description

@@ -53,21 +53,44 @@ public struct PhoneNumber: Hashable, Sendable, Comparable, CustomStringConvertib
 }
 
 /// Why a phone number is not a valid NANP number.
-public enum PhoneNumberError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// A character that is not a digit or a separator, at this position (0-based).
-    case invalidCharacter(Character, position: Int)
+///
+/// Shaped like every error of the package: a struct with a ``Kind`` to switch on, one static function per
+/// kind, and a one-line ``description``.
+public struct PhoneNumberError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What is wrong.
+    public enum Kind: Hashable, Sendable {
+        /// A character that is not a digit or a separator, at this position (1-based).
+        case invalidCharacter(Character, position: Int)
+        /// This many digits: not 10 (or 11 with the leading 1).
+        case wrongLength(Int)
+        /// An area code that NANP does not allow (NANP: 2-9 first, not N11).
+        case invalidAreaCode(String)
+        /// A central-office code (exchange) that NANP does not allow (NANP: 2-9 first, not N11).
+        case invalidExchange(String)
+        /// Written with '+' and a country code other than 1 (the digits after '+', at most 3).
+        case foreignCountryCode(String)
+    }
+
+    /// What is wrong.
+    public let kind: Kind
+
+    /// Creates the error of a kind.
+    public init(_ kind: Kind) { self.kind = kind }
+
+    /// A character that is not a digit or a separator, at this position (1-based).
+    public static func invalidCharacter(_ c: Character, position: Int) -> Self { Self(.invalidCharacter(c, position: position)) }
     /// This many digits: not 10 (or 11 with the leading 1).
-    case wrongLength(Int)
-    /// An area code that NANP does not allow (NANP: 2-9 first, not N11).
-    case invalidAreaCode(String)
-    /// A central-office code (exchange) that NANP does not allow (NANP: 2-9 first, not N11).
-    case invalidExchange(String)
-    /// Written with '+' and a country code other than 1 (the digits after '+', at most 3).
-    case foreignCountryCode(String)
+    public static func wrongLength(_ digits: Int) -> Self { Self(.wrongLength(digits)) }
+    /// An area code that NANP does not allow.
+    public static func invalidAreaCode(_ code: String) -> Self { Self(.invalidAreaCode(code)) }
+    /// An exchange that NANP does not allow.
+    public static func invalidExchange(_ code: String) -> Self { Self(.invalidExchange(code)) }
+    /// A country code other than 1.
+    public static func foreignCountryCode(_ digits: String) -> Self { Self(.foreignCountryCode(digits)) }
 
     /// The problem as a person reads it: what the command line prints after "error:".
     public var description: String {
-        switch self {
+        switch kind {
         case .invalidCharacter(let c, let position):
             return "'\(c)' at position \(position) is not part of a phone number"
         case .wrongLength(let n):

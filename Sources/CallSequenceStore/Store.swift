@@ -72,24 +72,47 @@ extension Page: Equatable where Item: Equatable {}
 
 // MARK: - Errors
 
-/// Why a store operation failed. Every case has a one-line `description` safe to show a client.
-public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// No such resource for this account (or no such account): HTTP 404.
-    case notFound(String)
-    /// The revision expected is not the current one, or the resource to create exists: HTTP 412 (or 428 when
-    /// the client sent no `If-Match`). `current` is the resource's revision now.
-    case conflict(current: Int)
-    /// A name or number already used (another sequence with that name, a DID of another account): HTTP 409.
-    case duplicate(String)
-    /// The resource is used by others (named, e.g. `ivr "Lobby"`, `sequence "Front door"`): HTTP 409.
-    case inUse(users: [String])
-    /// The input breaks a structural rule (bad JSON body, too long, control characters): HTTP 422.
-    case invalid(String)
-    /// The database failed or is unreachable (the message names the store and the reason): HTTP 503.
-    case unavailable(String)
+/// Why a store operation failed: a struct with a ``Kind`` to switch on, one static function per kind, and a
+/// one-line `description` safe to show a client, like every error of the package.
+public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What failed, and the HTTP status each kind means to the API.
+    public enum Kind: Sendable, Hashable {
+        /// No such resource for this account (or no such account): HTTP 404.
+        case notFound(String)
+        /// The revision expected is not the current one, or the resource to create exists: HTTP 412 (or 428
+        /// when the client sent no `If-Match`). `current` is the resource's revision now.
+        case conflict(current: Int)
+        /// A name or number already used (another sequence with that name, a DID of another account): HTTP 409.
+        case duplicate(String)
+        /// The resource is used by others (named, e.g. `ivr "Lobby"`, `sequence "Front door"`): HTTP 409.
+        case inUse(users: [String])
+        /// The input breaks a structural rule (bad JSON body, too long, control characters): HTTP 422.
+        case invalid(String)
+        /// The database failed or is unreachable (the message names the store and the reason): HTTP 503.
+        case unavailable(String)
+    }
+
+    /// What failed.
+    public let kind: Kind
+
+    /// Creates the error of a kind.
+    public init(_ kind: Kind) { self.kind = kind }
+
+    /// No such resource for this account (or no such account).
+    public static func notFound(_ what: String) -> StoreError { StoreError(.notFound(what)) }
+    /// The revision expected is not the current one (`current` is).
+    public static func conflict(current: Int) -> StoreError { StoreError(.conflict(current: current)) }
+    /// A name or number already used.
+    public static func duplicate(_ what: String) -> StoreError { StoreError(.duplicate(what)) }
+    /// The resource is used by others.
+    public static func inUse(users: [String]) -> StoreError { StoreError(.inUse(users: users)) }
+    /// The input breaks a structural rule.
+    public static func invalid(_ why: String) -> StoreError { StoreError(.invalid(why)) }
+    /// The database failed or is unreachable.
+    public static func unavailable(_ why: String) -> StoreError { StoreError(.unavailable(why)) }
 
     public var description: String {
-        switch self {
+        switch kind {
         case .notFound(let what): return "not found: \(what)"
         case .conflict(let current): return "revision conflict: the current revision is \(current)"
         case .duplicate(let what): return "already exists: \(what)"

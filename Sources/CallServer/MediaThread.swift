@@ -492,9 +492,7 @@ struct MediaWorker: ~Copyable {
                 case .sequence(_, .telephoneEvent(let state)):
                     guard sendsEvents, n < MediaWorker.maxUpdates else { break }
                     // The state's start is relative to the sequence; event.sample is the call's sample.
-                    updates[n] = TelephoneEventUpdate(
-                        event: state.digit.eventCode, startSample: event.sample - state.duration,
-                        duration: state.duration, ended: state.ended, volume: state.volume)
+                    updates[n] = TelephoneEventUpdate(state, reportedAt: event.sample)
                     n += 1
                 case .sequence(let sequence, .smsRequested(let step)):
                     posted = .smsRequested(sequence: sequence, step: step)

@@ -54,25 +54,47 @@ package enum FileSystem {
         return names
     }
 
-    /// Why a whole-file read failed.
-    package enum ReadError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Why a whole-file read failed: a struct with a ``Kind`` to switch on, one static member per kind and a
+    /// one-phrase ``description``, like every error of the package.
+    package struct ReadError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// Why the read failed.
+        package enum Kind: Sendable, Hashable {
+            /// No such file.
+            case notFound
+            /// A directory, or another kind of non-file.
+            case notAFile
+            /// A directory.
+            case directory
+            /// The caller may not read it.
+            case permissionDenied
+            /// Larger than the limit (its size in bytes).
+            case tooLarge(Int)
+            /// `open` or `read` failed (the system's message).
+            case failed(String)
+        }
+
+        /// Why the read failed.
+        package let kind: Kind
+
+        package init(_ kind: Kind) { self.kind = kind }
+
         /// No such file.
-        case notFound
-        /// A directory, or another kind of non-file.
-        case notAFile
+        package static let notFound = ReadError(.notFound)
+        /// Not a regular file.
+        package static let notAFile = ReadError(.notAFile)
         /// A directory.
-        case directory
+        package static let directory = ReadError(.directory)
         /// The caller may not read it.
-        case permissionDenied
+        package static let permissionDenied = ReadError(.permissionDenied)
         /// Larger than the limit (its size in bytes).
-        case tooLarge(Int)
+        package static func tooLarge(_ bytes: Int) -> ReadError { ReadError(.tooLarge(bytes)) }
         /// `open` or `read` failed (the system's message).
-        case failed(String)
+        package static func failed(_ reason: String) -> ReadError { ReadError(.failed(reason)) }
 
         /// The cause as one phrase: "no such file", "is a directory", "is not a regular file",
         /// "permission denied".
         package var description: String {
-            switch self {
+            switch kind {
             case .notFound: return "no such file"
             case .notAFile: return "is not a regular file"
             case .directory: return "is a directory"

@@ -3,6 +3,7 @@ import CallSequenceModel
 import CallSequenceStore
 import Foundation
 import Hummingbird
+import TelephonyDSP
 import Logging
 import NIOCore
 
@@ -37,30 +38,38 @@ public struct ManagementAPI: Sendable {
         return table
     }
 
+    /// The methods the routes give `path`, in their order (`{parameter}` matches one segment; where several
+    /// templates match, the ones with the most literal segments win, as the router picks them), or none.
+    static func allowedMethods(for path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        var best = -1
+        var methods: [String] = []
+        for (method, template) in routeTable {
+            let parts = template.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == segments.count else { continue }
+            var literals = 0
+            var matches = true
+            for (part, segment) in zip(parts, segments) {
+                if part.hasPrefix("{") { continue }
+                if part == segment { literals += 1 } else { matches = false; break }
+            }
+            guard matches, literals >= best else { continue }
+            if literals > best { best = literals; methods = [] }
+            if !methods.contains(method) { methods.append(method) }
+        }
+        return methods
+    }
+
     /// The router: middleware (problems, authentication and rate limit) and every route.
     public func router() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: ProblemMiddleware(logger: logger))
         router.add(middleware: Authentication(store: store, rateLimiter: rateLimiter))
         router.add(middleware: ChangeNotification(onChange: onChange))
+        // The editor's files (not API operations: outside the document and the route table).
+        WebEditor.register(on: router)
         let routes = RouteBinder(api: self, router: router)
         ManagementAPI.register(on: routes)
-        // RFC 9110 §15.5.6: a method the path does not support is 405 with the methods it does in Allow.
-        var allowed: [String: [HTTPRequest.Method]] = [:]
-        for (method, path) in Self.routeTable {
-            guard let known = HTTPRequest.Method(method) else { continue }
-            allowed[path, default: []].append(known)
-        }
-        let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete]
-        for (path, supported) in allowed {
-            let allow = supported.map(\.rawValue).joined(separator: ", ")
-            for method in methods where !supported.contains(method) && !(method == .head && supported.contains(.get)) {
-                router.on(RouterPath(path), method: method) { _, _ -> Response in
-                    throw Problem(.methodNotAllowed, "\(method.rawValue) is not supported here (allowed: \(allow))",
-                                  headers: [.allow: allow])
-                }
-            }
-        }
         return router
     }
 
@@ -132,6 +141,9 @@ extension ManagementAPI {
         r.on(.get, "\(a)/sequences") { api, q, c in try await api.listSequences(q, c) }
         r.on(.post, "\(a)/sequences") { api, q, c in try await api.createSequence(q, c) }
         r.on(.post, "\(a)/sequences/validate") { api, q, c in try await api.validateSequence(q, c) }
+        r.on(.post, "\(a)/sequences/preview.wav") { api, q, c in try await api.previewUnsavedAudio(q, c) }
+        r.on(.post, "\(a)/sequences/plot.png") { api, q, c in try await api.previewUnsavedPlot(q, c) }
+        r.on(.post, "\(a)/sequences/timeline") { api, q, c in try await api.previewUnsavedTimeline(q, c) }
         r.on(.get, "\(a)/sequences/{id}") { api, q, c in try await api.getSequence(q, c) }
         r.on(.put, "\(a)/sequences/{id}") { api, q, c in try await api.putSequence(q, c) }
         r.on(.delete, "\(a)/sequences/{id}") { api, q, c in try await api.deleteSequence(q, c) }
@@ -169,12 +181,22 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch let problem as Problem {
             return problem.response()
         } catch let error as StoreError {
-            if case .unavailable = error { logger.error("store: \(error)") }
+            if case .unavailable = error.kind { logger.error("store: \(error)") }
             return Problem.from(error).response()
         } catch let error as HTTPError {
             let detail: String
             switch error.status {
-            case .notFound: detail = "no such resource: \(request.method.rawValue) \(request.uri.path)"
+            case .notFound:
+                // RFC 9110 §15.5.6: a path the API has, with a method it does not: 405 with Allow.
+                let allowed = ManagementAPI.allowedMethods(for: request.uri.path)
+                if !allowed.isEmpty {
+                    let allow = allowed.joined(separator: ", ")
+                    let method = InputText.escaped(request.method.rawValue, limit: 20)
+                    return Problem(.methodNotAllowed, "\(method) is not supported here (allowed: \(allow))",
+                                   headers: [.allow: allow]).response()
+                }
+                detail = "no such resource: \(InputText.escaped(request.method.rawValue, limit: 20)) "
+                    + InputText.escaped(request.uri.path, limit: 200)
             case .contentTooLarge: detail = "the body is too large"
             default: detail = error.body ?? error.status.reasonPhrase
             }
@@ -186,8 +208,8 @@ struct ProblemMiddleware: RouterMiddleware {
     }
 }
 
-/// `Authorization: Bearer KEY` (RFC 6750 §2.1) on every route but `/healthz` and `/openapi.yaml`: 401 without a
-/// valid key; then each
+/// `Authorization: Bearer KEY` (RFC 6750 §2.1) on every route but `/healthz`, `/openapi.yaml` and the editor's
+/// files: 401 without a valid key; then each
 /// key's rate limit (429 with Retry-After). Failed attempts are limited per client address.
 struct Authentication: RouterMiddleware {
     typealias Context = APIRequestContext
@@ -196,8 +218,12 @@ struct Authentication: RouterMiddleware {
 
     func handle(_ request: Request, context: Context,
                 next: (Request, Context) async throws -> Response) async throws -> Response {
-        // Only these two are public; every other path (whatever its spelling: `//api/...`) needs a key.
+        // Only these two and the editor's files are public; every other path (whatever its spelling:
+        // `//api/...`) needs a key.
         if request.method == .get, ["/healthz", "/openapi.yaml"].contains(request.uri.path) {
+            return try await next(request, context)
+        }
+        if request.method == .get || request.method == .head, WebEditor.serves(request.uri.path) {
             return try await next(request, context)
         }
         var context = context

@@ -240,6 +240,8 @@ paths:
         '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
+        '415': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
         '429': { $ref: '#/components/responses/TooManyRequests' }
   /api/v1/accounts/{account}/keys/{key}:
     parameters:
@@ -488,7 +490,7 @@ paths:
           links:
             GetSequence:
               operationId: getSequence
-              parameters: { account: '$request.path.account', id: '$response.header.Location#regex:[^/]+$' }
+              parameters: { account: '$request.path.account', id: '$response.header.Location#regex:/sequences/([^/]+)$' }
         '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
@@ -518,6 +520,78 @@ paths:
                 required: [valid]
                 properties:
                   valid: { type: boolean, enum: [true] }
+        '400': { $ref: '#/components/responses/Problem' }
+        '401': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '413': { $ref: '#/components/responses/Problem' }
+        '415': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '429': { $ref: '#/components/responses/TooManyRequests' }
+  /api/v1/accounts/{account}/sequences/preview.wav:
+    parameters:
+      - $ref: '#/components/parameters/Account'
+    post:
+      operationId: previewUnsavedSequenceAudio
+      summary: An unsaved sequence (checked as validate checks it) as a call hears it - the editor's preview before saving.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: '#/components/schemas/Sequence' }
+      responses:
+        '200':
+          description: The audio.
+          content:
+            audio/wav:
+              schema: { type: string, format: binary }
+        '400': { $ref: '#/components/responses/Problem' }
+        '401': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '413': { $ref: '#/components/responses/Problem' }
+        '415': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '429': { $ref: '#/components/responses/TooManyRequests' }
+  /api/v1/accounts/{account}/sequences/plot.png:
+    parameters:
+      - $ref: '#/components/parameters/Account'
+    post:
+      operationId: previewUnsavedSequencePlot
+      summary: An unsaved sequence's waveform picture, one band per step.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: '#/components/schemas/Sequence' }
+      responses:
+        '200':
+          description: The picture.
+          content:
+            image/png:
+              schema: { type: string, format: binary }
+        '400': { $ref: '#/components/responses/Problem' }
+        '401': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '413': { $ref: '#/components/responses/Problem' }
+        '415': { $ref: '#/components/responses/Problem' }
+        '422': { $ref: '#/components/responses/Problem' }
+        '429': { $ref: '#/components/responses/TooManyRequests' }
+  /api/v1/accounts/{account}/sequences/timeline:
+    parameters:
+      - $ref: '#/components/parameters/Account'
+    post:
+      operationId: previewUnsavedSequenceTimeline
+      summary: An unsaved sequence's cue sheet - each step's start and end.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: '#/components/schemas/Sequence' }
+      responses:
+        '200':
+          description: The cue sheet.
+          content:
+            application/json:
+              schema: { $ref: '#/components/schemas/Timeline' }
         '400': { $ref: '#/components/responses/Problem' }
         '401': { $ref: '#/components/responses/Problem' }
         '404': { $ref: '#/components/responses/Problem' }
@@ -996,8 +1070,8 @@ components:
     IfMatch:
       name: If-Match
       in: header
-      required: true
-      description: The ETag this change was made from (RFC 9110 §13.1.1); 428 without, 412 when stale.
+      required: false
+      description: 'Needed: the ETag this change was made from (RFC 9110 §13.1.1); 428 Precondition Required without (RFC 6585 §3), 412 when stale.'
       schema: { type: string }
     IfMatchOptional:
       name: If-Match

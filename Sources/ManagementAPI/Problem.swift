@@ -3,6 +3,7 @@ import CallSequenceModel
 import Foundation
 import CallSequenceStore
 import Hummingbird
+import TelephonyDSP
 
 /// An RFC 9457 problem: what every failing request answers, as `application/problem+json`.
 ///
@@ -78,7 +79,7 @@ struct Problem: Error, Sendable {
 
     /// The answer to a store failure.
     static func from(_ error: StoreError) -> Problem {
-        switch error {
+        switch error.kind {
         case .notFound(let what): return Problem(.notFound, "not found: \(what)")
         case .conflict(let current): return .stale(current: current)
         case .duplicate(let what): return Problem(.conflict, "already exists: \(what)")
@@ -103,26 +104,32 @@ enum ETag {
         case revisions([Int])
     }
 
-    static func condition(_ request: Request) -> Condition? {
+    /// - Throws: 400 when a value is not `*` or a list of entity tags (`"3"`, `W/"3"`; an empty value too).
+    static func condition(_ request: Request) throws(Problem) -> Condition? {
         let values = request.headers[values: .ifMatch]
         guard !values.isEmpty else { return nil }
         var revisions: [Int] = []
+        var any = false
         for value in values {
-            for item in value.split(separator: ",") {
-                let tag = item.trimmingCharacters(in: .whitespaces)
-                if tag == "*" { return .any }
-                if tag.hasPrefix("\""), tag.hasSuffix("\""), tag.count >= 3,
-                   let n = Int(tag.dropFirst().dropLast()), n > 0 {
-                    revisions.append(n)
+            let items = value.split(separator: ",", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            for tag in items {
+                if tag == "*" { any = true; continue }
+                let opaque = tag.hasPrefix("W/") ? String(tag.dropFirst(2)) : tag
+                guard opaque.count >= 2, opaque.hasPrefix("\""), opaque.hasSuffix("\""),
+                      !opaque.dropFirst().dropLast().contains("\"") else {
+                    throw Problem(.badRequest, "If-Match \"\(InputText.escaped(value, limit: 60))\" is not * or a list "
+                                  + "of entity tags such as \"3\" (RFC 9110 §13.1.1)")
                 }
+                if !tag.hasPrefix("W/"), let n = Int(opaque.dropFirst().dropLast()), n > 0 { revisions.append(n) }
             }
         }
-        return .revisions(revisions)
+        return any ? .any : .revisions(revisions)
     }
 
     /// The revision a change is made from: 428 without `If-Match`, 412 when it names another revision.
     static func require(_ request: Request, current: Int) throws(Problem) -> Int {
-        switch condition(request) {
+        switch try condition(request) {
         case nil: throw .preconditionRequired(current: current)
         case .any?: return current
         case .revisions(let list)?:
@@ -134,7 +141,7 @@ enum ETag {
 
 extension StoreError {
     var isNotFound: Bool {
-        if case .notFound = self { return true }
+        if case .notFound = kind { return true }
         return false
     }
 }
@@ -144,7 +151,7 @@ func found<T>(_ body: () async throws -> T) async throws -> T? {
     do {
         return try await body()
     } catch let error as StoreError {
-        if case .notFound = error { return nil }
+        if case .notFound = error.kind { return nil }
         throw error
     }
 }

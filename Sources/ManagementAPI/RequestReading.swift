@@ -32,6 +32,15 @@ extension ManagementAPI {
         return PageRequest(limit: limit, cursor: cursor)
     }
 
+    /// `?limit=` and `?cursor=` of a newest-first log (audit, texts, calls), whose cursors are entry numbers.
+    func logPage(_ request: Request) throws(Problem) -> PageRequest {
+        let page = try page(request)
+        if let cursor = page.cursor, !(Int64(cursor).map { $0 > 0 } ?? false) {
+            throw Problem(.badRequest, "the cursor is not one this API gave (a log's cursor is an entry number)")
+        }
+        return page
+    }
+
     /// The body as JSON: 415 unless `application/json`, 413 past 1 MiB, 400 when it is not UTF-8 or not
     /// JSON or nested deeper than 32 levels (checked before parsing, so no input can exhaust the stack).
     func readJSON(_ request: Request) async throws -> (text: String, value: JSONValue) {

@@ -160,7 +160,7 @@ extension ManagementAPI {
         do {
             created = try await store.createAccount(NewAccount(name: accountName, kind: kind, capabilities: caps), origin: context.origin)
         } catch {
-            guard case .notFound(let what) = error else { throw error }
+            guard case .notFound(let what) = error.kind else { throw error }
             throw Problem.invalid([(fields["package"] != nil ? "/package" : "/parent", "not found: \(what)")])
         }
         return json(Self.accountJSON(created), status: .created, revision: created.revision, location: accountPath(created.id))
@@ -169,8 +169,8 @@ extension ManagementAPI {
     func updateAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let key = try context.key()
         let account = try await account(context)
+        let (_, body) = try await readJSON(request)   // RFC 9110 §13.2.1: the precondition comes last
         let expected = try ETag.require(request, current: account.revision)
-        let (_, body) = try await readJSON(request)
         guard case .object(let members) = body else {
             throw Problem.invalid([("", "expected the changes (an object), found \(body.typeName)")])
         }

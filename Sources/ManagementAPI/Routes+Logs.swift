@@ -10,7 +10,7 @@ import Recordings
 extension ManagementAPI {
     func listAudit(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let account = try await account(context)
-        let found = try await store.audit(account: account.id, page: try page(request))
+        let found = try await store.audit(account: account.id, page: try logPage(request))
         return json(.object([
             ("entries", .array(found.items.map {
                 .object([("time", timestamp($0.time)), ("key", .optional($0.keyID)), ("address", .string($0.address)),
@@ -23,7 +23,7 @@ extension ManagementAPI {
 
     func listTexts(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let account = try await account(context)
-        let found = try await store.smsEntries(account: account.id, page: try page(request))
+        let found = try await store.smsEntries(account: account.id, page: try logPage(request))
         return json(.object([
             ("texts", .array(found.items.map {
                 .object([("time", timestamp($0.created)), ("day", .string($0.day)), ("callID", .string($0.callID)),
@@ -52,7 +52,7 @@ extension ManagementAPI {
         }
         filter.from = try time("from")
         filter.until = try time("until")
-        let found = try await store.callRecords(account: account.id, filter: filter, page: try page(request))
+        let found = try await store.callRecords(account: account.id, filter: filter, page: try logPage(request))
         return json(.object([
             ("calls", .array(found.items.map {
                 .object([("time", timestamp($0.time)), ("caller", .string($0.caller)), ("did", .string($0.did)),
@@ -80,8 +80,8 @@ extension ManagementAPI {
     func importAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let key = try context.key()
         let account = try await account(context)
+        let (text, file) = try await readJSON(request)   // RFC 9110 §13.2.1: the precondition comes last
         let expected = try ETag.require(request, current: account.revision)
-        let (text, file) = try await readJSON(request)
         let current = try await store.snapshot(of: account.id, withAudio: true)
         let names = current.recordings.map(\.name)
         let library = RecordingLibrary(files: Dictionary(names.map { ($0, $0) }, uniquingKeysWith: { a, _ in a }),

@@ -12,13 +12,30 @@ extension ManagementAPI {
     /// the store.
     func compiled(_ context: APIRequestContext, schedulesOnly: Bool = false) async throws -> CompiledSequence {
         let (account, record) = try await sequence(context)
+        return try await compiled(record.body, source: record.id, account: account, schedulesOnly: schedulesOnly)
+    }
+
+    /// An unsaved sequence (the body of a POST), checked as a save would check it (as a change of the sequence of
+    /// that name when there is one), then compiled: what the editor previews before anything is saved.
+    func compiledUnsaved(_ request: Request, _ context: APIRequestContext, schedulesOnly: Bool = false) async throws
+        -> CompiledSequence {
+        let account = try await account(context)
+        let (_, body) = try await readJSON(request)
+        var replacing: String?
+        if case .string(let name)? = body["name"] { replacing = name }
+        try await validate(.sequence(body, replacing: replacing), in: account)
+        return try await compiled(CanonicalJSON.text(body), source: "the sequence", account: account, schedulesOnly: schedulesOnly)
+    }
+
+    /// `body` (a sequence's JSON text) compiled against `account`'s recordings.
+    func compiled(_ body: String, source: String, account: AccountRecord, schedulesOnly: Bool) async throws -> CompiledSequence {
         let snapshot = try await store.snapshot(of: account.id, withAudio: false)
         let names = snapshot.recordings.map(\.name)
         let library = RecordingLibrary(files: Dictionary(names.map { ($0, $0) }, uniquingKeysWith: { a, _ in a }),
                                        origin: "the account's recordings")
         let sequence: SequenceDefinition
         do {
-            sequence = try SequenceDefinition.parse(record.body, source: record.id, recordings: library)
+            sequence = try SequenceDefinition.parse(body, source: source, recordings: library)
         } catch {
             throw Problem.invalid(error.problems.map { (JSONPointer.from(path: $0.path), $0.message) })
         }
@@ -59,18 +76,39 @@ extension ManagementAPI {
     }
 
     func previewAudio(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let program = try await compiled(context)
-        return bytes(WAVFile.pcm16(Self.render(program), sampleRate: program.format.sampleRate), contentType: "audio/wav")
+        Self.audio(try await compiled(context))
     }
 
     func previewPlot(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let program = try await compiled(context)
-        let png = try WaveformPicture.png(Self.render(program), steps: program.steps.map { ($0.startSample, $0.endSample) })
-        return bytes(png, contentType: "image/png")
+        try Self.plot(try await compiled(context))
     }
 
     func previewTimeline(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let program = try await compiled(context, schedulesOnly: true)
+        Self.timeline(try await compiled(context, schedulesOnly: true))
+    }
+
+    func previewUnsavedAudio(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        Self.audio(try await compiledUnsaved(request, context))
+    }
+
+    func previewUnsavedPlot(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        try Self.plot(try await compiledUnsaved(request, context))
+    }
+
+    func previewUnsavedTimeline(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        Self.timeline(try await compiledUnsaved(request, context, schedulesOnly: true))
+    }
+
+    static func audio(_ program: CompiledSequence) -> Response {
+        bytes(WAVFile.pcm16(render(program), sampleRate: program.format.sampleRate), contentType: "audio/wav")
+    }
+
+    static func plot(_ program: CompiledSequence) throws -> Response {
+        let png = try WaveformPicture.png(render(program), steps: program.steps.map { ($0.startSample, $0.endSample) })
+        return bytes(png, contentType: "image/png")
+    }
+
+    static func timeline(_ program: CompiledSequence) -> Response {
         let rate = program.format.sampleRate
         func ms(_ samples: Int) -> JSONValue { .int(samples * 1000 / rate) }
         let cues = program.cueSheet.map { cue -> JSONValue in

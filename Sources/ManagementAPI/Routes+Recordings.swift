@@ -53,7 +53,7 @@ extension ManagementAPI {
         var expected: Int?
         if let existing {
             expected = try ETag.require(request, current: existing.revision)
-        } else if ETag.condition(request) != nil {
+        } else if try ETag.condition(request) != nil {
             throw Problem(.preconditionFailed, "there is no recording \"\(name)\" to match If-Match against")
         }
         // The limit is enforced here, on what arrives: Content-Length is not trusted, and nothing past the

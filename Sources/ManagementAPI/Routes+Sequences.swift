@@ -54,8 +54,8 @@ extension ManagementAPI {
 
     func putSequence(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let (account, current) = try await sequence(context)
+        let (_, body) = try await readJSON(request)   // RFC 9110 §13.2.1: the precondition comes last
         let expected = try ETag.require(request, current: current.revision)
-        let (_, body) = try await readJSON(request)
         try await validate(.sequence(body, replacing: current.name), in: account)
         let saved = try await store.updateSequence(current.id, account: account.id, body: CanonicalJSON.text(body),
                                                    expectedRevision: expected, origin: context.origin)
@@ -144,8 +144,8 @@ extension ManagementAPI {
 
     func putIVR(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let (account, current) = try await ivr(context)
+        let (_, body) = try await readJSON(request)   // RFC 9110 §13.2.1: the precondition comes last
         let expected = try ETag.require(request, current: current.revision)
-        let (_, body) = try await readJSON(request)
         try await validate(.ivr(body, replacing: current.name), in: account)
         let saved = try await store.updateIVR(current.id, account: account.id, body: CanonicalJSON.text(body),
                                               expectedRevision: expected, origin: context.origin)
@@ -177,18 +177,21 @@ extension ManagementAPI {
         }
         let existing = try await found { try await store.number(number.digits, account: account.id) }
         var expected: Int?
+        let body: JSONValue
         if let existing {
+            // RFC 9110 §13.2.1: the precondition is evaluated once the request is otherwise acceptable.
+            body = try await readJSON(request).value
             expected = try ETag.require(request, current: existing.revision)
         } else {
-            if ETag.condition(request) != nil {
+            if try ETag.condition(request) != nil {
                 throw Problem(.preconditionFailed, "the account has no number \(number.digits) to match If-Match against")
             }
             // Numbers are the provider's to hand out: the operator, or the reseller for its client.
             guard manages(account, key) else {
                 throw Problem.forbidden("numbers are assigned by the operator (or a client's reseller); this account has no \(number.digits)")
             }
+            body = try await readJSON(request).value
         }
-        let (_, body) = try await readJSON(request)
         try await validate(.number(body, number: number.digits), in: account)
         let record = NumberRecord(number: number.digits, sms: body["sms"] == .bool(true), route: route(body["route"]),
                                   dtmf: body["dtmf"].flatMap { if case .string(let s) = $0 { DTMFMode(rawValue: s) } else { nil } } ?? .auto,

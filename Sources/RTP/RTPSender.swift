@@ -71,6 +71,8 @@ public struct RTPSender: Sendable {
     private var eventStart = 0
     private var segmentStart = 0
     private var segmentDuration = 0
+    /// The end (start + duration) of the active event's last update.
+    private var activeEnd = 0
     private var markerPending = false
     private var updatedThisInterval = false
     // Finals awaiting retransmission (at most an event end, a segment end and a previous event's end).
@@ -119,8 +121,11 @@ public struct RTPSender: Sendable {
     public mutating func sendTelephoneEvent(_ update: TelephoneEventUpdate, into buffer: UnsafeMutableRawBufferPointer,
                                             _ send: (UnsafeRawBufferPointer) -> Void) {
         flushFinals(buffer, send)
-        if active, update.startSample != eventStart || update.event != activeEvent {
-            endActiveEvent(buffer, send)   // the previous event never reported its end
+        let end = update.startSample + max(update.duration, 0)
+        // A new start or event, or a state that goes backwards (a restarted player): the previous event
+        // never reported its end.
+        if active, update.startSample != eventStart || update.event != activeEvent || end < activeEnd {
+            endActiveEvent(buffer, send)
         }
         if !active {
             active = true
@@ -132,7 +137,7 @@ public struct RTPSender: Sendable {
         }
         updatedThisInterval = true
         eventPacketThisInterval = true
-        let end = update.startSample + max(update.duration, 0)
+        activeEnd = end
         while end - segmentStart > 0xFFFF {
             // RFC 4733 §2.5.1.3: the segment's final packet, without E, then a new segment.
             emitFinal(TelephoneEvent(event: activeEvent, end: false, volume: activeVolume, duration: 0xFFFF),

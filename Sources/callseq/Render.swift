@@ -2,6 +2,7 @@ import ArgumentParser
 import CallSequenceEngine
 import CallSequenceModel
 import Recordings
+import RTP
 import SMSGateway
 import TelephonyDSP
 
@@ -98,8 +99,15 @@ struct Render: ParsableCommand {
         let frame = rate / 50
         let player = program.makePlayer()
         var played = Played()
-        var sender = TelephoneEventSender()
+        let eventPayloadType: UInt8 = 101
+        // The packets `serve` would send (RTPSender is the one writer of RFC 4733 packets), counted.
+        var sender = RTPSender(audioPayloadType: 0, eventPayloadType: eventPayloadType, ssrc: 0,
+                               firstSequenceNumber: 0, timestampBase: 0)
+        var packet = [UInt8](repeating: 0, count: RTPHeader.fixedSize + TelephoneEvent.size)
         var packets = 0, digitsSent = 0
+        func count(_ bytes: UnsafeRawBufferPointer) {
+            if bytes.count > 1, bytes[1] & 0x7F == eventPayloadType { packets += 1 }
+        }
         var pcmFrame = [Int16](repeating: 0, count: frame)
         var byteFrame = [UInt8](repeating: 0, count: frame)
         func handle(_ event: PlayerEvent) {
@@ -114,22 +122,30 @@ struct Render: ParsableCommand {
                         + (sending ? "" : " (dry run)"))
                 }
             case .telephoneEvent(let state):
-                sender.update(state) { _ in packets += 1 }
+                let update = TelephoneEventUpdate(state, reportedAt: event.sample)
+                packet.withUnsafeMutableBytes { sender.sendTelephoneEvent(update, into: $0, count) }
                 if state.ended { digitsSent += 1 }
             case .finished: played.log.append("\(at) s: finished")
             }
         }
-        while !player.isFinished {
-            if program.format.encoding == .pcm16 {
-                let n = pcmFrame.withUnsafeMutableBufferPointer { player.render(into: $0, handle) }
+        // One interval per frame; two more after the end for the last final packet's retransmissions.
+        var after = 2
+        while !player.isFinished || after > 0 {
+            var n = 0
+            if player.isFinished {
+                after -= 1
+            } else if program.format.encoding == .pcm16 {
+                n = pcmFrame.withUnsafeMutableBufferPointer { player.render(into: $0, handle) }
                 played.pcm.append(contentsOf: pcmFrame.prefix(n))
             } else {
-                let n = byteFrame.withUnsafeMutableBufferPointer { player.render(into: $0, handle) }
+                n = byteFrame.withUnsafeMutableBufferPointer { player.render(into: $0, handle) }
                 played.bytes.append(contentsOf: byteFrame.prefix(n))
             }
+            packet.withUnsafeMutableBytes { sender.finishInterval(audio: nil, samples: n, into: $0, count) }
         }
         if program.format.dtmfOutput != .inband {
-            played.log.append("rfc4733: \(packets) telephone-event packets for \(digitsSent) digits (20 ms updates, final packet x3)")
+            played.log.append("rfc4733: \(packets) telephone-event packets for \(digitsSent) digits"
+                              + " (20 ms updates, each final packet sent 3 times 20 ms apart)")
         }
         return played
     }

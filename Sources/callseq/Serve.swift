@@ -43,6 +43,13 @@ struct Serve: AsyncParsableCommand {
                                discussion: "Its first stdout line is `listening on http HOST:PORT`, before SIP's."))
     var http: String?
 
+    @Option(name: .customLong("api-rate"),
+            help: "Management API requests a second per key, on average (1...100000; bursts of twice as many); 429 past it.")
+    var apiRate: Int = 50
+
+    @Option(name: .customLong("api-upload-limit"), help: "The largest recording upload in MiB (1...1024); 413 past it.")
+    var apiUploadLimit: Int = 20
+
     @Option(name: .customLong("recordings-root"),
             help: "A folder accounts' recordings folders may be in, besides each account file's own folder.")
     var recordingsRoot: String?
@@ -88,6 +95,11 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var sms: SMSOptions
 
+    /// The management API's bounds from --api-rate and --api-upload-limit.
+    var apiLimits: APILimits {
+        APILimits(maximumRecordingBytes: apiUploadLimit << 20, requestsPerSecond: Double(apiRate), burst: 2 * apiRate)
+    }
+
     func validate() throws {
         guard !accounts.isEmpty || store != nil else {
             throw ValidationError("give at least one --account FILE, or --store FILE")
@@ -97,6 +109,10 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--call-records-days \(callRecordsDays) is out of range (1...3650)")
         }
         if let http { _ = try Serve.hostAndPort(http, option: "--http") }
+        guard (1...100_000).contains(apiRate) else { throw ValidationError("--api-rate \(apiRate) is out of range (1...100000)") }
+        guard (1...1024).contains(apiUploadLimit) else {
+            throw ValidationError("--api-upload-limit \(apiUploadLimit) is out of range (1...1024 MiB)")
+        }
         _ = try parsedListen()
         _ = try parsedPorts()
         guard (1...64).contains(mediaThreads) else { throw ValidationError("--media-threads \(mediaThreads) is out of range (1...64)") }
@@ -181,7 +197,7 @@ struct Serve: AsyncParsableCommand {
             let (listening, ready) = AsyncStream<Void>.makeStream()
             apiListening = listening
             let shown = httpHost.contains(":") ? "[\(httpHost)]" : httpHost
-            let api = ManagementAPI(store: opened, logger: logger, onChange: { feed?.changed() })
+            let api = ManagementAPI(store: opened, limits: apiLimits, logger: logger, onChange: { feed?.changed() })
             apiServices.append(api.application(host: httpHost, port: httpPort) { _, bound in
                 print("listening on http \(shown):\(bound)")
                 fflush(nil)

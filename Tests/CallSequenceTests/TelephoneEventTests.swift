@@ -1,26 +1,72 @@
 import CallSequenceEngine
 import CallSequenceModel
+import RTP
 import Testing
 import TelephonyDSP
 
+/// One telephone-event packet as `RTPSender` wrote it, decoded from its bytes.
+struct EventPacket: Hashable {
+    var sequenceNumber: UInt16, timestamp: UInt32, marker: Bool
+    var event: UInt8, end: Bool, volume: UInt8, duration: UInt16
+
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        guard let header = try? RTPHeader(parsing: bytes), header.payloadType == 101,
+              let payload = TelephoneEvent(payload: header.payload(in: bytes)) else { return nil }
+        (sequenceNumber, timestamp, marker) = (header.sequenceNumber, header.timestamp, header.marker)
+        (event, end, volume, duration) = (payload.event, payload.end, payload.volume, payload.duration)
+    }
+}
+
+/// Plays `player` in 20 ms frames through `RTPSender` (as `callseq serve` and `render` do) and collects the
+/// telephone-event packets; two more intervals after the end carry the last final packet's retransmissions.
+/// `restartAfter` restarts the player once that many samples have been rendered; the packets sent from then
+/// on go to the second list.
+func play(_ player: Player, rate: Int, sender: inout RTPSender,
+          restartAfter: Int? = nil) -> (before: [EventPacket], after: [EventPacket]) {
+    var before: [EventPacket] = [], after: [EventPacket] = []
+    var restarted = restartAfter == nil
+    var frame = [Int16](repeating: 0, count: rate / 50)
+    var packet = [UInt8](repeating: 0, count: 64)
+    var rendered = 0, tail = 2
+    func collect(_ bytes: UnsafeRawBufferPointer) {
+        guard let p = EventPacket(bytes) else { return }
+        if restartAfter != nil && restarted { after.append(p) } else { before.append(p) }
+    }
+    while !player.isFinished || tail > 0 {
+        if let restartAfter, !restarted, rendered >= restartAfter {
+            player.restart()
+            restarted = true
+        }
+        var n = 0
+        if player.isFinished {
+            tail -= 1
+        } else {
+            n = frame.withUnsafeMutableBufferPointer { buffer in
+                player.render(into: buffer) { event in
+                    guard case .telephoneEvent(let state) = event.kind else { return }
+                    let update = TelephoneEventUpdate(state, reportedAt: event.sample)
+                    packet.withUnsafeMutableBytes { sender.sendTelephoneEvent(update, into: $0, collect) }
+                }
+            }
+        }
+        rendered += n
+        packet.withUnsafeMutableBytes { sender.finishInterval(audio: nil, samples: n, into: $0, collect) }
+    }
+    return (before, after)
+}
+
+func eventSender() -> RTPSender {
+    RTPSender(audioPayloadType: 0, eventPayloadType: 101, ssrc: 7, firstSequenceNumber: 65530, timestampBase: 1000)
+}
+
 /// Plays a sequence of one DTMF step in rfc4733 mode in 20 ms frames and collects the packets.
-func packets(digits: String, toneMs: Int, rate: Int = 8000, gapMs: Int = 100) throws -> [TelephoneEventPacket] {
+func packets(digits: String, toneMs: Int, rate: Int = 8000, gapMs: Int = 100) throws -> [EventPacket] {
     let sequence = SequenceDefinition(name: "x", steps: [
         .dtmf(DTMFStep(digits: try DialString(digits), toneMilliseconds: toneMs, gapMilliseconds: gapMs, levelDbm0: -12)),
     ])
     let program = try CompiledSequence(sequence, format: CallFormat(sampleRate: rate, dtmfOutput: .rfc4733), recordings: RecordingCacheStub.empty)
-    let player = program.makePlayer()
-    var sender = TelephoneEventSender(timestampBase: 1000, firstSequenceNumber: 65530)
-    var out: [TelephoneEventPacket] = []
-    var frame = [Int16](repeating: 0, count: rate / 50)
-    while !player.isFinished {
-        frame.withUnsafeMutableBufferPointer { buffer in
-            _ = player.render(into: buffer) { event in
-                if case .telephoneEvent(let state) = event.kind { sender.update(state) { out.append($0) } }
-            }
-        }
-    }
-    return out
+    var sender = eventSender()
+    return play(program.makePlayer(), rate: rate, sender: &sender).before
 }
 
 import Recordings
@@ -37,10 +83,7 @@ struct TelephoneEventTests {
         #expect(p.allSatisfy { $0.timestamp == 1000 && $0.event == 5 && $0.volume == 12 })
         // Sequence numbers advance on every packet, retransmissions included, and wrap.
         #expect(p.map(\.sequenceNumber) == [65530, 65531, 65532, 65533, 65534, 65535, 0])
-        let last = p[6].payload
-        #expect(last.0 == 5 && last.1 == 0x80 | 12 && last.2 == 0x03 && last.3 == 0x20)   // 800 = 0x0320
-        let first = p[0].payload
-        #expect(first.1 == 12 && first.2 == 0 && first.3 == 160)
+        // The final packet goes out three times, one packet interval (20 ms) apart (RFC 4733 §2.5.1.4).
     }
 
     @Test func eachDigitIsItsOwnEventWithItsOwnTimestamp() throws {
@@ -65,47 +108,37 @@ struct TelephoneEventTests {
         #expect(secondSegment.allSatisfy { !$0.marker })
         #expect(secondSegment.suffix(3).allSatisfy { $0.end && $0.duration == 14465 })
         #expect(secondSegment.dropLast(3).allSatisfy { !$0.end })
-        let durations = p.map { Int($0.duration) }
-        #expect(zip(durations, durations.dropFirst()).filter { $1 < $0 }.count == 1)   // only the segment restart goes down
+        // The segment's final packet (0xFFFF, no E) is sent three times like an event's end (RFC 4733 §2.5.1.3).
+        #expect(firstSegment.filter { $0.duration == 0xFFFF }.count == 3)
+        for segment in [firstSegment, secondSegment] {
+            let durations = segment.map { Int($0.duration) }
+            #expect(zip(durations, durations.dropFirst()).allSatisfy { $1 >= $0 })
+        }
         for (a, b) in zip(p, p.dropFirst()) { #expect(b.sequenceNumber == a.sequenceNumber &+ 1) }
     }
 
     @Test(arguments: [20_000, 70_000])
     func aPlayerRestartedWithTheSameSenderStartsANewEvent(restartAfterSamples: Int) throws {
         // A 10 s digit "0" (two segments); the player restarts after 2.5 s (inside the first segment) or 8.75 s
-        // (inside the second): the sender must neither trap nor continue the old event. The second play gives
-        // the packets of a fresh play, its sequence numbers following on.
+        // (inside the second): the sender must neither trap nor continue the old event. It ends the old event
+        // (its final packet three times), then sends the packets of a fresh play, sequence numbers following on.
         let sequence = SequenceDefinition(name: "x", steps: [
             .dtmf(DTMFStep(digits: try DialString("0"), toneMilliseconds: 10_000, gapMilliseconds: 100, levelDbm0: -12)),
         ])
         let program = try CompiledSequence(sequence, format: CallFormat(dtmfOutput: .rfc4733), recordings: RecordingCacheStub.empty)
-        let player = program.makePlayer()
-        var sender = TelephoneEventSender(timestampBase: 1000, firstSequenceNumber: 65530)
-        var first: [TelephoneEventPacket] = []
-        var second: [TelephoneEventPacket] = []
-        var frame = [Int16](repeating: 0, count: 160)
-        var rendered = 0
-        var restarted = false
-        while !player.isFinished {
-            if !restarted && rendered >= restartAfterSamples {
-                player.restart()
-                restarted = true
-            }
-            frame.withUnsafeMutableBufferPointer { buffer in
-                rendered += player.render(into: buffer) { event in
-                    if case .telephoneEvent(let state) = event.kind {
-                        sender.update(state) { restarted ? second.append($0) : first.append($0) }
-                    }
-                }
-            }
-        }
+        var sender = eventSender()
+        let (first, second) = play(program.makePlayer(), rate: 8000, sender: &sender, restartAfter: restartAfterSamples)
         let fresh = try packets(digits: "0", toneMs: 10_000)
         #expect(first.count >= restartAfterSamples / 160 && first.allSatisfy { !$0.end })
-        #expect(second.first?.marker == true && second.first?.duration == 160 && second.first?.timestamp == 1000)
-        #expect(second.map(\.duration) == fresh.map(\.duration))
-        #expect(second.map(\.timestamp) == fresh.map(\.timestamp))
-        #expect(second.map(\.marker) == fresh.map(\.marker))
-        #expect(second.map(\.end) == fresh.map(\.end))
+        let old = try #require(first.last)
+        let oldEnds = second.filter { $0.end && $0.timestamp == old.timestamp && $0.duration == old.duration }
+        #expect(oldEnds.count == 3)
+        let replay = second.filter { !oldEnds.contains($0) }
+        #expect(replay.first?.marker == true && replay.first?.duration == 160 && replay.first?.timestamp == 1000)
+        #expect(replay.map(\.duration) == fresh.map(\.duration))
+        #expect(replay.map(\.timestamp) == fresh.map(\.timestamp))
+        #expect(replay.map(\.marker) == fresh.map(\.marker))
+        #expect(replay.map(\.end) == fresh.map(\.end))
         let all = first + second
         for (a, b) in zip(all, all.dropFirst()) { #expect(b.sequenceNumber == a.sequenceNumber &+ 1) }
     }

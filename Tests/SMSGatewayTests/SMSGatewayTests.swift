@@ -55,7 +55,7 @@ struct SMSGatewayTests {
     @Test func aTextIsSentWithExactlyTheProvidersParameters() async throws {
         let server = try ProviderServer(script: [.success(id: 23434)])
         defer { server.shutdown() }
-        let report = await try dispatcher(server).send(message)
+        let report = try await dispatcher(server).send(message)
         #expect(report == .sent(providerID: "23434", attempts: 1))
         let requests = server.requests
         #expect(requests.count == 1)
@@ -69,7 +69,7 @@ struct SMSGatewayTests {
     func eachProviderErrorIsFinalAndNotRetried(status: String) async throws {
         let server = try ProviderServer(script: [.status(status), .success(id: 1)])
         defer { server.shutdown() }
-        let report = await try dispatcher(server).send(message)
+        let report = try await dispatcher(server).send(message)
         #expect(report == .failed(.transport(SMSTransportError(.rejected(status))), attempts: 1))
         #expect(server.requests.count == 1)
     }
@@ -78,7 +78,7 @@ struct SMSGatewayTests {
         let server = try ProviderServer(script: [.http(500), .http(503), .success(id: 77)])
         defer { server.shutdown() }
         let start = Date()
-        let report = await try dispatcher(server).send(message)
+        let report = try await dispatcher(server).send(message)
         #expect(report == .sent(providerID: "77", attempts: 3))
         #expect(server.requests.count == 3)
         #expect(Date().timeIntervalSince(start) >= 0.06)   // waited 20 ms, then 40 ms
@@ -87,7 +87,7 @@ struct SMSGatewayTests {
     @Test func retriesStopAtTheBound() async throws {
         let server = try ProviderServer(script: Array(repeating: .http(503), count: 10))
         defer { server.shutdown() }
-        let report = await try dispatcher(server).send(message)
+        let report = try await dispatcher(server).send(message)
         #expect(report == .failed(.transport(SMSTransportError(.serverError(status: 503))), attempts: 4))
         #expect(server.requests.count == 4)
     }
@@ -112,7 +112,7 @@ struct SMSGatewayTests {
     @Test func a503FromAnIntermediaryIsUnknownNotRetried() async throws {
         let server = try ProviderServer(script: [.raw(status: 503, headers: ["Via": "1.1 proxy"], body: "busy"), .success(id: 2)])
         defer { server.shutdown() }
-        let report = await try dispatcher(server).send(message)
+        let report = try await dispatcher(server).send(message)
         guard case .unknown(_, 1) = report else {
             Issue.record("expected unknown after 1 attempt, got \(report)")
             return
@@ -123,14 +123,14 @@ struct SMSGatewayTests {
     @Test func aClientErrorStatusIsFinal() async throws {
         let server = try ProviderServer(script: [.http(403), .success(id: 1)])
         defer { server.shutdown() }
-        #expect(await try dispatcher(server).send(message) == .failed(.transport(SMSTransportError(.httpStatus(403))), attempts: 1))
+        #expect(try await dispatcher(server).send(message) == .failed(.transport(SMSTransportError(.httpStatus(403))), attempts: 1))
         #expect(server.requests.count == 1)
     }
 
     @Test func aSlowAnswerPastTheTimeoutIsAnUnknownOutcomeAndIsNotSentAgain() async throws {
         let server = try ProviderServer(script: [.slow(milliseconds: 1500, id: 5), .success(id: 6)])
         defer { server.shutdown() }
-        let report = await try dispatcher(server, timeoutMs: 300).send(message)
+        let report = try await dispatcher(server, timeoutMs: 300).send(message)
         guard case .unknown(let error, let attempts) = report, case .outcomeUnknown = error.kind else {
             Issue.record("expected an unknown outcome, got \(report)")
             return
@@ -143,7 +143,7 @@ struct SMSGatewayTests {
     @Test func aDroppedConnectionIsAnUnknownOutcomeAndIsNotSentAgain() async throws {
         let server = try ProviderServer(script: [.drop, .success(id: 6)])
         defer { server.shutdown() }
-        let report = await try dispatcher(server).send(message)
+        let report = try await dispatcher(server).send(message)
         guard case .unknown(let error, 1) = report, case .outcomeUnknown = error.kind else {
             Issue.record("expected an unknown outcome after one attempt, got \(report)")
             return
@@ -160,7 +160,7 @@ struct SMSGatewayTests {
         let start = ContinuousClock.now
         let report = await dispatcher.send(message)   // default policy: 4 attempts, 0.2 + 0.4 + 0.8 s apart
         let elapsed = ContinuousClock.now - start
-        guard case .failed(.transport(let error), 4) = report, case .notSent = error.kind else {
+        guard case .failed(let failure, 4) = report, case .transport(let error) = failure.kind, case .notSent = error.kind else {
             Issue.record("expected not sent after 4 attempts, got \(report)")
             return
         }
@@ -176,7 +176,7 @@ struct SMSGatewayTests {
         let transport = try VoipMsTransport(endpoint: "https://127.0.0.1:\(server.port)/api/v1/rest.php", credentials: credentials)
         let d = try SMSDispatcher(transport: transport, dailyLimit: 10, logger: CapturedLogs().logger)
         let report = await d.send(message)
-        guard case .failed(.transport(let error), 1) = report, case .tlsFailure = error.kind else {
+        guard case .failed(let failure, 1) = report, case .transport(let error) = failure.kind, case .tlsFailure = error.kind else {
             Issue.record("expected a TLS failure after 1 attempt, got \(report)")
             return
         }
@@ -245,12 +245,12 @@ struct SMSGatewayTests {
     func onlyTextsThatFitOneSMSReachTheProvider(text: String, fits: Bool) async throws {
         let server = try ProviderServer(script: [.success(id: 1)])
         defer { server.shutdown() }
-        let report = await try dispatcher(server).send(SMSMessage(from: "5145550100", to: "5145550199", message: text))
+        let report = try await dispatcher(server).send(SMSMessage(from: "5145550100", to: "5145550199", message: text))
         if fits {
             #expect(report == .sent(providerID: "1", attempts: 1))
             #expect(server.requests.first?.form["message"] == text)
         } else {
-            guard case .failed(.invalidMessage(let reason), 0) = report else {
+            guard case .failed(let failure, 0) = report, case .invalidMessage(let reason) = failure.kind else {
                 Issue.record("expected a refusal, got \(report)")
                 return
             }

@@ -38,12 +38,12 @@ func expectError<T>(_ expected: StoreError, _ what: String, file: StaticString =
 
 /// Runs `body` and checks that it throws an error of the kind `matches` accepts.
 func expectErrorKind<T>(_ what: String, file: StaticString = #filePath, line: UInt = #line,
-                        _ matches: (StoreError) -> Bool, _ body: () async throws -> T) async throws {
+                        _ matches: (StoreError.Kind) -> Bool, _ body: () async throws -> T) async throws {
     let value: T
     do {
         value = try await body()
     } catch {
-        guard let error = error as? StoreError, matches(error) else {
+        guard let error = error as? StoreError, matches(error.kind) else {
             throw ConformanceFailure("\(what): unexpected \(error)", file: file, line: line)
         }
         return
@@ -657,7 +657,7 @@ public struct StoreConformance: Sendable {
                                                          durationMs: 1), account: a.id, expectedRevision: nil, origin: Self.web)
         _ = try await store.reserveSMS(SMSRequest(account: a.id, callID: "c", step: 0, from: "1", to: "2", message: "m",
                                                   dailyLimit: 5, time: Date()))
-        func isNotFound(_ e: StoreError) -> Bool { if case .notFound = e { true } else { false } }
+        func isNotFound(_ e: StoreError.Kind) -> Bool { if case .notFound = e { true } else { false } }
         try await expectErrorKind("B reads A's sequence", isNotFound) { try await store.sequence(s.id, account: b.id) }
         try await expectErrorKind("B saves A's sequence", isNotFound) {
             try await store.updateSequence(s.id, account: b.id, body: Self.sequenceBody("Mine"), expectedRevision: 1,
