@@ -63,11 +63,14 @@ for round in range(rounds):
         global seq, ts
         seq = (seq + 1) & 0xFFFF
         return struct.pack("!BBHII", 0x80, pt | (0x80 if marker else 0), seq, ts, ssrc) + payload
+    # 200 ms of silence first, paced: the media starts on the tick after the ACK.
     for i in range(10):
         rtp.sendto(packet(0, b"\xff" * 160), target); ts = (ts + 160) & 0xFFFFFFFF
+        time.sleep(0.02)
     for i in range(8):
         end = i >= 5
         rtp.sendto(packet(101, struct.pack("!BBH", 1, (0x80 if end else 0) | 10, min(160 * (i + 1), 800)), marker=(i == 0)), target)
+        time.sleep(0.02)
     ts = (ts + 800) & 0xFFFFFFFF
     received, last_event, done = "", None, None
     deadline = time.perf_counter() + 20
