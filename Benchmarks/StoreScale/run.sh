@@ -17,7 +17,7 @@ accounts=${ACCOUNTS:-100000} calls=${CALLS:-1000}
 python3 Benchmarks/StoreScale/generate.py "$work/store.sqlite3" "$accounts"
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 start=$(date +%s.%N)
-"$BIN" serve --store "$work/store.sqlite3" --listen 127.0.0.1:0 --rtp-ports 30000-30999 --trusted-proxy 127.0.0.1 \
+"$BIN" serve --store "$work/store.sqlite3" --listen 127.0.0.1:0 --rtp-ports 30000-39999 --trusted-proxy 127.0.0.1 \
     --log-level warning > "$work/out" 2> "$work/log" &
 server=$!
 until grep -q '^listening on udp' "$work/out" 2>/dev/null; do sleep 0.01; done
