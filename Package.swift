@@ -210,6 +210,8 @@ let package = Package(
                 "RTP",
                 "CPNG",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // Content hashes of store recordings (`serve --store` shares decoded audio between accounts).
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -60,10 +60,26 @@ public final class CompiledAccount: Sendable {
                 }
             }
         }
+        detector = try CompiledAccount.detector(sampleRate: format.sampleRate)
+    }
+
+    /// One receiver per sample rate for the whole process, copied by each account: its tables (13 KB at 8 kHz)
+    /// are shared copy-on-write, and each session's ``IVRSession`` resets its copy, which gives it a history of
+    /// its own. A server holding thousands of accounts (a store's) holds the tables once.
+    private static let detectors = Mutex<[Int: DTMFDetector]>([:])
+
+    private static func detector(sampleRate: Int) throws(CompileError) -> DTMFDetector {
+        if let shared = detectors.withLock({ $0[sampleRate] }) { return shared }
+        let made: DTMFDetector
         do {
-            detector = try DTMFDetector(sampleRate: format.sampleRate)
+            made = try DTMFDetector(sampleRate: sampleRate)
         } catch {
             throw CompileError(path: "", message: error.description)
+        }
+        return detectors.withLock { shared in
+            if let existing = shared[sampleRate] { return existing }
+            shared[sampleRate] = made
+            return made
         }
     }
 

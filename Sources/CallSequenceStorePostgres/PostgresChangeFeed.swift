@@ -237,3 +237,11 @@ public final class PostgresChangeFeed: Sendable {
         }
     }
 }
+
+/// The feed `callseq serve --store postgres://...` follows: a NOTIFY wakes the waiter (every node sees every
+/// node's writes), a reconnect re-reads, the slow poll catches what both missed.
+extension PostgresChangeFeed: StoreChangeFeed {
+    public func nextVersion(after version: Int64) async throws -> Int64 {
+        try await waitForChange(after: version)
+    }
+}

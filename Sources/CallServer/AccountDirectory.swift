@@ -12,8 +12,10 @@ import TelephonyDSP
 public struct AccountDirectory: Sendable {
     /// One account file, loaded and compiled.
     public struct Entry: Sendable {
-        /// The file it was read from.
+        /// The file it was read from; for an account from the management store, its id.
         public let path: String
+        /// The management store's account id, for an account served from the store (nil: an account file).
+        public let storeAccount: String?
         /// The account.
         public let account: Account
         /// Compiled per (encoding, DTMF mode): mu-law and A-law, in-band and RFC 4733.
@@ -22,6 +24,32 @@ public struct AccountDirectory: Sendable {
         struct Key: Hashable, Sendable {
             var encoding: SampleEncoding
             var dtmfOutput: DTMFOutput
+        }
+
+        init(path: String, storeAccount: String? = nil, account: Account, compiled: [Key: CompiledAccount]) {
+            self.path = path
+            self.storeAccount = storeAccount
+            self.account = account
+            self.compiled = compiled
+        }
+
+        /// An account of the management store, prepared for the four live call formats; nothing is compiled
+        /// until a call needs it (`CompiledAccount.makeSession(calling:)` at the call's set-up).
+        ///
+        /// - Parameters:
+        ///   - storeAccount: its id in the store.
+        ///   - account: the account, as the store's content reads.
+        ///   - recordings: its recordings (the store's converted audio, decoded from memory).
+        public init(storeAccount: String, account: Account, recordings: RecordingCache) throws(CompileError) {
+            var compiled: [Key: CompiledAccount] = [:]
+            for encoding in [SampleEncoding.ulaw, .alaw] {
+                for mode in [DTMFOutput.inband, .rfc4733] {
+                    let format = CallFormat(sampleRate: 8000, encoding: encoding, dtmfOutput: mode)
+                    compiled[Key(encoding: encoding, dtmfOutput: mode)] = try CompiledAccount(account, recordings: recordings,
+                                                                                             format: format)
+                }
+            }
+            self.init(path: storeAccount, storeAccount: storeAccount, account: account, compiled: compiled)
         }
 
         /// The account compiled for a live call in `encoding` sending DTMF as `dtmfOutput`.
@@ -36,6 +64,12 @@ public struct AccountDirectory: Sendable {
         public let entry: Entry
         /// The DID.
         public let did: Account.DID
+
+        /// A DID of `entry`'s account.
+        public init(entry: Entry, did: Account.DID) {
+            self.entry = entry
+            self.did = did
+        }
     }
 
     /// The account files, in the order given.

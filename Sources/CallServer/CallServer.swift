@@ -33,6 +33,52 @@ public struct LiveSMSRequest: Sendable {
     public let sms: SMSStep
     /// The account's daily limit.
     public let dailyLimit: Int
+    /// The management store's account id, for an account served from the store (nil: an account file).
+    public let storeAccount: String?
+    /// The step's index in its sequence (with the Call-ID, what makes a text unique in a ledger).
+    public let step: Int
+}
+
+/// Where the numbers that no account file has are looked up: the management store (`serve --store`).
+///
+/// The call server asks off the SIP event loop, once per call to such a number, after its 100 Trying; the
+/// INVITE is answered once the answer is back (so a source may read a store and compile).
+public protocol CalledNumberSource: Sendable {
+    /// The DID `number` with its account, ready for calls; nil when no account has it.
+    /// - Throws: when the source cannot answer now (the call gets 503).
+    func calledNumber(_ number: PhoneNumber) async throws -> AccountDirectory.CalledNumber?
+}
+
+/// What happened on one live call, told once when it ends (from the engine's event thread or the SIP event
+/// loop, never a media thread): what a call record holds.
+public struct CallSummary: Sendable {
+    /// The SIP Call-ID (escaped).
+    public var callID: String
+    /// The management store's account id (nil: an account file's call).
+    public var storeAccount: String?
+    /// The account file (or the store's account id).
+    public var account: String
+    /// When the INVITE arrived, in milliseconds since 1970 (UTC).
+    public var startedMs: Int64
+    /// The caller: the From URI's user part, escaped.
+    public var caller: String
+    /// The number called.
+    public var did: String
+    /// The IVRs whose menus played, in order (a menu played again is not repeated).
+    public var ivrPath: [String]
+    /// The keys pressed, in order.
+    public var keys: String
+    /// The sequence run, if any.
+    public var sequence: String?
+    /// How many of its steps were done, out of how many.
+    public var stepsDone: Int
+    public var stepsTotal: Int
+    /// How many SMS steps it reached.
+    public var smsSteps: Int
+    /// How it ended: `the sequence finished`, `the caller hung up`, `cancelled`...
+    public var outcome: String
+    /// From the INVITE to the end.
+    public var durationMs: Int
 }
 
 /// Answers SIP calls for a set of accounts and plays their IVRs and sequences over RTP.
@@ -107,6 +153,21 @@ public final class CallServer: Service, Sendable {
         var signallingAddress: String?
         /// The packet time the media runs at (a re-offer's ptime is not applied: the answer says this one).
         var ptimeMs: Int = 20
+        /// What the call record says, gathered from the media events.
+        var trace: CallTrace
+    }
+
+    /// What a call did so far (its ``CallSummary`` at the end).
+    private struct CallTrace {
+        var startedMs: Int64
+        var started: ContinuousClock.Instant
+        var caller: String
+        var ivrPath: [String] = []
+        var keys = ""
+        var sequence: Int?
+        var sequenceStarted: ContinuousClock.Instant?
+        var smsSteps = 0
+        var outcome: String?
     }
 
     /// What one offer/answer exchange gives the media (`negotiate(_:route:callID:current:)`).
@@ -133,6 +194,8 @@ public final class CallServer: Service, Sendable {
     private let engine: MediaEngine
     private let sip: Mutex<SIPServer?> = Mutex(nil)
     private let onSMS: @Sendable (LiveSMSRequest) -> Void
+    private let source: (any CalledNumberSource)?
+    private let onCallEnded: (@Sendable (CallSummary) -> Void)?
 
     /// Loads the accounts and starts the media engine; ``start()`` opens the SIP port.
     ///
@@ -140,12 +203,17 @@ public final class CallServer: Service, Sendable {
     ///   - configuration: the SIP address, the RTP ports, the media threads and their clock.
     ///   - accounts: the numbers answered for and what they play.
     ///   - logger: where call events are logged (never from a media thread).
+    ///   - source: where numbers that `accounts` lacks are looked up (the management store), if anywhere.
     ///   - onSMS: called (off the media thread) for each SMS step a call reaches.
-    public init(configuration: Configuration, accounts: AccountDirectory, logger: Logger,
-                onSMS: @escaping @Sendable (LiveSMSRequest) -> Void) throws {
+    ///   - onCallEnded: called once per answered call when it ends (off the media thread), with what it did.
+    public init(configuration: Configuration, accounts: AccountDirectory, source: (any CalledNumberSource)? = nil,
+                logger: Logger, onSMS: @escaping @Sendable (LiveSMSRequest) -> Void,
+                onCallEnded: (@Sendable (CallSummary) -> Void)? = nil) throws {
         self.configuration = configuration
         self.logger = logger
         self.onSMS = onSMS
+        self.source = source
+        self.onCallEnded = onCallEnded
         state = Mutex(State(directory: accounts))
         let box = EngineEventSink()
         engine = try MediaEngine(
@@ -308,10 +376,40 @@ public final class CallServer: Service, Sendable {
         let id = shown(invite.id.callID)
         let (draining, found) = state.withLock { ($0.draining, $0.directory.calledNumber(user: invite.user)) }
         if draining { return refuse(503) }
-        guard let called = found else {
+        if let called = found { return take(invite, called) }
+        guard let source, let number = try? PhoneNumber(invite.user) else {
             logger.info("call \(id): \(shown(invite.user)) is not a number of any account: 404")
             return refuse(404)
         }
+        // Not in the account files: the source (the store) is asked off the event loop, the caller has our
+        // 100 Trying meanwhile, and the decision goes back through the SIP server when the account is ready.
+        Task { [self] in
+            let decision: CallDecision
+            do {
+                if let called = try await source.calledNumber(number) {
+                    let draining = state.withLock { $0.draining }
+                    decision = draining ? refuse(503) : take(invite, called)
+                } else {
+                    logger.info("call \(id): \(shown(invite.user)) is not a number of any account: 404")
+                    decision = refuse(404)
+                }
+            } catch {
+                logger.error("call \(id): the account of \(number) cannot be loaded: \(shown("\(error)")): 503")
+                decision = refuse(503)
+            }
+            let taken = await (try? sip.withLock({ $0 })?.decide(invite.id, decision).get()) ?? false
+            if !taken, case .accept = decision, let call = state.withLock({ $0.calls.removeValue(forKey: invite.id) }) {
+                // Cancelled (or expired) while the account was loading: nothing was answered.
+                call.port.release()
+                logger.info("call \(id): ended before the answer")
+            }
+        }
+        return .later
+    }
+
+    /// The decision for a call to a number of `called`'s account (the call is kept when accepted).
+    private func take(_ invite: IncomingCall, _ called: AccountDirectory.CalledNumber) -> CallDecision {
+        let id = shown(invite.id.callID)
         guard case .ivr = called.did.route else {
             logger.info("call \(id): \(called.did.number) hangs up: 603")
             return refuse(603)
@@ -337,7 +435,9 @@ public final class CallServer: Service, Sendable {
         }
         var call = Call(port: port, parameters: nil, called: called, media: nil, compiled: nil,
                         sessionID: UInt64.random(in: 1...UInt64(UInt32.max)),
-                        signallingAddress: invite.source.ipAddress)
+                        signallingAddress: invite.source.ipAddress,
+                        trace: CallTrace(startedMs: Self.wallClockMs(), started: .now,
+                                         caller: shown(Self.userPart(invite.callerURI))))
         let sdp: String
         if let negotiated, let offer = invite.offer {
             guard prepareMedia(&call, negotiated, remote: offer, callID: id) else {
@@ -587,8 +687,54 @@ public final class CallServer: Service, Sendable {
         case .missingAnswer: why = "the ACK carried no usable SDP answer: sent BYE"
         }
         logger.info("call \(shown(dialog.callID)): call ended: \(why)")
+        if let onCallEnded { onCallEnded(summary(of: call, callID: dialog.callID, reason: why)) }
         // Draining: the last call gone ends a wait of `drain(finishWithin:timeout:)`.
         state.withLock { $0.calls.isEmpty ? $0.callsEnded : nil }?.yield()
+    }
+
+    /// What `call` did, for its call record.
+    private func summary(of call: Call, callID: String, reason: String) -> CallSummary {
+        let trace = call.trace
+        let account = call.called.entry.account
+        var sequenceName: String?
+        var done = 0, total = 0
+        if let index = trace.sequence {
+            if account.sequences.indices.contains(index) { sequenceName = account.sequences[index].name }
+            if let program = call.compiled?.compiledSequence(at: index) {
+                total = program.steps.count
+                if trace.outcome == IVRSession.EndReason.sequenceFinished.description {
+                    done = total
+                } else if let began = trace.sequenceStarted {
+                    // Steps whose end the call's media reached (the player runs in real time from the start).
+                    let elapsed = ContinuousClock.now - began
+                    let samples = Int(elapsed.components.seconds) * program.format.sampleRate
+                        + Int(elapsed.components.attoseconds / 1_000_000_000_000_000) * program.format.sampleRate / 1000
+                    done = program.steps.count { $0.endSample <= samples }
+                }
+            }
+        }
+        let duration = ContinuousClock.now - trace.started
+        let ms = Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
+        return CallSummary(callID: shown(callID), storeAccount: call.called.entry.storeAccount,
+                           account: call.called.entry.path, startedMs: trace.startedMs, caller: trace.caller,
+                           did: call.called.did.number.digits, ivrPath: trace.ivrPath, keys: trace.keys,
+                           sequence: sequenceName, stepsDone: done, stepsTotal: total, smsSteps: trace.smsSteps,
+                           outcome: trace.outcome ?? reason, durationMs: ms)
+    }
+
+    /// Milliseconds since 1970 (UTC), from the realtime clock.
+    private static func wallClockMs() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+
+    /// `alice` of `sip:alice@host;params` (the whole URI when it has no user part).
+    static func userPart(_ uri: String) -> String {
+        var rest = Substring(uri)
+        if let colon = rest.firstIndex(of: ":") { rest = rest[rest.index(after: colon)...] }
+        guard let at = rest.firstIndex(of: "@") else { return String(uri.prefix(64)) }
+        return String(rest[..<at].prefix(64))
     }
 
     private func hangUp(_ dialog: DialogID, reason: String) {
@@ -605,12 +751,21 @@ public final class CallServer: Service, Sendable {
             return (dialog, call)
         }
         let account = found?.1.called.entry.account
+        /// Adds to the call's trace (its call record).
+        func trace(_ change: (inout CallTrace) -> Void) {
+            guard let dialog = found?.0 else { return }
+            state.withLock { state in
+                if state.calls[dialog] != nil { change(&state.calls[dialog]!.trace) }
+            }
+        }
         switch event.kind {
         case .menuStarted(let ivr, let play):
             let name = account.flatMap { $0.ivrs.indices.contains(ivr) ? $0.ivrs[ivr].name : nil } ?? "\(ivr)"
             logger.info("call \(id): IVR \"\(name)\" plays its menu (play \(play))")
+            trace { if $0.ivrPath.last != name && $0.ivrPath.count < 32 { $0.ivrPath.append(name) } }
         case .digit(let digit):
             logger.info("call \(id): caller pressed \(digit)")
+            trace { if $0.keys.count < 64 { $0.keys += "\(digit)" } }
         case .invalidOption(_, let digit):
             logger.info("call \(id): no option \(digit)")
         case .timedOut:
@@ -618,17 +773,21 @@ public final class CallServer: Service, Sendable {
         case .sequenceStarted(let index):
             let name = account.flatMap { $0.sequences.indices.contains(index) ? $0.sequences[index].name : nil } ?? "\(index)"
             logger.info("call \(id): running sequence \"\(name)\"")
+            trace { $0.sequence = index; $0.sequenceStarted = .now }
         case .smsRequested(let sequence, let step):
             guard let (_, call) = found,
                   let sms = call.compiled?.compiledSequence(at: sequence)?.smsRequest(step: step) else { return }
+            trace { $0.smsSteps += 1 }
             onSMS(LiveSMSRequest(callID: id, account: call.called.entry.path, sms: sms,
-                                 dailyLimit: call.called.entry.account.capabilities.smsDailyLimit))
+                                 dailyLimit: call.called.entry.account.capabilities.smsDailyLimit,
+                                 storeAccount: call.called.entry.storeAccount, step: step))
         case .ended(let reason):
             let why: String
             switch reason {
             case .rtpTimeout: why = "no RTP from the caller"
             case .ivr(let reason): why = reason.description
             }
+            trace { if $0.outcome == nil { $0.outcome = why } }
             if let (dialog, _) = found { hangUp(dialog, reason: why) }
         }
     }

@@ -17,13 +17,17 @@ public struct ManagementAPI: Sendable {
     let limits: APILimits
     let rateLimiter: RateLimiter
     let logger: Logger
+    let onChange: @Sendable () -> Void
 
-    /// An API over `store`.
-    public init(store: any Store, limits: APILimits = APILimits(), logger: Logger = Logger(label: "callseq.http")) {
+    /// An API over `store`; `onChange` is called after every request that may have changed it (a successful
+    /// POST, PUT, PATCH or DELETE), so that live calls in the same process see the change at once.
+    public init(store: any Store, limits: APILimits = APILimits(), logger: Logger = Logger(label: "callseq.http"),
+                onChange: @escaping @Sendable () -> Void = {}) {
         self.store = store
         self.limits = limits
         self.rateLimiter = RateLimiter(rate: limits.requestsPerSecond, burst: limits.burst)
         self.logger = logger
+        self.onChange = onChange
     }
 
     /// Every route: method and path, in the document's spelling.
@@ -61,6 +65,7 @@ public struct ManagementAPI: Sendable {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: ProblemMiddleware(logger: logger))
         router.add(middleware: Authentication(store: store, rateLimiter: rateLimiter))
+        router.add(middleware: ChangeNotification(onChange: onChange))
         // The editor's files (not API operations: outside the document and the route table).
         WebEditor.register(on: router)
         let routes = RouteBinder(api: self, router: router)
@@ -235,6 +240,19 @@ struct Authentication: RouterMiddleware {
         if let wait = rateLimiter.take("key:\(identity.keyID)") { throw Problem.tooMany(wait) }
         context.identity = identity
         return try await next(request, context)
+    }
+}
+
+/// Tells ``ManagementAPI/onChange`` about every successful request that writes.
+struct ChangeNotification: RouterMiddleware {
+    typealias Context = APIRequestContext
+    let onChange: @Sendable () -> Void
+
+    func handle(_ request: Request, context: Context,
+                next: (Request, Context) async throws -> Response) async throws -> Response {
+        let response = try await next(request, context)
+        if ![.get, .head, .options].contains(request.method), (200..<300).contains(response.status.code) { onChange() }
+        return response
     }
 }
 

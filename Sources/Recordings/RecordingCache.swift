@@ -1,4 +1,5 @@
 import CallSequenceModel
+import Synchronization
 import TelephonyDSP
 
 /// Decodes and prepares each recording once per (recording, rate, encoding) and shares the result.
@@ -26,6 +27,16 @@ public final class RecordingCache: @unchecked Sendable {
         case loading(generation: Int, deadline: Double)
         case ready(PreparedRecording)
     }
+
+    /// What the system default prompt is prepared for.
+    private struct SharedDefault: Hashable {
+        var sampleRate: Int
+        var encoding: SampleEncoding
+        var normalizeToDbm0: Double?
+    }
+
+    /// The system default prompt, prepared, per format (a handful of entries per process).
+    private static let defaultPrompts = Mutex<[SharedDefault: PreparedRecording]>([:])
 
     /// How a file is decoded.
     public typealias Decoder = @Sendable (_ path: String, _ limits: AudioLimits) throws(RecordingError) -> DecodedAudio
@@ -83,6 +94,10 @@ public final class RecordingCache: @unchecked Sendable {
         if case .none = choice { return nil }
         let path = try library.path(for: choice) ?? ""
         let key = Key(path: path, sampleRate: sampleRate, encoding: encoding)
+        // The system default prompt is the same bytes for every cache: prepared once per process and format, so
+        // that many accounts (a server's store) share it.
+        let shared = SharedDefault(sampleRate: sampleRate, encoding: encoding, normalizeToDbm0: normalizeToDbm0)
+        if path.isEmpty, let prepared = Self.defaultPrompts.withLock({ $0[shared] }) { return prepared }
         condition.lock()
         // The decode this request waits for, once it waits: past its deadline the request gets the error even
         // if another waiter has released the entry meanwhile.
@@ -128,7 +143,9 @@ public final class RecordingCache: @unchecked Sendable {
                 // Only this decode's own entry: a released one may already hold a newer decode.
                 if case .loading(generation, _)? = entries[key] {
                     switch result {
-                    case .success(let prepared): entries[key] = .ready(prepared)
+                    case .success(let prepared):
+                        entries[key] = .ready(prepared)
+                        if path.isEmpty { Self.defaultPrompts.withLock { $0[shared] = prepared } }
                     case .failure: entries[key] = nil
                     }
                 }

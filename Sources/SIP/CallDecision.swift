@@ -10,6 +10,10 @@ public enum CallDecision: Sendable, Equatable {
     /// ``SDPAnswer/renderOffer(address:port:sessionID:direction:)``, answered in the ACK). With `ringFor` > 0,
     /// send 180 Ringing first and the 200 OK that long after, unless CANCELled meanwhile.
     case accept(answerSDP: String, ringFor: TimeAmount = .zero)
+    /// Decide later, through ``SIPServer/decide(_:_:)`` (the application must look something up first, e.g. an
+    /// account in a store): the caller has our 100 Trying meanwhile (RFC 3261 §8.2.6.1), its retransmissions
+    /// are absorbed, and a CANCEL ends the wait (487, ``CallEndReason/cancelled``).
+    case later
 }
 
 /// What the application answers to an offer inside an established dialog (a re-INVITE or an UPDATE,

@@ -125,6 +125,22 @@ public final class SIPServer: Sendable {
         return promise.futureResult
     }
 
+    /// The decision about a call the delegate answered ``CallDecision/later`` for.
+    /// - Returns: a future that succeeds with true when the call was still waiting and took the decision, false
+    ///   when it no longer was (cancelled, or its INVITE expired, meanwhile): then nothing was sent.
+    public func decide(_ call: DialogID, _ decision: CallDecision) -> EventLoopFuture<Bool> {
+        let channel = self.channel
+        let promise = channel.eventLoop.makePromise(of: Bool.self)
+        channel.eventLoop.execute {
+            if channel.isActive {
+                channel.pipeline.fireUserInboundEventTriggered(SIPChannelHandler.Command.decide(call, decision, promise))
+            } else {
+                promise.succeed(false)
+            }
+        }
+        return promise.futureResult
+    }
+
     private func send(_ command: SIPChannelHandler.Command) -> EventLoopFuture<Void> {
         let channel = self.channel
         // On the loop, the pipeline runs the event at once: the future completes after the handler saw it.
@@ -152,6 +168,8 @@ final class SIPChannelHandler: ChannelInboundHandler {
         case setDraining(Bool)
         /// Succeed the promise once the agent holds no dialog.
         case whenDialogsEnded(EventLoopPromise<Void>)
+        /// A late ``CallDecision``; the promise tells whether the call still waited for it.
+        case decide(DialogID, CallDecision, EventLoopPromise<Bool>)
     }
 
     private var agent: UserAgentServer
@@ -206,6 +224,10 @@ final class SIPChannelHandler: ChannelInboundHandler {
             case .whenDialogsEnded(let promise):
                 dialogWaiters.append(promise)
                 tellDialogWaiters()
+            case .decide(let call, let decision, let promise):
+                let waiting = decision != .later && agent.isDeciding(call)
+                if waiting { perform(agent.decide(call, decision)) }
+                promise.succeed(waiting)
             }
         default:
             context.fireUserInboundEventTriggered(event)
@@ -240,7 +262,7 @@ final class SIPChannelHandler: ChannelInboundHandler {
                     wrote = false
                 }
                 let decision = delegate.incomingCall(call)
-                perform(agent.decide(call.id, decision))
+                if decision != .later { perform(agent.decide(call.id, decision)) }
             case .confirmed(let call, let answer):
                 delegate.callConfirmed(call, answer: answer)
             case .sessionOffered(let call, let offer):

@@ -242,6 +242,8 @@ public struct UserAgentServer: Sendable {
               var transaction = inviteTransactions[key], transaction.isProceeding
         else { return actions }
         switch decision {
+        case .later:
+            break
         case .reject(let status):
             let final = (300...699).contains(status) ? status : 500
             dialogs[call] = nil
@@ -266,6 +268,13 @@ public struct UserAgentServer: Sendable {
             }
         }
         return actions
+    }
+
+    /// Whether `call` still waits for the application's ``CallDecision`` (not cancelled, not decided yet).
+    public func isDeciding(_ call: DialogID) -> Bool {
+        guard let dialog = dialogs[call], dialog.phase == .deciding, let key = dialog.invite,
+              let transaction = inviteTransactions[key] else { return false }
+        return transaction.isProceeding
     }
 
     /// The application's decision about an offer inside a dialog (``Action/sessionOffered(_:offer:)``).

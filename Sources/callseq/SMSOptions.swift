@@ -38,9 +38,8 @@ struct SMSOptions: ParsableArguments {
         }
     }
 
-    /// The dispatcher, with the ledger in the state directory, or `nil` for a dry run. Texts left pending by a
-    /// run that ended mid-request are reported (now unknown, never sent again).
-    func makeDispatcher(account: SMSAccount) throws -> SMSDispatcher? {
+    /// The provider's transport, or `nil` for a dry run.
+    func makeTransport() throws -> VoipMsTransport? {
         guard sendSMS else { return nil }
         do {
             let credentials: SMSCredentials
@@ -51,9 +50,19 @@ struct SMSOptions: ParsableArguments {
             } else {
                 throw RuntimeError("no SMS credentials")
             }
-            let transport = try VoipMsTransport(endpoint: smsEndpoint, credentials: credentials,
-                                                timeout: .milliseconds(Int64(smsTimeoutMs)),
-                                                allowInsecureEndpoint: allowInsecureEndpoint)
+            return try VoipMsTransport(endpoint: smsEndpoint, credentials: credentials,
+                                       timeout: .milliseconds(Int64(smsTimeoutMs)),
+                                       allowInsecureEndpoint: allowInsecureEndpoint)
+        } catch let error as SMSConfigurationError {
+            throw RuntimeError(Self.namingOptions(error))
+        }
+    }
+
+    /// The dispatcher, with the ledger in the state directory, or `nil` for a dry run. Texts left pending by a
+    /// run that ended mid-request are reported (now unknown, never sent again).
+    func makeDispatcher(account: SMSAccount) throws -> SMSDispatcher? {
+        guard let transport = try makeTransport() else { return nil }
+        do {
             let ledger = try state.openLedger()
             return SMSDispatcher(transport: transport, account: account, ledger: ledger,
                                  logger: Logger(label: "callseq.sms", factory: { _ in SwiftLogNoOpLogHandler() }))

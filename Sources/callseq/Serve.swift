@@ -2,6 +2,7 @@ import ArgumentParser
 import CallSequenceEngine
 import CallSequenceModel
 import CallSequenceStore
+import CallSequenceStorePostgres
 import CallServer
 import Foundation
 import Logging
@@ -20,7 +21,9 @@ struct Serve: AsyncParsableCommand {
         abstract: "Answer SIP calls (UDP) for the accounts' numbers and play their IVRs and sequences over RTP.",
         discussion: """
             The first line on stdout is `listening on udp HOST:PORT` (the real port when 0 was asked). Logs go \
-            to stderr, one line per call event with the SIP Call-ID. SIGHUP reloads the account files (a file \
+            to stderr, one line per call event with the SIP Call-ID. With --store, the store's numbers are answered \
+            too (an account is loaded on its first call; a saved change reaches new calls within 1 s, no SIGHUP \
+            needed) and each of their calls leaves a call record. SIGHUP reloads the account files (a file \
             that no longer validates is refused and its previous version kept; calls in progress keep what \
             they started with). SIGTERM or SIGINT drains: new calls and OPTIONS get 503 with Retry-After (a \
             dispatcher that probes with OPTIONS stops sending calls), calls in progress run to their end for \
@@ -32,8 +35,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("account"), help: "An account file (repeatable).")
     var accounts: [String] = []
 
-    @Option(help: "The management store (with --http): a SQLite file (created if missing) or a postgres:// URL.")
+    @Option(help: ArgumentHelp("The management store: a SQLite file (created if missing) or a postgres:// URL; its numbers are answered.",
+                               discussion: "Accounts are loaded when first called and kept in a bounded cache; a saved change reaches new calls within a second."))
     var store: String?
+
+    @Option(name: .customLong("call-records-days"),
+            help: "Days the store keeps the call records of its accounts' calls (1...3650).")
+    var callRecordsDays: Int = 90
 
     @Option(help: ArgumentHelp("Serve the management API over HTTP on HOST:PORT (port 0: any free port); needs --store.",
                                discussion: "Its first stdout line is `listening on http HOST:PORT`, before SIP's."))
@@ -105,18 +113,22 @@ struct Serve: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard !accounts.isEmpty || http != nil else {
-            throw ValidationError("give at least one --account FILE, or --store FILE --http HOST:PORT")
+        guard !accounts.isEmpty || store != nil else {
+            throw ValidationError("give at least one --account FILE, or --store FILE")
         }
         if http != nil && store == nil { throw ValidationError("--http needs --store FILE") }
-        if store != nil && http == nil { throw ValidationError("--store is served with --http HOST:PORT") }
+        guard (1...3650).contains(callRecordsDays) else {
+            throw ValidationError("--call-records-days \(callRecordsDays) is out of range (1...3650)")
+        }
         if let http { _ = try Serve.hostAndPort(http, option: "--http") }
         guard (1...100_000).contains(apiRate) else { throw ValidationError("--api-rate \(apiRate) is out of range (1...100000)") }
         guard (1...1024).contains(apiUploadLimit) else {
             throw ValidationError("--api-upload-limit \(apiUploadLimit) is out of range (1...1024 MiB)")
         }
         if let metrics { _ = try Serve.hostAndPort(metrics, option: "--metrics") }
-        if metrics != nil && accounts.isEmpty { throw ValidationError("--metrics reports calls: give --account FILE") }
+        if metrics != nil && accounts.isEmpty && store == nil {
+            throw ValidationError("--metrics reports calls: give --account FILE or --store S")
+        }
         _ = try parsedListen()
         _ = try parsedPorts()
         guard (1...64).contains(mediaThreads) else { throw ValidationError("--media-threads \(mediaThreads) is out of range (1...64)") }
@@ -194,27 +206,27 @@ struct Serve: AsyncParsableCommand {
         // The management API first: its line is the first on stdout, SIP waits for it.
         var apiServices: [any Service] = []
         var apiListening: AsyncStream<Void>?
-        if let http, let store {
+        let opened: (any Store)? = if let store { try await openStore(store) } else { nil }
+        // The store's calls: accounts on first call, dropped when the feed says they changed. PostgreSQL (a
+        // store several nodes share): LISTEN/NOTIFY, every node hears every node's writes. SQLite: a poll every
+        // 300 ms, woken at once by a change saved through this process's API.
+        let listening = (opened as? PostgresStore).map {
+            PostgresChangeFeed(location: $0.database.location, logger: logger)
+        }
+        let polling = listening == nil ? opened.map { PollingChangeFeed(store: $0, interval: .milliseconds(300)) } : nil
+        let feed: (any StoreChangeFeed)? = listening ?? polling
+        let storeAccounts = opened.map { StoreAccounts(store: $0, logger: logger) }
+        if let http, let opened {
             let (httpHost, httpPort) = try Serve.hostAndPort(http, option: "--http")
-            let opened = try await openStore(store)
             let (listening, ready) = AsyncStream<Void>.makeStream()
             apiListening = listening
             let shown = httpHost.contains(":") ? "[\(httpHost)]" : httpHost
-            apiServices.append(ManagementAPI(store: opened, limits: apiLimits, logger: logger).application(host: httpHost, port: httpPort) { _, bound in
+            let api = ManagementAPI(store: opened, limits: apiLimits, logger: logger, onChange: { polling?.changed() })
+            apiServices.append(api.application(host: httpHost, port: httpPort) { _, bound in
                 print("listening on http \(shown):\(bound)")
                 fflush(nil)
                 ready.finish()
             })
-        }
-        if accounts.isEmpty {
-            let configuration = ServiceGroupConfiguration(services: apiServices, gracefulShutdownSignals: [.sigterm, .sigint],
-                                                          logger: logger)
-            do {
-                try await ServiceGroup(configuration: configuration).run()
-            } catch let error as CustomStringConvertible {
-                throw RuntimeError(error.description)
-            }
-            return
         }
         let (host, port) = try parsedListen()
         let directory: AccountDirectory
@@ -229,8 +241,10 @@ struct Serve: AsyncParsableCommand {
         progress.update(accounts.count, of: accounts.count, force: true)
         progress.finish()
         // One ledger for every account: each text is counted against its account file's daily limit.
-        let dispatch = try sms.makeDispatcher(account: SMSAccount(key: "serve", dailyLimit: 0))
+        let dispatch = accounts.isEmpty ? nil : try sms.makeDispatcher(account: SMSAccount(key: "serve", dailyLimit: 0))
             .map { SMSDispatchService(dispatcher: $0, logger: logger) }
+        let records = opened.map { CallRecordService(store: $0, retentionDays: callRecordsDays, logger: logger) }
+        let storeTexts = try opened.map { StoreTexts(store: $0, transport: try sms.makeTransport(), logger: logger) }
         let server = try runtime {
             try CallServer(
                 configuration: CallServer.Configuration(host: host, port: port, mediaAddress: mediaAddress,
@@ -240,8 +254,17 @@ struct Serve: AsyncParsableCommand {
                                                         realtimePriority: realtimePriority,
                                                         trustedProxies: trustedProxies,
                                                         drainTimeout: .seconds(drainTimeout)),
-                accounts: directory, logger: logger,
+                accounts: directory, source: storeAccounts, logger: logger,
                 onSMS: { request in
+                    if let account = request.storeAccount, let storeTexts, let records {
+                        // Counted in the store's ledger against the account's daily limit.
+                        records.textStarted(request.callID)
+                        Task {
+                            let outcome = await storeTexts.send(request, account: account)
+                            records.textFinished(request.callID, outcome: outcome)
+                        }
+                        return
+                    }
                     guard let dispatch else {
                         Counter(label: "callseq_sms_total", dimensions: [("outcome", "dry_run")]).increment()
                         let callID = InputText.escaped(request.callID, limit: 200)
@@ -251,7 +274,8 @@ struct Serve: AsyncParsableCommand {
                         return
                     }
                     dispatch.submit(request, account: smsAccount(file: request.account, limit: request.dailyLimit))
-                })
+                },
+                onCallEnded: { summary in records?.callEnded(summary) })
         }
         // SIGHUP is trapped before the port opens: from the first stdout line on, none takes the default action.
         // (The group traps SIGTERM and SIGINT before it starts the services.)
@@ -278,12 +302,15 @@ struct Serve: AsyncParsableCommand {
         let calls = CallService(server: server, after: before) { boundPort in
             print("listening on udp \(host.contains(":") ? "[\(host)]" : host):\(boundPort)")
             fflush(nil)
-            logger.info("serving \(numbers) numbers from \(files) account files")
+            logger.info("serving \(numbers) numbers from \(files) account files\(opened == nil ? "" : ", and the store's numbers")")
         }
         // Shut down in reverse order: reloads stop, calls drain, then the texts already requested go out.
         // The metrics listener is stopped last: /healthz says `draining` while the calls drain.
         var services: [any Service] = metricsServices + apiServices + (dispatch.map { [$0] } ?? [])
+            + (records.map { [$0] } ?? [])
         services += [calls, AccountReloadService(server: server, hangups: hangups)]
+        if let listening { services.append(PostgresFeedService(feed: listening)) }
+        if let storeAccounts, let feed { services.append(StoreChangeService(accounts: storeAccounts, feed: feed)) }
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger)
         // The drain (--drain-timeout, then 5 s for the BYEs' answers), then the texts already requested.
@@ -294,6 +321,7 @@ struct Serve: AsyncParsableCommand {
             throw RuntimeError(error.description)
         }
         logger.notice("media: \(server.statistics().summary)")
+        if let opened { await closeStore(opened) }
     }
 }
 

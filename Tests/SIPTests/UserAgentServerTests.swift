@@ -131,6 +131,30 @@ struct UserAgentServerTests {
         #expect(answer[0].message.toTag == ringing.toTag)
     }
 
+    @Test func aDecisionTakenLaterAnswersAfterTheTryingAndACancelMeanwhileEndsTheWait() throws {
+        // `.later`: the application looks the number up elsewhere (a store); the caller has the 100 meanwhile.
+        var harness = Harness(decision: { _ in .later })
+        #expect(harness.receive(invite()).statuses == [100])
+        let call = try #require(harness.calls.first?.id)
+        #expect(harness.agent.isDeciding(call))
+        #expect(harness.receive(invite()).statuses == [100], "a retransmitted INVITE while deciding")
+        let before = harness.sent.count
+        harness.perform(harness.agent.decide(call, .accept(answerSDP: answerSDP)))
+        #expect(Array(harness.sent[before...]).statuses == [200])
+        #expect(!harness.agent.isDeciding(call))
+
+        // Cancelled while deciding: 200 and 487, the call ended; a decision arriving after it sends nothing.
+        var cancelled = Harness(decision: { _ in .later })
+        #expect(cancelled.receive(invite()).statuses == [100])
+        let second = try #require(cancelled.calls.first?.id)
+        #expect(cancelled.receive(request("CANCEL", branch: "z9hG4bK-inv1")).statuses == [200, 487])
+        #expect(cancelled.ended.map(\.1) == [.cancelled])
+        #expect(!cancelled.agent.isDeciding(second))
+        let sentBefore = cancelled.sent.count
+        cancelled.perform(cancelled.agent.decide(second, .accept(answerSDP: answerSDP)))
+        #expect(cancelled.sent.count == sentBefore)
+    }
+
     @Test func cancelBeforeTheAnswerGets200And487AndEndsTheCall() throws {
         var harness = Harness(decision: { _ in .accept(answerSDP: answerSDP, ringFor: .seconds(3)) })
         let first = harness.receive(invite())

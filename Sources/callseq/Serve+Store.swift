@@ -1,0 +1,223 @@
+// `callseq serve --store`: the services of calls served from the management store. Texts go through the store's
+// ledger (reserved before the provider is asked, finished after; no transaction is held across the send),
+// and every call of a store account leaves one call record, written by its own task (never by the media
+// thread), with the outcomes of its texts; records older than the retention are deleted every hour.
+
+import CallSequenceModel
+import CallSequenceStore
+import CallSequenceStorePostgres
+import CallServer
+import Foundation
+import Logging
+import ServiceLifecycle
+import SMSGateway
+import Synchronization
+import TelephonyDSP
+
+/// Sends the texts of store accounts' calls, counted in the store's ledger.
+struct StoreTexts: Sendable {
+    let store: any Store
+    /// The provider (nil: dry run, nothing is sent).
+    let transport: (any SMSTransport)?
+    let logger: Logger
+    /// Attempts for a text that certainly did not leave (connection refused, 500/503).
+    var maximumAttempts = 4
+
+    /// Sends one SMS step; answers its outcome as the call record shows it.
+    func send(_ request: LiveSMSRequest, account: AccountID) async -> String {
+        let message = SMSMessage(request.sms)
+        let to = request.sms.to.digits
+        if let problem = message.problem {
+            logger.error("call \(request.callID): SMS to \(to) refused: \(problem)")
+            return "failed: \(problem)"
+        }
+        guard let transport else {
+            logger.info("call \(request.callID): would send SMS from \(message.from) to \(to): \"\(InputText.escaped(message.message, limit: 200))\" (dry run)")
+            return "dry run"
+        }
+        let id: Int64
+        do {
+            let reservation = try await store.reserveSMS(SMSRequest(
+                account: account, callID: request.callID, step: request.step, from: message.from, to: message.to,
+                message: message.message, dailyLimit: request.dailyLimit, time: Date()))
+            switch reservation {
+            case .reserved(let reserved):
+                id = reserved
+            case .alreadyReserved(_, let state):
+                logger.warning("call \(request.callID): SMS to \(to) already \(state.rawValue): not sent again")
+                return "already \(state.rawValue)"
+            case .limitReached(let used):
+                logger.warning("call \(request.callID): SMS to \(to) not sent: the daily limit is reached (\(used) of \(request.dailyLimit))")
+                return "failed: daily limit reached (\(request.dailyLimit))"
+            }
+        } catch {
+            logger.error("call \(request.callID): SMS to \(to) not sent: the ledger cannot record it: \(error)")
+            return "failed: ledger unavailable"
+        }
+        var delay = Duration.milliseconds(200)
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let providerID = try await transport.send(message)
+                await finish(id, .sent, providerID: providerID, detail: nil)
+                logger.info("call \(request.callID): SMS to \(to): sent (provider id \(InputText.escaped(providerID, limit: 64)), \(attempt) attempts)")
+                return "sent"
+            } catch {
+                if error.mayHaveBeenSent {
+                    await finish(id, .unknown, providerID: nil, detail: error.description)
+                    logger.error("call \(request.callID): SMS to \(to): outcome unknown (\(error)); not retried")
+                    return "unknown: \(error.description)"
+                }
+                guard error.isRetryable, attempt < maximumAttempts else {
+                    await finish(id, .failed, providerID: nil, detail: error.description)
+                    logger.error("call \(request.callID): SMS to \(to) failed: \(error)")
+                    return "failed: \(error.description)"
+                }
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    private func finish(_ id: Int64, _ state: SMSState, providerID: String?, detail: String?) async {
+        do {
+            try await store.finishSMS(id: id, state: state, providerID: providerID, detail: detail.map { String($0.prefix(500)) })
+        } catch {
+            // Stays `reserved`: expired to `unknown` later, never sent again.
+            logger.error("SMS ledger entry \(id) not updated: \(error)")
+        }
+    }
+}
+
+/// Gathers what store accounts' calls did and writes one call record per call, once the call has ended and
+/// its texts have their outcomes; deletes records past the retention every hour. Bounded: beyond
+/// `queueLimit` records waiting for the store, new ones are logged and dropped.
+final class CallRecordService: Service, Sendable {
+    static let queueLimit = 10_000
+    /// The longest a record waits for its texts' outcomes after the call ended.
+    static let smsWait: Duration = .seconds(120)
+
+    private struct Pending {
+        var summary: CallSummary?
+        var outcomes: [String] = []
+        var inFlight = 0
+    }
+
+    private let store: any Store
+    private let logger: Logger
+    private let retentionDays: Int
+    private let pending = Mutex<[String: Pending]>([:])
+    private let records: AsyncStream<CallRecord>
+    private let continuation: AsyncStream<CallRecord>.Continuation
+
+    init(store: any Store, retentionDays: Int, logger: Logger) {
+        self.store = store
+        self.retentionDays = retentionDays
+        self.logger = logger
+        (records, continuation) = AsyncStream.makeStream(of: CallRecord.self,
+                                                          bufferingPolicy: .bufferingOldest(Self.queueLimit))
+    }
+
+    /// A text of `callID` is being sent (told before the call's end).
+    func textStarted(_ callID: String) {
+        pending.withLock { $0[callID, default: Pending()].inFlight += 1 }
+    }
+
+    /// A text of `callID` has its outcome.
+    func textFinished(_ callID: String, outcome: String) {
+        let done = pending.withLock { p -> (CallSummary, [String])? in
+            guard p[callID] != nil else { return nil }
+            p[callID]!.outcomes.append(outcome)
+            p[callID]!.inFlight -= 1
+            guard p[callID]!.inFlight <= 0, let summary = p[callID]!.summary else { return nil }
+            let outcomes = p[callID]!.outcomes
+            p[callID] = nil
+            return (summary, outcomes)
+        }
+        if let (summary, outcomes) = done { write(summary, outcomes: outcomes) }
+    }
+
+    /// A store account's call ended.
+    func callEnded(_ summary: CallSummary) {
+        guard summary.storeAccount != nil else { return }
+        let ready = pending.withLock { p -> (CallSummary, [String])? in
+            guard let waiting = p[summary.callID], waiting.inFlight > 0 else {
+                let outcomes = p.removeValue(forKey: summary.callID)?.outcomes ?? []
+                return (summary, outcomes)
+            }
+            p[summary.callID]!.summary = summary
+            return nil
+        }
+        if let (summary, outcomes) = ready {
+            write(summary, outcomes: outcomes)
+        } else {
+            // Texts still being sent: the record waits for them, but not forever.
+            let callID = summary.callID
+            Task {
+                try? await Task.sleep(for: Self.smsWait)
+                let late = self.pending.withLock { $0.removeValue(forKey: callID) }
+                if let late, let summary = late.summary {
+                    self.write(summary, outcomes: late.outcomes + Array(repeating: "unknown: still sending", count: max(0, late.inFlight)))
+                }
+            }
+        }
+    }
+
+    private func write(_ summary: CallSummary, outcomes: [String]) {
+        guard let account = summary.storeAccount else { return }
+        let record = CallRecord(time: Date(timeIntervalSince1970: Double(summary.startedMs) / 1000), account: account,
+                                caller: summary.caller, did: summary.did, ivrPath: summary.ivrPath, keys: summary.keys,
+                                sequence: summary.sequence, stepsDone: summary.stepsDone, stepsTotal: summary.stepsTotal,
+                                smsOutcomes: outcomes, outcome: summary.outcome, durationMs: summary.durationMs)
+        if case .dropped = continuation.yield(record) {
+            logger.error("call \(summary.callID): call record not written: \(Self.queueLimit) waiting for the store")
+        }
+    }
+
+    func run() async {
+        let retention = Task { [store, retentionDays, logger] in
+            while !Task.isCancelled {
+                do {
+                    let before = Date().addingTimeInterval(-Double(retentionDays) * 86_400)
+                    let deleted = try await store.deleteCallRecords(before: before)
+                    if deleted > 0 { logger.info("call records: \(deleted) older than \(retentionDays) days deleted") }
+                } catch {
+                    logger.error("call records: retention: \(error)")
+                }
+                try? await Task.sleep(for: .seconds(3600))
+            }
+        }
+        await withGracefulShutdownHandler {
+            for await record in records {
+                do {
+                    _ = try await store.appendCallRecord(record)
+                } catch {
+                    logger.error("call record of \(record.did) at \(record.time) not written: \(error)")
+                }
+            }
+        } onGracefulShutdown: {
+            self.continuation.finish()
+        }
+        retention.cancel()
+    }
+}
+
+/// Follows the store's change feed for the call side; ends at graceful shutdown.
+struct StoreChangeService: Service {
+    let accounts: StoreAccounts
+    let feed: any StoreChangeFeed
+
+    func run() async {
+        await cancelWhenGracefulShutdown { await accounts.follow(feed) }
+    }
+}
+
+/// Keeps the PostgreSQL change feed LISTENing (reconnecting as needed) until graceful shutdown.
+struct PostgresFeedService: Service {
+    let feed: PostgresChangeFeed
+
+    func run() async {
+        await cancelWhenGracefulShutdown { await feed.run() }
+    }
+}
