@@ -204,7 +204,8 @@ def sipp(cluster, name, calls, rate, hold_ms, limit=None):
 
 
 def sipp_events(folder):
-    """[(kind, call id, node, time)] from the <log> lines; [timestamp] is 'YYYY-MM-DD\tHH:MM:SS.ffffff\tEPOCH'."""
+    """[(kind, call id, node, time, in-dialog)] from the <log> lines; [timestamp] is
+    'YYYY-MM-DD\tHH:MM:SS.ffffff\tEPOCH'; in-dialog: a BYE-RECEIVED whose tags were the dialog's (tags=0,0)."""
     events = []
     for name in os.listdir(folder):
         if name.endswith("_logs.log"):
@@ -212,8 +213,17 @@ def sipp_events(folder):
                 for line in f:
                     parts = line.split()
                     if len(parts) >= 4 and parts[0] in ("ANSWERED", "BYE-RECEIVED", "HUNG-UP"):
-                        events.append((parts[0], parts[1], parts[2], float(parts[-1])))
+                        tags = next((p for p in parts if p.startswith("tags=")), "")
+                        same = all(_is_zero(x) for x in tags[5:].split(",")) if tags else parts[0] != "BYE-RECEIVED"
+                        events.append((parts[0], parts[1], parts[2], float(parts[-1]), same))
     return events
+
+
+def _is_zero(text):
+    try:
+        return float(text) == 0
+    except ValueError:
+        return False
 
 
 def finish(popen, timeout=180):
@@ -284,6 +294,8 @@ def test(callseq):
               failures)
         check(len(stranded) > 0 and len(delays) == len(stranded),
               f"every call on {a} got a BYE: {len(delays)} of {len(stranded)}", failures)
+        in_dialog = sum(1 for e in stranded if e[1] in ended and ended[e[1]][0] == "BYE-RECEIVED" and ended[e[1]][4])
+        check(in_dialog == len(delays), f"each BYE in the call's dialog (tags): {in_dialog} of {len(delays)}", failures)
         if delays:
             figures["bye"] = f"{delays[0]:.2f}–{delays[-1]:.2f} s"
             check(delays[-1] <= 5.0, f"BYE {delays[0]:.2f} … {delays[-1]:.2f} s after the kill (≤ 5 s)", failures)
