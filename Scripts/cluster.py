@@ -205,7 +205,7 @@ def sipp(cluster, name, calls, rate, hold_ms, limit=None):
 
 def sipp_events(folder):
     """[(kind, call id, node, time, in-dialog)] from the <log> lines; [timestamp] is
-    'YYYY-MM-DD\tHH:MM:SS.ffffff\tEPOCH'; in-dialog: a BYE-RECEIVED whose tags were the dialog's (tags=0,0)."""
+    'YYYY-MM-DD\tHH:MM:SS.ffffff\tEPOCH'; in-dialog: a BYE-RECEIVED whose tags were the dialog's."""
     events = []
     for name in os.listdir(folder):
         if name.endswith("_logs.log"):
@@ -214,16 +214,14 @@ def sipp_events(folder):
                     parts = line.split()
                     if len(parts) >= 4 and parts[0] in ("ANSWERED", "BYE-RECEIVED", "HUNG-UP"):
                         tags = next((p for p in parts if p.startswith("tags=")), "")
-                        same = all(_is_zero(x) for x in tags[5:].split(",")) if tags else parts[0] != "BYE-RECEIVED"
+                        same = _same_dialog(tags[5:].split("/")) if tags else parts[0] != "BYE-RECEIVED"
                         events.append((parts[0], parts[1], parts[2], float(parts[-1]), same))
     return events
 
 
-def _is_zero(text):
-    try:
-        return float(text) == 0
-    except ValueError:
-        return False
+def _same_dialog(tags):
+    """A BYE's tags=FROM/NODE/TO/OURS: its From tag is the node's (the 200's To tag), its To tag ours (RFC 3261 §12)."""
+    return len(tags) == 4 and all(tags) and tags[0] == tags[1] and tags[2] == tags[3]
 
 
 def finish(popen, timeout=180):
