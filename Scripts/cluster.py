@@ -331,6 +331,16 @@ def test(callseq):
         check(on_b and on_b <= hung_up, f"its {len(on_b)} calls finished normally (the caller hung up)", failures)
         check(status == 0, f"{b} exited {status} after {exited - termed:.2f} s of draining", failures)
         figures["drain"] = f"{exited - termed:.2f} s"
+
+        # Kamailio survived it all: its main process logs a child that died by a signal (a crash), and a core
+        # file would land in its working folder (-w kamailio-run).
+        with cluster.kamailio.lock:
+            crashed = [text for _, text in cluster.kamailio.lines if "exited by a signal" in text]
+        run = os.path.join(folder, "kamailio-run")
+        cores = [name for name in os.listdir(run) if name.startswith("core")]
+        check(cluster.kamailio.popen.poll() is None and not crashed and not cores,
+              "Kamailio ran throughout: no child crashed, no core file" + (f": {crashed[:1]} {cores}" if crashed or cores else ""),
+              failures)
     except Exception as error:   # a step that could not run is a failure, with the logs' ends
         failures.append(str(error))
         print(f"  FAIL  {error}", flush=True)
