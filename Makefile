@@ -76,8 +76,9 @@ docs: deps
 # `callseq serve` nodes on 127.0.0.2 and 127.0.0.3, free ports, a temporary folder.
 #   make cluster        also a throw-away PostgreSQL; in the foreground, Ctrl-C stops all
 #   make cluster-test   through Kamailio with SIPp: the split of 200 calls, kill -9 of a node under load (marked
-#                       down within 4 s, its calls get BYE within 5 s, back within 2 s of its restart), SIGTERM
-#                       of a node under load (no new call after 2 s, its calls finish, exit 0); about 2 minutes
+#                       down within 4 s, its callers get an in-dialog BYE within 5 s, back within 2 s of its
+#                       restart), SIGTERM of a node under load (no new call after 2 s, its calls finish, exit 0),
+#                       no Kamailio crash; about 2 minutes
 cluster: deps
 	swift build -c release --product callseq $(SWIFT_BUILD_FLAGS)
 	python3 Scripts/cluster.py run "$$(swift build -c release --show-bin-path)/callseq"

@@ -204,7 +204,8 @@ def sipp(cluster, name, calls, rate, hold_ms, limit=None):
 
 
 def sipp_events(folder):
-    """[(kind, call id, node, time)] from the <log> lines; [timestamp] is 'YYYY-MM-DD\tHH:MM:SS.ffffff\tEPOCH'."""
+    """[(kind, call id, node, time, in-dialog)] from the <log> lines; [timestamp] is
+    'YYYY-MM-DD\tHH:MM:SS.ffffff\tEPOCH'; in-dialog: a BYE-RECEIVED whose tags were the dialog's."""
     events = []
     for name in os.listdir(folder):
         if name.endswith("_logs.log"):
@@ -212,8 +213,15 @@ def sipp_events(folder):
                 for line in f:
                     parts = line.split()
                     if len(parts) >= 4 and parts[0] in ("ANSWERED", "BYE-RECEIVED", "HUNG-UP"):
-                        events.append((parts[0], parts[1], parts[2], float(parts[-1])))
+                        tags = next((p for p in parts if p.startswith("tags=")), "")
+                        same = _same_dialog(tags[5:].split("/")) if tags else parts[0] != "BYE-RECEIVED"
+                        events.append((parts[0], parts[1], parts[2], float(parts[-1]), same))
     return events
+
+
+def _same_dialog(tags):
+    """A BYE's tags=FROM/NODE/TO/OURS: its From tag is the node's (the 200's To tag), its To tag ours (RFC 3261 §12)."""
+    return len(tags) == 4 and all(tags) and tags[0] == tags[1] and tags[2] == tags[3]
 
 
 def finish(popen, timeout=180):
@@ -284,6 +292,8 @@ def test(callseq):
               failures)
         check(len(stranded) > 0 and len(delays) == len(stranded),
               f"every call on {a} got a BYE: {len(delays)} of {len(stranded)}", failures)
+        in_dialog = sum(1 for e in stranded if e[1] in ended and ended[e[1]][0] == "BYE-RECEIVED" and ended[e[1]][4])
+        check(in_dialog == len(delays), f"each BYE in the call's dialog (tags): {in_dialog} of {len(delays)}", failures)
         if delays:
             figures["bye"] = f"{delays[0]:.2f}–{delays[-1]:.2f} s"
             check(delays[-1] <= 5.0, f"BYE {delays[0]:.2f} … {delays[-1]:.2f} s after the kill (≤ 5 s)", failures)
@@ -321,6 +331,16 @@ def test(callseq):
         check(on_b and on_b <= hung_up, f"its {len(on_b)} calls finished normally (the caller hung up)", failures)
         check(status == 0, f"{b} exited {status} after {exited - termed:.2f} s of draining", failures)
         figures["drain"] = f"{exited - termed:.2f} s"
+
+        # Kamailio survived it all: its main process logs a child that died by a signal (a crash), and a core
+        # file would land in its working folder (-w kamailio-run).
+        with cluster.kamailio.lock:
+            crashed = [text for _, text in cluster.kamailio.lines if "exited by a signal" in text]
+        run = os.path.join(folder, "kamailio-run")
+        cores = [name for name in os.listdir(run) if name.startswith("core")]
+        check(cluster.kamailio.popen.poll() is None and not crashed and not cores,
+              "Kamailio ran throughout: no child crashed, no core file" + (f": {crashed[:1]} {cores}" if crashed or cores else ""),
+              failures)
     except Exception as error:   # a step that could not run is a failure, with the logs' ends
         failures.append(str(error))
         print(f"  FAIL  {error}", flush=True)
