@@ -13,16 +13,14 @@ Usage: editor_test.py CALLSEQ [ARTEFACTS]   (ARTEFACTS: where editor.png and a f
 Environment: CHROMIUM (default /usr/bin/chromium); UPDATE_DOCS_SCREENSHOT=PATH also writes the editor's screenshot
 there (docs/editor.png for the README).
 
-To extend with a call (the issue's last step: a SIP call to the DID presses 2 and receives the digits as saved):
-`Server.start` already passes `--listen 127.0.0.1:0`: `server.wait_line(r"listening on udp (\S+):(\d+)", 60)` gives
-the SIP port; add a step after `ivr_and_number` (the DID 5145550100 then answers with Lobby, option 2 = Garage)
-that calls the DID with baresip (as Tests/CallseqTests/LivePeers.swift does), sends 2 and decodes the digits
-(expected: the ones saved last, `4321#7` after `run_stale_copy`, or `4321#` if the call runs before it).
+Then the issue's last step: baresip (Debian's baresip-core, driven through its ctrl_tcp module) calls the DID,
+which answers with Lobby, presses 2 (Garage) and receives the digits saved last as RFC 4733 events.
 """
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +28,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import wave
 
 from playwright.sync_api import expect, sync_playwright
 
@@ -243,6 +242,7 @@ def main():
                 ok("a wrong key is refused; signed in with the account's key (sessionStorage, no cookie)")
                 run_customer(server, browser, page, keys, mp3)
                 run_stale_copy(server, browser, page, keys)
+                run_call(server, keys, folder)
                 run_markup_name(server, browser, keys)
                 run_client(server, browser, keys)
                 run_narrow(server, browser, keys)
@@ -440,6 +440,121 @@ def ivr_and_number(server, page, key):
     numbers = must(server.api("GET", "/accounts/me/numbers", key), 200)["numbers"]
     assert [n["route"] for n in numbers if n["number"] == DID] == [{"ivr": "Lobby"}], numbers
     ok("the number routes to Lobby (sequences are not offered for numbers)")
+
+
+class Baresip:
+    """A baresip phone in its own folder, driven through ctrl_tcp (netstring JSON), its microphone silent."""
+
+    def __init__(self, folder):
+        self.folder = tempfile.mkdtemp(prefix="baresip-", dir=folder)
+        silence = os.path.join(self.folder, "silence.wav")
+        with wave.open(silence, "wb") as w:   # 60 s: aufile ends the call at the file's end
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(bytes(2 * 8000 * 60))
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            control_port = probe.getsockname()[1]
+        with open(os.path.join(self.folder, "config"), "w") as f:
+            f.write(f"""sip_listen 127.0.0.1:0
+net_interface 127.0.0.1
+module_path /usr/lib/baresip/modules
+module g711.so
+module aufile.so
+module_tmp account.so
+module_app menu.so
+module_app ctrl_tcp.so
+ctrl_tcp_listen 127.0.0.1:{control_port}
+audio_source aufile,{silence}
+""")
+        with open(os.path.join(self.folder, "accounts"), "w") as f:
+            f.write("<sip:tester@127.0.0.1>;regint=0\n")
+        # baresip quits at the end of its standard input: it is kept open for the call's length.
+        self.process = subprocess.Popen(["/usr/bin/baresip", "-f", self.folder, "-t", "120"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        self.events = []
+        self.pending = b""
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.control = socket.create_connection(("127.0.0.1", control_port), timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise AssertionError("baresip's ctrl_tcp did not open")
+                time.sleep(0.05)
+
+    def command(self, name, params=""):
+        body = json.dumps({"command": name, "params": params, "token": name}).encode()
+        self.control.sendall(str(len(body)).encode() + b":" + body + b",")
+
+    def wait_event(self, kind, seconds):
+        """The first event of type `kind` (already received or arriving within `seconds`), or None."""
+        deadline = time.monotonic() + seconds
+        scanned = 0
+        while True:
+            for event in self.events[scanned:]:
+                if event.get("type") == kind:
+                    return event
+            scanned = len(self.events)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.control.settimeout(min(left, 1))
+            try:
+                chunk = self.control.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                return None
+            self.pending += chunk
+            while True:   # netstrings: LENGTH ":" BODY ","
+                colon = self.pending.find(b":")
+                if colon < 0 or not self.pending[:colon].isdigit():
+                    break
+                length = int(self.pending[:colon])
+                if len(self.pending) < colon + 1 + length + 1:
+                    break
+                body = self.pending[colon + 1:colon + 1 + length]
+                self.pending = self.pending[colon + 1 + length + 1:]
+                try:
+                    message = json.loads(body)
+                except ValueError:
+                    continue
+                if isinstance(message, dict) and message.get("event"):
+                    self.events.append(message)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def run_call(server, keys, folder):
+    """A call to the DID, routed in the browser to Lobby: option 2 plays Garage's digits as saved last."""
+    key = keys["acme_key"]
+    body, _ = sequence_body(server, key, "Garage")
+    saved = "".join(s["digits"] for s in body["steps"] if s["type"] == "dtmf")
+    match = server.wait_line(r"listening on udp (\S+):(\d+)", 60)
+    assert match, "no SIP line from callseq serve"
+    phone = Baresip(folder)
+    try:
+        phone.command("dial", f"sip:{DID}@127.0.0.1:{match.group(2)}")
+        assert phone.wait_event("CALL_ESTABLISHED", 60), "the call to the DID was not established"
+        phone.command("sndcode", "2")
+        assert phone.wait_event("CALL_CLOSED", 120), "the server did not end the call after the sequence"
+        received = "".join(e.get("param", "") for e in phone.events if e.get("type") == "CALL_DTMF_START")
+    finally:
+        phone.stop()
+    assert received == saved, f"the call received {received!r}, the editor saved {saved!r}"
+    ok(f"baresip calls (514) 555-0100, presses 2 and receives {received} as RFC 4733 events: Garage as saved")
 
 
 def run_stale_copy(server, browser, first, keys):
