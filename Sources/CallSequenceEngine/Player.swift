@@ -92,8 +92,8 @@ public final class Player {
     // next event, the next telephone-event, the end of the sequence or of its last segment, a cancel). A frame
     // that ends by `plainUntil` has nothing to report: it is copies only. Inside the current segment (it ends
     // before `plainEnd`) it is one copy (or fill) from `plainPCM` / `plainEncoded` (`nil`: silence), the
-    // segment's audio from its sample `plainStart`; across segments, ``renderAcrossSegments(into:count:stride:)``.
-    // Every other frame takes the full loop, which then finds the next run (``preparePlainRun()``). Both
+    // segment's audio from its sample `plainStart`; across segments, `renderAcrossSegments(into:count:stride:)`.
+    // Every other frame takes the full loop, which then finds the next run (`preparePlainRun()`). Both
     // produce the same bytes and events.
     @exclusivity(unchecked) @usableFromInline var plainUntil = Int.min
     @exclusivity(unchecked) @usableFromInline var plainEnd = Int.min
@@ -278,7 +278,7 @@ public final class Player {
         return renderFrameWithBookkeeping(bytes: base, count: count, onEvent)
     }
 
-    /// The G.711 twin of ``renderFrameWithBookkeeping(linear:count:_:)``.
+    /// The G.711 twin of `renderFrameWithBookkeeping(linear:count:_:)`.
     @usableFromInline @inline(never)
     func renderFrameWithBookkeeping(bytes base: UnsafeMutablePointer<UInt8>, count: Int,
                                     _ onEvent: (PlayerEvent) -> Void) -> Int {
