@@ -80,13 +80,16 @@ final class PlayerHandle {
     /// (``Player/renderFrame(bytes:count:_:)``), the event conversion with it.
     @inline(__always)
     func play(_ samples: UnsafeMutableRawPointer, _ count: Int, _ sink: EventSink, int16: Bool) {
-        let onEvent = { (event: PlayerEvent) in
-            sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
-        }
+        // The closures are written at each call, not kept in a local: a closure in a local is escaping, and the
+        // frame loop (out of line) would get a heap-allocated context for it on every frame.
         if int16 {
-            _ = player.renderFrame(linear: samples.assumingMemoryBound(to: Int16.self), count: count, onEvent)
+            _ = player.renderFrame(linear: samples.assumingMemoryBound(to: Int16.self), count: count) { event in
+                sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
+            }
         } else {
-            _ = player.renderFrame(bytes: samples.assumingMemoryBound(to: UInt8.self), count: count, onEvent)
+            _ = player.renderFrame(bytes: samples.assumingMemoryBound(to: UInt8.self), count: count) { event in
+                sink.put(cs_event(event.kind, sample: event.sample, offset: event.offset, sequence: -1))
+            }
         }
     }
 }

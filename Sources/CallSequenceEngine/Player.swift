@@ -75,6 +75,7 @@ public final class Player {
     @usableFromInline let total: Int
     @usableFromInline let reportsTelephoneEvents: Bool
     @usableFromInline let silenceByte: UInt8
+    @usableFromInline let isG711: Bool
 
     // The per-call state. Only the thread that renders this call touches it (a player belongs to one
     // call), so Swift's dynamic exclusivity checks, a thread-local lookup on every access of a class's
@@ -86,6 +87,19 @@ public final class Player {
     @exclusivity(unchecked) @usableFromInline var toneIndex = 0
     @exclusivity(unchecked) @usableFromInline var cancelled = false
     @exclusivity(unchecked) @usableFromInline var finished = false
+
+    // The plain run: from the current sample up to the next thing that needs the frame loop's bookkeeping (the
+    // next event, the next telephone-event, the end of the sequence or of its last segment, a cancel). A frame
+    // that ends by `plainUntil` has nothing to report: it is copies only. Inside the current segment (it ends
+    // before `plainEnd`) it is one copy (or fill) from `plainPCM` / `plainEncoded` (`nil`: silence), the
+    // segment's audio from its sample `plainStart`; across segments, `renderAcrossSegments(into:count:stride:)`.
+    // Every other frame takes the full loop, which then finds the next run (`preparePlainRun()`). Both
+    // produce the same bytes and events.
+    @exclusivity(unchecked) @usableFromInline var plainUntil = Int.min
+    @exclusivity(unchecked) @usableFromInline var plainEnd = Int.min
+    @exclusivity(unchecked) @usableFromInline var plainStart = 0
+    @exclusivity(unchecked) @usableFromInline var plainPCM: UnsafePointer<Int16>? = nil
+    @exclusivity(unchecked) @usableFromInline var plainEncoded: UnsafePointer<UInt8>? = nil
 
     /// Samples rendered so far (including silence after the end).
     @inlinable public var position: Int { samplesRendered }
@@ -100,6 +114,69 @@ public final class Player {
         total = program.totalSamples
         reportsTelephoneEvents = program.format.dtmfOutput != .inband
         silenceByte = program.format.encoding == .alaw ? ALaw.silence : MuLaw.silence
+        isG711 = program.format.encoding != .pcm16
+        preparePlainRun()
+    }
+
+    /// Finds the plain run that starts at the current sample (see `plainUntil`); none when the player is
+    /// cancelled or past its last segment.
+    @usableFromInline
+    func preparePlainRun() {
+        guard !cancelled && segmentIndex < segments.count else {
+            plainUntil = Int.min
+            plainEnd = Int.min
+            return
+        }
+        // A frame ending at `total` reports `finished` (and every event left); one ending after an event's or a
+        // telephone-event's start reports it; past the last segment the frame loop fills silence.
+        let last = segments[segments.count - 1]
+        var until = min(last.start + last.length, total - 1)
+        if eventIndex < events.count { until = min(until, events[eventIndex].sample) }
+        if reportsTelephoneEvents && toneIndex < tones.count { until = min(until, tones[toneIndex].startSample) }
+        plainUntil = until
+        loadPlainSegment()
+    }
+
+    /// Caches the current segment for the plain run.
+    @usableFromInline
+    func loadPlainSegment() {
+        guard segmentIndex < segments.count else {
+            plainEnd = Int.min
+            return
+        }
+        let segment = segments[segmentIndex]
+        plainStart = segment.start
+        plainEnd = segment.start + segment.length
+        plainPCM = segment.pcm
+        plainEncoded = segment.encoded
+    }
+
+    /// A frame of the plain run that reaches the end of the current segment: copies (or fills) up to each
+    /// segment's end and steps to the next. `stride` is 2 (PCM16) or 1 (G.711).
+    @usableFromInline @inline(never)
+    func renderAcrossSegments(into base: UnsafeMutableRawPointer, count: Int, stride: Int) -> Int {
+        var at = samplesRendered
+        var written = 0
+        while written < count {
+            // The run ends by the last segment's end: a segment is there.
+            let n = min(count - written, plainEnd - at)
+            let destination = base + written &* stride
+            let source = stride == 2 ? UnsafeRawPointer(plainPCM) : UnsafeRawPointer(plainEncoded)
+            if let source {
+                destination.copyMemory(from: source + (at - plainStart) &* stride, byteCount: n &* stride)
+            } else {
+                destination.initializeMemory(as: UInt8.self, repeating: stride == 2 ? 0 : silenceByte,
+                                             count: n &* stride)
+            }
+            written += n
+            at += n
+            if at == plainEnd {
+                segmentIndex += 1
+                loadPlainSegment()
+            }
+        }
+        samplesRendered = at
+        return count
     }
 
     /// Starts the sequence again from its first sample (an IVR replaying its prompt). No allocation.
@@ -110,11 +187,16 @@ public final class Player {
         toneIndex = 0
         cancelled = false
         finished = false
+        preparePlainRun()
     }
 
     /// Stops the sequence (the caller hung up). The next render produces silence and reports `finished`.
     /// Call it from the thread that renders (or between renders): the player is not shared between threads.
-    public func cancel() { cancelled = true }
+    public func cancel() {
+        cancelled = true
+        plainUntil = Int.min
+        plainEnd = Int.min
+    }
 
     /// Renders the next `buffer.count` samples as 16-bit linear PCM.
     ///
@@ -133,7 +215,7 @@ public final class Player {
     /// - Precondition: the program was compiled for mu-law or A-law.
     @discardableResult
     public func render(into buffer: UnsafeMutableBufferPointer<UInt8>, _ onEvent: (PlayerEvent) -> Void = { _ in }) -> Int {
-        precondition(program.format.encoding != .pcm16, "this program was compiled for PCM16; render into Int16 samples")
+        precondition(isG711, "this program was compiled for PCM16; render into Int16 samples")
         guard let base = buffer.baseAddress else { return 0 }
         return renderFrame(bytes: base, count: buffer.count, onEvent)
     }
@@ -144,10 +226,33 @@ public final class Player {
     @inlinable @inline(__always)
     package func renderFrame(linear base: UnsafeMutablePointer<Int16>, count: Int,
                              _ onEvent: (PlayerEvent) -> Void) -> Int {
+        let start = samplesRendered
+        let end = start + count
+        if count > 0 && end <= plainUntil {
+            // The source is the program's, the destination the caller's frame: they never overlap, so a plain
+            // copy (update(from:count:) would first test for an overlap).
+            guard end < plainEnd else { return renderAcrossSegments(into: base, count: count, stride: 2) }
+            if let source = plainPCM {
+                UnsafeMutableRawPointer(base).copyMemory(from: source + (start &- plainStart),
+                                                         byteCount: count &* MemoryLayout<Int16>.stride)
+            } else {
+                base.update(repeating: 0, count: count)
+            }
+            samplesRendered = end
+            return count
+        }
+        return renderFrameWithBookkeeping(linear: base, count: count, onEvent)
+    }
+
+    /// The frames outside a plain run: out of line, so that the plain copy keeps a short prologue.
+    @usableFromInline @inline(never)
+    func renderFrameWithBookkeeping(linear base: UnsafeMutablePointer<Int16>, count: Int,
+                                    _ onEvent: (PlayerEvent) -> Void) -> Int {
         frame(count: count, onEvent) { at, segment, into, count in
             let destination = base + at
             if let source = segment?.pcm {
-                destination.update(from: source + into, count: count)
+                UnsafeMutableRawPointer(destination).copyMemory(from: source + into,
+                                                                byteCount: count &* MemoryLayout<Int16>.stride)
             } else {
                 destination.update(repeating: 0, count: count)
             }
@@ -158,11 +263,30 @@ public final class Player {
     @inlinable @inline(__always)
     package func renderFrame(bytes base: UnsafeMutablePointer<UInt8>, count: Int,
                              _ onEvent: (PlayerEvent) -> Void) -> Int {
+        let start = samplesRendered
+        let end = start + count
+        if count > 0 && end <= plainUntil {
+            guard end < plainEnd else { return renderAcrossSegments(into: base, count: count, stride: 1) }
+            if let source = plainEncoded {
+                UnsafeMutableRawPointer(base).copyMemory(from: source + (start &- plainStart), byteCount: count)
+            } else {
+                base.update(repeating: silenceByte, count: count)
+            }
+            samplesRendered = end
+            return count
+        }
+        return renderFrameWithBookkeeping(bytes: base, count: count, onEvent)
+    }
+
+    /// The G.711 twin of `renderFrameWithBookkeeping(linear:count:_:)`.
+    @usableFromInline @inline(never)
+    func renderFrameWithBookkeeping(bytes base: UnsafeMutablePointer<UInt8>, count: Int,
+                                    _ onEvent: (PlayerEvent) -> Void) -> Int {
         let silence = silenceByte
         return frame(count: count, onEvent) { at, segment, into, count in
             let destination = base + at
             if let source = segment?.encoded {
-                destination.update(from: source + into, count: count)
+                UnsafeMutableRawPointer(destination).copyMemory(from: source + into, byteCount: count)
             } else {
                 destination.update(repeating: silence, count: count)
             }
@@ -227,6 +351,7 @@ public final class Player {
             finished = true
             onEvent(PlayerEvent(kind: .finished(cancelled: false), sample: total, offset: total - frameStart))
         }
+        preparePlainRun()
         return audio
     }
 }

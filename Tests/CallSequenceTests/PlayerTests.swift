@@ -166,6 +166,43 @@ struct PlayerTests {
         #expect(!play(inband, frames: [160]).events.contains { if case .telephoneEvent = $0.kind { true } else { false } })
     }
 
+    /// The plain-run copy (a frame with nothing to report) and the full frame loop give the same audio and the
+    /// same events, telephone-events included, whatever the frame sizes, and after a restart.
+    @Test(arguments: [DTMFOutput.inband, .rfc4733, .both])
+    func framesInAndOutOfThePlainRunAgree(output: DTMFOutput) throws {
+        let program = try compileExample("front-door.json", CallFormat(dtmfOutput: output))
+        let reference = play(program, frames: [program.totalSamples + 1])
+        #expect(reference.pcm.count == program.totalSamples)
+        for frames in [[1], [160], [159, 161], [800], [3, 500, 1, 161]] {
+            let other = play(program, frames: frames)
+            #expect(other.pcm == reference.pcm, "frames \(frames)")
+            // A telephone-event's interim states come at frame ends, and within one frame the step events come
+            // before the telephone-events: compare the step events, and the telephone-events' final states.
+            let steps = { (events: [PlayerEvent]) in
+                events.filter { if case .telephoneEvent = $0.kind { false } else { true } }
+            }
+            let tones = { (events: [PlayerEvent]) in
+                events.filter { if case .telephoneEvent(let state) = $0.kind { state.ended } else { false } }
+            }
+            #expect(steps(other.events).map(\.kind) == steps(reference.events).map(\.kind), "frames \(frames)")
+            #expect(steps(other.events).map(\.sample) == steps(reference.events).map(\.sample), "frames \(frames)")
+            #expect(tones(other.events).map(\.kind) == tones(reference.events).map(\.kind), "frames \(frames)")
+            #expect(tones(other.events).map(\.sample) == tones(reference.events).map(\.sample), "frames \(frames)")
+            #expect(output == .inband || tones(other.events).count == 5)
+        }
+        let player = program.makePlayer()
+        var first = [Int16](repeating: 0, count: 4000)
+        first.withUnsafeMutableBufferPointer { _ = player.render(into: $0) }
+        player.restart()
+        var again = [Int16](repeating: 0x7777, count: 160)
+        var replay: [Int16] = []
+        while !player.isFinished {
+            let n = again.withUnsafeMutableBufferPointer { player.render(into: $0) }
+            replay += again.prefix(n)
+        }
+        #expect(replay == reference.pcm)
+    }
+
     @Test func perCallStateFitsIn256Bytes() throws {
         let program = try compileExample("front-door.json")
         let player = program.makePlayer()
