@@ -755,7 +755,9 @@ public final class CallServer: Service, Sendable {
         func trace(_ change: (inout CallTrace) -> Void) {
             guard let dialog = found?.0 else { return }
             state.withLock { state in
-                if state.calls[dialog] != nil { change(&state.calls[dialog]!.trace) }
+                guard var call = state.calls[dialog] else { return }
+                change(&call.trace)
+                state.calls[dialog] = call
             }
         }
         switch event.kind {

@@ -127,13 +127,15 @@ final class CallRecordService: Service, Sendable {
     /// A text of `callID` has its outcome.
     func textFinished(_ callID: String, outcome: String) {
         let done = pending.withLock { p -> (CallSummary, [String])? in
-            guard p[callID] != nil else { return nil }
-            p[callID]!.outcomes.append(outcome)
-            p[callID]!.inFlight -= 1
-            guard p[callID]!.inFlight <= 0, let summary = p[callID]!.summary else { return nil }
-            let outcomes = p[callID]!.outcomes
+            guard var entry = p[callID] else { return nil }
+            entry.outcomes.append(outcome)
+            entry.inFlight -= 1
+            guard entry.inFlight <= 0, let summary = entry.summary else {
+                p[callID] = entry
+                return nil
+            }
             p[callID] = nil
-            return (summary, outcomes)
+            return (summary, entry.outcomes)
         }
         if let (summary, outcomes) = done { write(summary, outcomes: outcomes) }
     }
@@ -142,11 +144,12 @@ final class CallRecordService: Service, Sendable {
     func callEnded(_ summary: CallSummary) {
         guard summary.storeAccount != nil else { return }
         let ready = pending.withLock { p -> (CallSummary, [String])? in
-            guard let waiting = p[summary.callID], waiting.inFlight > 0 else {
+            guard var waiting = p[summary.callID], waiting.inFlight > 0 else {
                 let outcomes = p.removeValue(forKey: summary.callID)?.outcomes ?? []
                 return (summary, outcomes)
             }
-            p[summary.callID]!.summary = summary
+            waiting.summary = summary
+            p[summary.callID] = waiting
             return nil
         }
         if let (summary, outcomes) = ready {

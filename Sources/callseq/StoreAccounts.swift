@@ -43,6 +43,14 @@ final class StoreAccounts: CalledNumberSource, Sendable {
         /// Bumped by every invalidation: a load that saw one meanwhile is used for its call but not kept.
         var epoch: UInt64 = 0
         var clock: UInt64 = 0
+
+        /// The cached entry of `account`, marked as used now; nil when it is not cached.
+        mutating func touch(_ account: AccountID) -> AccountDirectory.Entry? {
+            guard var cached = accounts[account] else { return nil }
+            cached.lastUse = clock
+            accounts[account] = cached
+            return cached.entry
+        }
     }
 
     private let store: any Store
@@ -69,11 +77,7 @@ final class StoreAccounts: CalledNumberSource, Sendable {
             switch s.owners[digits] {
             case .some(.none): return .nobody
             case .some(.some(let account)):
-                if s.accounts[account] != nil {
-                    s.accounts[account]!.lastUse = s.clock
-                    return .hit(s.accounts[account]!.entry)
-                }
-                return .unknown(s.epoch)
+                return s.touch(account).map { .hit($0) } ?? .unknown(s.epoch)
             case .none: return .unknown(s.epoch)
             }
         }
@@ -95,7 +99,7 @@ final class StoreAccounts: CalledNumberSource, Sendable {
                 return nil
             }
             let cached = state.withLock { s -> AccountDirectory.Entry? in
-                s.accounts[account].map { _ in s.accounts[account]!.lastUse = s.clock; return s.accounts[account]!.entry }
+                s.touch(account)
             }
             let entry: AccountDirectory.Entry
             if let cached { entry = cached } else { entry = try await load(account) }
@@ -257,9 +261,10 @@ final class DecodedAudioCache: Sendable {
         let key = Array(SHA256.hash(data: bytes))
         if let hit = state.withLock({ s -> DecodedAudio? in
             s.clock &+= 1
-            guard s.items[key] != nil else { return nil }
-            s.items[key]!.lastUse = s.clock
-            return s.items[key]!.audio
+            guard var item = s.items[key] else { return nil }
+            item.lastUse = s.clock
+            s.items[key] = item
+            return item.audio
         }) { return hit }
         let audio = try AudioFile.decode(bytes, name: name)
         let size = audio.samples.count * MemoryLayout<Float>.stride
