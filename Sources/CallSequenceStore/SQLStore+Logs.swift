@@ -38,8 +38,6 @@ extension SQLStore {
         let day = StoreRules.day(request.time), time = StoreRules.milliseconds(request.time)
         let dialect = self.dialect
         return try await database.transaction { tx throws(StoreError) in
-            try await tx.run("INSERT INTO sms_quota (account, day, used) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
-                             [.text(request.account), .text(day)])
             let ledger = """
                 INSERT INTO sms_ledger (call_id, step, account, day, sender, recipient, message, state, created, updated)
                 VALUES ($4, $5, $1, $2, $6, $7, $8, 'reserved', $9, $9) ON CONFLICT (call_id, step) DO NOTHING RETURNING id
@@ -50,20 +48,27 @@ extension SQLStore {
             var inserted: Int64?, counted = false
             switch dialect {
             case .postgres:
-                // One statement: the slot at most once per (call, step), and the quota taken only when the slot
-                // is new and the day is under the limit (the row lock on sms_quota orders concurrent senders;
-                // READ COMMITTED re-checks `used < $3` against the committed count).
+                // One statement, the whole reservation (several nodes, one database): the ledger row at most once
+                // per (call, step) (ON CONFLICT DO NOTHING), and the day's count taken only when that row is new
+                // and the count is below the limit — the day's row created at 1, or incremented under the
+                // limit; ON CONFLICT DO UPDATE locks the row and READ COMMITTED re-checks `used < $3` against the
+                // latest committed count, so concurrent nodes queue on that one row for the statement's length
+                // only. Nothing else happens in the transaction when the slot is taken: no lock is held across
+                // the provider's HTTP request, which comes after the commit.
                 let row = try await tx.first("""
                     WITH ins AS (\(ledger)),
-                    q AS (UPDATE sms_quota SET used = used + 1 WHERE account = $1 AND day = $2 AND used < $3
-                          AND EXISTS (SELECT 1 FROM ins) RETURNING used)
+                    q AS (INSERT INTO sms_quota (account, day, used) SELECT $1, $2, 1 FROM ins WHERE $3 > 0
+                          ON CONFLICT (account, day) DO UPDATE SET used = sms_quota.used + 1 WHERE sms_quota.used < $3
+                          RETURNING used)
                     SELECT (SELECT id FROM ins), (SELECT used FROM q)
                     """, binds)
                 inserted = try row?.optionalInt(0)
                 counted = try row?.optionalInt(1) != nil
             case .sqlite:
                 // SQLite has no data-modifying WITH; the transaction holds the write lock (BEGIN IMMEDIATE), so
-                // the two statements are as one.
+                // the statements are as one.
+                try await tx.run("INSERT INTO sms_quota (account, day, used) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
+                                 [.text(request.account), .text(day)])
                 inserted = try await tx.first(ledger, binds)?.int(0)
                 if inserted != nil {
                     counted = try await tx.first(

@@ -80,6 +80,19 @@ struct StoreTexts: Sendable {
         }
     }
 
+    /// The longest a living node keeps a text `reserved`: every attempt waiting out the provider's timeout, the
+    /// backoffs between them (0.2 s doubling, at most 5 s), and 2 s for the ledger's writes. A reservation older
+    /// than that belongs to a node that stopped between the reservation and the provider's answer.
+    static func longestSend(timeout: Duration, attempts: Int) -> Duration {
+        var total = timeout * attempts + .seconds(2)
+        var delay = Duration.milliseconds(200)
+        for _ in 1..<max(1, attempts) {
+            total += delay
+            delay = min(delay * 2, .seconds(5))
+        }
+        return total
+    }
+
     private func finish(_ id: Int64, _ state: SMSState, providerID: String?, detail: String?) async {
         do {
             try await store.finishSMS(id: id, state: state, providerID: providerID, detail: detail.map { String($0.prefix(500)) })
@@ -222,5 +235,34 @@ struct PostgresFeedService: Service {
 
     func run() async {
         await cancelWhenGracefulShutdown { await feed.run() }
+    }
+}
+
+/// Marks `unknown` the texts still `reserved` after ``StoreTexts/longestSend(timeout:attempts:)``: their node
+/// stopped (killed, lost power) between the reservation and the provider's answer, so the text may have gone out.
+/// They keep their place under the daily limit and are never sent again (the ledger row of the call and step
+/// exists). Every node runs it (the update is idempotent); a node that was only slow still records its outcome
+/// over `unknown` when it finishes.
+struct SMSReservationExpiry: Service {
+    let store: any Store
+    let logger: Logger
+    let horizon: Duration
+
+    func run() async {
+        let interval = max(.seconds(1), min(.seconds(60), horizon / 4))
+        let seconds = Double(horizon.components.seconds) + Double(horizon.components.attoseconds) / 1e18
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let expired = try await store.expireSMSReservations(before: Date().addingTimeInterval(-seconds))
+                    if expired > 0 {
+                        logger.warning("SMS ledger: \(expired) texts still reserved after \(horizon) (their node stopped mid-send) are now unknown; never sent again")
+                    }
+                } catch {
+                    logger.error("SMS ledger: expiring stale reservations: \(error)")
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
     }
 }

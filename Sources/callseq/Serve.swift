@@ -310,6 +310,11 @@ struct Serve: AsyncParsableCommand {
             + (records.map { [$0] } ?? [])
         services += [calls, AccountReloadService(server: server, hangups: hangups)]
         if let listening { services.append(PostgresFeedService(feed: listening)) }
+        if let opened, let storeTexts, storeTexts.transport != nil {
+            services.append(SMSReservationExpiry(
+                store: opened, logger: logger,
+                horizon: StoreTexts.longestSend(timeout: .milliseconds(sms.smsTimeoutMs), attempts: storeTexts.maximumAttempts)))
+        }
         if let storeAccounts, let feed { services.append(StoreChangeService(accounts: storeAccounts, feed: feed)) }
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger)

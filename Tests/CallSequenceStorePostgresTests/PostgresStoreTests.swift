@@ -86,6 +86,53 @@ struct PostgresStoreTests {
         await two.database.shutdown()
     }
 
+    @Test("a text's reservation: one statement, the limit exact, a held lock bounded by lock_timeout")
+    func smsReservationStatement() async throws {
+        let server = try TestPostgres.start()
+        defer { server.stop() }
+        let url = try server.createDatabase()
+        let one = try await PostgresStore.connect(url: url)
+        let two = try await PostgresStore.connect(url: url)
+        // Every pooled connection bounds lock waits and idle transactions (a node that dies mid-transaction).
+        let settings = try await one.database.read { tx throws(StoreError) in
+            [try await tx.query("SHOW lock_timeout", []), try await tx.query("SHOW idle_in_transaction_session_timeout", [])]
+        }
+        #expect(settings.map { $0.first?.values.first } == [.text("5s"), .text("30s")])
+        let account = try await one.createAccount(NewAccount(name: "A"), origin: .commandLine)
+        let now = Date()
+        func request(_ call: String, limit: Int = 2, time: Date = now) -> SMSRequest {
+            SMSRequest(account: account.id, callID: call, step: 3, from: "1", to: "2", message: "m", dailyLimit: limit, time: time)
+        }
+        // The day's row is created by the first reservation; a duplicate takes no place; the limit is exact.
+        guard case .reserved(let first) = try await one.reserveSMS(request("a")) else { Issue.record("a not reserved"); return }
+        #expect(try await two.reserveSMS(request("a")) == .alreadyReserved(id: first, state: .reserved))
+        guard case .reserved = try await two.reserveSMS(request("b")) else { Issue.record("b not reserved"); return }
+        #expect(try await one.reserveSMS(request("c")) == .limitReached(used: 2))
+        #expect(try await one.reserveSMS(request("d", limit: 0, time: now.addingTimeInterval(86_400))) == .limitReached(used: 0))
+        let ledger = try await one.smsEntries(account: account.id, page: PageRequest(limit: 10)).items
+        #expect(ledger.map(\.state).sorted { $0.rawValue < $1.rawValue } == [.failed, .failed, .reserved, .reserved])
+
+        // Another session holds the day's row: the reservation gives up after lock_timeout (5 s) instead of
+        // queueing without bound, leaves no row behind, and succeeds once the lock is gone.
+        let (locked, signal) = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await two.database.transaction { tx throws(StoreError) in
+                try await tx.query("UPDATE sms_quota SET used = used WHERE account = $1", [.text(account.id)])
+                signal.finish()
+                try? await Task.sleep(for: .seconds(8))
+            }
+        }
+        for await _ in locked {}
+        let start = ContinuousClock.now
+        await #expect(throws: StoreError.self) { _ = try await one.reserveSMS(request("e", limit: 10)) }
+        let waited = ContinuousClock.now - start
+        #expect(waited >= .seconds(4) && waited < .seconds(8), "waited \(waited)")
+        try await holder.value
+        guard case .reserved = try await one.reserveSMS(request("e", limit: 10)) else { Issue.record("e not reserved"); return }
+        await one.database.shutdown()
+        await two.database.shutdown()
+    }
+
     @Test("URLs: TCP and unix sockets, the password never shown")
     func urls() throws {
         let tcp = try PostgresDatabase.Location(url: "postgres://callseq:s3cret@db.example:6543/store")
