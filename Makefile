@@ -73,12 +73,17 @@ docs: deps
 	swift package generate-documentation $(foreach t,$(DOC_TARGETS),--target $(t)) --warnings-as-errors
 
 # Scale-out on one machine (Deploy/kamailio, Scripts/cluster.py): Kamailio on 127.0.0.1 in front of two
-# `callseq serve` nodes on 127.0.0.2 and 127.0.0.3, free ports, a temporary folder.
-#   make cluster        also a throw-away PostgreSQL; in the foreground, Ctrl-C stops all
-#   make cluster-test   through Kamailio with SIPp: the split of 200 calls, kill -9 of a node under load (marked
-#                       down within 4 s, its callers get an in-dialog BYE within 5 s, back within 2 s of its
-#                       restart), SIGTERM of a node under load (no new call after 2 s, its calls finish, exit 0),
-#                       no Kamailio crash; about 2 minutes
+# `callseq serve --store postgres://...` nodes on 127.0.0.2 and 127.0.0.3 sharing a throw-away PostgreSQL (initdb
+# in a temporary folder, a unix socket, a free port), the account made through the API; free ports, a temporary
+# folder.
+#   make cluster        in the foreground (texts in dry run), Ctrl-C stops all
+#   make cluster-test   through Kamailio with SIPp and a small SIP caller: the split of 200 calls, kill -9 of a
+#                       node under load (marked down within 4 s, its callers get an in-dialog BYE within 5 s, back
+#                       within 2 s of its restart), SIGTERM of a node under load (no new call after 2 s, its calls
+#                       finish, exit 0), texts across nodes (40 calls, daily limit 5: exactly 5 reach a fake
+#                       provider; a node killed mid-send leaves `unknown`), a change on one node played by the
+#                       other's next call within 1 s, PostgreSQL restarted under calls; no Kamailio crash; about
+#                       1.5 minutes
 cluster: deps
 	swift build -c release --product callseq $(SWIFT_BUILD_FLAGS)
 	python3 Scripts/cluster.py run "$$(swift build -c release --show-bin-path)/callseq"

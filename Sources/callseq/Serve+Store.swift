@@ -80,6 +80,16 @@ struct StoreTexts: Sendable {
         }
     }
 
+    /// The `outcome` label of `callseq_sms_total` for what ``send(_:account:)`` answered: nil for a text not
+    /// attempted here (another node's, or this call's retransmitted step: `already ...`).
+    static func metricOutcome(_ outcome: String) -> String? {
+        if outcome == "sent" { return "sent" }
+        if outcome == "dry run" { return "dry_run" }
+        if outcome.hasPrefix("unknown") { return "unknown" }
+        if outcome.hasPrefix("failed") { return "failed" }
+        return nil
+    }
+
     /// The longest a living node keeps a text `reserved`: every attempt waiting out the provider's timeout, the
     /// backoffs between them (0.2 s doubling, at most 5 s), and 2 s for the ledger's writes. A reservation older
     /// than that belongs to a node that stopped between the reservation and the provider's answer.

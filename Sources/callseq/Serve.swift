@@ -28,7 +28,10 @@ struct Serve: AsyncParsableCommand {
             they started with). SIGTERM or SIGINT drains: new calls and OPTIONS get 503 with Retry-After (a \
             dispatcher that probes with OPTIONS stops sending calls), calls in progress run to their end for \
             up to --drain-timeout seconds, the rest are then ended with BYE (up to 5 s more for the callers' \
-            answers), exit 0.
+            answers), exit 0. The texts of the store's accounts are counted in its ledger, reserved before the \
+            provider is asked: one a call and step on every node, within the account's daily limit; a text still \
+            reserved after every attempt's --sms-timeout-ms (its node stopped mid-send) becomes unknown, never \
+            sent again.
             """
     )
 
@@ -261,6 +264,9 @@ struct Serve: AsyncParsableCommand {
                         records.textStarted(request.callID)
                         Task {
                             let outcome = await storeTexts.send(request, account: account)
+                            if let label = StoreTexts.metricOutcome(outcome) {
+                                Counter(label: "callseq_sms_total", dimensions: [("outcome", label)]).increment()
+                            }
                             records.textFinished(request.callID, outcome: outcome)
                         }
                         return

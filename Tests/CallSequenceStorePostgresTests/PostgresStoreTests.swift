@@ -117,7 +117,7 @@ struct PostgresStoreTests {
         let (locked, signal) = AsyncStream<Void>.makeStream()
         let holder = Task {
             try await two.database.transaction { tx throws(StoreError) in
-                try await tx.query("UPDATE sms_quota SET used = used WHERE account = $1", [.text(account.id)])
+                _ = try await tx.query("UPDATE sms_quota SET used = used WHERE account = $1", [.text(account.id)])
                 signal.finish()
                 try? await Task.sleep(for: .seconds(8))
             }
