@@ -18,6 +18,7 @@ import json
 import os
 import random
 import re
+import select
 import shutil
 import signal
 import socket
@@ -338,10 +339,10 @@ class Call(threading.Thread):
         self.error = None
         self.done = threading.Event()
 
-    def _message(self, method, uri, cseq, route=(), to=None, body=""):
+    def _message(self, method, uri, cseq, route=(), to=None, body="", branch=None):
         port = self.sip.getsockname()[1]
         lines = [f"{method} {uri} SIP/2.0",
-                 f"Via: SIP/2.0/UDP {PROXY_HOST}:{port};branch=z9hG4bK{uuid.uuid4().hex[:16]};rport",
+                 f"Via: SIP/2.0/UDP {PROXY_HOST}:{port};branch={branch or 'z9hG4bK' + uuid.uuid4().hex[:16]};rport",
                  "Max-Forwards: 70", *[f"Route: {r}" for r in route],
                  f"From: <sip:cluster@{PROXY_HOST}>;tag={self.tag}", f"To: {to or f'<sip:{NUMBER}@{self.target[0]}>'}",
                  f"Call-ID: {self.call_id}", f"CSeq: {cseq} {method}", f"Contact: <sip:cluster@{PROXY_HOST}:{port}>"]
@@ -360,7 +361,7 @@ class Call(threading.Thread):
             headers.append((name.strip().lower(), value.strip()))
         return lines[0], headers, body
 
-    def _answer(self, headers, first):
+    def _answer(self, headers):
         """200 OK to a request from the node (BYE), copying Via, From, To, Call-ID, CSeq (§8.2.6.2)."""
         keep = [f"{n.title()}: {v}" for n, v in headers if n in ("via", "from", "to", "call-id", "cseq")]
         return ("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n").encode()
@@ -382,7 +383,8 @@ class Call(threading.Thread):
                f"m=audio {rtp_port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
                "a=fmtp:101 0-15\r\na=sendrecv\r\n")
         uri = f"sip:{NUMBER}@{self.target[0]}:{self.target[1]}"
-        invite = self._message("INVITE", uri, 1, body=sdp)
+        branch = "z9hG4bK" + uuid.uuid4().hex[:16]
+        invite = self._message("INVITE", uri, 1, body=sdp, branch=branch)
         self.sip.sendto(invite, self.target)
         resend, interval = time.time() + 0.5, 0.5
         provisional = False
@@ -411,14 +413,14 @@ class Call(threading.Thread):
         value = lambda name: next((v for n, v in headers if n == name), "")
         if self.status != 200:
             to = value("to")
-            self.sip.sendto(self._message("ACK", uri, 1, to=to), self.target)   # §17.1.1.3, same branch not needed here
+            # §17.1.1.3: the ACK of a failure is the INVITE transaction's (same branch), to the same hop.
+            self.sip.sendto(self._message("ACK", uri, 1, to=to, branch=branch), self.target)
             return
         self.answered = time.time()
         contact = re.search(r"<?(sip:[^>;]+)", value("contact")).group(1)
         self.node = re.search(r"@?([0-9.]+)(:\d+)?$", contact.split(";")[0]).group(1)
         records = [r.strip() for n, v in headers if n == "record-route" for r in v.split(",")]
         route = list(reversed(records))
-        hop = self.target
         if route:
             m = re.search(r"sip:([0-9.]+):?(\d+)?", route[0])
             hop = (m.group(1), int(m.group(2) or 5060))
@@ -429,7 +431,8 @@ class Call(threading.Thread):
         media = (re.search(r"c=IN IP4 ([0-9.]+)", body).group(1), int(re.search(r"m=audio (\d+)", body).group(1)))
         events = re.search(r"a=rtpmap:(\d+) telephone-event", body)
         pt = int(events.group(1)) if events else 101
-        self.sip.sendto(self._message("ACK", contact, 1, route=route, to=to), hop)
+        ack = self._message("ACK", contact, 1, route=route, to=to)
+        self.sip.sendto(ack, hop)
         # The key: RFC 4733 §2.5 — one event, its timestamp fixed, the duration growing every 20 ms, three end
         # packets; PCMU silence before it (the node's media learns nothing from it; its SDP address is ours).
         ssrc, seq, ts = random.getrandbits(32), random.getrandbits(15), random.getrandbits(31)
@@ -474,9 +477,11 @@ class Call(threading.Thread):
                 data, source = self.sip.recvfrom(65536)
                 first, request_headers, _ = self._parse(data)
                 if first.startswith("BYE "):
-                    self.sip.sendto(self._answer(request_headers, first), source)
+                    self.sip.sendto(self._answer(request_headers), source)
                     self.ended = "them"
                     return
+                if first.startswith("SIP/2.0 200"):   # the 200 again: our ACK was lost (§13.2.2.4)
+                    self.sip.sendto(ack, hop)
         bye = self._message("BYE", contact, 2, route=route, to=to)
         self.sip.sendto(bye, hop)
         resend, interval = time.time() + 0.5, 0.5
@@ -492,7 +497,7 @@ class Call(threading.Thread):
                 continue
             first, request_headers, _ = self._parse(data)
             if first.startswith("BYE "):   # crossed: the node hung up too
-                self.sip.sendto(self._answer(request_headers, first), source)
+                self.sip.sendto(self._answer(request_headers), source)
                 self.ended = "them"
                 return
             if first.startswith("SIP/2.0 ") and "BYE" in next((v for n, v in request_headers if n == "cseq"), ""):
@@ -503,7 +508,6 @@ class Call(threading.Thread):
 
 
 def select_ready(sockets, timeout):
-    import select
     ready, _, _ = select.select(sockets, [], [], timeout)
     return ready
 
@@ -592,7 +596,7 @@ def texts(cluster, provider, account, postgres, failures, figures):
         call.join(60)
     on = {h: sum(1 for c in calls if c.node == h) for h in NODE_HOSTS}
     broken = [c.error or f"status {c.status}, digits {c.digits!r}" for c in calls if c.status != 200 or c.digits != "5"]
-    check(not broken, f"40 calls answered and ran the sequence ({on[a]} on {a}, {on[b]} on {b})"
+    check(not broken and on[a] > 0 and on[b] > 0, f"40 calls answered and ran the sequence ({on[a]} on {a}, {on[b]} on {b})"
           + (f": {broken[:3]}" if broken else ""), failures)
     # Every call's text has its outcome in the ledger (none left reserved).
     deadline, rows = time.time() + 30, []
