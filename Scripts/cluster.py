@@ -748,7 +748,7 @@ def changes(cluster, postgres, account, sequences, failures, figures):
     for host in NODE_HOSTS:
         found = cluster.nodes[host]["process"].wait_line(r"store feed: listening", 30, after=restarted)
         check(found is not None, f"{host}'s change feed reconnected"
-              + (f" {found[0] - back:.1f} s after the restart" if found else ""), failures)
+              + (f" {found[0] - restarted:.1f} s after the restart began" if found else ""), failures)
     digits = "9081"
     before = time.time()
     saved, attempts = put_digits(cluster, a, account, sequence, digits)
