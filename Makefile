@@ -1,7 +1,8 @@
 # CallSequence — the commands of the README, and what they need.
 #   make demo   render Examples/front-door.json through the player and verify it with the detector
-#   make test   run the test suite (swift test; the management API against its OpenAPI document with two
-#               tenants, schemathesis for 150 s: Scripts/check-api-schema.py; the editor in a real browser:
+#   make test   run the test suite (Scripts/mutation-check.py --check: every mutation still names a line that
+#               exists; swift test; the management API against its OpenAPI document with two tenants,
+#               schemathesis for 150 s: Scripts/check-api-schema.py; the editor in a real browser:
 #               Scripts/check-editor.sh; make docs, about 1 minute once swift test has built; then the C API's and
 #               the installed callseq's checks: Scripts/check-c-api.sh)
 #   make install PREFIX=DIR / make uninstall PREFIX=DIR   DIR/bin/callseq with its man page (share/man/man1)
@@ -44,6 +45,7 @@ demo: release
 	.build/release/callseq demo
 
 test: deps
+	Scripts/mutation-check.py --check
 	swift test $(SWIFT_BUILD_FLAGS)
 	"$$(Scripts/test-python.sh)" Scripts/check-api-schema.py "$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/callseq"
 	SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" Scripts/check-editor.sh
