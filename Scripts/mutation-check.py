@@ -5,7 +5,7 @@
 # the filter, reports KILLED (with the failing tests) or SURVIVED, and restores the file with git checkout.
 # Run from a clean tree: Scripts/mutation-check.py [M1 M4 ...]. Takes about a minute per mutation.
 # Scripts/mutation-check.py --check only checks that every mutation's file and pattern exist (make test runs it).
-# Last run (2026-12-03, debug build, 2 shared cores): all 20 killed, in 18 minutes.
+# Last run (2026-12-04, debug build, 2 shared cores): all 22 killed, M1-M19 in 12 minutes.
 import subprocess, sys, json
 import os
 W=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,6 +30,8 @@ M=[
  ("M17 SIP rate limit: one request past the burst let through","Sources/SIP/SourceRateLimiter.swift","if bucket.tokens >= 1 {","if bucket.tokens >= 0 {","SIPTests"),
  ("M18 RTP: a latched source accepted from any port of its host","Sources/RTP/RTPSourceFilter.swift","if isLatched { return source.sameEndpoint(as: remote) }","if isLatched { return source.sameHost(as: remote) }","RTPSourceFilterTests|CallServerTests.MediaSecurityTests"),
  ("M19 RTP: an event's end packet sent twice, not three times (RFC 4733 2.5.1.4)","Sources/RTP/RTPSender.swift","let final = Final(timestamp: timestamp, payload: payload, remaining: 2)","let final = Final(timestamp: timestamp, payload: payload, remaining: 1)","RTPSenderTests"),
+ ("M20 API: an IVR body checked as a sequence (the one handler path's IVR kind)","Sources/ManagementAPI/Routes+Sequences.swift","candidate: { .ivr($0, replacing: $1) }","candidate: { .sequence($0, replacing: $1) }","ManagementAPITests"),
+ ("M21 live calls: a silent caller's call ends with an IVR's text","Sources/CallServer/MediaEvent.swift","case .rtpTimeout: return \"no RTP from the caller\"","case .rtpTimeout: return \"the caller hung up\"","MediaEngineTests"),
 ]
 only = [a for a in sys.argv[1:] if a != "--check"]
 # Every mutation must name a file that exists and a pattern found exactly once in it; a stale one (a file renamed,

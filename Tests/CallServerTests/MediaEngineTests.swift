@@ -239,6 +239,16 @@ struct MediaEngineTests {
         try waitUntil { engine.ports.reservedCount == 0 }
     }
 
+    /// What the server logs, sends as the BYE's reason and keeps as the call's outcome: the IVR session's texts
+    /// (the ones `callseq ivr` prints), and the engine's own for a silent caller.
+    @Test func aCallsEndIsToldInTheSessionsWordsOrTheEngines() {
+        #expect(MediaEndReason.rtpTimeout.description == "no RTP from the caller")
+        #expect(MediaEndReason.ivr(.sequenceFinished).description == "the sequence finished")
+        #expect(MediaEndReason.ivr(.hangupOption).description == "the caller chose to hang up")
+        let reasons: [IVRSession.EndReason] = [.routeHangup, .hangupOption, .noChoice, .sequenceFinished, .callerHungUp]
+        #expect(reasons.allSatisfy { MediaEndReason.ivr($0).description == $0.description })
+    }
+
     @Test func endCallStopsTheMediaReleasesThePortAndReportsNothingMore() throws {
         let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .alaw, dtmfOutput: .inband))
         let log = EventLog()
