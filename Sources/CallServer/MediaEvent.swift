@@ -23,7 +23,7 @@ public enum MediaEndReason: Sendable, Hashable, CustomStringConvertible {
     case rtpTimeout
 
     /// Why the call ended, as the server logs it and records it in the call's outcome: the IVR session's own
-    /// text (``IVRSession/EndReason/description``, also what `callseq ivr` prints), or the media engine's.
+    /// text (`IVRSession.EndReason.description`, also what `callseq ivr` prints), or the media engine's.
     public var description: String {
         switch self {
         case .ivr(let reason): return reason.description
