@@ -1,7 +1,8 @@
 # CallSequence — the commands of the README, and what they need.
 #   make demo   render Examples/front-door.json through the player and verify it with the detector
-#   make test   run the test suite (swift test; the management API against its OpenAPI document with two
-#               tenants, schemathesis for 150 s: Scripts/check-api-schema.py; the editor in a real browser:
+#   make test   run the test suite (Scripts/mutation-check.py --check: every mutation still names a line that
+#               exists; swift test; the management API against its OpenAPI document with two tenants,
+#               schemathesis for 150 s: Scripts/check-api-schema.py; the editor in a real browser:
 #               Scripts/check-editor.sh; make docs, about 1 minute once swift test has built; then the C API's and
 #               the installed callseq's checks: Scripts/check-c-api.sh)
 #   make install PREFIX=DIR / make uninstall PREFIX=DIR   DIR/bin/callseq with its man page (share/man/man1)
@@ -44,6 +45,7 @@ demo: release
 	.build/release/callseq demo
 
 test: deps
+	Scripts/mutation-check.py --check
 	swift test $(SWIFT_BUILD_FLAGS)
 	"$$(Scripts/test-python.sh)" Scripts/check-api-schema.py "$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/callseq"
 	SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" Scripts/check-editor.sh
@@ -67,10 +69,15 @@ uninstall:
 	Scripts/install.sh uninstall "$(PREFIX)"
 
 # The DocC documentation of every library target (swift-docc-plugin), failing on any DocC warning; the archives
-# are in .build/plugins/Swift-DocC/outputs/TARGET.doccarchive.
-DOC_TARGETS := TelephonyDSP Recordings CallSequenceModel CallSequenceEngine SMSText SMSGateway RTP SIP CallServer CallSequenceStore CallSequenceStorePostgres ManagementAPI
+# are in .build/plugins/Swift-DocC/outputs/TARGET.doccarchive. The library products' catalogs show their public
+# API; CallServer's and ManagementAPI's (no product: their API is `package`, for callseq and the tests) show
+# package symbols.
+DOC_TARGETS := TelephonyDSP Recordings CallSequenceModel CallSequenceEngine SMSText SMSGateway RTP SIP CallSequenceStore CallSequenceStorePostgres
+PACKAGE_DOC_TARGETS := CallServer ManagementAPI
 docs: deps
 	swift package generate-documentation $(foreach t,$(DOC_TARGETS),--target $(t)) --warnings-as-errors
+	swift package generate-documentation $(foreach t,$(PACKAGE_DOC_TARGETS),--target $(t)) \
+	    --symbol-graph-minimum-access-level package --warnings-as-errors
 
 # Scale-out on one machine (Deploy/kamailio, Scripts/cluster.py): Kamailio on 127.0.0.1 in front of two
 # `callseq serve --store postgres://...` nodes on 127.0.0.2 and 127.0.0.3 sharing a throw-away PostgreSQL (initdb

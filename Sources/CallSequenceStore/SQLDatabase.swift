@@ -86,15 +86,28 @@ extension SQLTransaction {
 /// A database the store can run transactions on.
 public protocol SQLDatabase: Sendable {
     var dialect: SQLDialect { get }
-    /// Runs `body` in one transaction (write lock taken first where the database has one; READ COMMITTED on
-    /// PostgreSQL), committing when it returns and rolling back when it throws.
+    /// Runs `body` in one transaction, committing when it returns and rolling back when it throws. Read-only: one
+    /// consistent view (PostgreSQL: REPEATABLE READ READ ONLY). Else a write: the write lock taken first where
+    /// the database has one (SQLite: BEGIN IMMEDIATE); READ COMMITTED on PostgreSQL.
     func transaction<T: Sendable>(
-        _ body: (any SQLTransaction) async throws(StoreError) -> T
+        readOnly: Bool, _ body: (any SQLTransaction) async throws(StoreError) -> T
     ) async throws(StoreError) -> T
+}
+
+extension SQLDatabase {
+    /// Runs `body` in one write transaction (``transaction(readOnly:_:)``).
+    public func transaction<T: Sendable>(
+        _ body: (any SQLTransaction) async throws(StoreError) -> T
+    ) async throws(StoreError) -> T {
+        try await transaction(readOnly: false, body)
+    }
+
     /// Runs `body` in a read-only transaction (one consistent view).
-    func read<T: Sendable>(
+    public func read<T: Sendable>(
         _ body: (any SQLTransaction) async throws(StoreError) -> T
-    ) async throws(StoreError) -> T
+    ) async throws(StoreError) -> T {
+        try await transaction(readOnly: true, body)
+    }
 }
 
 extension SQLValue {

@@ -53,20 +53,9 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     deinit { sqlite3_close_v2(db) }
 
     public func transaction<T: Sendable>(
-        _ body: (any SQLTransaction) async throws(StoreError) -> T
+        readOnly: Bool, _ body: (any SQLTransaction) async throws(StoreError) -> T
     ) async throws(StoreError) -> T {
-        try await run("BEGIN IMMEDIATE", body)
-    }
-
-    public func read<T: Sendable>(
-        _ body: (any SQLTransaction) async throws(StoreError) -> T
-    ) async throws(StoreError) -> T {
-        try await run("BEGIN", body)
-    }
-
-    private func run<T: Sendable>(
-        _ begin: String, _ body: (any SQLTransaction) async throws(StoreError) -> T
-    ) async throws(StoreError) -> T {
+        let begin = readOnly ? "BEGIN" : "BEGIN IMMEDIATE"
         await lock.lock()
         defer { lock.unlock() }
         let tx = SQLiteTransaction(db: db, path: path)

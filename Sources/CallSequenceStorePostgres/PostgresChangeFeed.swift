@@ -192,21 +192,10 @@ public final class PostgresChangeFeed: Sendable {
     }
 
     private func configuration() -> PostgresConnection.Configuration {
-        var configuration: PostgresConnection.Configuration
-        if let socket = location.socketPath {
-            configuration = .init(unixSocketPath: socket, username: location.user, password: location.password,
-                                  database: location.database)
-        } else {
-            configuration = .init(host: location.host, port: location.port, username: location.user,
-                                  password: location.password, database: location.database, tls: .disable)
-        }
+        var configuration: PostgresConnection.Configuration = location.configuration()
         configuration.options.connectTimeout = .seconds(5)
-        configuration.options.additionalStartupParameters = [
-            ("lock_timeout", "5s"),
-            ("idle_in_transaction_session_timeout", "30s"),
-            ("statement_timeout", "10s"),
-            ("application_name", "callseq-feed"),
-        ]
+        configuration.options.additionalStartupParameters = location.startupParameters(
+            statementTimeout: "10s", application: "callseq-feed")
         return configuration
     }
 

@@ -91,20 +91,9 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     init(location: Location, logger: Logger) {
         self.location = location
         self.logger = logger
-        var configuration: PostgresClient.Configuration
-        if let socket = location.socketPath {
-            configuration = .init(unixSocketPath: socket, username: location.user, password: location.password,
-                                  database: location.database)
-        } else {
-            configuration = .init(host: location.host, port: location.port, username: location.user,
-                                  password: location.password, database: location.database, tls: .disable)
-        }
-        configuration.options.additionalStartupParameters = [
-            ("lock_timeout", "5s"),
-            ("idle_in_transaction_session_timeout", "30s"),
-            ("statement_timeout", "60s"),
-            ("application_name", "callseq"),
-        ]
+        var configuration: PostgresClient.Configuration = location.configuration()
+        configuration.options.additionalStartupParameters = location.startupParameters(
+            statementTimeout: "60s", application: "callseq")
         configuration.options.maximumConnections = 16
         configuration.options.connectionIdleTimeout = .seconds(60)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
@@ -145,20 +134,9 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     }
 
     public func transaction<T: Sendable>(
-        _ body: (any SQLTransaction) async throws(StoreError) -> T
+        readOnly: Bool, _ body: (any SQLTransaction) async throws(StoreError) -> T
     ) async throws(StoreError) -> T {
-        try await run("BEGIN", body)
-    }
-
-    public func read<T: Sendable>(
-        _ body: (any SQLTransaction) async throws(StoreError) -> T
-    ) async throws(StoreError) -> T {
-        try await run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
-    }
-
-    private func run<T: Sendable>(
-        _ begin: String, _ body: (any SQLTransaction) async throws(StoreError) -> T
-    ) async throws(StoreError) -> T {
+        let begin = readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN"
         let logger = self.logger
         let where_ = location.description
         let outcome: Result<T, StoreError>
@@ -184,6 +162,47 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
             throw PostgresTransaction.storeError(error, location: where_)
         }
         return try outcome.get()
+    }
+}
+
+/// postgres-nio's two configurations, a pool's and a single connection's, made alike so that one function
+/// fills either from a ``PostgresDatabase/Location``.
+protocol PostgresServerConfiguration {
+    associatedtype TLS
+    /// No TLS (a unix socket or a private network: see ``PostgresDatabase/Location/init(url:)``).
+    static var withoutTLS: TLS { get }
+    init(host: String, port: Int, username: String, password: String?, database: String?, tls: TLS)
+    init(unixSocketPath: String, username: String, password: String?, database: String?)
+}
+
+extension PostgresClient.Configuration: PostgresServerConfiguration {
+    static var withoutTLS: TLS { .disable }
+}
+
+extension PostgresConnection.Configuration: PostgresServerConfiguration {
+    static var withoutTLS: TLS { .disable }
+}
+
+extension PostgresDatabase.Location {
+    /// The server, user and database of a pool's or a connection's configuration.
+    func configuration<Configuration: PostgresServerConfiguration>() -> Configuration {
+        if let socketPath {
+            return Configuration(unixSocketPath: socketPath, username: user, password: password, database: database)
+        }
+        return Configuration(host: host, port: port, username: user, password: password, database: database,
+                             tls: Configuration.withoutTLS)
+    }
+
+    /// The session settings of every connection the store and its change feed open: a lock is waited on 5 s at
+    /// the most, a transaction left idle is ended after 30 s, a statement after `statementTimeout`; the
+    /// application name shows in `pg_stat_activity`.
+    func startupParameters(statementTimeout: String, application: String) -> [(String, String)] {
+        [
+            ("lock_timeout", "5s"),
+            ("idle_in_transaction_session_timeout", "30s"),
+            ("statement_timeout", statementTimeout),
+            ("application_name", application),
+        ]
     }
 }
 

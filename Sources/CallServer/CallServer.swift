@@ -761,21 +761,23 @@ public final class CallServer: Service, Sendable {
             }
         }
         switch event.kind {
-        case .menuStarted(let ivr, let play):
+        case .session(.menuStarted(let ivr, let play)):
             let name = account.flatMap { $0.ivrs.indices.contains(ivr) ? $0.ivrs[ivr].name : nil } ?? "\(ivr)"
             logger.info("call \(id): IVR \"\(name)\" plays its menu (play \(play))")
             trace { if $0.ivrPath.last != name && $0.ivrPath.count < 32 { $0.ivrPath.append(name) } }
-        case .digit(let digit):
+        case .session(.digit(let digit)):
             logger.info("call \(id): caller pressed \(digit)")
             trace { if $0.keys.count < 64 { $0.keys += "\(digit)" } }
-        case .invalidOption(_, let digit):
+        case .session(.invalidOption(_, let digit)):
             logger.info("call \(id): no option \(digit)")
-        case .timedOut:
+        case .session(.timedOut):
             logger.info("call \(id): no digit within the timeout")
-        case .sequenceStarted(let index):
+        case .session(.sequenceStarted(let index)):
             let name = account.flatMap { $0.sequences.indices.contains(index) ? $0.sequences[index].name : nil } ?? "\(index)"
             logger.info("call \(id): running sequence \"\(name)\"")
             trace { $0.sequence = index; $0.sequenceStarted = .now }
+        case .session:
+            break   // the media thread posts no other session event (sequence events, the end: below)
         case .smsRequested(let sequence, let step):
             guard let (_, call) = found,
                   let sms = call.compiled?.compiledSequence(at: sequence)?.smsRequest(step: step) else { return }
@@ -784,11 +786,7 @@ public final class CallServer: Service, Sendable {
                                  dailyLimit: call.called.entry.account.capabilities.smsDailyLimit,
                                  storeAccount: call.called.entry.storeAccount, step: step))
         case .ended(let reason):
-            let why: String
-            switch reason {
-            case .rtpTimeout: why = "no RTP from the caller"
-            case .ivr(let reason): why = reason.description
-            }
+            let why = reason.description
             trace { if $0.outcome == nil { $0.outcome = why } }
             if let (dialog, _) = found { hangUp(dialog, reason: why) }
         }

@@ -16,27 +16,29 @@ public struct MediaCallHandle: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Why the media engine ended a call.
-public enum MediaEndReason: Sendable, Hashable {
+public enum MediaEndReason: Sendable, Hashable, CustomStringConvertible {
     /// The IVR session ended it (the sequence finished, a hangup option, no choice, the route hangs up).
     case ivr(IVRSession.EndReason)
     /// No RTP from the caller for the configured timeout.
     case rtpTimeout
+
+    /// Why the call ended, as the server logs it and records it in the call's outcome: the IVR session's own
+    /// text (`IVRSession.EndReason.description`, also what `callseq ivr` prints), or the media engine's.
+    public var description: String {
+        switch self {
+        case .ivr(let reason): return reason.description
+        case .rtpTimeout: return "no RTP from the caller"
+        }
+    }
 }
 
 /// Something that happened on a call.
 public struct MediaEvent: Sendable, Hashable {
     /// What happened.
     public enum Kind: Sendable, Hashable {
-        /// An IVR's menu began to play (`play` counts from 1).
-        case menuStarted(ivr: Int, play: Int)
-        /// The caller pressed a digit (in-band, or as an RFC 4733 event).
-        case digit(DTMFDigit)
-        /// A digit with no option in this IVR.
-        case invalidOption(ivr: Int, digit: DTMFDigit)
-        /// No digit within the menu's timeout.
-        case timedOut(ivr: Int)
-        /// A sequence began (its index in the account's sequences).
-        case sequenceStarted(Int)
+        /// What the call's IVR session reported: a menu began to play, a digit, an invalid option, a timeout,
+        /// a sequence began (never `.sequence` or `.ended`: those arrive as `smsRequested` and `ended`).
+        case session(IVRSession.Event.Kind)
         /// A sequence reached an SMS step: hand `CompiledSequence.smsRequest(step:)` to the dispatcher.
         case smsRequested(sequence: Int, step: Int)
         /// The call is over on the media side: send BYE. Its port is released.

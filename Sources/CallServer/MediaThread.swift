@@ -496,11 +496,7 @@ struct MediaWorker: ~Copyable {
                     n += 1
                 case .sequence(let sequence, .smsRequested(let step)):
                     posted = .smsRequested(sequence: sequence, step: step)
-                case .digit(let digit): posted = .digit(digit)
-                case .menuStarted(let ivr, let play): posted = .menuStarted(ivr: ivr, play: play)
-                case .invalidOption(let ivr, let digit): posted = .invalidOption(ivr: ivr, digit: digit)
-                case .timedOut(let ivr): posted = .timedOut(ivr: ivr)
-                case .sequenceStarted(let index): posted = .sequenceStarted(index)
+                case .digit, .menuStarted, .invalidOption, .timedOut, .sequenceStarted: posted = .session(event.kind)
                 case .ended(let reason): ended = reason
                 case .sequence: break
                 }

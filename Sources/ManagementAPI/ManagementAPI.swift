@@ -138,31 +138,33 @@ extension ManagementAPI {
         r.on(.get, "\(a)/recordings/{name}") { api, q, c in try await api.getRecording(q, c) }
         r.on(.delete, "\(a)/recordings/{name}") { api, q, c in try await api.deleteRecording(q, c) }
         r.on(.get, "\(a)/recordings/{name}/audio") { api, q, c in try await api.getRecordingAudio(q, c) }
-        r.on(.get, "\(a)/sequences") { api, q, c in try await api.listSequences(q, c) }
-        r.on(.post, "\(a)/sequences") { api, q, c in try await api.createSequence(q, c) }
+        registerDocuments(.sequences, under: a, on: r)
         r.on(.post, "\(a)/sequences/validate") { api, q, c in try await api.validateSequence(q, c) }
         r.on(.post, "\(a)/sequences/preview.wav") { api, q, c in try await api.previewUnsavedAudio(q, c) }
         r.on(.post, "\(a)/sequences/plot.png") { api, q, c in try await api.previewUnsavedPlot(q, c) }
         r.on(.post, "\(a)/sequences/timeline") { api, q, c in try await api.previewUnsavedTimeline(q, c) }
-        r.on(.get, "\(a)/sequences/{id}") { api, q, c in try await api.getSequence(q, c) }
-        r.on(.put, "\(a)/sequences/{id}") { api, q, c in try await api.putSequence(q, c) }
-        r.on(.delete, "\(a)/sequences/{id}") { api, q, c in try await api.deleteSequence(q, c) }
         r.on(.get, "\(a)/sequences/{id}/revisions") { api, q, c in try await api.listRevisions(q, c) }
         r.on(.get, "\(a)/sequences/{id}/revisions/{n}") { api, q, c in try await api.getRevision(q, c) }
         r.on(.post, "\(a)/sequences/{id}/revisions/{n}/restore") { api, q, c in try await api.restoreRevision(q, c) }
         r.on(.get, "\(a)/sequences/{id}/preview.wav") { api, q, c in try await api.previewAudio(q, c) }
         r.on(.get, "\(a)/sequences/{id}/plot.png") { api, q, c in try await api.previewPlot(q, c) }
         r.on(.get, "\(a)/sequences/{id}/timeline") { api, q, c in try await api.previewTimeline(q, c) }
-        r.on(.get, "\(a)/ivrs") { api, q, c in try await api.listIVRs(q, c) }
-        r.on(.post, "\(a)/ivrs") { api, q, c in try await api.createIVR(q, c) }
-        r.on(.get, "\(a)/ivrs/{id}") { api, q, c in try await api.getIVR(q, c) }
-        r.on(.put, "\(a)/ivrs/{id}") { api, q, c in try await api.putIVR(q, c) }
-        r.on(.delete, "\(a)/ivrs/{id}") { api, q, c in try await api.deleteIVR(q, c) }
+        registerDocuments(.ivrs, under: a, on: r)
         r.on(.get, "\(a)/sms") { api, q, c in try await api.listTexts(q, c) }
         r.on(.get, "\(a)/audit") { api, q, c in try await api.listAudit(q, c) }
         r.on(.get, "\(a)/calls") { api, q, c in try await api.listCalls(q, c) }
         r.on(.get, "\(a)/export") { api, q, c in try await api.exportAccount(q, c) }
         r.on(.put, "\(a)/import") { api, q, c in try await api.importAccount(q, c) }
+    }
+
+    /// The five routes of a kind of document (list, create, get, replace, delete), on the one handler path.
+    static func registerDocuments<Record>(_ kind: DocumentKind<Record>, under account: String, on r: some RouteSink) {
+        let all = "\(account)/\(kind.collection)", one = "\(all)/{id}"
+        r.on(.get, all) { api, q, c in try await api.listDocuments(kind, q, c) }
+        r.on(.post, all) { api, q, c in try await api.createDocument(kind, q, c) }
+        r.on(.get, one) { api, q, c in try await api.getDocument(kind, q, c) }
+        r.on(.put, one) { api, q, c in try await api.putDocument(kind, q, c) }
+        r.on(.delete, one) { api, q, c in try await api.deleteDocument(kind, q, c) }
     }
 }
 

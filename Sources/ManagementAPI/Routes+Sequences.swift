@@ -6,27 +6,67 @@ import Hummingbird
 // Sequences and their revisions, IVRs, numbers.
 
 extension ManagementAPI {
-    // MARK: - Sequences
+    // MARK: - Sequences and IVRs: one handler path
 
     func summary(_ id: String, _ name: String, _ revision: Int) -> JSONValue {
         .object([("id", .string(id)), ("name", .string(name)), ("revision", .int(revision))])
     }
 
-    func listSequences(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    func listDocuments<Record>(_ kind: DocumentKind<Record>, _ request: Request,
+                               _ context: APIRequestContext) async throws -> Response {
         let account = try await account(context)
-        let found = try await store.sequences(account: account.id, page: try page(request))
-        return json(.object([("sequences", .array(found.items.map { summary($0.id, $0.name, $0.revision) })),
+        let found = try await kind.list(store, account.id, try page(request))
+        return json(.object([(kind.collection, .array(found.items.map { summary($0.id, $0.name, $0.revision) })),
                              ("next", .optional(found.next))]))
     }
 
-    func createSequence(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+    func createDocument<Record>(_ kind: DocumentKind<Record>, _ request: Request,
+                                _ context: APIRequestContext) async throws -> Response {
         let account = try await account(context)
         let (_, body) = try await readJSON(request)
-        try await validate(.sequence(body, replacing: nil), in: account)
-        let saved = try await store.createSequence(account: account.id, body: CanonicalJSON.text(body), origin: context.origin)
+        try await validate(kind.candidate(body, nil), in: account)
+        let saved = try await kind.create(store, account.id, CanonicalJSON.text(body), context.origin)
         return json(saved.body, status: .created, revision: saved.revision,
-                    location: "\(accountPath(account.id))/sequences/\(saved.id)")
+                    location: "\(accountPath(account.id))/\(kind.collection)/\(saved.id)")
     }
+
+    /// The account and its `kind` named by the path's `{id}` (404 when it has none).
+    func document<Record>(_ kind: DocumentKind<Record>,
+                          _ context: APIRequestContext) async throws -> (AccountRecord, Record) {
+        let account = try await account(context)
+        let id = try parameter(context, "id")
+        guard let record = try await found({ try await kind.get(store, id, account.id) }) else {
+            throw Problem.notFound("\(kind.noun) \(id)")
+        }
+        return (account, record)
+    }
+
+    func getDocument<Record>(_ kind: DocumentKind<Record>, _ request: Request,
+                             _ context: APIRequestContext) async throws -> Response {
+        let (_, record) = try await document(kind, context)
+        return json(record.body, revision: record.revision)
+    }
+
+    func putDocument<Record>(_ kind: DocumentKind<Record>, _ request: Request,
+                             _ context: APIRequestContext) async throws -> Response {
+        let (account, current) = try await document(kind, context)
+        let (_, body) = try await readJSON(request)   // RFC 9110 §13.2.1: the precondition comes last
+        let expected = try ETag.require(request, current: current.revision)
+        try await validate(kind.candidate(body, current.name), in: account)
+        let saved = try await kind.update(store, current.id, account.id, CanonicalJSON.text(body), expected,
+                                          context.origin)
+        return json(saved.body, revision: saved.revision)
+    }
+
+    func deleteDocument<Record>(_ kind: DocumentKind<Record>, _ request: Request,
+                                _ context: APIRequestContext) async throws -> Response {
+        let (account, current) = try await document(kind, context)
+        let expected = try ETag.require(request, current: current.revision)
+        try await kind.delete(store, current.id, account.id, expected, context.origin)
+        return Response(status: .noContent)
+    }
+
+    // MARK: - Sequences only
 
     func validateSequence(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let account = try await account(context)
@@ -39,34 +79,7 @@ extension ManagementAPI {
     }
 
     func sequence(_ context: APIRequestContext) async throws -> (AccountRecord, SequenceRecord) {
-        let account = try await account(context)
-        let id = try parameter(context, "id")
-        guard let sequence = try await found({ try await store.sequence(id, account: account.id) }) else {
-            throw Problem.notFound("sequence \(id)")
-        }
-        return (account, sequence)
-    }
-
-    func getSequence(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let (_, sequence) = try await sequence(context)
-        return json(sequence.body, revision: sequence.revision)
-    }
-
-    func putSequence(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let (account, current) = try await sequence(context)
-        let (_, body) = try await readJSON(request)   // RFC 9110 §13.2.1: the precondition comes last
-        let expected = try ETag.require(request, current: current.revision)
-        try await validate(.sequence(body, replacing: current.name), in: account)
-        let saved = try await store.updateSequence(current.id, account: account.id, body: CanonicalJSON.text(body),
-                                                   expectedRevision: expected, origin: context.origin)
-        return json(saved.body, revision: saved.revision)
-    }
-
-    func deleteSequence(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let (account, current) = try await sequence(context)
-        let expected = try ETag.require(request, current: current.revision)
-        try await store.deleteSequence(current.id, account: account.id, expectedRevision: expected, origin: context.origin)
-        return Response(status: .noContent)
+        try await document(.sequences, context)
     }
 
     func listRevisions(_ request: Request, _ context: APIRequestContext) async throws -> Response {
@@ -108,55 +121,6 @@ extension ManagementAPI {
         let saved = try await store.restoreRevision(n, of: current.id, account: account.id, expectedRevision: expected,
                                                     origin: context.origin)
         return json(saved.body, revision: saved.revision)
-    }
-
-    // MARK: - IVRs
-
-    func listIVRs(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let account = try await account(context)
-        let found = try await store.ivrs(account: account.id, page: try page(request))
-        return json(.object([("ivrs", .array(found.items.map { summary($0.id, $0.name, $0.revision) })),
-                             ("next", .optional(found.next))]))
-    }
-
-    func createIVR(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let account = try await account(context)
-        let (_, body) = try await readJSON(request)
-        try await validate(.ivr(body, replacing: nil), in: account)
-        let saved = try await store.createIVR(account: account.id, body: CanonicalJSON.text(body), origin: context.origin)
-        return json(saved.body, status: .created, revision: saved.revision,
-                    location: "\(accountPath(account.id))/ivrs/\(saved.id)")
-    }
-
-    func ivr(_ context: APIRequestContext) async throws -> (AccountRecord, IVRRecord) {
-        let account = try await account(context)
-        let id = try parameter(context, "id")
-        guard let ivr = try await found({ try await store.ivr(id, account: account.id) }) else {
-            throw Problem.notFound("IVR \(id)")
-        }
-        return (account, ivr)
-    }
-
-    func getIVR(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let (_, ivr) = try await ivr(context)
-        return json(ivr.body, revision: ivr.revision)
-    }
-
-    func putIVR(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let (account, current) = try await ivr(context)
-        let (_, body) = try await readJSON(request)   // RFC 9110 §13.2.1: the precondition comes last
-        let expected = try ETag.require(request, current: current.revision)
-        try await validate(.ivr(body, replacing: current.name), in: account)
-        let saved = try await store.updateIVR(current.id, account: account.id, body: CanonicalJSON.text(body),
-                                              expectedRevision: expected, origin: context.origin)
-        return json(saved.body, revision: saved.revision)
-    }
-
-    func deleteIVR(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let (account, current) = try await ivr(context)
-        let expected = try ETag.require(request, current: current.revision)
-        try await store.deleteIVR(current.id, account: account.id, expectedRevision: expected, origin: context.origin)
-        return Response(status: .noContent)
     }
 
     // MARK: - Numbers
@@ -205,5 +169,60 @@ extension ManagementAPI {
     private func route(_ value: JSONValue?) -> NumberRoute {
         if case .string(let name)? = value?["ivr"] { return .ivr(name) }
         return .hangup
+    }
+}
+
+/// A named JSON document an account keeps under a collection of the API (a sequence, an IVR).
+protocol NamedDocument: Sendable {
+    var id: String { get }
+    /// The body's `name`, unique in the account.
+    var name: String { get }
+    /// Canonical JSON text.
+    var body: String { get }
+    /// The ETag.
+    var revision: Int { get }
+}
+
+extension SequenceRecord: NamedDocument {}
+extension IVRRecord: NamedDocument {}
+
+/// What differs between sequences and IVRs in the API: their path and noun, how a body is validated and which
+/// store calls keep them. Everything else (pages, ETags, validation before saving, 201 with Location) is the
+/// one handler path above.
+struct DocumentKind<Record: NamedDocument>: Sendable {
+    /// The path segment and the list's field (`sequences`, `ivrs`).
+    let collection: String
+    /// The word in a 404's detail (`sequence`, `IVR`).
+    let noun: String
+    /// The validation candidate for a body replacing the document of that name (nil: a new one).
+    let candidate: @Sendable (JSONValue, String?) -> AccountValidation.Candidate
+    let list: @Sendable (any Store, AccountID, PageRequest) async throws -> Page<Record>
+    let create: @Sendable (any Store, AccountID, String, ChangeOrigin) async throws -> Record
+    let get: @Sendable (any Store, String, AccountID) async throws -> Record
+    let update: @Sendable (any Store, String, AccountID, String, Int, ChangeOrigin) async throws -> Record
+    let delete: @Sendable (any Store, String, AccountID, Int, ChangeOrigin) async throws -> Void
+}
+
+extension DocumentKind where Record == SequenceRecord {
+    static var sequences: Self {
+        Self(collection: "sequences", noun: "sequence",
+             candidate: { .sequence($0, replacing: $1) },
+             list: { try await $0.sequences(account: $1, page: $2) },
+             create: { try await $0.createSequence(account: $1, body: $2, origin: $3) },
+             get: { try await $0.sequence($1, account: $2) },
+             update: { try await $0.updateSequence($1, account: $2, body: $3, expectedRevision: $4, origin: $5) },
+             delete: { try await $0.deleteSequence($1, account: $2, expectedRevision: $3, origin: $4) })
+    }
+}
+
+extension DocumentKind where Record == IVRRecord {
+    static var ivrs: Self {
+        Self(collection: "ivrs", noun: "IVR",
+             candidate: { .ivr($0, replacing: $1) },
+             list: { try await $0.ivrs(account: $1, page: $2) },
+             create: { try await $0.createIVR(account: $1, body: $2, origin: $3) },
+             get: { try await $0.ivr($1, account: $2) },
+             update: { try await $0.updateIVR($1, account: $2, body: $3, expectedRevision: $4, origin: $5) },
+             delete: { try await $0.deleteIVR($1, account: $2, expectedRevision: $3, origin: $4) })
     }
 }

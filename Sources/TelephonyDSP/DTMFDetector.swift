@@ -653,12 +653,9 @@ public struct DTMFDetector: Sendable {
             (candidate.highFrequency, candidate.highLevel) = high
         }
         if candidate.windows >= configuration.confirmWindows && !candidate.rejected {
-            let limit = configuration.maximumFrequencyDeviation
-            let lowError = abs(candidate.lowFrequency / frequencies[row] - 1)
-            let highError = abs(candidate.highFrequency / frequencies[column] - 1)
-            let twist = candidate.highLevel - candidate.lowLevel
-            if lowError <= limit && highError <= limit
-                && twist >= -configuration.maximumNormalTwistDb && twist <= configuration.maximumReverseTwistDb
+            if measuredRefusal(row: row, column: column,
+                               low: (candidate.lowFrequency, candidate.lowLevel),
+                               high: (candidate.highFrequency, candidate.highLevel)) == nil
             {
                 if let ending = active { emit(.ended(ending.digit)) }
                 let start = onset(candidate)
@@ -674,6 +671,23 @@ public struct DTMFDetector: Sendable {
             candidate.rejected = true
         }
         pending = candidate
+    }
+
+    /// The gates a candidate's measured tones must pass (ITU-T Q.24): the twist within the normal and reverse
+    /// limits, then each tone within the allowed deviation of its nominal frequency. Nil when both pass, else
+    /// the first that refused with its measured value. The one check of the streaming receiver (accept or
+    /// reject) and of the near-miss analysis (which gate refused); allocation-free. A NaN measurement is refused.
+    @usableFromInline
+    func measuredRefusal(
+        row: Int, column: Int, low: (frequency: Double, dbm0: Double), high: (frequency: Double, dbm0: Double)
+    ) -> DTMFNearMiss.Reason? {
+        let twist = high.dbm0 - low.dbm0
+        if !(twist >= -configuration.maximumNormalTwistDb && twist <= configuration.maximumReverseTwistDb) {
+            return .twist(twist)
+        }
+        let deviation = max(abs(low.frequency / frequencies[row] - 1), abs(high.frequency / frequencies[column] - 1))
+        if !(deviation <= configuration.maximumFrequencyDeviation) { return .frequency(deviation) }
+        return nil
     }
 
     /// The first sample of a confirmed candidate: from the earliest of the windows k-2, k-1, k (k its

@@ -6,6 +6,10 @@
 // refused it (ITU-T Q.24 receiver figures: twist, frequency deviation, duration, level).
 
 /// A candidate digit the DTMF receiver refused although its two tones dominated the audio for a while.
+///
+/// Its measurements are a ``DTMFDetector/Digit`` (``tones``), read through it as the near miss's own:
+/// `miss.digit`, `miss.startSample`, `miss.lowLevelDbm0`, `miss.twistDb`...
+@dynamicMemberLookup
 public struct DTMFNearMiss: Sendable, Hashable {
     /// Why the receiver did not accept the candidate.
     public enum Reason: Sendable, Hashable, CustomStringConvertible {
@@ -33,25 +37,18 @@ public struct DTMFNearMiss: Sendable, Hashable {
         }
     }
 
-    /// The digit the two tones would have made.
-    public var digit: DTMFDigit
-    /// About the first sample of the tones (within half a window).
-    public var startSample: Int
-    /// About the sample after their last one.
-    public var endSample: Int
-    /// The low-group tone's level in dBm0, on the strongest window.
-    public var lowLevelDbm0: Double
-    /// The high-group tone's level in dBm0, on the strongest window.
-    public var highLevelDbm0: Double
-    /// The measured low-group frequency in hertz.
-    public var lowFrequency: Double
-    /// The measured high-group frequency in hertz.
-    public var highFrequency: Double
+    /// The candidate as the receiver would have reported it: the digit its two tones would have made, about
+    /// its first sample and the sample after its last (within half a window), and the low- and high-group
+    /// tones' frequencies and levels measured on its strongest window.
+    public var tones: DTMFDetector.Digit
     /// Why it was refused.
     public var reason: Reason
 
-    /// The measured twist (high group relative to low group) in dB.
-    public var twistDb: Double { highLevelDbm0 - lowLevelDbm0 }
+    /// A measurement of ``tones``, such as `digit`, `startSample`, `endSample`, `lowLevelDbm0`, `highFrequency`
+    /// or `twistDb`.
+    public subscript<Value>(dynamicMember measurement: KeyPath<DTMFDetector.Digit, Value>) -> Value {
+        tones[keyPath: measurement]
+    }
 
     /// At most this many near misses are reported for one signal.
     public static let maximumCount = 500
@@ -171,10 +168,8 @@ extension DTMFDetector {
                 continue
             }
             let reason: DTMFNearMiss.Reason
-            if twist < -configuration.maximumNormalTwistDb || twist > configuration.maximumReverseTwistDb {
-                reason = .twist(twist)
-            } else if deviation > configuration.maximumFrequencyDeviation {
-                reason = .frequency(deviation)
+            if let refused = measuredRefusal(row: strongest.row, column: strongest.column, low: low, high: high) {
+                reason = refused
             } else if min(low.dbm0, high.dbm0) < configuration.minimumLevelDbm0 {
                 reason = .tooWeak(min(low.dbm0, high.dbm0))
             } else if longestPass > 0 && longestPass < configuration.confirmWindows {
@@ -186,9 +181,10 @@ extension DTMFDetector {
             }
             let digit = DTMFDigit(row: strongest.row, column: strongest.column - 4)   // row 0...3, column 4...7
             misses.append(DTMFNearMiss(
-                digit: digit, startSample: toneStart, endSample: toneEnd,
-                lowLevelDbm0: low.dbm0, highLevelDbm0: high.dbm0,
-                lowFrequency: low.frequency, highFrequency: high.frequency, reason: reason))
+                tones: Digit(digit: digit, startSample: toneStart, endSample: toneEnd,
+                             lowLevelDbm0: low.dbm0, highLevelDbm0: high.dbm0,
+                             lowFrequency: low.frequency, highFrequency: high.frequency),
+                reason: reason))
         }
         return misses
     }

@@ -97,59 +97,6 @@ struct ValidationTests {
     }
 }
 
-@Suite("JSON reader")
-struct JSONValueTests {
-    @Test func keepsKeyOrderAndTellsBooleansFromNumbers() throws {
-        let v = try JSONValue.parse(#"{"b": true, "a": 1, "c": [null, "x\u00e9\n"], "d": -1.5e2}"#)
-        guard case .object(let members) = v else { Issue.record("not an object"); return }
-        #expect(members.map(\.key) == ["b", "a", "c", "d"])
-        #expect(v["b"] == .bool(true) && v["a"] == .number(1) && v["d"] == .number(-150))
-        #expect(v["c"] == .array([.null, .string("xé\n")]))
-    }
-
-    @Test(arguments: [
-        ("{\"a\": 01}", "line 1, column 7: leading zeros are not allowed in numbers"),
-        ("{\"a\": 1,}", "line 1, column 9: expected a key in quotes, found '}'"),
-        ("[1, 2", "line 1, column 6: unexpected end of the document; expected ',' or ']'"),
-        ("{\"a\": tru}", "line 1, column 7: invalid literal; expected true"),
-        ("\"\\q\"", "line 1, column 2: invalid escape \\q"),
-        ("{} x", "line 1, column 4: unexpected 'x' after the end of the document"),
-        ("", "line 1, column 1: unexpected end of the document"),
-    ])
-    func syntaxErrorsGiveLineAndColumn(text: String, expected: String) {
-        #expect {
-            try JSONValue.parse(text)
-        } throws: { ($0 as? JSONSyntaxError)?.description == expected }
-    }
-
-    @Test func deepNestingIsRefusedNotACrash() {
-        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
-        #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(deep) }
-    }
-}
-
-@Suite("Phone numbers (NANP)")
-struct PhoneNumberTests {
-    @Test(arguments: ["5145550199", "+1 514 555 0199", "(514) 555-0199", "1-514-555-0199", "514.555.0199", "+15145550199"])
-    func commonWritingsNormalise(text: String) throws {
-        #expect(try PhoneNumber(text).digits == "5145550199")
-    }
-
-    @Test(arguments: ["514555019", "25145550199", "0145550199", "9115550199", "5141550199", "5144110199", "514-555-01a9", "++15145550199"])
-    func invalidNumbersAreRefused(text: String) {
-        #expect(throws: PhoneNumberError.self) { try PhoneNumber(text) }
-    }
-
-    @Test func onlyPlusOneMayPrefixTheTenDigits() throws {
-        // +32 2 555 12 34 is Brussels: ten digits, but not (322) 555-1234.
-        #expect(throws: PhoneNumberError.foreignCountryCode("32")) { try PhoneNumber("+32 2 555 12 34") }
-        #expect(throws: PhoneNumberError.foreignCountryCode("442")) { try PhoneNumber("+442079460000") }
-        #expect(throws: PhoneNumberError.wrongLength(10)) { try PhoneNumber("+1 514 555 019") }
-        #expect(throws: PhoneNumberError.self) { try PhoneNumber("2-514-555-0199") }
-        #expect(try PhoneNumber("1 (514) 555-0199").digits == "5145550199")
-    }
-}
-
 /// SMS steps are one SMS as the network counts it (3GPP TS 23.038): 160 GSM-7 septets or 70 UCS-2 units.
 @Suite("SMS step length")
 struct SMSStepLengthTests {

@@ -160,9 +160,10 @@ struct MediaEngineTests {
         let (received, log, engine) = try runCall(dtmfOutput: .rfc4733, ports: 32000...32099, rfc4733One: true)
         defer { engine.shutdown() }
         let kinds = log.kinds
-        #expect(kinds.first == .menuStarted(ivr: 0, play: 1))
-        #expect(kinds.contains(.digit(.one)) && kinds.contains(.sequenceStarted(0)))   // option 1 = "Front door"
-        #expect(kinds.filter { $0 == .digit(.one) }.count == 1)
+        #expect(kinds.first == .session(.menuStarted(ivr: 0, play: 1)))
+        // Option 1 = "Front door".
+        #expect(kinds.contains(.session(.digit(.one))) && kinds.contains(.session(.sequenceStarted(0))))
+        #expect(kinds.filter { $0 == .session(.digit(.one)) }.count == 1)
         #expect(kinds.contains(.smsRequested(sequence: 0, step: 2)))
         #expect(kinds.last == .ended(.ivr(.sequenceFinished)))
         #expect(log.all.allSatisfy { $0.callID == "call-rfc4733" })
@@ -211,7 +212,7 @@ struct MediaEngineTests {
     @Test func inbandCallerPressesOneAndHearsTheDoorCodeAsTones() throws {
         let (received, log, engine) = try runCall(dtmfOutput: .inband, ports: 32100...32199, rfc4733One: false)
         defer { engine.shutdown() }
-        #expect(log.kinds.contains(.digit(.one)) && log.kinds.contains(.sequenceStarted(0)))
+        #expect(log.kinds.contains(.session(.digit(.one))) && log.kinds.contains(.session(.sequenceStarted(0))))
         #expect(log.kinds.last == .ended(.ivr(.sequenceFinished)))
         #expect(!received.contains { $0.header.payloadType == 101 })
         let ordered = received.filter { $0.header.payloadType == 0 }
@@ -238,6 +239,16 @@ struct MediaEngineTests {
         try waitUntil { engine.ports.reservedCount == 0 }
     }
 
+    /// What the server logs, sends as the BYE's reason and keeps as the call's outcome: the IVR session's texts
+    /// (the ones `callseq ivr` prints), and the engine's own for a silent caller.
+    @Test func aCallsEndIsToldInTheSessionsWordsOrTheEngines() {
+        #expect(MediaEndReason.rtpTimeout.description == "no RTP from the caller")
+        #expect(MediaEndReason.ivr(.sequenceFinished).description == "the sequence finished")
+        #expect(MediaEndReason.ivr(.hangupOption).description == "the caller chose to hang up")
+        let reasons: [IVRSession.EndReason] = [.routeHangup, .hangupOption, .noChoice, .sequenceFinished, .callerHungUp]
+        #expect(reasons.allSatisfy { MediaEndReason.ivr($0).description == $0.description })
+    }
+
     @Test func endCallStopsTheMediaReleasesThePortAndReportsNothingMore() throws {
         let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .alaw, dtmfOutput: .inband))
         let log = EventLog()
@@ -260,7 +271,7 @@ struct MediaEngineTests {
         usleep(200_000)
         peer.drain()
         #expect(peer.received.count == count && log.all.count == eventsAtEnd)
-        #expect(!log.ended && log.kinds == [.menuStarted(ivr: 0, play: 1)])
+        #expect(!log.ended && log.kinds == [.session(.menuStarted(ivr: 0, play: 1))])
     }
 
     @Test func mismatchedParametersAreRefused() throws {

@@ -71,7 +71,7 @@ private func twoLevelAccount() throws -> CompiledAccount {
 }
 
 private func digits(_ log: EventLog) -> [DTMFDigit] {
-    log.kinds.compactMap { if case .digit(let d) = $0 { d } else { nil } }
+    log.kinds.compactMap { if case .session(.digit(let d)) = $0 { d } else { nil } }
 }
 
 /// The telephone-event digits an RFC 4733 receiver hears in `received`.
@@ -139,7 +139,7 @@ struct MediaSecurityTests {
         #expect(log.ended)
         #expect(spoofer.peer.received.isEmpty, "the spoofer received \(spoofer.peer.received.count) packets")
         #expect(digits(log) == [.one], "\(log.kinds)")
-        #expect(log.kinds.contains(.sequenceStarted(0)) && !log.kinds.contains(.sequenceStarted(1)))
+        #expect(log.kinds.contains(.session(.sequenceStarted(0))) && !log.kinds.contains(.session(.sequenceStarted(1))))
         #expect(heardDigits(caller.peer.received) == "9876#")
         #expect(engine.statistics().foreignPackets > 0)
     }
@@ -188,7 +188,7 @@ struct MediaSecurityTests {
             caller.peer.drain()
             return caller.peer.received.count >= 5
         }
-        #expect(log.kinds.first == .menuStarted(ivr: 0, play: 1))
+        #expect(log.kinds.first == .session(.menuStarted(ivr: 0, play: 1)))
         #expect(engine.statistics().foreignPackets == 0)
     }
 
@@ -266,8 +266,8 @@ struct OnePressTests {
             if pressAt == nil || n - (pressAt ?? 0) >= 6 { caller.peer.timestamp &+= 160 }
         }
         #expect(digits(log) == [.one], "\(log.kinds)")
-        #expect(log.kinds.contains(.menuStarted(ivr: 1, play: 1)))
-        #expect(!log.kinds.contains { if case .sequenceStarted = $0 { true } else { false } }, "\(log.kinds)")
+        #expect(log.kinds.contains(.session(.menuStarted(ivr: 1, play: 1))))
+        #expect(!log.kinds.contains { if case .session(.sequenceStarted) = $0 { true } else { false } }, "\(log.kinds)")
     }
 
     /// Two presses within one packet interval (1 then 2): both are handled, in order — the sub-menu, then its 2.
@@ -296,8 +296,8 @@ struct OnePressTests {
             return log.ended
         }
         #expect(digits(log) == [.one, .two], "\(log.kinds)")
-        #expect(log.kinds.contains(.menuStarted(ivr: 1, play: 1)))
-        #expect(log.kinds.contains(.sequenceStarted(1)), "\(log.kinds)")   // Sub's 2: "Gate"
+        #expect(log.kinds.contains(.session(.menuStarted(ivr: 1, play: 1))))
+        #expect(log.kinds.contains(.session(.sequenceStarted(1))), "\(log.kinds)")   // Sub's 2: "Gate"
         caller.peer.drain()
         #expect(heardDigits(caller.peer.received) == "5678")
     }

@@ -7,8 +7,6 @@ import TelephonyDSP
 
 @Suite("The canonical JSON writer")
 struct JSONWriterTests {
-    let examples = String(#filePath.dropLast("/Tests/CallSequenceTests/JSONWriterTests.swift".count)) + "/Examples"
-
     func text(_ name: String) throws -> String {
         try String(contentsOfFile: "\(examples)/\(name)", encoding: .utf8)
     }

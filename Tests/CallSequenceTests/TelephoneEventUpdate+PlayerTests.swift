@@ -1,5 +1,6 @@
 import CallSequenceEngine
 import CallSequenceModel
+import Recordings
 import RTP
 import Testing
 import TelephonyDSP
@@ -69,7 +70,6 @@ func packets(digits: String, toneMs: Int, rate: Int = 8000, gapMs: Int = 100) th
     return play(program.makePlayer(), rate: rate, sender: &sender).before
 }
 
-import Recordings
 enum RecordingCacheStub { static let empty = RecordingCache(library: .empty) }
 
 @Suite("RFC 4733 telephone-events")
