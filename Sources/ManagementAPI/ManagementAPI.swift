@@ -243,9 +243,12 @@ struct Authentication: RouterMiddleware {
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         var identity: KeyIdentity?
         if parts.count == 2, parts[0].lowercased() == "bearer", parts[1].utf8.count <= 256 {
-            let secret = parts[1].trimmingCharacters(in: .whitespaces)
+            // RFC 9110 §5.6.3: optional whitespace is spaces and tabs.
+            var secret = parts[1]
+            while let c = secret.first, c == " " || c == "\t" { secret.removeFirst() }
+            while let c = secret.last, c == " " || c == "\t" { secret.removeLast() }
             let store = self.store
-            identity = try await verifiedKeys.identity(for: Substring(secret)) { secret in
+            identity = try await verifiedKeys.identity(for: secret) { secret in
                 try await store.authenticate(key: secret)
             }
         }
