@@ -11,6 +11,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SMSGateway
+import StoreCalls
 import Synchronization
 import TelephonyDSP
 

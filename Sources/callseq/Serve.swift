@@ -10,6 +10,7 @@ import ManagementAPI
 import Metrics
 import ServiceLifecycle
 import SMSGateway
+import StoreCalls
 import TelephonyDSP
 import UnixSignals
 
