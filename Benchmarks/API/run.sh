@@ -3,13 +3,13 @@
 # new revision p99 <= 10 ms at 200/s), measured at a fixed rate (Benchmarks/API/load.py, open loop), plus the
 # most wrk gets from 4 connections (closed loop) and the server's CPU time per GET. Uses the release callseq
 # (built when missing) or $CALLSEQ.
-#   Benchmarks/API/run.sh            SECONDS=10 GET_RATE=2000 PUT_RATE=200 by default
+#   Benchmarks/API/run.sh            DURATION=10 (seconds a round) GET_RATE=2000 PUT_RATE=200 by default
 #   BASELINE=/path/to/other/callseq [ROUNDS=3] Benchmarks/API/run.sh
 #                                    side by side: both servers run, GET rounds alternate between them (the
 #                                    same load on the machine for both), then each one's PUT and wrk figures
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SECONDS_EACH=${SECONDS:-10}
+SECONDS_EACH=${DURATION:-10}   # (not $SECONDS: bash counts it up from the start)
 GET_RATE=${GET_RATE:-2000}
 PUT_RATE=${PUT_RATE:-200}
 ROUNDS=${ROUNDS:-3}
