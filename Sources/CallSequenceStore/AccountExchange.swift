@@ -13,9 +13,9 @@ import Recordings
 public enum AccountExchange {
     /// Reads an account file: validated as `callseq validate` does (each problem with its JSON path), its
     /// recordings read from the folder it names and converted for calls as an API upload is
-    /// (``RecordingConversion``): the store gets the original bytes, their sniffed media type and the conversion.
+    /// (`RecordingConversion`): the store gets the original bytes, their sniffed media type and the conversion.
     ///
-    /// - Throws: `InvalidDocumentError` for the file, ``RecordingError`` with the decoder's reason for a
+    /// - Throws: `InvalidDocumentError` for the file, `RecordingError` with the decoder's reason for a
     ///   recording it cannot convert.
     public static func snapshot(fromFile path: String) throws -> AccountSnapshot {
         let (account, library) = try Account.load(path)

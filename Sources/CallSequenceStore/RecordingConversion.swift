@@ -13,7 +13,7 @@ package enum RecordingConversion {
 
     /// The conversion of `upload` (the bytes of an audio file), its duration and what the decoder found.
     ///
-    /// - Throws: ``RecordingError`` with the decoder's reason (damaged, too long, not audio).
+    /// - Throws: `RecordingError` with the decoder's reason (damaged, too long, not audio).
     package static func convert(_ upload: [UInt8], name: String) throws(RecordingError)
         -> (wav: [UInt8], durationMs: Int, metadata: JSONValue) {
         var audioLimits = AudioLimits()

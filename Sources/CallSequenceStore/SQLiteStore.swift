@@ -18,7 +18,7 @@ extension SQLStore where Database == SQLiteDatabase {
 }
 
 /// One SQLite connection, one transaction at a time (an async lock orders them; waiting tasks do not block
-/// threads). Statements are prepared once and kept (``StatementCache``): the store's SQL is a fixed set of texts.
+/// threads). Statements are prepared once and kept (`StatementCache`): the store's SQL is a fixed set of texts.
 public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     public var dialect: SQLDialect { .sqlite }
     /// The file.
