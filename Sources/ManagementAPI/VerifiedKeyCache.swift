@@ -6,9 +6,9 @@ import Synchronization
 ///
 /// Entries are keyed by the key's SHA-256 (FIPS 180-4), never by the secret itself, and hold who the key is.
 /// The cache is bounded (least recently used entries go first) and every entry lives `lifetime` at most (1 s by
-/// default): a key revoked by another process (`callseq keys revoke`, another node on the same store) stops
-/// working here within that time. A revocation through this process's API (`DELETE .../keys/{key}`) drops the
-/// key at once, and a lookup that started before it cannot put the key back (a revocation bumps a generation the lookup checks).
+/// default): a key revoked by another process (another node's API on the same store) stops working here within
+/// that time. A revocation through this process's API (`DELETE .../keys/{key}`) drops the key at once, and a
+/// lookup that started before it cannot put the key back (a revocation bumps a generation the lookup checks).
 /// Unknown keys are not remembered: only what the store said was valid is.
 package final class VerifiedKeyCache: Sendable {
     /// The default bound on entries.

@@ -53,7 +53,7 @@ struct VerifiedKeyCacheTests {
         try await h.test { client in
             let (account, key) = try await makeAccount(client, operatorKey: h.operatorKey, name: "Gate")
             #expect(try await client.call(.get, "/api/v1/me", key: key).status == .ok)
-            // Revoked in the store behind the API's back, as `callseq keys revoke` or another node does.
+            // Revoked in the store behind this API's back, as another node's API does.
             let keys = try await h.store.keys(account: account, page: PageRequest(limit: 10, cursor: nil))
             try await h.store.revokeKey(try #require(keys.items.first?.id), account: account, origin: .commandLine)
             clock.advance(.milliseconds(900))
