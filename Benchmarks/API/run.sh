@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The management API's latency on SQLite (issue figures: GET p99 <= 2 ms at 2,000/s; PUT with validation and a
 # new revision p99 <= 10 ms at 200/s), measured at a fixed rate (Benchmarks/API/load.py, open loop), plus the
-# most wrk gets from 4 connections (closed loop) and the server's CPU time per GET. Uses the release callseq
-# (built when missing) or $CALLSEQ.
+# most wrk gets from 4 connections (closed loop), the server's CPU time per GET, and the floor: GET /healthz
+# measured the same way. Uses the release callseq (built when missing) or $CALLSEQ.
 #   Benchmarks/API/run.sh            DURATION=10 (seconds a round) GET_RATE=2000 PUT_RATE=200 by default
 #   BASELINE=/path/to/other/callseq [ROUNDS=3] Benchmarks/API/run.sh
 #                                    side by side: both servers run, GET rounds alternate between them (the
@@ -49,8 +49,11 @@ start() {
     python3 Benchmarks/API/load.py get "$base" "$key" "$path" 200 2 2 >/dev/null   # warm-up
 }
 
-# get NAME: one fixed-rate GET round.
-get() { (. "$work/$1/env"; python3 Benchmarks/API/load.py get "$base" "$key" "$path" "$GET_RATE" "$SECONDS_EACH" 8); }
+# get NAME [PATH]: one fixed-rate GET round (of the sequence, or of PATH).
+get() { (. "$work/$1/env"; python3 Benchmarks/API/load.py get "$base" "$key" "${2:-$path}" "$GET_RATE" "$SECONDS_EACH" 8); }
+# The floor: GET /healthz (no key check, no store) at the same rate, measured the same way: what the machine, the
+# HTTP stack and the load generator cost by themselves.
+floor() { get "$1" /healthz; }
 
 # rest NAME: the PUT round, then wrk with the server's CPU time per request (utime + stime over the requests).
 rest() {
@@ -75,6 +78,7 @@ if [ -z "${BASELINE:-}" ]; then
     start this "$CALLSEQ"
     echo "sequence $(. "$work/this/env"; echo "$path")"
     get this
+    echo "floor, GET /healthz: $(floor this)"
     rest this
 else
     start baseline "$BASELINE"
@@ -82,6 +86,7 @@ else
     for round in $(seq "$ROUNDS"); do
         echo "round $round: baseline ($BASELINE):   $(get baseline)"
         echo "round $round: this build ($CALLSEQ): $(get this)"
+        echo "round $round: floor, GET /healthz (this build): $(floor this)"
     done
     echo "baseline:";   rest baseline
     echo "this build:"; rest this
