@@ -40,6 +40,14 @@ public struct ManagementAPI: Sendable {
         self.verifiedKeys = verifiedKeys
     }
 
+    /// Changes the store's change feed read from the audit log (nil: the feed lost track): keys revoked by
+    /// another process (another node's API on the same store) leave the cache of verified keys now, not when
+    /// their entries expire.
+    package func storeChanged(_ changes: [AuditEntry]?) {
+        guard let changes else { verifiedKeys.revokeAll(); return }
+        for change in changes where change.action == "key.revoke" { verifiedKeys.revoke(keyID: change.target) }
+    }
+
     /// Every route: method and path, in the document's spelling.
     package static var routeTable: [(method: String, path: String)] {
         var table: [(String, String)] = []

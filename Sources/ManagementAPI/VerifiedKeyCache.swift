@@ -6,9 +6,11 @@ import Synchronization
 ///
 /// Entries are keyed by the key's SHA-256 (FIPS 180-4), never by the secret itself, and hold who the key is.
 /// The cache is bounded (least recently used entries go first) and every entry lives `lifetime` at most (1 s by
-/// default): a key revoked by another process (another node's API on the same store) stops working here within
-/// that time. A revocation through this process's API (`DELETE .../keys/{key}`) drops the key at once, and a
+/// default). A revocation through this process's API (`DELETE .../keys/{key}`) drops the key at once, and a
 /// lookup that started before it cannot put the key back (a revocation bumps a generation the lookup checks).
+/// One by another process (another node's API on the same store) drops it when `callseq serve`'s change feed
+/// reads it from the audit log (within 300 ms on SQLite, at its NOTIFY on PostgreSQL), and in any case when its
+/// entry expires.
 /// Unknown keys are not remembered: only what the store said was valid is.
 package final class VerifiedKeyCache: Sendable {
     /// The default bound on entries.
@@ -82,6 +84,14 @@ package final class VerifiedKeyCache: Sendable {
         state.withLock { state in
             state.generation &+= 1
             state.entries.removeAll { $0.identity.keyID == keyID }
+        }
+    }
+
+    /// Forgets every key (and keeps lookups under way from remembering any).
+    package func revokeAll() {
+        state.withLock { state in
+            state.generation &+= 1
+            state.entries.removeAll { _ in true }
         }
     }
 

@@ -193,9 +193,10 @@ package final class StoreAccounts: CalledNumberSource, Sendable {
         }
     }
 
-    /// Follows `feed`: after each change, reads the audit log since the last one and drops what it names.
-    /// Ends at cancellation.
-    package func follow(_ feed: any StoreChangeFeed) async {
+    /// Follows `feed`: after each change, reads the audit log since the last one and drops what it names, then
+    /// tells `observe` the entries (nil: the feed lost track, anything may have changed). Ends at cancellation.
+    package func follow(_ feed: any StoreChangeFeed,
+                        observe: @Sendable ([AuditEntry]?) -> Void = { _ in }) async {
         var version: Int64 = -1
         var mark: Int64 = -1
         while !Task.isCancelled {
@@ -218,6 +219,7 @@ package final class StoreAccounts: CalledNumberSource, Sendable {
                     page = PageRequest(limit: 500, cursor: cursor)
                 }
                 if complete { invalidate(changes) } else { invalidateAll() }
+                observe(complete ? changes : nil)
                 mark = max(mark, changes.first?.id ?? mark)
                 version = next
                 if !changes.isEmpty {
@@ -228,6 +230,7 @@ package final class StoreAccounts: CalledNumberSource, Sendable {
             } catch {
                 logger.error("store change feed: \(error); trying again in 1 s")
                 invalidateAll()
+                observe(nil)
                 mark = -1
                 try? await Task.sleep(for: .seconds(1))
             }

@@ -306,9 +306,11 @@ final class CallRecordService: Service, Sendable {
 struct StoreChangeService: Service {
     let accounts: StoreAccounts
     let feed: any StoreChangeFeed
+    /// Told each batch of changes after the accounts' cache (the management API's keys; nil: lost track).
+    var observe: @Sendable ([AuditEntry]?) -> Void = { _ in }
 
     func run() async {
-        await cancelWhenGracefulShutdown { await accounts.follow(feed) }
+        await cancelWhenGracefulShutdown { await accounts.follow(feed, observe: observe) }
     }
 }
 

@@ -217,12 +217,14 @@ struct Serve: AsyncParsableCommand {
         let polling = listening == nil ? opened.map { PollingChangeFeed(store: $0, interval: .milliseconds(300)) } : nil
         let feed: (any StoreChangeFeed)? = listening ?? polling
         let storeAccounts = opened.map { StoreAccounts(store: $0, logger: logger) }
+        var managementAPI: ManagementAPI?
         if let http, let opened {
             let (httpHost, httpPort) = try Serve.hostAndPort(http, option: "--http")
             let (listening, ready) = AsyncStream<Void>.makeStream()
             apiListening = listening
             let shown = httpHost.contains(":") ? "[\(httpHost)]" : httpHost
             let api = ManagementAPI(store: opened, limits: apiLimits, logger: logger, onChange: { polling?.changed() })
+            managementAPI = api
             apiServices.append(api.application(host: httpHost, port: httpPort) { _, bound in
                 print("listening on http \(shown):\(bound)")
                 fflush(nil)
@@ -311,7 +313,11 @@ struct Serve: AsyncParsableCommand {
             + (records.map { [$0] } ?? [])
         services += [calls, AccountReloadService(server: server, hangups: hangups)]
         if let listening { services.append(PostgresFeedService(feed: listening)) }
-        if let storeAccounts, let feed { services.append(StoreChangeService(accounts: storeAccounts, feed: feed)) }
+        if let storeAccounts, let feed {
+            // The feed also tells the API's cache of verified keys about keys revoked by other processes.
+            let api = managementAPI
+            services.append(StoreChangeService(accounts: storeAccounts, feed: feed, observe: { api?.storeChanged($0) }))
+        }
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger)
         // The drain (--drain-timeout, then 5 s for the BYEs' answers), then the texts already requested.

@@ -66,6 +66,34 @@ struct VerifiedKeyCacheTests {
         }
     }
 
+    @Test func aKeyRevokedByAnotherProcessStopsWorkingWhenTheChangeFeedReportsIt() async throws {
+        // Entries that would live an hour: only the change feed's report can drop the key.
+        let clock = ManualClock()
+        let h = try await harness(clock: clock, lifetime: .seconds(3600))
+        defer { h.remove() }
+        try await h.test { client in
+            let (account, key) = try await makeAccount(client, operatorKey: h.operatorKey, name: "Gate")
+            let (_, other) = try await makeAccount(client, operatorKey: h.operatorKey, name: "Door")
+            #expect(try await client.call(.get, "/api/v1/me", key: key).status == .ok)
+            #expect(try await client.call(.get, "/api/v1/me", key: other).status == .ok)
+            let mark = try await h.store.audit(account: nil, page: PageRequest(limit: 1)).items.first?.id ?? 0
+            let keys = try await h.store.keys(account: account, page: PageRequest(limit: 10, cursor: nil))
+            try await h.store.revokeKey(try #require(keys.items.first?.id), account: account, origin: .commandLine)
+            #expect(try await client.call(.get, "/api/v1/me", key: key).status == .ok)   // cached: not told yet
+            // What `callseq serve`'s change feed reads from the audit log since its last look.
+            let changes = try await h.store.audit(account: nil, page: PageRequest(limit: 100)).items.filter { $0.id > mark }
+            h.api.storeChanged(changes)
+            #expect(try await client.call(.get, "/api/v1/me", key: key).status == .unauthorized)
+            #expect(try await client.call(.get, "/api/v1/me", key: other).status == .ok)
+            #expect(h.api.verifiedKeys.count == 2)   // the operator's and the other account's
+            // The feed lost track: every key is verified again.
+            h.api.storeChanged(nil)
+            #expect(h.api.verifiedKeys.count == 0)
+            #expect(try await client.call(.get, "/api/v1/me", key: other).status == .ok)
+            #expect(try await client.call(.get, "/api/v1/me", key: key).status == .unauthorized)
+        }
+    }
+
     @Test func theCacheHoldsAtMostItsCapacityAndForgetsTheLeastRecentlyUsedKey() async throws {
         let clock = ManualClock()
         let cache = VerifiedKeyCache(capacity: 2, lifetime: .seconds(60), now: clock.now)

@@ -4,6 +4,7 @@ import CallServer
 import Foundation
 import Logging
 import StoreCalls
+import Synchronization
 import Testing
 
 /// The store's accounts as the call server sees them: a number's account read on its first call, kept, dropped
@@ -76,4 +77,39 @@ struct StoreAccountsTests {
         #expect(gateDigits(try await accounts.calledNumber(try PhoneNumber("5145550100"))) == "1234#")
         #expect(accounts.cachedAccounts == 2)
     }
+
+    /// `follow` tells its observer what the audit log says changed: how `callseq serve` drops keys revoked by
+    /// another process from the API's cache.
+    @Test func followingTheFeedReportsTheChangesToTheObserver() async throws {
+        let (store, folder, ids) = try await store(accounts: 1)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let accounts = StoreAccounts(store: store, logger: Logger(label: "test"))
+        let feed = PollingChangeFeed(store: store, interval: .milliseconds(50))
+        let reports = Reports()
+        let following = Task { await accounts.follow(feed, observe: { report in reports.list.withLock { $0.append(report) } }) }
+        defer { following.cancel() }
+        /// Waits (`seconds` at most) until a report satisfies `condition`.
+        func reported(within seconds: Int = 10, _ condition: ([AuditEntry]?) -> Bool) async -> Bool {
+            for _ in 0..<(seconds * 50) {
+                if reports.list.withLock({ $0.contains(where: condition) }) { return true }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return false
+        }
+        // Changes until one is reported: then the follower has its starting point, before the revocation.
+        let key = try await store.createKey(account: ids[0], isOperator: false, label: "gate", origin: .commandLine)
+        var started = false
+        for _ in 0..<20 where !started {
+            let probe = try await store.createKey(account: ids[0], isOperator: false, label: "probe", origin: .commandLine)
+            started = await reported(within: 1) { $0?.contains { $0.target == probe.record.id } ?? false }
+        }
+        #expect(started, "the follower reported nothing")
+        try await store.revokeKey(key.record.id, account: ids[0], origin: .commandLine)
+        #expect(await reported { $0?.contains { $0.action == "key.revoke" && $0.target == key.record.id } ?? false })
+    }
+}
+
+/// What a follower reported, in order.
+final class Reports: Sendable {
+    let list = Mutex<[[AuditEntry]?]>([])
 }
