@@ -181,6 +181,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Calls served from the store (`callseq serve --store`): a called number's account read on first use into
+        // a bounded cache, its recordings decoded once per content, dropped when the store's change feed names it.
+        .target(
+            name: "StoreCalls",
+            dependencies: [
+                "CallServer", "CallSequenceStore", "CallSequenceModel", "CallSequenceEngine", "Recordings",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The REST API over the store (Hummingbird 2): routes that follow Sources/ManagementAPI/openapi.yaml,
         // RFC 9457 problems, API keys and tenancy, ETags and revisions, recording uploads, previews.
         .target(
@@ -205,6 +215,7 @@ let package = Package(
                 "CallServer",
                 "FileSupport",
                 "ManagementAPI",
+                "StoreCalls",
                 "SMSGateway",
                 "SMSText",
                 "TelephonyDSP",
@@ -282,6 +293,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        .testTarget(
+            name: "StoreCallsTests",
+            dependencies: ["StoreCalls", "CallServer", "CallSequenceStore", "CallSequenceModel",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         // End-to-end tests of the command line, and cross-checks against the reference implementations
         // (spandsp's DTMF receiver and transmitter and its G.711, sox).

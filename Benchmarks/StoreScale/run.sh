@@ -3,13 +3,17 @@
 # IVR and three sequences each, Benchmarks/StoreScale/generate.py), then serve's time to ready (its
 # `listening on udp` line), its RSS, and the INVITE → 200 OK time of CALLS first calls to distinct numbers
 # (the account is read, parsed and compiled) and of the same calls again (from the cache), one at a time over
-# raw UDP (sipcalls.py). CONFIG=release (default) or debug.
+# raw UDP (sipcalls.py). CONFIG=release (default) or debug; CALLSEQ=path uses that binary instead.
 #   [ACCOUNTS=100000] [CALLS=1000] [CONFIG=release] Benchmarks/StoreScale/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 config=${CONFIG:-release}
-swift build -c "$config" --product callseq >/dev/null
-BIN=.build/$config/callseq
+if [ -n "${CALLSEQ:-}" ]; then
+    BIN=$CALLSEQ
+else
+    swift build -c "$config" --product callseq >/dev/null
+    BIN=.build/$config/callseq
+fi
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 accounts=${ACCOUNTS:-100000} calls=${CALLS:-1000}

@@ -12,8 +12,11 @@ import Recordings
 
 public enum AccountExchange {
     /// Reads an account file: validated as `callseq validate` does (each problem with its JSON path), its
-    /// recordings read from the folder it names (original bytes; the store's `converted` is left empty for the
-    /// caller's conversion).
+    /// recordings read from the folder it names and converted for calls as an API upload is
+    /// (`RecordingConversion`): the store gets the original bytes, their sniffed media type and the conversion.
+    ///
+    /// - Throws: `InvalidDocumentError` for the file, `RecordingError` with the decoder's reason for a
+    ///   recording it cannot convert.
     public static func snapshot(fromFile path: String) throws -> AccountSnapshot {
         let (account, library) = try Account.load(path)
         let bytes = try FileSystem.contents(of: path, limit: ProductLimits.default.maximumFileBytes)
@@ -41,8 +44,10 @@ public enum AccountExchange {
         for name in library.files.keys.sorted() {
             guard let path = library.files[name] else { continue }
             let original = try FileSystem.contents(of: path, limit: StoreLimits.maximumRecordingBytes)
-            recordings.append(RecordingUpload(name: name, contentType: contentType(path), original: original,
-                                              converted: [], durationMs: 0))
+            let converted = try RecordingConversion.convert(original, name: name)
+            recordings.append(RecordingUpload(name: name, contentType: AudioSniffer.mediaType(of: original) ?? contentType(path),
+                                              original: original, converted: converted.wav,
+                                              durationMs: converted.durationMs, metadata: CanonicalJSON.text(converted.metadata)))
         }
         let c = account.capabilities
         return AccountSnapshot(

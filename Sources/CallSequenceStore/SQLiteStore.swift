@@ -18,13 +18,15 @@ extension SQLStore where Database == SQLiteDatabase {
 }
 
 /// One SQLite connection, one transaction at a time (an async lock orders them; waiting tasks do not block
-/// threads).
+/// threads). Statements are prepared once and kept (`StatementCache`): the store's SQL is a fixed set of texts.
 public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     public var dialect: SQLDialect { .sqlite }
     /// The file.
     public let path: String
     private let db: OpaquePointer
     private let lock = AsyncLock()
+    /// Used only while `lock` is held.
+    private let statements = StatementCache()
 
     init(path: String) throws(StoreError) {
         self.path = path
@@ -50,7 +52,10 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         }
     }
 
-    deinit { sqlite3_close_v2(db) }
+    deinit {
+        statements.finalizeAll()
+        sqlite3_close_v2(db)
+    }
 
     public func transaction<T: Sendable>(
         readOnly: Bool, _ body: (any SQLTransaction) async throws(StoreError) -> T
@@ -58,7 +63,7 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
         let begin = readOnly ? "BEGIN" : "BEGIN IMMEDIATE"
         await lock.lock()
         defer { lock.unlock() }
-        let tx = SQLiteTransaction(db: db, path: path)
+        let tx = SQLiteTransaction(db: db, path: path, statements: statements)
         _ = try tx.execute(begin, [])
         do {
             let result = try await body(tx)
@@ -71,10 +76,35 @@ public final class SQLiteDatabase: SQLDatabase, @unchecked Sendable {
     }
 }
 
+/// Prepared statements by their text (as the store writes it, with `$N`), kept for the connection's life: the
+/// store's SQL is a fixed set of texts, so preparing (parsing, planning, rewriting placeholders) happens once per
+/// text instead of once per statement run. Bounded all the same: past `capacity` texts, statements are
+/// prepared and finalized each time as before. Not thread-safe: its connection's lock orders the callers.
+final class StatementCache {
+    private var prepared: [String: OpaquePointer] = [:]
+    let capacity = 512
+
+    func statement(_ sql: String) -> OpaquePointer? { prepared[sql] }
+
+    /// Keeps `statement` for `sql` if there is room; answers whether it did (else the caller finalizes it).
+    func keep(_ statement: OpaquePointer, for sql: String) -> Bool {
+        guard prepared.count < capacity else { return false }
+        prepared[sql] = statement
+        return true
+    }
+
+    func finalizeAll() {
+        for statement in prepared.values { sqlite3_finalize(statement) }
+        prepared.removeAll()
+    }
+}
+
 /// Statements on the connection inside a transaction.
 struct SQLiteTransaction: SQLTransaction {
     let db: OpaquePointer
     let path: String
+    /// Where prepared statements are kept (nil: each is finalized after its run).
+    var statements: StatementCache? = nil
 
     func query(_ sql: String, _ binds: [SQLValue]) async throws(StoreError) -> [SQLRow] {
         try execute(sql, binds)
@@ -99,11 +129,28 @@ struct SQLiteTransaction: SQLTransaction {
     }
 
     func execute(_ sql: String, _ binds: [SQLValue]) throws(StoreError) -> [SQLRow] {
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(db, Self.sqliteSQL(sql), -1, &statement, nil) == SQLITE_OK, let statement else {
-            throw failure()
+        let statement: OpaquePointer
+        let kept: Bool
+        if let cached = statements?.statement(sql) {
+            statement = cached
+            kept = true
+        } else {
+            var prepared: OpaquePointer?
+            guard sqlite3_prepare_v2(db, Self.sqliteSQL(sql), -1, &prepared, nil) == SQLITE_OK, let prepared else {
+                throw failure()
+            }
+            statement = prepared
+            kept = statements?.keep(prepared, for: sql) ?? false
         }
-        defer { sqlite3_finalize(statement) }
+        defer {
+            if kept {
+                // Ready for the next run, holding no values and (reset) no lock on the database.
+                sqlite3_reset(statement)
+                sqlite3_clear_bindings(statement)
+            } else {
+                sqlite3_finalize(statement)
+            }
+        }
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
         for (i, value) in binds.enumerated() {
             let index = Int32(i + 1)
@@ -172,6 +219,13 @@ final class AsyncLock: @unchecked Sendable {
     private var head = 0
 
     func lock() async {
+        // A free lock is taken without a continuation (no allocation, no suspension).
+        let taken = mutex.withLock { () -> Bool in
+            guard !locked else { return false }
+            locked = true
+            return true
+        }
+        if taken { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let acquired = mutex.withLock { () -> Bool in
                 if !locked {

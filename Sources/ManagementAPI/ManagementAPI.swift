@@ -18,16 +18,34 @@ public struct ManagementAPI: Sendable {
     let rateLimiter: RateLimiter
     let logger: Logger
     let onChange: @Sendable () -> Void
+    /// Keys the store verified lately (a request does not read the store to authenticate); a revocation here
+    /// drops the key at once, one elsewhere within the cache's lifetime (1 s).
+    let verifiedKeys: VerifiedKeyCache
 
     /// An API over `store`; `onChange` is called after every request that may have changed it (a successful
     /// POST, PUT, PATCH or DELETE), so that live calls in the same process see the change at once.
     public init(store: any Store, limits: APILimits = APILimits(), logger: Logger = Logger(label: "callseq.http"),
                 onChange: @escaping @Sendable () -> Void = {}) {
+        self.init(store: store, limits: limits, logger: logger, verifiedKeys: VerifiedKeyCache(), onChange: onChange)
+    }
+
+    /// An API with its own cache of verified keys (tests give one with their own clock).
+    package init(store: any Store, limits: APILimits = APILimits(), logger: Logger = Logger(label: "callseq.http"),
+                 verifiedKeys: VerifiedKeyCache, onChange: @escaping @Sendable () -> Void = {}) {
         self.store = store
         self.limits = limits
         self.rateLimiter = RateLimiter(rate: limits.requestsPerSecond, burst: limits.burst)
         self.logger = logger
         self.onChange = onChange
+        self.verifiedKeys = verifiedKeys
+    }
+
+    /// Changes the store's change feed read from the audit log (nil: the feed lost track): keys revoked by
+    /// another process (another node's API on the same store) leave the cache of verified keys now, not when
+    /// their entries expire.
+    package func storeChanged(_ changes: [AuditEntry]?) {
+        guard let changes else { verifiedKeys.revokeAll(); return }
+        for change in changes where change.action == "key.revoke" { verifiedKeys.revoke(keyID: change.target) }
     }
 
     /// Every route: method and path, in the document's spelling.
@@ -64,7 +82,7 @@ public struct ManagementAPI: Sendable {
     public func router() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: ProblemMiddleware(logger: logger))
-        router.add(middleware: Authentication(store: store, rateLimiter: rateLimiter))
+        router.add(middleware: Authentication(store: store, verifiedKeys: verifiedKeys, rateLimiter: rateLimiter))
         router.add(middleware: ChangeNotification(onChange: onChange))
         // The editor's files (not API operations: outside the document and the route table).
         WebEditor.register(on: router)
@@ -212,10 +230,12 @@ struct ProblemMiddleware: RouterMiddleware {
 
 /// `Authorization: Bearer KEY` (RFC 6750 §2.1) on every route but `/healthz`, `/openapi.yaml` and the editor's
 /// files: 401 without a valid key; then each
-/// key's rate limit (429 with Retry-After). Failed attempts are limited per client address.
+/// key's rate limit (429 with Retry-After). Failed attempts are limited per client address. Keys the store
+/// verified lately come from ``VerifiedKeyCache``.
 struct Authentication: RouterMiddleware {
     typealias Context = APIRequestContext
     let store: any Store
+    let verifiedKeys: VerifiedKeyCache
     let rateLimiter: RateLimiter
 
     func handle(_ request: Request, context: Context,
@@ -233,7 +253,14 @@ struct Authentication: RouterMiddleware {
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         var identity: KeyIdentity?
         if parts.count == 2, parts[0].lowercased() == "bearer", parts[1].utf8.count <= 256 {
-            identity = try await store.authenticate(key: String(parts[1]).trimmingCharacters(in: .whitespaces))
+            // RFC 9110 §5.6.3: optional whitespace is spaces and tabs.
+            var secret = parts[1]
+            while let c = secret.first, c == " " || c == "\t" { secret.removeFirst() }
+            while let c = secret.last, c == " " || c == "\t" { secret.removeLast() }
+            let store = self.store
+            identity = try await verifiedKeys.identity(for: secret) { secret in
+                try await store.authenticate(key: secret)
+            }
         }
         guard let identity else {
             if let wait = rateLimiter.take("address:\(context.address)") { throw Problem.tooMany(wait) }

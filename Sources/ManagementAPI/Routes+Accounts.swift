@@ -249,6 +249,7 @@ extension ManagementAPI {
         let account = try await account(context)
         let id = try parameter(context, "key")
         try await store.revokeKey(id, account: account.id, origin: context.origin)
+        verifiedKeys.revoke(keyID: id)   // the key's next request is 401 (a lookup under way cannot keep it)
         return Response(status: .noContent)
     }
 }

@@ -10,7 +10,7 @@ import TelephonyDSP
 
 extension ManagementAPI {
     /// Calls play 8 kHz (G.711); the conversion is kept at that rate.
-    static let conversionRate = 8000
+    static let conversionRate = RecordingConversion.rate
 
     func recordingJSON(_ r: RecordingInfo) -> JSONValue {
         .object([("name", .string(r.name)), ("contentType", .string(r.contentType)), ("originalBytes", .int(r.originalBytes)),
@@ -87,21 +87,10 @@ extension ManagementAPI {
                     location: existing == nil ? path : nil)
     }
 
-    /// Decodes the upload from memory and converts it for calls: mono, 8 kHz (libsoxr), PCM16 WAV.
+    /// Decodes the upload from memory and converts it for calls: mono, 8 kHz (libsoxr), PCM16 WAV (the store's
+    /// pipeline, which `callseq import` uses too).
     static func convert(_ upload: [UInt8], name: String) throws(RecordingError) -> (wav: [UInt8], durationMs: Int, metadata: JSONValue) {
-        var audioLimits = AudioLimits()
-        audioLimits.maximumFileBytes = max(upload.count, 1)
-        let audio = try AudioFile.decode(upload, name: name, limits: audioLimits)
-        let prepared = try PreparedRecording(audio, name: name, sampleRate: conversionRate, encoding: .pcm16)
-        let durationMs = prepared.count * 1000 / conversionRate
-        let metadata = JSONValue.object([
-            ("container", .string(audio.container)), ("encoding", .string(audio.encoding)),
-            ("sourceSampleRate", .int(audio.sampleRate)), ("sourceChannels", .int(audio.channels)),
-            ("sampleRate", .int(conversionRate)),
-            ("activeLevelDbm0", prepared.loudness.activeLevelDbm0.isFinite
-                ? .number((prepared.loudness.activeLevelDbm0 * 10).rounded() / 10) : .null),
-        ])
-        return (WAVFile.pcm16(prepared.pcm, sampleRate: conversionRate), durationMs, metadata)
+        try RecordingConversion.convert(upload, name: name)
     }
 
     func recording(_ context: APIRequestContext) async throws -> (AccountRecord, RecordingInfo) {

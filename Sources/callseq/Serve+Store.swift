@@ -11,6 +11,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SMSGateway
+import StoreCalls
 import Synchronization
 import TelephonyDSP
 
@@ -116,6 +117,11 @@ struct StoreTexts: Sendable {
 /// Gathers what store accounts' calls did and writes one call record per call, once the call has ended and
 /// its texts have their outcomes; deletes records past the retention every hour. Bounded: beyond
 /// `queueLimit` records waiting for the store, new ones are logged and dropped.
+///
+/// At graceful shutdown (after the calls drained) it waits, `shutdownWait` at most, for the texts still being
+/// sent, so that their calls' records are written with their outcomes; a call whose text is still out after
+/// that is written with the outcome `unknown: still sending at shutdown`. Then it writes every record queued
+/// and ends: no call that ended is left without its record.
 final class CallRecordService: Service, Sendable {
     static let queueLimit = 10_000
     /// The longest a record waits for its texts' outcomes after the call ended.
@@ -127,52 +133,78 @@ final class CallRecordService: Service, Sendable {
         var inFlight = 0
     }
 
+    private struct Book {
+        var calls: [String: Pending] = [:]
+        /// Texts started and not finished, over every call.
+        var textsInFlight = 0
+        /// Shutdown's wait for `textsInFlight == 0`.
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var cancelledWaiters: Set<UInt64> = []
+        var nextWaiter: UInt64 = 0
+
+        /// The waiters to resume once no text is in flight.
+        mutating func settledWaiters() -> [CheckedContinuation<Void, Never>] {
+            guard textsInFlight <= 0, !waiters.isEmpty else { return [] }
+            defer { waiters.removeAll() }
+            return Array(waiters.values)
+        }
+    }
+
     private let store: any Store
     private let logger: Logger
     private let retentionDays: Int
-    private let pending = Mutex<[String: Pending]>([:])
+    /// The longest graceful shutdown waits for texts still being sent.
+    private let shutdownWait: Duration
+    private let book = Mutex(Book())
     private let records: AsyncStream<CallRecord>
     private let continuation: AsyncStream<CallRecord>.Continuation
 
-    init(store: any Store, retentionDays: Int, logger: Logger) {
+    init(store: any Store, retentionDays: Int, logger: Logger, shutdownWait: Duration = .seconds(30)) {
         self.store = store
         self.retentionDays = retentionDays
         self.logger = logger
+        self.shutdownWait = shutdownWait
         (records, continuation) = AsyncStream.makeStream(of: CallRecord.self,
                                                           bufferingPolicy: .bufferingOldest(Self.queueLimit))
     }
 
     /// A text of `callID` is being sent (told before the call's end).
     func textStarted(_ callID: String) {
-        pending.withLock { $0[callID, default: Pending()].inFlight += 1 }
+        book.withLock { b in
+            b.calls[callID, default: Pending()].inFlight += 1
+            b.textsInFlight += 1
+        }
     }
 
     /// A text of `callID` has its outcome.
     func textFinished(_ callID: String, outcome: String) {
-        let done = pending.withLock { p -> (CallSummary, [String])? in
-            guard var entry = p[callID] else { return nil }
+        let (done, settled) = book.withLock { b -> ((CallSummary, [String])?, [CheckedContinuation<Void, Never>]) in
+            guard var entry = b.calls[callID] else { return (nil, []) }
+            b.textsInFlight -= 1
+            let settled = b.settledWaiters()
             entry.outcomes.append(outcome)
             entry.inFlight -= 1
             guard entry.inFlight <= 0, let summary = entry.summary else {
-                p[callID] = entry
-                return nil
+                b.calls[callID] = entry
+                return (nil, settled)
             }
-            p[callID] = nil
-            return (summary, entry.outcomes)
+            b.calls[callID] = nil
+            return ((summary, entry.outcomes), settled)
         }
         if let (summary, outcomes) = done { write(summary, outcomes: outcomes) }
+        for waiter in settled { waiter.resume() }
     }
 
     /// A store account's call ended.
     func callEnded(_ summary: CallSummary) {
         guard summary.storeAccount != nil else { return }
-        let ready = pending.withLock { p -> (CallSummary, [String])? in
-            guard var waiting = p[summary.callID], waiting.inFlight > 0 else {
-                let outcomes = p.removeValue(forKey: summary.callID)?.outcomes ?? []
+        let ready = book.withLock { b -> (CallSummary, [String])? in
+            guard var waiting = b.calls[summary.callID], waiting.inFlight > 0 else {
+                let outcomes = b.calls.removeValue(forKey: summary.callID)?.outcomes ?? []
                 return (summary, outcomes)
             }
             waiting.summary = summary
-            p[summary.callID] = waiting
+            b.calls[summary.callID] = waiting
             return nil
         }
         if let (summary, outcomes) = ready {
@@ -182,12 +214,22 @@ final class CallRecordService: Service, Sendable {
             let callID = summary.callID
             Task {
                 try? await Task.sleep(for: Self.smsWait)
-                let late = self.pending.withLock { $0.removeValue(forKey: callID) }
-                if let late, let summary = late.summary {
-                    self.write(summary, outcomes: late.outcomes + Array(repeating: "unknown: still sending", count: max(0, late.inFlight)))
-                }
+                self.writeLate(callID, reason: "still sending")
             }
         }
+    }
+
+    /// Writes the record of `callID` if it is still waiting for texts, with `unknown: REASON` for each of them.
+    private func writeLate(_ callID: String, reason: String) {
+        let (late, settled) = book.withLock { b -> (Pending?, [CheckedContinuation<Void, Never>]) in
+            guard let late = b.calls.removeValue(forKey: callID) else { return (nil, []) }
+            b.textsInFlight -= max(0, late.inFlight)
+            return (late, b.settledWaiters())
+        }
+        if let late, let summary = late.summary {
+            write(summary, outcomes: late.outcomes + Array(repeating: "unknown: \(reason)", count: max(0, late.inFlight)))
+        }
+        for waiter in settled { waiter.resume() }
     }
 
     private func write(_ summary: CallSummary, outcomes: [String]) {
@@ -196,9 +238,59 @@ final class CallRecordService: Service, Sendable {
                                 caller: summary.caller, did: summary.did, ivrPath: summary.ivrPath, keys: summary.keys,
                                 sequence: summary.sequence, stepsDone: summary.stepsDone, stepsTotal: summary.stepsTotal,
                                 smsOutcomes: outcomes, outcome: summary.outcome, durationMs: summary.durationMs)
-        if case .dropped = continuation.yield(record) {
+        switch continuation.yield(record) {
+        case .dropped:
             logger.error("call \(summary.callID): call record not written: \(Self.queueLimit) waiting for the store")
+        case .terminated:
+            logger.error("call \(summary.callID): call record not written: the text outlived the shutdown")
+        default:
+            break
         }
+    }
+
+    /// Returns once no text is being sent, or at cancellation.
+    private func untilNoTextInFlight() async {
+        let id = book.withLock { b -> UInt64 in
+            b.nextWaiter &+= 1
+            return b.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let resumeNow = book.withLock { b -> Bool in
+                    if b.textsInFlight <= 0 || b.cancelledWaiters.remove(id) != nil { return true }
+                    b.waiters[id] = waiter
+                    return false
+                }
+                if resumeNow { waiter.resume() }
+            }
+        } onCancel: {
+            let waiter = book.withLock { b -> CheckedContinuation<Void, Never>? in
+                guard let waiter = b.waiters.removeValue(forKey: id) else {
+                    b.cancelledWaiters.insert(id)
+                    return nil
+                }
+                return waiter
+            }
+            waiter?.resume()
+        }
+        book.withLock { _ = $0.cancelledWaiters.remove(id) }
+    }
+
+    /// Graceful shutdown: the texts still being sent get `shutdownWait` to finish (their records are written
+    /// as they do); the records of calls whose texts are still out after that are written without them.
+    private func settle() async {
+        let inFlight = book.withLock { $0.textsInFlight }
+        if inFlight > 0 {
+            logger.info("call records: waiting up to \(shutdownWait) for \(inFlight) texts still being sent")
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.untilNoTextInFlight() }
+                group.addTask { [shutdownWait] in try? await Task.sleep(for: shutdownWait) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        let waiting = book.withLock { Array($0.calls.keys) }
+        for callID in waiting { writeLate(callID, reason: "still sending at shutdown") }
     }
 
     func run() async {
@@ -214,16 +306,20 @@ final class CallRecordService: Service, Sendable {
                 try? await Task.sleep(for: .seconds(3600))
             }
         }
-        await withGracefulShutdownHandler {
-            for await record in records {
-                do {
-                    _ = try await store.appendCallRecord(record)
-                } catch {
-                    logger.error("call record of \(record.did) at \(record.time) not written: \(error)")
+        await withDiscardingTaskGroup { group in
+            group.addTask { [records, store, logger] in
+                // Until the stream is finished and every record queued is written.
+                for await record in records {
+                    do {
+                        _ = try await store.appendCallRecord(record)
+                    } catch {
+                        logger.error("call record of \(record.did) at \(record.time) not written: \(error)")
+                    }
                 }
             }
-        } onGracefulShutdown: {
-            self.continuation.finish()
+            // Throws at cancellation (a forced shutdown): then nothing is waited for.
+            if (try? await gracefulShutdown()) != nil { await settle() }
+            continuation.finish()
         }
         retention.cancel()
     }
@@ -233,9 +329,11 @@ final class CallRecordService: Service, Sendable {
 struct StoreChangeService: Service {
     let accounts: StoreAccounts
     let feed: any StoreChangeFeed
+    /// Told each batch of changes after the accounts' cache (the management API's keys; nil: lost track).
+    var observe: @Sendable ([AuditEntry]?) -> Void = { _ in }
 
     func run() async {
-        await cancelWhenGracefulShutdown { await accounts.follow(feed) }
+        await cancelWhenGracefulShutdown { await accounts.follow(feed, observe: observe) }
     }
 }
 

@@ -10,6 +10,7 @@ import ManagementAPI
 import Metrics
 import ServiceLifecycle
 import SMSGateway
+import StoreCalls
 import TelephonyDSP
 import UnixSignals
 
@@ -195,7 +196,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = DeferredMetadataLogHandler(StreamLogHandler.standardError(label: label))
             handler.logLevel = level
             return handler
         }
@@ -219,12 +220,14 @@ struct Serve: AsyncParsableCommand {
         let polling = listening == nil ? opened.map { PollingChangeFeed(store: $0, interval: .milliseconds(300)) } : nil
         let feed: (any StoreChangeFeed)? = listening ?? polling
         let storeAccounts = opened.map { StoreAccounts(store: $0, logger: logger) }
+        var managementAPI: ManagementAPI?
         if let http, let opened {
             let (httpHost, httpPort) = try Serve.hostAndPort(http, option: "--http")
             let (listening, ready) = AsyncStream<Void>.makeStream()
             apiListening = listening
             let shown = httpHost.contains(":") ? "[\(httpHost)]" : httpHost
             let api = ManagementAPI(store: opened, limits: apiLimits, logger: logger, onChange: { polling?.changed() })
+            managementAPI = api
             apiServices.append(api.application(host: httpHost, port: httpPort) { _, bound in
                 print("listening on http \(shown):\(bound)")
                 fflush(nil)
@@ -321,7 +324,11 @@ struct Serve: AsyncParsableCommand {
                 store: opened, logger: logger,
                 horizon: StoreTexts.longestSend(timeout: .milliseconds(sms.smsTimeoutMs), attempts: storeTexts.maximumAttempts)))
         }
-        if let storeAccounts, let feed { services.append(StoreChangeService(accounts: storeAccounts, feed: feed)) }
+        if let storeAccounts, let feed {
+            // The feed also tells the API's cache of verified keys about keys revoked by other processes.
+            let api = managementAPI
+            services.append(StoreChangeService(accounts: storeAccounts, feed: feed, observe: { api?.storeChanged($0) }))
+        }
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger)
         // The drain (--drain-timeout, then 5 s for the BYEs' answers), then the texts already requested.

@@ -197,6 +197,62 @@ struct ServeStoreTests {
         #expect(server.stop() == 0)
     }
 
+    /// SIGTERM while a call's text is still at the provider: shutdown waits (bounded) for the text's outcome, and
+    /// the call's record is written with it before the process exits.
+    @Test func aCallRecordIsWrittenWhenTheServerStopsWhileItsTextIsStillBeingSent() async throws {
+        let folder = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("store.sqlite3").path
+        let account = folder.appendingPathComponent("gate.json").path
+        try """
+            { "capabilities": { "sequences": true, "sms": true, "smsDailyLimit": 10 },
+              "dids": [ { "number": "5145550100", "sms": true, "route": { "ivr": "Lobby" } } ],
+              "ivrs": [ { "name": "Lobby", "prompt": "none", "options": { "1": { "sequence": "Gate" } } } ],
+              "sequences": [ { "name": "Gate", "steps": [
+                { "type": "dtmf", "digits": "1#" },
+                { "type": "sms", "from": "5145550100", "to": "5145550199", "message": "Gate opened" } ] } ] }
+            """.write(toFile: account, atomically: true, encoding: .utf8)
+        let imported = try CommandRunner.callseq("import", account, "--store", path)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        // The provider answers after 5 s: the call is over long before.
+        let provider = try ProviderServer(script: [.slow(milliseconds: 5000, id: 601)])
+        defer { provider.shutdown() }
+        let credentials = folder.appendingPathComponent("sms.json").path
+        try #"{ "user": "gate", "password": "st0re-S3cret" }"#.write(toFile: credentials, atomically: true, encoding: .utf8)
+        let server = try ServeProcess(accounts: [], extra: [
+            "--store", path, "--send-sms", "--sms-endpoint", provider.endpoint, "--sms-credentials", credentials,
+            "--state-dir", folder.appendingPathComponent("state").path,
+        ])
+        defer { _ = server.stop() }
+
+        // The call: 1 pressed, the sequence runs (its text goes to the provider), the server hangs up.
+        let phone = try Baresip()
+        defer { phone.stop() }
+        phone.command("dial", "sip:5145550100@127.0.0.1:\(server.port)")
+        #expect(phone.waitForEvent(seconds: 60, { $0["type"] as? String == "CALL_ESTABLISHED" }) != nil, "\(server.log.suffix(8))")
+        phone.command("sndcode", "1")
+        #expect(phone.waitForEvent(seconds: 90, { $0["type"] as? String == "CALL_CLOSED" }) != nil, "\(server.log.suffix(8))")
+        // The call is over, its text is still at the provider: SIGTERM now.
+        #expect(provider.requests.count <= 1)
+        #expect(!server.log.contains { $0.contains("SMS to 5145550199") }, "the text finished before the SIGTERM")
+        let stoppedAt = Date()
+        #expect(server.stop(seconds: 60) == 0, "\(server.log.suffix(8))")
+        let waited = Date().timeIntervalSince(stoppedAt)
+        print("SIGTERM with a text at the provider: exited after \(Int(waited * 1000)) ms")
+        #expect(server.log.contains { $0.contains("call records: waiting up to") }, "\(server.log.suffix(8))")
+
+        let store = try await SQLiteStore.open(path: path)
+        let id = try #require(try await store.numberOwner("5145550100")?.account)
+        let records = try await store.callRecords(account: id, filter: CallFilter(), page: .first)
+        let record = try #require(records.items.first, "no call record: \(server.log.suffix(8))")
+        #expect(records.items.count == 1)
+        #expect(record.sequence == "Gate" && record.keys == "1")
+        #expect(record.smsOutcomes == ["sent"], "\(record.smsOutcomes) \(server.log.suffix(8))")
+        #expect(provider.requests.count == 1)
+        let texts = try await store.smsEntries(account: id, page: .first)
+        #expect(texts.items.map(\.state) == [.sent], "\(texts.items)")
+    }
+
     /// `--call-records-days`: records older than the retention are deleted (at start, then every hour); newer
     /// ones stay.
     @Test func callRecordsPastTheRetentionAreDeleted() async throws {

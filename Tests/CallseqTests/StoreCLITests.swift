@@ -1,6 +1,8 @@
+import CallSequenceStore
 import Foundation
 import StoreConformance
 import Testing
+import TestSupport
 
 /// `callseq import`, `export` and `keys create` against a SQLite file and a throw-away PostgreSQL.
 @Suite("Store command line")
@@ -150,5 +152,53 @@ struct StoreCLITests {
         #expect(invalid.status == 1)
         #expect(invalid.stderr.contains("dids[0].route"), "\(invalid.stderr)")
         #expect(invalid.stderr.contains("a sequence can only be used as an IVR option"))
+    }
+
+    /// `callseq import` stores each recording with its telephony conversion, made by the pipeline the API's upload
+    /// uses: calls and `GET .../audio` get the same 8 kHz WAV whichever way the recording came in.
+    @Test func importStoresRecordingsWithTheUploadsConversion() async throws {
+        let folder = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let recordings = folder.appendingPathComponent("recordings")
+        try FileManager.default.createDirectory(at: recordings, withIntermediateDirectories: true)
+        let mp3 = try Data(contentsOf: URL(fileURLWithPath: testAudioPath("formats/prompt-44k-stereo.mp3")))
+        try mp3.write(to: recordings.appendingPathComponent("welcome.mp3"))
+        let file = folder.appendingPathComponent("gate.json").path
+        try """
+            { "capabilities": { "sequences": true, "sms": false, "smsDailyLimit": 0 }, "recordings": "recordings",
+              "dids": [ { "number": "5145550100", "sms": false, "route": { "ivr": "Lobby" } } ],
+              "ivrs": [ { "name": "Lobby", "prompt": "welcome", "options": { "1": { "sequence": "Gate" } } } ],
+              "sequences": [ { "name": "Gate", "steps": [ { "type": "recording", "recording": "welcome" } ] } ] }
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let path = folder.appendingPathComponent("store.sqlite3").path
+        let imported = try CommandRunner.callseq("import", file, "--store", path)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let id = imported.stdout.trimmingCharacters(in: .newlines)
+
+        let store = try await SQLiteStore.open(path: path)
+        let info = try await store.recording("welcome", account: id)
+        #expect(info.contentType == "audio/mpeg")
+        #expect(info.originalBytes == mp3.count)
+        let converted = try await store.recordingAudio("welcome", account: id, variant: .converted)
+        // The upload's pipeline, byte for byte: what `PUT .../recordings/welcome` stores for these bytes.
+        let upload = try RecordingConversion.convert(Array(mp3), name: "welcome")
+        #expect(converted == upload.wav)
+        #expect(info.convertedBytes == converted.count && info.durationMs == upload.durationMs)
+        #expect(info.metadata == CanonicalJSON.text(upload.metadata))
+        // A WAV a telephone plays: RIFF, PCM (1), mono, 8000 Hz, 16 bits, about as long as the source (2 s).
+        func u16(_ at: Int) -> Int { Int(converted[at]) | Int(converted[at + 1]) << 8 }
+        func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
+        #expect(converted.count > 44 && Array(converted[0..<4]) == Array("RIFF".utf8) && Array(converted[8..<12]) == Array("WAVE".utf8))
+        #expect(u16(20) == 1 && u16(22) == 1 && u32(24) == 8000 && u16(34) == 16)
+        #expect(info.durationMs > 500 && u32(40) == (converted.count - 44), "\(info.durationMs) ms")
+
+        // A recording the decoder cannot read: the import fails naming it, and no account is added.
+        try Data("RIFF....WAVEnot really".utf8).write(to: recordings.appendingPathComponent("broken.wav"))
+        let other = folder.appendingPathComponent("other.sqlite3").path
+        let refused = try CommandRunner.callseq("import", file, "--store", other)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("broken"), "\(refused.stderr)")
+        let empty = try await SQLiteStore.open(path: other)
+        #expect(try await empty.accounts(parent: nil, page: .first).items.isEmpty)
     }
 }

@@ -13,7 +13,7 @@ struct APIHarness {
     let folder: String
     let store: SQLiteStore
     let operatorKey: String
-    let api: ManagementAPI
+    var api: ManagementAPI
 
     init(limits: APILimits = APILimits()) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)").path

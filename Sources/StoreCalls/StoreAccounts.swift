@@ -19,15 +19,17 @@ import Recordings
 import Synchronization
 
 /// The store's accounts for live calls, loaded on first use into a bounded cache.
-final class StoreAccounts: CalledNumberSource, Sendable {
+package final class StoreAccounts: CalledNumberSource, Sendable {
     /// Bounds of the cache.
-    struct Limits: Sendable {
+    package struct Limits: Sendable {
         /// Accounts kept compiled.
-        var accounts = 4_000
+        package var accounts = 4_000
         /// Decoded recording audio kept (bytes of samples), shared by content.
-        var audioBytes = 128 << 20
+        package var audioBytes = 128 << 20
         /// Numbers remembered as nobody's (a flood of calls to unknown numbers does not reach the store).
-        var unknownNumbers = 10_000
+        package var unknownNumbers = 10_000
+
+        package init() {}
     }
 
     private struct Cached {
@@ -59,7 +61,7 @@ final class StoreAccounts: CalledNumberSource, Sendable {
     private let state = Mutex(State())
     private let audio: DecodedAudioCache
 
-    init(store: any Store, logger: Logger, limits: Limits = Limits()) {
+    package init(store: any Store, logger: Logger, limits: Limits = Limits()) {
         self.store = store
         self.logger = logger
         self.limits = limits
@@ -67,9 +69,9 @@ final class StoreAccounts: CalledNumberSource, Sendable {
     }
 
     /// How many accounts are compiled now.
-    var cachedAccounts: Int { state.withLock { $0.accounts.count } }
+    package var cachedAccounts: Int { state.withLock { $0.accounts.count } }
 
-    func calledNumber(_ number: PhoneNumber) async throws -> AccountDirectory.CalledNumber? {
+    package func calledNumber(_ number: PhoneNumber) async throws -> AccountDirectory.CalledNumber? {
         let digits = number.digits
         enum Look { case hit(AccountDirectory.Entry), nobody, unknown(UInt64) }
         let look = state.withLock { s -> Look in
@@ -145,7 +147,7 @@ final class StoreAccounts: CalledNumberSource, Sendable {
         var decoded: [String: DecodedAudio] = [:]
         for name in used.sorted() where library.contains(name) {
             var bytes = try await store.recordingAudio(name, account: id, variant: .converted)
-            // `callseq import` stores the original only (no conversion yet): decode that instead.
+            // Stores imported before `callseq import` converted recordings hold the original only: decode that.
             if bytes.isEmpty { bytes = try await store.recordingAudio(name, account: id, variant: .original) }
             decoded[name] = try audio.decoded(bytes, name: name)
         }
@@ -166,7 +168,7 @@ final class StoreAccounts: CalledNumberSource, Sendable {
 
     /// Drops what `changes` touched: the accounts named, and the numbers of `number.*` entries (and every
     /// "nobody's" number, since an import or a move may have given it an owner).
-    func invalidate(_ changes: [AuditEntry]) {
+    package func invalidate(_ changes: [AuditEntry]) {
         guard !changes.isEmpty else { return }
         state.withLock { s in
             s.epoch &+= 1
@@ -182,7 +184,7 @@ final class StoreAccounts: CalledNumberSource, Sendable {
     }
 
     /// Drops everything (the change feed lost track).
-    func invalidateAll() {
+    package func invalidateAll() {
         state.withLock { s in
             s.epoch &+= 1
             s.owners = [:]
@@ -191,9 +193,10 @@ final class StoreAccounts: CalledNumberSource, Sendable {
         }
     }
 
-    /// Follows `feed`: after each change, reads the audit log since the last one and drops what it names.
-    /// Ends at cancellation.
-    func follow(_ feed: any StoreChangeFeed) async {
+    /// Follows `feed`: after each change, reads the audit log since the last one and drops what it names, then
+    /// tells `observe` the entries (nil: the feed lost track, anything may have changed). Ends at cancellation.
+    package func follow(_ feed: any StoreChangeFeed,
+                        observe: @Sendable ([AuditEntry]?) -> Void = { _ in }) async {
         var version: Int64 = -1
         var mark: Int64 = -1
         while !Task.isCancelled {
@@ -216,6 +219,7 @@ final class StoreAccounts: CalledNumberSource, Sendable {
                     page = PageRequest(limit: 500, cursor: cursor)
                 }
                 if complete { invalidate(changes) } else { invalidateAll() }
+                observe(complete ? changes : nil)
                 mark = max(mark, changes.first?.id ?? mark)
                 version = next
                 if !changes.isEmpty {
@@ -226,6 +230,7 @@ final class StoreAccounts: CalledNumberSource, Sendable {
             } catch {
                 logger.error("store change feed: \(error); trying again in 1 s")
                 invalidateAll()
+                observe(nil)
                 mark = -1
                 try? await Task.sleep(for: .seconds(1))
             }
@@ -234,9 +239,9 @@ final class StoreAccounts: CalledNumberSource, Sendable {
 }
 
 /// An account of the store that cannot be served (its call gets 503).
-struct StoreAccountError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+package struct StoreAccountError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
 
 /// Decoded recordings by the SHA-256 of their bytes, bounded by their samples' size (oldest use out first).
