@@ -21,6 +21,8 @@ public struct ManagementAPI: Sendable {
     /// Keys the store verified lately (a request does not read the store to authenticate); a revocation here
     /// drops the key at once, one elsewhere within the cache's lifetime (1 s).
     let verifiedKeys: VerifiedKeyCache
+    /// The node's Prometheus text for `GET /metrics` (operator keys only), once the process serves calls.
+    public let metrics = MetricsExposition()
 
     /// An API over `store`; `onChange` is called after every request that may have changed it (a successful
     /// POST, PUT, PATCH or DELETE), so that live calls in the same process see the change at once.
@@ -140,6 +142,7 @@ extension ManagementAPI {
             Response(status: .ok, headers: [.contentType: "application/yaml"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
         }
+        r.on(.get, "/metrics") { api, q, c in try await api.metricsText(q, c) }
         r.on(.get, "/api/v1/me") { api, q, c in try await api.me(q, c) }
         r.on(.get, "/api/v1/accounts") { api, q, c in try await api.listAccounts(q, c) }
         r.on(.post, "/api/v1/accounts") { api, q, c in try await api.createAccount(q, c) }

@@ -48,6 +48,24 @@ paths:
           content:
             application/yaml:
               schema: { type: object }
+  /metrics:
+    get:
+      operationId: metrics
+      summary: >-
+        The node's Prometheus metrics (text format 0.0.4): calls active and by outcome, send lateness, dropped
+        foreign RTP, texts by outcome, store reconnects, configuration version. Operator keys only (403 for
+        others); `serve --metrics HOST:PORT` serves the same text without a key on a private address.
+      responses:
+        '200':
+          description: The metrics.
+          content:
+            text/plain:
+              schema: { type: string, example: "callseq_calls_active 0\n" }
+        '400': { $ref: '#/components/responses/Problem' }
+        '401': { $ref: '#/components/responses/Problem' }
+        '403': { $ref: '#/components/responses/Problem' }
+        '404': { $ref: '#/components/responses/Problem' }
+        '429': { $ref: '#/components/responses/TooManyRequests' }
   /api/v1/me:
     get:
       operationId: whoAmI

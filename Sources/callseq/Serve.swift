@@ -292,10 +292,12 @@ struct Serve: AsyncParsableCommand {
         let numbers = directory.numberCount, files = directory.entries.count
         var before = apiListening.map { [$0] } ?? []
         var metricsServices: [any Service] = []
+        // One registry per process: the API's GET /metrics (operator keys) and the --metrics listener.
+        let node = NodeMetrics(server: server)
+        node.bootstrap()
+        managementAPI?.metrics.provide { node.render() }
         if let metrics {
             let (metricsHost, metricsPort) = try Serve.hostAndPort(metrics, option: "--metrics")
-            let node = NodeMetrics(server: server)
-            node.bootstrap()
             let (listening, ready) = AsyncStream<Void>.makeStream()
             // After the management API's line: its stream ends first.
             let previous = apiListening
