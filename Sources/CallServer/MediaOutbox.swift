@@ -38,6 +38,23 @@ struct MediaOutbox {
         return true
     }
 
+    /// Lists the kept packets, in order, as offsets from `base` and lengths (at most `limit`; the rest are
+    /// dropped, which a full outbox of the largest packets never reaches), and empties the outbox.
+    mutating func take(offsets: UnsafeMutablePointer<UInt32>, lengths: UnsafeMutablePointer<UInt32>,
+                       limit: Int) -> Int {
+        var offset = 0, n = 0
+        while offset + 2 <= used, n < limit {
+            let count = Int(base.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+            guard offset + 2 + count <= used else { break }
+            offsets[n] = UInt32(truncatingIfNeeded: offset + 2)
+            lengths[n] = UInt32(truncatingIfNeeded: count)
+            n += 1
+            offset += 2 + count
+        }
+        used = 0
+        return n
+    }
+
     /// Hands every kept packet to `send`, in order, and empties the outbox.
     mutating func drain(_ send: (UnsafeRawBufferPointer) -> Void) {
         var offset = 0

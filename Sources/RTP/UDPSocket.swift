@@ -1,6 +1,8 @@
 // A non-blocking POSIX UDP socket for one RTP stream: bound once at call set-up, then `recvfrom` into a
 // preallocated buffer (until EAGAIN) and `sendto` a stored address, with no allocation per packet.
 
+internal import CUDPBatch
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -121,4 +123,22 @@ public struct UDPSocket: Sendable {
 
     /// Closes the descriptor.
     public func close() { _ = Glibc.close(fileDescriptor) }
+}
+
+extension UDPSocket {
+    /// Sends `count` (at most 64) datagrams to `destination` in one sendmmsg(2) call, without blocking:
+    /// datagram i is `lengths[i]` bytes at `base + offsets[i]`.
+    ///
+    /// - Returns: how many were sent, and the `errno` value that stopped the call (0 when all were sent).
+    @inline(__always)
+    public func send(batch base: UnsafeRawPointer, offsets: UnsafePointer<UInt32>, lengths: UnsafePointer<UInt32>,
+                     count: Int, to destination: UDPAddress) -> (sent: Int, error: Int32) {
+        let n = withUnsafePointer(to: destination.storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                callseq_udp_send_batch(fileDescriptor, base, offsets, lengths, UInt32(count), $0, destination.length)
+            }
+        }
+        if n < 0 { return (0, -n) }
+        return (Int(n), Int(n) < count ? EAGAIN : 0)
+    }
 }
