@@ -105,7 +105,7 @@ public final class IVRSession {
     /// Samples of the call so far.
     @exclusivity(unchecked) public private(set) var position = 0
 
-    init(_ account: CompiledAccount, route: Account.Route, programs: CompiledAccount.Programs) {
+    init(_ account: CompiledAccount, route: Account.Route, programs: CompiledAccount.Programs, listensInBand: Bool) {
         self.account = account
         self.route = route
         let prompts = programs.prompts.map { $0?.makePlayer() }
@@ -125,7 +125,9 @@ public final class IVRSession {
         _ = options.initialize(from: account.options.flatMap { $0 })
         silenceByte = account.format.encoding == .alaw ? ALaw.silence : MuLaw.silence
         var detector = account.detector
-        detector.reset()
+        // Its own history buffer, allocated here rather than at the first frame with audio; shared with the
+        // account's (copied on first use) when the session will not listen.
+        if listensInBand { detector.reset() }
         self.detector = detector
         if case .ivr(let name) = route, let index = account.account.ivrs.firstIndex(where: { $0.name == name }) {
             state = .menu(ivr: index, play: 1)

@@ -516,7 +516,10 @@ public final class CallServer: Service, Sendable {
         else { return false }
         let session: IVRSession
         do {
-            session = try compiled.makeSession(calling: called.did.number)
+            // Key presses come as RFC 4733 events when telephone-event was negotiated (receiveDTMFFrom below):
+            // then the session needs no in-band receiver's buffer.
+            session = try compiled.makeSession(calling: called.did.number,
+                                               listensInBand: answer.telephoneEventPayloadType == nil)
         } catch {
             logger.error("call \(id): \(called.entry.path): \(error)")
             return false

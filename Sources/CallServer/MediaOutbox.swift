@@ -10,10 +10,12 @@ import RTP
 
 /// Length-prefixed packets in a fixed region of the call's buffer (no allocation per packet).
 struct MediaOutbox {
-    /// Room for the largest audio packet (12 + 960 bytes for 120 ms of G.711) and the telephone-event
-    /// packets of a busy interval, each with its 2-byte length.
+    /// Room for the frame's audio packet (12 + 160 bytes for 20 ms of G.711, up to 960 for 120 ms) and the
+    /// telephone-event packets of a busy interval (the updates of the events of the frame, and the three
+    /// retransmitted finals of RFC 4733 §2.5.1.4, with room to spare), each with its 2-byte length. A packet
+    /// that finds no room is sent at once instead.
     static func byteCount(samplesPerFrame: Int) -> Int {
-        (2 + RTPHeader.fixedSize + samplesPerFrame) + 16 * (2 + RTPHeader.fixedSize + TelephoneEvent.size)
+        (2 + RTPHeader.fixedSize + samplesPerFrame) + 12 * (2 + RTPHeader.fixedSize + TelephoneEvent.size)
     }
 
     let base: UnsafeMutableRawPointer

@@ -56,9 +56,9 @@ public struct UDPReceiveBatch: ~Copyable {
     /// Where datagram `i` came from.
     @inline(__always)
     public func source(_ i: Int, into address: inout UDPAddress) {
-        let length = min(Int(datagrams[i].sourceLength), MemoryLayout<sockaddr_storage>.size)
+        let length = min(Int(datagrams[i].sourceLength), MemoryLayout<sockaddr_in6>.size)
         withUnsafeMutableBytes(of: &address.storage) { destination in
-            withUnsafeBytes(of: &datagrams[i].source) { destination.copyMemory(from: $0) }
+            withUnsafeBytes(of: &datagrams[i].source) { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<destination.count])) }
         }
         address.length = socklen_t(length)
     }

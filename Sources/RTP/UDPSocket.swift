@@ -77,7 +77,7 @@ public struct UDPSocket: Sendable {
     /// The address the socket is bound to (its real port when 0 was asked).
     public var localAddress: UDPAddress? {
         var address = UDPAddress()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         let result = withUnsafeMutablePointer(to: &address.storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fileDescriptor, $0, &length) }
         }
@@ -94,7 +94,7 @@ public struct UDPSocket: Sendable {
     @inline(__always)
     public func receive(into buffer: UnsafeMutableRawBufferPointer,
                         from source: inout UDPAddress) -> UDPReceiveResult {
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         let n = withUnsafeMutablePointer(to: &source.storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 recvfrom(fileDescriptor, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC), $0, &length)
