@@ -185,8 +185,8 @@ public final class CompiledAccount: Sendable {
 
     /// ``makeSession(calling:)``, saying whether the session will be given the caller's audio to listen for
     /// digits: a session that hears its digits as RFC 4733 events (`listensInBand` false) does without the
-    /// in-band receiver's buffer (840 bytes a call at 8 kHz). It still works if given audio, but its first frame
-    /// with audio then allocates that buffer.
+    /// in-band receiver (its state and history buffer: about 1.5 KB a call at 8 kHz). It still works if given
+    /// audio, but its first frame with audio then allocates the receiver.
     public func makeSession(calling number: PhoneNumber, listensInBand: Bool) throws(CompileError) -> IVRSession {
         guard let did = account.did(number) else {
             throw CompileError(path: "dids", message: "\(number) is not a number of this account (its numbers: "
