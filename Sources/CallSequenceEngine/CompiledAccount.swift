@@ -180,11 +180,20 @@ public final class CompiledAccount: Sendable {
     /// - Throws: ``CompileError`` if the number is not one of the account's DIDs, or naming the IVR or
     ///   sequence whose recording cannot be prepared.
     public func makeSession(calling number: PhoneNumber) throws(CompileError) -> IVRSession {
+        try makeSession(calling: number, listensInBand: true)
+    }
+
+    /// ``makeSession(calling:)``, saying whether the session will be given the caller's audio to listen for
+    /// digits: a session that hears its digits as RFC 4733 events (`listensInBand` false) does without the
+    /// in-band receiver (its state and history buffer: about 1.5 KB a call at 8 kHz). It still works if given
+    /// audio, but its first frame with audio then allocates the receiver.
+    public func makeSession(calling number: PhoneNumber, listensInBand: Bool) throws(CompileError) -> IVRSession {
         guard let did = account.did(number) else {
             throw CompileError(path: "dids", message: "\(number) is not a number of this account (its numbers: "
                 + account.dids.map(\.number.digits).joined(separator: ", ") + ")")
         }
         let (ivrs, sequences) = CompiledAccount.reachable(account, from: [did.route])
-        return IVRSession(self, route: did.route, programs: try compile(ivrs: ivrs, sequences: sequences))
+        return IVRSession(self, route: did.route, programs: try compile(ivrs: ivrs, sequences: sequences),
+                          listensInBand: listensInBand)
     }
 }

@@ -193,6 +193,10 @@ public final class CompiledSequence: @unchecked Sendable {
                 let toneSamples = samples(milliseconds: timing.toneMilliseconds, sampleRate: rate)
                 let gapSamples = samples(milliseconds: timing.gapMilliseconds, sampleRate: rate)
                 let volume = UInt8(clamping: max(0, min(63, Int((-timing.levelDbm0).rounded()))))
+                // G.711: a digit's gap is in its burst, after the tone (one segment: a frame across the two is
+                // one copy, not a copy and a fill). PCM16 keeps the gap as silence: a fill of 16-bit samples
+                // costs fewer instructions than a copy, most at 48 kHz.
+                let burstGap = format.encoding == .pcm16 ? 0 : gapSamples
                 for element in dtmf.digits.elements {
                     switch element {
                     case .digit(let digit):
@@ -200,8 +204,9 @@ public final class CompiledSequence: @unchecked Sendable {
                         if format.dtmfOutput == .rfc4733 || schedulesOnly {
                             addSilence(toneSamples)
                         } else {
-                            let key = ToneBurstCache.Key(digit: digit, samples: toneSamples, levelDbm0: timing.levelDbm0,
-                                                         twistDb: timing.twistDb, sampleRate: rate, encoding: format.encoding)
+                            let key = ToneBurstCache.Key(digit: digit, samples: toneSamples, gapSamples: burstGap,
+                                                         levelDbm0: timing.levelDbm0, twistDb: timing.twistDb,
+                                                         sampleRate: rate, encoding: format.encoding)
                             let burst: ToneBurst
                             if let known = bursts[key] {
                                 burst = known
@@ -213,11 +218,11 @@ public final class CompiledSequence: @unchecked Sendable {
                             }
                             addAudio(UnsafePointer(burst.pcm.baseAddress),
                                      format.encoding == .pcm16 ? nil : UnsafePointer(burst.encoded.baseAddress),
-                                     count: toneSamples)
+                                     count: toneSamples + burstGap)
                         }
                         digits.append(ScheduledDigit(step: index, digit: digit, startSample: toneStart,
                                                      endSample: toneStart + toneSamples, volume: volume))
-                        addSilence(gapSamples)
+                        if format.dtmfOutput == .rfc4733 || schedulesOnly || burstGap == 0 { addSilence(gapSamples) }
                     case .pause(let ms):
                         addSilence(samples(milliseconds: ms, sampleRate: rate))
                     }

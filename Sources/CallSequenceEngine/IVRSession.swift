@@ -92,7 +92,10 @@ public final class IVRSession {
     private let options: UnsafeMutableBufferPointer<CompiledAccount.ResolvedAction?>
     /// The G.711 byte of silence in the account's format (A-law or mu-law).
     private let silenceByte: UInt8
-    private var detector: DTMFDetector
+    /// The in-band receiver, in its own object (about 700 bytes), made only for a session that listens to the
+    /// caller's audio: owned by `listenerOwner`, reached by a frame through the unretained copy.
+    private var listenerOwner: Listener?
+    @exclusivity(unchecked) private var listener: Unmanaged<Listener>?
     @exclusivity(unchecked) private var state: State
     /// Key presses not yet handled, oldest first (a small ring: two digits in one packet interval are both
     /// handled, in order; past its capacity the newest are dropped).
@@ -105,7 +108,7 @@ public final class IVRSession {
     /// Samples of the call so far.
     @exclusivity(unchecked) public private(set) var position = 0
 
-    init(_ account: CompiledAccount, route: Account.Route, programs: CompiledAccount.Programs) {
+    init(_ account: CompiledAccount, route: Account.Route, programs: CompiledAccount.Programs, listensInBand: Bool) {
         self.account = account
         self.route = route
         let prompts = programs.prompts.map { $0?.makePlayer() }
@@ -124,9 +127,11 @@ public final class IVRSession {
         options = .allocate(capacity: ivrs.count * 16)
         _ = options.initialize(from: account.options.flatMap { $0 })
         silenceByte = account.format.encoding == .alaw ? ALaw.silence : MuLaw.silence
-        var detector = account.detector
-        detector.reset()
-        self.detector = detector
+        if listensInBand {
+            let listener = Listener(account.detector)
+            listenerOwner = listener
+            self.listener = Unmanaged.passUnretained(listener)
+        }
         if case .ivr(let name) = route, let index = account.account.ivrs.firstIndex(where: { $0.name == name }) {
             state = .menu(ivr: index, play: 1)
         } else {
@@ -213,8 +218,16 @@ public final class IVRSession {
         }
         if hungUp, !isEnded { end(.callerHungUp, at: frameStart, onEvent) }
         if let audio = callerAudio, !isEnded {
-            detector.process(audio) { event in
-                if case .began(let digit, _) = event { self.press(digit) }
+            if listener == nil {
+                // Made without listensInBand, then given audio: the receiver is made now (allocates once).
+                let made = Listener(account.detector)
+                listenerOwner = made
+                listener = Unmanaged.passUnretained(made)
+            }
+            listener.unsafelyUnwrapped._withUnsafeGuaranteedRef { listener in
+                listener.detector.process(audio) { event in
+                    if case .began(let digit, _) = event { self.press(digit) }
+                }
             }
         }
         while pressedCount > 0 {
@@ -295,5 +308,16 @@ public final class IVRSession {
     private func end(_ reason: EndReason, at sample: Int, _ onEvent: (Event) -> Void) {
         state = .ended
         onEvent(Event(kind: .ended(reason), sample: sample))
+    }
+}
+
+/// A session's in-band DTMF receiver, on its own: only sessions that listen to the caller's audio have one.
+private final class Listener {
+    @exclusivity(unchecked) var detector: DTMFDetector
+
+    /// A copy of the account's receiver with its own history buffer (allocated here, not on the audio path).
+    init(_ template: DTMFDetector) {
+        detector = template
+        detector.reset()
     }
 }

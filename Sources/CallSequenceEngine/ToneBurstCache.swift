@@ -9,7 +9,8 @@ import Recordings
 import Synchronization
 import TelephonyDSP
 
-/// One rendered DTMF burst: PCM16 samples and, for G.711 calls, the encoded bytes. Immutable.
+/// One rendered DTMF burst: PCM16 samples and, for G.711 calls, the encoded bytes: the tone, then (G.711) the
+/// digit's gap of silence, so that a player crosses no segment boundary between a tone and its gap. Immutable.
 public final class ToneBurst: @unchecked Sendable {
     // @unchecked: the buffers are written by init only and freed by deinit.
 
@@ -22,19 +23,23 @@ public final class ToneBurst: @unchecked Sendable {
         var synthesizer = try ToneSynthesizer(
             tone: DualTone(digit: key.digit, levelDbm0: key.levelDbm0, twistDb: key.twistDb),
             sampleRate: key.sampleRate, durationSamples: key.samples)
-        let pcm = UnsafeMutableBufferPointer<Int16>.allocate(capacity: key.samples)
-        let written = synthesizer.render(into: pcm)
+        let total = key.samples + max(key.gapSamples, 0)
+        let pcm = UnsafeMutableBufferPointer<Int16>.allocate(capacity: total)
+        let written = synthesizer.render(into: UnsafeMutableBufferPointer(rebasing: pcm[0..<key.samples]))
         if written < pcm.count { UnsafeMutableBufferPointer(rebasing: pcm[written...]).update(repeating: 0) }
         self.pcm = pcm
+        // The gap is the silence byte a player writes for silence (the G.711 code of 0).
         switch key.encoding {
         case .pcm16:
             encoded = .allocate(capacity: 0)
         case .ulaw:
-            encoded = .allocate(capacity: key.samples)
+            encoded = .allocate(capacity: total)
             for i in 0..<key.samples { encoded[i] = MuLaw.encode(pcm[i]) }
+            for i in key.samples..<total { encoded[i] = MuLaw.silence }
         case .alaw:
-            encoded = .allocate(capacity: key.samples)
+            encoded = .allocate(capacity: total)
             for i in 0..<key.samples { encoded[i] = ALaw.encode(pcm[i]) }
+            for i in key.samples..<total { encoded[i] = ALaw.silence }
         }
     }
 
@@ -47,7 +52,7 @@ public final class ToneBurst: @unchecked Sendable {
     public var bytes: Int { pcm.count * 2 + encoded.count }
 }
 
-/// The process-wide table of rendered DTMF bursts, one per (digit, duration, level, twist, rate, encoding).
+/// The process-wide table of rendered DTMF bursts, one per (digit, duration, gap, level, twist, rate, encoding).
 ///
 /// Thread-safe; used at compile time only, never on the audio thread.
 public final class ToneBurstCache: Sendable {
@@ -57,6 +62,8 @@ public final class ToneBurstCache: Sendable {
         public var digit: DTMFDigit
         /// The tone's length in samples.
         public var samples: Int
+        /// The silence after the tone, in samples (the digit's gap).
+        public var gapSamples: Int = 0
         /// The low-group level in dBm0.
         public var levelDbm0: Double
         /// The twist in dB.

@@ -516,7 +516,10 @@ public final class CallServer: Service, Sendable {
         else { return false }
         let session: IVRSession
         do {
-            session = try compiled.makeSession(calling: called.did.number)
+            // Key presses come as RFC 4733 events when telephone-event was negotiated (receiveDTMFFrom below):
+            // then the session needs no in-band receiver's buffer.
+            session = try compiled.makeSession(calling: called.did.number,
+                                               listensInBand: answer.telephoneEventPayloadType == nil)
         } catch {
             logger.error("call \(id): \(called.entry.path): \(error)")
             return false
@@ -850,6 +853,15 @@ extension MediaStatistics {
         "\(calls) calls, \(packetsSent) RTP packets sent, \(packetsReceived) received, \(invalidPackets) invalid, "
             + "\(foreignPackets) from other sources (dropped), \(sendErrors) send errors, \(ticks) ticks (\(skippedTicks) skipped); wake-up lateness p50 "
             + "\(latenessP50 / 1000) us, p99 \(latenessP99 / 1000) us, max \(latenessMax / 1000) us; "
-            + "send lateness p99 \(sendLateness.percentile(0.99) / 1000) us, max \(sendLateness.max / 1000) us"
+            + "send lateness p99 \(sendLateness.percentile(0.99) / 1000) us, max \(sendLateness.max / 1000) us; "
+            + "system calls \(sendCalls) send, \(receiveCalls) recvmmsg, \(pollCalls) epoll_wait, "
+            + "\(MediaStatistics.thousandths(systemCallsPerPacket)) per packet"
+    }
+
+    /// `x` with three decimals (no Foundation).
+    static func thousandths(_ x: Double) -> String {
+        let m = Int((max(x, 0) * 1000).rounded())
+        let fraction = String(m % 1000)
+        return "\(m / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 }

@@ -49,6 +49,10 @@ struct MediaCall {
     var callerAudioCapacity: Int
     /// The packets for the next deadline, in the same allocation as `callerAudio` (after its samples).
     var outbox: MediaOutbox
+    /// The thread's readiness poll watches the socket (otherwise it is read at every frame).
+    var watched = false
+    /// The poll reported data that has not been read yet (or the socket is not watched).
+    var readable = true
     var phase = Phase.running
     var endReason = MediaEndReason.rtpTimeout
     /// Whether the end has been posted (the `released` record may still be waiting for room).

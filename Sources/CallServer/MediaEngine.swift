@@ -262,9 +262,11 @@ public final class MediaEngine: Sendable {
         }
         let (id, thread) = try picked.get()
         if eventThreadIdle.load(ordering: .sequentiallyConsistent) { sem_post(eventWakeup) }
-        // One block per call: the caller's audio (4 frames), then the outbox (released with it).
+        // One block per call: the caller's audio (4 frames; none when digits come as RFC 4733 events: it is
+        // decoded only for the in-band receiver), then the outbox (released with it).
         let outboxBytes = MediaOutbox.byteCount(samplesPerFrame: samples)
-        let callerAudio = UnsafeMutablePointer<Int16>.allocate(capacity: 4 * samples + (outboxBytes + 1) / 2)
+        let audioSamples = parameters.receiveDTMFFrom == .inband ? 4 * samples : 0
+        let callerAudio = UnsafeMutablePointer<Int16>.allocate(capacity: audioSamples + (outboxBytes + 1) / 2)
         let call = MediaCall(
             id: id, socket: reservation.socket,
             sources: RTPSourceFilter(offer: remote, signalling: signalling, probation: configuration.rtpProbation),
@@ -277,8 +279,8 @@ public final class MediaEngine: Sendable {
             digitsInBand: parameters.receiveDTMFFrom == .inband, sends: parameters.sends,
             receives: parameters.receives, samplesPerFrame: samples,
             periodTicks: Int64(parameters.ptimeMs / tickMs),
-            callerAudio: callerAudio, callerAudioCapacity: 4 * samples,
-            outbox: MediaOutbox(base: UnsafeMutableRawPointer(callerAudio + 4 * samples), capacity: outboxBytes))
+            callerAudio: callerAudio, callerAudioCapacity: audioSamples,
+            outbox: MediaOutbox(base: UnsafeMutableRawPointer(callerAudio + audioSamples), capacity: outboxBytes))
         threads[thread].enqueue(.add(call))
         return MediaCallHandle(id: id)
     }

@@ -10,10 +10,12 @@ import RTP
 
 /// Length-prefixed packets in a fixed region of the call's buffer (no allocation per packet).
 struct MediaOutbox {
-    /// Room for the largest audio packet (12 + 960 bytes for 120 ms of G.711) and the telephone-event
-    /// packets of a busy interval, each with its 2-byte length.
+    /// Room for the frame's audio packet (12 + 160 bytes for 20 ms of G.711, up to 960 for 120 ms) and the
+    /// telephone-event packets of a busy interval (the updates of the events of the frame, and the three
+    /// retransmitted finals of RFC 4733 §2.5.1.4, with room to spare), each with its 2-byte length. A packet
+    /// that finds no room is sent at once instead.
     static func byteCount(samplesPerFrame: Int) -> Int {
-        (2 + RTPHeader.fixedSize + samplesPerFrame) + 16 * (2 + RTPHeader.fixedSize + TelephoneEvent.size)
+        (2 + RTPHeader.fixedSize + samplesPerFrame) + 12 * (2 + RTPHeader.fixedSize + TelephoneEvent.size)
     }
 
     let base: UnsafeMutableRawPointer
@@ -36,6 +38,23 @@ struct MediaOutbox {
         (base + used + 2).copyMemory(from: source, byteCount: packet.count)
         used += 2 + packet.count
         return true
+    }
+
+    /// Lists the kept packets, in order, as offsets from `base` and lengths (at most `limit`; the rest are
+    /// dropped, which a full outbox of the largest packets never reaches), and empties the outbox.
+    mutating func take(offsets: UnsafeMutablePointer<UInt32>, lengths: UnsafeMutablePointer<UInt32>,
+                       limit: Int) -> Int {
+        var offset = 0, n = 0
+        while offset + 2 <= used, n < limit {
+            let count = Int(base.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+            guard offset + 2 + count <= used else { break }
+            offsets[n] = UInt32(truncatingIfNeeded: offset + 2)
+            lengths[n] = UInt32(truncatingIfNeeded: count)
+            n += 1
+            offset += 2 + count
+        }
+        used = 0
+        return n
     }
 
     /// Hands every kept packet to `send`, in order, and empties the outbox.

@@ -17,6 +17,10 @@ public struct MediaStatistics: Sendable {
     public var foreignPackets: UInt64 = 0
     /// Sends the kernel refused.
     public var sendErrors: UInt64 = 0
+    /// System calls of the media loop: sendto and sendmmsg, recvmmsg, epoll_wait (readiness polls).
+    public var sendCalls: UInt64 = 0
+    public var receiveCalls: UInt64 = 0
+    public var pollCalls: UInt64 = 0
     /// Media clock ticks.
     public var ticks: UInt64 = 0
     /// Ticks skipped after a stall (the schedule moved forward rather than sending a burst).
@@ -30,6 +34,12 @@ public struct MediaStatistics: Sendable {
     /// When each tick's last packet was sent, relative to its deadline (ns): the worst send lateness of
     /// the tick, including the work of every call due in it.
     public var sendLateness = LatencyHistogram()
+
+    /// The media loop's system calls (send, receive and poll) per RTP packet sent or received.
+    public var systemCallsPerPacket: Double {
+        let packets = packetsSent &+ packetsReceived
+        return packets == 0 ? 0 : Double(sendCalls &+ receiveCalls &+ pollCalls) / Double(packets)
+    }
 
     /// The median wake-up lateness (ns).
     public var latenessP50: Int64 { lateness.percentile(0.5) }
@@ -45,6 +55,9 @@ public struct MediaStatistics: Sendable {
         invalidPackets &+= other.invalidPackets
         foreignPackets &+= other.foreignPackets
         sendErrors &+= other.sendErrors
+        sendCalls &+= other.sendCalls
+        receiveCalls &+= other.receiveCalls
+        pollCalls &+= other.pollCalls
         ticks &+= other.ticks
         skippedTicks &+= other.skippedTicks
         droppedEvents &+= other.droppedEvents

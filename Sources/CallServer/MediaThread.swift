@@ -1,5 +1,6 @@
 // A media thread: every tick of its clock (absolute deadlines, RTP's MediaClock), for each call due:
-// 1. drain the call's socket (recvfrom until EAGAIN, at most 64 datagrams): keep only the caller's RTP
+// 1. drain the call's socket when the tick's readiness poll (one edge-triggered epoll_wait for all the
+//    thread's sockets) said it received something: one recvmmsg, at most 64 datagrams; keep only the caller's RTP
 //    (source check, see MediaEngine.startCall) and latch the remote address to its source (symmetric RTP);
 //    take key presses from one source: decode G.711 into the caller's audio for the in-band receiver, or
 //    turn RFC 4733 events into key presses (TelephoneEventReceiver → IVRSession.press);
@@ -7,7 +8,10 @@
 // 3. render the session's next frame (G.711) with the caller's audio for its DTMF receiver, and prepare it
 //    as one RTP packet, or the telephone-event packets of a digit being sent (RTPSender, RFC 4733 §2.5),
 //    in the call's outbox: a tick starts by sending what the due calls prepared one interval earlier, so
-//    packets leave at their deadline behind sends only (MediaOutbox).
+//    packets leave at their deadline behind sends only (MediaOutbox): one sendto a call, or one sendmmsg when
+//    it has several packets (telephone events).
+// System calls per tick: one epoll_wait (more past 64 ready sockets), then per due call one send call and,
+// only if its socket received something, one recvmmsg; the statistics count them.
 // Per tick and per packet: no allocation, lock, logging or reference counting. New and ended calls come
 // through a briefly locked queue, looked at only when an atomic flag says it holds something; events leave
 // through a single-producer ring (MediaEventRing).
@@ -80,6 +84,10 @@ struct MediaWorker: ~Copyable {
     static let receiveSize = 2048
     static let maxUpdates = 8
     static let maxDatagramsPerTick = 64
+    /// Datagrams one recvmmsg takes.
+    static let receiveBatch = 16
+    /// Packets one sendmmsg takes (an outbox holds at most 17).
+    static let sendBatch = 32
 
     unowned(unsafe) let shared: MediaThread
     var clock: MediaClock
@@ -91,7 +99,16 @@ struct MediaWorker: ~Copyable {
     /// Calls by period and due tick modulo the period: [period · (maxPeriod + 1) + residue].
     let dueCounts: UnsafeMutablePointer<Int>
     let calls: UnsafeMutablePointer<MediaCall>
+    /// Each call's next due tick, beside the table (`Int64.min` once finished: looked at every tick): the tick's
+    /// two passes over the calls read 8 bytes a call, not a whole `MediaCall`, to find the few that are due.
+    let dueTicks: UnsafeMutablePointer<Int64>
     var count = 0
+    /// Which sockets received something (edge-triggered epoll: reported once per arrival).
+    let readiness = ReadinessPoll()
+    let ready: UnsafeMutablePointer<UInt64>
+    let batch: UDPReceiveBatch
+    let sendOffsets: UnsafeMutablePointer<UInt32>
+    let sendLengths: UnsafeMutablePointer<UInt32>
     var pending: [MediaCommand] = []
     let receiveBuffer: UnsafeMutableRawBufferPointer
     let packetBuffer: UnsafeMutableRawBufferPointer
@@ -112,6 +129,11 @@ struct MediaWorker: ~Copyable {
         let (hs, ha) = holdTimeout.components
         holdTimeoutTicks = max((hs * 1_000_000_000 + ha / 1_000_000_000) / tickNs, 1)
         calls = .allocate(capacity: shared.capacity)
+        dueTicks = .allocate(capacity: max(shared.capacity, 1))
+        ready = .allocate(capacity: ReadinessPoll.batch)
+        batch = UDPReceiveBatch(capacity: MediaWorker.receiveBatch, bufferSize: MediaWorker.receiveSize)
+        sendOffsets = .allocate(capacity: MediaWorker.sendBatch)
+        sendLengths = .allocate(capacity: MediaWorker.sendBatch)
         pending.reserveCapacity(64)
         receiveBuffer = .allocate(byteCount: MediaWorker.receiveSize, alignment: 16)
         packetBuffer = .allocate(byteCount: RTPHeader.fixedSize + MediaWorker.maxFrameSamples, alignment: 16)
@@ -122,6 +144,10 @@ struct MediaWorker: ~Copyable {
     deinit {
         calls.deinitialize(count: count)
         calls.deallocate()
+        dueTicks.deallocate()
+        ready.deallocate()
+        sendOffsets.deallocate()
+        sendLengths.deallocate()
         receiveBuffer.deallocate()
         packetBuffer.deallocate()
         frame.deallocate()
@@ -141,6 +167,7 @@ struct MediaWorker: ~Copyable {
             sendPrepared()
             statistics.sendLateness.record(MediaClock.now() - clock.deadline(ofTick: clock.tick))
             if shared.commandsPending.load(ordering: .acquiring) { applyCommands() }
+            pollReadiness()
             tick()
             if clock.tick % 20 == 0 { publish(force: false) }
         }
@@ -202,8 +229,11 @@ struct MediaWorker: ~Copyable {
                 call.nextDueTick = quietestTick(period: call.periodTicks)
                 call.lastReceiveTick = clock.tick
                 discardQueued(call.socket)
+                call.watched = readiness.add(call.socket, data: MediaWorker.pollData(call.socket, count)) == 0
+                call.readable = true
                 countDue(call, 1)
                 (calls + count).initialize(to: call)
+                dueTicks[count] = call.nextDueTick
                 count += 1
             case .remove(let id):
                 // SIP ended the call (BYE, CANCEL): stop at once, report nothing but the release.
@@ -212,7 +242,7 @@ struct MediaWorker: ~Copyable {
                 guard i < count else { continue }
                 calls[i].endPosted = true
                 calls[i].outbox.used = 0
-                if release(at: i) { removeSlot(i) } else { calls[i].phase = .finished }
+                if release(at: i) { removeSlot(i) } else { calls[i].phase = .finished; dueTicks[i] = .min }
             case .update(let id, let change):
                 var i = 0
                 while i < count, calls[i].id != id { i += 1 }
@@ -284,7 +314,8 @@ struct MediaWorker: ~Copyable {
 
     /// Posts the `released` record of call `i`; false when the ring is full (retry at the next tick).
     func release(at i: Int) -> Bool {
-        shared.events.push(MediaRecord(call: calls[i].id, kind: .released(
+        unwatch(calls + i)
+        return shared.events.push(MediaRecord(call: calls[i].id, kind: .released(
             session: calls[i].session, callerAudio: calls[i].callerAudio)))
     }
 
@@ -293,29 +324,80 @@ struct MediaWorker: ~Copyable {
         count -= 1
         if i != count {
             (calls + i).moveUpdate(from: calls + count, count: 1)
+            dueTicks[i] = dueTicks[count]
+            if calls[i].watched {
+                // The poll reports the slot: the moved call's is now i.
+                calls[i].watched = readiness.modify(calls[i].socket, data: MediaWorker.pollData(calls[i].socket, i)) == 0
+                calls[i].readable = true
+            }
         } else {
             (calls + i).deinitialize(count: 1)
+        }
+    }
+
+    // MARK: - Readiness
+
+    /// What the poll reports for a socket in slot `slot`: the descriptor (checked when reported) and the slot.
+    @inline(__always)
+    static func pollData(_ socket: UDPSocket, _ slot: Int) -> UInt64 {
+        UInt64(UInt32(bitPattern: socket.fileDescriptor)) << 32 | UInt64(UInt32(truncatingIfNeeded: slot))
+    }
+
+    /// Stops polling a call's socket: before its `released` record, after which the event thread closes the
+    /// descriptor (and the number may be reused by a new call's socket).
+    func unwatch(_ call: UnsafeMutablePointer<MediaCall>) {
+        guard call.pointee.watched else { return }
+        readiness.remove(call.pointee.socket)
+        call.pointee.watched = false
+        call.pointee.readable = true
+    }
+
+    /// Marks the calls whose sockets received something since the last poll.
+    mutating func pollReadiness() {
+        guard readiness.isAvailable, count > 0 else { return }
+        for _ in 0..<(count / ReadinessPoll.batch + 2) {
+            let n = readiness.poll(into: ready)
+            statistics.pollCalls &+= 1
+            guard n > 0 else { return }
+            for j in 0..<n {
+                let data = ready[j]
+                let slot = Int(data & 0xFFFF_FFFF)
+                if slot < count, UInt64(UInt32(bitPattern: calls[slot].socket.fileDescriptor)) == data >> 32 {
+                    calls[slot].readable = true
+                }
+            }
+            if n < ReadinessPoll.batch { return }
         }
     }
 
     // MARK: - The tick
 
     /// Sends the packets every due call prepared at its previous deadline (MediaOutbox), first thing in
-    /// the tick.
+    /// the tick: one sendto, or one sendmmsg for several packets.
     mutating func sendPrepared() {
         let now = clock.tick
-        var sent: UInt64 = 0, errors: UInt64 = 0
-        for i in 0..<count {
+        var sent: UInt64 = 0, errors: UInt64 = 0, sendCalls: UInt64 = 0
+        let offsets = sendOffsets, lengths = sendLengths
+        for i in 0..<count where dueTicks[i] <= now {
             let call = calls + i
             guard call.pointee.nextDueTick <= now, !call.pointee.outbox.isEmpty else { continue }
             let socket = call.pointee.socket
-            let remote = call.pointee.sources.remote
-            call.pointee.outbox.drain { bytes in
-                if socket.send(bytes, to: remote) == 0 { sent &+= 1 } else { errors &+= 1 }
+            let base = UnsafeRawPointer(call.pointee.outbox.base)
+            let n = call.pointee.outbox.take(offsets: offsets, lengths: lengths, limit: MediaWorker.sendBatch)
+            sendCalls &+= 1
+            if n == 1 {
+                let bytes = UnsafeRawBufferPointer(start: base + Int(offsets[0]), count: Int(lengths[0]))
+                if socket.send(bytes, to: call.pointee.sources.remote) == 0 { sent &+= 1 } else { errors &+= 1 }
+            } else if n > 1 {
+                let (done, _) = socket.send(batch: base, offsets: offsets, lengths: lengths, count: n,
+                                            to: call.pointee.sources.remote)
+                sent &+= UInt64(done)
+                errors &+= UInt64(n - done)
             }
         }
         statistics.packetsSent &+= sent
         statistics.sendErrors &+= errors
+        statistics.sendCalls &+= sendCalls
     }
 
     /// Receives, renders and prepares the next packets of every due call; hands back finished calls once
@@ -324,12 +406,15 @@ struct MediaWorker: ~Copyable {
         let now = clock.tick
         var i = 0
         while i < count {
+            guard dueTicks[i] <= now else { i += 1; continue }
             let call = calls + i
             if call.pointee.phase == .finished {
+                dueTicks[i] = .min
                 if call.pointee.outbox.isEmpty, finish(call) { removeSlot(i); continue }
             } else if call.pointee.nextDueTick <= now {
                 call.pointee.nextDueTick += call.pointee.periodTicks
                 process(call, now)
+                dueTicks[i] = call.pointee.phase == .finished ? .min : call.pointee.nextDueTick
             }
             i += 1
         }
@@ -337,6 +422,7 @@ struct MediaWorker: ~Copyable {
 
     /// Reports the end of a finished call and hands it back; false when the ring is full.
     func finish(_ call: UnsafeMutablePointer<MediaCall>) -> Bool {
+        unwatch(call)
         if !call.pointee.endPosted {
             guard shared.events.push(MediaRecord(call: call.pointee.id, kind: .event(.ended(call.pointee.endReason))))
             else { return false }
@@ -394,6 +480,7 @@ struct MediaWorker: ~Copyable {
         }
         statistics.packetsSent &+= sent
         statistics.sendErrors &+= errors
+        statistics.sendCalls &+= sent &+ errors   // sent at once, the outbox being full
     }
 
     /// Keeps a prepared packet for the call's next deadline, or sends it now if the outbox is full.
@@ -408,38 +495,49 @@ struct MediaWorker: ~Copyable {
     var updateCount = 0
     var endedThisFrame = false
 
-    /// Drains the call's socket.
+    /// Drains the call's socket if the poll said it received something (or it is not polled): recvmmsg, at
+    /// most `maxDatagramsPerTick` datagrams a frame.
     mutating func receive(_ call: UnsafeMutablePointer<MediaCall>, _ now: Int64) {
+        guard call.pointee.readable else { return }
+        var left = MediaWorker.maxDatagramsPerTick
+        while left > 0 {
+            let n = batch.receive(from: call.pointee.socket, limit: left)
+            statistics.receiveCalls &+= 1
+            guard n > 0 else { break }
+            for j in 0..<n { accept(j, call, now) }
+            left -= n
+            // Fewer than asked: the socket is empty (a later datagram is reported by the next poll).
+            if n < min(left + n, batch.capacity) { break }
+        }
+        // At the limit, what is left waits for the next frame.
+        call.pointee.readable = left == 0 || !call.pointee.watched
+    }
+
+    /// Handles datagram `j` of the batch just received for the call.
+    @inline(__always)
+    mutating func accept(_ j: Int, _ call: UnsafeMutablePointer<MediaCall>, _ now: Int64) {
+        guard !batch.isTruncated(j) else { statistics.invalidPackets &+= 1; return }
         var source = UDPAddress()
-        let socket = call.pointee.socket
-        let buffer = receiveBuffer
-        for _ in 0..<MediaWorker.maxDatagramsPerTick {
-            let size: Int
-            switch socket.receive(into: buffer, from: &source) {
-            case .datagram(let n): size = n
-            case .truncated: statistics.invalidPackets &+= 1; continue
-            case .wouldBlock, .failed: return
-            }
-            let datagram = UnsafeRawBufferPointer(start: buffer.baseAddress, count: size)
-            guard let header = try? RTPHeader(parsing: datagram) else { statistics.invalidPackets &+= 1; continue }
-            // RFC 5761 §4: 64-95 would be RTCP on a multiplexed port; not media.
-            guard header.payloadType < 64 || header.payloadType > 95 else { continue }
-            // Only the caller's RTP counts (MediaEngine.startCall); replies go where it comes from.
-            guard call.pointee.sources.accepts(source, sequenceNumber: header.sequenceNumber) else {
-                statistics.foreignPackets &+= 1
-                continue
-            }
-            call.pointee.lastReceiveTick = now
-            statistics.packetsReceived &+= 1
-            let payload = header.payload(in: datagram)
-            if header.payloadType == call.pointee.audioPayloadType {
-                if call.pointee.digitsInBand { decode(payload, into: call) }
-            } else if !call.pointee.digitsInBand, Int16(header.payloadType) == call.pointee.eventPayloadType,
-                      let event = TelephoneEvent(payload: payload),
-                      let code = call.pointee.receiver.receive(header, event),
-                      let digit = DTMFDigit(rawValue: code) {
-                call.pointee.session._withUnsafeGuaranteedRef { $0.press(digit) }
-            }
+        batch.source(j, into: &source)
+        let datagram = batch.datagram(j)
+        guard let header = try? RTPHeader(parsing: datagram) else { statistics.invalidPackets &+= 1; return }
+        // RFC 5761 §4: 64-95 would be RTCP on a multiplexed port; not media.
+        guard header.payloadType < 64 || header.payloadType > 95 else { return }
+        // Only the caller's RTP counts (MediaEngine.startCall); replies go where it comes from.
+        guard call.pointee.sources.accepts(source, sequenceNumber: header.sequenceNumber) else {
+            statistics.foreignPackets &+= 1
+            return
+        }
+        call.pointee.lastReceiveTick = now
+        statistics.packetsReceived &+= 1
+        let payload = header.payload(in: datagram)
+        if header.payloadType == call.pointee.audioPayloadType {
+            if call.pointee.digitsInBand { decode(payload, into: call) }
+        } else if !call.pointee.digitsInBand, Int16(header.payloadType) == call.pointee.eventPayloadType,
+                  let event = TelephoneEvent(payload: payload),
+                  let code = call.pointee.receiver.receive(header, event),
+                  let digit = DTMFDigit(rawValue: code) {
+            call.pointee.session._withUnsafeGuaranteedRef { $0.press(digit) }
         }
     }
 

@@ -1,6 +1,8 @@
 // A non-blocking POSIX UDP socket for one RTP stream: bound once at call set-up, then `recvfrom` into a
 // preallocated buffer (until EAGAIN) and `sendto` a stored address, with no allocation per packet.
 
+internal import CUDPBatch
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -75,7 +77,7 @@ public struct UDPSocket: Sendable {
     /// The address the socket is bound to (its real port when 0 was asked).
     public var localAddress: UDPAddress? {
         var address = UDPAddress()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         let result = withUnsafeMutablePointer(to: &address.storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fileDescriptor, $0, &length) }
         }
@@ -92,7 +94,7 @@ public struct UDPSocket: Sendable {
     @inline(__always)
     public func receive(into buffer: UnsafeMutableRawBufferPointer,
                         from source: inout UDPAddress) -> UDPReceiveResult {
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         let n = withUnsafeMutablePointer(to: &source.storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 recvfrom(fileDescriptor, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC), $0, &length)
@@ -121,4 +123,22 @@ public struct UDPSocket: Sendable {
 
     /// Closes the descriptor.
     public func close() { _ = Glibc.close(fileDescriptor) }
+}
+
+extension UDPSocket {
+    /// Sends `count` (at most 64) datagrams to `destination` in one sendmmsg(2) call, without blocking:
+    /// datagram i is `lengths[i]` bytes at `base + offsets[i]`.
+    ///
+    /// - Returns: how many were sent, and the `errno` value that stopped the call (0 when all were sent).
+    @inline(__always)
+    public func send(batch base: UnsafeRawPointer, offsets: UnsafePointer<UInt32>, lengths: UnsafePointer<UInt32>,
+                     count: Int, to destination: UDPAddress) -> (sent: Int, error: Int32) {
+        let n = withUnsafePointer(to: destination.storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                callseq_udp_send_batch(fileDescriptor, base, offsets, lengths, UInt32(count), $0, destination.length)
+            }
+        }
+        if n < 0 { return (0, -n) }
+        return (Int(n), Int(n) < count ? EAGAIN : 0)
+    }
 }

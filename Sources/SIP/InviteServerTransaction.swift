@@ -148,6 +148,10 @@ struct InviteServerTransaction: Sendable {
         guard case .accepted(acknowledged: false) = state else { return false }
         state = .accepted(acknowledged: true)
         actions.append(.cancelTimer(timer(.okRetransmission)))
+        // The caller has the 2xx: a copy of its INVITE arriving later (duplicated by the network) is absorbed
+        // (RFC 6026 §8.5: the Accepted state passes no INVITE retransmission on; 2xx retransmissions are the
+        // TU's, until the ACK). The 2xx's bytes (about 1 KB) are not kept for the rest of timer L's 32 s.
+        lastResponse = nil
         return true
     }
 
