@@ -9,15 +9,15 @@ import Recordings
 import TelephonyDSP
 
 /// Every DID of a set of account files, with their accounts compiled for live calls.
-public struct AccountDirectory: Sendable {
+package struct AccountDirectory: Sendable {
     /// One account file, loaded and compiled.
-    public struct Entry: Sendable {
+    package struct Entry: Sendable {
         /// The file it was read from; for an account from the management store, its id.
-        public let path: String
+        package let path: String
         /// The management store's account id, for an account served from the store (nil: an account file).
-        public let storeAccount: String?
+        package let storeAccount: String?
         /// The account.
-        public let account: Account
+        package let account: Account
         /// Compiled per (encoding, DTMF mode): mu-law and A-law, in-band and RFC 4733.
         let compiled: [Key: CompiledAccount]
 
@@ -40,7 +40,7 @@ public struct AccountDirectory: Sendable {
         ///   - storeAccount: its id in the store.
         ///   - account: the account, as the store's content reads.
         ///   - recordings: its recordings (the store's converted audio, decoded from memory).
-        public init(storeAccount: String, account: Account, recordings: RecordingCache) throws(CompileError) {
+        package init(storeAccount: String, account: Account, recordings: RecordingCache) throws(CompileError) {
             var compiled: [Key: CompiledAccount] = [:]
             for encoding in [SampleEncoding.ulaw, .alaw] {
                 for mode in [DTMFOutput.inband, .rfc4733] {
@@ -53,30 +53,30 @@ public struct AccountDirectory: Sendable {
         }
 
         /// The account compiled for a live call in `encoding` sending DTMF as `dtmfOutput`.
-        public func compiled(_ encoding: SampleEncoding, _ dtmfOutput: DTMFOutput) -> CompiledAccount? {
+        package func compiled(_ encoding: SampleEncoding, _ dtmfOutput: DTMFOutput) -> CompiledAccount? {
             compiled[Key(encoding: encoding, dtmfOutput: dtmfOutput)]
         }
     }
 
     /// A DID and the account it belongs to.
-    public struct CalledNumber: Sendable {
+    package struct CalledNumber: Sendable {
         /// The account.
-        public let entry: Entry
+        package let entry: Entry
         /// The DID.
-        public let did: Account.DID
+        package let did: Account.DID
 
         /// A DID of `entry`'s account.
-        public init(entry: Entry, did: Account.DID) {
+        package init(entry: Entry, did: Account.DID) {
             self.entry = entry
             self.did = did
         }
     }
 
     /// The account files, in the order given.
-    public let entries: [Entry]
+    package let entries: [Entry]
     private let calledNumbers: [PhoneNumber: CalledNumber]
     /// A folder accounts' recordings folders may be in besides their own folder (`--recordings-root`).
-    public let recordingsRoot: String?
+    package let recordingsRoot: String?
 
     /// Loads, validates and compiles `paths`.
     ///
@@ -88,7 +88,7 @@ public struct AccountDirectory: Sendable {
     ///     folder of each account file (which they are otherwise confined to).
     ///   - progress: called before each file is loaded with the count loaded so far, the count of files and
     ///     the file's path (start-up progress; called on the loading thread, never from a media thread).
-    public init(
+    package init(
         paths: [String], recordingsRoot: String? = nil,
         progress: (_ loaded: Int, _ total: Int, _ path: String) -> Void = { _, _, _ in }
     ) throws(AccountLoadError) {
@@ -119,18 +119,18 @@ public struct AccountDirectory: Sendable {
     }
 
     /// The DID that `user` (a Request-URI's user part, any NANP form) names, if any account has it.
-    public func calledNumber(user: String) -> CalledNumber? {
+    package func calledNumber(user: String) -> CalledNumber? {
         guard let number = try? PhoneNumber(user) else { return nil }
         return calledNumbers[number]
     }
 
     /// Every number answered for.
-    public var numberCount: Int { calledNumbers.count }
+    package var numberCount: Int { calledNumbers.count }
 
     /// Reloads every file; a file that no longer loads keeps its previous version (and is reported).
     ///
     /// - Returns: the new directory and one error per file that was refused.
-    public func reloaded() -> (AccountDirectory, [AccountLoadError]) {
+    package func reloaded() -> (AccountDirectory, [AccountLoadError]) {
         var entries: [Entry] = []
         var errors: [AccountLoadError] = []
         var claimed: [PhoneNumber: String] = [:]
@@ -180,15 +180,15 @@ public struct AccountDirectory: Sendable {
 }
 
 /// An account file that cannot be served, with its problems (each with its JSON path).
-public struct AccountLoadError: Error, Sendable, CustomStringConvertible {
+package struct AccountLoadError: Error, Sendable, CustomStringConvertible {
     /// The file.
-    public let path: String
+    package let path: String
     /// Its problems, one line each.
-    public let problems: [String]
+    package let problems: [String]
 
     /// One line per problem: `FILE: PATH: MESSAGE`.
-    public var lines: [String] { problems.map { "\(path): \($0)" } }
+    package var lines: [String] { problems.map { "\(path): \($0)" } }
 
     /// The problem as a person reads it: what the command line prints after "error:".
-    public var description: String { lines.joined(separator: "\n") }
+    package var description: String { lines.joined(separator: "\n") }
 }

@@ -24,26 +24,26 @@ import Glibc
 #endif
 
 /// An SMS step reached on a live call.
-public struct LiveSMSRequest: Sendable {
+package struct LiveSMSRequest: Sendable {
     /// The SIP Call-ID.
-    public let callID: String
+    package let callID: String
     /// The account's file.
-    public let account: String
+    package let account: String
     /// The text.
-    public let sms: SMSStep
+    package let sms: SMSStep
     /// The account's daily limit.
-    public let dailyLimit: Int
+    package let dailyLimit: Int
     /// The management store's account id, for an account served from the store (nil: an account file).
-    public let storeAccount: String?
+    package let storeAccount: String?
     /// The step's index in its sequence (with the Call-ID, what makes a text unique in a ledger).
-    public let step: Int
+    package let step: Int
 }
 
 /// Where the numbers that no account file has are looked up: the management store (`serve --store`).
 ///
 /// The call server asks off the SIP event loop, once per call to such a number, after its 100 Trying; the
 /// INVITE is answered once the answer is back (so a source may read a store and compile).
-public protocol CalledNumberSource: Sendable {
+package protocol CalledNumberSource: Sendable {
     /// The DID `number` with its account, ready for calls; nil when no account has it.
     /// - Throws: when the source cannot answer now (the call gets 503).
     func calledNumber(_ number: PhoneNumber) async throws -> AccountDirectory.CalledNumber?
@@ -51,34 +51,34 @@ public protocol CalledNumberSource: Sendable {
 
 /// What happened on one live call, told once when it ends (from the engine's event thread or the SIP event
 /// loop, never a media thread): what a call record holds.
-public struct CallSummary: Sendable {
+package struct CallSummary: Sendable {
     /// The SIP Call-ID (escaped).
-    public var callID: String
+    package var callID: String
     /// The management store's account id (nil: an account file's call).
-    public var storeAccount: String?
+    package var storeAccount: String?
     /// The account file (or the store's account id).
-    public var account: String
+    package var account: String
     /// When the INVITE arrived, in milliseconds since 1970 (UTC).
-    public var startedMs: Int64
+    package var startedMs: Int64
     /// The caller: the From URI's user part, escaped.
-    public var caller: String
+    package var caller: String
     /// The number called.
-    public var did: String
+    package var did: String
     /// The IVRs whose menus played, in order (a menu played again is not repeated).
-    public var ivrPath: [String]
+    package var ivrPath: [String]
     /// The keys pressed, in order.
-    public var keys: String
+    package var keys: String
     /// The sequence run, if any.
-    public var sequence: String?
+    package var sequence: String?
     /// How many of its steps were done, out of how many.
-    public var stepsDone: Int
-    public var stepsTotal: Int
+    package var stepsDone: Int
+    package var stepsTotal: Int
     /// How many SMS steps it reached.
-    public var smsSteps: Int
+    package var smsSteps: Int
     /// How it ended: `the sequence finished`, `the caller hung up`, `cancelled`...
-    public var outcome: String
+    package var outcome: String
     /// From the INVITE to the end.
-    public var durationMs: Int
+    package var durationMs: Int
 }
 
 /// Answers SIP calls for a set of accounts and plays their IVRs and sequences over RTP.
@@ -86,38 +86,38 @@ public struct CallSummary: Sendable {
 /// A swift-service-lifecycle `Service`: ``run()`` serves until the group's graceful shutdown (SIGTERM), then
 /// drains (``drain(finishWithin:timeout:)``: OPTIONS and new INVITEs get 503, calls in progress finish within
 /// ``Configuration/drainTimeout``) and stops.
-public final class CallServer: Service, Sendable {
+package final class CallServer: Service, Sendable {
     /// What the server listens on and how it runs calls.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// SIP's UDP address.
-        public var host: String
+        package var host: String
         /// SIP's UDP port (0: any free port).
-        public var port: Int
+        package var port: Int
         /// The address announced in SDP answers (default: `host`).
-        public var mediaAddress: String
+        package var mediaAddress: String
         /// The RTP ports, one per call.
-        public var rtpPorts: ClosedRange<Int>
+        package var rtpPorts: ClosedRange<Int>
         /// Media threads.
-        public var mediaThreads: Int
+        package var mediaThreads: Int
         /// A call with no RTP from the caller this long is ended.
-        public var rtpTimeoutSeconds: Int
+        package var rtpTimeoutSeconds: Int
         /// A call the caller holds (it sends no RTP) is ended after this long.
-        public var holdTimeoutSeconds: Int
+        package var holdTimeoutSeconds: Int
         /// Strict-RTP probation (learning mode; 0, the default, is off): RTP from an address other than the
         /// offer's c= address and the SIP signalling source is accepted after this many packets in sequence.
-        public var rtpProbationPackets: Int
+        package var rtpProbationPackets: Int
         /// The media clock's tick in milliseconds (calls are spread over the ticks of a packet interval).
-        public var mediaTickMs: Int
+        package var mediaTickMs: Int
         /// SCHED_FIFO priority of the media threads (nil: the normal scheduler).
-        public var realtimePriority: Int32?
+        package var realtimePriority: Int32?
         /// Source IP addresses exempt from the per-source SIP rate limit (the proxies in front of the server).
-        public var trustedProxies: [String]
+        package var trustedProxies: [String]
         /// At graceful shutdown, how long calls in progress may run to their own end (the sequence ends, or the
         /// caller hangs up) before the rest are ended with BYE (``run()``); zero: BYE at once.
-        public var drainTimeout: Duration
+        package var drainTimeout: Duration
 
         /// Creates a configuration.
-        public init(host: String, port: Int, mediaAddress: String? = nil, rtpPorts: ClosedRange<Int> = 20000...29999,
+        package init(host: String, port: Int, mediaAddress: String? = nil, rtpPorts: ClosedRange<Int> = 20000...29999,
                     mediaThreads: Int = 1, rtpTimeoutSeconds: Int = 30, holdTimeoutSeconds: Int = 7200,
                     rtpProbationPackets: Int = 0, mediaTickMs: Int = MediaEngine.defaultTickMilliseconds, realtimePriority: Int32? = nil,
                     trustedProxies: [String] = [], drainTimeout: Duration = .seconds(60)) {
@@ -206,7 +206,7 @@ public final class CallServer: Service, Sendable {
     ///   - source: where numbers that `accounts` lacks are looked up (the management store), if anywhere.
     ///   - onSMS: called (off the media thread) for each SMS step a call reaches.
     ///   - onCallEnded: called once per answered call when it ends (off the media thread), with what it did.
-    public init(configuration: Configuration, accounts: AccountDirectory, source: (any CalledNumberSource)? = nil,
+    package init(configuration: Configuration, accounts: AccountDirectory, source: (any CalledNumberSource)? = nil,
                 logger: Logger, onSMS: @escaping @Sendable (LiveSMSRequest) -> Void,
                 onCallEnded: (@Sendable (CallSummary) -> Void)? = nil) throws {
         self.configuration = configuration
@@ -231,7 +231,7 @@ public final class CallServer: Service, Sendable {
     /// Opens the SIP port (once: a later call returns the same port; do not call it concurrently).
     ///
     /// - Returns: the port it listens on.
-    public func start() async throws -> Int {
+    package func start() async throws -> Int {
         if let server = sip.withLock({ $0 }) { return server.localAddress.port ?? configuration.port }
         let agent = UserAgentServer.Configuration(trustedSources: configuration.trustedProxies)
         let server = try await SIPServer.start(host: configuration.host, port: configuration.port,
@@ -246,7 +246,7 @@ public final class CallServer: Service, Sendable {
     /// end, then BYE to the rest and 5 s at most for their answers), then ``shutdown()``.
     ///
     /// - Throws: when the SIP port cannot be bound.
-    public func run() async throws {
+    package func run() async throws {
         _ = try await start()
         // Cancelled rather than shut down gracefully: the drain below still sends the BYEs, but does not wait.
         try? await gracefulShutdown()
@@ -259,19 +259,19 @@ public final class CallServer: Service, Sendable {
     }
 
     /// Whether the server is draining: new INVITEs and OPTIONS get 503 (``drain(finishWithin:timeout:)``).
-    public var isDraining: Bool { state.withLock { $0.draining } }
+    package var isDraining: Bool { state.withLock { $0.draining } }
 
     /// Calls between the INVITE's acceptance and their end.
-    public var activeCalls: Int { state.withLock { $0.calls.count } }
+    package var activeCalls: Int { state.withLock { $0.calls.count } }
 
     /// How many calls ended and how, and how many INVITEs were refused, since the start.
-    public var callCounts: CallCounts { state.withLock { $0.counts } }
+    package var callCounts: CallCounts { state.withLock { $0.counts } }
 
     /// Reloads the account files: calls in progress keep what they started with; a file that no longer
     /// validates is refused and its previous version kept.
     ///
     /// - Returns: one error per refused file.
-    public func reload() -> [AccountLoadError] {
+    package func reload() -> [AccountLoadError] {
         let current = state.withLock { $0.directory }
         let (next, errors) = current.reloaded()
         state.withLock { $0.directory = next }
@@ -292,7 +292,7 @@ public final class CallServer: Service, Sendable {
     ///   - timeout: the longest wait after the BYEs; the task's cancellation also ends both waits.
     /// - Returns: whether every call ended and every BYE was answered before the limits.
     @discardableResult
-    public func drain(finishWithin: Duration = .zero, timeout: Duration = .seconds(5)) async -> Bool {
+    package func drain(finishWithin: Duration = .zero, timeout: Duration = .seconds(5)) async -> Bool {
         let server = sip.withLock { $0 }
         // Once this has run on the event loop, no new INVITE reaches `incoming(_:)`: the calls listed below
         // are all there will be.
@@ -360,14 +360,14 @@ public final class CallServer: Service, Sendable {
     }
 
     /// Closes the SIP port and stops the media engine.
-    public func shutdown() async {
+    package func shutdown() async {
         let server = sip.withLock { s -> SIPServer? in defer { s = nil }; return s }
         try? await server?.shutdown()
         engine.shutdown()
     }
 
     /// The media engine's counters (calls, packets, send lateness).
-    public func statistics() -> MediaStatistics { engine.statistics() }
+    package func statistics() -> MediaStatistics { engine.statistics() }
 
     // MARK: - SIP
 
@@ -798,20 +798,20 @@ public final class CallServer: Service, Sendable {
 
 /// Calls since the server started, by how they ended, and the new INVITEs it refused, by status (what
 /// `/metrics` reports as `callseq_calls_total{outcome=...}`).
-public struct CallCounts: Sendable, Equatable {
+package struct CallCounts: Sendable, Equatable {
     /// The caller hung up (BYE).
-    public var remoteBye = 0
+    package var remoteBye = 0
     /// We ended the call with BYE (the IVR or sequence ended, no RTP, shutdown).
-    public var localBye = 0
+    package var localBye = 0
     /// Cancelled or expired before the answer (487).
-    public var cancelled = 0
+    package var cancelled = 0
     /// No ACK, or no usable answer in it (BYE sent).
-    public var failed = 0
+    package var failed = 0
     /// New INVITEs refused, by status code (404, 488, 503, ...).
-    public var refused: [Int: Int] = [:]
+    package var refused: [Int: Int] = [:]
 
     /// Creates zero counts.
-    public init() {}
+    package init() {}
 
     mutating func ended(_ reason: CallEndReason) {
         switch reason {
@@ -849,7 +849,7 @@ private struct Delegate: SIPServerDelegate {
 
 extension MediaStatistics {
     /// One line for logs: calls, packets, and the media clock's lateness (µs).
-    public var summary: String {
+    package var summary: String {
         "\(calls) calls, \(packetsSent) RTP packets sent, \(packetsReceived) received, \(invalidPackets) invalid, "
             + "\(foreignPackets) from other sources (dropped), \(sendErrors) send errors, \(ticks) ticks (\(skippedTicks) skipped); wake-up lateness p50 "
             + "\(latenessP50 / 1000) us, p99 \(latenessP99 / 1000) us, max \(latenessMax / 1000) us; "

@@ -21,53 +21,53 @@ import Musl
 #endif
 
 /// Why the media engine refused something.
-public struct MediaEngineError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct MediaEngineError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What went wrong.
-    public var message: String
+    package var message: String
 
     init(_ message: String) { self.message = message }
 
     /// The problem as a person reads it: what the command line prints after "error:".
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// Plays IVR sessions over RTP: one UDP port per call, media threads paced by absolute deadlines, RFC 4733
 /// in and out, events to a `Sendable` handler.
-public final class MediaEngine: Sendable {
+package final class MediaEngine: Sendable {
     /// How the engine runs.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// The numeric address RTP sockets bind to (`0.0.0.0`, `::`, `127.0.0.1`).
-        public var bindHost: String
+        package var bindHost: String
         /// The RTP port range (even ports are used).
-        public var ports: ClosedRange<Int>
+        package var ports: ClosedRange<Int>
         /// Media threads (calls are spread over them).
-        public var mediaThreads: Int
+        package var mediaThreads: Int
         /// No RTP from the caller for this long ends the call (``MediaEndReason/rtpTimeout``).
-        public var rtpTimeout: Duration
+        package var rtpTimeout: Duration
         /// How long a call the caller holds (it sends no RTP: `recvonly` or `inactive`) may last without RTP
         /// before it is ended (``MediaEndReason/rtpTimeout``).
-        public var holdTimeout: Duration
+        package var holdTimeout: Duration
         /// Strict-RTP probation (learning mode, off at 0): RTP from an address that is neither the offer's c=
         /// address nor the SIP signalling source is accepted once that many packets in sequence came from it
         /// (and no accepted source was heard first). Off by default: anyone who guesses the port and sends
         /// that many packets before the caller would take the call.
-        public var rtpProbation: Int
+        package var rtpProbation: Int
         /// The media clock's tick; packet times must be multiples of it. Calls due on different ticks of
         /// a packet interval spread the work (and the send lateness) over the interval.
-        public var tick: Duration
+        package var tick: Duration
         /// The largest number of calls a media thread takes.
-        public var maxCallsPerThread: Int
+        package var maxCallsPerThread: Int
         /// Events each media thread can hold for the event thread.
-        public var eventCapacity: Int
+        package var eventCapacity: Int
         /// How often the event thread looks for events.
-        public var eventPollInterval: Duration
+        package var eventPollInterval: Duration
         /// SCHED_FIFO priority (1...99) for the media threads, so that other work on the machine cannot
         /// delay a tick; nil keeps the normal scheduler. Refused by the system without the privilege: then
         /// the threads run normally and the engine logs a warning.
-        public var realtimePriority: Int32?
+        package var realtimePriority: Int32?
 
         /// Creates a configuration.
-        public init(bindHost: String = "0.0.0.0", ports: ClosedRange<Int> = 20000...29999, mediaThreads: Int = 1,
+        package init(bindHost: String = "0.0.0.0", ports: ClosedRange<Int> = 20000...29999, mediaThreads: Int = 1,
                     rtpTimeout: Duration = .seconds(30), holdTimeout: Duration = .seconds(7200),
                     rtpProbation: Int = 0, tick: Duration = .milliseconds(MediaEngine.defaultTickMilliseconds),
                     maxCallsPerThread: Int = 5000, eventCapacity: Int = 8192,
@@ -101,9 +101,9 @@ public final class MediaEngine: Sendable {
     }
 
     /// The configuration.
-    public let configuration: Configuration
+    package let configuration: Configuration
     /// The RTP ports.
-    public let ports: RTPPortPool
+    package let ports: RTPPortPool
     private let logger: Logger
     private let onEvent: @Sendable (MediaEvent) -> Void
     private let threads: [MediaThread]
@@ -127,7 +127,7 @@ public final class MediaEngine: Sendable {
     ///   - logger: for the engine's own start, stop and trouble (never per packet).
     ///   - onEvent: called on the engine's event thread for each ``MediaEvent``, in order per call.
     /// - Throws: ``MediaEngineError`` for a bad configuration or a thread that cannot start.
-    public init(configuration: Configuration, logger: Logger,
+    package init(configuration: Configuration, logger: Logger,
                 onEvent: @escaping @Sendable (MediaEvent) -> Void) throws(MediaEngineError) {
         self.configuration = configuration
         self.logger = logger
@@ -190,7 +190,7 @@ public final class MediaEngine: Sendable {
     /// Release it (RTP's `RTPPortReservation.release()`) if the call is not started; once started, the engine
     /// releases it when the call ends.
     /// - Throws: ``MediaEngineError`` when no port is free.
-    public func reservePort() throws(MediaEngineError) -> RTPPortReservation {
+    package func reservePort() throws(MediaEngineError) -> RTPPortReservation {
         do {
             return try ports.reserve()
         } catch {
@@ -210,7 +210,7 @@ public final class MediaEngine: Sendable {
     /// - Throws: ``MediaEngineError`` when the parameters do not fit the session (payload type, the account's
     ///   encoding, DTMF mode), the remote address is not numeric, or the engine is full or shut down.
     @discardableResult
-    public func startCall(_ parameters: MediaCallParameters) throws(MediaEngineError) -> MediaCallHandle {
+    package func startCall(_ parameters: MediaCallParameters) throws(MediaEngineError) -> MediaCallHandle {
         let format = parameters.session.account.format
         let alaw: Bool
         switch format.encoding {
@@ -292,7 +292,7 @@ public final class MediaEngine: Sendable {
     ///
     /// - Throws: ``MediaEngineError`` when the address is not numeric, a payload type is out of range, or the
     ///   encoding is not G.711.
-    public func updateCall(_ handle: MediaCallHandle, _ update: MediaUpdate) throws(MediaEngineError) {
+    package func updateCall(_ handle: MediaCallHandle, _ update: MediaUpdate) throws(MediaEngineError) {
         try MediaEngine.checkAudioPayloadType(update.audioPayloadType)
         if let eventPT = update.telephoneEventPayloadType, eventPT > 127 {
             throw MediaEngineError("telephone-event payload type \(eventPT) is out of range")
@@ -332,7 +332,7 @@ public final class MediaEngine: Sendable {
 
     /// Ends a call's media (SIP BYE or CANCEL): it stops sending at the next tick, its port is released
     /// soon after, and no further event is delivered for it. Ending a call that already ended does nothing.
-    public func endCall(_ handle: MediaCallHandle) {
+    package func endCall(_ handle: MediaCallHandle) {
         let thread: Int? = registry.withLock { registry in
             guard let record = registry.calls[handle.id], !record.cancelled else { return nil }
             registry.calls[handle.id]?.cancelled = true
@@ -342,18 +342,18 @@ public final class MediaEngine: Sendable {
     }
 
     /// Counters and lateness over all media threads (published every 20 ticks).
-    public func statistics() -> MediaStatistics {
+    package func statistics() -> MediaStatistics {
         var total = MediaStatistics()
         for thread in threads { total.add(thread.published.withLock { $0 }) }
         return total
     }
 
     /// Calls started and not yet released.
-    public var activeCalls: Int { registry.withLock { $0.calls.count } }
+    package var activeCalls: Int { registry.withLock { $0.calls.count } }
 
     /// Stops the media threads (their calls end without events), releases every port, and stops the event
     /// thread once it has delivered what was pending. Idempotent.
-    public func shutdown() {
+    package func shutdown() {
         guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
         registry.withLock { $0.shutDown = true; for id in $0.calls.keys { $0.calls[id]?.cancelled = true } }
         for thread in threads {
@@ -444,5 +444,5 @@ private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
 extension MediaEngine {
     /// The media clock's tick when none is configured, in ms: `callseq serve --media-tick-ms`, `CallServer` and
     /// `MediaEngine` all start from it (calls are spread over the ticks of a packet interval).
-    public static let defaultTickMilliseconds = 1
+    package static let defaultTickMilliseconds = 1
 }

@@ -7,16 +7,16 @@ import CallSequenceModel
 import TelephonyDSP
 
 /// A call on the media engine.
-public struct MediaCallHandle: Sendable, Hashable, CustomStringConvertible {
+package struct MediaCallHandle: Sendable, Hashable, CustomStringConvertible {
     /// The engine's number for the call.
-    public let id: UInt64
+    package let id: UInt64
 
     /// The text form, for logs and messages.
-    public var description: String { "media call \(id)" }
+    package var description: String { "media call \(id)" }
 }
 
 /// Why the media engine ended a call.
-public enum MediaEndReason: Sendable, Hashable, CustomStringConvertible {
+package enum MediaEndReason: Sendable, Hashable, CustomStringConvertible {
     /// The IVR session ended it (the sequence finished, a hangup option, no choice, the route hangs up).
     case ivr(IVRSession.EndReason)
     /// No RTP from the caller for the configured timeout.
@@ -24,7 +24,7 @@ public enum MediaEndReason: Sendable, Hashable, CustomStringConvertible {
 
     /// Why the call ended, as the server logs it and records it in the call's outcome: the IVR session's own
     /// text (`IVRSession.EndReason.description`, also what `callseq ivr` prints), or the media engine's.
-    public var description: String {
+    package var description: String {
         switch self {
         case .ivr(let reason): return reason.description
         case .rtpTimeout: return "no RTP from the caller"
@@ -33,9 +33,9 @@ public enum MediaEndReason: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Something that happened on a call.
-public struct MediaEvent: Sendable, Hashable {
+package struct MediaEvent: Sendable, Hashable {
     /// What happened.
-    public enum Kind: Sendable, Hashable {
+    package enum Kind: Sendable, Hashable {
         /// What the call's IVR session reported: a menu began to play, a digit, an invalid option, a timeout,
         /// a sequence began (never `.sequence` or `.ended`: those arrive as `smsRequested` and `ended`).
         case session(IVRSession.Event.Kind)
@@ -46,9 +46,9 @@ public struct MediaEvent: Sendable, Hashable {
     }
 
     /// The call.
-    public var call: MediaCallHandle
+    package var call: MediaCallHandle
     /// The call id given to ``MediaEngine/startCall(_:)`` (the SIP Call-ID).
-    public var callID: String
+    package var callID: String
     /// What happened.
-    public var kind: Kind
+    package var kind: Kind
 }

@@ -4,49 +4,49 @@ import RTP
 ///
 /// The media threads publish their figures every 20 ticks (100 ms at the default 5 ms tick), so they can
 /// lag by that much.
-public struct MediaStatistics: Sendable {
+package struct MediaStatistics: Sendable {
     /// Calls on the media threads.
-    public var calls = 0
+    package var calls = 0
     /// RTP packets sent (audio and telephone-event).
-    public var packetsSent: UInt64 = 0
+    package var packetsSent: UInt64 = 0
     /// RTP packets received and accepted.
-    public var packetsReceived: UInt64 = 0
+    package var packetsReceived: UInt64 = 0
     /// Datagrams that were not valid RTP, or too large.
-    public var invalidPackets: UInt64 = 0
+    package var invalidPackets: UInt64 = 0
     /// Valid RTP from an address other than the latched one (ignored).
-    public var foreignPackets: UInt64 = 0
+    package var foreignPackets: UInt64 = 0
     /// Sends the kernel refused.
-    public var sendErrors: UInt64 = 0
+    package var sendErrors: UInt64 = 0
     /// System calls of the media loop: sendto and sendmmsg, recvmmsg, epoll_wait (readiness polls).
-    public var sendCalls: UInt64 = 0
-    public var receiveCalls: UInt64 = 0
-    public var pollCalls: UInt64 = 0
+    package var sendCalls: UInt64 = 0
+    package var receiveCalls: UInt64 = 0
+    package var pollCalls: UInt64 = 0
     /// Media clock ticks.
-    public var ticks: UInt64 = 0
+    package var ticks: UInt64 = 0
     /// Ticks skipped after a stall (the schedule moved forward rather than sending a burst).
-    public var skippedTicks: UInt64 = 0
+    package var skippedTicks: UInt64 = 0
     /// CPU time the media threads have used (ns, CLOCK_THREAD_CPUTIME_ID).
-    public var cpuTime: Int64 = 0
+    package var cpuTime: Int64 = 0
     /// Events lost because a ring was full.
-    public var droppedEvents: UInt64 = 0
+    package var droppedEvents: UInt64 = 0
     /// Wake-up lateness of each tick: time woken − deadline (ns).
-    public var lateness = LatencyHistogram()
+    package var lateness = LatencyHistogram()
     /// When each tick's last packet was sent, relative to its deadline (ns): the worst send lateness of
     /// the tick, including the work of every call due in it.
-    public var sendLateness = LatencyHistogram()
+    package var sendLateness = LatencyHistogram()
 
     /// The media loop's system calls (send, receive and poll) per RTP packet sent or received.
-    public var systemCallsPerPacket: Double {
+    package var systemCallsPerPacket: Double {
         let packets = packetsSent &+ packetsReceived
         return packets == 0 ? 0 : Double(sendCalls &+ receiveCalls &+ pollCalls) / Double(packets)
     }
 
     /// The median wake-up lateness (ns).
-    public var latenessP50: Int64 { lateness.percentile(0.5) }
+    package var latenessP50: Int64 { lateness.percentile(0.5) }
     /// The 99th percentile wake-up lateness (ns).
-    public var latenessP99: Int64 { lateness.percentile(0.99) }
+    package var latenessP99: Int64 { lateness.percentile(0.99) }
     /// The largest wake-up lateness (ns).
-    public var latenessMax: Int64 { lateness.max }
+    package var latenessMax: Int64 { lateness.max }
 
     mutating func add(_ other: MediaStatistics) {
         calls += other.calls

@@ -12,7 +12,7 @@ import NIOCore
 /// Hand-written routes, one per operation of the document (a test holds the two to the same list of paths
 /// and methods), so that the rules every route shares — RFC 9457 problems, API keys and tenancy, the rate
 /// limit, bounded bodies, ETags — are middleware and helpers in one place.
-public struct ManagementAPI: Sendable {
+package struct ManagementAPI: Sendable {
     let store: any Store
     let limits: APILimits
     let rateLimiter: RateLimiter
@@ -22,11 +22,11 @@ public struct ManagementAPI: Sendable {
     /// drops the key at once, one elsewhere within the cache's lifetime (1 s).
     let verifiedKeys: VerifiedKeyCache
     /// The node's Prometheus text for `GET /metrics` (operator keys only), once the process serves calls.
-    public let metrics = MetricsExposition()
+    package let metrics = MetricsExposition()
 
     /// An API over `store`; `onChange` is called after every request that may have changed it (a successful
     /// POST, PUT, PATCH or DELETE), so that live calls in the same process see the change at once.
-    public init(store: any Store, limits: APILimits = APILimits(), logger: Logger = Logger(label: "callseq.http"),
+    package init(store: any Store, limits: APILimits = APILimits(), logger: Logger = Logger(label: "callseq.http"),
                 onChange: @escaping @Sendable () -> Void = {}) {
         self.init(store: store, limits: limits, logger: logger, verifiedKeys: VerifiedKeyCache(), onChange: onChange)
     }
@@ -81,7 +81,7 @@ public struct ManagementAPI: Sendable {
     }
 
     /// The router: middleware (problems, authentication and rate limit) and every route.
-    public func router() -> Router<APIRequestContext> {
+    package func router() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: ProblemMiddleware(logger: logger))
         router.add(middleware: Authentication(store: store, verifiedKeys: verifiedKeys, rateLimiter: rateLimiter))
@@ -95,7 +95,7 @@ public struct ManagementAPI: Sendable {
 
     /// A Hummingbird application listening on `host:port` (0: any free port); `onListening` is told the
     /// address once the socket is bound.
-    public func application(host: String, port: Int,
+    package func application(host: String, port: Int,
                             onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in })
         -> some ApplicationProtocol {
         Application(

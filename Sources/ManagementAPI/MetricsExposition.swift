@@ -6,13 +6,13 @@ import Synchronization
 
 /// Where the API finds the node's metrics: set once the call server exists (it is made after the API), read
 /// at each scrape. Unset (a process that serves no calls): `/metrics` answers 404.
-public final class MetricsExposition: Sendable {
+package final class MetricsExposition: Sendable {
     private let render = Mutex<(@Sendable () -> [UInt8])?>(nil)
 
-    public init() {}
+    package init() {}
 
     /// The function that writes the text format (version 0.0.4) of every metric, as of the call.
-    public func provide(_ render: @escaping @Sendable () -> [UInt8]) {
+    package func provide(_ render: @escaping @Sendable () -> [UInt8]) {
         self.render.withLock { $0 = render }
     }
 

@@ -7,8 +7,8 @@ import CallSequenceStore
 import Foundation
 
 /// A check of the suite that did not hold.
-public struct ConformanceFailure: Error, CustomStringConvertible {
-    public let description: String
+package struct ConformanceFailure: Error, CustomStringConvertible {
+    package let description: String
     init(_ description: String, file: StaticString = #filePath, line: UInt = #line) {
         self.description = "\(description) (\(file):\(line))"
     }
@@ -52,19 +52,19 @@ func expectErrorKind<T>(_ what: String, file: StaticString = #filePath, line: UI
 }
 
 /// The suite. `make` answers a new, empty store each time.
-public struct StoreConformance: Sendable {
-    public let make: @Sendable () async throws -> any Store
+package struct StoreConformance: Sendable {
+    package let make: @Sendable () async throws -> any Store
 
-    public init(make: @escaping @Sendable () async throws -> any Store) { self.make = make }
+    package init(make: @escaping @Sendable () async throws -> any Store) { self.make = make }
 
     /// Every check, in order; the names of the checks are the `checks` keys.
-    public static let checks: [String] = [
+    package static let checks: [String] = [
         "version", "accounts", "packagesAndClients", "keys", "numbers", "sequencesAndRevisions", "ivrsAndRenames",
         "recordings", "audit", "smsLedger", "smsConcurrency", "callRecords", "importAndSnapshot", "tenancy", "paging",
     ]
 
     /// Runs the check named `name`.
-    public func run(_ name: String) async throws {
+    package func run(_ name: String) async throws {
         let store = try await make()
         switch name {
         case "version": try await version(store)

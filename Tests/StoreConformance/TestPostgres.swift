@@ -6,11 +6,11 @@
 import Foundation
 
 /// A PostgreSQL server in a temporary folder.
-public final class TestPostgres: @unchecked Sendable {
+package final class TestPostgres: @unchecked Sendable {
     /// The folder (data in `data/`, the socket and the log beside it).
-    public let folder: String
+    package let folder: String
     /// The port number (names the socket `.s.PGSQL.PORT`).
-    public let port: Int
+    package let port: Int
     let bin: String
     let asPostgres: Bool
     private let lock = NSLock()
@@ -18,12 +18,12 @@ public final class TestPostgres: @unchecked Sendable {
     private var stopped = false
 
     /// Why the server could not start.
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// Where Debian installs the server binaries (`/usr/lib/postgresql/15/bin`), newest version first.
-    public static func binaries() -> String? {
+    package static func binaries() -> String? {
         let root = "/usr/lib/postgresql"
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
             .sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
@@ -36,7 +36,7 @@ public final class TestPostgres: @unchecked Sendable {
     }
 
     /// Starts a server; waits until it accepts connections (up to 120 s).
-    public static func start() throws -> TestPostgres {
+    package static func start() throws -> TestPostgres {
         guard let bin = binaries() else {
             throw Failure(description: "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin: install "
                 + "Debian's postgresql package (listed in Scripts/debian-packages.txt; `make deps` installs it)")
@@ -70,12 +70,12 @@ public final class TestPostgres: @unchecked Sendable {
     }
 
     /// The URL of `database` on this server (over the unix socket).
-    public func url(_ database: String = "postgres") -> String {
+    package func url(_ database: String = "postgres") -> String {
         "postgres://postgres@/\(database)?host=\(folder)&port=\(port)"
     }
 
     /// Creates a new, empty database and answers its URL.
-    public func createDatabase() throws -> String {
+    package func createDatabase() throws -> String {
         let name: String = lock.withLock {
             databases += 1
             return "test\(databases)"
@@ -86,7 +86,7 @@ public final class TestPostgres: @unchecked Sendable {
     }
 
     /// Stops the server (immediately) and removes the folder.
-    public func stop() {
+    package func stop() {
         let first: Bool = lock.withLock {
             defer { stopped = true }
             return !stopped
@@ -101,7 +101,7 @@ public final class TestPostgres: @unchecked Sendable {
     deinit { stop() }
 
     /// The server's log (for failure messages).
-    public var log: String { (try? String(contentsOfFile: folder + "/server.log", encoding: .utf8)) ?? "" }
+    package var log: String { (try? String(contentsOfFile: folder + "/server.log", encoding: .utf8)) ?? "" }
 
     /// Runs a server binary (as `postgres` when we are root); throws with its output when it fails.
     /// posix_spawn and waitpid on that one child (Foundation's Process can miss the exit of a child whose own

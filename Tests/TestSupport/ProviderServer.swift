@@ -5,8 +5,8 @@ import NIOPosix
 
 /// A real HTTP server on 127.0.0.1 that behaves like a VoIP.ms-style SMS provider, following a script:
 /// one behaviour per request received. It records every request. Used by the SMS and CLI tests.
-public final class ProviderServer: @unchecked Sendable {
-    public enum Behavior: Sendable {
+package final class ProviderServer: @unchecked Sendable {
+    package enum Behavior: Sendable {
         case success(id: Int)
         case status(String)
         case http(Int)
@@ -16,12 +16,12 @@ public final class ProviderServer: @unchecked Sendable {
         case raw(status: Int, headers: [String: String], body: String)
     }
 
-    public struct Request: Sendable {
-        public var method: String
-        public var uri: String
-        public var contentType: String
-        public var body: String
-        public var form: [String: String]
+    package struct Request: Sendable {
+        package var method: String
+        package var uri: String
+        package var contentType: String
+        package var body: String
+        package var form: [String: String]
     }
 
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -29,9 +29,9 @@ public final class ProviderServer: @unchecked Sendable {
     private let lock = NSLock()
     private var script: [Behavior]
     private var received: [Request] = []
-    public private(set) var port = 0
+    package private(set) var port = 0
 
-    public init(script: [Behavior]) throws {
+    package init(script: [Behavior]) throws {
         self.script = script
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -46,15 +46,15 @@ public final class ProviderServer: @unchecked Sendable {
         port = channel.localAddress?.port ?? 0
     }
 
-    public var endpoint: String { "http://127.0.0.1:\(port)/api/v1/rest.php" }
+    package var endpoint: String { "http://127.0.0.1:\(port)/api/v1/rest.php" }
 
-    public var requests: [Request] {
+    package var requests: [Request] {
         lock.lock()
         defer { lock.unlock() }
         return received
     }
 
-    public func shutdown() {
+    package func shutdown() {
         try? channel?.close().wait()
         try? group.syncShutdownGracefully()
     }

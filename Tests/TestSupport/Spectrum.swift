@@ -1,9 +1,9 @@
 import Foundation
 
 /// Direct (non-FFT) spectral measurements in double precision, independent of the code under test.
-public enum Spectrum {
+package enum Spectrum {
     /// The DFT of `x[range]` at `frequency`, referenced to the range's first sample.
-    public static func dft<C: RandomAccessCollection>(_ x: C, frequency: Double, sampleRate: Int) -> (re: Double, im: Double)
+    package static func dft<C: RandomAccessCollection>(_ x: C, frequency: Double, sampleRate: Int) -> (re: Double, im: Double)
     where C.Element: BinaryFloatingPoint, C.Index == Int {
         let w = 2 * Double.pi * frequency / Double(sampleRate)
         var re = 0.0, im = 0.0
@@ -23,14 +23,14 @@ public enum Spectrum {
     }
 
     /// The peak amplitude of the sine at `frequency` in `x` (exact when `x` holds whole cycles).
-    public static func amplitude<C: RandomAccessCollection>(_ x: C, frequency: Double, sampleRate: Int) -> Double
+    package static func amplitude<C: RandomAccessCollection>(_ x: C, frequency: Double, sampleRate: Int) -> Double
     where C.Element: BinaryFloatingPoint, C.Index == Int {
         let (re, im) = dft(x, frequency: frequency, sampleRate: sampleRate)
         return 2 * (re * re + im * im).squareRoot() / Double(x.count)
     }
 
     /// The frequency of the tone near `nominal`, from the phase advance of the DFT between the two halves of `x`.
-    public static func frequency<C: RandomAccessCollection>(_ x: C, near nominal: Double, sampleRate: Int) -> Double
+    package static func frequency<C: RandomAccessCollection>(_ x: C, near nominal: Double, sampleRate: Int) -> Double
     where C.Element: BinaryFloatingPoint, C.Index == Int {
         let half = x.count / 2
         let start = x.startIndex
@@ -44,7 +44,7 @@ public enum Spectrum {
     }
 
     /// Energy of `x` within `bandwidth` hertz of any of `frequencies`, and outside, from a direct DFT on a 2 Hz grid.
-    public static func energyNearAndAway<C: RandomAccessCollection>(
+    package static func energyNearAndAway<C: RandomAccessCollection>(
         _ x: C, frequencies: [Double], bandwidth: Double, sampleRate: Int
     ) -> (near: Double, away: Double) where C.Element: BinaryFloatingPoint, C.Index == Int {
         var near = 0.0, away = 0.0
@@ -59,5 +59,5 @@ public enum Spectrum {
     }
 }
 
-public func dB(_ ratio: Double) -> Double { 10 * log10(ratio) }
-public func formatted(_ x: Double, _ places: Int = 2) -> String { String(format: "%.\(places)f", x) }
+package func dB(_ ratio: Double) -> Double { 10 * log10(ratio) }
+package func formatted(_ x: Double, _ places: Int = 2) -> String { String(format: "%.\(places)f", x) }

@@ -5,10 +5,10 @@ import Glibc
 #endif
 
 /// Deterministic noise source for reproducible tests (SplitMix64).
-public struct SeededGenerator: RandomNumberGenerator {
+package struct SeededGenerator: RandomNumberGenerator {
     var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
+    package init(seed: UInt64) { state = seed }
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -16,7 +16,7 @@ public struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
     /// A standard normal deviate (Box-Muller).
-    public mutating func gaussian() -> Double {
+    package mutating func gaussian() -> Double {
         let u1 = max(Double.random(in: 0..<1, using: &self), 1e-300)
         let u2 = Double.random(in: 0..<1, using: &self)
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
@@ -25,19 +25,19 @@ public struct SeededGenerator: RandomNumberGenerator {
 
 /// Builds test signals on the 16-bit scale as Float, independently of the synthesizer under test:
 /// plain sines with rectangular edges, as a test tape has.
-public struct SignalBuilder {
-    public let sampleRate: Int
-    public var samples: [Float] = []
+package struct SignalBuilder {
+    package let sampleRate: Int
+    package var samples: [Float] = []
 
-    public init(sampleRate: Int) { self.sampleRate = sampleRate }
+    package init(sampleRate: Int) { self.sampleRate = sampleRate }
 
-    public func count(ms: Double) -> Int { Int((ms * Double(sampleRate) / 1000).rounded()) }
+    package func count(ms: Double) -> Int { Int((ms * Double(sampleRate) / 1000).rounded()) }
 
-    public mutating func silence(ms: Double) {
+    package mutating func silence(ms: Double) {
         samples.append(contentsOf: repeatElement(0, count: count(ms: ms)))
     }
 
-    public mutating func tones(_ parts: [(frequency: Double, dbm0: Double)], ms: Double) {
+    package mutating func tones(_ parts: [(frequency: Double, dbm0: Double)], ms: Double) {
         let n = count(ms: ms)
         let start = samples.count
         for i in 0..<n {
@@ -49,7 +49,7 @@ public struct SignalBuilder {
         }
     }
 
-    public mutating func digit(
+    package mutating func digit(
         _ digit: DTMFDigit, ms: Double, lowDbm0: Double = -10, highDbm0: Double = -10,
         lowOffset: Double = 0, highOffset: Double = 0
     ) {
@@ -57,36 +57,36 @@ public struct SignalBuilder {
     }
 
     /// Adds white Gaussian noise of the given RMS over the whole signal.
-    public mutating func addNoise(rms: Double, seed: UInt64) {
+    package mutating func addNoise(rms: Double, seed: UInt64) {
         var rng = SeededGenerator(seed: seed)
         for i in samples.indices { samples[i] += Float(rms * rng.gaussian()) }
     }
 
     /// The signal as 16-bit PCM (rounded, saturated).
-    public var pcm16: [Int16] {
+    package var pcm16: [Int16] {
         samples.map { Int16(max(-32768, min(32767, $0.rounded()))) }
     }
 }
 
 /// Runs a fresh default detector over `samples`. Throws when the detector cannot be made at `sampleRate`, so
 /// that an expectation of "no digit" never passes because nothing was listening.
-public func detectDigits(_ samples: [Float], sampleRate: Int) throws -> [DTMFDetector.Digit] {
+package func detectDigits(_ samples: [Float], sampleRate: Int) throws -> [DTMFDetector.Digit] {
     var detector = try DTMFDetector(sampleRate: sampleRate)
     return detector.detect(samples)
 }
 
 /// Runs a fresh default detector over 16-bit `samples`; throws when the detector cannot be made.
-public func detectDigits(_ samples: [Int16], sampleRate: Int) throws -> [DTMFDetector.Digit] {
+package func detectDigits(_ samples: [Int16], sampleRate: Int) throws -> [DTMFDetector.Digit] {
     var detector = try DTMFDetector(sampleRate: sampleRate)
     return detector.detect(samples)
 }
 
-public func text(_ digits: [DTMFDetector.Digit]) -> String {
+package func text(_ digits: [DTMFDetector.Digit]) -> String {
     String(digits.map(\.digit.character))
 }
 
 /// The path of a file under TestAudio/.
-public func testAudioPath(_ relative: String) -> String {
+package func testAudioPath(_ relative: String) -> String {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("TestAudio").appendingPathComponent(relative).path
 }
