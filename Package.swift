@@ -1,3 +1,6 @@
+// The libFuzzer targets (`make fuzz`): built only on request, because their module has no `main` of its
+// own (libFuzzer's is linked in by -sanitize=fuzzer).
+import Foundation
 // swift-tools-version: 6.1
 import PackageDescription
 
@@ -112,7 +115,10 @@ let package = Package(
         // signature against it); no Foundation, so hosts do not load ICU.
         .target(
             name: "CallSequenceC",
-            dependencies: ["CallSequenceCHeader", "CallSequenceModel", "CallSequenceEngine", "FileSupport", "Recordings", "TelephonyDSP"],
+            dependencies: [
+                "CallSequenceCHeader", "CallSequenceModel", "CallSequenceEngine", "FileSupport", "Recordings",
+                "TelephonyDSP",
+            ],
             exclude: ["include"]
         ),
         // The shared object's link options: SONAME, and only the cs_* functions exported (a version script).
@@ -120,16 +126,22 @@ let package = Package(
             name: "CallSequenceCLibrary",
             dependencies: ["CallSequenceC"],
             exclude: ["callsequence.map"],
-            linkerSettings: [.unsafeFlags([
-                "-Xlinker", "-soname=libcallsequence.so.0",
-                "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/CallSequenceCLibrary/callsequence.map",
-            ])]
+            linkerSettings: [
+                .unsafeFlags([
+                    "-Xlinker", "-soname=libcallsequence.so.0",
+                    "-Xlinker",
+                    "--version-script=\(Context.packageDirectory)/Sources/CallSequenceCLibrary/callsequence.map",
+                ])
+            ]
         ),
         // The management store (issue 21): accounts, keys, numbers, IVRs, sequences with revisions, recordings,
         // audit log, SMS ledger, call records; the protocol, canonical JSON, account import/export, SQLite.
         .target(
             name: "CallSequenceStore",
-            dependencies: ["CallSequenceModel", "CallSequenceEngine", "FileSupport", "Recordings", "TelephonyDSP", "CSQLite", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "CallSequenceModel", "CallSequenceEngine", "FileSupport", "Recordings", "TelephonyDSP", "CSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // The same store on PostgreSQL (postgres-nio): the SQL of CallSequenceStore, a connection pool.
         .target(
@@ -250,10 +262,13 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "TelephonyDSPTests", dependencies: ["TelephonyDSP", "Recordings", "TestSupport"]),
-        .testTarget(name: "RecordingsTests", dependencies: ["Recordings", "CallSequenceModel", "TelephonyDSP", "TestSupport"]),
+        .testTarget(
+            name: "RecordingsTests", dependencies: ["Recordings", "CallSequenceModel", "TelephonyDSP", "TestSupport"]),
         .testTarget(
             name: "CallSequenceTests",
-            dependencies: ["CallSequenceModel", "CallSequenceEngine", "Recordings", "RTP", "TelephonyDSP", "TestSupport"]
+            dependencies: [
+                "CallSequenceModel", "CallSequenceEngine", "Recordings", "RTP", "TelephonyDSP", "TestSupport",
+            ]
         ),
         .testTarget(name: "SMSTextTests", dependencies: ["SMSText"]),
         .testTarget(
@@ -274,11 +289,16 @@ let package = Package(
         ),
         .testTarget(name: "RTPTests", dependencies: ["RTP"]),
         // The store's conformance suite, run by the SQLite and PostgreSQL test targets alike.
-        .target(name: "StoreConformance", dependencies: ["CallSequenceStore", "CallSequenceModel"], path: "Tests/StoreConformance"),
-        .testTarget(name: "CallSequenceStoreTests", dependencies: ["CallSequenceStore", "CallSequenceModel", "StoreConformance", "CSQLite"]),
+        .target(
+            name: "StoreConformance", dependencies: ["CallSequenceStore", "CallSequenceModel"],
+            path: "Tests/StoreConformance"),
+        .testTarget(
+            name: "CallSequenceStoreTests",
+            dependencies: ["CallSequenceStore", "CallSequenceModel", "StoreConformance", "CSQLite"]),
         // Starts a throw-away PostgreSQL (Debian's `postgresql`) in a temporary folder; fails without it.
-        .testTarget(name: "CallSequenceStorePostgresTests",
-                    dependencies: ["CallSequenceStore", "CallSequenceStorePostgres", "StoreConformance"]),
+        .testTarget(
+            name: "CallSequenceStorePostgresTests",
+            dependencies: ["CallSequenceStore", "CallSequenceStorePostgres", "StoreConformance"]),
         .testTarget(
             name: "SIPTests",
             dependencies: [
@@ -298,24 +318,30 @@ let package = Package(
         ),
         .testTarget(
             name: "StoreCallsTests",
-            dependencies: ["StoreCalls", "CallServer", "CallSequenceStore", "CallSequenceModel",
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "StoreCalls", "CallServer", "CallSequenceStore", "CallSequenceModel",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // End-to-end tests of the command line, and cross-checks against the reference implementations
         // (spandsp's DTMF receiver and transmitter and its G.711, sox).
         .testTarget(
             name: "CallseqTests",
-            dependencies: ["callseq", "FileSupport", "TelephonyDSP", "Recordings", "CSpanDSP", "CPNG", "TestSupport", "StoreConformance"]
+            dependencies: [
+                "callseq", "FileSupport", "TelephonyDSP", "Recordings", "CSpanDSP", "CPNG", "TestSupport",
+                "StoreConformance",
+            ]
         ),
     ]
 )
 
-// The libFuzzer targets (`make fuzz`): built only on request, because their module has no `main` of its
-// own (libFuzzer's is linked in by -sanitize=fuzzer).
-import Foundation
 if ProcessInfo.processInfo.environment["CALLSEQ_FUZZ"] != nil {
-    package.targets.append(.executableTarget(
-        name: "CallSequenceFuzz",
-        dependencies: ["CallSequenceModel", "CallSequenceEngine", "Recordings", "TelephonyDSP", "SIP", "RTP", .product(name: "NIOCore", package: "swift-nio")],
-        path: "Fuzz/Sources/CallSequenceFuzz"))
+    package.targets.append(
+        .executableTarget(
+            name: "CallSequenceFuzz",
+            dependencies: [
+                "CallSequenceModel", "CallSequenceEngine", "Recordings", "TelephonyDSP", "SIP", "RTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Fuzz/Sources/CallSequenceFuzz"))
 }

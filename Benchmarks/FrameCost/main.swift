@@ -4,9 +4,9 @@
 // each (the loops alternate, 201 rounds, so both see the same machine load); Benchmarks/frame-cost.sh also
 // runs it once under callgrind and divides each loop's inclusive instruction count by its frames.
 
+import CallSequenceC
 import CallSequenceEngine
 import CallSequenceModel
-import CallSequenceC
 import Glibc
 import Recordings
 import TelephonyDSP
@@ -47,8 +47,10 @@ func swiftPlayerLoop(_ player: Player, _ frame: UnsafeMutableBufferPointer<UInt8
 
 /// One call through the C API: cs_player_render until cs_player_is_finished, as the CAPI.Player benchmark does.
 @inline(never)
-func cPlayerLoop(_ player: OpaquePointer, _ frame: UnsafeMutablePointer<UInt8>,
-                 _ events: UnsafeMutablePointer<cs_event>) -> Int {
+func cPlayerLoop(
+    _ player: OpaquePointer, _ frame: UnsafeMutablePointer<UInt8>,
+    _ events: UnsafeMutablePointer<cs_event>
+) -> Int {
     var frames = 0
     var count = 0
     var total = 0
@@ -64,8 +66,10 @@ func cPlayerLoop(_ player: OpaquePointer, _ frame: UnsafeMutablePointer<UInt8>,
 /// The same, for a host that reads its events anyway (its SMS requests come that way) and stops at
 /// CS_EVENT_FINISHED instead of calling cs_player_is_finished every frame.
 @inline(never)
-func cPlayerLoopUntilFinishedEvent(_ player: OpaquePointer, _ frame: UnsafeMutablePointer<UInt8>,
-                                   _ events: UnsafeMutablePointer<cs_event>) -> Int {
+func cPlayerLoopUntilFinishedEvent(
+    _ player: OpaquePointer, _ frame: UnsafeMutablePointer<UInt8>,
+    _ events: UnsafeMutablePointer<cs_event>
+) -> Int {
     var frames = 0
     var count = 0
     var total = 0
@@ -83,8 +87,10 @@ func cPlayerLoopUntilFinishedEvent(_ player: OpaquePointer, _ frame: UnsafeMutab
 /// One call of the example account's lobby through a Swift IVRSession: the caller's mu-law audio (silence)
 /// decoded and listened to every frame, '1' pressed at frame 100, until the door sequence ends the call.
 @inline(never)
-func swiftCallLoop(_ session: IVRSession, _ caller: UnsafeBufferPointer<UInt8>, _ linear: UnsafeMutableBufferPointer<Int16>,
-                   _ frame: UnsafeMutableBufferPointer<UInt8>) -> Int {
+func swiftCallLoop(
+    _ session: IVRSession, _ caller: UnsafeBufferPointer<UInt8>, _ linear: UnsafeMutableBufferPointer<Int16>,
+    _ frame: UnsafeMutableBufferPointer<UInt8>
+) -> Int {
     var frames = 0
     var events = 0
     while !session.isEnded {
@@ -99,8 +105,10 @@ func swiftCallLoop(_ session: IVRSession, _ caller: UnsafeBufferPointer<UInt8>, 
 
 /// The same call through the C API: cs_call_render with the caller's mu-law audio, until cs_call_is_over.
 @inline(never)
-func cCallLoop(_ call: OpaquePointer, _ caller: UnsafePointer<UInt8>, _ frame: UnsafeMutablePointer<UInt8>,
-               _ events: UnsafeMutablePointer<cs_event>) -> Int {
+func cCallLoop(
+    _ call: OpaquePointer, _ caller: UnsafePointer<UInt8>, _ frame: UnsafeMutablePointer<UInt8>,
+    _ events: UnsafeMutablePointer<cs_event>
+) -> Int {
     var frames = 0
     var count = 0
     var total = 0
@@ -124,15 +132,18 @@ let program: CompiledSequence
 do {
     let library = try RecordingLibrary(directory: repository + "/Examples/recordings")
     let sequence = try SequenceDefinition.parse(sequenceText, source: "bench", recordings: library)
-    program = try CompiledSequence(sequence, format: CallFormat(sampleRate: 8000, encoding: .ulaw),
-                                   recordings: RecordingCache(library: library))
+    program = try CompiledSequence(
+        sequence, format: CallFormat(sampleRate: 8000, encoding: .ulaw),
+        recordings: RecordingCache(library: library))
 } catch {
     fail("\(error)")
 }
 var format = cs_format(sample_rate: 8000, encoding: CS_ULAW, dtmf_mode: CS_DTMF_INBAND)
-guard let cSequence = sequenceText.withCString({ json in
-    cs_sequence_compile(json, strlen(json), repository + "/Examples/recordings", &format, nil)
-}) else { fail("cs_sequence_compile") }
+guard
+    let cSequence = sequenceText.withCString({ json in
+        cs_sequence_compile(json, strlen(json), repository + "/Examples/recordings", &format, nil)
+    })
+else { fail("cs_sequence_compile") }
 
 let frame = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: frameSize)
 frame.initialize(repeating: 0)
@@ -173,8 +184,9 @@ let accountPath = repository + "/Examples/account.json"
 let compiledAccount: CompiledAccount
 do {
     let (account, library) = try Account.load(accountPath)
-    compiledAccount = try CompiledAccount(account, recordings: RecordingCache(library: library),
-                                          format: CallFormat(sampleRate: 8000, encoding: .ulaw))
+    compiledAccount = try CompiledAccount(
+        account, recordings: RecordingCache(library: library),
+        format: CallFormat(sampleRate: 8000, encoding: .ulaw))
 } catch {
     fail("\(error)")
 }
@@ -199,7 +211,9 @@ for _ in 0..<max(rounds / 4, 1) {
     cCallTimes.append(Double(nanoseconds() - start) / Double(cCallFrames))
     cs_call_free(cCall)
 }
-guard swiftCallFrames == cCallFrames else { fail("the call loops rendered \(swiftCallFrames) and \(cCallFrames) frames") }
+guard swiftCallFrames == cCallFrames else {
+    fail("the call loops rendered \(swiftCallFrames) and \(cCallFrames) frames")
+}
 swiftCallTimes.sort()
 cCallTimes.sort()
 swiftTimes.sort()

@@ -24,8 +24,10 @@ struct ErrorObject {
         Log.write(CS_LOG_ERROR, failure.message)
         guard let out else { return }
         let object = UnsafeMutablePointer<ErrorObject>.allocate(capacity: 1)
-        object.initialize(to: ErrorObject(status: Int32(bitPattern: failure.status.rawValue),
-                                          message: CString.owned(failure.message)))
+        object.initialize(
+            to: ErrorObject(
+                status: Int32(bitPattern: failure.status.rawValue),
+                message: CString.owned(failure.message)))
         out.pointee = OpaquePointer(object)
     }
 

@@ -1,9 +1,9 @@
 // cs_account: an account file loaded, cross-checked and compiled for one call format (every IVR prompt and
 // sequence prepared once), behind a reference-counted handle shared by every call on any thread.
 
-import FileSupport
 import CallSequenceEngine
 import CallSequenceModel
+import FileSupport
 import Recordings
 
 /// What a `cs_account *` points at.
@@ -47,10 +47,12 @@ final class AccountHandle: @unchecked Sendable {
         do {
             (account, library) = try Account.load(path)
         } catch {
-            let syntax = error.problems.count == 1 && error.problems[0].path.isEmpty
+            let syntax =
+                error.problems.count == 1 && error.problems[0].path.isEmpty
                 && error.problems[0].message.hasPrefix("invalid JSON")
-            throw APIError(syntax ? CS_ERR_SYNTAX : CS_ERR_INVALID,
-                           "\(path): " + error.problems.map(\.description).joined(separator: "; "))
+            throw APIError(
+                syntax ? CS_ERR_SYNTAX : CS_ERR_INVALID,
+                "\(path): " + error.problems.map(\.description).joined(separator: "; "))
         }
         let compiled: CompiledAccount
         do {
@@ -58,8 +60,11 @@ final class AccountHandle: @unchecked Sendable {
         } catch {
             throw APIError(CS_ERR_RECORDING, "\(path): \(error)")
         }
-        Log.write(CS_LOG_INFO, "loaded \(path): \(account.dids.count) numbers, \(account.ivrs.count) IVRs, "
-            + "\(account.sequences.count) sequences, compiled for \(format.sampleRate) Hz \(format.encoding.rawValue)")
+        Log.write(
+            CS_LOG_INFO,
+            "loaded \(path): \(account.dids.count) numbers, \(account.ivrs.count) IVRs, "
+                + "\(account.sequences.count) sequences, compiled for \(format.sampleRate) Hz \(format.encoding.rawValue)"
+        )
         return AccountHandle(compiled)
     }
 }

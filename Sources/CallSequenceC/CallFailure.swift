@@ -83,4 +83,3 @@ nonisolated(unsafe) let successText = CString.permanent("success")
 public func cs_status_string(_ status: Int32) -> UnsafePointer<CChar>! {
     statusTexts.indices.contains(Int(status)) ? statusTexts[Int(status)] : unknownStatusText
 }
-

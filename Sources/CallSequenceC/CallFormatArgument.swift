@@ -15,8 +15,9 @@ extension CallFormat {
         let value = format.pointee
         let rate = Int(value.sample_rate)
         guard ToneSynthesizer.supportedSampleRates.contains(rate) else {
-            throw APIError(CS_ERR_ARGUMENT,
-                           "\(function): format.sample_rate \(rate) Hz is not supported (8000...48000)")
+            throw APIError(
+                CS_ERR_ARGUMENT,
+                "\(function): format.sample_rate \(rate) Hz is not supported (8000...48000)")
         }
         let encoding: SampleEncoding
         switch value.encoding {
@@ -25,8 +26,10 @@ extension CallFormat {
         case CS_ALAW: encoding = .alaw
         default:
             let raw = Int32(bitPattern: value.encoding.rawValue)
-            throw APIError(CS_ERR_ARGUMENT, "\(function): format.encoding \(raw) "
-                + "is not CS_PCM16 (0), CS_ULAW (1) or CS_ALAW (2)")
+            throw APIError(
+                CS_ERR_ARGUMENT,
+                "\(function): format.encoding \(raw) "
+                    + "is not CS_PCM16 (0), CS_ULAW (1) or CS_ALAW (2)")
         }
         let mode: DTMFOutput
         switch value.dtmf_mode {
@@ -35,8 +38,10 @@ extension CallFormat {
         case CS_DTMF_BOTH: mode = .both
         default:
             let raw = Int32(bitPattern: value.dtmf_mode.rawValue)
-            throw APIError(CS_ERR_ARGUMENT, "\(function): format.dtmf_mode \(raw) "
-                + "is not CS_DTMF_INBAND (0), CS_DTMF_RFC4733 (1) or CS_DTMF_BOTH (2)")
+            throw APIError(
+                CS_ERR_ARGUMENT,
+                "\(function): format.dtmf_mode \(raw) "
+                    + "is not CS_DTMF_INBAND (0), CS_DTMF_RFC4733 (1) or CS_DTMF_BOTH (2)")
         }
         self.init(sampleRate: rate, encoding: encoding, dtmfOutput: mode)
     }

@@ -179,11 +179,11 @@ extension DTMFDigit {
     /// The digit an ASCII character names (`0-9 * # A-D a-d`), without making a Character.
     init?(ascii: UInt8) {
         switch ascii {
-        case 48...57: self.init(rawValue: ascii - 48)          // '0'...'9'
-        case 42: self = .star                                  // '*'
-        case 35: self = .pound                                 // '#'
-        case 65...68: self.init(rawValue: ascii - 65 + 12)     // 'A'...'D'
-        case 97...100: self.init(rawValue: ascii - 97 + 12)    // 'a'...'d'
+        case 48...57: self.init(rawValue: ascii - 48)  // '0'...'9'
+        case 42: self = .star  // '*'
+        case 35: self = .pound  // '#'
+        case 65...68: self.init(rawValue: ascii - 65 + 12)  // 'A'...'D'
+        case 97...100: self.init(rawValue: ascii - 97 + 12)  // 'a'...'d'
         default: return nil
         }
     }

@@ -29,8 +29,9 @@ final class DetectorHandle {
 
     @inline(__always)
     func process(_ frame: FrameArguments) -> Int {
-        frame.runCommonly(maximumCount: maximumCount, int16: true, queue: queue, failure: &failure,
-                          otherwise: { processSlowly(frame) }, listen)
+        frame.runCommonly(
+            maximumCount: maximumCount, int16: true, queue: queue, failure: &failure,
+            otherwise: { processSlowly(frame) }, listen)
     }
 
     /// ``process(_:)`` with every check's status, and events of earlier calls waiting.
@@ -57,8 +58,9 @@ public func cs_detector_new(_ sampleRate: Int32, _ error: UnsafeMutablePointer<O
         do {
             detector = try DTMFDetector(sampleRate: Int(sampleRate))
         } catch {
-            throw APIError(CS_ERR_ARGUMENT,
-                           "cs_detector_new: sample_rate \(sampleRate) Hz is not supported (8000...48000)")
+            throw APIError(
+                CS_ERR_ARGUMENT,
+                "cs_detector_new: sample_rate \(sampleRate) Hz is not supported (8000...48000)")
         }
         return OpaquePointer(Unmanaged.passRetained(DetectorHandle(detector)).toOpaque())
     }

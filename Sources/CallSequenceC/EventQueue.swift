@@ -139,9 +139,9 @@ extension cs_event {
 @inline(__always)
 func digitCharacter(_ code: UInt8) -> CChar {
     switch code {
-    case 0...9: return CChar(48 + Int(code))          // '0'...'9'
-    case 10: return 42                                  // '*'
-    case 11: return 35                                  // '#'
-    default: return CChar(65 + Int(code & 15) - 12)     // 'A'...'D'
+    case 0...9: return CChar(48 + Int(code))  // '0'...'9'
+    case 10: return 42  // '*'
+    case 11: return 35  // '#'
+    default: return CChar(65 + Int(code & 15) - 12)  // 'A'...'D'
     }
 }

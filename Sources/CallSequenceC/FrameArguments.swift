@@ -56,13 +56,15 @@ struct FrameArguments {
         // The common case in a few tests: every pointer set, 1 <= count <= maximum, room for an event, aligned,
         // nothing waiting.
         guard let samples, let events, let eventCount, UInt(bitPattern: count &- 1) < UInt(maximumCount),
-              maxEvents != 0, !int16 || Int(bitPattern: samples) & 1 == 0, refusal == .none, queue.count == 0 else {
+            maxEvents != 0, !int16 || Int(bitPattern: samples) & 1 == 0, refusal == .none, queue.count == 0
+        else {
             return otherwise()
         }
         eventCount.pointee = 0
         failure = .none
-        body(samples, count,
-             EventSink(events: events, room: UInt(bitPattern: maxEvents), eventCount: eventCount, queue: queue))
+        body(
+            samples, count,
+            EventSink(events: events, room: UInt(bitPattern: maxEvents), eventCount: eventCount, queue: queue))
         return count
     }
 
@@ -93,8 +95,9 @@ struct FrameArguments {
             }
         }
         failure = .none
-        body(samples, count,
-             EventSink(events: events, room: UInt(bitPattern: maxEvents), eventCount: eventCount, queue: queue))
+        body(
+            samples, count,
+            EventSink(events: events, room: UInt(bitPattern: maxEvents), eventCount: eventCount, queue: queue))
         return count
     }
 }

@@ -57,8 +57,11 @@ final class PlayerHandle {
     static func renderCommonly(_ handle: PlayerHandle, _ frame: FrameArguments, int16: Bool) -> Int {
         frame.runCommonly(
             maximumCount: FrameArguments.maximumCount, int16: int16, queue: handle.queue, failure: &handle.failure,
-            otherwise: { handle.renderSlowly(frame.samples, frame.count, frame.events, frame.maxEvents,
-                                             frame.eventCount) }
+            otherwise: {
+                handle.renderSlowly(
+                    frame.samples, frame.count, frame.events, frame.maxEvents,
+                    frame.eventCount)
+            }
         ) { samples, count, sink in
             handle.play(samples, count, sink, int16: int16)
         }
@@ -112,8 +115,9 @@ public func cs_player_render(
         return 0
     }
     return PlayerHandle.from(p)._withUnsafeGuaranteedRef {
-        $0.int16 ? PlayerHandle.renderLinear($0, samples, count, events, maxEvents, eventCount)
-                 : PlayerHandle.renderBytes($0, samples, count, events, maxEvents, eventCount)
+        $0.int16
+            ? PlayerHandle.renderLinear($0, samples, count, events, maxEvents, eventCount)
+            : PlayerHandle.renderBytes($0, samples, count, events, maxEvents, eventCount)
     }
 }
 

@@ -1,8 +1,8 @@
 // Files a host names: the recordings folder of a sequence, and whole documents (sequence files).
 
-import FileSupport
 import CallSequenceEngine
 import CallSequenceModel
+import FileSupport
 import Recordings
 
 /// Reading what a host's paths name, with errors that say which code and which file.

@@ -17,8 +17,9 @@ struct SMSTexts {
     init(_ sequence: SequenceDefinition) {
         steps = sequence.steps.map { step in
             guard case .sms(let sms) = step else { return nil }
-            return Text(from: CString.owned(sms.from.digits), to: CString.owned(sms.to.digits),
-                        message: CString.owned(sms.message))
+            return Text(
+                from: CString.owned(sms.from.digits), to: CString.owned(sms.to.digits),
+                message: CString.owned(sms.message))
         }
     }
 

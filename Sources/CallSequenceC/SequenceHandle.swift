@@ -46,8 +46,11 @@ final class SequenceHandle: @unchecked Sendable {
     }
 
     /// Parses, validates and compiles JSON text.
-    static func compile(text: String, source: String, recordingsDirectory: String?, format: CallFormat)
-        throws(APIError) -> SequenceHandle {
+    static func compile(
+        text: String, source: String, recordingsDirectory: String?, format: CallFormat
+    )
+        throws(APIError) -> SequenceHandle
+    {
         do {
             _ = try JSONValue.parse(text)
         } catch {
@@ -66,9 +69,11 @@ final class SequenceHandle: @unchecked Sendable {
         } catch {
             throw APIError(CS_ERR_RECORDING, "\(source): \(error)")
         }
-        Log.write(CS_LOG_INFO, "compiled \(source) \"\(sequence.name)\": \(sequence.steps.count) steps, "
-            + "\(program.totalSamples) samples at \(format.sampleRate) Hz \(format.encoding.rawValue), "
-            + "dtmf \(format.dtmfOutput.rawValue)")
+        Log.write(
+            CS_LOG_INFO,
+            "compiled \(source) \"\(sequence.name)\": \(sequence.steps.count) steps, "
+                + "\(program.totalSamples) samples at \(format.sampleRate) Hz \(format.encoding.rawValue), "
+                + "dtmf \(format.dtmfOutput.rawValue)")
         return SequenceHandle(program)
     }
 
@@ -113,8 +118,9 @@ public func cs_sequence_compile(
         guard let json else { throw APIError(CS_ERR_NULL, "\(function): json is NULL") }
         guard length > 0 else { throw APIError(CS_ERR_ARGUMENT, "\(function): length is 0 (an empty document)") }
         guard length <= maximumDocumentBytes else {
-            throw APIError(CS_ERR_ARGUMENT,
-                           "\(function): length \(UInt(bitPattern: length)) is more than \(maximumDocumentBytes) bytes")
+            throw APIError(
+                CS_ERR_ARGUMENT,
+                "\(function): length \(UInt(bitPattern: length)) is more than \(maximumDocumentBytes) bytes")
         }
         let bytes = UnsafeRawBufferPointer(start: json, count: length)
         guard let text = String(validating: bytes, as: UTF8.self) else {

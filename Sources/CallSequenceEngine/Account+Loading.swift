@@ -1,5 +1,5 @@
-import FileSupport
 import CallSequenceModel
+import FileSupport
 import Recordings
 import TelephonyDSP
 
@@ -27,8 +27,10 @@ extension Account {
     ///     one the account names; `nil` uses the account's.
     /// - Returns: the account and its recording library (the folder it names, relative to the file).
     /// - Throws: `InvalidDocumentError` listing every problem.
-    public static func load(_ path: String, recordingsRoot: String? = nil,
-                            recordings: String? = nil) throws(InvalidDocumentError) -> (Account, RecordingLibrary) {
+    public static func load(
+        _ path: String, recordingsRoot: String? = nil,
+        recordings: String? = nil
+    ) throws(InvalidDocumentError) -> (Account, RecordingLibrary) {
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.contents(of: path, limit: ProductLimits.default.maximumFileBytes)
@@ -36,7 +38,8 @@ extension Account {
             let message: String
             switch error.kind {
             case .tooLarge(let size):
-                message = "\(size) bytes is too large for an account file (at most \(ProductLimits.default.maximumFileBytes))"
+                message =
+                    "\(size) bytes is too large for an account file (at most \(ProductLimits.default.maximumFileBytes))"
             default: message = error.description
             }
             throw InvalidDocumentError(source: path, problems: [ValidationProblem(path: "", message: message)])
@@ -45,19 +48,23 @@ extension Account {
             throw InvalidDocumentError(
                 source: path, problems: [ValidationProblem(path: "", message: "not readable as UTF-8 text")])
         }
-        return try parse(text, source: path, baseDirectory: FileSystem.deletingLastComponent(path),
-                         recordingsRoot: recordingsRoot, recordings: recordings)
+        return try parse(
+            text, source: path, baseDirectory: FileSystem.deletingLastComponent(path),
+            recordingsRoot: recordingsRoot, recordings: recordings)
     }
 
     /// Reads an account from JSON text; `recordings` is resolved against `baseDirectory` and must stay
     /// inside it (or inside `recordingsRoot`), symbolic links resolved. `recordings`, when given, is the
     /// operator's folder, read in place of the account's.
-    public static func parse(_ text: String, source: String, baseDirectory: String, recordingsRoot: String? = nil,
-                             recordings: String? = nil) throws(InvalidDocumentError) -> (Account, RecordingLibrary) {
+    public static func parse(
+        _ text: String, source: String, baseDirectory: String, recordingsRoot: String? = nil,
+        recordings: String? = nil
+    ) throws(InvalidDocumentError) -> (Account, RecordingLibrary) {
         var library = RecordingLibrary.empty
         let account = try parse(text, source: source) { folder in
-            let resolution = resolveRecordings(folder, baseDirectory: baseDirectory, recordingsRoot: recordingsRoot,
-                                               recordings: recordings)
+            let resolution = resolveRecordings(
+                folder, baseDirectory: baseDirectory, recordingsRoot: recordingsRoot,
+                recordings: recordings)
             if let catalog = resolution.catalog as? RecordingLibrary { library = catalog }
             return resolution
         }
@@ -66,21 +73,26 @@ extension Account {
 
     /// The library of the account's folder `folder` (relative to `baseDirectory`, confined), or of the operator's
     /// `override`; a problem instead when it cannot be read.
-    static func resolveRecordings(_ folder: String?, baseDirectory: String, recordingsRoot: String?,
-                                  recordings override: String?) -> RecordingsResolution {
+    static func resolveRecordings(
+        _ folder: String?, baseDirectory: String, recordingsRoot: String?,
+        recordings override: String?
+    ) -> RecordingsResolution {
         if let override {
             // The operator's folder replaces the account's: it is theirs, so it is not confined.
             do {
                 return RecordingsResolution(catalog: try RecordingLibrary(directory: override))
             } catch {
                 return RecordingsResolution(
-                    catalog: nil, problem: ValidationProblem(path: "", message: "\(operatorRecordingsPhrase): \(error.description)"))
+                    catalog: nil,
+                    problem: ValidationProblem(path: "", message: "\(operatorRecordingsPhrase): \(error.description)"))
             }
         }
         guard let folder else { return RecordingsResolution(catalog: RecordingLibrary.empty) }
         let resolved = folder.hasPrefix("/") ? folder : FileSystem.appending(folder, to: baseDirectory)
-        if let problem = confinementProblem(folder, resolved: resolved, baseDirectory: baseDirectory,
-                                            recordingsRoot: recordingsRoot) {
+        if let problem = confinementProblem(
+            folder, resolved: resolved, baseDirectory: baseDirectory,
+            recordingsRoot: recordingsRoot)
+        {
             return RecordingsResolution(catalog: nil, problem: ValidationProblem(path: "recordings", message: problem))
         }
         do {
@@ -92,11 +104,12 @@ extension Account {
         }
     }
 
-
     /// Why the recordings folder `folder` may not be used, or `nil`: it must be relative and, links
     /// resolved, inside the account file's folder, unless the operator's `recordingsRoot` holds it.
-    static func confinementProblem(_ folder: String, resolved: String, baseDirectory: String,
-                                   recordingsRoot: String?) -> String? {
+    static func confinementProblem(
+        _ folder: String, resolved: String, baseDirectory: String,
+        recordingsRoot: String?
+    ) -> String? {
         let shown = "\"\(InputText.escaped(folder))\""
         let widen = recordingsRootHint
         let root = recordingsRoot.flatMap(FileSystem.resolved)

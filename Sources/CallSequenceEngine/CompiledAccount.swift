@@ -41,14 +41,18 @@ public final class CompiledAccount: Sendable {
     /// Prepares `account` for calls; nothing is compiled until a call needs it.
     ///
     /// - Throws: ``CompileError`` if no DTMF receiver exists for the format's rate.
-    public init(_ account: Account, recordings: RecordingCache, format: CallFormat,
-                limits: Limits = .default) throws(CompileError) {
+    public init(
+        _ account: Account, recordings: RecordingCache, format: CallFormat,
+        limits: Limits = .default
+    ) throws(CompileError) {
         self.account = account
         self.format = format
         self.recordings = recordings
         self.limits = limits
-        programs = Mutex(Programs(prompts: Array(repeating: nil, count: account.ivrs.count),
-                                  sequences: Array(repeating: nil, count: account.sequences.count)))
+        programs = Mutex(
+            Programs(
+                prompts: Array(repeating: nil, count: account.ivrs.count),
+                sequences: Array(repeating: nil, count: account.sequences.count)))
         options = account.ivrs.map { ivr in
             (0..<16).map { code -> ResolvedAction? in
                 guard let digit = DTMFDigit(rawValue: UInt8(code)), let action = ivr.options[digit] else { return nil }
@@ -99,16 +103,20 @@ public final class CompiledAccount: Sendable {
     /// calls at once may both compile a program; the first one stored is kept and shared.
     func compile(ivrs: Set<Int>, sequences: Set<Int>) throws(CompileError) -> Programs {
         let (missingPrompts, missingSequences) = programs.withLock { programs in
-            (ivrs.filter { programs.prompts[$0] == nil }.sorted(),
-             sequences.filter { programs.sequences[$0] == nil }.sorted())
+            (
+                ivrs.filter { programs.prompts[$0] == nil }.sorted(),
+                sequences.filter { programs.sequences[$0] == nil }.sorted()
+            )
         }
         var prompts: [(Int, CompiledSequence)] = []
         for i in missingPrompts {
             let ivr = account.ivrs[i]
-            let prompt = SequenceDefinition(name: "prompt of \(ivr.name)",
-                                      steps: [.recording(RecordingStep(recording: ivr.prompt))])
+            let prompt = SequenceDefinition(
+                name: "prompt of \(ivr.name)",
+                steps: [.recording(RecordingStep(recording: ivr.prompt))])
             do throws(CompileError) {
-                prompts.append((i, try CompiledSequence(prompt, format: format, recordings: recordings, limits: limits)))
+                prompts.append(
+                    (i, try CompiledSequence(prompt, format: format, recordings: recordings, limits: limits)))
             } catch {
                 throw CompileError(path: "ivrs[\(i)].prompt", message: error.message)
             }
@@ -116,8 +124,13 @@ public final class CompiledAccount: Sendable {
         var compiledSequences: [(Int, CompiledSequence)] = []
         for i in missingSequences {
             do throws(CompileError) {
-                compiledSequences.append((i, try CompiledSequence(account.sequences[i], format: format,
-                                                                  recordings: recordings, limits: limits)))
+                compiledSequences.append(
+                    (
+                        i,
+                        try CompiledSequence(
+                            account.sequences[i], format: format,
+                            recordings: recordings, limits: limits)
+                    ))
             } catch {
                 throw CompileError(path: "sequences[\(i)].\(error.path)", message: error.message)
             }
@@ -127,8 +140,9 @@ public final class CompiledAccount: Sendable {
             for (i, program) in compiledSequences where programs.sequences[i] == nil {
                 programs.sequences[i] = program
             }
-            var chosen = Programs(prompts: Array(repeating: nil, count: account.ivrs.count),
-                                  sequences: Array(repeating: nil, count: account.sequences.count))
+            var chosen = Programs(
+                prompts: Array(repeating: nil, count: account.ivrs.count),
+                sequences: Array(repeating: nil, count: account.sequences.count))
             for i in ivrs { chosen.prompts[i] = programs.prompts[i] }
             for i in sequences { chosen.sequences[i] = programs.sequences[i] }
             return chosen
@@ -153,7 +167,9 @@ public final class CompiledAccount: Sendable {
         for (i, sequence) in account.sequences.enumerated() where sequenceIndex[sequence.name] == nil {
             sequenceIndex[sequence.name] = i
         }
-        var ivrs = Set<Int>(), sequences = Set<Int>(), pending: [Int] = []
+        var ivrs = Set<Int>()
+        var sequences = Set<Int>()
+        var pending: [Int] = []
         for route in routes {
             if case .ivr(let name) = route, let i = ivrIndex[name], ivrs.insert(i).inserted { pending.append(i) }
         }
@@ -189,11 +205,14 @@ public final class CompiledAccount: Sendable {
     /// audio, but its first frame with audio then allocates the receiver.
     public func makeSession(calling number: PhoneNumber, listensInBand: Bool) throws(CompileError) -> IVRSession {
         guard let did = account.did(number) else {
-            throw CompileError(path: "dids", message: "\(number) is not a number of this account (its numbers: "
-                + account.dids.map(\.number.digits).joined(separator: ", ") + ")")
+            throw CompileError(
+                path: "dids",
+                message: "\(number) is not a number of this account (its numbers: "
+                    + account.dids.map(\.number.digits).joined(separator: ", ") + ")")
         }
         let (ivrs, sequences) = CompiledAccount.reachable(account, from: [did.route])
-        return IVRSession(self, route: did.route, programs: try compile(ivrs: ivrs, sequences: sequences),
-                          listensInBand: listensInBand)
+        return IVRSession(
+            self, route: did.route, programs: try compile(ivrs: ivrs, sequences: sequences),
+            listensInBand: listensInBand)
     }
 }

@@ -33,8 +33,10 @@ public struct CallFormat: Sendable, Hashable {
     public var dtmfDefaults: DTMFTiming
 
     /// Creates a format; the defaults are a narrowband PCM16 call with in-band DTMF.
-    public init(sampleRate: Int = 8000, encoding: SampleEncoding = .pcm16, dtmfOutput: DTMFOutput = .inband,
-                dtmfDefaults: DTMFTiming = .default) {
+    public init(
+        sampleRate: Int = 8000, encoding: SampleEncoding = .pcm16, dtmfOutput: DTMFOutput = .inband,
+        dtmfDefaults: DTMFTiming = .default
+    ) {
         self.sampleRate = sampleRate
         self.encoding = encoding
         self.dtmfOutput = dtmfOutput
@@ -134,13 +136,16 @@ public final class CompiledSequence: @unchecked Sendable {
     ///     `timeline` and `validate`, which need every place and duration but no tone.
     /// - Throws: ``CompileError`` naming the step, for an unknown or unreadable recording, a bad format or
     ///   timing, or a sequence longer than the cap.
-    public init(_ sequence: SequenceDefinition, format: CallFormat, recordings: RecordingCache,
-                limits: Limits = .default, schedulesOnly: Bool = false) throws(CompileError) {
+    public init(
+        _ sequence: SequenceDefinition, format: CallFormat, recordings: RecordingCache,
+        limits: Limits = .default, schedulesOnly: Bool = false
+    ) throws(CompileError) {
         guard ToneSynthesizer.supportedSampleRates.contains(format.sampleRate) else {
             throw CompileError(path: "", message: "sample rate \(format.sampleRate) Hz is not supported (8000...48000)")
         }
         let rate = format.sampleRate
-        let maximumSamples = limits.maximumSequenceMilliseconds / 1000 * rate
+        let maximumSamples =
+            limits.maximumSequenceMilliseconds / 1000 * rate
             + (limits.maximumSequenceMilliseconds % 1000 * rate + 999) / 1000
         var segments: [Segment] = []
         var events: [ScheduledEvent] = []
@@ -167,8 +172,11 @@ public final class CompiledSequence: @unchecked Sendable {
         func checkDuration(_ path: String) throws(CompileError) {
             guard cursor <= maximumSamples else {
                 let ms = Int((Double(cursor) * 1000 / Double(rate)).rounded(.up))
-                throw CompileError(path: path, message: "the sequence lasts at least \(Limits.describe(milliseconds: ms)); "
-                    + "at most \(Limits.describe(milliseconds: limits.maximumSequenceMilliseconds)) (\(Limits.durationReason))")
+                throw CompileError(
+                    path: path,
+                    message: "the sequence lasts at least \(Limits.describe(milliseconds: ms)); "
+                        + "at most \(Limits.describe(milliseconds: limits.maximumSequenceMilliseconds)) (\(Limits.durationReason))"
+                )
             }
         }
 
@@ -204,9 +212,10 @@ public final class CompiledSequence: @unchecked Sendable {
                         if format.dtmfOutput == .rfc4733 || schedulesOnly {
                             addSilence(toneSamples)
                         } else {
-                            let key = ToneBurstCache.Key(digit: digit, samples: toneSamples, gapSamples: burstGap,
-                                                         levelDbm0: timing.levelDbm0, twistDb: timing.twistDb,
-                                                         sampleRate: rate, encoding: format.encoding)
+                            let key = ToneBurstCache.Key(
+                                digit: digit, samples: toneSamples, gapSamples: burstGap,
+                                levelDbm0: timing.levelDbm0, twistDb: timing.twistDb,
+                                sampleRate: rate, encoding: format.encoding)
                             let burst: ToneBurst
                             if let known = bursts[key] {
                                 burst = known
@@ -216,12 +225,15 @@ public final class CompiledSequence: @unchecked Sendable {
                                 }
                                 bursts[key] = burst
                             }
-                            addAudio(UnsafePointer(burst.pcm.baseAddress),
-                                     format.encoding == .pcm16 ? nil : UnsafePointer(burst.encoded.baseAddress),
-                                     count: toneSamples + burstGap)
+                            addAudio(
+                                UnsafePointer(burst.pcm.baseAddress),
+                                format.encoding == .pcm16 ? nil : UnsafePointer(burst.encoded.baseAddress),
+                                count: toneSamples + burstGap)
                         }
-                        digits.append(ScheduledDigit(step: index, digit: digit, startSample: toneStart,
-                                                     endSample: toneStart + toneSamples, volume: volume))
+                        digits.append(
+                            ScheduledDigit(
+                                step: index, digit: digit, startSample: toneStart,
+                                endSample: toneStart + toneSamples, volume: volume))
                         if format.dtmfOutput == .rfc4733 || schedulesOnly || burstGap == 0 { addSilence(gapSamples) }
                     case .pause(let ms):
                         addSilence(samples(milliseconds: ms, sampleRate: rate))
@@ -241,10 +253,12 @@ public final class CompiledSequence: @unchecked Sendable {
                     // The arrays are immutable `let`s of a final class the program keeps alive: their
                     // contiguous storage never moves or is freed while the program exists.
                     let pcm = result.pcm.withUnsafeBufferPointer { $0.baseAddress }
-                    let encoded = format.encoding == .pcm16 || result.encoded.count != result.pcm.count
+                    let encoded =
+                        format.encoding == .pcm16 || result.encoded.count != result.pcm.count
                         ? nil : result.encoded.withUnsafeBufferPointer { $0.baseAddress }
                     if format.encoding != .pcm16 && encoded == nil {
-                        throw CompileError(path: "\(path).recording", message: "the recording was not prepared as G.711")
+                        throw CompileError(
+                            path: "\(path).recording", message: "the recording was not prepared as G.711")
                     }
                     addAudio(pcm, encoded, count: result.pcm.count)
                 }

@@ -27,12 +27,14 @@ extension CompiledSequence {
             switch step {
             case .dtmf(let dtmf):
                 let t = scheduled.timing ?? format.dtmfDefaults
-                text = "dtmf \"\(dtmf.digits)\": \(t.toneMilliseconds) ms tones, \(t.gapMilliseconds) ms gaps, "
+                text =
+                    "dtmf \"\(dtmf.digits)\": \(t.toneMilliseconds) ms tones, \(t.gapMilliseconds) ms gaps, "
                     + "\(formatLevel(t.levelDbm0)) dBm0, twist \(formatSigned(t.twistDb)) dB, \(format.dtmfOutput.rawValue)"
             case .recording(let recording):
                 if let prepared = scheduled.recording {
                     let s = prepared.source
-                    text = "recording \"\(recording.recording)\": \(s.container), \(s.sampleRate) Hz, \(s.channels) ch, "
+                    text =
+                        "recording \"\(recording.recording)\": \(s.container), \(s.sampleRate) Hz, \(s.channels) ch, "
                         + "active level \(formatLevel(prepared.loudness.activeLevelDbm0)) dBm0"
                 } else {
                     text = "recording \"none\": nothing to play"
@@ -40,11 +42,15 @@ extension CompiledSequence {
             case .sms(let sms):
                 text = "sms from \(sms.from) to \(sms.to): \"\(sms.message)\" (\(SMSLength(of: sms.message)))"
             }
-            cues.append(Cue(step: scheduled.index, digit: nil, startSample: scheduled.startSample,
-                            endSample: scheduled.endSample, text: text))
+            cues.append(
+                Cue(
+                    step: scheduled.index, digit: nil, startSample: scheduled.startSample,
+                    endSample: scheduled.endSample, text: text))
             for (i, d) in digits.filter({ $0.step == scheduled.index }).enumerated() {
-                cues.append(Cue(step: scheduled.index, digit: i, startSample: d.startSample, endSample: d.endSample,
-                                text: "digit \(d.digit) (\(Int(d.digit.lowFrequency)) + \(Int(d.digit.highFrequency)) Hz)"))
+                cues.append(
+                    Cue(
+                        step: scheduled.index, digit: i, startSample: d.startSample, endSample: d.endSample,
+                        text: "digit \(d.digit) (\(Int(d.digit.lowFrequency)) + \(Int(d.digit.highFrequency)) Hz)"))
             }
         }
         return cues

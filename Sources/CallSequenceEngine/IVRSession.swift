@@ -150,7 +150,7 @@ public final class IVRSession {
 
     /// Whether the call is over.
     public var isEnded: Bool {
-        if startPending { return false }   // the first frame reports how the call starts (or why it ends)
+        if startPending { return false }  // the first frame reports how the call starts (or why it ends)
         if case .ended = state { return true } else { return false }
     }
 
@@ -178,12 +178,16 @@ public final class IVRSession {
     ///     for digits; `nil` when digits come as RFC 4733 events.
     ///   - buffer: the frame to fill.
     ///   - onEvent: called for each event, in order.
-    public func render(callerAudio: UnsafeBufferPointer<Int16>?, into buffer: UnsafeMutableBufferPointer<Int16>,
-                       _ onEvent: (Event) -> Void) {
-        let frameStart = position   // captured as a value: the closures below hold no reference to the session
+    public func render(
+        callerAudio: UnsafeBufferPointer<Int16>?, into buffer: UnsafeMutableBufferPointer<Int16>,
+        _ onEvent: (Event) -> Void
+    ) {
+        let frameStart = position  // captured as a value: the closures below hold no reference to the session
         advance(callerAudio: callerAudio, count: buffer.count, onEvent) { player, sequence in
             player.render(into: buffer) { event in
-                if let sequence { onEvent(Event(kind: .sequence(sequence, event.kind), sample: frameStart + event.offset)) }
+                if let sequence {
+                    onEvent(Event(kind: .sequence(sequence, event.kind), sample: frameStart + event.offset))
+                }
             }
         } silence: {
             buffer.baseAddress?.update(repeating: 0, count: buffer.count)
@@ -191,13 +195,17 @@ public final class IVRSession {
     }
 
     /// Renders the next frame as G.711 bytes (the account's format must be mu-law or A-law).
-    public func render(callerAudio: UnsafeBufferPointer<Int16>?, into buffer: UnsafeMutableBufferPointer<UInt8>,
-                       _ onEvent: (Event) -> Void) {
+    public func render(
+        callerAudio: UnsafeBufferPointer<Int16>?, into buffer: UnsafeMutableBufferPointer<UInt8>,
+        _ onEvent: (Event) -> Void
+    ) {
         let silence = silenceByte
-        let frameStart = position   // captured as a value: the closures below hold no reference to the session
+        let frameStart = position  // captured as a value: the closures below hold no reference to the session
         advance(callerAudio: callerAudio, count: buffer.count, onEvent) { player, sequence in
             player.render(into: buffer) { event in
-                if let sequence { onEvent(Event(kind: .sequence(sequence, event.kind), sample: frameStart + event.offset)) }
+                if let sequence {
+                    onEvent(Event(kind: .sequence(sequence, event.kind), sample: frameStart + event.offset))
+                }
             }
         } silence: {
             buffer.baseAddress?.update(repeating: silence, count: buffer.count)
@@ -239,7 +247,7 @@ public final class IVRSession {
         }
         switch state {
         case .menu(let ivr, let n):
-            guard let player = promptPlayers[ivr] else {   // unreachable by construction
+            guard let player = promptPlayers[ivr] else {  // unreachable by construction
                 silence()
                 end(.noChoice, at: frameStart, onEvent)
                 break
@@ -255,7 +263,7 @@ public final class IVRSession {
                 replayOrEnd(ivr, play: n, at: frameStart + count, onEvent)
             }
         case .sequence(let index):
-            guard let player = sequencePlayers[index] else {   // unreachable by construction
+            guard let player = sequencePlayers[index] else {  // unreachable by construction
                 silence()
                 end(.sequenceFinished, at: frameStart, onEvent)
                 break
@@ -269,10 +277,11 @@ public final class IVRSession {
     }
 
     private func choose(_ digit: DTMFDigit, at sample: Int, _ onEvent: (Event) -> Void) {
-        let ivr: Int, play: Int
+        let ivr: Int
+        let play: Int
         switch state {
         case .menu(let i, let n), .waiting(let i, let n, _): (ivr, play) = (i, n)
-        default: return   // digits during a sequence or after the end are ignored
+        default: return  // digits during a sequence or after the end are ignored
         }
         switch options[ivr * 16 + Int(digit.rawValue)] {
         case .sequence(let index)?:

@@ -165,8 +165,9 @@ public final class Player {
             if let source {
                 destination.copyMemory(from: source + (at - plainStart) &* stride, byteCount: n &* stride)
             } else {
-                destination.initializeMemory(as: UInt8.self, repeating: stride == 2 ? 0 : silenceByte,
-                                             count: n &* stride)
+                destination.initializeMemory(
+                    as: UInt8.self, repeating: stride == 2 ? 0 : silenceByte,
+                    count: n &* stride)
             }
             written += n
             at += n
@@ -205,7 +206,9 @@ public final class Player {
     ///   - onEvent: called for each event of this frame, in order.
     /// - Returns: the number of samples of sequence audio in the frame (less than `buffer.count` at the end).
     @discardableResult
-    public func render(into buffer: UnsafeMutableBufferPointer<Int16>, _ onEvent: (PlayerEvent) -> Void = { _ in }) -> Int {
+    public func render(
+        into buffer: UnsafeMutableBufferPointer<Int16>, _ onEvent: (PlayerEvent) -> Void = { _ in }
+    ) -> Int {
         guard let base = buffer.baseAddress else { return 0 }
         return renderFrame(linear: base, count: buffer.count, onEvent)
     }
@@ -214,7 +217,9 @@ public final class Player {
     ///
     /// - Precondition: the program was compiled for mu-law or A-law.
     @discardableResult
-    public func render(into buffer: UnsafeMutableBufferPointer<UInt8>, _ onEvent: (PlayerEvent) -> Void = { _ in }) -> Int {
+    public func render(
+        into buffer: UnsafeMutableBufferPointer<UInt8>, _ onEvent: (PlayerEvent) -> Void = { _ in }
+    ) -> Int {
         precondition(isG711, "this program was compiled for PCM16; render into Int16 samples")
         guard let base = buffer.baseAddress else { return 0 }
         return renderFrame(bytes: base, count: buffer.count, onEvent)
@@ -224,8 +229,10 @@ public final class Player {
     /// C API: inlined there, event closure and all, so that the C entry's argument checks take the place of a
     /// call into this module and its closure instead of adding to them. The program is PCM16.
     @inlinable @inline(__always)
-    package func renderFrame(linear base: UnsafeMutablePointer<Int16>, count: Int,
-                             _ onEvent: (PlayerEvent) -> Void) -> Int {
+    package func renderFrame(
+        linear base: UnsafeMutablePointer<Int16>, count: Int,
+        _ onEvent: (PlayerEvent) -> Void
+    ) -> Int {
         let start = samplesRendered
         let end = start + count
         if count > 0 && end <= plainUntil {
@@ -233,8 +240,9 @@ public final class Player {
             // copy (update(from:count:) would first test for an overlap).
             guard end < plainEnd else { return renderAcrossSegments(into: base, count: count, stride: 2) }
             if let source = plainPCM {
-                UnsafeMutableRawPointer(base).copyMemory(from: source + (start &- plainStart),
-                                                         byteCount: count &* MemoryLayout<Int16>.stride)
+                UnsafeMutableRawPointer(base).copyMemory(
+                    from: source + (start &- plainStart),
+                    byteCount: count &* MemoryLayout<Int16>.stride)
             } else {
                 base.update(repeating: 0, count: count)
             }
@@ -246,13 +254,16 @@ public final class Player {
 
     /// The frames outside a plain run: out of line, so that the plain copy keeps a short prologue.
     @usableFromInline @inline(never)
-    func renderFrameWithBookkeeping(linear base: UnsafeMutablePointer<Int16>, count: Int,
-                                    _ onEvent: (PlayerEvent) -> Void) -> Int {
+    func renderFrameWithBookkeeping(
+        linear base: UnsafeMutablePointer<Int16>, count: Int,
+        _ onEvent: (PlayerEvent) -> Void
+    ) -> Int {
         frame(count: count, onEvent) { at, segment, into, count in
             let destination = base + at
             if let source = segment?.pcm {
-                UnsafeMutableRawPointer(destination).copyMemory(from: source + into,
-                                                                byteCount: count &* MemoryLayout<Int16>.stride)
+                UnsafeMutableRawPointer(destination).copyMemory(
+                    from: source + into,
+                    byteCount: count &* MemoryLayout<Int16>.stride)
             } else {
                 destination.update(repeating: 0, count: count)
             }
@@ -261,8 +272,10 @@ public final class Player {
 
     /// The G.711 twin of ``renderFrame(linear:count:_:)``: the program is mu-law or A-law.
     @inlinable @inline(__always)
-    package func renderFrame(bytes base: UnsafeMutablePointer<UInt8>, count: Int,
-                             _ onEvent: (PlayerEvent) -> Void) -> Int {
+    package func renderFrame(
+        bytes base: UnsafeMutablePointer<UInt8>, count: Int,
+        _ onEvent: (PlayerEvent) -> Void
+    ) -> Int {
         let start = samplesRendered
         let end = start + count
         if count > 0 && end <= plainUntil {
@@ -280,8 +293,10 @@ public final class Player {
 
     /// The G.711 twin of `renderFrameWithBookkeeping(linear:count:_:)`.
     @usableFromInline @inline(never)
-    func renderFrameWithBookkeeping(bytes base: UnsafeMutablePointer<UInt8>, count: Int,
-                                    _ onEvent: (PlayerEvent) -> Void) -> Int {
+    func renderFrameWithBookkeeping(
+        bytes base: UnsafeMutablePointer<UInt8>, count: Int,
+        _ onEvent: (PlayerEvent) -> Void
+    ) -> Int {
         let silence = silenceByte
         return frame(count: count, onEvent) { at, segment, into, count in
             let destination = base + at
@@ -294,8 +309,10 @@ public final class Player {
     }
 
     @inlinable @inline(__always)
-    func frame(count: Int, _ onEvent: (PlayerEvent) -> Void,
-               _ copy: (_ at: Int, _ segment: Segment?, _ into: Int, _ count: Int) -> Void) -> Int {
+    func frame(
+        count: Int, _ onEvent: (PlayerEvent) -> Void,
+        _ copy: (_ at: Int, _ segment: Segment?, _ into: Int, _ count: Int) -> Void
+    ) -> Int {
         guard count > 0 else { return 0 }
         let frameStart = samplesRendered
         let frameEnd = frameStart + count
@@ -340,8 +357,9 @@ public final class Player {
                 guard tone.startSample < frameEnd else { break }
                 let ended = tone.endSample <= frameEnd
                 let until = min(tone.endSample, frameEnd)
-                let state = TelephoneEventState(digit: tone.digit, startSample: tone.startSample,
-                                                duration: until - tone.startSample, ended: ended, volume: tone.volume)
+                let state = TelephoneEventState(
+                    digit: tone.digit, startSample: tone.startSample,
+                    duration: until - tone.startSample, ended: ended, volume: tone.volume)
                 onEvent(PlayerEvent(kind: .telephoneEvent(state), sample: until, offset: until - frameStart))
                 guard ended else { break }
                 toneIndex += 1

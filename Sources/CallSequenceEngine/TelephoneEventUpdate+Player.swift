@@ -12,7 +12,8 @@ extension TelephoneEventUpdate {
     ///   - sample: the event's ``PlayerEvent/sample``, in the samples of the stream that carries it (an
     ///     ``IVRSession`` reports the call's sample; the state's own start is relative to its sequence).
     public init(_ state: TelephoneEventState, reportedAt sample: Int) {
-        self.init(event: state.digit.eventCode, startSample: sample - state.duration, duration: state.duration,
-                  ended: state.ended, volume: state.volume)
+        self.init(
+            event: state.digit.eventCode, startSample: sample - state.duration, duration: state.duration,
+            ended: state.ended, volume: state.volume)
     }
 }

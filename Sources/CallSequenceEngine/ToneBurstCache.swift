@@ -98,7 +98,7 @@ public final class ToneBurstCache: Sendable {
         if let live = state.withLock({ $0.entries[key]?.burst }) { return live }
         let made = try ToneBurst(key)
         return state.withLock { state in
-            if let live = state.entries[key]?.burst { return live }   // another thread made it meanwhile
+            if let live = state.entries[key]?.burst { return live }  // another thread made it meanwhile
             state.entries[key] = WeakBurst(made)
             state.renders += 1
             if state.entries.count >= state.purgeAt {

@@ -39,13 +39,15 @@ public enum Verifier {
         var detector = try DTMFDetector(sampleRate: sampleRate)
         let found = detector.detect(samples)
         let expected = program.digits
-        let rate = Double(program.format.sampleRate), audioRate = Double(sampleRate)
+        let rate = Double(program.format.sampleRate)
+        let audioRate = Double(sampleRate)
         let expectedText = String(expected.map(\.digit.character))
         let foundText = String(found.map(\.digit.character))
         var lines: [String] = []
         func ms(_ seconds: Double) -> String { String(Int((seconds * 1000).rounded())) }
 
-        let offset = (found.first.map { Double($0.startSample) / audioRate } ?? 0)
+        let offset =
+            (found.first.map { Double($0.startSample) / audioRate } ?? 0)
             - (expected.first.map { Double($0.startSample) / rate } ?? 0)
         var worst = 0.0
         for i in 0..<max(expected.count, found.count) {
@@ -53,14 +55,20 @@ public enum Verifier {
             let f = i < found.count ? found[i] : nil
             switch (e, f) {
             case let (e?, f?):
-                let es = Double(e.startSample) / rate, ee = Double(e.endSample) / rate
-                let fs = Double(f.startSample) / audioRate - offset, fe = Double(f.endSample) / audioRate - offset
+                let es = Double(e.startSample) / rate
+                let ee = Double(e.endSample) / rate
+                let fs = Double(f.startSample) / audioRate - offset
+                let fe = Double(f.endSample) / audioRate - offset
                 let error = max(abs(fs - es), abs(fe - ee))
                 worst = max(worst, error)
                 let verdict = e.digit != f.digit ? "WRONG DIGIT" : error > tolerance ? "TIMING" : "ok"
-                lines.append("\(e.digit) expected \(ms(es))-\(ms(ee)) ms, found \(f.digit) at \(ms(fs))-\(ms(fe)) ms: \(verdict)")
+                lines.append(
+                    "\(e.digit) expected \(ms(es))-\(ms(ee)) ms, found \(f.digit) at \(ms(fs))-\(ms(fe)) ms: \(verdict)"
+                )
             case let (e?, nil):
-                lines.append("\(e.digit) expected \(ms(Double(e.startSample) / rate))-\(ms(Double(e.endSample) / rate)) ms: MISSING")
+                lines.append(
+                    "\(e.digit) expected \(ms(Double(e.startSample) / rate))-\(ms(Double(e.endSample) / rate)) ms: MISSING"
+                )
             case let (nil, f?):
                 lines.append("unexpected \(f.digit) at \(ms(Double(f.startSample) / audioRate - offset)) ms: EXTRA")
             default:
@@ -73,10 +81,12 @@ public enum Verifier {
         } else if worst > tolerance {
             lines.append("FAIL: timing off by up to \(ms(worst)) ms (tolerance \(ms(tolerance)) ms)")
         } else {
-            lines.append("PASS: \(expected.count) digits in order, timing within \(ms(worst)) ms "
-                + "(tolerance \(ms(tolerance)) ms), audio offset \(ms(offset)) ms")
+            lines.append(
+                "PASS: \(expected.count) digits in order, timing within \(ms(worst)) ms "
+                    + "(tolerance \(ms(tolerance)) ms), audio offset \(ms(offset)) ms")
         }
-        return VerificationReport(passed: passed, expected: expectedText, found: foundText, offset: offset,
-                                  worstTimingError: worst, lines: lines)
+        return VerificationReport(
+            passed: passed, expected: expectedText, found: foundText, offset: offset,
+            worstTimingError: worst, lines: lines)
     }
 }

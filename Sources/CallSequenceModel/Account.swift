@@ -13,7 +13,9 @@ public struct Account: Sendable, Hashable {
         public var smsDailyLimit = ProductLimits.default.defaultSMSDailyLimit
 
         /// Creates capabilities; the defaults are a full account with the provider's daily limit.
-        public init(sequences: Bool = true, sms: Bool = true, smsDailyLimit: Int = ProductLimits.default.defaultSMSDailyLimit) {
+        public init(
+            sequences: Bool = true, sms: Bool = true, smsDailyLimit: Int = ProductLimits.default.defaultSMSDailyLimit
+        ) {
             self.sequences = sequences
             self.sms = sms
             self.smsDailyLimit = smsDailyLimit
@@ -92,8 +94,10 @@ public struct Account: Sendable, Hashable {
     public var sequences: [SequenceDefinition]
 
     /// Creates an account.
-    public init(capabilities: Capabilities = Capabilities(), recordings: String? = nil, dids: [DID] = [],
-                ivrs: [IVR] = [], sequences: [SequenceDefinition] = []) {
+    public init(
+        capabilities: Capabilities = Capabilities(), recordings: String? = nil, dids: [DID] = [],
+        ivrs: [IVR] = [], sequences: [SequenceDefinition] = []
+    ) {
         self.capabilities = capabilities
         self.recordings = recordings
         self.dids = dids
@@ -131,27 +135,38 @@ extension Account {
     }
 
     /// Reads an account from JSON text, checking recording names against `catalog` (`nil`: not checked).
-    public static func parse(_ text: String, source: String,
-                             catalog: (any RecordingCatalog)?) throws(InvalidDocumentError) -> Account {
+    public static func parse(
+        _ text: String, source: String,
+        catalog: (any RecordingCatalog)?
+    ) throws(InvalidDocumentError) -> Account {
         try parse(text, source: source) { _ in RecordingsResolution(catalog: catalog) }
     }
 
-    package static func read(_ json: JSONValue, _ c: ProblemCollector,
-                             recordings resolve: (_ folder: String?) -> RecordingsResolution) -> Account? {
+    package static func read(
+        _ json: JSONValue, _ c: ProblemCollector,
+        recordings resolve: (_ folder: String?) -> RecordingsResolution
+    ) -> Account? {
         guard let members = c.object(json, at: "", what: "an account") else { return nil }
         c.rejectUnknownKeys(members, allowed: ["capabilities", "recordings", "dids", "ivrs", "sequences"], at: "")
 
         let limits = c.limits
         // Capabilities.
         var capabilities = Capabilities()
-        if let value = c.value(members, "capabilities"), let caps = c.object(value, at: "capabilities", what: "the capabilities") {
+        if let value = c.value(members, "capabilities"),
+            let caps = c.object(value, at: "capabilities", what: "the capabilities")
+        {
             c.rejectUnknownKeys(caps, allowed: ["sequences", "sms", "smsDailyLimit"], at: "capabilities")
             for key in ["sequences", "sms"] {
                 guard let v = c.value(caps, key) else { continue }
-                guard case .bool(let b) = v else { c.add("capabilities.\(key)", "expected true or false, found \(v.typeName)"); continue }
+                guard case .bool(let b) = v else {
+                    c.add("capabilities.\(key)", "expected true or false, found \(v.typeName)")
+                    continue
+                }
                 if key == "sms" { capabilities.sms = b } else { capabilities.sequences = b }
             }
-            if let limit = c.integer(caps, "smsDailyLimit", at: "capabilities", range: limits.smsDailyLimit, unit: "texts") {
+            if let limit = c.integer(
+                caps, "smsDailyLimit", at: "capabilities", range: limits.smsDailyLimit, unit: "texts")
+            {
                 capabilities.smsDailyLimit = limit
             }
         }
@@ -179,7 +194,7 @@ extension Account {
         // DIDs.
         var dids: [DID] = []
         var routesToCheck: [(path: String, ivr: String)] = []
-        var smsNumbers = Set<PhoneNumber>()   // from every DID with a valid number, whatever its route
+        var smsNumbers = Set<PhoneNumber>()  // from every DID with a valid number, whatever its route
         var didNumbers = Set<PhoneNumber>()
         for (i, item) in array(members, "dids", c, atMost: limits.maximumDIDsPerAccount).enumerated() {
             let path = "dids[\(i)]"
@@ -187,21 +202,29 @@ extension Account {
             c.rejectUnknownKeys(did, allowed: ["number", "sms", "route", "dtmf", "answerAfterMs"], at: path)
             var number: PhoneNumber?
             if let text = c.string(did, "number", at: path) {
-                do { number = try PhoneNumber(text) } catch { c.add("\(path).number", "'\(InputText.escaped(text))' \(error)") }
+                do { number = try PhoneNumber(text) } catch {
+                    c.add("\(path).number", "'\(InputText.escaped(text))' \(error)")
+                }
             }
             var sms = false
             if let v = c.value(did, "sms") {
-                if case .bool(let b) = v { sms = b } else { c.add("\(path).sms", "expected true or false, found \(v.typeName)") }
+                if case .bool(let b) = v {
+                    sms = b
+                } else {
+                    c.add("\(path).sms", "expected true or false, found \(v.typeName)")
+                }
             }
             var dtmf = DTMFDelivery.auto
             if let text = c.string(did, "dtmf", at: path, required: false) {
                 if let mode = DTMFDelivery(rawValue: text) {
                     dtmf = mode
                 } else {
-                    c.add("\(path).dtmf", "'\(InputText.escaped(text))' is not a DTMF delivery (auto, inband or rfc4733)")
+                    c.add(
+                        "\(path).dtmf", "'\(InputText.escaped(text))' is not a DTMF delivery (auto, inband or rfc4733)")
                 }
             }
-            let answerAfterMs = c.integer(did, "answerAfterMs", at: path, range: limits.answerAfterMilliseconds, unit: "ms") ?? 0
+            let answerAfterMs =
+                c.integer(did, "answerAfterMs", at: path, range: limits.answerAfterMilliseconds, unit: "ms") ?? 0
             var route: Route?
             if let r = c.value(did, "route") {
                 route = readRoute(r, at: "\(path).route", c)
@@ -213,7 +236,9 @@ extension Account {
             if let number, !didNumbers.insert(number).inserted {
                 c.add("\(path).number", "\(number) is listed twice")
             }
-            if let number, let route { dids.append(DID(number: number, sms: sms, route: route, dtmf: dtmf, answerAfterMs: answerAfterMs)) }
+            if let number, let route {
+                dids.append(DID(number: number, sms: sms, route: route, dtmf: dtmf, answerAfterMs: answerAfterMs))
+            }
         }
 
         // IVRs.
@@ -234,13 +259,17 @@ extension Account {
                 prompt = RecordingChoice(p)
                 if case .named(let n) = prompt, let library, !library.contains(n) {
                     let known = library.names.prefix(8).map { InputText.escaped($0) }.joined(separator: ", ")
-                    c.add("\(path).prompt", "no recording named '\(InputText.escaped(n))' in \(InputText.escaped(library.origin))"
-                        + (library.names.isEmpty ? "" : " (known: \(known))"))
+                    c.add(
+                        "\(path).prompt",
+                        "no recording named '\(InputText.escaped(n))' in \(InputText.escaped(library.origin))"
+                            + (library.names.isEmpty ? "" : " (known: \(known))"))
                 }
             }
-            let timeout = c.integer(ivr, "timeoutSeconds", at: path, range: limits.ivrTimeoutSeconds, unit: "s")
+            let timeout =
+                c.integer(ivr, "timeoutSeconds", at: path, range: limits.ivrTimeoutSeconds, unit: "s")
                 ?? limits.defaultIVRTimeoutSeconds
-            let attempts = c.integer(ivr, "attempts", at: path, range: limits.ivrAttempts, unit: "plays")
+            let attempts =
+                c.integer(ivr, "attempts", at: path, range: limits.ivrAttempts, unit: "plays")
                 ?? limits.defaultIVRAttempts
             var options: [DTMFDigit: Action] = [:]
             if let o = c.value(ivr, "options"), let entries = c.object(o, at: "\(path).options", what: "the options") {
@@ -248,14 +277,16 @@ extension Account {
                 var optionKeys: [DTMFDigit: String] = [:]
                 for entry in entries {
                     let optionPath = "\(path).options.\(InputText.escaped(entry.key))"
-                    guard InputText.firstForbidden(in: entry.key) == nil else { continue }   // reported by object()
+                    guard InputText.firstForbidden(in: entry.key) == nil else { continue }  // reported by object()
                     guard entry.key.count == 1, let digit = DTMFDigit(Character(entry.key)) else {
                         c.add(optionPath, "an option is a single DTMF digit (0-9, *, #, A-D)")
                         continue
                     }
                     if let other = optionKeys[digit] {
-                        c.add(optionPath, "the option \"\(entry.key)\" is the same digit as \"\(other)\" "
-                            + "(A-D and a-d are the same keys); give it once")
+                        c.add(
+                            optionPath,
+                            "the option \"\(entry.key)\" is the same digit as \"\(other)\" "
+                                + "(A-D and a-d are the same keys); give it once")
                         continue
                     }
                     optionKeys[digit] = entry.key
@@ -270,7 +301,8 @@ extension Account {
                 if !ivrNames.insert(name).inserted {
                     c.add("\(path).name", "another IVR is already named \"\(InputText.escaped(name))\"")
                 }
-                ivrs.append(IVR(name: name, prompt: prompt, timeoutSeconds: timeout, attempts: attempts, options: options))
+                ivrs.append(
+                    IVR(name: name, prompt: prompt, timeoutSeconds: timeout, attempts: attempts, options: options))
             }
         }
 
@@ -285,8 +317,10 @@ extension Account {
                     c.add(path, "sequences are not enabled for this account")
                 } else if !sequenceNames.contains(name) {
                     let known = sequences.prefix(8).map { "\"\(InputText.escaped($0.name))\"" }.joined(separator: ", ")
-                    c.add("\(path).sequence", "no sequence named \"\(InputText.escaped(name))\""
-                        + (sequences.isEmpty ? "" : " (known: \(known)\(sequences.count > 8 ? ", ..." : ""))"))
+                    c.add(
+                        "\(path).sequence",
+                        "no sequence named \"\(InputText.escaped(name))\""
+                            + (sequences.isEmpty ? "" : " (known: \(known)\(sequences.count > 8 ? ", ..." : ""))"))
                 }
             case .ivr(let name):
                 if !ivrNames.contains(name) { c.add("\(path).ivr", "no IVR named \"\(InputText.escaped(name))\"") }
@@ -300,7 +334,8 @@ extension Account {
                 let path = "sequences[\(i)].steps[\(j)]"
                 switch smsSenderProblem(sms, smsAllowed: capabilities.sms, smsNumbers: smsNumbers) {
                 case .cannotSendSMS?:
-                    c.add(path, SMSSenderProblem.cannotSendSMS.message(account: "this account") + ": remove the SMS step")
+                    c.add(
+                        path, SMSSenderProblem.cannotSendSMS.message(account: "this account") + ": remove the SMS step")
                 case let problem?:
                     c.add("\(path).from", problem.message(account: "this account"))
                 case nil:
@@ -311,8 +346,10 @@ extension Account {
         return Account(capabilities: capabilities, recordings: folder, dids: dids, ivrs: ivrs, sequences: sequences)
     }
 
-    static func array(_ members: [(key: String, value: JSONValue)], _ key: String, _ c: ProblemCollector,
-                      atMost most: Int) -> ArraySlice<JSONValue> {
+    static func array(
+        _ members: [(key: String, value: JSONValue)], _ key: String, _ c: ProblemCollector,
+        atMost most: Int
+    ) -> ArraySlice<JSONValue> {
         guard let v = c.value(members, key) else { return [] }
         guard case .array(let items) = v else {
             c.add(key, "expected an array, found \(v.typeName)")
@@ -327,7 +364,8 @@ extension Account {
     static func readRoute(_ json: JSONValue, at path: String, _ c: ProblemCollector) -> Route? {
         guard let m = c.object(json, at: path, what: "a route") else { return nil }
         if c.value(m, "sequence") != nil {
-            c.add(path, "a sequence can only be used as an IVR option; route this number to an IVR whose option runs it")
+            c.add(
+                path, "a sequence can only be used as an IVR option; route this number to an IVR whose option runs it")
             return nil
         }
         c.rejectUnknownKeys(m, allowed: ["ivr", "hangup"], at: path)
@@ -345,7 +383,10 @@ extension Account {
         guard let m = c.object(json, at: path, what: "an action") else { return nil }
         c.rejectUnknownKeys(m, allowed: ["sequence", "ivr", "repeat", "hangup"], at: path)
         guard m.count == 1 else {
-            c.add(path, "an option is exactly one of { \"sequence\": NAME }, { \"ivr\": NAME }, { \"repeat\": true } or { \"hangup\": true }")
+            c.add(
+                path,
+                "an option is exactly one of { \"sequence\": NAME }, { \"ivr\": NAME }, { \"repeat\": true } or { \"hangup\": true }"
+            )
             return nil
         }
         if let name = c.string(m, "sequence", at: path, required: false) { return .sequence(name) }
@@ -375,7 +416,8 @@ public enum SMSSenderProblem: Sendable, Hashable {
             return "\(account) cannot send SMS (a reseller's client account)"
         case .notSMSEnabled(let from, let enabled):
             return "\(from) is not an SMS-enabled number of \(account)"
-                + (enabled.isEmpty ? " (it has none)" : " (SMS-enabled: \(enabled.map(\.digits).joined(separator: ", ")))")
+                + (enabled.isEmpty
+                    ? " (it has none)" : " (SMS-enabled: \(enabled.map(\.digits).joined(separator: ", ")))")
         }
     }
 }
@@ -383,8 +425,9 @@ public enum SMSSenderProblem: Sendable, Hashable {
 extension Account {
     /// Why this account may not send `sms`, or `nil` when it may.
     public func smsSenderProblem(_ sms: SMSStep) -> SMSSenderProblem? {
-        Account.smsSenderProblem(sms, smsAllowed: capabilities.sms,
-                                 smsNumbers: Set(dids.filter(\.sms).map(\.number)))
+        Account.smsSenderProblem(
+            sms, smsAllowed: capabilities.sms,
+            smsNumbers: Set(dids.filter(\.sms).map(\.number)))
     }
 
     static func smsSenderProblem(_ sms: SMSStep, smsAllowed: Bool, smsNumbers: Set<PhoneNumber>) -> SMSSenderProblem? {

@@ -20,7 +20,10 @@ extension JSONValue {
         case .number(let x): text.append(JSONValue.numberText(x))
         case .string(let s): JSONValue.appendString(s, to: &text)
         case .array(let items):
-            guard !items.isEmpty else { text.append("[]"); return }
+            guard !items.isEmpty else {
+                text.append("[]")
+                return
+            }
             text.append("[\n")
             for (i, item) in items.enumerated() {
                 JSONValue.appendIndent(indent + 1, to: &text)
@@ -30,7 +33,10 @@ extension JSONValue {
             JSONValue.appendIndent(indent, to: &text)
             text.append("]")
         case .object(let members):
-            guard !members.isEmpty else { text.append("{}"); return }
+            guard !members.isEmpty else {
+                text.append("{}")
+                return
+            }
             text.append("{\n")
             for (i, member) in members.enumerated() {
                 JSONValue.appendIndent(indent + 1, to: &text)
@@ -98,8 +104,10 @@ extension SequenceDefinition.Step {
     public var jsonValue: JSONValue {
         switch self {
         case .dtmf(let step):
-            var members: [(key: String, value: JSONValue)] = [("type", .string("dtmf")),
-                                                              ("digits", .string(step.digits.description))]
+            var members: [(key: String, value: JSONValue)] = [
+                ("type", .string("dtmf")),
+                ("digits", .string(step.digits.description)),
+            ]
             if let tone = step.toneMilliseconds { members.append(("toneMs", .number(Double(tone)))) }
             if let gap = step.gapMilliseconds { members.append(("gapMs", .number(Double(gap)))) }
             if let level = step.levelDbm0 { members.append(("levelDbm0", .number(level))) }
@@ -108,8 +116,10 @@ extension SequenceDefinition.Step {
         case .recording(let step):
             return .object([("type", .string("recording")), ("recording", .string(step.recording.description))])
         case .sms(let step):
-            return .object([("type", .string("sms")), ("from", .string(step.from.digits)),
-                            ("to", .string(step.to.digits)), ("message", .string(step.message))])
+            return .object([
+                ("type", .string("sms")), ("from", .string(step.from.digits)),
+                ("to", .string(step.to.digits)), ("message", .string(step.message)),
+            ])
         }
     }
 }
@@ -119,34 +129,55 @@ extension Account {
     /// `sequences`; IVR options ordered by digit (0-9, *, #, A-D). ``Account/parse(_:source:recordings:)`` of its
     /// ``JSONValue/canonicalText`` gives this account back.
     public var jsonValue: JSONValue {
-        var members: [(key: String, value: JSONValue)] = [("capabilities", .object([
-            ("sequences", .bool(capabilities.sequences)), ("sms", .bool(capabilities.sms)),
-            ("smsDailyLimit", .number(Double(capabilities.smsDailyLimit))),
-        ]))]
+        var members: [(key: String, value: JSONValue)] = [
+            (
+                "capabilities",
+                .object([
+                    ("sequences", .bool(capabilities.sequences)), ("sms", .bool(capabilities.sms)),
+                    ("smsDailyLimit", .number(Double(capabilities.smsDailyLimit))),
+                ])
+            )
+        ]
         if let recordings { members.append(("recordings", .string(recordings))) }
-        members.append(("dids", .array(dids.map { did in
-            let route: JSONValue = switch did.route {
-            case .ivr(let name): .object([("ivr", .string(name))])
-            case .hangup: .object([("hangup", .bool(true))])
-            }
-            return .object([("number", .string(did.number.digits)), ("sms", .bool(did.sms)), ("route", route),
+        members.append(
+            (
+                "dids",
+                .array(
+                    dids.map { did in
+                        let route: JSONValue =
+                            switch did.route {
+                            case .ivr(let name): .object([("ivr", .string(name))])
+                            case .hangup: .object([("hangup", .bool(true))])
+                            }
+                        return .object([
+                            ("number", .string(did.number.digits)), ("sms", .bool(did.sms)), ("route", route),
                             ("dtmf", .string(did.dtmf.rawValue)),
-                            ("answerAfterMs", .number(Double(did.answerAfterMs)))])
-        })))
-        members.append(("ivrs", .array(ivrs.map { ivr in
-            let options = ivr.options.sorted { $0.key.rawValue < $1.key.rawValue }.map { digit, action in
-                let value: JSONValue = switch action {
-                case .sequence(let name): .object([("sequence", .string(name))])
-                case .ivr(let name): .object([("ivr", .string(name))])
-                case .repeatMenu: .object([("repeat", .bool(true))])
-                case .hangup: .object([("hangup", .bool(true))])
-                }
-                return (key: String(digit.character), value: value)
-            }
-            return .object([("name", .string(ivr.name)), ("prompt", .string(ivr.prompt.description)),
+                            ("answerAfterMs", .number(Double(did.answerAfterMs))),
+                        ])
+                    })
+            ))
+        members.append(
+            (
+                "ivrs",
+                .array(
+                    ivrs.map { ivr in
+                        let options = ivr.options.sorted { $0.key.rawValue < $1.key.rawValue }.map { digit, action in
+                            let value: JSONValue =
+                                switch action {
+                                case .sequence(let name): .object([("sequence", .string(name))])
+                                case .ivr(let name): .object([("ivr", .string(name))])
+                                case .repeatMenu: .object([("repeat", .bool(true))])
+                                case .hangup: .object([("hangup", .bool(true))])
+                                }
+                            return (key: String(digit.character), value: value)
+                        }
+                        return .object([
+                            ("name", .string(ivr.name)), ("prompt", .string(ivr.prompt.description)),
                             ("timeoutSeconds", .number(Double(ivr.timeoutSeconds))),
-                            ("attempts", .number(Double(ivr.attempts))), ("options", .object(options))])
-        })))
+                            ("attempts", .number(Double(ivr.attempts))), ("options", .object(options)),
+                        ])
+                    })
+            ))
         members.append(("sequences", .array(sequences.map(\.jsonValue))))
         return .object(members)
     }

@@ -16,7 +16,7 @@ public struct PhoneNumber: Hashable, Sendable, Comparable, CustomStringConvertib
                 digits.append(c)
                 if digits.count > 15 { throw .wrongLength(digits.count) }
             } else if c == "+" && offset == 0 {
-                international = true   // E.164: '+' then the country code
+                international = true  // E.164: '+' then the country code
             } else if c == " " || c == "-" || c == "." || c == "(" || c == ")" {
                 continue
             } else {
@@ -78,7 +78,9 @@ public struct PhoneNumberError: Error, Hashable, Sendable, CustomStringConvertib
     public init(_ kind: Kind) { self.kind = kind }
 
     /// A character that is not a digit or a separator, at this position (1-based).
-    public static func invalidCharacter(_ c: Character, position: Int) -> Self { Self(.invalidCharacter(c, position: position)) }
+    public static func invalidCharacter(_ c: Character, position: Int) -> Self {
+        Self(.invalidCharacter(c, position: position))
+    }
     /// This many digits: not 10 (or 11 with the leading 1).
     public static func wrongLength(_ digits: Int) -> Self { Self(.wrongLength(digits)) }
     /// An area code that NANP does not allow.

@@ -26,14 +26,17 @@ package final class ProblemCollector {
     ///
     /// - Returns: what `read` made, when no problem was found.
     /// - Throws: ``InvalidDocumentError`` with the syntax error (its line and column) or every problem found.
-    package static func validate<T>(_ text: String, source: String,
-                            _ read: (JSONValue, ProblemCollector) -> T?) throws(InvalidDocumentError) -> T {
+    package static func validate<T>(
+        _ text: String, source: String,
+        _ read: (JSONValue, ProblemCollector) -> T?
+    ) throws(InvalidDocumentError) -> T {
         let json: JSONValue
         do {
             json = try JSONValue.parse(text)
         } catch {
-            throw InvalidDocumentError(source: source,
-                                    problems: [ValidationProblem(path: "", message: "invalid JSON at \(error)")])
+            throw InvalidDocumentError(
+                source: source,
+                problems: [ValidationProblem(path: "", message: "invalid JSON at \(error)")])
         }
         let collector = ProblemCollector()
         if let value = read(json, collector), collector.count == 0 { return value }
@@ -60,7 +63,8 @@ package final class ProblemCollector {
     /// Reports keys not in `allowed`, suggesting the intended key for a case slip.
     package func rejectUnknownKeys(_ members: [(key: String, value: JSONValue)], allowed: [String], at path: String) {
         for member in members where !allowed.contains(member.key) && InputText.firstForbidden(in: member.key) == nil {
-            let hint = allowed.first { $0.lowercased() == member.key.lowercased() }
+            let hint =
+                allowed.first { $0.lowercased() == member.key.lowercased() }
                 .map { " (did you mean \"\($0)\"?)" } ?? " (allowed: \(allowed.joined(separator: ", ")))"
             add(ProblemCollector.join(path, InputText.escaped(member.key)), "unknown key\(hint)")
         }
@@ -70,7 +74,9 @@ package final class ProblemCollector {
         members.first { $0.key == key }?.value
     }
 
-    package func string(_ members: [(key: String, value: JSONValue)], _ key: String, at path: String, required: Bool = true) -> String? {
+    package func string(
+        _ members: [(key: String, value: JSONValue)], _ key: String, at path: String, required: Bool = true
+    ) -> String? {
         let p = ProblemCollector.join(path, key)
         guard let v = value(members, key) else {
             if required { add(p, "missing (a string is required)") }
@@ -87,8 +93,10 @@ package final class ProblemCollector {
         return s
     }
 
-    package func integer(_ members: [(key: String, value: JSONValue)], _ key: String, at path: String, range: ClosedRange<Int>,
-                 unit: String, reason: String? = nil) -> Int? {
+    package func integer(
+        _ members: [(key: String, value: JSONValue)], _ key: String, at path: String, range: ClosedRange<Int>,
+        unit: String, reason: String? = nil
+    ) -> Int? {
         let p = ProblemCollector.join(path, key)
         guard let v = value(members, key) else { return nil }
         guard case .number(let x) = v else {
@@ -101,15 +109,19 @@ package final class ProblemCollector {
         }
         let n = Int(x)
         guard range.contains(n) else {
-            add(p, "\(n) \(unit) is out of range (\(range.lowerBound)...\(range.upperBound) \(unit))"
-                + (reason.map { ": \($0)" } ?? ""))
+            add(
+                p,
+                "\(n) \(unit) is out of range (\(range.lowerBound)...\(range.upperBound) \(unit))"
+                    + (reason.map { ": \($0)" } ?? ""))
             return nil
         }
         return n
     }
 
-    package func number(_ members: [(key: String, value: JSONValue)], _ key: String, at path: String, range: ClosedRange<Double>,
-                unit: String, reason: String? = nil) -> Double? {
+    package func number(
+        _ members: [(key: String, value: JSONValue)], _ key: String, at path: String, range: ClosedRange<Double>,
+        unit: String, reason: String? = nil
+    ) -> Double? {
         let p = ProblemCollector.join(path, key)
         guard let v = value(members, key) else { return nil }
         guard case .number(let x) = v else {
@@ -117,8 +129,10 @@ package final class ProblemCollector {
             return nil
         }
         guard range.contains(x) else {
-            add(p, "\(formatNumber(x)) \(unit) is out of range (\(formatNumber(range.lowerBound))...\(formatNumber(range.upperBound)) \(unit))"
-                + (reason.map { ": \($0)" } ?? ""))
+            add(
+                p,
+                "\(formatNumber(x)) \(unit) is out of range (\(formatNumber(range.lowerBound))...\(formatNumber(range.upperBound)) \(unit))"
+                    + (reason.map { ": \($0)" } ?? ""))
             return nil
         }
         return x

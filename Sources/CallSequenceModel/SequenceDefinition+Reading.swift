@@ -14,12 +14,16 @@ extension SequenceDefinition {
     /// - Returns: the sequence.
     /// - Throws: ``InvalidDocumentError`` listing every problem with its JSON path (a syntax error is one problem
     ///   with its line and column).
-    public static func parse(_ text: String, source: String, recordings: (any RecordingCatalog)? = nil) throws(InvalidDocumentError) -> SequenceDefinition {
+    public static func parse(
+        _ text: String, source: String, recordings: (any RecordingCatalog)? = nil
+    ) throws(InvalidDocumentError) -> SequenceDefinition {
         try ProblemCollector.validate(text, source: source) { read($0, at: "", $1, recordings: recordings) }
     }
 
     /// Reads a sequence object at `path`, adding every problem to `collector`.
-    package static func read(_ json: JSONValue, at path: String, _ collector: ProblemCollector, recordings: (any RecordingCatalog)?) -> SequenceDefinition? {
+    package static func read(
+        _ json: JSONValue, at path: String, _ collector: ProblemCollector, recordings: (any RecordingCatalog)?
+    ) -> SequenceDefinition? {
         guard let members = collector.object(json, at: path, what: "a sequence") else { return nil }
         collector.rejectUnknownKeys(members, allowed: keys, at: path)
         let namePath = ProblemCollector.join(path, "name")
@@ -30,7 +34,9 @@ extension SequenceDefinition {
                 collector.add(namePath, "the name cannot be empty")
                 name = nil
             } else if trimmed.count > ProductLimits.default.maximumNameLength {
-                collector.add(namePath, "the name has \(trimmed.count) characters; at most \(ProductLimits.default.maximumNameLength)")
+                collector.add(
+                    namePath,
+                    "the name has \(trimmed.count) characters; at most \(ProductLimits.default.maximumNameLength)")
                 name = nil
             } else {
                 name = trimmed
@@ -52,7 +58,8 @@ extension SequenceDefinition {
                 stepsOK = false
             }
             for (i, item) in items.prefix(ProductLimits.default.maximumSteps).enumerated() {
-                if let step = readStep(item, at: ProblemCollector.join(stepsPath, i), collector, recordings: recordings) {
+                if let step = readStep(item, at: ProblemCollector.join(stepsPath, i), collector, recordings: recordings)
+                {
                     steps.append(step)
                 } else {
                     stepsOK = false
@@ -67,40 +74,54 @@ extension SequenceDefinition {
         return SequenceDefinition(name: name, steps: steps)
     }
 
-    static func readStep(_ json: JSONValue, at path: String, _ c: ProblemCollector, recordings: (any RecordingCatalog)?) -> Step? {
+    static func readStep(
+        _ json: JSONValue, at path: String, _ c: ProblemCollector, recordings: (any RecordingCatalog)?
+    ) -> Step? {
         guard let members = c.object(json, at: path, what: "a step") else { return nil }
         guard let type = c.string(members, "type", at: path) else { return nil }
         switch type {
         case "dtmf":
-            c.rejectUnknownKeys(members, allowed: ["type", "digits", "toneMs", "gapMs", "levelDbm0", "twistDb"], at: path)
+            c.rejectUnknownKeys(
+                members, allowed: ["type", "digits", "toneMs", "gapMs", "levelDbm0", "twistDb"], at: path)
             let before = c.count
             var dial: DialString?
             if let digits = c.string(members, "digits", at: path) {
                 let p = ProblemCollector.join(path, "digits")
                 if digits.count > ProductLimits.default.signal.maximumDialStringLength {
-                    c.add(p, "\(digits.count) characters; at most \(ProductLimits.default.signal.maximumDialStringLength)")
+                    c.add(
+                        p, "\(digits.count) characters; at most \(ProductLimits.default.signal.maximumDialStringLength)"
+                    )
                 } else {
                     do { dial = try DialString(digits) } catch { c.add(p, error.description) }
                 }
             }
             let limits = c.limits
-            let tone = c.integer(members, "toneMs", at: path, range: limits.signal.toneMilliseconds, unit: "ms",
-                                 reason: Limits.toneReason)
-            let gap = c.integer(members, "gapMs", at: path, range: limits.signal.gapMilliseconds, unit: "ms",
-                                reason: Limits.gapReason)
-            let level = c.number(members, "levelDbm0", at: path, range: limits.signal.levelDbm0, unit: "dBm0",
-                                 reason: Limits.levelReason)
+            let tone = c.integer(
+                members, "toneMs", at: path, range: limits.signal.toneMilliseconds, unit: "ms",
+                reason: Limits.toneReason)
+            let gap = c.integer(
+                members, "gapMs", at: path, range: limits.signal.gapMilliseconds, unit: "ms",
+                reason: Limits.gapReason)
+            let level = c.number(
+                members, "levelDbm0", at: path, range: limits.signal.levelDbm0, unit: "dBm0",
+                reason: Limits.levelReason)
             let twist = c.number(members, "twistDb", at: path, range: limits.signal.twistDb, unit: "dB")
             guard let dial, c.count == before else { return nil }
             let high = (level ?? DTMFTiming.default.levelDbm0) + (twist ?? DTMFTiming.default.twistDb)
             if !limits.signal.levelDbm0.contains(high) {
-                c.add(path, "the high-group tone (levelDbm0 + twistDb) would be at \(c.formatNumber(high)) dBm0, "
-                    + "outside \(c.formatNumber(limits.signal.levelDbm0.lowerBound))...\(c.formatNumber(limits.signal.levelDbm0.upperBound)) dBm0: "
-                    + Limits.levelReason)
+                c.add(
+                    path,
+                    "the high-group tone (levelDbm0 + twistDb) would be at \(c.formatNumber(high)) dBm0, "
+                        + "outside \(c.formatNumber(limits.signal.levelDbm0.lowerBound))...\(c.formatNumber(limits.signal.levelDbm0.upperBound)) dBm0: "
+                        + Limits.levelReason)
                 return nil
             }
-            let step = DTMFStep(digits: dial, toneMilliseconds: tone, gapMilliseconds: gap, levelDbm0: level, twistDb: twist)
-            let peak = DualTone(digit: .one, levelDbm0: level ?? DTMFTiming.default.levelDbm0, twistDb: twist ?? DTMFTiming.default.twistDb).peak
+            let step = DTMFStep(
+                digits: dial, toneMilliseconds: tone, gapMilliseconds: gap, levelDbm0: level, twistDb: twist)
+            let peak = DualTone(
+                digit: .one, levelDbm0: level ?? DTMFTiming.default.levelDbm0,
+                twistDb: twist ?? DTMFTiming.default.twistDb
+            ).peak
             if peak > 32767 {
                 c.add(path, "levelDbm0 and twistDb together would clip: the two tones peak at \(Int(peak)) (max 32767)")
                 return nil
@@ -112,8 +133,9 @@ extension SequenceDefinition {
             let p = ProblemCollector.join(path, "recording")
             guard !name.trimmingWhitespace.isEmpty, name.count <= ProductLimits.default.maximumNameLength else {
                 if !name.trimmingWhitespace.isEmpty {
-                    c.add(ProblemCollector.join(path, "recording"),
-                          "the name has \(name.count) characters; at most \(ProductLimits.default.maximumNameLength)")
+                    c.add(
+                        ProblemCollector.join(path, "recording"),
+                        "the name has \(name.count) characters; at most \(ProductLimits.default.maximumNameLength)")
                     return nil
                 }
                 c.add(p, "empty; use a recording name, \"none\" or \"default\"")
@@ -123,8 +145,10 @@ extension SequenceDefinition {
             if let recordings, case .named(let n) = choice, !recordings.contains(n) {
                 let known = recordings.names
                 let list = known.prefix(8).map { InputText.escaped($0) }.joined(separator: ", ")
-                c.add(p, "no recording named '\(InputText.escaped(n))' in \(InputText.escaped(recordings.origin))"
-                    + (known.isEmpty ? " (it is empty)" : " (known: \(list)\(known.count > 8 ? ", ..." : ""))"))
+                c.add(
+                    p,
+                    "no recording named '\(InputText.escaped(n))' in \(InputText.escaped(recordings.origin))"
+                        + (known.isEmpty ? " (it is empty)" : " (known: \(list)\(known.count > 8 ? ", ..." : ""))"))
                 return nil
             }
             return .recording(RecordingStep(recording: choice))
@@ -133,7 +157,9 @@ extension SequenceDefinition {
             var numbers: [PhoneNumber] = []
             for key in ["from", "to"] {
                 guard let text = c.string(members, key, at: path) else { continue }
-                do { numbers.append(try PhoneNumber(text)) } catch { c.add(ProblemCollector.join(path, key), "'\(InputText.escaped(text))' \(error)") }
+                do { numbers.append(try PhoneNumber(text)) } catch {
+                    c.add(ProblemCollector.join(path, key), "'\(InputText.escaped(text))' \(error)")
+                }
             }
             var message = c.string(members, "message", at: path)
             if let m = message {
@@ -150,7 +176,9 @@ extension SequenceDefinition {
             guard numbers.count == 2, let message else { return nil }
             return .sms(SMSStep(from: numbers[0], to: numbers[1], message: message))
         default:
-            c.add(ProblemCollector.join(path, "type"), "unknown step type \"\(InputText.escaped(type))\" (dtmf, recording or sms)")
+            c.add(
+                ProblemCollector.join(path, "type"),
+                "unknown step type \"\(InputText.escaped(type))\" (dtmf, recording or sms)")
             return nil
         }
     }
@@ -158,7 +186,8 @@ extension SequenceDefinition {
     /// Checks what only the whole sequence tells: the dial strings' total length and the DTMF steps'
     /// total duration (with the default timing where a step sets none), against ``Limits``.
     static func checkTotals(_ steps: [Step], at path: String, _ c: ProblemCollector) -> Bool {
-        var characters = 0, milliseconds = 0
+        var characters = 0
+        var milliseconds = 0
         for step in steps {
             guard case .dtmf(let dtmf) = step else { continue }
             characters += dtmf.digits.elements.count
@@ -166,12 +195,17 @@ extension SequenceDefinition {
         }
         let limits = c.limits
         if milliseconds > limits.signal.maximumSequenceMilliseconds {
-            c.add(path, "the DTMF steps last \(Limits.describe(milliseconds: milliseconds)); at most "
-                + "\(Limits.describe(milliseconds: limits.signal.maximumSequenceMilliseconds)) (\(Limits.durationReason))")
+            c.add(
+                path,
+                "the DTMF steps last \(Limits.describe(milliseconds: milliseconds)); at most "
+                    + "\(Limits.describe(milliseconds: limits.signal.maximumSequenceMilliseconds)) (\(Limits.durationReason))"
+            )
             return false
         }
         if characters > limits.maximumTotalDialStringLength {
-            c.add(path, "the dial strings have \(characters) characters in all; at most \(limits.maximumTotalDialStringLength)")
+            c.add(
+                path,
+                "the dial strings have \(characters) characters in all; at most \(limits.maximumTotalDialStringLength)")
             return false
         }
         return true

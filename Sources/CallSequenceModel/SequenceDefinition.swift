@@ -49,8 +49,10 @@ public struct DTMFStep: Hashable, Sendable {
     public var twistDb: Double?
 
     /// Creates a DTMF step.
-    public init(digits: DialString, toneMilliseconds: Int? = nil, gapMilliseconds: Int? = nil,
-                levelDbm0: Double? = nil, twistDb: Double? = nil) {
+    public init(
+        digits: DialString, toneMilliseconds: Int? = nil, gapMilliseconds: Int? = nil,
+        levelDbm0: Double? = nil, twistDb: Double? = nil
+    ) {
         self.digits = digits
         self.toneMilliseconds = toneMilliseconds
         self.gapMilliseconds = gapMilliseconds
@@ -114,7 +116,9 @@ extension SequenceDefinition {
     /// - Throws: ``SequenceEditError`` for an index outside 0...count.
     public mutating func insert(_ step: Step, at index: Int) throws(SequenceEditError) {
         guard (0...steps.count).contains(index) else {
-            throw SequenceEditError(description: "cannot insert at position \(index): the sequence has \(steps.count) steps (0...\(steps.count))")
+            throw SequenceEditError(
+                description:
+                    "cannot insert at position \(index): the sequence has \(steps.count) steps (0...\(steps.count))")
         }
         steps.insert(step, at: index)
     }
@@ -154,16 +158,19 @@ extension SequenceDefinition {
         let trimmed = newName.trimmingWhitespace
         guard !trimmed.isEmpty else { throw SequenceEditError(description: "the name cannot be empty") }
         guard trimmed.count <= ProductLimits.default.maximumNameLength else {
-            throw SequenceEditError(description: "the name has \(trimmed.count) characters; at most \(ProductLimits.default.maximumNameLength)")
+            throw SequenceEditError(
+                description:
+                    "the name has \(trimmed.count) characters; at most \(ProductLimits.default.maximumNameLength)")
         }
         name = trimmed
     }
 
     private func checkIndex(_ index: Int) throws(SequenceEditError) {
         guard steps.indices.contains(index) else {
-            throw SequenceEditError(description: steps.isEmpty
-                ? "there is no step \(index): the sequence is empty"
-                : "there is no step \(index): the steps are 0...\(steps.count - 1)")
+            throw SequenceEditError(
+                description: steps.isEmpty
+                    ? "there is no step \(index): the sequence is empty"
+                    : "there is no step \(index): the steps are 0...\(steps.count - 1)")
         }
     }
 }

@@ -14,8 +14,10 @@ enum APIKeySecret {
 
     /// The lowercase hex SHA-256 of the secret's UTF-8 bytes.
     static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Array(secret.utf8)).map { StoreRules.hexDigits[Int($0 >> 4)] + StoreRules.hexDigits[Int($0 & 15)] }
-            .joined()
+        SHA256.hash(data: Array(secret.utf8)).map {
+            StoreRules.hexDigits[Int($0 >> 4)] + StoreRules.hexDigits[Int($0 & 15)]
+        }
+        .joined()
     }
 
     /// The part shown in listings.

@@ -32,9 +32,11 @@ public enum AccountExchange {
             case .ivr(let name): route = .ivr(name)
             case .hangup: route = .hangup
             }
-            numbers.append(NumberRecord(number: did.number.digits, sms: did.sms, route: route,
-                                        dtmf: DTMFMode(rawValue: did.dtmf.rawValue) ?? .auto,
-                                        answerAfterMs: did.answerAfterMs))
+            numbers.append(
+                NumberRecord(
+                    number: did.number.digits, sms: did.sms, route: route,
+                    dtmf: DTMFMode(rawValue: did.dtmf.rawValue) ?? .auto,
+                    answerAfterMs: did.answerAfterMs))
         }
         func bodies(_ key: String) -> [String] {
             guard case .array(let items)? = json[key] else { return [] }
@@ -45,9 +47,11 @@ public enum AccountExchange {
             guard let path = library.files[name] else { continue }
             let original = try FileSystem.contents(of: path, limit: StoreLimits.maximumRecordingBytes)
             let converted = try RecordingConversion.convert(original, name: name)
-            recordings.append(RecordingUpload(name: name, contentType: AudioSniffer.mediaType(of: original) ?? contentType(path),
-                                              original: original, converted: converted.wav,
-                                              durationMs: converted.durationMs, metadata: CanonicalJSON.text(converted.metadata)))
+            recordings.append(
+                RecordingUpload(
+                    name: name, contentType: AudioSniffer.mediaType(of: original) ?? contentType(path),
+                    original: original, converted: converted.wav,
+                    durationMs: converted.durationMs, metadata: CanonicalJSON.text(converted.metadata)))
         }
         let c = account.capabilities
         return AccountSnapshot(
@@ -71,8 +75,13 @@ public enum AccountExchange {
     public static func accountFile(_ snapshot: AccountSnapshot) -> String {
         let c = snapshot.capabilities
         var members: [(key: String, value: JSONValue)] = [
-            ("capabilities", .object([("sequences", .bool(c.sequences)), ("sms", .bool(c.sms)),
-                                      ("smsDailyLimit", .number(Double(c.smsDailyLimit)))])),
+            (
+                "capabilities",
+                .object([
+                    ("sequences", .bool(c.sequences)), ("sms", .bool(c.sms)),
+                    ("smsDailyLimit", .number(Double(c.smsDailyLimit))),
+                ])
+            )
         ]
         if !snapshot.recordings.isEmpty { members.append(("recordings", .string("recordings"))) }
         let dids: [JSONValue] = snapshot.numbers.sorted { $0.number < $1.number }.map { n in

@@ -31,7 +31,10 @@ public enum CanonicalJSON {
         case .number(let x): out += number(x)
         case .string(let s): string(s, into: &out)
         case .array(let items):
-            guard !items.isEmpty else { out += "[]"; return }
+            guard !items.isEmpty else {
+                out += "[]"
+                return
+            }
             out += "[\n"
             for (i, item) in items.enumerated() {
                 pad(indent + 1, &out)
@@ -41,7 +44,10 @@ public enum CanonicalJSON {
             pad(indent, &out)
             out += "]"
         case .object(let members):
-            guard !members.isEmpty else { out += "{}"; return }
+            guard !members.isEmpty else {
+                out += "{}"
+                return
+            }
             out += "{\n"
             for (i, member) in members.enumerated() {
                 pad(indent + 1, &out)
@@ -60,9 +66,9 @@ public enum CanonicalJSON {
     }
 
     static func number(_ x: Double) -> String {
-        guard x.isFinite else { return "null" }   // JSON has no NaN or infinity; the reader never makes them
+        guard x.isFinite else { return "null" }  // JSON has no NaN or infinity; the reader never makes them
         if x == x.rounded(.towardZero), abs(x) <= 9_007_199_254_740_992 {
-            if x == 0 { return "0" }   // also -0
+            if x == 0 { return "0" }  // also -0
             return String(Int64(x))
         }
         return x.description

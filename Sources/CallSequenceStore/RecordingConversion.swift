@@ -14,8 +14,11 @@ package enum RecordingConversion {
     /// The conversion of `upload` (the bytes of an audio file), its duration and what the decoder found.
     ///
     /// - Throws: `RecordingError` with the decoder's reason (damaged, too long, not audio).
-    package static func convert(_ upload: [UInt8], name: String) throws(RecordingError)
-        -> (wav: [UInt8], durationMs: Int, metadata: JSONValue) {
+    package static func convert(
+        _ upload: [UInt8], name: String
+    ) throws(RecordingError)
+        -> (wav: [UInt8], durationMs: Int, metadata: JSONValue)
+    {
         var audioLimits = AudioLimits()
         audioLimits.maximumFileBytes = max(upload.count, 1)
         let audio = try AudioFile.decode(upload, name: name, limits: audioLimits)
@@ -23,10 +26,14 @@ package enum RecordingConversion {
         let durationMs = prepared.count * 1000 / rate
         let metadata = JSONValue.object([
             ("container", .string(audio.container)), ("encoding", .string(audio.encoding)),
-            ("sourceSampleRate", .number(Double(audio.sampleRate))), ("sourceChannels", .number(Double(audio.channels))),
+            ("sourceSampleRate", .number(Double(audio.sampleRate))),
+            ("sourceChannels", .number(Double(audio.channels))),
             ("sampleRate", .number(Double(rate))),
-            ("activeLevelDbm0", prepared.loudness.activeLevelDbm0.isFinite
-                ? .number((prepared.loudness.activeLevelDbm0 * 10).rounded() / 10) : .null),
+            (
+                "activeLevelDbm0",
+                prepared.loudness.activeLevelDbm0.isFinite
+                    ? .number((prepared.loudness.activeLevelDbm0 * 10).rounded() / 10) : .null
+            ),
         ])
         return (WAVFile.pcm16(prepared.pcm, sampleRate: rate), durationMs, metadata)
     }
@@ -50,8 +57,10 @@ package enum AudioSniffer {
         if ascii("caff") { return "audio/x-caf" }
         if ascii("riff") && bytes.count >= 24 && ascii("wave", at: 24) { return "audio/x-w64" }
         // An MPEG audio frame header: 11 sync bits, a version that exists, layer I-III (ISO/IEC 11172-3 §2.4.2.3).
-        if bytes.count >= 4, bytes[0] == 0xFF, bytes[1] & 0xE0 == 0xE0, (bytes[1] >> 3) & 0x3 != 1, (bytes[1] >> 1) & 0x3 != 0,
-           bytes[2] >> 4 != 0xF {
+        if bytes.count >= 4, bytes[0] == 0xFF, bytes[1] & 0xE0 == 0xE0, (bytes[1] >> 3) & 0x3 != 1,
+            (bytes[1] >> 1) & 0x3 != 0,
+            bytes[2] >> 4 != 0xF
+        {
             return "audio/mpeg"
         }
         return nil
@@ -66,9 +75,19 @@ package enum WAVFile {
         out.reserveCapacity(44 + dataBytes)
         func u32(_ v: Int) { for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
         func u16(_ v: Int) { for i in 0..<2 { out.append(UInt8(truncatingIfNeeded: v >> (8 * i))) } }
-        out += Array("RIFF".utf8); u32(36 + dataBytes); out += Array("WAVE".utf8)
-        out += Array("fmt ".utf8); u32(16); u16(1); u16(1); u32(sampleRate); u32(sampleRate * 2); u16(2); u16(16)
-        out += Array("data".utf8); u32(dataBytes)
+        out += Array("RIFF".utf8)
+        u32(36 + dataBytes)
+        out += Array("WAVE".utf8)
+        out += Array("fmt ".utf8)
+        u32(16)
+        u16(1)
+        u16(1)
+        u32(sampleRate)
+        u32(sampleRate * 2)
+        u16(2)
+        u16(16)
+        out += Array("data".utf8)
+        u32(dataBytes)
         for s in samples { u16(Int(s)) }
         return out
     }

@@ -10,34 +10,44 @@ extension SQLStore {
     static var numberColumns: String { "number, sms, route_ivr, dtmf, answer_after_ms, revision FROM numbers" }
 
     static func numberRecord(_ row: SQLRow) throws(StoreError) -> NumberRecord {
-        NumberRecord(number: try row.text(0), sms: try row.bool(1),
-                     route: try row.optionalText(2).map(NumberRoute.ivr) ?? .hangup,
-                     dtmf: DTMFMode(rawValue: try row.text(3)) ?? .auto, answerAfterMs: try row.intValue(4),
-                     revision: try row.intValue(5))
+        NumberRecord(
+            number: try row.text(0), sms: try row.bool(1),
+            route: try row.optionalText(2).map(NumberRoute.ivr) ?? .hangup,
+            dtmf: DTMFMode(rawValue: try row.text(3)) ?? .auto, answerAfterMs: try row.intValue(4),
+            revision: try row.intValue(5))
     }
 
     static func checkNumber(_ n: NumberRecord) throws(StoreError) {
         guard !n.number.isEmpty, n.number.count <= 32,
-              n.number.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || $0 == "+" }) else {
+            n.number.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || $0 == "+" })
+        else {
             throw .invalid("number: '\(InputTextEscaped(n.number))' is not a phone number's digits")
         }
-        guard (0...10_000).contains(n.answerAfterMs) else { throw .invalid("answerAfterMs \(n.answerAfterMs) is out of range (0...10000)") }
+        guard (0...10_000).contains(n.answerAfterMs) else {
+            throw .invalid("answerAfterMs \(n.answerAfterMs) is out of range (0...10000)")
+        }
         if case .ivr(let name) = n.route { _ = try StoreRules.name(name, "route") }
     }
 
-    func writeNumber(_ tx: any SQLTransaction, _ n: NumberRecord, account: AccountID,
-                     expectedRevision: Int?) async throws(StoreError) -> Int {
+    func writeNumber(
+        _ tx: any SQLTransaction, _ n: NumberRecord, account: AccountID,
+        expectedRevision: Int?
+    ) async throws(StoreError) -> Int {
         try Self.checkNumber(n)
         var routeIVR: String?
         if case .ivr(let name) = n.route {
-            guard try await tx.first("SELECT 1 FROM ivrs WHERE account = $1 AND name = $2", [.text(account), .text(name)]) != nil
+            guard
+                try await tx.first(
+                    "SELECT 1 FROM ivrs WHERE account = $1 AND name = $2", [.text(account), .text(name)]) != nil
             else { throw .invalid("route: the account has no IVR named \"\(InputTextEscaped(name))\"") }
             routeIVR = name
         }
         let existing = try await tx.first("SELECT account, revision FROM numbers WHERE number = $1", [.text(n.number)])
         let revision: Int
         if let existing {
-            guard try existing.text(0) == account else { throw .duplicate("number \(n.number) belongs to another account") }
+            guard try existing.text(0) == account else {
+                throw .duplicate("number \(n.number) belongs to another account")
+            }
             let current = try existing.intValue(1)
             guard expectedRevision == current else { throw .conflict(current: current) }
             revision = current + 1
@@ -45,24 +55,31 @@ extension SQLStore {
             guard expectedRevision == nil else { throw .notFound("number \(n.number)") }
             revision = 1
         }
-        try await tx.run("""
+        try await tx.run(
+            """
             INSERT INTO numbers (number, account, sms, route_ivr, dtmf, answer_after_ms, revision)
             VALUES ($1, $2, $3, $4, $5, $6, $7)
             ON CONFLICT (number) DO UPDATE SET sms = excluded.sms, route_ivr = excluded.route_ivr, dtmf = excluded.dtmf,
                 answer_after_ms = excluded.answer_after_ms, revision = excluded.revision
-            """, [.text(n.number), .text(account), .bool(n.sms), .optionalText(routeIVR), .text(n.dtmf.rawValue),
-                  .int(n.answerAfterMs), .int(revision)])
+            """,
+            [
+                .text(n.number), .text(account), .bool(n.sms), .optionalText(routeIVR), .text(n.dtmf.rawValue),
+                .int(n.answerAfterMs), .int(revision),
+            ])
         return revision
     }
 
-    public func putNumber(_ number: NumberRecord, account: AccountID, expectedRevision: Int?,
-                          origin: ChangeOrigin) async throws(StoreError) -> NumberRecord {
+    public func putNumber(
+        _ number: NumberRecord, account: AccountID, expectedRevision: Int?,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> NumberRecord {
         try await database.transaction { tx throws(StoreError) in
             let time = Self.now()
             _ = try await self.readAccount(tx, account)
             let revision = try await self.writeNumber(tx, number, account: account, expectedRevision: expectedRevision)
-            try await self.changed(tx, origin, account: account, action: "number.put", target: number.number,
-                                   revision: revision, time: time)
+            try await self.changed(
+                tx, origin, account: account, action: "number.put", target: number.number,
+                revision: revision, time: time)
             var stored = number
             stored.revision = revision
             return stored
@@ -71,8 +88,10 @@ extension SQLStore {
 
     public func number(_ number: String, account: AccountID) async throws(StoreError) -> NumberRecord {
         try await database.read { tx throws(StoreError) in
-            guard let row = try await tx.first("SELECT \(Self.numberColumns) WHERE number = $1 AND account = $2",
-                                               [.text(number), .text(account)])
+            guard
+                let row = try await tx.first(
+                    "SELECT \(Self.numberColumns) WHERE number = $1 AND account = $2",
+                    [.text(number), .text(account)])
             else { throw .notFound("number \(InputTextEscaped(number))") }
             return try Self.numberRecord(row)
         }
@@ -81,19 +100,24 @@ extension SQLStore {
     public func numbers(account: AccountID, page: PageRequest) async throws(StoreError) -> Page<NumberRecord> {
         let after = try Self.textCursor(page) ?? ""
         return try await database.read { tx throws(StoreError) in
-            let rows = try await tx.query("SELECT \(Self.numberColumns) WHERE account = $1 AND number > $2 ORDER BY number LIMIT $3",
-                                          [.text(account), .text(after), Self.limit(page)])
-            return try Self.page(rows, page, cursor: { row throws(StoreError) in try row.text(0) }, item: Self.numberRecord)
+            let rows = try await tx.query(
+                "SELECT \(Self.numberColumns) WHERE account = $1 AND number > $2 ORDER BY number LIMIT $3",
+                [.text(account), .text(after), Self.limit(page)])
+            return try Self.page(
+                rows, page, cursor: { row throws(StoreError) in try row.text(0) }, item: Self.numberRecord)
         }
     }
 
-    public func deleteNumber(_ number: String, account: AccountID, expectedRevision: Int,
-                             origin: ChangeOrigin) async throws(StoreError) {
+    public func deleteNumber(
+        _ number: String, account: AccountID, expectedRevision: Int,
+        origin: ChangeOrigin
+    ) async throws(StoreError) {
         try await database.transaction { tx throws(StoreError) in
             let time = Self.now()
-            _ = try await self.checkRevision(tx, "SELECT revision FROM numbers WHERE number = $1 AND account = $2",
-                                             [.text(number), .text(account)], expected: expectedRevision,
-                                             what: "number \(InputTextEscaped(number))")
+            _ = try await self.checkRevision(
+                tx, "SELECT revision FROM numbers WHERE number = $1 AND account = $2",
+                [.text(number), .text(account)], expected: expectedRevision,
+                what: "number \(InputTextEscaped(number))")
             try await tx.run("DELETE FROM numbers WHERE number = $1 AND account = $2", [.text(number), .text(account)])
             try await self.changed(tx, origin, account: account, action: "number.delete", target: number, time: time)
         }
@@ -101,9 +125,11 @@ extension SQLStore {
 
     public func numberOwner(_ number: String) async throws(StoreError) -> (account: AccountID, number: NumberRecord)? {
         try await database.read { tx throws(StoreError) -> OwnedNumber? in
-            guard let row = try await tx.first(
-                "SELECT number, sms, route_ivr, dtmf, answer_after_ms, revision, account FROM numbers WHERE number = $1",
-                [.text(number)]) else { return nil }
+            guard
+                let row = try await tx.first(
+                    "SELECT number, sms, route_ivr, dtmf, answer_after_ms, revision, account FROM numbers WHERE number = $1",
+                    [.text(number)])
+            else { return nil }
             return OwnedNumber(account: try row.text(6), number: try Self.numberRecord(row))
         }.map { ($0.account, $0.number) }
     }
@@ -113,34 +139,45 @@ extension SQLStore {
     static var ivrColumns: String { "id, name, body, revision, updated FROM ivrs" }
 
     static func ivrRecord(_ row: SQLRow) throws(StoreError) -> IVRRecord {
-        IVRRecord(id: try row.text(0), name: try row.text(1), body: try row.text(2), revision: try row.intValue(3),
-                  updated: StoreRules.date(try row.int(4)))
+        IVRRecord(
+            id: try row.text(0), name: try row.text(1), body: try row.text(2), revision: try row.intValue(3),
+            updated: StoreRules.date(try row.int(4)))
     }
 
     func readIVR(_ tx: any SQLTransaction, _ id: IVRID, account: AccountID) async throws(StoreError) -> IVRRecord {
-        guard let row = try await tx.first("SELECT \(Self.ivrColumns) WHERE id = $1 AND account = $2",
-                                           [.text(id), .text(account)]) else { throw .notFound("IVR \(id)") }
+        guard
+            let row = try await tx.first(
+                "SELECT \(Self.ivrColumns) WHERE id = $1 AND account = $2",
+                [.text(id), .text(account)])
+        else { throw .notFound("IVR \(id)") }
         return try Self.ivrRecord(row)
     }
 
-    func insertIVR(_ tx: any SQLTransaction, account: AccountID, body: String,
-                   time: Int64) async throws(StoreError) -> IVRID {
+    func insertIVR(
+        _ tx: any SQLTransaction, account: AccountID, body: String,
+        time: Int64
+    ) async throws(StoreError) -> IVRID {
         let (name, json) = try StoreRules.body(body, "IVR")
-        if try await tx.first("SELECT 1 FROM ivrs WHERE account = $1 AND name = $2", [.text(account), .text(name)]) != nil {
+        if try await tx.first("SELECT 1 FROM ivrs WHERE account = $1 AND name = $2", [.text(account), .text(name)])
+            != nil
+        {
             throw .duplicate("an IVR named \"\(InputTextEscaped(name))\"")
         }
         let id = StoreRules.newID("ivr_")
-        try await tx.run("INSERT INTO ivrs (id, account, name, body, revision, updated) VALUES ($1, $2, $3, $4, 1, $5)",
-                         [.text(id), .text(account), .text(name), .text(CanonicalJSON.text(json)), .integer(time)])
+        try await tx.run(
+            "INSERT INTO ivrs (id, account, name, body, revision, updated) VALUES ($1, $2, $3, $4, 1, $5)",
+            [.text(id), .text(account), .text(name), .text(CanonicalJSON.text(json)), .integer(time)])
         return id
     }
 
-    public func createIVR(account: AccountID, body: String, origin: ChangeOrigin) async throws(StoreError) -> IVRRecord {
+    public func createIVR(account: AccountID, body: String, origin: ChangeOrigin) async throws(StoreError) -> IVRRecord
+    {
         try await database.transaction { tx throws(StoreError) in
             let time = Self.now()
             _ = try await self.readAccount(tx, account)
             let id = try await self.insertIVR(tx, account: account, body: body, time: time)
-            try await self.changed(tx, origin, account: account, action: "ivr.create", target: id, revision: 1, time: time)
+            try await self.changed(
+                tx, origin, account: account, action: "ivr.create", target: id, revision: 1, time: time)
             return try await self.readIVR(tx, id, account: account)
         }
     }
@@ -152,72 +189,92 @@ extension SQLStore {
     public func ivrs(account: AccountID, page: PageRequest) async throws(StoreError) -> Page<IVRRecord> {
         let after = try Self.textCursor(page) ?? ""
         return try await database.read { tx throws(StoreError) in
-            let rows = try await tx.query("SELECT \(Self.ivrColumns) WHERE account = $1 AND id > $2 ORDER BY id LIMIT $3",
-                                          [.text(account), .text(after), Self.limit(page)])
-            return try Self.page(rows, page, cursor: { row throws(StoreError) in try row.text(0) }, item: Self.ivrRecord)
+            let rows = try await tx.query(
+                "SELECT \(Self.ivrColumns) WHERE account = $1 AND id > $2 ORDER BY id LIMIT $3",
+                [.text(account), .text(after), Self.limit(page)])
+            return try Self.page(
+                rows, page, cursor: { row throws(StoreError) in try row.text(0) }, item: Self.ivrRecord)
         }
     }
 
     /// Rewrites the account's IVR options going to `old` (a `sequence` or an `ivr`) to go to `new`.
-    func renameOptionTargets(_ tx: any SQLTransaction, account: AccountID, kind: String, from old: String, to new: String,
-                             origin: ChangeOrigin, time: Int64) async throws(StoreError) {
+    func renameOptionTargets(
+        _ tx: any SQLTransaction, account: AccountID, kind: String, from old: String, to new: String,
+        origin: ChangeOrigin, time: Int64
+    ) async throws(StoreError) {
         let rows = try await tx.query("SELECT id, body FROM ivrs WHERE account = $1", [.text(account)])
         for row in rows {
             let id = try row.text(0)
             guard let json = try? JSONValue.parse(try row.text(1)),
-                  let renamed = StoreRules.renamingOptionTargets(json, kind: kind, from: old, to: new) else { continue }
+                let renamed = StoreRules.renamingOptionTargets(json, kind: kind, from: old, to: new)
+            else { continue }
             let revision = try await tx.first(
                 "UPDATE ivrs SET body = $2, revision = revision + 1, updated = $3 WHERE id = $1 RETURNING revision",
                 [.text(id), .text(CanonicalJSON.text(renamed)), .integer(time)])?.intValue(0)
-            try await self.changed(tx, origin, account: account, action: "ivr.update", target: id, revision: revision,
-                                   time: time)
+            try await self.changed(
+                tx, origin, account: account, action: "ivr.update", target: id, revision: revision,
+                time: time)
         }
     }
 
-    public func updateIVR(_ id: IVRID, account: AccountID, body: String, expectedRevision: Int,
-                          origin: ChangeOrigin) async throws(StoreError) -> IVRRecord {
+    public func updateIVR(
+        _ id: IVRID, account: AccountID, body: String, expectedRevision: Int,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> IVRRecord {
         let (name, json) = try StoreRules.body(body, "IVR")
         return try await database.transaction { tx throws(StoreError) in
             let time = Self.now()
             let current = try await self.readIVR(tx, id, account: account)
             guard current.revision == expectedRevision else { throw .conflict(current: current.revision) }
             if name != current.name {
-                if try await tx.first("SELECT 1 FROM ivrs WHERE account = $1 AND name = $2", [.text(account), .text(name)]) != nil {
+                if try await tx.first(
+                    "SELECT 1 FROM ivrs WHERE account = $1 AND name = $2", [.text(account), .text(name)]) != nil
+                {
                     throw .duplicate("an IVR named \"\(InputTextEscaped(name))\"")
                 }
             }
-            try await tx.run("UPDATE ivrs SET name = $2, body = $3, revision = revision + 1, updated = $4 WHERE id = $1",
-                             [.text(id), .text(name), .text(CanonicalJSON.text(json)), .integer(time)])
-            try await self.changed(tx, origin, account: account, action: "ivr.update", target: id,
-                                   revision: expectedRevision + 1, time: time)
+            try await tx.run(
+                "UPDATE ivrs SET name = $2, body = $3, revision = revision + 1, updated = $4 WHERE id = $1",
+                [.text(id), .text(name), .text(CanonicalJSON.text(json)), .integer(time)])
+            try await self.changed(
+                tx, origin, account: account, action: "ivr.update", target: id,
+                revision: expectedRevision + 1, time: time)
             if name != current.name {
                 let renamed = try await tx.query(
                     "UPDATE numbers SET route_ivr = $3, revision = revision + 1 WHERE account = $1 AND route_ivr = $2 RETURNING number, revision",
                     [.text(account), .text(current.name), .text(name)])
                 for row in renamed {
-                    try await self.changed(tx, origin, account: account, action: "number.put", target: try row.text(0),
-                                           revision: try row.intValue(1), time: time)
+                    try await self.changed(
+                        tx, origin, account: account, action: "number.put", target: try row.text(0),
+                        revision: try row.intValue(1), time: time)
                 }
-                try await self.renameOptionTargets(tx, account: account, kind: "ivr", from: current.name, to: name,
-                                                   origin: origin, time: time)
+                try await self.renameOptionTargets(
+                    tx, account: account, kind: "ivr", from: current.name, to: name,
+                    origin: origin, time: time)
             }
             return try await self.readIVR(tx, id, account: account)
         }
     }
 
-    public func deleteIVR(_ id: IVRID, account: AccountID, expectedRevision: Int,
-                          origin: ChangeOrigin) async throws(StoreError) {
+    public func deleteIVR(
+        _ id: IVRID, account: AccountID, expectedRevision: Int,
+        origin: ChangeOrigin
+    ) async throws(StoreError) {
         try await database.transaction { tx throws(StoreError) in
             let time = Self.now()
             let current = try await self.readIVR(tx, id, account: account)
             guard current.revision == expectedRevision else { throw .conflict(current: current.revision) }
             var users: [String] = []
-            for row in try await tx.query("SELECT number FROM numbers WHERE account = $1 AND route_ivr = $2 ORDER BY number",
-                                          [.text(account), .text(current.name)]) {
+            for row in try await tx.query(
+                "SELECT number FROM numbers WHERE account = $1 AND route_ivr = $2 ORDER BY number",
+                [.text(account), .text(current.name)])
+            {
                 users.append("number \(try row.text(0))")
             }
-            for row in try await tx.query("SELECT id, name, body FROM ivrs WHERE account = $1 AND id <> $2 ORDER BY name",
-                                          [.text(account), .text(id)]) {
+            for row in try await tx.query(
+                "SELECT id, name, body FROM ivrs WHERE account = $1 AND id <> $2 ORDER BY name",
+                [.text(account), .text(id)])
+            {
                 guard let json = try? JSONValue.parse(try row.text(2)) else { continue }
                 if StoreRules.optionTargets(json, kind: "ivr").contains(current.name) {
                     users.append("IVR \"\(InputTextEscaped(try row.text(1)))\"")
@@ -234,40 +291,55 @@ extension SQLStore {
     static var sequenceColumns: String { "id, name, body, revision, updated FROM sequences" }
 
     static func sequenceRecord(_ row: SQLRow) throws(StoreError) -> SequenceRecord {
-        SequenceRecord(id: try row.text(0), name: try row.text(1), body: try row.text(2), revision: try row.intValue(3),
-                       updated: StoreRules.date(try row.int(4)))
+        SequenceRecord(
+            id: try row.text(0), name: try row.text(1), body: try row.text(2), revision: try row.intValue(3),
+            updated: StoreRules.date(try row.int(4)))
     }
 
-    func readSequence(_ tx: any SQLTransaction, _ id: SequenceID,
-                      account: AccountID) async throws(StoreError) -> SequenceRecord {
-        guard let row = try await tx.first("SELECT \(Self.sequenceColumns) WHERE id = $1 AND account = $2",
-                                           [.text(id), .text(account)]) else { throw .notFound("sequence \(id)") }
+    func readSequence(
+        _ tx: any SQLTransaction, _ id: SequenceID,
+        account: AccountID
+    ) async throws(StoreError) -> SequenceRecord {
+        guard
+            let row = try await tx.first(
+                "SELECT \(Self.sequenceColumns) WHERE id = $1 AND account = $2",
+                [.text(id), .text(account)])
+        else { throw .notFound("sequence \(id)") }
         return try Self.sequenceRecord(row)
     }
 
-    func insertSequence(_ tx: any SQLTransaction, account: AccountID, body: String, origin: ChangeOrigin,
-                        time: Int64) async throws(StoreError) -> SequenceID {
+    func insertSequence(
+        _ tx: any SQLTransaction, account: AccountID, body: String, origin: ChangeOrigin,
+        time: Int64
+    ) async throws(StoreError) -> SequenceID {
         let (name, json) = try StoreRules.body(body, "sequence")
-        if try await tx.first("SELECT 1 FROM sequences WHERE account = $1 AND name = $2", [.text(account), .text(name)]) != nil {
+        if try await tx.first(
+            "SELECT 1 FROM sequences WHERE account = $1 AND name = $2", [.text(account), .text(name)]) != nil
+        {
             throw .duplicate("a sequence named \"\(InputTextEscaped(name))\"")
         }
         let id = StoreRules.newID("seq_")
         let canonical = CanonicalJSON.text(json)
-        try await tx.run("INSERT INTO sequences (id, account, name, body, revision, updated) VALUES ($1, $2, $3, $4, 1, $5)",
-                         [.text(id), .text(account), .text(name), .text(canonical), .integer(time)])
-        try await tx.run("INSERT INTO sequence_revisions (sequence, number, created, key_id, body) VALUES ($1, 1, $2, $3, $4)",
-                         [.text(id), .integer(time), .optionalText(origin.keyID), .text(canonical)])
+        try await tx.run(
+            "INSERT INTO sequences (id, account, name, body, revision, updated) VALUES ($1, $2, $3, $4, 1, $5)",
+            [.text(id), .text(account), .text(name), .text(canonical), .integer(time)])
+        try await tx.run(
+            "INSERT INTO sequence_revisions (sequence, number, created, key_id, body) VALUES ($1, 1, $2, $3, $4)",
+            [.text(id), .integer(time), .optionalText(origin.keyID), .text(canonical)])
         return id
     }
 
-    public func createSequence(account: AccountID, body: String,
-                               origin: ChangeOrigin) async throws(StoreError) -> SequenceRecord {
+    public func createSequence(
+        account: AccountID, body: String,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> SequenceRecord {
         try await database.transaction { tx throws(StoreError) in
             let time = Self.now()
             _ = try await self.readAccount(tx, account)
             let id = try await self.insertSequence(tx, account: account, body: body, origin: origin, time: time)
-            try await self.changed(tx, origin, account: account, action: "sequence.create", target: id, revision: 1,
-                                   time: time)
+            try await self.changed(
+                tx, origin, account: account, action: "sequence.create", target: id, revision: 1,
+                time: time)
             return try await self.readSequence(tx, id, account: account)
         }
     }
@@ -279,53 +351,70 @@ extension SQLStore {
     public func sequences(account: AccountID, page: PageRequest) async throws(StoreError) -> Page<SequenceRecord> {
         let after = try Self.textCursor(page) ?? ""
         return try await database.read { tx throws(StoreError) in
-            let rows = try await tx.query("SELECT \(Self.sequenceColumns) WHERE account = $1 AND id > $2 ORDER BY id LIMIT $3",
-                                          [.text(account), .text(after), Self.limit(page)])
-            return try Self.page(rows, page, cursor: { row throws(StoreError) in try row.text(0) }, item: Self.sequenceRecord)
+            let rows = try await tx.query(
+                "SELECT \(Self.sequenceColumns) WHERE account = $1 AND id > $2 ORDER BY id LIMIT $3",
+                [.text(account), .text(after), Self.limit(page)])
+            return try Self.page(
+                rows, page, cursor: { row throws(StoreError) in try row.text(0) }, item: Self.sequenceRecord)
         }
     }
 
     /// Saves `body` as the sequence's next revision (the caller checked the expected revision).
-    func saveRevision(_ tx: any SQLTransaction, _ current: SequenceRecord, account: AccountID, body: String,
-                      action: String, origin: ChangeOrigin, time: Int64) async throws(StoreError) -> SequenceRecord {
+    func saveRevision(
+        _ tx: any SQLTransaction, _ current: SequenceRecord, account: AccountID, body: String,
+        action: String, origin: ChangeOrigin, time: Int64
+    ) async throws(StoreError) -> SequenceRecord {
         let (name, json) = try StoreRules.body(body, "sequence")
         if name != current.name,
-           try await tx.first("SELECT 1 FROM sequences WHERE account = $1 AND name = $2", [.text(account), .text(name)]) != nil {
+            try await tx.first(
+                "SELECT 1 FROM sequences WHERE account = $1 AND name = $2", [.text(account), .text(name)]) != nil
+        {
             throw .duplicate("a sequence named \"\(InputTextEscaped(name))\"")
         }
         let canonical = CanonicalJSON.text(json)
         let revision = current.revision + 1
-        try await tx.run("UPDATE sequences SET name = $2, body = $3, revision = $4, updated = $5 WHERE id = $1",
-                         [.text(current.id), .text(name), .text(canonical), .int(revision), .integer(time)])
-        try await tx.run("INSERT INTO sequence_revisions (sequence, number, created, key_id, body) VALUES ($1, $2, $3, $4, $5)",
-                         [.text(current.id), .int(revision), .integer(time), .optionalText(origin.keyID), .text(canonical)])
-        try await changed(tx, origin, account: account, action: action, target: current.id, revision: revision, time: time)
+        try await tx.run(
+            "UPDATE sequences SET name = $2, body = $3, revision = $4, updated = $5 WHERE id = $1",
+            [.text(current.id), .text(name), .text(canonical), .int(revision), .integer(time)])
+        try await tx.run(
+            "INSERT INTO sequence_revisions (sequence, number, created, key_id, body) VALUES ($1, $2, $3, $4, $5)",
+            [.text(current.id), .int(revision), .integer(time), .optionalText(origin.keyID), .text(canonical)])
+        try await changed(
+            tx, origin, account: account, action: action, target: current.id, revision: revision, time: time)
         if name != current.name {
-            try await renameOptionTargets(tx, account: account, kind: "sequence", from: current.name, to: name,
-                                          origin: origin, time: time)
+            try await renameOptionTargets(
+                tx, account: account, kind: "sequence", from: current.name, to: name,
+                origin: origin, time: time)
         }
         return try await readSequence(tx, current.id, account: account)
     }
 
-    public func updateSequence(_ id: SequenceID, account: AccountID, body: String, expectedRevision: Int,
-                               origin: ChangeOrigin) async throws(StoreError) -> SequenceRecord {
+    public func updateSequence(
+        _ id: SequenceID, account: AccountID, body: String, expectedRevision: Int,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> SequenceRecord {
         try await database.transaction { tx throws(StoreError) in
             let time = Self.now()
             let current = try await self.readSequence(tx, id, account: account)
             guard current.revision == expectedRevision else { throw .conflict(current: current.revision) }
-            return try await self.saveRevision(tx, current, account: account, body: body, action: "sequence.update",
-                                               origin: origin, time: time)
+            return try await self.saveRevision(
+                tx, current, account: account, body: body, action: "sequence.update",
+                origin: origin, time: time)
         }
     }
 
-    public func deleteSequence(_ id: SequenceID, account: AccountID, expectedRevision: Int,
-                               origin: ChangeOrigin) async throws(StoreError) {
+    public func deleteSequence(
+        _ id: SequenceID, account: AccountID, expectedRevision: Int,
+        origin: ChangeOrigin
+    ) async throws(StoreError) {
         try await database.transaction { tx throws(StoreError) in
             let time = Self.now()
             let current = try await self.readSequence(tx, id, account: account)
             guard current.revision == expectedRevision else { throw .conflict(current: current.revision) }
             var users: [String] = []
-            for row in try await tx.query("SELECT name, body FROM ivrs WHERE account = $1 ORDER BY name", [.text(account)]) {
+            for row in try await tx.query(
+                "SELECT name, body FROM ivrs WHERE account = $1 ORDER BY name", [.text(account)])
+            {
                 guard let json = try? JSONValue.parse(try row.text(1)) else { continue }
                 if StoreRules.optionTargets(json, kind: "sequence").contains(current.name) {
                     users.append("IVR \"\(InputTextEscaped(try row.text(0)))\"")
@@ -339,47 +428,63 @@ extension SQLStore {
     }
 
     static func revisionRecord(_ row: SQLRow) throws(StoreError) -> SequenceRevision {
-        SequenceRevision(sequence: try row.text(0), number: try row.intValue(1), created: StoreRules.date(try row.int(2)),
-                         keyID: try row.optionalText(3), body: try row.text(4))
+        SequenceRevision(
+            sequence: try row.text(0), number: try row.intValue(1), created: StoreRules.date(try row.int(2)),
+            keyID: try row.optionalText(3), body: try row.text(4))
     }
 
-    public func revisions(of id: SequenceID, account: AccountID,
-                          page: PageRequest) async throws(StoreError) -> Page<SequenceRevision> {
+    public func revisions(
+        of id: SequenceID, account: AccountID,
+        page: PageRequest
+    ) async throws(StoreError) -> Page<SequenceRevision> {
         let before = try Self.integerCursor(page)
         return try await database.read { tx throws(StoreError) in
             _ = try await self.readSequence(tx, id, account: account)
-            let rows = try await tx.query("""
+            let rows = try await tx.query(
+                """
                 SELECT sequence, number, created, key_id, body FROM sequence_revisions
                 WHERE sequence = $1 AND number < $2 ORDER BY number DESC LIMIT $3
                 """, [.text(id), .integer(before), Self.limit(page)])
-            return try Self.page(rows, page, cursor: { row throws(StoreError) in String(try row.int(1)) },
-                                 item: Self.revisionRecord)
+            return try Self.page(
+                rows, page, cursor: { row throws(StoreError) in String(try row.int(1)) },
+                item: Self.revisionRecord)
         }
     }
 
-    func readRevision(_ tx: any SQLTransaction, _ number: Int, of id: SequenceID,
-                      account: AccountID) async throws(StoreError) -> SequenceRevision {
+    func readRevision(
+        _ tx: any SQLTransaction, _ number: Int, of id: SequenceID,
+        account: AccountID
+    ) async throws(StoreError) -> SequenceRevision {
         _ = try await readSequence(tx, id, account: account)
-        guard let row = try await tx.first(
-            "SELECT sequence, number, created, key_id, body FROM sequence_revisions WHERE sequence = $1 AND number = $2",
-            [.text(id), .int(number)]) else { throw .notFound("revision \(number) of sequence \(id)") }
+        guard
+            let row = try await tx.first(
+                "SELECT sequence, number, created, key_id, body FROM sequence_revisions WHERE sequence = $1 AND number = $2",
+                [.text(id), .int(number)])
+        else { throw .notFound("revision \(number) of sequence \(id)") }
         return try Self.revisionRecord(row)
     }
 
-    public func revision(_ number: Int, of id: SequenceID,
-                         account: AccountID) async throws(StoreError) -> SequenceRevision {
-        try await database.read { tx throws(StoreError) in try await self.readRevision(tx, number, of: id, account: account) }
+    public func revision(
+        _ number: Int, of id: SequenceID,
+        account: AccountID
+    ) async throws(StoreError) -> SequenceRevision {
+        try await database.read { tx throws(StoreError) in
+            try await self.readRevision(tx, number, of: id, account: account)
+        }
     }
 
-    public func restoreRevision(_ number: Int, of id: SequenceID, account: AccountID, expectedRevision: Int,
-                                origin: ChangeOrigin) async throws(StoreError) -> SequenceRecord {
+    public func restoreRevision(
+        _ number: Int, of id: SequenceID, account: AccountID, expectedRevision: Int,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> SequenceRecord {
         try await database.transaction { tx throws(StoreError) in
             let time = Self.now()
             let current = try await self.readSequence(tx, id, account: account)
             guard current.revision == expectedRevision else { throw .conflict(current: current.revision) }
             let old = try await self.readRevision(tx, number, of: id, account: account)
-            return try await self.saveRevision(tx, current, account: account, body: old.body, action: "sequence.restore",
-                                               origin: origin, time: time)
+            return try await self.saveRevision(
+                tx, current, account: account, body: old.body, action: "sequence.restore",
+                origin: origin, time: time)
         }
     }
 
@@ -390,23 +495,28 @@ extension SQLStore {
     }
 
     static func recordingInfo(_ row: SQLRow) throws(StoreError) -> RecordingInfo {
-        RecordingInfo(name: try row.text(0), contentType: try row.text(1), originalBytes: try row.intValue(2),
-                      convertedBytes: try row.intValue(3), durationMs: try row.intValue(4), metadata: try row.text(5),
-                      revision: try row.intValue(6), updated: StoreRules.date(try row.int(7)))
+        RecordingInfo(
+            name: try row.text(0), contentType: try row.text(1), originalBytes: try row.intValue(2),
+            convertedBytes: try row.intValue(3), durationMs: try row.intValue(4), metadata: try row.text(5),
+            revision: try row.intValue(6), updated: StoreRules.date(try row.int(7)))
     }
 
-    func writeRecording(_ tx: any SQLTransaction, _ upload: RecordingUpload, account: AccountID, expectedRevision: Int?,
-                        time: Int64) async throws(StoreError) -> Int {
+    func writeRecording(
+        _ tx: any SQLTransaction, _ upload: RecordingUpload, account: AccountID, expectedRevision: Int?,
+        time: Int64
+    ) async throws(StoreError) -> Int {
         _ = try StoreRules.recordingName(upload.name)
         for (bytes, what) in [(upload.original, "original"), (upload.converted, "converted")]
         where bytes.count > StoreLimits.maximumRecordingBytes {
-            throw .invalid("recording: the \(what) audio has \(bytes.count) bytes; at most \(StoreLimits.maximumRecordingBytes)")
+            throw .invalid(
+                "recording: the \(what) audio has \(bytes.count) bytes; at most \(StoreLimits.maximumRecordingBytes)")
         }
         try StoreRules.text(upload.contentType, "the content type", limit: 100)
         guard upload.durationMs >= 0 else { throw .invalid("recording: negative duration") }
         let metadata = try StoreRules.metadata(upload.metadata)
-        let existing = try await tx.first("SELECT revision FROM recordings WHERE account = $1 AND name = $2",
-                                          [.text(account), .text(upload.name)])
+        let existing = try await tx.first(
+            "SELECT revision FROM recordings WHERE account = $1 AND name = $2",
+            [.text(account), .text(upload.name)])
         let revision: Int
         if let existing {
             let current = try existing.intValue(0)
@@ -416,35 +526,47 @@ extension SQLStore {
             guard expectedRevision == nil else { throw .notFound("recording \"\(InputTextEscaped(upload.name))\"") }
             revision = 1
         }
-        try await tx.run("""
+        try await tx.run(
+            """
             INSERT INTO recordings (account, name, content_type, original, converted, original_bytes, converted_bytes,
                 duration_ms, metadata, revision, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             ON CONFLICT (account, name) DO UPDATE SET content_type = excluded.content_type, original = excluded.original,
                 converted = excluded.converted, original_bytes = excluded.original_bytes,
                 converted_bytes = excluded.converted_bytes, duration_ms = excluded.duration_ms,
                 metadata = excluded.metadata, revision = excluded.revision, updated = excluded.updated
-            """, [.text(account), .text(upload.name), .text(upload.contentType), .blob(upload.original),
-                  .blob(upload.converted), .int(upload.original.count), .int(upload.converted.count),
-                  .int(upload.durationMs), .text(metadata), .int(revision), .integer(time)])
+            """,
+            [
+                .text(account), .text(upload.name), .text(upload.contentType), .blob(upload.original),
+                .blob(upload.converted), .int(upload.original.count), .int(upload.converted.count),
+                .int(upload.durationMs), .text(metadata), .int(revision), .integer(time),
+            ])
         return revision
     }
 
-    public func putRecording(_ upload: RecordingUpload, account: AccountID, expectedRevision: Int?,
-                             origin: ChangeOrigin) async throws(StoreError) -> RecordingInfo {
+    public func putRecording(
+        _ upload: RecordingUpload, account: AccountID, expectedRevision: Int?,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> RecordingInfo {
         try await database.transaction { tx throws(StoreError) in
             let time = Self.now()
             _ = try await self.readAccount(tx, account)
-            let revision = try await self.writeRecording(tx, upload, account: account, expectedRevision: expectedRevision,
-                                                         time: time)
-            try await self.changed(tx, origin, account: account, action: "recording.put", target: upload.name,
-                                   revision: revision, time: time)
+            let revision = try await self.writeRecording(
+                tx, upload, account: account, expectedRevision: expectedRevision,
+                time: time)
+            try await self.changed(
+                tx, origin, account: account, action: "recording.put", target: upload.name,
+                revision: revision, time: time)
             return try await self.readRecording(tx, upload.name, account: account)
         }
     }
 
-    func readRecording(_ tx: any SQLTransaction, _ name: String, account: AccountID) async throws(StoreError) -> RecordingInfo {
-        guard let row = try await tx.first("SELECT \(Self.recordingColumns) WHERE account = $1 AND name = $2",
-                                           [.text(account), .text(name)])
+    func readRecording(
+        _ tx: any SQLTransaction, _ name: String, account: AccountID
+    ) async throws(StoreError) -> RecordingInfo {
+        guard
+            let row = try await tx.first(
+                "SELECT \(Self.recordingColumns) WHERE account = $1 AND name = $2",
+                [.text(account), .text(name)])
         else { throw .notFound("recording \"\(InputTextEscaped(name))\"") }
         return try Self.recordingInfo(row)
     }
@@ -456,40 +578,55 @@ extension SQLStore {
     public func recordings(account: AccountID, page: PageRequest) async throws(StoreError) -> Page<RecordingInfo> {
         let after = try Self.textCursor(page) ?? ""
         return try await database.read { tx throws(StoreError) in
-            let rows = try await tx.query("SELECT \(Self.recordingColumns) WHERE account = $1 AND name > $2 ORDER BY name LIMIT $3",
-                                          [.text(account), .text(after), Self.limit(page)])
-            return try Self.page(rows, page, cursor: { row throws(StoreError) in try row.text(0) }, item: Self.recordingInfo)
+            let rows = try await tx.query(
+                "SELECT \(Self.recordingColumns) WHERE account = $1 AND name > $2 ORDER BY name LIMIT $3",
+                [.text(account), .text(after), Self.limit(page)])
+            return try Self.page(
+                rows, page, cursor: { row throws(StoreError) in try row.text(0) }, item: Self.recordingInfo)
         }
     }
 
-    public func recordingAudio(_ name: String, account: AccountID,
-                               variant: RecordingVariant) async throws(StoreError) -> [UInt8] {
+    public func recordingAudio(
+        _ name: String, account: AccountID,
+        variant: RecordingVariant
+    ) async throws(StoreError) -> [UInt8] {
         let column = variant == .original ? "original" : "converted"
         return try await database.read { tx throws(StoreError) in
-            guard let row = try await tx.first("SELECT \(column) FROM recordings WHERE account = $1 AND name = $2",
-                                               [.text(account), .text(name)])
+            guard
+                let row = try await tx.first(
+                    "SELECT \(column) FROM recordings WHERE account = $1 AND name = $2",
+                    [.text(account), .text(name)])
             else { throw .notFound("recording \"\(InputTextEscaped(name))\"") }
             return try row.blob(0)
         }
     }
 
-    public func deleteRecording(_ name: String, account: AccountID, expectedRevision: Int,
-                                origin: ChangeOrigin) async throws(StoreError) {
+    public func deleteRecording(
+        _ name: String, account: AccountID, expectedRevision: Int,
+        origin: ChangeOrigin
+    ) async throws(StoreError) {
         try await database.transaction { tx throws(StoreError) in
             let time = Self.now()
-            _ = try await self.checkRevision(tx, "SELECT revision FROM recordings WHERE account = $1 AND name = $2",
-                                             [.text(account), .text(name)], expected: expectedRevision,
-                                             what: "recording \"\(InputTextEscaped(name))\"")
+            _ = try await self.checkRevision(
+                tx, "SELECT revision FROM recordings WHERE account = $1 AND name = $2",
+                [.text(account), .text(name)], expected: expectedRevision,
+                what: "recording \"\(InputTextEscaped(name))\"")
             var users: [String] = []
-            for row in try await tx.query("SELECT name, body FROM sequences WHERE account = $1 ORDER BY name", [.text(account)]) {
+            for row in try await tx.query(
+                "SELECT name, body FROM sequences WHERE account = $1 ORDER BY name", [.text(account)])
+            {
                 guard let json = try? JSONValue.parse(try row.text(1)) else { continue }
                 if StoreRules.recordings(inSequence: json).contains(name) {
                     users.append("sequence \"\(InputTextEscaped(try row.text(0)))\"")
                 }
             }
-            for row in try await tx.query("SELECT name, body FROM ivrs WHERE account = $1 ORDER BY name", [.text(account)]) {
+            for row in try await tx.query(
+                "SELECT name, body FROM ivrs WHERE account = $1 ORDER BY name", [.text(account)])
+            {
                 guard let json = try? JSONValue.parse(try row.text(1)) else { continue }
-                if StoreRules.prompt(ofIVR: json) == name { users.append("IVR \"\(InputTextEscaped(try row.text(0)))\"") }
+                if StoreRules.prompt(ofIVR: json) == name {
+                    users.append("IVR \"\(InputTextEscaped(try row.text(0)))\"")
+                }
             }
             guard users.isEmpty else { throw .inUse(users: users) }
             try await tx.run("DELETE FROM recordings WHERE account = $1 AND name = $2", [.text(account), .text(name)])
@@ -500,8 +637,10 @@ extension SQLStore {
     // MARK: - Whole accounts
 
     /// Writes a snapshot's contents into an account that has none.
-    func writeContents(_ tx: any SQLTransaction, _ snapshot: AccountSnapshot, account: AccountID,
-                       origin: ChangeOrigin, time: Int64) async throws(StoreError) {
+    func writeContents(
+        _ tx: any SQLTransaction, _ snapshot: AccountSnapshot, account: AccountID,
+        origin: ChangeOrigin, time: Int64
+    ) async throws(StoreError) {
         for recording in snapshot.recordings {
             _ = try await writeRecording(tx, recording, account: account, expectedRevision: nil, time: time)
         }
@@ -514,21 +653,26 @@ extension SQLStore {
         }
     }
 
-    public func importAccount(_ snapshot: AccountSnapshot, as account: NewAccount,
-                              origin: ChangeOrigin) async throws(StoreError) -> AccountRecord {
+    public func importAccount(
+        _ snapshot: AccountSnapshot, as account: NewAccount,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> AccountRecord {
         try await database.transaction { tx throws(StoreError) in
             let time = Self.now()
             var new = account
             new.capabilities = snapshot.capabilities
             let id = try await self.insertAccount(tx, new, time: time)
             try await self.writeContents(tx, snapshot, account: id, origin: origin, time: time)
-            try await self.changed(tx, origin, account: id, action: "account.import", target: id, revision: 1, time: time)
+            try await self.changed(
+                tx, origin, account: id, action: "account.import", target: id, revision: 1, time: time)
             return try await self.readAccount(tx, id)
         }
     }
 
-    public func replaceAccountContents(_ id: AccountID, with snapshot: AccountSnapshot, expectedRevision: Int,
-                                       origin: ChangeOrigin) async throws(StoreError) -> AccountRecord {
+    public func replaceAccountContents(
+        _ id: AccountID, with snapshot: AccountSnapshot, expectedRevision: Int,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> AccountRecord {
         try await database.transaction { tx throws(StoreError) in
             let time = Self.now()
             let current = try await self.readAccount(tx, id)
@@ -543,7 +687,9 @@ extension SQLStore {
             var names = Set<String>()
             for body in snapshot.sequences {
                 let (name, _) = try StoreRules.body(body, "sequence")
-                guard names.insert(name).inserted else { throw .duplicate("a sequence named \"\(InputTextEscaped(name))\"") }
+                guard names.insert(name).inserted else {
+                    throw .duplicate("a sequence named \"\(InputTextEscaped(name))\"")
+                }
                 sequences.append((kept[name], body))
             }
             for (name, record) in kept where !names.contains(name) {
@@ -561,8 +707,9 @@ extension SQLStore {
                     let (_, json) = try StoreRules.body(body, "sequence")
                     if CanonicalJSON.text(json) != existing.body {
                         // A rename is impossible here (same name), so IVR options stay as imported.
-                        _ = try await self.saveRevision(tx, existing, account: id, body: body, action: "sequence.update",
-                                                        origin: origin, time: time)
+                        _ = try await self.saveRevision(
+                            tx, existing, account: id, body: body, action: "sequence.update",
+                            origin: origin, time: time)
                     }
                 } else {
                     _ = try await self.insertSequence(tx, account: id, body: body, origin: origin, time: time)
@@ -570,13 +717,18 @@ extension SQLStore {
             }
             let capabilities = current.kind.parent == nil ? snapshot.capabilities : current.capabilities
             try Self.checkCapabilities(capabilities)
-            try await tx.run("""
+            try await tx.run(
+                """
                 UPDATE accounts SET sequences = $2, sms = $3, sms_daily_limit = $4, revision = revision + 1, updated = $5
                 WHERE id = $1
-                """, [.text(id), .bool(capabilities.sequences), .bool(current.kind.parent == nil && capabilities.sms),
-                      .int(capabilities.smsDailyLimit), .integer(time)])
-            try await self.changed(tx, origin, account: id, action: "account.import", target: id,
-                                   revision: expectedRevision + 1, time: time)
+                """,
+                [
+                    .text(id), .bool(capabilities.sequences), .bool(current.kind.parent == nil && capabilities.sms),
+                    .int(capabilities.smsDailyLimit), .integer(time),
+                ])
+            try await self.changed(
+                tx, origin, account: id, action: "account.import", target: id,
+                revision: expectedRevision + 1, time: time)
             return try await self.readAccount(tx, id)
         }
     }
@@ -585,7 +737,9 @@ extension SQLStore {
         try await database.read { tx throws(StoreError) in
             let account = try await self.readAccount(tx, id)
             var numbers: [NumberRecord] = []
-            for row in try await tx.query("SELECT \(Self.numberColumns) WHERE account = $1 ORDER BY number", [.text(id)]) {
+            for row in try await tx.query(
+                "SELECT \(Self.numberColumns) WHERE account = $1 ORDER BY number", [.text(id)])
+            {
                 numbers.append(try Self.numberRecord(row))
             }
             var ivrs: [String] = []
@@ -600,13 +754,16 @@ extension SQLStore {
             let audio = withAudio ? "original, converted" : "NULL, NULL"
             for row in try await tx.query(
                 "SELECT name, content_type, duration_ms, metadata, \(audio) FROM recordings WHERE account = $1 ORDER BY name",
-                [.text(id)]) {
-                recordings.append(RecordingUpload(
-                    name: try row.text(0), contentType: try row.text(1), original: try row.blob(4),
-                    converted: try row.blob(5), durationMs: try row.intValue(2), metadata: try row.text(3)))
+                [.text(id)])
+            {
+                recordings.append(
+                    RecordingUpload(
+                        name: try row.text(0), contentType: try row.text(1), original: try row.blob(4),
+                        converted: try row.blob(5), durationMs: try row.intValue(2), metadata: try row.text(3)))
             }
-            return AccountSnapshot(capabilities: account.capabilities, numbers: numbers, ivrs: ivrs,
-                                   sequences: sequences, recordings: recordings)
+            return AccountSnapshot(
+                capabilities: account.capabilities, numbers: numbers, ivrs: ivrs,
+                sequences: sequences, recordings: recordings)
         }
     }
 }

@@ -118,10 +118,18 @@ struct SQLiteTransaction: SQLTransaction {
         var pending: Character? = nil
         while let c = pending ?? chars.next() {
             pending = nil
-            guard c == "$" else { out.append(c); continue }
+            guard c == "$" else {
+                out.append(c)
+                continue
+            }
             var digits = ""
             while let d = chars.next() {
-                if d.isASCII, d.isNumber { digits.append(d) } else { pending = d; break }
+                if d.isASCII, d.isNumber {
+                    digits.append(d)
+                } else {
+                    pending = d
+                    break
+                }
             }
             out += digits.isEmpty ? "$" : "?" + digits
         }
@@ -191,7 +199,8 @@ struct SQLiteTransaction: SQLTransaction {
                 default:
                     if let text = sqlite3_column_text(statement, column) {
                         let size = Int(sqlite3_column_bytes(statement, column))
-                        row.append(.text(String(decoding: UnsafeBufferPointer(start: text, count: size), as: UTF8.self)))
+                        row.append(
+                            .text(String(decoding: UnsafeBufferPointer(start: text, count: size), as: UTF8.self)))
                     } else {
                         row.append(.null)
                     }
@@ -249,7 +258,7 @@ final class AsyncLock: @unchecked Sendable {
                 head = 0
             }
             mutex.unlock()
-            next.resume()   // the lock passes to it, still locked
+            next.resume()  // the lock passes to it, still locked
         } else {
             waiters.removeAll(keepingCapacity: true)
             head = 0

@@ -9,8 +9,12 @@ enum Schema {
     static func migrations(_ dialect: SQLDialect) -> [String] {
         switch dialect {
         case .sqlite: return [version1(blob: "BLOB", serial: "INTEGER PRIMARY KEY AUTOINCREMENT", text: "TEXT")]
-        case .postgres: return [version1(blob: "BYTEA", serial: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
-                                          text: "TEXT COLLATE \"C\"")]
+        case .postgres:
+            return [
+                version1(
+                    blob: "BYTEA", serial: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+                    text: "TEXT COLLATE \"C\"")
+            ]
         }
     }
 

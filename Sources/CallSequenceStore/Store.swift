@@ -204,8 +204,10 @@ public struct AccountRecord: Sendable, Hashable {
     public var created: Date
     public var updated: Date
 
-    public init(id: AccountID, name: String, kind: AccountKind, capabilities: StoreCapabilities, revision: Int,
-                created: Date, updated: Date) {
+    public init(
+        id: AccountID, name: String, kind: AccountKind, capabilities: StoreCapabilities, revision: Int,
+        created: Date, updated: Date
+    ) {
         self.id = id
         self.name = name
         self.kind = kind
@@ -279,8 +281,10 @@ public struct APIKeyRecord: Sendable, Hashable {
     /// Set once revoked; a revoked key no longer authenticates.
     public var revoked: Date?
 
-    public init(id: KeyID, account: AccountID?, isOperator: Bool, label: String, prefix: String, created: Date,
-                revoked: Date?) {
+    public init(
+        id: KeyID, account: AccountID?, isOperator: Bool, label: String, prefix: String, created: Date,
+        revoked: Date?
+    ) {
         self.id = id
         self.account = account
         self.isOperator = isOperator
@@ -340,8 +344,10 @@ public struct NumberRecord: Sendable, Hashable {
     /// 1 on create, +1 per change (set by the store; ignored in `putNumber`'s input).
     public var revision: Int
 
-    public init(number: String, sms: Bool, route: NumberRoute, dtmf: DTMFMode = .auto, answerAfterMs: Int = 0,
-                revision: Int = 0) {
+    public init(
+        number: String, sms: Bool, route: NumberRoute, dtmf: DTMFMode = .auto, answerAfterMs: Int = 0,
+        revision: Int = 0
+    ) {
         self.number = number
         self.sms = sms
         self.route = route
@@ -434,8 +440,10 @@ public struct RecordingInfo: Sendable, Hashable {
     public var revision: Int
     public var updated: Date
 
-    public init(name: String, contentType: String, originalBytes: Int, convertedBytes: Int, durationMs: Int,
-                metadata: String, revision: Int, updated: Date) {
+    public init(
+        name: String, contentType: String, originalBytes: Int, convertedBytes: Int, durationMs: Int,
+        metadata: String, revision: Int, updated: Date
+    ) {
         self.name = name
         self.contentType = contentType
         self.originalBytes = originalBytes
@@ -459,8 +467,10 @@ public struct RecordingUpload: Sendable, Hashable {
     /// A JSON object (canonicalized by the store), or `{}`.
     public var metadata: String
 
-    public init(name: String, contentType: String, original: [UInt8], converted: [UInt8], durationMs: Int,
-                metadata: String = "{}") {
+    public init(
+        name: String, contentType: String, original: [UInt8], converted: [UInt8], durationMs: Int,
+        metadata: String = "{}"
+    ) {
         self.name = name
         self.contentType = contentType
         self.original = original
@@ -499,8 +509,10 @@ public struct AuditEntry: Sendable, Hashable {
     /// The revision the change made, when the resource has revisions.
     public var revision: Int?
 
-    public init(id: Int64, time: Date, account: AccountID?, keyID: KeyID?, address: String, action: String,
-                target: String, revision: Int?) {
+    public init(
+        id: Int64, time: Date, account: AccountID?, keyID: KeyID?, address: String, action: String,
+        target: String, revision: Int?
+    ) {
         self.id = id
         self.time = time
         self.account = account
@@ -541,8 +553,10 @@ public struct SMSRequest: Sendable, Hashable {
     /// When (its UTC day is the day it counts on).
     public var time: Date
 
-    public init(account: AccountID, callID: String, step: Int, from: String, to: String, message: String,
-                dailyLimit: Int, time: Date) {
+    public init(
+        account: AccountID, callID: String, step: Int, from: String, to: String, message: String,
+        dailyLimit: Int, time: Date
+    ) {
         self.account = account
         self.callID = callID
         self.step = step
@@ -581,9 +595,11 @@ public struct SMSEntry: Sendable, Hashable {
     public var created: Date
     public var updated: Date
 
-    public init(id: Int64, account: AccountID, callID: String, step: Int, day: String, from: String, to: String,
-                message: String, state: SMSState, providerID: String?, detail: String?, created: Date,
-                updated: Date) {
+    public init(
+        id: Int64, account: AccountID, callID: String, step: Int, day: String, from: String, to: String,
+        message: String, state: SMSState, providerID: String?, detail: String?, created: Date,
+        updated: Date
+    ) {
         self.id = id
         self.account = account
         self.callID = callID
@@ -627,9 +643,11 @@ public struct CallRecord: Sendable, Hashable {
     public var outcome: String
     public var durationMs: Int
 
-    public init(id: Int64 = 0, time: Date, account: AccountID, caller: String, did: String, ivrPath: [String],
-                keys: String, sequence: String?, stepsDone: Int, stepsTotal: Int, smsOutcomes: [String],
-                outcome: String, durationMs: Int) {
+    public init(
+        id: Int64 = 0, time: Date, account: AccountID, caller: String, did: String, ivrPath: [String],
+        keys: String, sequence: String?, stepsDone: Int, stepsTotal: Int, smsOutcomes: [String],
+        outcome: String, durationMs: Int
+    ) {
         self.id = id
         self.time = time
         self.account = account
@@ -677,8 +695,10 @@ public struct AccountSnapshot: Sendable, Hashable {
     /// Recordings, by name. On export their bytes are included only when asked for.
     public var recordings: [RecordingUpload]
 
-    public init(capabilities: StoreCapabilities, numbers: [NumberRecord], ivrs: [String], sequences: [String],
-                recordings: [RecordingUpload]) {
+    public init(
+        capabilities: StoreCapabilities, numbers: [NumberRecord], ivrs: [String], sequences: [String],
+        recordings: [RecordingUpload]
+    ) {
         self.capabilities = capabilities
         self.numbers = numbers
         self.ivrs = ivrs
@@ -705,8 +725,10 @@ public protocol Store: Sendable {
     /// Accounts in id order: every account when `parent` is nil (operator), else that reseller's clients.
     func accounts(parent: AccountID?, page: PageRequest) async throws(StoreError) -> Page<AccountRecord>
     /// Changes an account at `expectedRevision`.
-    func updateAccount(_ id: AccountID, _ change: AccountChange, expectedRevision: Int,
-                       origin: ChangeOrigin) async throws(StoreError) -> AccountRecord
+    func updateAccount(
+        _ id: AccountID, _ change: AccountChange, expectedRevision: Int,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> AccountRecord
     /// Deletes an account and everything it has (its numbers, IVRs, sequences, recordings, keys; its SMS
     /// ledger and call records stay). A reseller with clients: `.inUse` naming them.
     func deleteAccount(_ id: AccountID, expectedRevision: Int, origin: ChangeOrigin) async throws(StoreError)
@@ -718,13 +740,17 @@ public protocol Store: Sendable {
 
     /// Creates an account holding `snapshot` (numbers, IVRs, sequences at revision 1, recordings), all or
     /// nothing. A number another account has: `.duplicate`.
-    func importAccount(_ snapshot: AccountSnapshot, as account: NewAccount,
-                       origin: ChangeOrigin) async throws(StoreError) -> AccountRecord
+    func importAccount(
+        _ snapshot: AccountSnapshot, as account: NewAccount,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> AccountRecord
     /// Replaces an account's numbers, IVRs, sequences and recordings by `snapshot`'s, all or nothing; a
     /// sequence whose name stays keeps its id and gets a new revision when its body changed. Capabilities are
     /// replaced too (not for clients). At `expectedRevision` of the account.
-    func replaceAccountContents(_ id: AccountID, with snapshot: AccountSnapshot, expectedRevision: Int,
-                                origin: ChangeOrigin) async throws(StoreError) -> AccountRecord
+    func replaceAccountContents(
+        _ id: AccountID, with snapshot: AccountSnapshot, expectedRevision: Int,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> AccountRecord
     /// Everything the account holds, as of one moment. Recording bytes only `withAudio` (converted and
     /// original); otherwise their `original` and `converted` are empty.
     func snapshot(of id: AccountID, withAudio: Bool) async throws(StoreError) -> AccountSnapshot
@@ -732,8 +758,10 @@ public protocol Store: Sendable {
     // API keys.
 
     /// Makes a key for `account` (nil only with `isOperator`). The secret is in the answer only.
-    func createKey(account: AccountID?, isOperator: Bool, label: String,
-                   origin: ChangeOrigin) async throws(StoreError) -> CreatedAPIKey
+    func createKey(
+        account: AccountID?, isOperator: Bool, label: String,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> CreatedAPIKey
     /// An account's keys (revoked ones too), in id order; with `account` nil, the operator keys without account.
     func keys(account: AccountID?, page: PageRequest) async throws(StoreError) -> Page<APIKeyRecord>
     /// Revokes a key of `account` (nil: an operator key without account). Revoking twice is fine.
@@ -745,13 +773,16 @@ public protocol Store: Sendable {
 
     /// Creates (`expectedRevision` nil) or replaces (at that revision) a number of the account. A number of
     /// another account: `.duplicate`. A route to an IVR the account lacks: `.invalid`.
-    func putNumber(_ number: NumberRecord, account: AccountID, expectedRevision: Int?,
-                   origin: ChangeOrigin) async throws(StoreError) -> NumberRecord
+    func putNumber(
+        _ number: NumberRecord, account: AccountID, expectedRevision: Int?,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> NumberRecord
     func number(_ number: String, account: AccountID) async throws(StoreError) -> NumberRecord
     /// The account's numbers in number order.
     func numbers(account: AccountID, page: PageRequest) async throws(StoreError) -> Page<NumberRecord>
-    func deleteNumber(_ number: String, account: AccountID, expectedRevision: Int,
-                      origin: ChangeOrigin) async throws(StoreError)
+    func deleteNumber(
+        _ number: String, account: AccountID, expectedRevision: Int,
+        origin: ChangeOrigin) async throws(StoreError)
     /// Which account has this number, for routing a call (nil: nobody).
     func numberOwner(_ number: String) async throws(StoreError) -> (account: AccountID, number: NumberRecord)?
 
@@ -762,49 +793,66 @@ public protocol Store: Sendable {
     func ivr(_ id: IVRID, account: AccountID) async throws(StoreError) -> IVRRecord
     func ivrs(account: AccountID, page: PageRequest) async throws(StoreError) -> Page<IVRRecord>
     /// Replaces an IVR. A rename updates the numbers routed to it and the IVR options that go to it.
-    func updateIVR(_ id: IVRID, account: AccountID, body: String, expectedRevision: Int,
-                   origin: ChangeOrigin) async throws(StoreError) -> IVRRecord
+    func updateIVR(
+        _ id: IVRID, account: AccountID, body: String, expectedRevision: Int,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> IVRRecord
     /// Deletes an IVR; used by numbers or other IVRs' options: `.inUse` naming them.
-    func deleteIVR(_ id: IVRID, account: AccountID, expectedRevision: Int,
-                   origin: ChangeOrigin) async throws(StoreError)
+    func deleteIVR(
+        _ id: IVRID, account: AccountID, expectedRevision: Int,
+        origin: ChangeOrigin) async throws(StoreError)
 
     // Sequences.
 
     /// Creates a sequence (revision 1) from `{name, steps}`. A name in use: `.duplicate`.
-    func createSequence(account: AccountID, body: String,
-                        origin: ChangeOrigin) async throws(StoreError) -> SequenceRecord
+    func createSequence(
+        account: AccountID, body: String,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> SequenceRecord
     func sequence(_ id: SequenceID, account: AccountID) async throws(StoreError) -> SequenceRecord
     /// The account's sequences, in id order.
     func sequences(account: AccountID, page: PageRequest) async throws(StoreError) -> Page<SequenceRecord>
     /// Saves a new revision at `expectedRevision` (stale: `.conflict(current:)`). A rename updates the IVR
     /// options that run it.
-    func updateSequence(_ id: SequenceID, account: AccountID, body: String, expectedRevision: Int,
-                        origin: ChangeOrigin) async throws(StoreError) -> SequenceRecord
+    func updateSequence(
+        _ id: SequenceID, account: AccountID, body: String, expectedRevision: Int,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> SequenceRecord
     /// Deletes a sequence and its revisions; run by an IVR option: `.inUse` naming the IVRs.
-    func deleteSequence(_ id: SequenceID, account: AccountID, expectedRevision: Int,
-                        origin: ChangeOrigin) async throws(StoreError)
+    func deleteSequence(
+        _ id: SequenceID, account: AccountID, expectedRevision: Int,
+        origin: ChangeOrigin) async throws(StoreError)
     /// The revisions, newest first.
-    func revisions(of id: SequenceID, account: AccountID,
-                   page: PageRequest) async throws(StoreError) -> Page<SequenceRevision>
+    func revisions(
+        of id: SequenceID, account: AccountID,
+        page: PageRequest
+    ) async throws(StoreError) -> Page<SequenceRevision>
     func revision(_ number: Int, of id: SequenceID, account: AccountID) async throws(StoreError) -> SequenceRevision
     /// Makes revision `number`'s body the current one, as a new revision (at `expectedRevision`).
-    func restoreRevision(_ number: Int, of id: SequenceID, account: AccountID, expectedRevision: Int,
-                         origin: ChangeOrigin) async throws(StoreError) -> SequenceRecord
+    func restoreRevision(
+        _ number: Int, of id: SequenceID, account: AccountID, expectedRevision: Int,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> SequenceRecord
 
     // Recordings.
 
     /// Creates (`expectedRevision` nil) or replaces a recording.
-    func putRecording(_ upload: RecordingUpload, account: AccountID, expectedRevision: Int?,
-                      origin: ChangeOrigin) async throws(StoreError) -> RecordingInfo
+    func putRecording(
+        _ upload: RecordingUpload, account: AccountID, expectedRevision: Int?,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> RecordingInfo
     func recording(_ name: String, account: AccountID) async throws(StoreError) -> RecordingInfo
     /// Recordings by name.
     func recordings(account: AccountID, page: PageRequest) async throws(StoreError) -> Page<RecordingInfo>
     /// A recording's bytes.
-    func recordingAudio(_ name: String, account: AccountID,
-                        variant: RecordingVariant) async throws(StoreError) -> [UInt8]
+    func recordingAudio(
+        _ name: String, account: AccountID,
+        variant: RecordingVariant
+    ) async throws(StoreError) -> [UInt8]
     /// Deletes a recording; used by a sequence step or an IVR prompt: `.inUse` naming them.
-    func deleteRecording(_ name: String, account: AccountID, expectedRevision: Int,
-                         origin: ChangeOrigin) async throws(StoreError)
+    func deleteRecording(
+        _ name: String, account: AccountID, expectedRevision: Int,
+        origin: ChangeOrigin) async throws(StoreError)
 
     // Audit log.
 
@@ -817,8 +865,9 @@ public protocol Store: Sendable {
     /// (reserved, sent, unknown) are under `dailyLimit`; one atomic step, safe across processes and nodes.
     func reserveSMS(_ request: SMSRequest) async throws(StoreError) -> SMSReservation
     /// Records a reserved text's outcome (`failed` frees its place under the limit).
-    func finishSMS(id: Int64, state: SMSState, providerID: String?,
-                   detail: String?) async throws(StoreError)
+    func finishSMS(
+        id: Int64, state: SMSState, providerID: String?,
+        detail: String?) async throws(StoreError)
     /// Reservations older than `before` still `reserved` (their node died mid-request) become `unknown`;
     /// answers how many.
     func expireSMSReservations(before: Date) async throws(StoreError) -> Int
@@ -830,8 +879,10 @@ public protocol Store: Sendable {
     /// Appends a call record; answers its id.
     func appendCallRecord(_ record: CallRecord) async throws(StoreError) -> Int64
     /// The account's call records matching `filter`, newest first.
-    func callRecords(account: AccountID, filter: CallFilter,
-                     page: PageRequest) async throws(StoreError) -> Page<CallRecord>
+    func callRecords(
+        account: AccountID, filter: CallFilter,
+        page: PageRequest
+    ) async throws(StoreError) -> Page<CallRecord>
     /// Deletes call records older than `before` (retention); answers how many.
     func deleteCallRecords(before: Date) async throws(StoreError) -> Int
 }

@@ -39,7 +39,10 @@ public final class PollingChangeFeed: StoreChangeFeed {
     /// A change was just committed in this process: wake the waiter now.
     public func changed() {
         let continuation = waiting.withLock { w -> CheckedContinuation<Void, Never>? in
-            guard let c = w.continuation else { w.pending = true; return nil }
+            guard let c = w.continuation else {
+                w.pending = true
+                return nil
+            }
             w.continuation = nil
             return c
         }
@@ -58,7 +61,10 @@ public final class PollingChangeFeed: StoreChangeFeed {
     /// Returns after `interval`, at a ``changed()``, or at cancellation, whichever is first.
     private func pause() async {
         let generation = waiting.withLock { w -> UInt64? in
-            if w.pending { w.pending = false; return nil }
+            if w.pending {
+                w.pending = false
+                return nil
+            }
             w.generation &+= 1
             return w.generation
         }
@@ -70,7 +76,10 @@ public final class PollingChangeFeed: StoreChangeFeed {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = waiting.withLock { w -> Bool in
-                    if w.pending || w.generation != generation { w.pending = false; return true }
+                    if w.pending || w.generation != generation {
+                        w.pending = false
+                        return true
+                    }
                     w.continuation = continuation
                     return false
                 }

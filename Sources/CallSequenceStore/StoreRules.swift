@@ -50,13 +50,16 @@ enum StoreRules {
         let json: JSONValue
         do { json = try JSONValue.parse(text) } catch { throw .invalid("\(what): \(error.description)") }
         guard case .object = json else { throw .invalid("\(what): the body must be a JSON object") }
-        guard case .string(let name)? = json["name"] else { throw .invalid("\(what): the body needs a string \"name\"") }
+        guard case .string(let name)? = json["name"] else {
+            throw .invalid("\(what): the body needs a string \"name\"")
+        }
         return (try Self.name(name, what), json)
     }
 
     static func metadata(_ text: String) throws(StoreError) -> String {
         if text.utf8.count > StoreLimits.maximumMetadataBytes {
-            throw .invalid("recording: metadata has \(text.utf8.count) bytes; at most \(StoreLimits.maximumMetadataBytes)")
+            throw .invalid(
+                "recording: metadata has \(text.utf8.count) bytes; at most \(StoreLimits.maximumMetadataBytes)")
         }
         let json: JSONValue
         do { json = try JSONValue.parse(text) } catch { throw .invalid("recording metadata: \(error.description)") }
@@ -78,8 +81,9 @@ enum StoreRules {
     /// The IVR with its options going to `old` (of `kind`) going to `new` instead; nil when none did.
     static func renamingOptionTargets(_ ivr: JSONValue, kind: String, from old: String, to new: String) -> JSONValue? {
         guard case .object(var members) = ivr,
-              let index = members.firstIndex(where: { $0.key == "options" }),
-              case .object(var options) = members[index].value else { return nil }
+            let index = members.firstIndex(where: { $0.key == "options" }),
+            case .object(var options) = members[index].value
+        else { return nil }
         var changed = false
         for i in options.indices {
             guard case .object(var action) = options[i].value else { continue }
@@ -140,7 +144,10 @@ enum StoreRules {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
         let c = calendar.dateComponents([.year, .month, .day], from: date)
-        func two(_ n: Int?) -> String { let s = String(n ?? 0); return s.count < 2 ? "0" + s : s }
+        func two(_ n: Int?) -> String {
+            let s = String(n ?? 0)
+            return s.count < 2 ? "0" + s : s
+        }
         return "\(c.year ?? 1970)-\(two(c.month))-\(two(c.day))"
     }
 

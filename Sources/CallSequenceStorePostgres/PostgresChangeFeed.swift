@@ -49,9 +49,11 @@ public final class PostgresChangeFeed: Sendable {
     ///   - pollInterval: how often the version is read besides the notifications (the safety net).
     ///   - retryDelay: the wait before a reconnect (doubled after each failure, up to 5 s).
     ///   - logger: where connection losses and reconnects are logged.
-    public init(location: PostgresDatabase.Location, pollInterval: Duration = .seconds(10),
-                retryDelay: Duration = .milliseconds(100),
-                logger: Logger = Logger(label: "callseq.store.feed", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    public init(
+        location: PostgresDatabase.Location, pollInterval: Duration = .seconds(10),
+        retryDelay: Duration = .milliseconds(100),
+        logger: Logger = Logger(label: "callseq.store.feed", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.location = location
         self.pollInterval = pollInterval
         self.retryDelay = retryDelay
@@ -83,7 +85,11 @@ public final class PostgresChangeFeed: Sendable {
                     return nil
                 }
                 if let ready {
-                    if ready < 0 { continuation.resume(throwing: CancellationError()) } else { continuation.resume(returning: ready) }
+                    if ready < 0 {
+                        continuation.resume(throwing: CancellationError())
+                    } else {
+                        continuation.resume(returning: ready)
+                    }
                 }
             }
         } onCancel: {
@@ -118,7 +124,8 @@ public final class PostgresChangeFeed: Sendable {
     /// A version read or notified: kept when newer, and handed to the waiters it satisfies.
     private func publish(_ version: Int64) {
         // Continuations are resumed and streams fed outside the lock (a stream's onTermination takes it).
-        let (ready, streams) = state.withLock { state -> ([CheckedContinuation<Int64, any Error>], [AsyncStream<Int64>.Continuation]) in
+        let (ready, streams) = state.withLock {
+            state -> ([CheckedContinuation<Int64, any Error>], [AsyncStream<Int64>.Continuation]) in
             guard version > (state.latest ?? -1) else { return ([], []) }
             state.latest = version
             let due = state.waiters.filter { $0.after < version }
@@ -145,8 +152,9 @@ public final class PostgresChangeFeed: Sendable {
             }
             first = false
             do {
-                let connection = try await PostgresConnection.connect(configuration: configuration(), id: 1,
-                                                                      logger: logger)
+                let connection = try await PostgresConnection.connect(
+                    configuration: configuration(), id: 1,
+                    logger: logger)
                 defer { Task { try? await connection.close() } }
                 try await connection.listen(on: Self.channel) { notifications in
                     // LISTEN is active from here: a change committed from now on is notified, and one committed
@@ -173,14 +181,17 @@ public final class PostgresChangeFeed: Sendable {
                     }
                 }
             } catch {
-                if !Task.isCancelled { logger.warning("store feed: \(location): \(String(describing: error).prefix(300))") }
+                if !Task.isCancelled {
+                    logger.warning("store feed: \(location): \(String(describing: error).prefix(300))")
+                }
             }
             state.withLock { $0.connected = false }
             guard !Task.isCancelled else { break }
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(5))
         }
-        let (left, streams) = state.withLock { state -> ([CheckedContinuation<Int64, any Error>], [AsyncStream<Int64>.Continuation]) in
+        let (left, streams) = state.withLock {
+            state -> ([CheckedContinuation<Int64, any Error>], [AsyncStream<Int64>.Continuation]) in
             defer {
                 state.waiters.removeAll()
                 state.streams.removeAll()
@@ -200,8 +211,9 @@ public final class PostgresChangeFeed: Sendable {
     }
 
     private static func readVersion(_ connection: PostgresConnection, logger: Logger) async throws -> Int64 {
-        let rows = try await connection.query(PostgresQuery(unsafeSQL: "SELECT version FROM change_version WHERE id = 1"),
-                                              logger: logger)
+        let rows = try await connection.query(
+            PostgresQuery(unsafeSQL: "SELECT version FROM change_version WHERE id = 1"),
+            logger: logger)
         for try await row in rows { return try row.decode(Int64.self) }
         return 0
     }
@@ -211,7 +223,8 @@ public final class PostgresChangeFeed: Sendable {
     static func installTrigger(_ database: PostgresDatabase) async throws(StoreError) {
         try await database.transaction { tx throws(StoreError) in
             _ = try await tx.query("SELECT pg_advisory_xact_lock(4242023)", [])
-            _ = try await tx.query("""
+            _ = try await tx.query(
+                """
                 CREATE OR REPLACE FUNCTION callseq_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
                     PERFORM pg_notify('\(channel)', NEW.version::text);
@@ -219,7 +232,8 @@ public final class PostgresChangeFeed: Sendable {
                 END
                 $$
                 """, [])
-            _ = try await tx.query("""
+            _ = try await tx.query(
+                """
                 CREATE OR REPLACE TRIGGER callseq_change_notify AFTER INSERT OR UPDATE ON change_version
                 FOR EACH ROW EXECUTE FUNCTION callseq_notify_change()
                 """, [])

@@ -21,8 +21,10 @@ extension SQLStore where Database == PostgresDatabase {
     /// Connects to `url` (see ``PostgresDatabase/Location/init(url:)``), applies the missing migrations and
     /// answers the store. A server that does not answer within `timeout` is an error. Call
     /// `database.shutdown()` when done.
-    public static func connect(url: String, timeout: Duration = .seconds(20),
-                               logger: Logger = Logger(label: "callseq.store", factory: { _ in SwiftLogNoOpLogHandler() })) async throws(StoreError) -> PostgresStore {
+    public static func connect(
+        url: String, timeout: Duration = .seconds(20),
+        logger: Logger = Logger(label: "callseq.store", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) async throws(StoreError) -> PostgresStore {
         let location = try PostgresDatabase.Location(url: url)
         let database = PostgresDatabase(location: location, logger: logger)
         do {
@@ -55,7 +57,8 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         /// `/run/postgresql/.s.PGSQL.5432`). No TLS: use a socket or a private network.
         public init(url: String) throws(StoreError) {
             guard url.utf8.count <= 2048, let c = URLComponents(string: url),
-                  c.scheme == "postgres" || c.scheme == "postgresql" else {
+                c.scheme == "postgres" || c.scheme == "postgresql"
+            else {
                 throw .invalid("'\(url.prefix(80))' is not a postgres:// URL")
             }
             let query = Dictionary((c.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
@@ -189,8 +192,9 @@ extension PostgresDatabase.Location {
         if let socketPath {
             return Configuration(unixSocketPath: socketPath, username: user, password: password, database: database)
         }
-        return Configuration(host: host, port: port, username: user, password: password, database: database,
-                             tls: Configuration.withoutTLS)
+        return Configuration(
+            host: host, port: port, username: user, password: password, database: database,
+            tls: Configuration.withoutTLS)
     }
 
     /// The session settings of every connection the store and its change feed open: a lock is waited on 5 s at

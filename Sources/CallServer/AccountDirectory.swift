@@ -45,8 +45,9 @@ package struct AccountDirectory: Sendable {
             for encoding in [SampleEncoding.ulaw, .alaw] {
                 for mode in [DTMFOutput.inband, .rfc4733] {
                     let format = CallFormat(sampleRate: 8000, encoding: encoding, dtmfOutput: mode)
-                    compiled[Key(encoding: encoding, dtmfOutput: mode)] = try CompiledAccount(account, recordings: recordings,
-                                                                                             format: format)
+                    compiled[Key(encoding: encoding, dtmfOutput: mode)] = try CompiledAccount(
+                        account, recordings: recordings,
+                        format: format)
                 }
             }
             self.init(path: storeAccount, storeAccount: storeAccount, account: account, compiled: compiled)
@@ -100,7 +101,8 @@ package struct AccountDirectory: Sendable {
             let entry = try AccountDirectory.load(path, recordingsRoot: recordingsRoot)
             for did in entry.account.dids {
                 if let other = calledNumbers[did.number] {
-                    throw AccountLoadError(path: path, problems: ["dids: \(did.number) is also a number of \(other.entry.path)"])
+                    throw AccountLoadError(
+                        path: path, problems: ["dids: \(did.number) is also a number of \(other.entry.path)"])
                 }
                 calledNumbers[did.number] = CalledNumber(entry: entry, did: did)
             }
@@ -114,7 +116,9 @@ package struct AccountDirectory: Sendable {
         self.entries = entries
         self.recordingsRoot = recordingsRoot
         var calledNumbers: [PhoneNumber: CalledNumber] = [:]
-        for entry in entries { for did in entry.account.dids { calledNumbers[did.number] = CalledNumber(entry: entry, did: did) } }
+        for entry in entries {
+            for did in entry.account.dids { calledNumbers[did.number] = CalledNumber(entry: entry, did: did) }
+        }
         self.calledNumbers = calledNumbers
     }
 
@@ -142,7 +146,10 @@ package struct AccountDirectory: Sendable {
                 errors.append(error)
             }
             if let clash = entry.account.dids.first(where: { claimed[$0.number] != nil }) {
-                errors.append(AccountLoadError(path: old.path, problems: ["dids: \(clash.number) is also a number of \(claimed[clash.number] ?? "")"]))
+                errors.append(
+                    AccountLoadError(
+                        path: old.path,
+                        problems: ["dids: \(clash.number) is also a number of \(claimed[clash.number] ?? "")"]))
                 entry = old
             }
             for did in entry.account.dids { claimed[did.number] = entry.path }
@@ -152,7 +159,8 @@ package struct AccountDirectory: Sendable {
     }
 
     static func load(_ path: String, recordingsRoot: String?) throws(AccountLoadError) -> Entry {
-        let account: Account, library: RecordingLibrary
+        let account: Account
+        let library: RecordingLibrary
         do {
             (account, library) = try Account.load(path, recordingsRoot: recordingsRoot)
         } catch {

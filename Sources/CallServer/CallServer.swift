@@ -17,8 +17,9 @@ import NIOCore
 import RTP
 import SIP
 import ServiceLifecycle
-import TelephonyDSP
 import Synchronization
+import TelephonyDSP
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -117,10 +118,13 @@ package final class CallServer: Service, Sendable {
         package var drainTimeout: Duration
 
         /// Creates a configuration.
-        package init(host: String, port: Int, mediaAddress: String? = nil, rtpPorts: ClosedRange<Int> = 20000...29999,
-                    mediaThreads: Int = 1, rtpTimeoutSeconds: Int = 30, holdTimeoutSeconds: Int = 7200,
-                    rtpProbationPackets: Int = 0, mediaTickMs: Int = MediaEngine.defaultTickMilliseconds, realtimePriority: Int32? = nil,
-                    trustedProxies: [String] = [], drainTimeout: Duration = .seconds(60)) {
+        package init(
+            host: String, port: Int, mediaAddress: String? = nil, rtpPorts: ClosedRange<Int> = 20000...29999,
+            mediaThreads: Int = 1, rtpTimeoutSeconds: Int = 30, holdTimeoutSeconds: Int = 7200,
+            rtpProbationPackets: Int = 0, mediaTickMs: Int = MediaEngine.defaultTickMilliseconds,
+            realtimePriority: Int32? = nil,
+            trustedProxies: [String] = [], drainTimeout: Duration = .seconds(60)
+        ) {
             self.host = host
             self.port = port
             self.mediaAddress = mediaAddress ?? host
@@ -180,7 +184,7 @@ package final class CallServer: Service, Sendable {
     private struct State: ~Copyable {
         var directory: AccountDirectory
         var calls: [DialogID: Call] = [:]
-        var dialogs: [UInt64: DialogID] = [:]   // media handle → dialog
+        var dialogs: [UInt64: DialogID] = [:]  // media handle → dialog
         var draining = false
         /// Told (while draining) when the last call is removed.
         var callsEnded: AsyncStream<Void>.Continuation?
@@ -206,9 +210,11 @@ package final class CallServer: Service, Sendable {
     ///   - source: where numbers that `accounts` lacks are looked up (the management store), if anywhere.
     ///   - onSMS: called (off the media thread) for each SMS step a call reaches.
     ///   - onCallEnded: called once per answered call when it ends (off the media thread), with what it did.
-    package init(configuration: Configuration, accounts: AccountDirectory, source: (any CalledNumberSource)? = nil,
-                logger: Logger, onSMS: @escaping @Sendable (LiveSMSRequest) -> Void,
-                onCallEnded: (@Sendable (CallSummary) -> Void)? = nil) throws {
+    package init(
+        configuration: Configuration, accounts: AccountDirectory, source: (any CalledNumberSource)? = nil,
+        logger: Logger, onSMS: @escaping @Sendable (LiveSMSRequest) -> Void,
+        onCallEnded: (@Sendable (CallSummary) -> Void)? = nil
+    ) throws {
         self.configuration = configuration
         self.logger = logger
         self.onSMS = onSMS
@@ -217,13 +223,14 @@ package final class CallServer: Service, Sendable {
         state = Mutex(State(directory: accounts))
         let box = EngineEventSink()
         engine = try MediaEngine(
-            configuration: MediaEngine.Configuration(bindHost: configuration.host, ports: configuration.rtpPorts,
-                                                     mediaThreads: configuration.mediaThreads,
-                                                     rtpTimeout: .seconds(configuration.rtpTimeoutSeconds),
-                                                     holdTimeout: .seconds(configuration.holdTimeoutSeconds),
-                                                     rtpProbation: configuration.rtpProbationPackets,
-                                                     tick: .milliseconds(configuration.mediaTickMs),
-                                                     realtimePriority: configuration.realtimePriority),
+            configuration: MediaEngine.Configuration(
+                bindHost: configuration.host, ports: configuration.rtpPorts,
+                mediaThreads: configuration.mediaThreads,
+                rtpTimeout: .seconds(configuration.rtpTimeoutSeconds),
+                holdTimeout: .seconds(configuration.holdTimeoutSeconds),
+                rtpProbation: configuration.rtpProbationPackets,
+                tick: .milliseconds(configuration.mediaTickMs),
+                realtimePriority: configuration.realtimePriority),
             logger: logger, onEvent: { event in box.server?.mediaEvent(event) })
         box.server = self
     }
@@ -234,8 +241,9 @@ package final class CallServer: Service, Sendable {
     package func start() async throws -> Int {
         if let server = sip.withLock({ $0 }) { return server.localAddress.port ?? configuration.port }
         let agent = UserAgentServer.Configuration(trustedSources: configuration.trustedProxies)
-        let server = try await SIPServer.start(host: configuration.host, port: configuration.port,
-                                               configuration: agent, delegate: Delegate(self), logger: logger)
+        let server = try await SIPServer.start(
+            host: configuration.host, port: configuration.port,
+            configuration: agent, delegate: Delegate(self), logger: logger)
         sip.withLock { $0 = server }
         return server.localAddress.port ?? configuration.port
     }
@@ -251,7 +259,8 @@ package final class CallServer: Service, Sendable {
         // Cancelled rather than shut down gracefully: the drain below still sends the BYEs, but does not wait.
         try? await gracefulShutdown()
         let finish = configuration.drainTimeout
-        logger.info("shutting down: new calls and OPTIONS get 503, calls in progress may run \(finish) to their end, then BYE")
+        logger.info(
+            "shutting down: new calls and OPTIONS get 503, calls in progress may run \(finish) to their end, then BYE")
         let started = ContinuousClock.now
         await drain(finishWithin: Task.isCancelled ? .zero : finish)
         logger.info("drained in \(ContinuousClock.now - started)")
@@ -317,7 +326,10 @@ package final class CallServer: Service, Sendable {
         var answered = true
         if let server {
             let (dialogsEnded, done) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-            server.dialogsEnded().whenComplete { _ in done.yield(); done.finish() }
+            server.dialogsEnded().whenComplete { _ in
+                done.yield()
+                done.finish()
+            }
             answered = await Self.firstEvent(of: dialogsEnded, before: deadline)
         }
         if !ended || !answered {
@@ -342,8 +354,10 @@ package final class CallServer: Service, Sendable {
     }
 
     /// Whether `events` yields before `deadline` (false at the deadline, when it finishes, or on cancellation).
-    private static func firstEvent(of events: AsyncStream<Void>,
-                                   before deadline: ContinuousClock.Instant) async -> Bool {
+    private static func firstEvent(
+        of events: AsyncStream<Void>,
+        before deadline: ContinuousClock.Instant
+    ) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 for await _ in events { return true }
@@ -361,7 +375,10 @@ package final class CallServer: Service, Sendable {
 
     /// Closes the SIP port and stops the media engine.
     package func shutdown() async {
-        let server = sip.withLock { s -> SIPServer? in defer { s = nil }; return s }
+        let server = sip.withLock { s -> SIPServer? in
+            defer { s = nil }
+            return s
+        }
         try? await server?.shutdown()
         engine.shutdown()
     }
@@ -433,21 +450,25 @@ package final class CallServer: Service, Sendable {
             logger.warning("call \(id): no RTP port left (\(error)): 503")
             return refuse(503)
         }
-        var call = Call(port: port, parameters: nil, called: called, media: nil, compiled: nil,
-                        sessionID: UInt64.random(in: 1...UInt64(UInt32.max)),
-                        signallingAddress: invite.source.ipAddress,
-                        trace: CallTrace(startedMs: Self.wallClockMs(), started: .now,
-                                         caller: shown(Self.userPart(invite.callerURI))))
+        var call = Call(
+            port: port, parameters: nil, called: called, media: nil, compiled: nil,
+            sessionID: UInt64.random(in: 1...UInt64(UInt32.max)),
+            signallingAddress: invite.source.ipAddress,
+            trace: CallTrace(
+                startedMs: Self.wallClockMs(), started: .now,
+                caller: shown(Self.userPart(invite.callerURI))))
         let sdp: String
         if let negotiated, let offer = invite.offer {
             guard prepareMedia(&call, negotiated, remote: offer, callID: id) else {
                 port.release()
                 return refuse(500)
             }
-            sdp = negotiated.answer.render(address: configuration.mediaAddress, port: port.port,
-                                           sessionID: call.sessionID)
+            sdp = negotiated.answer.render(
+                address: configuration.mediaAddress, port: port.port,
+                sessionID: call.sessionID)
             let dtmf = negotiated.sendEvents ? "as RFC 4733 events" : "in-band"
-            logger.info("""
+            logger.info(
+                """
                 call \(id): \(shown(invite.callerURI)) calls \(called.did.number) (\(called.entry.path)): \
                 \(negotiated.answer.codec.rawValue) (payload type \(negotiated.answer.payloadType)), DTMF \(dtmf), \
                 \(negotiated.answer.direction.rawValue), \
@@ -455,9 +476,11 @@ package final class CallServer: Service, Sendable {
                 """)
         } else {
             // RFC 3261 §13.2.1, RFC 3264 §5: no offer in the INVITE: ours goes in the 200, the answer in the ACK.
-            sdp = SDPAnswer.renderOffer(address: configuration.mediaAddress, port: port.port,
-                                        sessionID: call.sessionID)
-            logger.info("""
+            sdp = SDPAnswer.renderOffer(
+                address: configuration.mediaAddress, port: port.port,
+                sessionID: call.sessionID)
+            logger.info(
+                """
                 call \(id): \(shown(invite.callerURI)) calls \(called.did.number) (\(called.entry.path)) without an offer: \
                 we offer PCMU/PCMA on RTP port \(port.port), the answer comes in the ACK
                 """)
@@ -480,8 +503,10 @@ package final class CallServer: Service, Sendable {
     /// The DTMF mode and encoding of an answer for this DID (RFC 4733 events need a telephone-event payload
     /// type: 488 without one). With `current` (the call runs already), the DTMF mode it started with is kept:
     /// a call that sends events needs telephone-event in every later offer.
-    private func negotiate(_ answer: SDPAnswer, called: AccountDirectory.CalledNumber, callID id: String,
-                           current: MediaCallParameters?) -> Result<Negotiated, RejectionError> {
+    private func negotiate(
+        _ answer: SDPAnswer, called: AccountDirectory.CalledNumber, callID id: String,
+        current: MediaCallParameters?
+    ) -> Result<Negotiated, RejectionError> {
         var answer = answer
         if called.did.dtmf == .inband {
             // Digits in the audio both ways: the answer leaves telephone-event out (as Asterisk's
@@ -508,8 +533,10 @@ package final class CallServer: Service, Sendable {
 
     /// Compiles the account for the negotiated encoding and DTMF mode, makes the IVR session and the media
     /// parameters (the directions of the offer or answer included, RFC 3264 §6.1). False on failure (logged).
-    private func prepareMedia(_ call: inout Call, _ negotiated: Negotiated, remote: SDPOffer,
-                              callID id: String) -> Bool {
+    private func prepareMedia(
+        _ call: inout Call, _ negotiated: Negotiated, remote: SDPOffer,
+        callID id: String
+    ) -> Bool {
         let called = call.called
         let answer = negotiated.answer
         guard let compiled = called.entry.compiled(negotiated.encoding, negotiated.sendEvents ? .rfc4733 : .inband)
@@ -518,8 +545,9 @@ package final class CallServer: Service, Sendable {
         do {
             // Key presses come as RFC 4733 events when telephone-event was negotiated (receiveDTMFFrom below):
             // then the session needs no in-band receiver's buffer.
-            session = try compiled.makeSession(calling: called.did.number,
-                                               listensInBand: answer.telephoneEventPayloadType == nil)
+            session = try compiled.makeSession(
+                calling: called.did.number,
+                listensInBand: answer.telephoneEventPayloadType == nil)
         } catch {
             logger.error("call \(id): \(called.entry.path): \(error)")
             return false
@@ -547,18 +575,23 @@ package final class CallServer: Service, Sendable {
 
     fileprivate func confirmed(_ dialog: DialogID, answer: SDPOffer?) {
         let id = dialog.callID
-        guard var call = state.withLock({ state -> Call? in
-            guard let call = state.calls[dialog], call.media == nil else { return nil }
-            return call
-        }) else { return }
+        guard
+            var call = state.withLock({ state -> Call? in
+                guard let call = state.calls[dialog], call.media == nil else { return nil }
+                return call
+            })
+        else { return }
         if call.parameters == nil {
             // Late offer: the ACK's answer to our offer (RFC 3264 §6.1), negotiated like an offer.
             guard let answer, let negotiatedAnswer = answer.negotiate() else {
                 hangUp(dialog, reason: "the answer in the ACK has no PCMU or PCMA")
                 return
             }
-            guard case .success(let negotiated) = negotiate(negotiatedAnswer, called: call.called, callID: id,
-                                                            current: nil) else {
+            guard
+                case .success(let negotiated) = negotiate(
+                    negotiatedAnswer, called: call.called, callID: id,
+                    current: nil)
+            else {
                 hangUp(dialog, reason: "the answer in the ACK has no telephone-event")
                 return
             }
@@ -567,7 +600,8 @@ package final class CallServer: Service, Sendable {
                 return
             }
             let dtmf = negotiated.sendEvents ? "as RFC 4733 events" : "in-band"
-            logger.info("""
+            logger.info(
+                """
                 call \(id): the ACK's answer: \(negotiatedAnswer.codec.rawValue), DTMF \(dtmf), \
                 \(negotiatedAnswer.direction.rawValue)
                 """)
@@ -598,8 +632,10 @@ package final class CallServer: Service, Sendable {
         guard let call = state.withLock({ $0.calls[dialog] }) else { return .reject(status: 481) }
         guard let offer else {
             logger.info("call \(id): re-INVITE without SDP: we offer PCMU/PCMA, the answer comes in the ACK")
-            return .accept(sdp: SDPAnswer.renderOffer(address: configuration.mediaAddress, port: call.port.port,
-                                                      sessionID: call.sessionID))
+            return .accept(
+                sdp: SDPAnswer.renderOffer(
+                    address: configuration.mediaAddress, port: call.port.port,
+                    sessionID: call.sessionID))
         }
         guard var answer = offer.negotiate() else {
             logger.info("call \(id): re-offer without PCMU or PCMA: 488, the session is unchanged")
@@ -608,8 +644,10 @@ package final class CallServer: Service, Sendable {
         answer.ptime = call.ptimeMs
         switch apply(answer, remote: offer, to: dialog) {
         case .success(let answer):
-            return .accept(sdp: answer.render(address: configuration.mediaAddress, port: call.port.port,
-                                              sessionID: call.sessionID))
+            return .accept(
+                sdp: answer.render(
+                    address: configuration.mediaAddress, port: call.port.port,
+                    sessionID: call.sessionID))
         case .failure(let rejection):
             return .reject(status: rejection.status)
         }
@@ -629,7 +667,8 @@ package final class CallServer: Service, Sendable {
     /// Applies a negotiated re-offer (or the answer to ours) to the call: to the running media through
     /// ``MediaEngine/updateCall(_:_:)``, or, before the media starts (an UPDATE before the ACK), to what it
     /// will start with.
-    private func apply(_ answer: SDPAnswer, remote: SDPOffer, to dialog: DialogID) -> Result<SDPAnswer, RejectionError> {
+    private func apply(_ answer: SDPAnswer, remote: SDPOffer, to dialog: DialogID) -> Result<SDPAnswer, RejectionError>
+    {
         let id = shown(dialog.callID)
         guard var call = state.withLock({ $0.calls[dialog] }) else { return .failure(RejectionError(status: 481)) }
         let current = call.parameters
@@ -638,7 +677,7 @@ package final class CallServer: Service, Sendable {
         case .success(let result): negotiated = result
         case .failure(let rejection): return .failure(rejection)
         }
-        let answer = negotiated.answer   // as negotiated for the DID (no telephone-event on an in-band DID)
+        let answer = negotiated.answer  // as negotiated for the DID (no telephone-event on an in-band DID)
         let receives = Self.receives(answer, remote)
         if let media = call.media {
             let update = MediaUpdate(
@@ -660,7 +699,8 @@ package final class CallServer: Service, Sendable {
             let stored = call
             state.withLock { state in if state.calls[dialog] != nil { state.calls[dialog] = stored } }
         }
-        logger.info("""
+        logger.info(
+            """
             call \(id): new offer/answer applied: \(answer.codec.rawValue) to \
             \(remote.connectionAddress):\(remote.audioPort), we \(answer.sends ? "send" : "send nothing"), the caller \
             \(receives ? "sends" : "holds (hold limit instead of the RTP timeout)")
@@ -669,11 +709,13 @@ package final class CallServer: Service, Sendable {
     }
 
     fileprivate func ended(_ dialog: DialogID, reason: CallEndReason) {
-        guard let call = state.withLock({ state -> Call? in
-            guard let call = state.calls.removeValue(forKey: dialog) else { return nil }
-            state.counts.ended(reason)
-            return call
-        }) else { return }
+        guard
+            let call = state.withLock({ state -> Call? in
+                guard let call = state.calls.removeValue(forKey: dialog) else { return nil }
+                state.counts.ended(reason)
+                return call
+            })
+        else { return }
         if let media = call.media {
             state.withLock { _ = $0.dialogs.removeValue(forKey: media.id) }
             engine.endCall(media)
@@ -700,7 +742,8 @@ package final class CallServer: Service, Sendable {
         let trace = call.trace
         let account = call.called.entry.account
         var sequenceName: String?
-        var done = 0, total = 0
+        var done = 0
+        var total = 0
         if let index = trace.sequence {
             if account.sequences.indices.contains(index) { sequenceName = account.sequences[index].name }
             if let program = call.compiled?.compiledSequence(at: index) {
@@ -710,7 +753,8 @@ package final class CallServer: Service, Sendable {
                 } else if let began = trace.sequenceStarted {
                     // Steps whose end the call's media reached (the player runs in real time from the start).
                     let elapsed = ContinuousClock.now - began
-                    let samples = Int(elapsed.components.seconds) * program.format.sampleRate
+                    let samples =
+                        Int(elapsed.components.seconds) * program.format.sampleRate
                         + Int(elapsed.components.attoseconds / 1_000_000_000_000_000) * program.format.sampleRate / 1000
                     done = program.steps.count { $0.endSample <= samples }
                 }
@@ -718,11 +762,12 @@ package final class CallServer: Service, Sendable {
         }
         let duration = ContinuousClock.now - trace.started
         let ms = Int(duration.components.seconds) * 1000 + Int(duration.components.attoseconds / 1_000_000_000_000_000)
-        return CallSummary(callID: shown(callID), storeAccount: call.called.entry.storeAccount,
-                           account: call.called.entry.path, startedMs: trace.startedMs, caller: trace.caller,
-                           did: call.called.did.number.digits, ivrPath: trace.ivrPath, keys: trace.keys,
-                           sequence: sequenceName, stepsDone: done, stepsTotal: total, smsSteps: trace.smsSteps,
-                           outcome: trace.outcome ?? reason, durationMs: ms)
+        return CallSummary(
+            callID: shown(callID), storeAccount: call.called.entry.storeAccount,
+            account: call.called.entry.path, startedMs: trace.startedMs, caller: trace.caller,
+            did: call.called.did.number.digits, ivrPath: trace.ivrPath, keys: trace.keys,
+            sequence: sequenceName, stepsDone: done, stepsTotal: total, smsSteps: trace.smsSteps,
+            outcome: trace.outcome ?? reason, durationMs: ms)
     }
 
     /// Milliseconds since 1970 (UTC), from the realtime clock.
@@ -776,18 +821,25 @@ package final class CallServer: Service, Sendable {
         case .session(.timedOut):
             logger.info("call \(id): no digit within the timeout")
         case .session(.sequenceStarted(let index)):
-            let name = account.flatMap { $0.sequences.indices.contains(index) ? $0.sequences[index].name : nil } ?? "\(index)"
+            let name =
+                account.flatMap { $0.sequences.indices.contains(index) ? $0.sequences[index].name : nil } ?? "\(index)"
             logger.info("call \(id): running sequence \"\(name)\"")
-            trace { $0.sequence = index; $0.sequenceStarted = .now }
+            trace {
+                $0.sequence = index
+                $0.sequenceStarted = .now
+            }
         case .session:
-            break   // the media thread posts no other session event (sequence events, the end: below)
+            break  // the media thread posts no other session event (sequence events, the end: below)
         case .smsRequested(let sequence, let step):
             guard let (_, call) = found,
-                  let sms = call.compiled?.compiledSequence(at: sequence)?.smsRequest(step: step) else { return }
+                let sms = call.compiled?.compiledSequence(at: sequence)?.smsRequest(step: step)
+            else { return }
             trace { $0.smsSteps += 1 }
-            onSMS(LiveSMSRequest(callID: id, account: call.called.entry.path, sms: sms,
-                                 dailyLimit: call.called.entry.account.capabilities.smsDailyLimit,
-                                 storeAccount: call.called.entry.storeAccount, step: step))
+            onSMS(
+                LiveSMSRequest(
+                    callID: id, account: call.called.entry.path, sms: sms,
+                    dailyLimit: call.called.entry.account.capabilities.smsDailyLimit,
+                    storeAccount: call.called.entry.storeAccount, step: step))
         case .ended(let reason):
             let why = reason.description
             trace { if $0.outcome == nil { $0.outcome = why } }

@@ -51,10 +51,12 @@ package struct MediaCallParameters {
     /// Creates the parameters of a call.
     ///
     /// `receiveDTMFFrom` defaults to the way DTMF is sent: RFC 4733 events when `sendDTMFAsEvents`, else in-band.
-    package init(port: RTPPortReservation, remote: (host: String, port: Int), signallingAddress: String? = nil,
-                audioPayloadType: UInt8, telephoneEventPayloadType: UInt8?, ptimeMs: Int = 20,
-                sendDTMFAsEvents: Bool, receiveDTMFFrom: DTMFSource? = nil, sends: Bool = true,
-                receives: Bool = true, session: IVRSession, callID: String) {
+    package init(
+        port: RTPPortReservation, remote: (host: String, port: Int), signallingAddress: String? = nil,
+        audioPayloadType: UInt8, telephoneEventPayloadType: UInt8?, ptimeMs: Int = 20,
+        sendDTMFAsEvents: Bool, receiveDTMFFrom: DTMFSource? = nil, sends: Bool = true,
+        receives: Bool = true, session: IVRSession, callID: String
+    ) {
         self.port = port
         self.remote = remote
         self.signallingAddress = signallingAddress
@@ -89,8 +91,10 @@ package struct MediaUpdate: Sendable {
     package var receives: Bool
 
     /// Creates an update.
-    package init(remote: (host: String, port: Int), audioPayloadType: UInt8, encoding: SampleEncoding,
-                telephoneEventPayloadType: UInt8?, sends: Bool, receives: Bool) {
+    package init(
+        remote: (host: String, port: Int), audioPayloadType: UInt8, encoding: SampleEncoding,
+        telephoneEventPayloadType: UInt8?, sends: Bool, receives: Bool
+    ) {
         self.remote = remote
         self.audioPayloadType = audioPayloadType
         self.encoding = encoding

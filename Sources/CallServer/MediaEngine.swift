@@ -67,11 +67,13 @@ package final class MediaEngine: Sendable {
         package var realtimePriority: Int32?
 
         /// Creates a configuration.
-        package init(bindHost: String = "0.0.0.0", ports: ClosedRange<Int> = 20000...29999, mediaThreads: Int = 1,
-                    rtpTimeout: Duration = .seconds(30), holdTimeout: Duration = .seconds(7200),
-                    rtpProbation: Int = 0, tick: Duration = .milliseconds(MediaEngine.defaultTickMilliseconds),
-                    maxCallsPerThread: Int = 5000, eventCapacity: Int = 8192,
-                    eventPollInterval: Duration = .milliseconds(2), realtimePriority: Int32? = nil) {
+        package init(
+            bindHost: String = "0.0.0.0", ports: ClosedRange<Int> = 20000...29999, mediaThreads: Int = 1,
+            rtpTimeout: Duration = .seconds(30), holdTimeout: Duration = .seconds(7200),
+            rtpProbation: Int = 0, tick: Duration = .milliseconds(MediaEngine.defaultTickMilliseconds),
+            maxCallsPerThread: Int = 5000, eventCapacity: Int = 8192,
+            eventPollInterval: Duration = .milliseconds(2), realtimePriority: Int32? = nil
+        ) {
             self.bindHost = bindHost
             self.ports = ports
             self.mediaThreads = mediaThreads
@@ -127,8 +129,10 @@ package final class MediaEngine: Sendable {
     ///   - logger: for the engine's own start, stop and trouble (never per packet).
     ///   - onEvent: called on the engine's event thread for each ``MediaEvent``, in order per call.
     /// - Throws: ``MediaEngineError`` for a bad configuration or a thread that cannot start.
-    package init(configuration: Configuration, logger: Logger,
-                onEvent: @escaping @Sendable (MediaEvent) -> Void) throws(MediaEngineError) {
+    package init(
+        configuration: Configuration, logger: Logger,
+        onEvent: @escaping @Sendable (MediaEvent) -> Void
+    ) throws(MediaEngineError) {
         self.configuration = configuration
         self.logger = logger
         self.onEvent = onEvent
@@ -137,7 +141,8 @@ package final class MediaEngine: Sendable {
         } catch {
             throw MediaEngineError("RTP ports: \(error)")
         }
-        let tickNs = configuration.tick.components.seconds * 1_000_000_000
+        let tickNs =
+            configuration.tick.components.seconds * 1_000_000_000
             + configuration.tick.components.attoseconds / 1_000_000_000
         guard tickNs >= 1_000_000, tickNs % 1_000_000 == 0, tickNs <= 1_000_000_000 else {
             throw MediaEngineError("the media tick must be a whole number of milliseconds (1 ms to 1 s)")
@@ -146,37 +151,53 @@ package final class MediaEngine: Sendable {
         guard (1...64).contains(configuration.mediaThreads) else { throw MediaEngineError("media threads: 1 to 64") }
         guard configuration.maxCallsPerThread > 0 else { throw MediaEngineError("maxCallsPerThread must be positive") }
         threads = (0..<configuration.mediaThreads).map {
-            MediaThread(index: $0, capacity: configuration.maxCallsPerThread,
-                        eventCapacity: max(configuration.eventCapacity, 64))
+            MediaThread(
+                index: $0, capacity: configuration.maxCallsPerThread,
+                eventCapacity: max(configuration.eventCapacity, 64))
         }
         registry = Mutex(Registry(perThread: [Int](repeating: 0, count: configuration.mediaThreads)))
         guard (0...1000).contains(configuration.rtpProbation) else {
             throw MediaEngineError("RTP probation: 0 (off) to 1000 packets")
         }
-        let tick = configuration.tick, timeout = configuration.rtpTimeout, hold = configuration.holdTimeout
+        let tick = configuration.tick
+        let timeout = configuration.rtpTimeout
+        let hold = configuration.holdTimeout
         for thread in threads {
             let started = startThread {
                 var worker = MediaWorker(shared: thread, tick: tick, rtpTimeout: timeout, holdTimeout: hold)
                 worker.run()
             }
-            guard let started else { shutdown(); throw MediaEngineError("cannot start a media thread") }
+            guard let started else {
+                shutdown()
+                throw MediaEngineError("cannot start a media thread")
+            }
             thread.thread = started
             if let priority = configuration.realtimePriority {
-                guard (1...99).contains(priority) else { shutdown(); throw MediaEngineError("real-time priority: 1 to 99") }
+                guard (1...99).contains(priority) else {
+                    shutdown()
+                    throw MediaEngineError("real-time priority: 1 to 99")
+                }
                 var parameters = sched_param(sched_priority: priority)
                 let result = pthread_setschedparam(started, SCHED_FIFO, &parameters)
                 if result != 0 {
-                    logger.warning("media thread \(thread.index): SCHED_FIFO priority \(priority) refused (\(String(cString: strerror(result)))); it runs with the normal scheduler")
+                    logger.warning(
+                        "media thread \(thread.index): SCHED_FIFO priority \(priority) refused (\(String(cString: strerror(result)))); it runs with the normal scheduler"
+                    )
                 }
             }
         }
         let poll = configuration.eventPollInterval
         eventThread = startThread { [self] in self.deliverEvents(poll: poll) }
-        guard eventThread != nil else { shutdown(); throw MediaEngineError("cannot start the event thread") }
-        logger.info("media engine started", metadata: [
-            "rtp-ports": "\(ports.firstPort)-\(ports.firstPort + 2 * (ports.capacity - 1))",
-            "threads": "\(configuration.mediaThreads)", "tick-ms": "\(tickMs)",
-        ])
+        guard eventThread != nil else {
+            shutdown()
+            throw MediaEngineError("cannot start the event thread")
+        }
+        logger.info(
+            "media engine started",
+            metadata: [
+                "rtp-ports": "\(ports.firstPort)-\(ports.firstPort + 2 * (ports.capacity - 1))",
+                "threads": "\(configuration.mediaThreads)", "tick-ms": "\(tickMs)",
+            ])
     }
 
     deinit {
@@ -270,8 +291,9 @@ package final class MediaEngine: Sendable {
         let call = MediaCall(
             id: id, socket: reservation.socket,
             sources: RTPSourceFilter(offer: remote, signalling: signalling, probation: configuration.rtpProbation),
-            sender: RTPSender(audioPayloadType: parameters.audioPayloadType,
-                              eventPayloadType: parameters.telephoneEventPayloadType ?? 101),
+            sender: RTPSender(
+                audioPayloadType: parameters.audioPayloadType,
+                eventPayloadType: parameters.telephoneEventPayloadType ?? 101),
             session: Unmanaged.passRetained(parameters.session),
             audioPayloadType: parameters.audioPayloadType,
             eventPayloadType: parameters.telephoneEventPayloadType.map { Int16($0) } ?? -1,
@@ -309,10 +331,13 @@ package final class MediaEngine: Sendable {
         }
         guard let (thread, ipv6) = found else { return }
         let remote = try MediaEngine.address(update.remote, ipv6: ipv6)
-        threads[thread].enqueue(.update(handle.id, MediaCallChange(
-            remote: remote, audioPayloadType: update.audioPayloadType,
-            eventPayloadType: update.telephoneEventPayloadType.map { Int16($0) } ?? -1, alaw: alaw,
-            sends: update.sends, receives: update.receives)))
+        threads[thread].enqueue(
+            .update(
+                handle.id,
+                MediaCallChange(
+                    remote: remote, audioPayloadType: update.audioPayloadType,
+                    eventPayloadType: update.telephoneEventPayloadType.map { Int16($0) } ?? -1, alaw: alaw,
+                    sends: update.sends, receives: update.receives)))
     }
 
     static func checkAudioPayloadType(_ payloadType: UInt8) throws(MediaEngineError) {
@@ -355,14 +380,17 @@ package final class MediaEngine: Sendable {
     /// thread once it has delivered what was pending. Idempotent.
     package func shutdown() {
         guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        registry.withLock { $0.shutDown = true; for id in $0.calls.keys { $0.calls[id]?.cancelled = true } }
+        registry.withLock {
+            $0.shutDown = true
+            for id in $0.calls.keys { $0.calls[id]?.cancelled = true }
+        }
         for thread in threads {
             thread.stopRequested.store(true, ordering: .releasing)
             thread.wake()
         }
         for thread in threads { if let t = thread.thread { pthread_join(t, nil) } }
         eventThreadStop.store(true, ordering: .releasing)
-        sem_post(eventWakeup)   // after the store: the event thread wakes and sees it is to stop
+        sem_post(eventWakeup)  // after the store: the event thread wakes and sees it is to stop
         if let t = eventThread { pthread_join(t, nil) }
         let left = registry.withLock { $0.calls.count }
         logger.info("media engine stopped", metadata: ["calls-left": "\(left)"])
@@ -428,12 +456,14 @@ private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
     }
     let context = Unmanaged.passRetained(Box(body)).toOpaque()
     var thread = pthread_t()
-    let result = pthread_create(&thread, nil, { context in
-        guard let context else { return nil }
-        let box = Unmanaged<Box>.fromOpaque(context).takeRetainedValue()
-        box.body()
-        return nil
-    }, context)
+    let result = pthread_create(
+        &thread, nil,
+        { context in
+            guard let context else { return nil }
+            let box = Unmanaged<Box>.fromOpaque(context).takeRetainedValue()
+            box.body()
+            return nil
+        }, context)
     guard result == 0 else {
         Unmanaged<Box>.fromOpaque(context).release()
         return nil

@@ -22,8 +22,8 @@ struct MediaRecord {
 final class MediaEventRing: @unchecked Sendable {
     private let storage: UnsafeMutablePointer<MediaRecord>
     private let mask: Int
-    private let head = Atomic<Int>(0)   // next to pop (consumer)
-    private let tail = Atomic<Int>(0)   // next to push (producer)
+    private let head = Atomic<Int>(0)  // next to pop (consumer)
+    private let tail = Atomic<Int>(0)  // next to push (producer)
 
     /// A ring of at least `minimumCapacity` records (a power of two).
     init(minimumCapacity: Int) {

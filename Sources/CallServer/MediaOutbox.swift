@@ -33,7 +33,8 @@ struct MediaOutbox {
     /// Keeps a copy of `packet` for the next deadline; false when there is no room (send it now instead).
     mutating func append(_ packet: UnsafeRawBufferPointer) -> Bool {
         guard packet.count <= Int(UInt16.max), used + 2 + packet.count <= capacity,
-              let source = packet.baseAddress else { return false }
+            let source = packet.baseAddress
+        else { return false }
         base.storeBytes(of: UInt16(truncatingIfNeeded: packet.count), toByteOffset: used, as: UInt16.self)
         (base + used + 2).copyMemory(from: source, byteCount: packet.count)
         used += 2 + packet.count
@@ -42,9 +43,12 @@ struct MediaOutbox {
 
     /// Lists the kept packets, in order, as offsets from `base` and lengths (at most `limit`; the rest are
     /// dropped, which a full outbox of the largest packets never reaches), and empties the outbox.
-    mutating func take(offsets: UnsafeMutablePointer<UInt32>, lengths: UnsafeMutablePointer<UInt32>,
-                       limit: Int) -> Int {
-        var offset = 0, n = 0
+    mutating func take(
+        offsets: UnsafeMutablePointer<UInt32>, lengths: UnsafeMutablePointer<UInt32>,
+        limit: Int
+    ) -> Int {
+        var offset = 0
+        var n = 0
         while offset + 2 <= used, n < limit {
             let count = Int(base.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
             guard offset + 2 + count <= used else { break }

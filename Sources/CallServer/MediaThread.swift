@@ -80,7 +80,7 @@ final class MediaThread: @unchecked Sendable {
 
 /// The state of a media thread's loop, owned by the thread.
 struct MediaWorker: ~Copyable {
-    static let maxFrameSamples = 8000 * 120 / 1000     // 120 ms at 8 kHz
+    static let maxFrameSamples = 8000 * 120 / 1000  // 120 ms at 8 kHz
     static let receiveSize = 2048
     static let maxUpdates = 8
     static let maxDatagramsPerTick = 64
@@ -184,7 +184,8 @@ struct MediaWorker: ~Copyable {
         publish(force: true)
         shared.idle.store(true, ordering: .sequentiallyConsistent)
         while !shared.commandsPending.load(ordering: .sequentiallyConsistent),
-              !shared.stopRequested.load(ordering: .relaxed) {
+            !shared.stopRequested.load(ordering: .relaxed)
+        {
             var until = timespec()
             clock_gettime(CLOCK_REALTIME, &until)
             until.tv_sec += 1
@@ -222,8 +223,11 @@ struct MediaWorker: ~Copyable {
             case .add(var call):
                 guard count < shared.capacity else {
                     // The engine counts calls per thread, so this does not happen; never leak the call.
-                    _ = shared.events.push(MediaRecord(call: call.id, kind: .released(
-                        session: call.session, callerAudio: call.callerAudio)))
+                    _ = shared.events.push(
+                        MediaRecord(
+                            call: call.id,
+                            kind: .released(
+                                session: call.session, callerAudio: call.callerAudio)))
                     continue
                 }
                 call.nextDueTick = quietestTick(period: call.periodTicks)
@@ -242,7 +246,12 @@ struct MediaWorker: ~Copyable {
                 guard i < count else { continue }
                 calls[i].endPosted = true
                 calls[i].outbox.used = 0
-                if release(at: i) { removeSlot(i) } else { calls[i].phase = .finished; dueTicks[i] = .min }
+                if release(at: i) {
+                    removeSlot(i)
+                } else {
+                    calls[i].phase = .finished
+                    dueTicks[i] = .min
+                }
             case .update(let id, let change):
                 var i = 0
                 while i < count, calls[i].id != id { i += 1 }
@@ -283,9 +292,11 @@ struct MediaWorker: ~Copyable {
             call.pointee.receiver = TelephoneEventReceiver()
         }
         call.pointee.eventPayloadType = change.eventPayloadType
-        call.pointee.sender.setPayloadTypes(audio: change.audioPayloadType,
-                                            event: change.eventPayloadType >= 0 ? UInt8(change.eventPayloadType)
-                                                : call.pointee.sender.eventPayloadType)
+        call.pointee.sender.setPayloadTypes(
+            audio: change.audioPayloadType,
+            event: change.eventPayloadType >= 0
+                ? UInt8(change.eventPayloadType)
+                : call.pointee.sender.eventPayloadType)
         call.pointee.sends = change.sends
         if change.receives != call.pointee.receives { call.pointee.lastReceiveTick = clock.tick }
         call.pointee.receives = change.receives
@@ -296,7 +307,8 @@ struct MediaWorker: ~Copyable {
     /// t ≡ its due tick (mod p), so the load of a tick is Σ over periods p of dueCounts[p][t mod p]:
     /// O(maximum period) per candidate, whatever the number of calls.
     func quietestTick(period: Int64) -> Int64 {
-        var best = clock.tick + 1, bestLoad = Int.max
+        var best = clock.tick + 1
+        var bestLoad = Int.max
         for candidate in (clock.tick + 1)...(clock.tick + max(period, 1)) {
             var load = 0
             for p in 1...maxPeriod { load += dueCounts[p * (maxPeriod + 1) + Int(candidate % Int64(p))] }
@@ -315,8 +327,11 @@ struct MediaWorker: ~Copyable {
     /// Posts the `released` record of call `i`; false when the ring is full (retry at the next tick).
     func release(at i: Int) -> Bool {
         unwatch(calls + i)
-        return shared.events.push(MediaRecord(call: calls[i].id, kind: .released(
-            session: calls[i].session, callerAudio: calls[i].callerAudio)))
+        return shared.events.push(
+            MediaRecord(
+                call: calls[i].id,
+                kind: .released(
+                    session: calls[i].session, callerAudio: calls[i].callerAudio)))
     }
 
     mutating func removeSlot(_ i: Int) {
@@ -327,7 +342,8 @@ struct MediaWorker: ~Copyable {
             dueTicks[i] = dueTicks[count]
             if calls[i].watched {
                 // The poll reports the slot: the moved call's is now i.
-                calls[i].watched = readiness.modify(calls[i].socket, data: MediaWorker.pollData(calls[i].socket, i)) == 0
+                calls[i].watched =
+                    readiness.modify(calls[i].socket, data: MediaWorker.pollData(calls[i].socket, i)) == 0
                 calls[i].readable = true
             }
         } else {
@@ -376,8 +392,11 @@ struct MediaWorker: ~Copyable {
     /// the tick: one sendto, or one sendmmsg for several packets.
     mutating func sendPrepared() {
         let now = clock.tick
-        var sent: UInt64 = 0, errors: UInt64 = 0, sendCalls: UInt64 = 0
-        let offsets = sendOffsets, lengths = sendLengths
+        var sent: UInt64 = 0
+        var errors: UInt64 = 0
+        var sendCalls: UInt64 = 0
+        let offsets = sendOffsets
+        let lengths = sendLengths
         for i in 0..<count where dueTicks[i] <= now {
             let call = calls + i
             guard call.pointee.nextDueTick <= now, !call.pointee.outbox.isEmpty else { continue }
@@ -389,8 +408,9 @@ struct MediaWorker: ~Copyable {
                 let bytes = UnsafeRawBufferPointer(start: base + Int(offsets[0]), count: Int(lengths[0]))
                 if socket.send(bytes, to: call.pointee.sources.remote) == 0 { sent &+= 1 } else { errors &+= 1 }
             } else if n > 1 {
-                let (done, _) = socket.send(batch: base, offsets: offsets, lengths: lengths, count: n,
-                                            to: call.pointee.sources.remote)
+                let (done, _) = socket.send(
+                    batch: base, offsets: offsets, lengths: lengths, count: n,
+                    to: call.pointee.sources.remote)
                 sent &+= UInt64(done)
                 errors &+= UInt64(n - done)
             }
@@ -406,11 +426,17 @@ struct MediaWorker: ~Copyable {
         let now = clock.tick
         var i = 0
         while i < count {
-            guard dueTicks[i] <= now else { i += 1; continue }
+            guard dueTicks[i] <= now else {
+                i += 1
+                continue
+            }
             let call = calls + i
             if call.pointee.phase == .finished {
                 dueTicks[i] = .min
-                if call.pointee.outbox.isEmpty, finish(call) { removeSlot(i); continue }
+                if call.pointee.outbox.isEmpty, finish(call) {
+                    removeSlot(i)
+                    continue
+                }
             } else if call.pointee.nextDueTick <= now {
                 call.pointee.nextDueTick += call.pointee.periodTicks
                 process(call, now)
@@ -428,8 +454,11 @@ struct MediaWorker: ~Copyable {
             else { return false }
             call.pointee.endPosted = true
         }
-        return shared.events.push(MediaRecord(call: call.pointee.id, kind: .released(
-            session: call.pointee.session, callerAudio: call.pointee.callerAudio)))
+        return shared.events.push(
+            MediaRecord(
+                call: call.pointee.id,
+                kind: .released(
+                    session: call.pointee.session, callerAudio: call.pointee.callerAudio)))
     }
 
     /// Receives the call's RTP, renders its next frame and prepares the frame's packets in its outbox (sent
@@ -438,7 +467,8 @@ struct MediaWorker: ~Copyable {
         let samples = call.pointee.samplesPerFrame
         let socket = call.pointee.socket
         let packet = packetBuffer
-        var sent: UInt64 = 0, errors: UInt64 = 0
+        var sent: UInt64 = 0
+        var errors: UInt64 = 0
         var outbox = call.pointee.outbox
         defer { call.pointee.outbox = outbox }
         if call.pointee.phase == .running {
@@ -462,8 +492,10 @@ struct MediaWorker: ~Copyable {
                     if sends { MediaWorker.keep($0, in: &outbox, socket, remote, &sent, &errors) }
                 }
             }
-            call.pointee.sender.finishInterval(audio: UnsafeRawBufferPointer(frame.extracting(0..<samples)),
-                                               samples: samples, into: packet) {
+            call.pointee.sender.finishInterval(
+                audio: UnsafeRawBufferPointer(frame.extracting(0..<samples)),
+                samples: samples, into: packet
+            ) {
                 if sends { MediaWorker.keep($0, in: &outbox, socket, remote, &sent, &errors) }
             }
             if endedThisFrame {
@@ -480,13 +512,15 @@ struct MediaWorker: ~Copyable {
         }
         statistics.packetsSent &+= sent
         statistics.sendErrors &+= errors
-        statistics.sendCalls &+= sent &+ errors   // sent at once, the outbox being full
+        statistics.sendCalls &+= sent &+ errors  // sent at once, the outbox being full
     }
 
     /// Keeps a prepared packet for the call's next deadline, or sends it now if the outbox is full.
     @inline(__always)
-    static func keep(_ bytes: UnsafeRawBufferPointer, in outbox: inout MediaOutbox, _ socket: UDPSocket,
-                     _ remote: UDPAddress, _ sent: inout UInt64, _ errors: inout UInt64) {
+    static func keep(
+        _ bytes: UnsafeRawBufferPointer, in outbox: inout MediaOutbox, _ socket: UDPSocket,
+        _ remote: UDPAddress, _ sent: inout UInt64, _ errors: inout UInt64
+    ) {
         guard !outbox.append(bytes) else { return }
         if socket.send(bytes, to: remote) == 0 { sent &+= 1 } else { errors &+= 1 }
     }
@@ -516,11 +550,17 @@ struct MediaWorker: ~Copyable {
     /// Handles datagram `j` of the batch just received for the call.
     @inline(__always)
     mutating func accept(_ j: Int, _ call: UnsafeMutablePointer<MediaCall>, _ now: Int64) {
-        guard !batch.isTruncated(j) else { statistics.invalidPackets &+= 1; return }
+        guard !batch.isTruncated(j) else {
+            statistics.invalidPackets &+= 1
+            return
+        }
         var source = UDPAddress()
         batch.source(j, into: &source)
         let datagram = batch.datagram(j)
-        guard let header = try? RTPHeader(parsing: datagram) else { statistics.invalidPackets &+= 1; return }
+        guard let header = try? RTPHeader(parsing: datagram) else {
+            statistics.invalidPackets &+= 1
+            return
+        }
         // RFC 5761 §4: 64-95 would be RTCP on a multiplexed port; not media.
         guard header.payloadType < 64 || header.payloadType > 95 else { return }
         // Only the caller's RTP counts (MediaEngine.startCall); replies go where it comes from.
@@ -534,9 +574,10 @@ struct MediaWorker: ~Copyable {
         if header.payloadType == call.pointee.audioPayloadType {
             if call.pointee.digitsInBand { decode(payload, into: call) }
         } else if !call.pointee.digitsInBand, Int16(header.payloadType) == call.pointee.eventPayloadType,
-                  let event = TelephoneEvent(payload: payload),
-                  let code = call.pointee.receiver.receive(header, event),
-                  let digit = DTMFDigit(rawValue: code) {
+            let event = TelephoneEvent(payload: payload),
+            let code = call.pointee.receiver.receive(header, event),
+            let digit = DTMFDigit(rawValue: code)
+        {
             call.pointee.session._withUnsafeGuaranteedRef { $0.press(digit) }
         }
     }

@@ -46,8 +46,12 @@ package enum FileSystem {
             let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
             let name = UnsafeMutableRawPointer(entry).advanced(by: nameOffset)
                 .withMemoryRebound(to: UInt8.self, capacity: 256) { start in
-                    PathBytes.string(UnsafeBufferPointer(start: start, count: strnlen(UnsafeRawPointer(start)
-                        .assumingMemoryBound(to: CChar.self), 256)))
+                    PathBytes.string(
+                        UnsafeBufferPointer(
+                            start: start,
+                            count: strnlen(
+                                UnsafeRawPointer(start)
+                                    .assumingMemoryBound(to: CChar.self), 256)))
                 }
             if name != "." && name != ".." { names.append(name) }
         }

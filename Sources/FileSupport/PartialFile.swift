@@ -4,6 +4,8 @@
 // pointer and calls unlink(2). A library never installs handlers itself: hosts that want this call
 // ``PartialFile/installSignalHandlers()`` (the callseq CLI does).
 
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -11,7 +13,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// The temporary file an ``AudioFile`` write is filling, removable from a signal handler.
 package enum PartialFile {

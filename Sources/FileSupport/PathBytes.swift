@@ -22,11 +22,18 @@ package enum PathBytes {
         var index = 0
         while index < bytes.count {
             let lead = bytes[index]
-            let length = lead < 0x80 ? 1 : lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3
-                : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0
+            let length =
+                lead < 0x80
+                ? 1
+                : lead >= 0xC2 && lead <= 0xDF
+                    ? 2
+                    : lead >= 0xE0 && lead <= 0xEF
+                        ? 3
+                        : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0
             if length > 0, index + length <= bytes.count,
-               let text = String(validating: bytes[index..<(index + length)], as: UTF8.self),
-               let scalar = text.unicodeScalars.first, !isRawByte(scalar) {
+                let text = String(validating: bytes[index..<(index + length)], as: UTF8.self),
+                let scalar = text.unicodeScalars.first, !isRawByte(scalar)
+            {
                 scalars.append(scalar)
                 index += length
             } else {
@@ -65,7 +72,7 @@ package enum PathBytes {
     package static func withCString<R>(_ path: String, _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
         guard path.unicodeScalars.contains(where: isRawByte) else { return try path.withCString(body) }
         let raw = bytes(path).map { CChar(bitPattern: $0) } + [0]
-        return try raw.withUnsafeBufferPointer { try body($0.baseAddress!) }   // never empty: it holds the NUL
+        return try raw.withUnsafeBufferPointer { try body($0.baseAddress!) }  // never empty: it holds the NUL
     }
 
     /// The path as it may be shown in a message: kept bytes as `\xFF`, control and bidirectional-override
@@ -85,5 +92,7 @@ package enum PathBytes {
         return out
     }
 
-    static func isRawByte(_ scalar: Unicode.Scalar) -> Bool { scalar.value >= base + 0x80 && scalar.value <= base + 0xFF }
+    static func isRawByte(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value >= base + 0x80 && scalar.value <= base + 0xFF
+    }
 }

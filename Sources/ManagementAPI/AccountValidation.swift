@@ -61,7 +61,8 @@ struct AccountValidation {
         // A number's SMS flag is what sequences send from: turning it off must not break one that uses it.
         if case .number = candidate {
             let before = Set(check(numbers: snapshot.numbers.map(Self.numberJSON), ivrs: ivrs, sequences: sequences))
-            for problem in after where JSONPointer.relative(problem.path, under: prefix) == nil && !before.contains(problem) {
+            for problem in after
+            where JSONPointer.relative(problem.path, under: prefix) == nil && !before.contains(problem) {
                 found.append(("", "\(describe(problem.path, ivrs: ivrs, sequences: sequences)): \(problem.message)"))
             }
         }
@@ -72,15 +73,21 @@ struct AccountValidation {
     private func check(numbers: [JSONValue], ivrs: [JSONValue], sequences: [JSONValue]) -> [ValidationProblem] {
         let caps = account.capabilities
         let document = JSONValue.object([
-            ("capabilities", .object([("sequences", .bool(caps.sequences)), ("sms", .bool(caps.sms)),
-                                      ("smsDailyLimit", .int(caps.smsDailyLimit))])),
+            (
+                "capabilities",
+                .object([
+                    ("sequences", .bool(caps.sequences)), ("sms", .bool(caps.sms)),
+                    ("smsDailyLimit", .int(caps.smsDailyLimit)),
+                ])
+            ),
             ("dids", .array(numbers)),
             ("ivrs", .array(ivrs)),
             ("sequences", .array(sequences)),
         ])
         let names = snapshot.recordings.map(\.name)
-        let library = RecordingLibrary(files: Dictionary(names.map { ($0, $0) }, uniquingKeysWith: { a, _ in a }),
-                                       origin: "the account's recordings")
+        let library = RecordingLibrary(
+            files: Dictionary(names.map { ($0, $0) }, uniquingKeysWith: { a, _ in a }),
+            origin: "the account's recordings")
         do {
             _ = try Account.parse(CanonicalJSON.text(document), source: account.id, catalog: library)
             return []
@@ -109,8 +116,10 @@ struct AccountValidation {
         case .ivr(let name): route = .object([("ivr", .string(name))])
         case .hangup: route = .object([("hangup", .bool(true))])
         }
-        return .object([("number", .string(n.number)), ("sms", .bool(n.sms)), ("route", route),
-                        ("dtmf", .string(n.dtmf.rawValue)), ("answerAfterMs", .int(n.answerAfterMs))])
+        return .object([
+            ("number", .string(n.number)), ("sms", .bool(n.sms)), ("route", route),
+            ("dtmf", .string(n.dtmf.rawValue)), ("answerAfterMs", .int(n.answerAfterMs)),
+        ])
     }
 }
 

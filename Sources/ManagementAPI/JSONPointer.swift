@@ -15,8 +15,12 @@ enum JSONPointer {
         for character in path {
             switch character {
             case "." where !inIndex: flush()
-            case "[" where !inIndex: flush(); inIndex = true
-            case "]" where inIndex: flush(); inIndex = false
+            case "[" where !inIndex:
+                flush()
+                inIndex = true
+            case "]" where inIndex:
+                flush()
+                inIndex = false
             default: token.append(character)
             }
         }

@@ -3,9 +3,9 @@ import CallSequenceModel
 import CallSequenceStore
 import Foundation
 import Hummingbird
-import TelephonyDSP
 import Logging
 import NIOCore
+import TelephonyDSP
 
 /// The management API: the routes of `openapi.yaml` over a `Store` (CallSequenceStore), as a Hummingbird router.
 ///
@@ -26,14 +26,18 @@ package struct ManagementAPI: Sendable {
 
     /// An API over `store`; `onChange` is called after every request that may have changed it (a successful
     /// POST, PUT, PATCH or DELETE), so that live calls in the same process see the change at once.
-    package init(store: any Store, limits: APILimits = APILimits(), logger: Logger = Logger(label: "callseq.http"),
-                onChange: @escaping @Sendable () -> Void = {}) {
+    package init(
+        store: any Store, limits: APILimits = APILimits(), logger: Logger = Logger(label: "callseq.http"),
+        onChange: @escaping @Sendable () -> Void = {}
+    ) {
         self.init(store: store, limits: limits, logger: logger, verifiedKeys: VerifiedKeyCache(), onChange: onChange)
     }
 
     /// An API with its own cache of verified keys (tests give one with their own clock).
-    package init(store: any Store, limits: APILimits = APILimits(), logger: Logger = Logger(label: "callseq.http"),
-                 verifiedKeys: VerifiedKeyCache, onChange: @escaping @Sendable () -> Void = {}) {
+    package init(
+        store: any Store, limits: APILimits = APILimits(), logger: Logger = Logger(label: "callseq.http"),
+        verifiedKeys: VerifiedKeyCache, onChange: @escaping @Sendable () -> Void = {}
+    ) {
         self.store = store
         self.limits = limits
         self.rateLimiter = RateLimiter(rate: limits.requestsPerSecond, burst: limits.burst)
@@ -46,7 +50,10 @@ package struct ManagementAPI: Sendable {
     /// another process (another node's API on the same store) leave the cache of verified keys now, not when
     /// their entries expire.
     package func storeChanged(_ changes: [AuditEntry]?) {
-        guard let changes else { verifiedKeys.revokeAll(); return }
+        guard let changes else {
+            verifiedKeys.revokeAll()
+            return
+        }
         for change in changes where change.action == "key.revoke" { verifiedKeys.revoke(keyID: change.target) }
     }
 
@@ -71,10 +78,18 @@ package struct ManagementAPI: Sendable {
             var matches = true
             for (part, segment) in zip(parts, segments) {
                 if part.hasPrefix("{") { continue }
-                if part == segment { literals += 1 } else { matches = false; break }
+                if part == segment {
+                    literals += 1
+                } else {
+                    matches = false
+                    break
+                }
             }
             guard matches, literals >= best else { continue }
-            if literals > best { best = literals; methods = [] }
+            if literals > best {
+                best = literals
+                methods = []
+            }
             if !methods.contains(method) { methods.append(method) }
         }
         return methods
@@ -95,9 +110,12 @@ package struct ManagementAPI: Sendable {
 
     /// A Hummingbird application listening on `host:port` (0: any free port); `onListening` is told the
     /// address once the socket is bound.
-    package func application(host: String, port: Int,
-                            onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in })
-        -> some ApplicationProtocol {
+    package func application(
+        host: String, port: Int,
+        onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }
+    )
+        -> some ApplicationProtocol
+    {
         Application(
             router: router(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "callseq"),
@@ -139,8 +157,9 @@ extension ManagementAPI {
         let a = "/api/v1/accounts/{account}"
         r.on(.get, "/healthz") { _, _, _ in text("ok\n") }
         r.on(.get, "/openapi.yaml") { _, _, _ in
-            Response(status: .ok, headers: [.contentType: "application/yaml"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.text)))
         }
         r.on(.get, "/metrics") { api, q, c in try await api.metricsText(q, c) }
         r.on(.get, "/api/v1/me") { api, q, c in try await api.me(q, c) }
@@ -180,7 +199,8 @@ extension ManagementAPI {
 
     /// The five routes of a kind of document (list, create, get, replace, delete), on the one handler path.
     static func registerDocuments<Record>(_ kind: DocumentKind<Record>, under account: String, on r: some RouteSink) {
-        let all = "\(account)/\(kind.collection)", one = "\(all)/{id}"
+        let all = "\(account)/\(kind.collection)"
+        let one = "\(all)/{id}"
         r.on(.get, all) { api, q, c in try await api.listDocuments(kind, q, c) }
         r.on(.post, all) { api, q, c in try await api.createDocument(kind, q, c) }
         r.on(.get, one) { api, q, c in try await api.getDocument(kind, q, c) }
@@ -197,8 +217,10 @@ struct ProblemMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let logger: Logger
 
-    func handle(_ request: Request, context: Context,
-                next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let problem as Problem {
@@ -215,10 +237,13 @@ struct ProblemMiddleware: RouterMiddleware {
                 if !allowed.isEmpty {
                     let allow = allowed.joined(separator: ", ")
                     let method = InputText.escaped(request.method.rawValue, limit: 20)
-                    return Problem(.methodNotAllowed, "\(method) is not supported here (allowed: \(allow))",
-                                   headers: [.allow: allow]).response()
+                    return Problem(
+                        .methodNotAllowed, "\(method) is not supported here (allowed: \(allow))",
+                        headers: [.allow: allow]
+                    ).response()
                 }
-                detail = "no such resource: \(InputText.escaped(request.method.rawValue, limit: 20)) "
+                detail =
+                    "no such resource: \(InputText.escaped(request.method.rawValue, limit: 20)) "
                     + InputText.escaped(request.uri.path, limit: 200)
             case .contentTooLarge: detail = "the body is too large"
             default: detail = error.body ?? error.status.reasonPhrase
@@ -241,8 +266,10 @@ struct Authentication: RouterMiddleware {
     let verifiedKeys: VerifiedKeyCache
     let rateLimiter: RateLimiter
 
-    func handle(_ request: Request, context: Context,
-                next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         // Only these two and the editor's files are public; every other path (whatever its spelling:
         // `//api/...`) needs a key.
         if request.method == .get, ["/healthz", "/openapi.yaml"].contains(request.uri.path) {
@@ -280,8 +307,10 @@ struct ChangeNotification: RouterMiddleware {
     typealias Context = APIRequestContext
     let onChange: @Sendable () -> Void
 
-    func handle(_ request: Request, context: Context,
-                next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         let response = try await next(request, context)
         if ![.get, .head, .options].contains(request.method), (200..<300).contains(response.status.code) { onChange() }
         return response
@@ -290,33 +319,39 @@ struct ChangeNotification: RouterMiddleware {
 
 extension Problem {
     static func tooMany(_ seconds: Int) -> Problem {
-        Problem(.tooManyRequests, "too many requests with this key; retry in \(seconds) s",
-                headers: [.retryAfter: String(seconds)])
+        Problem(
+            .tooManyRequests, "too many requests with this key; retry in \(seconds) s",
+            headers: [.retryAfter: String(seconds)])
     }
 }
 
 // MARK: - Answers
 
 func text(_ body: String, status: HTTPResponse.Status = .ok) -> Response {
-    Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"],
-             body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    Response(
+        status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+        body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
 }
 
 /// A JSON answer; `body` is JSON text (canonical from the store, or written by `CanonicalJSON`).
-func json(_ body: String, status: HTTPResponse.Status = .ok, revision: Int? = nil, location: String? = nil) -> Response {
+func json(_ body: String, status: HTTPResponse.Status = .ok, revision: Int? = nil, location: String? = nil) -> Response
+{
     var headers: HTTPFields = [.contentType: "application/json"]
     if let revision { headers[.eTag] = ETag.text(revision) }
     if let location { headers[.location] = location }
     return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
 }
 
-func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, revision: Int? = nil, location: String? = nil) -> Response {
+func json(
+    _ value: JSONValue, status: HTTPResponse.Status = .ok, revision: Int? = nil, location: String? = nil
+) -> Response {
     json(CanonicalJSON.text(value), status: status, revision: revision, location: location)
 }
 
 func bytes(_ data: [UInt8], contentType: String) -> Response {
-    Response(status: .ok, headers: [.contentType: contentType],
-             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    Response(
+        status: .ok, headers: [.contentType: contentType],
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
 }
 
 extension JSONValue {

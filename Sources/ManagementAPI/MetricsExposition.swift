@@ -28,8 +28,9 @@ extension ManagementAPI {
         let key = try context.key()
         guard key.isOperator else { throw Problem.forbidden("only an operator key reads /metrics") }
         guard let body = metrics.text() else { throw Problem.notFound("metrics: this process serves no calls") }
-        return Response(status: .ok,
-                        headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -1,7 +1,7 @@
 import CallSequenceEngine
 import CallSequenceModel
-import Foundation
 import CallSequenceStore
+import Foundation
 import Hummingbird
 import TelephonyDSP
 
@@ -17,8 +17,10 @@ struct Problem: Error, Sendable {
     /// Extra fields of the answer: `ETag` on 412, `Retry-After` on 429, `Allow`...
     var headers: HTTPFields = [:]
 
-    init(_ status: HTTPResponse.Status, _ detail: String, errors: [(pointer: String, detail: String)] = [],
-         users: [String] = [], headers: HTTPFields = [:]) {
+    init(
+        _ status: HTTPResponse.Status, _ detail: String, errors: [(pointer: String, detail: String)] = [],
+        users: [String] = [], headers: HTTPFields = [:]
+    ) {
         self.status = status
         self.detail = detail
         self.errors = errors
@@ -35,22 +37,29 @@ struct Problem: Error, Sendable {
             ("detail", .string(detail)),
         ]
         if !errors.isEmpty {
-            members.append(("errors", .array(errors.map {
-                .object([("pointer", .string($0.pointer)), ("detail", .string($0.detail))])
-            })))
+            members.append(
+                (
+                    "errors",
+                    .array(
+                        errors.map {
+                            .object([("pointer", .string($0.pointer)), ("detail", .string($0.detail))])
+                        })
+                ))
         }
         if !users.isEmpty { members.append(("users", .array(users.map { .string($0) }))) }
         var fields = headers
         fields[.contentType] = "application/problem+json"
-        return Response(status: status, headers: fields,
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: CanonicalJSON.text(.object(members)))))
+        return Response(
+            status: status, headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(string: CanonicalJSON.text(.object(members)))))
     }
 
     // MARK: - The common ones
 
     static func unauthorized() -> Problem {
-        Problem(.unauthorized, "a valid API key is required: Authorization: Bearer KEY",
-                headers: [.wwwAuthenticate: "Bearer realm=\"callseq\""])
+        Problem(
+            .unauthorized, "a valid API key is required: Authorization: Bearer KEY",
+            headers: [.wwwAuthenticate: "Bearer realm=\"callseq\""])
     }
 
     static func notFound(_ what: String) -> Problem { Problem(.notFound, "no \(what)") }
@@ -59,15 +68,17 @@ struct Problem: Error, Sendable {
 
     static func preconditionRequired(current revision: Int) -> Problem {
         // RFC 6585 §3: the change must be conditional; the current ETag tells the client what to send.
-        Problem(.init(code: 428, reasonPhrase: "Precondition Required"),
-                "this change needs If-Match with the resource's ETag (it is \(ETag.text(revision)))",
-                headers: [.eTag: ETag.text(revision)])
+        Problem(
+            .init(code: 428, reasonPhrase: "Precondition Required"),
+            "this change needs If-Match with the resource's ETag (it is \(ETag.text(revision)))",
+            headers: [.eTag: ETag.text(revision)])
     }
 
     static func stale(current revision: Int) -> Problem {
-        Problem(.preconditionFailed,
-                "the resource changed: If-Match does not match its current ETag \(ETag.text(revision)); "
-                    + "read it again and reapply the change", headers: [.eTag: ETag.text(revision)])
+        Problem(
+            .preconditionFailed,
+            "the resource changed: If-Match does not match its current ETag \(ETag.text(revision)); "
+                + "read it again and reapply the change", headers: [.eTag: ETag.text(revision)])
     }
 
     /// A validation failure: every problem, each with its RFC 6901 pointer and the CLI's text.
@@ -84,8 +95,9 @@ struct Problem: Error, Sendable {
         case .conflict(let current): return .stale(current: current)
         case .duplicate(let what): return Problem(.conflict, "already exists: \(what)")
         case .inUse(let users):
-            return Problem(.conflict, "in use by \(users.joined(separator: ", ")): change or delete those first",
-                           users: users)
+            return Problem(
+                .conflict, "in use by \(users.joined(separator: ", ")): change or delete those first",
+                users: users)
         case .invalid(let why): return .invalid([(pointer: "", detail: why)])
         case .unavailable(let why):
             return Problem(.serviceUnavailable, "the store is unavailable: \(why)", headers: [.retryAfter: "5"])
@@ -114,12 +126,18 @@ enum ETag {
             let items = value.split(separator: ",", omittingEmptySubsequences: false)
                 .map { $0.trimmingCharacters(in: .whitespaces) }
             for tag in items {
-                if tag == "*" { any = true; continue }
+                if tag == "*" {
+                    any = true
+                    continue
+                }
                 let opaque = tag.hasPrefix("W/") ? String(tag.dropFirst(2)) : tag
                 guard opaque.count >= 2, opaque.hasPrefix("\""), opaque.hasSuffix("\""),
-                      !opaque.dropFirst().dropLast().contains("\"") else {
-                    throw Problem(.badRequest, "If-Match \"\(InputText.escaped(value, limit: 60))\" is not * or a list "
-                                  + "of entity tags such as \"3\" (RFC 9110 §13.1.1)")
+                    !opaque.dropFirst().dropLast().contains("\"")
+                else {
+                    throw Problem(
+                        .badRequest,
+                        "If-Match \"\(InputText.escaped(value, limit: 60))\" is not * or a list "
+                            + "of entity tags such as \"3\" (RFC 9110 §13.1.1)")
                 }
                 if !tag.hasPrefix("W/"), let n = Int(opaque.dropFirst().dropLast()), n > 0 { revisions.append(n) }
             }

@@ -46,9 +46,13 @@ extension ManagementAPI {
     func readJSON(_ request: Request) async throws -> (text: String, value: JSONValue) {
         let type = request.headers[.contentType]?.lowercased() ?? ""
         let mediaType = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
-            throw Problem(.unsupportedMediaType, "the body must be application/json"
-                + (mediaType.isEmpty ? " (no Content-Type was given)" : ", not \(InputText.escaped(mediaType, limit: 60))"),
+        guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
+        else {
+            throw Problem(
+                .unsupportedMediaType,
+                "the body must be application/json"
+                    + (mediaType.isEmpty
+                        ? " (no Content-Type was given)" : ", not \(InputText.escaped(mediaType, limit: 60))"),
                 headers: [.accept: "application/json"])
         }
         let buffer: ByteBuffer
@@ -62,7 +66,8 @@ extension ManagementAPI {
             throw Problem(.badRequest, "the body is not UTF-8 text")
         }
         if let depth = JSONDepth.exceeds(data, limit: APILimits.maximumJSONDepth) {
-            throw Problem(.badRequest, "the JSON is nested deeper than \(APILimits.maximumJSONDepth) levels (at byte \(depth))")
+            throw Problem(
+                .badRequest, "the JSON is nested deeper than \(APILimits.maximumJSONDepth) levels (at byte \(depth))")
         }
         do {
             return (text, try JSONValue.parse(text))
@@ -110,7 +115,13 @@ enum JSONDepth {
         var escaped = false
         for (i, byte) in bytes.enumerated() {
             if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
                 continue
             }
             switch byte {

@@ -11,28 +11,44 @@ extension ManagementAPI {
     func listAudit(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let account = try await account(context)
         let found = try await store.audit(account: account.id, page: try logPage(request))
-        return json(.object([
-            ("entries", .array(found.items.map {
-                .object([("time", timestamp($0.time)), ("key", .optional($0.keyID)), ("address", .string($0.address)),
-                         ("action", .string($0.action)), ("target", .string($0.target)),
-                         ("revision", $0.revision.map { .int($0) } ?? .null)])
-            })),
-            ("next", .optional(found.next)),
-        ]))
+        return json(
+            .object([
+                (
+                    "entries",
+                    .array(
+                        found.items.map {
+                            .object([
+                                ("time", timestamp($0.time)), ("key", .optional($0.keyID)),
+                                ("address", .string($0.address)),
+                                ("action", .string($0.action)), ("target", .string($0.target)),
+                                ("revision", $0.revision.map { .int($0) } ?? .null),
+                            ])
+                        })
+                ),
+                ("next", .optional(found.next)),
+            ]))
     }
 
     func listTexts(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let account = try await account(context)
         let found = try await store.smsEntries(account: account.id, page: try logPage(request))
-        return json(.object([
-            ("texts", .array(found.items.map {
-                .object([("time", timestamp($0.created)), ("day", .string($0.day)), ("callID", .string($0.callID)),
-                         ("step", .int($0.step)), ("from", .string($0.from)), ("to", .string($0.to)),
-                         ("message", .string($0.message)), ("state", .string($0.state.rawValue)),
-                         ("providerID", .optional($0.providerID)), ("detail", .optional($0.detail))])
-            })),
-            ("next", .optional(found.next)),
-        ]))
+        return json(
+            .object([
+                (
+                    "texts",
+                    .array(
+                        found.items.map {
+                            .object([
+                                ("time", timestamp($0.created)), ("day", .string($0.day)),
+                                ("callID", .string($0.callID)),
+                                ("step", .int($0.step)), ("from", .string($0.from)), ("to", .string($0.to)),
+                                ("message", .string($0.message)), ("state", .string($0.state.rawValue)),
+                                ("providerID", .optional($0.providerID)), ("detail", .optional($0.detail)),
+                            ])
+                        })
+                ),
+                ("next", .optional(found.next)),
+            ]))
     }
 
     func listCalls(_ request: Request, _ context: APIRequestContext) async throws -> Response {
@@ -40,7 +56,9 @@ extension ManagementAPI {
         var filter = CallFilter()
         let query = request.uri.queryParameters
         if let did = query.get("did") {
-            guard let number = try? PhoneNumber(String(did)) else { throw Problem(.badRequest, "did is not a phone number") }
+            guard let number = try? PhoneNumber(String(did)) else {
+                throw Problem(.badRequest, "did is not a phone number")
+            }
             filter.did = number.digits
         }
         func time(_ name: String) throws(Problem) -> Date? {
@@ -53,16 +71,24 @@ extension ManagementAPI {
         filter.from = try time("from")
         filter.until = try time("until")
         let found = try await store.callRecords(account: account.id, filter: filter, page: try logPage(request))
-        return json(.object([
-            ("calls", .array(found.items.map {
-                .object([("time", timestamp($0.time)), ("caller", .string($0.caller)), ("did", .string($0.did)),
-                         ("ivrPath", .array($0.ivrPath.map { .string($0) })), ("keys", .string($0.keys)),
-                         ("sequence", .optional($0.sequence)), ("stepsDone", .int($0.stepsDone)),
-                         ("stepsTotal", .int($0.stepsTotal)), ("sms", .array($0.smsOutcomes.map { .string($0) })),
-                         ("outcome", .string($0.outcome)), ("durationMs", .int($0.durationMs))])
-            })),
-            ("next", .optional(found.next)),
-        ]))
+        return json(
+            .object([
+                (
+                    "calls",
+                    .array(
+                        found.items.map {
+                            .object([
+                                ("time", timestamp($0.time)), ("caller", .string($0.caller)), ("did", .string($0.did)),
+                                ("ivrPath", .array($0.ivrPath.map { .string($0) })), ("keys", .string($0.keys)),
+                                ("sequence", .optional($0.sequence)), ("stepsDone", .int($0.stepsDone)),
+                                ("stepsTotal", .int($0.stepsTotal)),
+                                ("sms", .array($0.smsOutcomes.map { .string($0) })),
+                                ("outcome", .string($0.outcome)), ("durationMs", .int($0.durationMs)),
+                            ])
+                        })
+                ),
+                ("next", .optional(found.next)),
+            ]))
     }
 
     /// The account file (canonical JSON) of what the store holds, as `callseq export` prints it.
@@ -80,22 +106,28 @@ extension ManagementAPI {
     func importAccount(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let key = try context.key()
         let account = try await account(context)
-        let (text, file) = try await readJSON(request)   // RFC 9110 §13.2.1: the precondition comes last
+        let (text, file) = try await readJSON(request)  // RFC 9110 §13.2.1: the precondition comes last
         let expected = try ETag.require(request, current: account.revision)
         let current = try await store.snapshot(of: account.id, withAudio: true)
         let names = current.recordings.map(\.name)
-        let library = RecordingLibrary(files: Dictionary(names.map { ($0, $0) }, uniquingKeysWith: { a, _ in a }),
-                                       origin: "the account's recordings")
+        let library = RecordingLibrary(
+            files: Dictionary(names.map { ($0, $0) }, uniquingKeysWith: { a, _ in a }),
+            origin: "the account's recordings")
         if file["recordings"] != nil {
-            throw Problem.invalid([("/recordings", "recordings are uploaded one by one (PUT .../recordings/{name}), not named as a folder")])
+            throw Problem.invalid([
+                ("/recordings", "recordings are uploaded one by one (PUT .../recordings/{name}), not named as a folder")
+            ])
         }
         // The file's capabilities are the operator's to choose; anyone else's file is checked against the
         // account's own, which stay.
         var document = text
         if !key.isOperator, case .object(let members) = file {
             let c = account.capabilities
-            let own = JSONValue.object([("sequences", .bool(c.sequences)), ("sms", .bool(c.sms)), ("smsDailyLimit", .int(c.smsDailyLimit))])
-            document = CanonicalJSON.text(.object([("capabilities", own)] + members.filter { $0.key != "capabilities" }))
+            let own = JSONValue.object([
+                ("sequences", .bool(c.sequences)), ("sms", .bool(c.sms)), ("smsDailyLimit", .int(c.smsDailyLimit)),
+            ])
+            document = CanonicalJSON.text(
+                .object([("capabilities", own)] + members.filter { $0.key != "capabilities" }))
         }
         let parsed: Account
         do {
@@ -113,21 +145,24 @@ extension ManagementAPI {
             case .ivr(let name): route = .ivr(name)
             case .hangup: route = .hangup
             }
-            return NumberRecord(number: did.number.digits, sms: did.sms, route: route,
-                                dtmf: DTMFMode(rawValue: did.dtmf.rawValue) ?? .auto, answerAfterMs: did.answerAfterMs)
+            return NumberRecord(
+                number: did.number.digits, sms: did.sms, route: route,
+                dtmf: DTMFMode(rawValue: did.dtmf.rawValue) ?? .auto, answerAfterMs: did.answerAfterMs)
         }
         // Numbers are the provider's: only the operator or the client's reseller may add one.
         let owned = Set(current.numbers.map(\.number))
         if !manages(account, key), let added = numbers.first(where: { !owned.contains($0.number) }) {
-            throw Problem.forbidden("numbers are assigned by the operator (or a client's reseller); this account has no \(added.number)")
+            throw Problem.forbidden(
+                "numbers are assigned by the operator (or a client's reseller); this account has no \(added.number)")
         }
         let c = parsed.capabilities
         let snapshot = AccountSnapshot(
             capabilities: StoreCapabilities(sequences: c.sequences, sms: c.sms, smsDailyLimit: c.smsDailyLimit),
             numbers: numbers.sorted { $0.number < $1.number }, ivrs: bodies("ivrs"), sequences: bodies("sequences"),
             recordings: current.recordings)
-        let saved = try await store.replaceAccountContents(account.id, with: snapshot, expectedRevision: expected,
-                                                           origin: context.origin)
+        let saved = try await store.replaceAccountContents(
+            account.id, with: snapshot, expectedRevision: expected,
+            origin: context.origin)
         return json(Self.accountJSON(saved), revision: saved.revision)
     }
 }

@@ -17,22 +17,29 @@ extension ManagementAPI {
 
     /// An unsaved sequence (the body of a POST), checked as a save would check it (as a change of the sequence of
     /// that name when there is one), then compiled: what the editor previews before anything is saved.
-    func compiledUnsaved(_ request: Request, _ context: APIRequestContext, schedulesOnly: Bool = false) async throws
-        -> CompiledSequence {
+    func compiledUnsaved(
+        _ request: Request, _ context: APIRequestContext, schedulesOnly: Bool = false
+    ) async throws
+        -> CompiledSequence
+    {
         let account = try await account(context)
         let (_, body) = try await readJSON(request)
         var replacing: String?
         if case .string(let name)? = body["name"] { replacing = name }
         try await validate(.sequence(body, replacing: replacing), in: account)
-        return try await compiled(CanonicalJSON.text(body), source: "the sequence", account: account, schedulesOnly: schedulesOnly)
+        return try await compiled(
+            CanonicalJSON.text(body), source: "the sequence", account: account, schedulesOnly: schedulesOnly)
     }
 
     /// `body` (a sequence's JSON text) compiled against `account`'s recordings.
-    func compiled(_ body: String, source: String, account: AccountRecord, schedulesOnly: Bool) async throws -> CompiledSequence {
+    func compiled(
+        _ body: String, source: String, account: AccountRecord, schedulesOnly: Bool
+    ) async throws -> CompiledSequence {
         let snapshot = try await store.snapshot(of: account.id, withAudio: false)
         let names = snapshot.recordings.map(\.name)
-        let library = RecordingLibrary(files: Dictionary(names.map { ($0, $0) }, uniquingKeysWith: { a, _ in a }),
-                                       origin: "the account's recordings")
+        let library = RecordingLibrary(
+            files: Dictionary(names.map { ($0, $0) }, uniquingKeysWith: { a, _ in a }),
+            origin: "the account's recordings")
         let sequence: SequenceDefinition
         do {
             sequence = try SequenceDefinition.parse(body, source: source, recordings: library)
@@ -53,8 +60,9 @@ extension ManagementAPI {
             return try AudioFile.decode(bytes, name: path, limits: limits)
         }
         do {
-            return try CompiledSequence(sequence, format: CallFormat(sampleRate: Self.conversionRate, encoding: .pcm16, dtmfOutput: .inband),
-                                        recordings: cache, schedulesOnly: schedulesOnly)
+            return try CompiledSequence(
+                sequence, format: CallFormat(sampleRate: Self.conversionRate, encoding: .pcm16, dtmfOutput: .inband),
+                recordings: cache, schedulesOnly: schedulesOnly)
         } catch {
             throw Problem.invalid([(JSONPointer.from(path: error.path), error.message)])
         }
@@ -117,7 +125,10 @@ extension ManagementAPI {
             members += [("startMs", ms(cue.startSample)), ("endMs", ms(cue.endSample)), ("what", .string(cue.text))]
             return .object(members)
         }
-        return json(.object([("name", .string(program.sequence.name)), ("sampleRate", .int(rate)),
-                             ("durationMs", ms(program.totalSamples)), ("cues", .array(cues))]))
+        return json(
+            .object([
+                ("name", .string(program.sequence.name)), ("sampleRate", .int(rate)),
+                ("durationMs", ms(program.totalSamples)), ("cues", .array(cues)),
+            ]))
     }
 }

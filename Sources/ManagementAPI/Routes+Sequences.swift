@@ -12,27 +12,37 @@ extension ManagementAPI {
         .object([("id", .string(id)), ("name", .string(name)), ("revision", .int(revision))])
     }
 
-    func listDocuments<Record>(_ kind: DocumentKind<Record>, _ request: Request,
-                               _ context: APIRequestContext) async throws -> Response {
+    func listDocuments<Record>(
+        _ kind: DocumentKind<Record>, _ request: Request,
+        _ context: APIRequestContext
+    ) async throws -> Response {
         let account = try await account(context)
         let found = try await kind.list(store, account.id, try page(request))
-        return json(.object([(kind.collection, .array(found.items.map { summary($0.id, $0.name, $0.revision) })),
-                             ("next", .optional(found.next))]))
+        return json(
+            .object([
+                (kind.collection, .array(found.items.map { summary($0.id, $0.name, $0.revision) })),
+                ("next", .optional(found.next)),
+            ]))
     }
 
-    func createDocument<Record>(_ kind: DocumentKind<Record>, _ request: Request,
-                                _ context: APIRequestContext) async throws -> Response {
+    func createDocument<Record>(
+        _ kind: DocumentKind<Record>, _ request: Request,
+        _ context: APIRequestContext
+    ) async throws -> Response {
         let account = try await account(context)
         let (_, body) = try await readJSON(request)
         try await validate(kind.candidate(body, nil), in: account)
         let saved = try await kind.create(store, account.id, CanonicalJSON.text(body), context.origin)
-        return json(saved.body, status: .created, revision: saved.revision,
-                    location: "\(accountPath(account.id))/\(kind.collection)/\(saved.id)")
+        return json(
+            saved.body, status: .created, revision: saved.revision,
+            location: "\(accountPath(account.id))/\(kind.collection)/\(saved.id)")
     }
 
     /// The account and its `kind` named by the path's `{id}` (404 when it has none).
-    func document<Record>(_ kind: DocumentKind<Record>,
-                          _ context: APIRequestContext) async throws -> (AccountRecord, Record) {
+    func document<Record>(
+        _ kind: DocumentKind<Record>,
+        _ context: APIRequestContext
+    ) async throws -> (AccountRecord, Record) {
         let account = try await account(context)
         let id = try parameter(context, "id")
         guard let record = try await found({ try await kind.get(store, id, account.id) }) else {
@@ -41,25 +51,32 @@ extension ManagementAPI {
         return (account, record)
     }
 
-    func getDocument<Record>(_ kind: DocumentKind<Record>, _ request: Request,
-                             _ context: APIRequestContext) async throws -> Response {
+    func getDocument<Record>(
+        _ kind: DocumentKind<Record>, _ request: Request,
+        _ context: APIRequestContext
+    ) async throws -> Response {
         let (_, record) = try await document(kind, context)
         return json(record.body, revision: record.revision)
     }
 
-    func putDocument<Record>(_ kind: DocumentKind<Record>, _ request: Request,
-                             _ context: APIRequestContext) async throws -> Response {
+    func putDocument<Record>(
+        _ kind: DocumentKind<Record>, _ request: Request,
+        _ context: APIRequestContext
+    ) async throws -> Response {
         let (account, current) = try await document(kind, context)
-        let (_, body) = try await readJSON(request)   // RFC 9110 §13.2.1: the precondition comes last
+        let (_, body) = try await readJSON(request)  // RFC 9110 §13.2.1: the precondition comes last
         let expected = try ETag.require(request, current: current.revision)
         try await validate(kind.candidate(body, current.name), in: account)
-        let saved = try await kind.update(store, current.id, account.id, CanonicalJSON.text(body), expected,
-                                          context.origin)
+        let saved = try await kind.update(
+            store, current.id, account.id, CanonicalJSON.text(body), expected,
+            context.origin)
         return json(saved.body, revision: saved.revision)
     }
 
-    func deleteDocument<Record>(_ kind: DocumentKind<Record>, _ request: Request,
-                                _ context: APIRequestContext) async throws -> Response {
+    func deleteDocument<Record>(
+        _ kind: DocumentKind<Record>, _ request: Request,
+        _ context: APIRequestContext
+    ) async throws -> Response {
         let (account, current) = try await document(kind, context)
         let expected = try ETag.require(request, current: current.revision)
         try await kind.delete(store, current.id, account.id, expected, context.origin)
@@ -85,12 +102,20 @@ extension ManagementAPI {
     func listRevisions(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let (account, current) = try await sequence(context)
         let found = try await store.revisions(of: current.id, account: account.id, page: try page(request))
-        return json(.object([
-            ("revisions", .array(found.items.map {
-                .object([("revision", .int($0.number)), ("time", timestamp($0.created)), ("key", .optional($0.keyID))])
-            })),
-            ("next", .optional(found.next)),
-        ]))
+        return json(
+            .object([
+                (
+                    "revisions",
+                    .array(
+                        found.items.map {
+                            .object([
+                                ("revision", .int($0.number)), ("time", timestamp($0.created)),
+                                ("key", .optional($0.keyID)),
+                            ])
+                        })
+                ),
+                ("next", .optional(found.next)),
+            ]))
     }
 
     func revisionNumber(_ context: APIRequestContext) throws(Problem) -> Int {
@@ -102,7 +127,8 @@ extension ManagementAPI {
     func getRevision(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let (account, current) = try await sequence(context)
         let n = try revisionNumber(context)
-        guard let revision = try await found({ try await store.revision(n, of: current.id, account: account.id) }) else {
+        guard let revision = try await found({ try await store.revision(n, of: current.id, account: account.id) })
+        else {
             throw Problem.notFound("revision \(n) of sequence \(current.id)")
         }
         return json(revision.body, revision: revision.number)
@@ -118,8 +144,9 @@ extension ManagementAPI {
         // The account may have changed since (a number no longer sends texts, a recording deleted).
         let body = try JSONValue.parse(old.body)
         try await validate(.sequence(body, replacing: current.name), in: account)
-        let saved = try await store.restoreRevision(n, of: current.id, account: account.id, expectedRevision: expected,
-                                                    origin: context.origin)
+        let saved = try await store.restoreRevision(
+            n, of: current.id, account: account.id, expectedRevision: expected,
+            origin: context.origin)
         return json(saved.body, revision: saved.revision)
     }
 
@@ -128,7 +155,10 @@ extension ManagementAPI {
     func listNumbers(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let account = try await account(context)
         let found = try await store.numbers(account: account.id, page: try page(request))
-        return json(.object([("numbers", .array(found.items.map(AccountValidation.numberJSON))), ("next", .optional(found.next))]))
+        return json(
+            .object([
+                ("numbers", .array(found.items.map(AccountValidation.numberJSON))), ("next", .optional(found.next)),
+            ]))
     }
 
     func putNumber(_ request: Request, _ context: APIRequestContext) async throws -> Response {
@@ -148,21 +178,27 @@ extension ManagementAPI {
             expected = try ETag.require(request, current: existing.revision)
         } else {
             if try ETag.condition(request) != nil {
-                throw Problem(.preconditionFailed, "the account has no number \(number.digits) to match If-Match against")
+                throw Problem(
+                    .preconditionFailed, "the account has no number \(number.digits) to match If-Match against")
             }
             // Numbers are the provider's to hand out: the operator, or the reseller for its client.
             guard manages(account, key) else {
-                throw Problem.forbidden("numbers are assigned by the operator (or a client's reseller); this account has no \(number.digits)")
+                throw Problem.forbidden(
+                    "numbers are assigned by the operator (or a client's reseller); this account has no \(number.digits)"
+                )
             }
             body = try await readJSON(request).value
         }
         try await validate(.number(body, number: number.digits), in: account)
-        let record = NumberRecord(number: number.digits, sms: body["sms"] == .bool(true), route: route(body["route"]),
-                                  dtmf: body["dtmf"].flatMap { if case .string(let s) = $0 { DTMFMode(rawValue: s) } else { nil } } ?? .auto,
-                                  answerAfterMs: { if case .number(let x)? = body["answerAfterMs"] { Int(x) } else { 0 } }())
-        let saved = try await store.putNumber(record, account: account.id, expectedRevision: expected, origin: context.origin)
-        return json(AccountValidation.numberJSON(saved), status: existing == nil ? .created : .ok, revision: saved.revision,
-                    location: existing == nil ? "\(accountPath(account.id))/numbers/\(number.digits)" : nil)
+        let record = NumberRecord(
+            number: number.digits, sms: body["sms"] == .bool(true), route: route(body["route"]),
+            dtmf: body["dtmf"].flatMap { if case .string(let s) = $0 { DTMFMode(rawValue: s) } else { nil } } ?? .auto,
+            answerAfterMs: { if case .number(let x)? = body["answerAfterMs"] { Int(x) } else { 0 } }())
+        let saved = try await store.putNumber(
+            record, account: account.id, expectedRevision: expected, origin: context.origin)
+        return json(
+            AccountValidation.numberJSON(saved), status: existing == nil ? .created : .ok, revision: saved.revision,
+            location: existing == nil ? "\(accountPath(account.id))/numbers/\(number.digits)" : nil)
     }
 
     /// A route the model has accepted.
@@ -205,24 +241,26 @@ struct DocumentKind<Record: NamedDocument>: Sendable {
 
 extension DocumentKind where Record == SequenceRecord {
     static var sequences: Self {
-        Self(collection: "sequences", noun: "sequence",
-             candidate: { .sequence($0, replacing: $1) },
-             list: { try await $0.sequences(account: $1, page: $2) },
-             create: { try await $0.createSequence(account: $1, body: $2, origin: $3) },
-             get: { try await $0.sequence($1, account: $2) },
-             update: { try await $0.updateSequence($1, account: $2, body: $3, expectedRevision: $4, origin: $5) },
-             delete: { try await $0.deleteSequence($1, account: $2, expectedRevision: $3, origin: $4) })
+        Self(
+            collection: "sequences", noun: "sequence",
+            candidate: { .sequence($0, replacing: $1) },
+            list: { try await $0.sequences(account: $1, page: $2) },
+            create: { try await $0.createSequence(account: $1, body: $2, origin: $3) },
+            get: { try await $0.sequence($1, account: $2) },
+            update: { try await $0.updateSequence($1, account: $2, body: $3, expectedRevision: $4, origin: $5) },
+            delete: { try await $0.deleteSequence($1, account: $2, expectedRevision: $3, origin: $4) })
     }
 }
 
 extension DocumentKind where Record == IVRRecord {
     static var ivrs: Self {
-        Self(collection: "ivrs", noun: "IVR",
-             candidate: { .ivr($0, replacing: $1) },
-             list: { try await $0.ivrs(account: $1, page: $2) },
-             create: { try await $0.createIVR(account: $1, body: $2, origin: $3) },
-             get: { try await $0.ivr($1, account: $2) },
-             update: { try await $0.updateIVR($1, account: $2, body: $3, expectedRevision: $4, origin: $5) },
-             delete: { try await $0.deleteIVR($1, account: $2, expectedRevision: $3, origin: $4) })
+        Self(
+            collection: "ivrs", noun: "IVR",
+            candidate: { .ivr($0, replacing: $1) },
+            list: { try await $0.ivrs(account: $1, page: $2) },
+            create: { try await $0.createIVR(account: $1, body: $2, origin: $3) },
+            get: { try await $0.ivr($1, account: $2) },
+            update: { try await $0.updateIVR($1, account: $2, body: $3, expectedRevision: $4, origin: $5) },
+            delete: { try await $0.deleteIVR($1, account: $2, expectedRevision: $3, origin: $4) })
     }
 }

@@ -35,11 +35,14 @@ package final class VerifiedKeyCache: Sendable {
 
     /// A cache of at most `capacity` keys (0 turns it off), each kept `lifetime` at most; `now` answers a
     /// monotonic time in nanoseconds (tests pass their own clock).
-    package init(capacity: Int = VerifiedKeyCache.defaultCapacity, lifetime: Duration = VerifiedKeyCache.defaultLifetime,
-                 now: @escaping @Sendable () -> UInt64 = VerifiedKeyCache.monotonicNanoseconds) {
+    package init(
+        capacity: Int = VerifiedKeyCache.defaultCapacity, lifetime: Duration = VerifiedKeyCache.defaultLifetime,
+        now: @escaping @Sendable () -> UInt64 = VerifiedKeyCache.monotonicNanoseconds
+    ) {
         state = Mutex(State(entries: LRUTable(capacity: max(0, capacity))))
         let (seconds, attoseconds) = lifetime.components
-        lifetimeNanoseconds = UInt64(clamping: max(0, seconds)) &* 1_000_000_000
+        lifetimeNanoseconds =
+            UInt64(clamping: max(0, seconds)) &* 1_000_000_000
             &+ UInt64(clamping: max(0, attoseconds / 1_000_000_000))
         self.now = now
     }
@@ -107,7 +110,9 @@ struct KeyHash: Hashable, Sendable {
         var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         let digest = SHA256.hash(data: Array(secret.utf8))
         digest.withUnsafeBytes { raw in
-            withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.prefix($0.count))) }
+            withUnsafeMutableBytes(of: &words) {
+                $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.prefix($0.count)))
+            }
         }
         self.words = words
     }
@@ -154,7 +159,10 @@ struct LRUTable<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             return nodes[slot].value
         }
         set {
-            guard let newValue else { remove(key); return }
+            guard let newValue else {
+                remove(key)
+                return
+            }
             if let slot = slots[key] {
                 nodes[slot].value = newValue
                 moveToFront(slot)

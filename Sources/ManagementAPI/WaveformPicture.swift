@@ -24,7 +24,8 @@ enum WaveformPicture {
             for x in 0..<width {
                 let from = x * samples.count / width
                 let to = max(from + 1, (x + 1) * samples.count / width)
-                var low = Int16.max, high = Int16.min
+                var low = Int16.max
+                var high = Int16.min
                 for s in samples[from..<min(to, samples.count)] {
                     low = min(low, s)
                     high = max(high, s)
@@ -50,7 +51,8 @@ enum WaveformPicture {
         ok = bytes.withUnsafeMutableBytes { out in
             pixels.withUnsafeBufferPointer { p in
                 palette.withUnsafeBufferPointer { c in
-                    png_image_write_to_memory(&image, out.baseAddress, &size, 0, p.baseAddress, png_int_32(width), c.baseAddress)
+                    png_image_write_to_memory(
+                        &image, out.baseAddress, &size, 0, p.baseAddress, png_int_32(width), c.baseAddress)
                 }
             }
         }

@@ -20,7 +20,8 @@ struct WebAsset: Sendable {
 enum WebEditor {
     /// The page's policy: nothing inline, nothing from another origin (CSP Level 3 §6), not framed
     /// (frame-ancestors replaces X-Frame-Options, RFC 7034).
-    static let contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+    static let contentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
         + "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
         + "frame-ancestors 'none'"
 
@@ -38,7 +39,8 @@ enum WebEditor {
             default: type = "application/octet-stream"
             }
             let digest = SHA256.hash(data: Array(full.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
-            let asset = WebAsset(path: "/\(name)", body: ByteBuffer(string: full), contentType: type, etag: "\"w-\(digest)\"")
+            let asset = WebAsset(
+                path: "/\(name)", body: ByteBuffer(string: full), contentType: type, etag: "\"w-\(digest)\"")
             byPath["/\(name)"] = asset
             if name == "index.html" { byPath["/"] = asset }
         }
@@ -53,8 +55,10 @@ enum WebEditor {
 
     /// The security headers every editor answer carries.
     static func securityHeaders(_ fields: inout HTTPFields) {
-        for (name, value) in [("Content-Security-Policy", contentSecurityPolicy), ("X-Content-Type-Options", "nosniff"),
-                              ("Referrer-Policy", "no-referrer"), ("Cross-Origin-Opener-Policy", "same-origin")] {
+        for (name, value) in [
+            ("Content-Security-Policy", contentSecurityPolicy), ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "no-referrer"), ("Cross-Origin-Opener-Policy", "same-origin"),
+        ] {
             if let field = HTTPFields.Element.Name(name) { fields[field] = value }
         }
     }
@@ -70,8 +74,9 @@ enum WebEditor {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentLength] = String(asset.body.readableBytes)
-        return Response(status: .ok, headers: headers,
-                        body: request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: asset.body))
+        return Response(
+            status: .ok, headers: headers,
+            body: request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: asset.body))
     }
 
     /// Adds a GET and a HEAD route for every file.

@@ -20,7 +20,7 @@ public struct LatencyHistogram: Sendable {
     @inline(__always)
     static func bucket(_ value: Int64) -> Int {
         guard value >= 32 else { return Int(Swift.max(value, 0)) }
-        let exponent = 63 - value.leadingZeroBitCount          // 5...62
+        let exponent = 63 - value.leadingZeroBitCount  // 5...62
         guard exponent <= 40 else { return bucketCount - 1 }
         let mantissa = Int((value >> (exponent - 4)) & 15)
         return 32 + (exponent - 5) * 16 + mantissa
@@ -29,7 +29,8 @@ public struct LatencyHistogram: Sendable {
     /// The largest duration that falls into bucket `index`.
     static func upperBound(ofBucket index: Int) -> Int64 {
         guard index >= 32 else { return Int64(index) }
-        let exponent = (index - 32) / 16 + 5, mantissa = Int64((index - 32) % 16)
+        let exponent = (index - 32) / 16 + 5
+        let mantissa = Int64((index - 32) % 16)
         return ((16 + mantissa + 1) << (exponent - 4)) - 1
     }
 

@@ -66,7 +66,8 @@ public struct RTPHeader: Sendable, Hashable {
         let b1 = base.load(fromByteOffset: 1, as: UInt8.self)
         marker = b1 & 0x80 != 0
         payloadType = b1 & 0x7F
-        sequenceNumber = UInt16(base.load(fromByteOffset: 2, as: UInt8.self)) << 8
+        sequenceNumber =
+            UInt16(base.load(fromByteOffset: 2, as: UInt8.self)) << 8
             | UInt16(base.load(fromByteOffset: 3, as: UInt8.self))
         timestamp = RTPHeader.readUInt32(base, at: 4)
         ssrc = RTPHeader.readUInt32(base, at: 8)
@@ -77,7 +78,8 @@ public struct RTPHeader: Sendable, Hashable {
         if hasExtension {
             // RFC 3550 §5.3.1: 16-bit profile-defined field, 16-bit length in 32-bit words, then the words.
             guard offset + 4 <= size else { throw .extensionOverflow }
-            let words = Int(base.load(fromByteOffset: offset + 2, as: UInt8.self)) << 8
+            let words =
+                Int(base.load(fromByteOffset: offset + 2, as: UInt8.self)) << 8
                 | Int(base.load(fromByteOffset: offset + 3, as: UInt8.self))
             offset += 4 + 4 * words
             guard offset <= size else { throw .extensionOverflow }

@@ -62,8 +62,9 @@ public final class RTPPortPool: Sendable {
     /// - Throws: ``SocketError`` (`EADDRINUSE`) when every port of the range is taken.
     public func reserve() throws(SocketError) -> RTPPortReservation {
         let result: Result<(Int, UDPSocket), SocketError> = state.withLock { state in
-            var lastError = SocketError("reserve: no free RTP port in \(firstPort)...\(firstPort + 2 * (capacity - 1))",
-                                        code: EADDRINUSE)
+            var lastError = SocketError(
+                "reserve: no free RTP port in \(firstPort)...\(firstPort + 2 * (capacity - 1))",
+                code: EADDRINUSE)
             // Every free port is tried at most once; ports another process holds go back to the free list.
             var busy: [Int] = []
             defer { state.free.append(contentsOf: busy) }
@@ -82,7 +83,10 @@ public final class RTPPortPool: Sendable {
                     return .success((port, socket))
                 } catch {
                     busy.append(index)
-                    if error.code != EADDRINUSE { lastError = error; break }
+                    if error.code != EADDRINUSE {
+                        lastError = error
+                        break
+                    }
                 }
             }
             return .failure(lastError)

@@ -88,10 +88,12 @@ public struct RTPSender: Sendable {
     ///   - ssrc: the SSRC; random by default.
     ///   - firstSequenceNumber: the first packet's sequence number; random by default.
     ///   - timestampBase: the timestamp of sample 0; random by default.
-    public init(audioPayloadType: UInt8, eventPayloadType: UInt8,
-                ssrc: UInt32 = .random(in: .min ... .max),
-                firstSequenceNumber: UInt16 = .random(in: .min ... .max),
-                timestampBase: UInt32 = .random(in: .min ... .max)) {
+    public init(
+        audioPayloadType: UInt8, eventPayloadType: UInt8,
+        ssrc: UInt32 = .random(in: .min ... .max),
+        firstSequenceNumber: UInt16 = .random(in: .min ... .max),
+        timestampBase: UInt32 = .random(in: .min ... .max)
+    ) {
         self.audioPayloadType = audioPayloadType & 0x7F
         self.eventPayloadType = eventPayloadType & 0x7F
         self.ssrc = ssrc
@@ -118,8 +120,10 @@ public struct RTPSender: Sendable {
     ///   - update: the event's state.
     ///   - buffer: scratch space for one packet (at least 16 bytes).
     ///   - send: called with each packet's bytes, in order.
-    public mutating func sendTelephoneEvent(_ update: TelephoneEventUpdate, into buffer: UnsafeMutableRawBufferPointer,
-                                            _ send: (UnsafeRawBufferPointer) -> Void) {
+    public mutating func sendTelephoneEvent(
+        _ update: TelephoneEventUpdate, into buffer: UnsafeMutableRawBufferPointer,
+        _ send: (UnsafeRawBufferPointer) -> Void
+    ) {
         flushFinals(buffer, send)
         let end = update.startSample + max(update.duration, 0)
         // A new start or event, or a state that goes backwards (a restarted player): the previous event
@@ -140,13 +144,15 @@ public struct RTPSender: Sendable {
         activeEnd = end
         while end - segmentStart > 0xFFFF {
             // RFC 4733 §2.5.1.3: the segment's final packet, without E, then a new segment.
-            emitFinal(TelephoneEvent(event: activeEvent, end: false, volume: activeVolume, duration: 0xFFFF),
-                      buffer, send)
+            emitFinal(
+                TelephoneEvent(event: activeEvent, end: false, volume: activeVolume, duration: 0xFFFF),
+                buffer, send)
             segmentStart += 0xFFFF
         }
         segmentDuration = end - segmentStart
-        let payload = TelephoneEvent(event: activeEvent, end: update.ended, volume: activeVolume,
-                                     duration: UInt16(clamping: segmentDuration))
+        let payload = TelephoneEvent(
+            event: activeEvent, end: update.ended, volume: activeVolume,
+            duration: UInt16(clamping: segmentDuration))
         if update.ended {
             emitFinal(payload, buffer, send)
             active = false
@@ -163,9 +169,11 @@ public struct RTPSender: Sendable {
     ///   - count: the samples of the interval (160 for 20 ms at 8 kHz).
     ///   - buffer: scratch space for one packet (at least 12 bytes + the audio).
     ///   - send: called with each packet's bytes, in order.
-    public mutating func finishInterval(audio: UnsafeRawBufferPointer?, samples count: Int,
-                                        into buffer: UnsafeMutableRawBufferPointer,
-                                        _ send: (UnsafeRawBufferPointer) -> Void) {
+    public mutating func finishInterval(
+        audio: UnsafeRawBufferPointer?, samples count: Int,
+        into buffer: UnsafeMutableRawBufferPointer,
+        _ send: (UnsafeRawBufferPointer) -> Void
+    ) {
         flushFinals(buffer, send)
         if active, !updatedThisInterval {
             // The event stopped without an end (the sequence was cancelled): end it with its last duration.
@@ -173,8 +181,9 @@ public struct RTPSender: Sendable {
             eventPacketThisInterval = true
         }
         if let audio, !active, !eventPacketThisInterval {
-            let header = RTPHeader(marker: false, payloadType: audioPayloadType, sequenceNumber: nextSequenceNumber,
-                                   timestamp: timestamp(ofSample: samples), ssrc: ssrc)
+            let header = RTPHeader(
+                marker: false, payloadType: audioPayloadType, sequenceNumber: nextSequenceNumber,
+                timestamp: timestamp(ofSample: samples), ssrc: ssrc)
             let total = RTPHeader.fixedSize + audio.count
             if total <= buffer.count, let base = buffer.baseAddress {
                 header.write(into: buffer)
@@ -197,28 +206,41 @@ public struct RTPSender: Sendable {
             + (finals.2.remaining > 0 ? 1 : 0) + (finals.3.remaining > 0 ? 1 : 0)
     }
 
-    private mutating func endActiveEvent(_ buffer: UnsafeMutableRawBufferPointer,
-                                         _ send: (UnsafeRawBufferPointer) -> Void) {
-        emitFinal(TelephoneEvent(event: activeEvent, end: true, volume: activeVolume,
-                                 duration: UInt16(clamping: segmentDuration)), buffer, send)
+    private mutating func endActiveEvent(
+        _ buffer: UnsafeMutableRawBufferPointer,
+        _ send: (UnsafeRawBufferPointer) -> Void
+    ) {
+        emitFinal(
+            TelephoneEvent(
+                event: activeEvent, end: true, volume: activeVolume,
+                duration: UInt16(clamping: segmentDuration)), buffer, send)
         active = false
     }
 
     /// Sends a final packet now and keeps it for two retransmissions at the next two intervals.
-    private mutating func emitFinal(_ payload: TelephoneEvent, _ buffer: UnsafeMutableRawBufferPointer,
-                                    _ send: (UnsafeRawBufferPointer) -> Void) {
+    private mutating func emitFinal(
+        _ payload: TelephoneEvent, _ buffer: UnsafeMutableRawBufferPointer,
+        _ send: (UnsafeRawBufferPointer) -> Void
+    ) {
         let timestamp = timestamp(ofSample: segmentStart)
         emit(payload, timestamp: timestamp, buffer, send)
         let final = Final(timestamp: timestamp, payload: payload, remaining: 2)
-        if finals.0.remaining == 0 { finals.0 = final }
-        else if finals.1.remaining == 0 { finals.1 = final }
-        else if finals.2.remaining == 0 { finals.2 = final }
-        else { finals.3 = final }
+        if finals.0.remaining == 0 {
+            finals.0 = final
+        } else if finals.1.remaining == 0 {
+            finals.1 = final
+        } else if finals.2.remaining == 0 {
+            finals.2 = final
+        } else {
+            finals.3 = final
+        }
     }
 
     /// Retransmits each pending final packet once, at most once per interval, oldest first.
-    private mutating func flushFinals(_ buffer: UnsafeMutableRawBufferPointer,
-                                      _ send: (UnsafeRawBufferPointer) -> Void) {
+    private mutating func flushFinals(
+        _ buffer: UnsafeMutableRawBufferPointer,
+        _ send: (UnsafeRawBufferPointer) -> Void
+    ) {
         guard !finalsFlushed else { return }
         finalsFlushed = true
         finals.0 = retransmit(finals.0, buffer, send)
@@ -227,8 +249,10 @@ public struct RTPSender: Sendable {
         finals.3 = retransmit(finals.3, buffer, send)
     }
 
-    private mutating func retransmit(_ final: Final, _ buffer: UnsafeMutableRawBufferPointer,
-                                     _ send: (UnsafeRawBufferPointer) -> Void) -> Final {
+    private mutating func retransmit(
+        _ final: Final, _ buffer: UnsafeMutableRawBufferPointer,
+        _ send: (UnsafeRawBufferPointer) -> Void
+    ) -> Final {
         guard final.remaining > 0 else { return final }
         var final = final
         final.remaining -= 1
@@ -237,19 +261,25 @@ public struct RTPSender: Sendable {
         return final
     }
 
-    private mutating func emit(_ payload: TelephoneEvent, timestamp: UInt32, _ buffer: UnsafeMutableRawBufferPointer,
-                               _ send: (UnsafeRawBufferPointer) -> Void) {
+    private mutating func emit(
+        _ payload: TelephoneEvent, timestamp: UInt32, _ buffer: UnsafeMutableRawBufferPointer,
+        _ send: (UnsafeRawBufferPointer) -> Void
+    ) {
         writeEvent(payload, timestamp: timestamp, marker: markerPending, buffer, send)
         markerPending = false
     }
 
-    private mutating func writeEvent(_ payload: TelephoneEvent, timestamp: UInt32, marker: Bool,
-                                     _ buffer: UnsafeMutableRawBufferPointer,
-                                     _ send: (UnsafeRawBufferPointer) -> Void) {
+    private mutating func writeEvent(
+        _ payload: TelephoneEvent, timestamp: UInt32, marker: Bool,
+        _ buffer: UnsafeMutableRawBufferPointer,
+        _ send: (UnsafeRawBufferPointer) -> Void
+    ) {
         let total = RTPHeader.fixedSize + TelephoneEvent.size
         guard total <= buffer.count, let base = buffer.baseAddress else { return }
-        RTPHeader(marker: marker, payloadType: eventPayloadType, sequenceNumber: nextSequenceNumber,
-                  timestamp: timestamp, ssrc: ssrc).write(into: buffer)
+        RTPHeader(
+            marker: marker, payloadType: eventPayloadType, sequenceNumber: nextSequenceNumber,
+            timestamp: timestamp, ssrc: ssrc
+        ).write(into: buffer)
         let payloadBytes = UnsafeMutableRawBufferPointer(start: base + RTPHeader.fixedSize, count: TelephoneEvent.size)
         payload.write(into: payloadBytes)
         transmit(UnsafeRawBufferPointer(start: base, count: total), send)

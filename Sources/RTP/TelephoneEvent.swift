@@ -41,7 +41,8 @@ public struct TelephoneEvent: Sendable, Hashable {
         let flags = base.load(fromByteOffset: 1, as: UInt8.self)
         end = flags & 0x80 != 0
         volume = flags & 0x3F
-        duration = UInt16(base.load(fromByteOffset: 2, as: UInt8.self)) << 8
+        duration =
+            UInt16(base.load(fromByteOffset: 2, as: UInt8.self)) << 8
             | UInt16(base.load(fromByteOffset: 3, as: UInt8.self))
     }
 

@@ -112,10 +112,12 @@ public struct UDPAddress: Sendable, CustomStringConvertible {
             withUnsafeBytes(of: other.storage) { b in
                 switch family {
                 case AF_INET:
-                    let x = a.load(as: sockaddr_in.self), y = b.load(as: sockaddr_in.self)
+                    let x = a.load(as: sockaddr_in.self)
+                    let y = b.load(as: sockaddr_in.self)
                     return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr
                 case AF_INET6:
-                    let x = a.load(as: sockaddr_in6.self), y = b.load(as: sockaddr_in6.self)
+                    let x = a.load(as: sockaddr_in6.self)
+                    let y = b.load(as: sockaddr_in6.self)
                     return x.sin6_port == y.sin6_port && x.sin6_scope_id == y.sin6_scope_id
                         && withUnsafeBytes(of: x.sin6_addr) { p in
                             withUnsafeBytes(of: y.sin6_addr) { q in p.elementsEqual(q) }
@@ -137,7 +139,8 @@ public struct UDPAddress: Sendable, CustomStringConvertible {
                 case AF_INET:
                     return a.load(as: sockaddr_in.self).sin_addr.s_addr == b.load(as: sockaddr_in.self).sin_addr.s_addr
                 case AF_INET6:
-                    let x = a.load(as: sockaddr_in6.self), y = b.load(as: sockaddr_in6.self)
+                    let x = a.load(as: sockaddr_in6.self)
+                    let y = b.load(as: sockaddr_in6.self)
                     return withUnsafeBytes(of: x.sin6_addr) { p in
                         withUnsafeBytes(of: y.sin6_addr) { q in p.elementsEqual(q) }
                     }

@@ -39,8 +39,10 @@ public struct UDPReceiveBatch: ~Copyable {
     /// the number received (0: nothing was waiting), or the `errno` value, negated.
     @inline(__always)
     public func receive(from socket: UDPSocket, limit: Int) -> Int {
-        Int(callseq_udp_receive_batch(socket.fileDescriptor, buffers, bufferSize,
-                                      UInt32(min(max(limit, 1), capacity)), datagrams))
+        Int(
+            callseq_udp_receive_batch(
+                socket.fileDescriptor, buffers, bufferSize,
+                UInt32(min(max(limit, 1), capacity)), datagrams))
     }
 
     /// Datagram `i` of the last receive (truncated to the buffer when ``isTruncated(_:)``).
@@ -58,7 +60,9 @@ public struct UDPReceiveBatch: ~Copyable {
     public func source(_ i: Int, into address: inout UDPAddress) {
         let length = min(Int(datagrams[i].sourceLength), MemoryLayout<sockaddr_in6>.size)
         withUnsafeMutableBytes(of: &address.storage) { destination in
-            withUnsafeBytes(of: &datagrams[i].source) { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<destination.count])) }
+            withUnsafeBytes(of: &datagrams[i].source) {
+                destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[0..<destination.count]))
+            }
         }
         address.length = socklen_t(length)
     }

@@ -92,8 +92,10 @@ public struct UDPSocket: Sendable {
     ///   - buffer: where the datagram goes.
     ///   - source: set to the sender's address.
     @inline(__always)
-    public func receive(into buffer: UnsafeMutableRawBufferPointer,
-                        from source: inout UDPAddress) -> UDPReceiveResult {
+    public func receive(
+        into buffer: UnsafeMutableRawBufferPointer,
+        from source: inout UDPAddress
+    ) -> UDPReceiveResult {
         var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         let n = withUnsafeMutablePointer(to: &source.storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -131,8 +133,10 @@ extension UDPSocket {
     ///
     /// - Returns: how many were sent, and the `errno` value that stopped the call (0 when all were sent).
     @inline(__always)
-    public func send(batch base: UnsafeRawPointer, offsets: UnsafePointer<UInt32>, lengths: UnsafePointer<UInt32>,
-                     count: Int, to destination: UDPAddress) -> (sent: Int, error: Int32) {
+    public func send(
+        batch base: UnsafeRawPointer, offsets: UnsafePointer<UInt32>, lengths: UnsafePointer<UInt32>,
+        count: Int, to destination: UDPAddress
+    ) -> (sent: Int, error: Int32) {
         let n = withUnsafePointer(to: destination.storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 callseq_udp_send_batch(fileDescriptor, base, offsets, lengths, UInt32(count), $0, destination.length)

@@ -5,9 +5,10 @@
 // with spandsp and Sun's g711.c, as G711.swift describes and the tests check against spandsp) and handed to
 // libsndfile as bytes, so libsndfile's own encoder never decides a code.
 
-import FileSupport
 import CSndFile
+import FileSupport
 import TelephonyDSP
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -117,7 +118,8 @@ public enum AudioFile {
     ) throws(RecordingError) -> DecodedAudio {
         // Opened once, checked on the descriptor (a regular file: no FIFO, device or directory), and the
         // same descriptor handed to libsndfile, so the file checked is the file decoded.
-        let fd: Int32, size: Int
+        let fd: Int32
+        let size: Int
         do {
             (fd, size) = try FileSystem.openRegularFile(path)
         } catch {
@@ -144,7 +146,7 @@ public enum AudioFile {
             name: path, limits: limits, headerless: AudioOutputFormat.headerless(path: path),
             headerlessRate: headerlessRate, bytes: bytes
         ) { info in
-            let file = sf_open_fd(fd, Int32(SFM_READ), &info, 1)   // libsndfile closes it with the file
+            let file = sf_open_fd(fd, Int32(SFM_READ), &info, 1)  // libsndfile closes it with the file
             opened = file != nil
             return file
         }
@@ -231,12 +233,15 @@ public enum AudioFile {
         if info.frames > 0 && info.frames <= sf_count_t(maximumFrames) { samples.reserveCapacity(Int(info.frames)) }
         let scale = Float(32768) / Float(channels)
         while true {
-            let got = chunk.withUnsafeMutableBufferPointer { sf_readf_float(file, $0.baseAddress, sf_count_t(chunkFrames)) }
+            let got = chunk.withUnsafeMutableBufferPointer {
+                sf_readf_float(file, $0.baseAddress, sf_count_t(chunkFrames))
+            }
             if got <= 0 { break }
             let frames = min(Int(got), chunkFrames)
             guard samples.count + frames <= maximumFrames else {
-                throw .tooLong(name, seconds: Double(samples.count + frames) / Double(rate),
-                               limit: limits.maximumDurationSeconds)
+                throw .tooLong(
+                    name, seconds: Double(samples.count + frames) / Double(rate),
+                    limit: limits.maximumDurationSeconds)
             }
             let start = samples.count
             samples.append(contentsOf: repeatElement(0, count: frames))
@@ -254,12 +259,14 @@ public enum AudioFile {
         }
         let failure = sf_error(file) != 0 ? String(cString: sf_strerror(file)) : nil
         if let found = truncation(info: info, decodedFrames: samples.count, bytes: bytes),
-           failure == nil || found.declaredFrames != nil {
+            failure == nil || found.declaredFrames != nil
+        {
             // A decode that failed before the file's own count of frames: truncated, with libsndfile's reason.
             let reason = failure.map(libsndfileReason)
-            throw .truncated(name, decodedSeconds: Double(samples.count) / Double(rate),
-                             declaredSeconds: found.declaredFrames.map { Double($0) / Double(rate) },
-                             detail: [found.detail, reason ?? ""].filter { !$0.isEmpty }.joined(separator: "; "))
+            throw .truncated(
+                name, decodedSeconds: Double(samples.count) / Double(rate),
+                declaredSeconds: found.declaredFrames.map { Double($0) / Double(rate) },
+                detail: [found.detail, reason ?? ""].filter { !$0.isEmpty }.joined(separator: "; "))
         }
         if let failure { throw .unreadable(name, reason: failure) }
         guard !samples.isEmpty else { throw .empty(name) }
@@ -392,13 +399,16 @@ public enum AudioFile {
         // A WAV file's sizes are 32-bit (RIFF): refuse before writing rather than write sizes that wrap.
         let bytes = count * (format.encoding == .pcm16 ? 2 : 1)
         if format.container == .wav && bytes > Int(UInt32.max) - 64 {
-            throw .writeFailed(path, reason: "\(bytes) bytes of audio do not fit in a WAV file (at most 4 GiB); "
-                + "write .raw instead")
+            throw .writeFailed(
+                path,
+                reason: "\(bytes) bytes of audio do not fit in a WAV file (at most 4 GiB); "
+                    + "write .raw instead")
         }
         var info = SF_INFO()
         info.samplerate = rate
         info.channels = 1
-        info.format = (format.container == .wav ? Int32(SF_FORMAT_WAV) : Int32(SF_FORMAT_RAW) | Int32(SF_ENDIAN_LITTLE))
+        info.format =
+            (format.container == .wav ? Int32(SF_FORMAT_WAV) : Int32(SF_FORMAT_RAW) | Int32(SF_ENDIAN_LITTLE))
             | sndfileSubtype(format.encoding)
         guard sf_format_check(&info) != 0 else {
             throw .writeFailed(path, reason: "libsndfile refuses this format")
@@ -437,7 +447,7 @@ public enum AudioFile {
         var info = SF_FORMAT_INFO()
         info.format = format
         guard sf_command(nil, Int32(SFC_GET_FORMAT_INFO), &info, Int32(MemoryLayout<SF_FORMAT_INFO>.size)) == 0,
-              let name = info.name
+            let name = info.name
         else { return "unknown" }
         return String(cString: name)
     }

@@ -74,7 +74,7 @@ enum ContainerEnding {
                 return cutCapture && pages > 0 ? "the last Ogg page is cut short" : nil
             }
             guard let flags = data.byte(offset + 5), let segments = data.byte(offset + 26),
-                  offset + 27 + Int(segments) <= data.size
+                offset + 27 + Int(segments) <= data.size
             else { return "the last Ogg page is cut short" }
             var body = 0
             for index in 0..<Int(segments) { body += Int(data.byte(offset + 27 + index) ?? 0) }
@@ -103,7 +103,8 @@ enum ContainerEnding {
         var offset = 0
         if data.matches(0, "ID3"), let sizes = data.bigEndian(6, 4), let flags = data.byte(5) {
             // ID3v2 §3.1: a synchsafe size (7 bits a byte) after the 10-byte header, and a footer if flagged.
-            let size = (sizes >> 3 & 0x0FE0_0000) | (sizes >> 2 & 0x001F_C000) | (sizes >> 1 & 0x3F80)
+            let size =
+                (sizes >> 3 & 0x0FE0_0000) | (sizes >> 2 & 0x001F_C000) | (sizes >> 1 & 0x3F80)
                 | (sizes & 0x7F)
             offset = 10 + size + (flags & 0x10 != 0 ? 10 : 0)
         }
@@ -114,10 +115,11 @@ enum ContainerEnding {
                 // bits: FF, then a byte with its top 3 bits set, if there is one); else they are not a frame.
                 let second = data.byte(offset + 1)
                 if data.size - offset < 4, data.byte(offset) == 0xFF, second.map({ $0 & 0xE0 == 0xE0 }) ?? true,
-                   !first {
+                    !first
+                {
                     result.cut = "the last MPEG frame is cut short"
                 }
-                return result   // an ID3v1/APE tag, or bytes mpg123 skips: nothing to say
+                return result  // an ID3v1/APE tag, or bytes mpg123 skips: nothing to say
             }
             if first {
                 result.samplesPerFrame = frame.samples
@@ -159,8 +161,10 @@ enum ContainerEnding {
 
         init?(_ header: Int) {
             guard header >> 21 & 0x7FF == 0x7FF else { return nil }
-            let version = header >> 19 & 3, layer = header >> 17 & 3
-            let bitrateIndex = header >> 12 & 15, rateIndex = header >> 10 & 3
+            let version = header >> 19 & 3
+            let layer = header >> 17 & 3
+            let bitrateIndex = header >> 12 & 15
+            let rateIndex = header >> 10 & 3
             guard version != 1, layer != 0, bitrateIndex != 0, bitrateIndex != 15, rateIndex != 3 else { return nil }
             let mpeg1 = version == 3
             let kbps: [Int]
@@ -179,10 +183,15 @@ enum ContainerEnding {
             self.layer = layer
             self.mono = header >> 6 & 3 == 3
             switch layer {
-            case 3: bytes = (12 * bitrate / rate + padding) * 4; samples = 384
-            case 2: bytes = 144 * bitrate / rate + padding; samples = 1152
+            case 3:
+                bytes = (12 * bitrate / rate + padding) * 4
+                samples = 384
+            case 2:
+                bytes = 144 * bitrate / rate + padding
+                samples = 1152
             default:
-                bytes = (mpeg1 ? 144 : 72) * bitrate / rate + padding; samples = mpeg1 ? 1152 : 576
+                bytes = (mpeg1 ? 144 : 72) * bitrate / rate + padding
+                samples = mpeg1 ? 1152 : 576
             }
         }
     }

@@ -7,6 +7,7 @@
 //   what normalisation sets, since it is what a listener hears as "how loud".
 
 import TelephonyDSP
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -83,7 +84,9 @@ public enum Loudness {
     ///   - targetDbm0: the active level wanted.
     /// - Returns: the gain applied and whether the peak limited it. Silence is left as it is.
     @discardableResult
-    public static func normalize(_ samples: inout [Float], sampleRate: Int, toDbm0 targetDbm0: Double) -> NormalizationResult {
+    public static func normalize(
+        _ samples: inout [Float], sampleRate: Int, toDbm0 targetDbm0: Double
+    ) -> NormalizationResult {
         let before = measure(samples, sampleRate: sampleRate)
         guard before.activeLevelDbm0.isFinite, before.peak > 0 else {
             return NormalizationResult(gainDb: 0, limitedByPeak: false, activeLevelDbm0: before.activeLevelDbm0)
@@ -94,7 +97,8 @@ public enum Loudness {
         if limited { gainDb = headroomDb }
         let gain = Float(pow(10, gainDb / 20))
         for i in samples.indices { samples[i] = min(max(samples[i] * gain, -32768), 32767) }
-        return NormalizationResult(gainDb: gainDb, limitedByPeak: limited, activeLevelDbm0: before.activeLevelDbm0 + gainDb)
+        return NormalizationResult(
+            gainDb: gainDb, limitedByPeak: limited, activeLevelDbm0: before.activeLevelDbm0 + gainDb)
     }
 
     static func meanSquare(dbm0: Double) -> Double {

@@ -66,14 +66,17 @@ public final class RecordingCache: @unchecked Sendable {
     ///   - decodeTimeout: how long a request waits for another request's decode of the same recording.
     ///   - decode: how a file is decoded (default ``AudioFile/read(_:limits:headerlessRate:)``); a host may
     ///     wrap it, e.g. to log or to read from its own store.
-    public init(library: RecordingLibrary, limits: AudioLimits = AudioLimits(), normalizeToDbm0: Double? = nil,
-                decodeTimeout: Double = 30,
-                decode: @escaping Decoder = { path, limits throws(RecordingError) in
-                    try AudioFile.read(path, limits: limits) }) {
+    public init(
+        library: RecordingLibrary, limits: AudioLimits = AudioLimits(), normalizeToDbm0: Double? = nil,
+        decodeTimeout: Double = 30,
+        decode: @escaping Decoder = { path, limits throws(RecordingError) in
+            try AudioFile.read(path, limits: limits)
+        }
+    ) {
         self.library = library
         self.limits = limits
         self.normalizeToDbm0 = normalizeToDbm0
-        self.decodeTimeout = decodeTimeout.isFinite ? min(max(decodeTimeout, 0), 86_400) : 30   // at most a day
+        self.decodeTimeout = decodeTimeout.isFinite ? min(max(decodeTimeout, 0), 86_400) : 30  // at most a day
         self.decoder = decode
     }
 
@@ -131,9 +134,11 @@ public final class RecordingCache: @unchecked Sendable {
                 decodes += 1
                 condition.unlock()
                 let result = Result { () throws(RecordingError) -> PreparedRecording in
-                    let audio = path.isEmpty
-                        ? try AudioFile.decode(RecordingLibrary.defaultPromptBytes,
-                                               name: RecordingLibrary.defaultPromptName, limits: limits)
+                    let audio =
+                        path.isEmpty
+                        ? try AudioFile.decode(
+                            RecordingLibrary.defaultPromptBytes,
+                            name: RecordingLibrary.defaultPromptName, limits: limits)
                         : try decoder(path, limits)
                     return try PreparedRecording(
                         audio, name: choice.description, sampleRate: sampleRate, encoding: encoding,

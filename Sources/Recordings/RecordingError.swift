@@ -81,7 +81,9 @@ public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible
         Self(.decodeTimedOut(seconds), path: path)
     }
     /// libsoxr refused the conversion.
-    public static func resamplingFailed(_ path: String, reason: String) -> Self { Self(.resamplingFailed(reason), path: path) }
+    public static func resamplingFailed(_ path: String, reason: String) -> Self {
+        Self(.resamplingFailed(reason), path: path)
+    }
     /// A sequence names a recording the library does not have.
     public static func unknownRecording(_ name: String, library: String, known: [String]) -> Self {
         Self(.unknownRecording(name, known: known), path: library)
@@ -132,8 +134,11 @@ public struct RecordingError: Error, Hashable, Sendable, CustomStringConvertible
         case .resamplingFailed(let reason):
             return "\(path): cannot resample (\(reason))"
         case .unknownRecording(let name, let known):
-            let list = known.isEmpty ? "the library is empty" : "known: " + known.prefix(10).joined(separator: ", ")
-                + (known.count > 10 ? ", ..." : "")
+            let list =
+                known.isEmpty
+                ? "the library is empty"
+                : "known: " + known.prefix(10).joined(separator: ", ")
+                    + (known.count > 10 ? ", ..." : "")
             return "\(path): no recording named '\(name)' (\(list); or \"none\", \"default\")"
         case .duplicateName(let first, let second):
             return "\(path): '\(first)' and '\(second)' have the same recording name"

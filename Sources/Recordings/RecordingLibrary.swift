@@ -1,6 +1,6 @@
-import FileSupport
-import CallSequenceModel
 import CDefaultPrompt
+import CallSequenceModel
+import FileSupport
 
 /// An account's recordings: names mapped to audio files. The model checks recording names through it
 /// (`RecordingCatalog` (CallSequenceModel)).

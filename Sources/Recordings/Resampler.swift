@@ -31,11 +31,12 @@ public enum Resampler {
         let failure: String? = samples.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { out in
                 var inputDone = 0
-                guard let error = soxr_oneshot(
-                    Double(inputRate), Double(outputRate), 1,
-                    input.baseAddress, input.count, &inputDone,
-                    out.baseAddress, out.count, &done,
-                    &ioSpec, &quality, nil)
+                guard
+                    let error = soxr_oneshot(
+                        Double(inputRate), Double(outputRate), 1,
+                        input.baseAddress, input.count, &inputDone,
+                        out.baseAddress, out.count, &done,
+                        &ioSpec, &quality, nil)
                 else { return nil }
                 return String(cString: error)
             }

@@ -101,8 +101,10 @@ struct InviteServerTransaction: Sendable {
 
     /// Sends a response from the TU: a provisional one keeps Proceeding; 300-699 → Completed (timers G, H);
     /// 2xx → Accepted (2xx retransmission, timer L). Ignored once a final response was sent.
-    mutating func send(_ response: ByteBuffer, status: Int, timers: TransactionTimers,
-                       into actions: inout [UserAgentServer.Action]) {
+    mutating func send(
+        _ response: ByteBuffer, status: Int, timers: TransactionTimers,
+        into actions: inout [UserAgentServer.Action]
+    ) {
         guard state == .proceeding else { return }
         lastResponse = response
         lastStatus = status
@@ -159,8 +161,10 @@ struct InviteServerTransaction: Sendable {
     var awaitsACK: Bool { state == .accepted(acknowledged: false) }
 
     /// A timer of this transaction fired.
-    mutating func timerFired(_ kind: TimerID.Kind, timers: TransactionTimers,
-                             into actions: inout [UserAgentServer.Action]) -> TimerOutcome {
+    mutating func timerFired(
+        _ kind: TimerID.Kind, timers: TransactionTimers,
+        into actions: inout [UserAgentServer.Action]
+    ) -> TimerOutcome {
         switch (kind, state) {
         case (.answer, .proceeding):
             return .answerDue

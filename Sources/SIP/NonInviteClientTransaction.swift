@@ -60,8 +60,10 @@ struct NonInviteClientTransaction: Sendable {
     private func timer(_ kind: TimerID.Kind) -> TimerID { TimerID(kind: kind, transaction: serial) }
 
     /// Sends the request and arms timers E and F.
-    init(serial: UInt64, request: ByteBuffer, destination: SocketAddress, dialog: DialogID,
-         timers: TransactionTimers, into actions: inout [UserAgentServer.Action]) {
+    init(
+        serial: UInt64, request: ByteBuffer, destination: SocketAddress, dialog: DialogID,
+        timers: TransactionTimers, into actions: inout [UserAgentServer.Action]
+    ) {
         self.serial = serial
         self.request = request
         self.destination = destination
@@ -74,8 +76,10 @@ struct NonInviteClientTransaction: Sendable {
 
     /// A response to the request.
     /// - Returns: whether it was the final response that completes the transaction.
-    mutating func received(status: Int, timers: TransactionTimers,
-                           into actions: inout [UserAgentServer.Action]) -> Bool {
+    mutating func received(
+        status: Int, timers: TransactionTimers,
+        into actions: inout [UserAgentServer.Action]
+    ) -> Bool {
         guard state == .trying || state == .proceeding else { return false }
         if status < 200 {
             state = .proceeding
@@ -90,8 +94,10 @@ struct NonInviteClientTransaction: Sendable {
 
     /// A timer fired.
     /// - Returns: whether the transaction is over (F: timed out; K: done).
-    mutating func timerFired(_ kind: TimerID.Kind, timers: TransactionTimers,
-                             into actions: inout [UserAgentServer.Action]) -> Bool {
+    mutating func timerFired(
+        _ kind: TimerID.Kind, timers: TransactionTimers,
+        into actions: inout [UserAgentServer.Action]
+    ) -> Bool {
         switch (kind, state) {
         case (.timerE, .trying), (.timerE, .proceeding):
             actions.append(.send(request, to: destination))

@@ -57,8 +57,10 @@ struct NonInviteServerTransaction: Sendable {
     }
 
     /// Sends a response from the TU: 1xx → Proceeding; 200-699 → Completed, timer J.
-    mutating func send(_ response: ByteBuffer, status: Int, timers: TransactionTimers,
-                       into actions: inout [UserAgentServer.Action]) {
+    mutating func send(
+        _ response: ByteBuffer, status: Int, timers: TransactionTimers,
+        into actions: inout [UserAgentServer.Action]
+    ) {
         guard state == .trying || state == .proceeding else { return }
         lastResponse = response
         actions.append(.send(response, to: destination))

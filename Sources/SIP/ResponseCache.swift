@@ -35,8 +35,10 @@ struct ResponseCache: Sendable {
 
     /// Keeps the response to the request of `key`, evicting the oldest entry when full. A key stored again
     /// keeps its place in the order and gets the new response.
-    mutating func store(_ response: ByteBuffer, to destination: SocketAddress, for key: TransactionKey,
-                        at now: UInt64) {
+    mutating func store(
+        _ response: ByteBuffer, to destination: SocketAddress, for key: TransactionKey,
+        at now: UInt64
+    ) {
         guard capacity > 0 else { return }
         let entry = Entry(response: response, destination: destination, stored: now)
         if entries.updateValue(entry, forKey: key) != nil { return }

@@ -24,8 +24,10 @@ struct ResponseContext: Sendable {
     ///   - headers: more headers, after CSeq.
     ///   - body: the body (its Content-Type among `headers`).
     ///   - product: the Server header's value.
-    func render(status: Int, reason: String? = nil, toTag: String?, headers: [(String, String)] = [],
-                body: [UInt8] = [], product: String) -> ByteBuffer {
+    func render(
+        status: Int, reason: String? = nil, toTag: String?, headers: [(String, String)] = [],
+        body: [UInt8] = [], product: String
+    ) -> ByteBuffer {
         var fields = SIPHeaders()
         for via in vias { fields.add(name: "Via", value: via) }
         for (name, value) in headers where name == "Record-Route" { fields.add(name: name, value: value) }
@@ -43,8 +45,9 @@ struct ResponseContext: Sendable {
             fields.add(name: "Retry-After", value: String(ResponseContext.defaultRetryAfterSeconds))
         }
         fields.add(name: "Server", value: product)
-        let message = SIPMessage(startLine: .response(status: status, reason: reason ?? ResponseContext.reason(status)),
-                                 headers: fields, body: body)
+        let message = SIPMessage(
+            startLine: .response(status: status, reason: reason ?? ResponseContext.reason(status)),
+            headers: fields, body: body)
         return message.serialized()
     }
 

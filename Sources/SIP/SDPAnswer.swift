@@ -26,9 +26,11 @@ public struct SDPAnswer: Sendable, Equatable {
     public var rejectedMediaAfter: [String]
 
     /// An answer.
-    public init(codec: Codec, payloadType: Int, telephoneEventPayloadType: Int?, ptime: Int = 20,
-                direction: SDPOffer.Direction = .sendrecv, rejectedMediaBefore: [String] = [],
-                rejectedMediaAfter: [String] = []) {
+    public init(
+        codec: Codec, payloadType: Int, telephoneEventPayloadType: Int?, ptime: Int = 20,
+        direction: SDPOffer.Direction = .sendrecv, rejectedMediaBefore: [String] = [],
+        rejectedMediaAfter: [String] = []
+    ) {
         self.codec = codec
         self.payloadType = payloadType
         self.telephoneEventPayloadType = telephoneEventPayloadType
@@ -85,8 +87,10 @@ public struct SDPAnswer: Sendable, Equatable {
     ///   - port: our RTP port.
     ///   - sessionID: the `o=` session id and version.
     ///   - direction: the stream's direction (sendrecv unless a call stays on hold).
-    public static func renderOffer(address: String, port: Int, sessionID: UInt64,
-                                   direction: SDPOffer.Direction = .sendrecv) -> String {
+    public static func renderOffer(
+        address: String, port: Int, sessionID: UInt64,
+        direction: SDPOffer.Direction = .sendrecv
+    ) -> String {
         let type = address.contains(":") ? "IP6" : "IP4"
         let lines = [
             "v=0",

@@ -150,8 +150,10 @@ public struct SDPOffer: Sendable, Equatable {
                 // The port may carry "/count" (RFC 4566 §5.14); only the port matters here.
                 let portText = fields[1].split(separator: "/").first ?? ""
                 guard let port = decimal(portText), port <= 65535 else { throw SDPError(line: "m=", "invalid port") }
-                lines.append(MediaLine(media: String(fields[0]), port: port, proto: String(fields[2]),
-                                       formats: fields.dropFirst(3).map(String.init)))
+                lines.append(
+                    MediaLine(
+                        media: String(fields[0]), port: port, proto: String(fields[2]),
+                        formats: fields.dropFirst(3).map(String.init)))
                 if audio == nil, fields[0] == "audio", port != 0 { audio = lines.count - 1 }
             case "a=":
                 guard inSession || inAudio else { continue }
@@ -240,10 +242,11 @@ public struct SDPOffer: Sendable, Equatable {
             rejected.append("\(line.media) 0 \(line.proto) \(line.formats.joined(separator: " "))")
         }
         let answerDirection = isHoldAddress ? direction.answer.withoutSending : direction.answer
-        return SDPAnswer(codec: chosen, payloadType: payloadType, telephoneEventPayloadType: telephoneEvent,
-                         ptime: packetTime, direction: answerDirection,
-                         rejectedMediaBefore: Array(rejected.prefix(audioIndex)),
-                         rejectedMediaAfter: Array(rejected.dropFirst(audioIndex)))
+        return SDPAnswer(
+            codec: chosen, payloadType: payloadType, telephoneEventPayloadType: telephoneEvent,
+            ptime: packetTime, direction: answerDirection,
+            rejectedMediaBefore: Array(rejected.prefix(audioIndex)),
+            rejectedMediaAfter: Array(rejected.dropFirst(audioIndex)))
     }
 
     // MARK: - Lines
@@ -263,7 +266,8 @@ public struct SDPOffer: Sendable, Equatable {
             throw SDPError(line: "c=", "expected IN IP4|IP6 address")
         }
         let address = fields[2].split(separator: "/").first.map(String.init) ?? ""
-        let allowed: (Character) -> Bool = type == .ipv4
+        let allowed: (Character) -> Bool =
+            type == .ipv4
             ? { $0.isASCII && ($0.isNumber || $0 == ".") }
             : { $0.isASCII && ($0.isHexDigit || $0 == ":" || $0 == ".") }
         guard !address.isEmpty, address.count <= 45, address.allSatisfy(allowed) else {

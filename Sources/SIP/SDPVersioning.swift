@@ -36,7 +36,7 @@ enum SDPVersioning {
         let proposedText = String(decoding: proposed, as: UTF8.self)
         let previousText = String(decoding: previous, as: UTF8.self)
         guard case (var next, let nextIndex)? = lines(proposedText), let (old, oldIndex) = lines(previousText),
-              var origin = Origin(next[nextIndex]), let before = Origin(old[oldIndex])
+            var origin = Origin(next[nextIndex]), let before = Origin(old[oldIndex])
         else { return proposed }
         origin.fields[0] = before.fields[0]
         origin.fields[1] = before.fields[1]

@@ -18,7 +18,7 @@ public struct SIPCSeq: Sendable, Equatable, CustomStringConvertible {
         guard parts.count == 2 else { throw .invalidHeader("CSeq", "expected number and method") }
         // At most 10 digits, below 2^31 (§8.1.1.5).
         guard parts[0].utf8.count <= 10, parts[0].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-              let value = UInt64(parts[0]), value < 1 << 31
+            let value = UInt64(parts[0]), value < 1 << 31
         else { throw .invalidHeader("CSeq", "invalid sequence number") }
         guard isToken(parts[1]) else { throw .invalidHeader("CSeq", "invalid method") }
         number = UInt32(truncatingIfNeeded: value)
@@ -31,13 +31,14 @@ public struct SIPCSeq: Sendable, Equatable, CustomStringConvertible {
 
 /// Whether `text` is a non-empty RFC 3261 token (§25.1): alphanumerics and `-.!%*_+`'~`.
 func isToken<S: StringProtocol>(_ text: S) -> Bool {
-    !text.isEmpty && text.utf8.allSatisfy { byte in
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "-.!%*_+`'~".utf8.contains(byte)
+    !text.isEmpty
+        && text.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                return true
+            default:
+                return "-.!%*_+`'~".utf8.contains(byte)
+            }
         }
-    }
 }

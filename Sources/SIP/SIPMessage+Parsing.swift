@@ -47,7 +47,8 @@ extension SIPMessage {
 
     private init(parsing bytes: UnsafeRawBufferPointer, limits: Limits, lenient: Bool) throws(SIPParseError) {
         guard bytes.count <= limits.maximumMessageSize else { throw .messageTooLarge(bytes.count) }
-        let cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
+        let cr = UInt8(ascii: "\r")
+        let lf = UInt8(ascii: "\n")
         var position = 0
         // RFC 3261 §7.5: CRLFs before the start line are ignored (they are also RFC 5626 keep-alives).
         while position < bytes.count, bytes[position] == cr || bytes[position] == lf { position += 1 }
@@ -101,7 +102,10 @@ extension SIPMessage {
                     throw .malformedHeaderLine
                 }
                 guard pendingValue.utf8.count + line.count <= limits.maximumLineLength else {
-                    if lenient { pendingName = nil; continue }
+                    if lenient {
+                        pendingName = nil
+                        continue
+                    }
                     throw .lineTooLong(header: pendingName)
                 }
                 pendingValue += " " + trimmed(string(line))
@@ -115,7 +119,8 @@ extension SIPMessage {
             }
             var colon = line.lowerBound
             while colon < line.upperBound, bytes[colon] != UInt8(ascii: ":") { colon += 1 }
-            let name = colon < line.upperBound && colon - line.lowerBound <= 64
+            let name =
+                colon < line.upperBound && colon - line.lowerBound <= 64
                 ? trimmed(string(line.lowerBound..<colon)) : ""
             guard isToken(name) else {
                 if lenient { continue }
@@ -166,7 +171,7 @@ extension SIPMessage {
         }
         let parts = line.split(separator: " ", omittingEmptySubsequences: false)
         guard parts.count == 3, isToken(parts[0]), !parts[1].isEmpty, parts[2].uppercased() == "SIP/2.0",
-              parts[1].contains(":")
+            parts[1].contains(":")
         else { throw .notSIP }
         return .request(method: String(parts[0]), uri: String(parts[1]))
     }

@@ -47,16 +47,20 @@ public struct SIPParseError: Error, Sendable, Equatable, CustomStringConvertible
     /// A header's value does not follow its grammar.
     public static func invalidHeader(_ name: String, _ why: String = "") -> SIPParseError {
         let canonical = SIPHeaders.canonicalName(name)
-        return SIPParseError(.invalidHeader, header: name,
-                             detail: why.isEmpty ? "invalid \(canonical) header"
-                                 : "invalid \(canonical) header: \(why)")
+        return SIPParseError(
+            .invalidHeader, header: name,
+            detail: why.isEmpty
+                ? "invalid \(canonical) header"
+                : "invalid \(canonical) header: \(why)")
     }
     /// Content-Length is not a number, is repeated with different values, or names more bytes than arrived.
-    public static let invalidContentLength = SIPParseError(.invalidContentLength, header: "Content-Length",
-                                                           detail: "invalid Content-Length header")
+    public static let invalidContentLength = SIPParseError(
+        .invalidContentLength, header: "Content-Length",
+        detail: "invalid Content-Length header")
     /// The body is shorter than Content-Length says (RFC 3261 §18.3).
-    public static let truncatedBody = SIPParseError(.truncatedBody, header: "Content-Length",
-                                                    detail: "body shorter than Content-Length")
+    public static let truncatedBody = SIPParseError(
+        .truncatedBody, header: "Content-Length",
+        detail: "body shorter than Content-Length")
     /// Whether two errors are of the same kind and name the same header (details and sizes ignored).
     public static func == (lhs: SIPParseError, rhs: SIPParseError) -> Bool {
         lhs.code == rhs.code && lhs.header == rhs.header

@@ -70,10 +70,12 @@ public final class SIPServer: Sendable {
     ///   - seed: the seed of tags and branches (random by default).
     /// - Returns: the running server.
     /// - Throws: when the socket cannot be bound.
-    public static func start(host: String, port: Int, configuration: UserAgentServer.Configuration = .init(),
-                             delegate: any SIPServerDelegate, logger: Logger,
-                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                             seed: UInt64 = UInt64.random(in: .min ... .max)) async throws -> SIPServer {
+    public static func start(
+        host: String, port: Int, configuration: UserAgentServer.Configuration = .init(),
+        delegate: any SIPServerDelegate, logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        seed: UInt64 = UInt64.random(in: .min ... .max)
+    ) async throws -> SIPServer {
         let bootstrap = DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             // A SIP datagram may be up to 65,535 bytes (§18.1.1 asks UDP up to the path MTU; we accept more).
@@ -133,7 +135,8 @@ public final class SIPServer: Sendable {
         let promise = channel.eventLoop.makePromise(of: Bool.self)
         channel.eventLoop.execute {
             if channel.isActive {
-                channel.pipeline.fireUserInboundEventTriggered(SIPChannelHandler.Command.decide(call, decision, promise))
+                channel.pipeline.fireUserInboundEventTriggered(
+                    SIPChannelHandler.Command.decide(call, decision, promise))
             } else {
                 promise.succeed(false)
             }
@@ -202,7 +205,8 @@ final class SIPChannelHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         // Announce the bound address in Contact when it is a specific one.
         if agent.configuration.contactAddress == nil, let local = context.localAddress, let ip = local.ipAddress,
-           let port = local.port, ip != "0.0.0.0", ip != "::" {
+            let port = local.port, ip != "0.0.0.0", ip != "::"
+        {
             agent.configuration.contactAddress = ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
         }
         context.fireChannelActive()

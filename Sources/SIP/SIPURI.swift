@@ -81,7 +81,7 @@ public struct SIPURI: Sendable, Equatable, CustomStringConvertible {
                 continue
             }
             guard let high = iterator.next().flatMap(SIPURI.hexValue),
-                  let low = iterator.next().flatMap(SIPURI.hexValue)
+                let low = iterator.next().flatMap(SIPURI.hexValue)
             else { return user }
             bytes.append(high << 4 | low)
         }

@@ -65,7 +65,8 @@ struct SourceRateLimiter: Sendable {
 
     /// Takes a token for a request from `source` at `now` (uptime nanoseconds).
     mutating func check(_ source: String, at now: UInt64) -> Verdict {
-        var bucket = current[source] ?? previous.removeValue(forKey: source)
+        var bucket =
+            current[source] ?? previous.removeValue(forKey: source)
             ?? Bucket(tokens: burst, refusals: burst, updated: now)
         if now > bucket.updated {
             let refill = Double(now - bucket.updated) / 1e9 * rate

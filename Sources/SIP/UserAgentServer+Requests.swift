@@ -69,24 +69,31 @@ extension UserAgentServer {
     }
 
     /// The server transaction key of a request (§17.2.3; §17.2.3's RFC 2543 fallback without the cookie).
-    static func transactionKey(_ via: SIPVia, method: String, callID: String, fromTag: String?, cseq: UInt32)
-        -> TransactionKey {
+    static func transactionKey(
+        _ via: SIPVia, method: String, callID: String, fromTag: String?, cseq: UInt32
+    )
+        -> TransactionKey
+    {
         let method = method == "ACK" ? "INVITE" : method
         if let branch = via.branch, branch.hasPrefix("z9hG4bK") {
             return TransactionKey(branch: branch, sentBy: via.sentBy.lowercased(), method: method)
         }
-        return TransactionKey(branch: "rfc2543 \(callID) \(fromTag ?? "") \(cseq)", sentBy: via.sentBy.lowercased(),
-                              method: method)
+        return TransactionKey(
+            branch: "rfc2543 \(callID) \(fromTag ?? "") \(cseq)", sentBy: via.sentBy.lowercased(),
+            method: method)
     }
 
     /// A datagram that did not parse: dropped when it is not SIP (or not a request); otherwise a request
     /// gets 400 naming the bad header, when it has the headers a response needs.
-    mutating func rejectMalformed(_ datagram: ByteBuffer, error: SIPParseError, source: SocketAddress,
-                                  into actions: inout [Action]) {
+    mutating func rejectMalformed(
+        _ datagram: ByteBuffer, error: SIPParseError, source: SocketAddress,
+        into actions: inout [Action]
+    ) {
         guard error != .notSIP, error != .messageTooLarge(0),
-              let salvaged = SIPMessage.salvageRequest(datagram, limits: configuration.limits)
+            let salvaged = SIPMessage.salvageRequest(datagram, limits: configuration.limits)
         else {
-            log(.debug, "dropped a datagram of \(datagram.readableBytes) bytes from \(source): \(error)", nil,
+            log(
+                .debug, "dropped a datagram of \(datagram.readableBytes) bytes from \(source): \(error)", nil,
                 into: &actions)
             return
         }
@@ -95,13 +102,15 @@ extension UserAgentServer {
 
     /// 400 Bad Request (stateless) naming the bad header in the reason phrase and a Warning (§20.43), when
     /// Via, From, To, Call-ID and CSeq are there to copy; nothing for an ACK (§17.1.1.3: never answered).
-    mutating func badRequest(_ message: SIPMessage, error: SIPParseError, source: SocketAddress,
-                             into actions: inout [Action]) {
+    mutating func badRequest(
+        _ message: SIPMessage, error: SIPParseError, source: SocketAddress,
+        into actions: inout [Action]
+    ) {
         let headers = message.headers
         let callID = headers["Call-ID"]
         guard message.method != "ACK", let topVia = headers.values("Via").first, let via = try? SIPVia(topVia),
-              let (destination, responseVia) = UserAgentServer.responseRoute(via, source: source),
-              let from = headers["From"], let to = headers["To"], let callID, let cseq = headers["CSeq"]
+            let (destination, responseVia) = UserAgentServer.responseRoute(via, source: source),
+            let from = headers["From"], let to = headers["To"], let callID, let cseq = headers["CSeq"]
         else {
             log(.debug, "dropped a malformed request from \(source): \(error)", callID, into: &actions)
             return
@@ -109,14 +118,17 @@ extension UserAgentServer {
         // Over its source's rate limit, a malformed request gets nothing (not even 503: it may be no SIP client).
         guard admit(from: source) == .admit else { return }
         let toHasTag = (try? SIPNameAddress(to, header: "To"))?.tag != nil
-        let context = ResponseContext(vias: [responseVia.description] + headers.values("Via").dropFirst(),
-                                      from: from, to: to, toHasTag: toHasTag, callID: callID, cseq: cseq,
-                                      method: message.method ?? "", destination: destination)
+        let context = ResponseContext(
+            vias: [responseVia.description] + headers.values("Via").dropFirst(),
+            from: from, to: to, toHasTag: toHasTag, callID: callID, cseq: cseq,
+            method: message.method ?? "", destination: destination)
         let warning = error.detail.replacingQuotes()
-        let response = context.render(status: 400, reason: "Bad Request (\(warning))", toTag: token(),
-                                      headers: [("Warning", "399 \(configuration.product) \"\(warning)\"")],
-                                      product: configuration.product)
-        log(.debug, "→ 400 to a malformed \(message.method ?? "request") from \(source): \(error)", callID,
+        let response = context.render(
+            status: 400, reason: "Bad Request (\(warning))", toTag: token(),
+            headers: [("Warning", "399 \(configuration.product) \"\(warning)\"")],
+            product: configuration.product)
+        log(
+            .debug, "→ 400 to a malformed \(message.method ?? "request") from \(source): \(error)", callID,
             into: &actions)
         actions.append(.send(response, to: destination))
     }
@@ -142,21 +154,25 @@ extension UserAgentServer {
             // a sip or sips URI that does not parse, or one without a scheme, gets 400.
             var supportedScheme = true
             if case .request(_, let uriText) = message.startLine, let colon = uriText.firstIndex(of: ":"),
-               !["sip", "sips"].contains(uriText[..<colon].lowercased()) {
+                !["sip", "sips"].contains(uriText[..<colon].lowercased())
+            {
                 supportedScheme = false
             } else {
                 _ = try message.requestURI
             }
-            let context = ResponseContext(vias: [responseVia.description] + message.headers.values("Via").dropFirst(),
-                                          from: message.headers["From"] ?? "", to: message.headers["To"] ?? "",
-                                          toHasTag: to.tag != nil, callID: callID,
-                                          cseq: message.headers["CSeq"] ?? "", method: method,
-                                          destination: destination)
-            let key = UserAgentServer.transactionKey(topVia, method: method, callID: callID, fromTag: from.tag,
-                                                     cseq: cseq.number)
-            request = ReceivedRequest(message: message, method: method, from: from, to: to, callID: callID,
-                                      cseq: cseq, source: source, context: context, key: key,
-                                      supportedScheme: supportedScheme)
+            let context = ResponseContext(
+                vias: [responseVia.description] + message.headers.values("Via").dropFirst(),
+                from: message.headers["From"] ?? "", to: message.headers["To"] ?? "",
+                toHasTag: to.tag != nil, callID: callID,
+                cseq: message.headers["CSeq"] ?? "", method: method,
+                destination: destination)
+            let key = UserAgentServer.transactionKey(
+                topVia, method: method, callID: callID, fromTag: from.tag,
+                cseq: cseq.number)
+            request = ReceivedRequest(
+                message: message, method: method, from: from, to: to, callID: callID,
+                cseq: cseq, source: source, context: context, key: key,
+                supportedScheme: supportedScheme)
         } catch {
             badRequest(message, error: error, source: source, into: &actions)
             return
@@ -174,10 +190,12 @@ extension UserAgentServer {
                 break
             case .refuse(let seconds):
                 // §21.5.4 with §20.33: stateless, no transaction and no cache (the request is not handled).
-                let response = request.context.render(status: 503, toTag: token(),
-                                                       headers: [("Retry-After", String(seconds))],
-                                                       product: configuration.product)
-                log(.debug, "→ 503 to \(source) (rate limit): \(message.startLineText)", request.callID,
+                let response = request.context.render(
+                    status: 503, toTag: token(),
+                    headers: [("Retry-After", String(seconds))],
+                    product: configuration.product)
+                log(
+                    .debug, "→ 503 to \(source) (rate limit): \(message.startLineText)", request.callID,
                     into: &actions)
                 actions.append(.send(response, to: request.context.destination))
                 return
@@ -216,10 +234,13 @@ extension UserAgentServer {
         // of an INVITE transaction in progress, on another branch, is a copy that a forking proxy sent along
         // another path: 482 Loop Detected, and no second call.
         if method == "INVITE", request.to.tag == nil,
-           let first = invitesByRequest[RequestIdentity(request)], first != request.key,
-           inviteTransactions[first] != nil {
-            log(.info, "merged request (same Call-ID, From tag and CSeq as a call in progress, branch "
-                + "\(request.key.branch)): 482", request.callID, into: &actions)
+            let first = invitesByRequest[RequestIdentity(request)], first != request.key,
+            inviteTransactions[first] != nil
+        {
+            log(
+                .info,
+                "merged request (same Call-ID, From tag and CSeq as a call in progress, branch "
+                    + "\(request.key.branch)): 482", request.callID, into: &actions)
             rejectInvite(request, status: 482, into: &actions)
             return
         }
@@ -257,8 +278,9 @@ extension UserAgentServer {
                 return
             }
             // §11.2: 200 with what we allow and accept.
-            respond(request, status: 200, headers: [("Allow", UserAgentServer.allow), ("Accept", "application/sdp")],
-                    into: &actions)
+            respond(
+                request, status: 200, headers: [("Allow", UserAgentServer.allow), ("Accept", "application/sdp")],
+                into: &actions)
         default:
             // §8.2.1: a method we do not implement.
             respond(request, status: 405, headers: [("Allow", UserAgentServer.allow)], into: &actions)
@@ -294,21 +316,28 @@ extension UserAgentServer {
     /// A final response to a non-INVITE request. `stateful` (a BYE in a dialog): through a server transaction
     /// (§17.2.2), counted as a transaction of a call. Otherwise, and at capacity, stateless: sent once and kept
     /// in the response cache for retransmissions (§16.11), so that requests outside calls take no transaction.
-    mutating func respond(_ request: ReceivedRequest, status: Int, toTag: String? = nil,
-                          headers: [(String, String)] = [], stateful: Bool = false, into actions: inout [Action]) {
-        respond(context: request.context, key: request.key, status: status, toTag: toTag, headers: headers,
-                stateful: stateful, into: &actions)
+    mutating func respond(
+        _ request: ReceivedRequest, status: Int, toTag: String? = nil,
+        headers: [(String, String)] = [], stateful: Bool = false, into actions: inout [Action]
+    ) {
+        respond(
+            context: request.context, key: request.key, status: status, toTag: toTag, headers: headers,
+            stateful: stateful, into: &actions)
     }
 
     /// A final response to a non-INVITE request from what it copies and its transaction key, with an optional
     /// body (its Content-Type among `headers`); `stateful` as for ``respond(_:status:toTag:headers:stateful:into:)``.
-    mutating func respond(context: ResponseContext, key: TransactionKey, status: Int, toTag: String? = nil,
-                          headers: [(String, String)] = [], body: [UInt8] = [], stateful: Bool = false,
-                          into actions: inout [Action]) {
+    mutating func respond(
+        context: ResponseContext, key: TransactionKey, status: Int, toTag: String? = nil,
+        headers: [(String, String)] = [], body: [UInt8] = [], stateful: Bool = false,
+        into actions: inout [Action]
+    ) {
         let tag = toTag ?? token()
-        let response = context.render(status: status, toTag: tag, headers: headers, body: body,
-                                      product: configuration.product)
-        log(.debug, "→ \(status) \(ResponseContext.reason(status)) (\(context.method))", context.callID,
+        let response = context.render(
+            status: status, toTag: tag, headers: headers, body: body,
+            product: configuration.product)
+        log(
+            .debug, "→ \(status) \(ResponseContext.reason(status)) (\(context.method))", context.callID,
             into: &actions)
         guard stateful, hasRoomForCallTransaction else {
             actions.append(.send(response, to: context.destination))
@@ -325,10 +354,13 @@ extension UserAgentServer {
     /// statelessly as a proxy would (§16.11) and cached: no 100 Trying went out, so the caller's transaction
     /// is still in Calling and retransmits the INVITE on timer A (§17.1.1.2), which gets the cached response;
     /// its ACK matches nothing and is dropped (absorbed).
-    mutating func rejectInvite(_ request: ReceivedRequest, status: Int, headers: [(String, String)] = [],
-                               into actions: inout [Action]) {
-        let response = request.context.render(status: status, toTag: token(), headers: headers,
-                                               product: configuration.product)
+    mutating func rejectInvite(
+        _ request: ReceivedRequest, status: Int, headers: [(String, String)] = [],
+        into actions: inout [Action]
+    ) {
+        let response = request.context.render(
+            status: status, toTag: token(), headers: headers,
+            product: configuration.product)
         log(.debug, "→ \(status) \(ResponseContext.reason(status)) (INVITE)", request.callID, into: &actions)
         actions.append(.send(response, to: request.context.destination))
         responseCache.store(response, to: request.context.destination, for: request.key, at: now)
@@ -363,20 +395,26 @@ extension UserAgentServer {
         }
         let id = DialogID(callID: request.callID, localTag: token(), remoteTag: request.from.tag ?? "")
         let contact = (try? request.message.contact)?.uri ?? request.from.uri
-        let local = configuration.contactAddress ?? (uri.host.isEmpty ? "" : uri.port.map { "\(uri.host):\($0)" }
-            ?? uri.host)
-        var dialog = Dialog(id: id, remoteHeader: request.context.from,
-                            localHeader: "\(request.context.to);tag=\(id.localTag)",
-                            remoteTarget: contact, routeSet: request.message.recordRoute,
-                            remoteCSeq: request.cseq.number, peer: request.context.destination,
-                            localAddress: local, user: uri.user)
+        let local =
+            configuration.contactAddress
+            ?? (uri.host.isEmpty
+                ? ""
+                : uri.port.map { "\(uri.host):\($0)" }
+                    ?? uri.host)
+        var dialog = Dialog(
+            id: id, remoteHeader: request.context.from,
+            localHeader: "\(request.context.to);tag=\(id.localTag)",
+            remoteTarget: contact, routeSet: request.message.recordRoute,
+            remoteCSeq: request.cseq.number, peer: request.context.destination,
+            localAddress: local, user: uri.user)
         dialog.invite = request.key
         if request.message.body.isEmpty { dialog.awaitingAnswer = .initial }
         dialogs[id] = dialog
 
         let serial = newSerial(.invite(request.key))
-        var transaction = InviteServerTransaction(serial: serial, context: request.context, dialog: id,
-                                                  cseq: request.cseq.number)
+        var transaction = InviteServerTransaction(
+            serial: serial, context: request.context, dialog: id,
+            cseq: request.cseq.number)
         let identity = RequestIdentity(request)
         transaction.identity = identity
         invitesByRequest[identity] = request.key
@@ -392,12 +430,15 @@ extension UserAgentServer {
 
         // §19.1.4: the user part is compared unescaped (`%2B15145550100` dials +15145550100).
         let user = uri.unescapedUser ?? ""
-        log(.info, "incoming call from \(request.from.uri) to \(uri.user ?? uri.text) (\(request.source))",
+        log(
+            .info, "incoming call from \(request.from.uri) to \(uri.user ?? uri.text) (\(request.source))",
             request.callID, into: &actions)
-        actions.append(.incomingCall(IncomingCall(
-            id: id, user: user, requestURI: uri.text, from: request.context.from, to: request.context.to,
-            callerDisplayName: request.from.displayName, callerURI: request.from.uri, offer: offer,
-            offerError: offerError, source: request.source)))
+        actions.append(
+            .incomingCall(
+                IncomingCall(
+                    id: id, user: user, requestURI: uri.text, from: request.context.from, to: request.context.to,
+                    callerDisplayName: request.from.displayName, callerURI: request.from.uri, offer: offer,
+                    offerError: offerError, source: request.source)))
     }
 
     /// Headers of a dialog-creating response (§12.1.1): Record-Route copied in order, our Contact, Allow.
@@ -413,12 +454,13 @@ extension UserAgentServer {
     /// until the ACK.
     mutating func answer(_ id: DialogID, into actions: inout [Action]) {
         guard var dialog = dialogs[id], dialog.phase == .deciding || dialog.phase == .ringing,
-              let key = dialog.invite, var transaction = inviteTransactions[key], transaction.isProceeding
+            let key = dialog.invite, var transaction = inviteTransactions[key], transaction.isProceeding
         else { return }
         var headers = dialogHeaders(dialog)
         headers.append(("Content-Type", "application/sdp"))
-        let ok = transaction.context.render(status: 200, toTag: id.localTag, headers: headers,
-                                            body: dialog.localSDP, product: configuration.product)
+        let ok = transaction.context.render(
+            status: 200, toTag: id.localTag, headers: headers,
+            body: dialog.localSDP, product: configuration.product)
         transaction.send(ok, status: 200, timers: timers, into: &actions)
         inviteTransactions[key] = transaction
         dialog.phase = .waitingForACK
@@ -485,8 +527,9 @@ extension UserAgentServer {
         }
         if let contact = try? request.message.contact { dialog.remoteTarget = contact.uri }  // target refresh
         let serial = newSerial(.invite(request.key))
-        inviteTransactions[request.key] = InviteServerTransaction(serial: serial, context: request.context,
-                                                                  dialog: id, cseq: request.cseq.number)
+        inviteTransactions[request.key] = InviteServerTransaction(
+            serial: serial, context: request.context,
+            dialog: id, cseq: request.cseq.number)
         dialog.invite = request.key
         dialog.pendingOffer = PendingOffer(kind: .reInvite(hasOffer: offer != nil))
         dialogs[id] = dialog
@@ -546,7 +589,7 @@ extension UserAgentServer {
         guard let tag = request.to.tag else { return }
         let id = DialogID(callID: request.callID, localTag: tag, remoteTag: request.from.tag ?? "")
         guard var dialog = dialogs[id], let key = dialog.invite, var transaction = inviteTransactions[key],
-              transaction.cseq == request.cseq.number, transaction.acknowledged(into: &actions)
+            transaction.cseq == request.cseq.number, transaction.acknowledged(into: &actions)
         else { return }
         inviteTransactions[key] = transaction
         dialog.invite = nil
@@ -592,7 +635,8 @@ extension UserAgentServer {
         }
         guard request.cseq.number >= dialog.remoteCSeq else {
             // §12.2.2: a CSeq lower than the last one received in the dialog: out of order, 500.
-            log(.info, "BYE with CSeq \(request.cseq.number) below \(dialog.remoteCSeq): 500", id.callID,
+            log(
+                .info, "BYE with CSeq \(request.cseq.number) below \(dialog.remoteCSeq): 500", id.callID,
                 into: &actions)
             respond(request, status: 500, into: &actions)
             return
@@ -624,8 +668,9 @@ extension UserAgentServer {
         respond(request, status: 200, toTag: transaction.dialog?.localTag, into: &actions)
         guard transaction.isProceeding else { return }
         actions.append(.cancelTimer(TimerID(kind: .answer, transaction: transaction.serial)))
-        sendRejection(487, toTag: transaction.dialog?.localTag ?? token(), on: inviteKey, &transaction,
-                      into: &actions)
+        sendRejection(
+            487, toTag: transaction.dialog?.localTag ?? token(), on: inviteKey, &transaction,
+            into: &actions)
         log(.info, "caller cancelled: 487", request.callID, into: &actions)
         if let id = transaction.dialog, let dialog = dialogs.removeValue(forKey: id), !dialog.endTold {
             actions.append(.ended(id, .cancelled))
@@ -656,8 +701,11 @@ extension UserAgentServer {
     ///
     /// Only numeric hosts are used (no DNS here): a name falls back to the address the INVITE came from (the
     /// top Via's source), with a log line. `maddr` overrides the host (§19.1.1); the port defaults to 5060.
-    func requestRouting(_ dialog: Dialog, into actions: inout [Action])
-        -> (uri: String, routes: [String], destination: SocketAddress) {
+    func requestRouting(
+        _ dialog: Dialog, into actions: inout [Action]
+    )
+        -> (uri: String, routes: [String], destination: SocketAddress)
+    {
         var uri = dialog.remoteTarget
         var routes = dialog.routeSet
         var next: String = dialog.remoteTarget
@@ -672,12 +720,15 @@ extension UserAgentServer {
         }
         if let parsed = try? SIPURI(next, header: "Route"), parsed.scheme != "tel" {
             let port = parsed.port ?? (parsed.scheme == "sips" ? 5061 : 5060)
-            if let address = UserAgentServer.numericAddress(host: parsed.parameter("maddr") ?? parsed.host,
-                                                            port: port) {
+            if let address = UserAgentServer.numericAddress(
+                host: parsed.parameter("maddr") ?? parsed.host,
+                port: port)
+            {
                 return (uri, routes, address)
             }
         }
-        log(dialog.routeSet.isEmpty ? .debug : .info,
+        log(
+            dialog.routeSet.isEmpty ? .debug : .info,
             "cannot send to \(next) without DNS: to the INVITE's source \(dialog.peer) instead", dialog.id.callID,
             into: &actions)
         return (uri, routes, dialog.peer)
@@ -687,9 +738,11 @@ extension UserAgentServer {
     static func numericAddress(host: String, port: Int) -> SocketAddress? {
         var host = Substring(host)
         if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
-        guard !host.isEmpty, host.utf8.count <= 45, host.utf8.allSatisfy({ byte in
-            byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":") || SIPURI.hexValue(byte) != nil
-        }) else { return nil }
+        guard !host.isEmpty, host.utf8.count <= 45,
+            host.utf8.allSatisfy({ byte in
+                byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":") || SIPURI.hexValue(byte) != nil
+            })
+        else { return nil }
         return try? SocketAddress(ipAddress: String(host), port: port)
     }
 
@@ -716,9 +769,10 @@ extension UserAgentServer {
         headers.add(name: "User-Agent", value: configuration.product)
         let bye = SIPMessage(startLine: .request(method: "BYE", uri: uri), headers: headers)
         let serial = newSerial(.client(branch))
-        let transaction = NonInviteClientTransaction(serial: serial, request: bye.serialized(),
-                                                     destination: destination, dialog: dialog.id, timers: timers,
-                                                     into: &actions)
+        let transaction = NonInviteClientTransaction(
+            serial: serial, request: bye.serialized(),
+            destination: destination, dialog: dialog.id, timers: timers,
+            into: &actions)
         clientTransactions[branch] = transaction
         dialogs[dialog.id] = dialog
         log(.debug, "→ BYE \(uri) to \(destination)", dialog.id.callID, into: &actions)
@@ -727,15 +781,17 @@ extension UserAgentServer {
     /// A response: only to our BYE (matched by branch and CSeq method, §17.1.3); others are dropped.
     mutating func receivedResponse(_ message: SIPMessage, from source: SocketAddress, into actions: inout [Action]) {
         guard let status = message.status, let via = try? message.topVia, let branch = via.branch,
-              var transaction = clientTransactions[branch], let cseq = try? message.cseq, cseq.method == "BYE"
+            var transaction = clientTransactions[branch], let cseq = try? message.cseq, cseq.method == "BYE"
         else {
-            log(.debug, "dropped a stray response from \(source): \(message.startLineText)",
+            log(
+                .debug, "dropped a stray response from \(source): \(message.startLineText)",
                 try? message.callID, into: &actions)
             return
         }
         log(.debug, "← \(message.startLineText) (BYE)", transaction.dialog.callID, into: &actions)
         if transaction.received(status: status, timers: timers, into: &actions),
-           dialogs[transaction.dialog]?.phase == .terminating {
+            dialogs[transaction.dialog]?.phase == .terminating
+        {
             dialogs[transaction.dialog] = nil
         }
         clientTransactions[branch] = transaction
@@ -745,8 +801,9 @@ extension UserAgentServer {
 extension RequestIdentity {
     /// The identity of a received request (§8.2.2.2).
     init(_ request: ReceivedRequest) {
-        self.init(callID: request.callID, fromTag: request.from.tag ?? "", cseq: request.cseq.number,
-                  method: request.method)
+        self.init(
+            callID: request.callID, fromTag: request.from.tag ?? "", cseq: request.cseq.number,
+            method: request.method)
     }
 }
 

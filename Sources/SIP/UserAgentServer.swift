@@ -75,12 +75,14 @@ public struct UserAgentServer: Sendable {
         /// A configuration; the defaults are RFC 3261's timers, 10,000 transactions of calls and dialogs,
         /// 1,024 rejected INVITEs retransmitted, 4,096 cached responses, 50 requests a second (bursts of 100)
         /// per source address.
-        public init(t1: TimeAmount = .milliseconds(500), t2: TimeAmount = .seconds(4), t4: TimeAmount = .seconds(5),
-                    maximumTransactions: Int = 10_000, maximumDialogs: Int = 10_000,
-                    maximumRejectedInvites: Int = 1_024, responseCacheSize: Int = 4_096,
-                    rateLimit: RateLimit? = RateLimit(), trustedSources: [String] = [],
-                    contactAddress: String? = nil, product: String = "callseq",
-                    limits: SIPMessage.Limits = SIPMessage.Limits()) {
+        public init(
+            t1: TimeAmount = .milliseconds(500), t2: TimeAmount = .seconds(4), t4: TimeAmount = .seconds(5),
+            maximumTransactions: Int = 10_000, maximumDialogs: Int = 10_000,
+            maximumRejectedInvites: Int = 1_024, responseCacheSize: Int = 4_096,
+            rateLimit: RateLimit? = RateLimit(), trustedSources: [String] = [],
+            contactAddress: String? = nil, product: String = "callseq",
+            limits: SIPMessage.Limits = SIPMessage.Limits()
+        ) {
             self.t1 = t1
             self.t2 = t2
             self.t4 = t4
@@ -168,9 +170,10 @@ public struct UserAgentServer: Sendable {
         randomState = seed
         responseCache = ResponseCache(capacity: configuration.responseCacheSize, lifetime: configuration.t1 * 64)
         rateLimiter = configuration.rateLimit.map(SourceRateLimiter.init)
-        trustedSources = Set(configuration.trustedSources.map { text in
-            (try? SocketAddress(ipAddress: text, port: 0))?.ipAddress ?? text
-        })
+        trustedSources = Set(
+            configuration.trustedSources.map { text in
+                (try? SocketAddress(ipAddress: text, port: 0))?.ipAddress ?? text
+            })
     }
 
     /// The number of transactions kept (server and client), rejected INVITEs included.
@@ -214,8 +217,11 @@ public struct UserAgentServer: Sendable {
     ///   - source: the address it came from.
     ///   - time: when it arrived (the driver passes `NIODeadline.now()`).
     /// - Returns: the actions to perform, in order.
-    public mutating func received(_ datagram: ByteBuffer, from source: SocketAddress, at time: NIODeadline)
-        -> [Action] {
+    public mutating func received(
+        _ datagram: ByteBuffer, from source: SocketAddress, at time: NIODeadline
+    )
+        -> [Action]
+    {
         now = max(now, time.uptimeNanoseconds)
         var actions: [Action] = []
         let message: SIPMessage
@@ -239,7 +245,7 @@ public struct UserAgentServer: Sendable {
     public mutating func decide(_ call: DialogID, _ decision: CallDecision) -> [Action] {
         var actions: [Action] = []
         guard var dialog = dialogs[call], dialog.phase == .deciding, let key = dialog.invite,
-              var transaction = inviteTransactions[key], transaction.isProceeding
+            var transaction = inviteTransactions[key], transaction.isProceeding
         else { return actions }
         switch decision {
         case .later:
@@ -254,13 +260,15 @@ public struct UserAgentServer: Sendable {
             if ringFor > .zero {
                 dialog.phase = .ringing
                 dialogs[call] = dialog
-                let ringing = transaction.context.render(status: 180, toTag: call.localTag,
-                                                         headers: dialogHeaders(dialog),
-                                                         product: configuration.product)
+                let ringing = transaction.context.render(
+                    status: 180, toTag: call.localTag,
+                    headers: dialogHeaders(dialog),
+                    product: configuration.product)
                 transaction.send(ringing, status: 180, timers: timers, into: &actions)
                 inviteTransactions[key] = transaction
                 actions.append(.startTimer(TimerID(kind: .answer, transaction: transaction.serial), after: ringFor))
-                log(.debug, "→ 180 Ringing, answer in \(ringFor.nanoseconds / 1_000_000) ms", call.callID,
+                log(
+                    .debug, "→ 180 Ringing, answer in \(ringFor.nanoseconds / 1_000_000) ms", call.callID,
                     into: &actions)
             } else {
                 dialogs[call] = dialog
@@ -273,7 +281,8 @@ public struct UserAgentServer: Sendable {
     /// Whether `call` still waits for the application's ``CallDecision`` (not cancelled, not decided yet).
     public func isDeciding(_ call: DialogID) -> Bool {
         guard let dialog = dialogs[call], dialog.phase == .deciding, let key = dialog.invite,
-              let transaction = inviteTransactions[key] else { return false }
+            let transaction = inviteTransactions[key]
+        else { return false }
         return transaction.isProceeding
     }
 
@@ -306,11 +315,13 @@ public struct UserAgentServer: Sendable {
                 dialog.invite = nil  // its ACK is absorbed by the transaction (§17.2.1)
                 log(.info, "re-INVITE rejected with \(final); the session is unchanged", call.callID, into: &actions)
             case .accept:
-                let ok = transaction.context.render(status: 200, toTag: nil, headers: headers, body: body,
-                                                    product: configuration.product)
+                let ok = transaction.context.render(
+                    status: 200, toTag: nil, headers: headers, body: body,
+                    product: configuration.product)
                 transaction.send(ok, status: 200, timers: timers, into: &actions)
                 if !hasOffer { dialog.awaitingAnswer = .reInvite }
-                log(.debug, "→ 200 OK (re-INVITE, \(hasOffer ? "answer" : "our offer"))", call.callID,
+                log(
+                    .debug, "→ 200 OK (re-INVITE, \(hasOffer ? "answer" : "our offer"))", call.callID,
                     into: &actions)
             }
             inviteTransactions[key] = transaction
@@ -320,8 +331,9 @@ public struct UserAgentServer: Sendable {
                 let final = (300...699).contains(status) ? status : 500
                 respond(context: context, key: key, status: final, stateful: true, into: &actions)
             case .accept:
-                respond(context: context, key: key, status: 200, headers: headers, body: body, stateful: true,
-                        into: &actions)
+                respond(
+                    context: context, key: key, status: 200, headers: headers, body: body, stateful: true,
+                    into: &actions)
             }
         }
         dialogs[call] = dialog
@@ -451,8 +463,10 @@ public struct UserAgentServer: Sendable {
     /// in the pool of rejected INVITEs, where the oldest is forgotten beyond
     /// ``Configuration/maximumRejectedInvites`` (so that rejected calls never crowd out answerable ones).
     /// The response is also cached, so a retransmitted INVITE gets it after its transaction is forgotten.
-    mutating func sendRejection(_ status: Int, toTag: String, on key: TransactionKey,
-                                _ transaction: inout InviteServerTransaction, into actions: inout [Action]) {
+    mutating func sendRejection(
+        _ status: Int, toTag: String, on key: TransactionKey,
+        _ transaction: inout InviteServerTransaction, into actions: inout [Action]
+    ) {
         let response = transaction.context.render(status: status, toTag: toTag, product: configuration.product)
         transaction.send(response, status: status, timers: timers, into: &actions)
         inviteTransactions[key] = transaction
@@ -460,7 +474,8 @@ public struct UserAgentServer: Sendable {
         rejectedInvites[key] = transaction.serial
         rejectedInviteOrder.append((key, transaction.serial))
         while rejectedInvites.count > configuration.maximumRejectedInvites,
-              rejectedInviteHead < rejectedInviteOrder.count {
+            rejectedInviteHead < rejectedInviteOrder.count
+        {
             let (oldest, serial) = rejectedInviteOrder[rejectedInviteHead]
             rejectedInviteHead += 1
             guard rejectedInvites[oldest] == serial, let evicted = inviteTransactions[oldest] else { continue }
@@ -470,7 +485,8 @@ public struct UserAgentServer: Sendable {
         // Compaction, amortized O(1): once half the order is consumed or belongs to transactions already over.
         let pending = rejectedInviteOrder.count - rejectedInviteHead
         if rejectedInviteHead > 64 && rejectedInviteHead * 2 > rejectedInviteOrder.count
-            || pending > 2 * rejectedInvites.count + 64 {
+            || pending > 2 * rejectedInvites.count + 64
+        {
             rejectedInviteOrder = rejectedInviteOrder[rejectedInviteHead...].filter {
                 rejectedInvites[$0.key] == $0.serial
             }
@@ -482,7 +498,9 @@ public struct UserAgentServer: Sendable {
     /// the Call-ID (which swift-log prints as metadata) are escaped here, once for all, so that no CR, LF,
     /// ESC, NUL or other control character reaches a log (``InputText/escaped(_:limit:)``).
     func log(_ level: Logger.Level, _ message: String, _ callID: String?, into actions: inout [Action]) {
-        actions.append(.log(level, InputText.escaped(message, limit: 600),
-                            callID: callID.map { InputText.escaped($0, limit: 200) }))
+        actions.append(
+            .log(
+                level, InputText.escaped(message, limit: 600),
+                callID: callID.map { InputText.escaped($0, limit: 200) }))
     }
 }

@@ -1,4 +1,5 @@
 import TelephonyDSP
+
 // The `status` values of the VoIP.ms REST API that sendSMS can answer ("success", or an error
 // code such as invalid_dst, sms_failed, limit_reached). Anything else is not printed as it came: it is
 // reported as an unrecognised status with a short escaped excerpt, the password scrubbed first.

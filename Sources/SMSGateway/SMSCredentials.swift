@@ -4,7 +4,8 @@ import Foundation
 /// `dump()` and debuggers show) never show the password, and nothing in this module logs, prints, stores or
 /// puts either in an error or a URL.
 public struct SMSCredentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
-    CustomReflectable {
+    CustomReflectable
+{
     /// The API user.
     public let user: String
     /// The API password.
@@ -22,9 +23,12 @@ public struct SMSCredentials: Sendable, Hashable, CustomStringConvertible, Custo
     public static let passwordVariable = "CALLSEQ_SMS_PASSWORD"
 
     /// Credentials from `CALLSEQ_SMS_USER` and `CALLSEQ_SMS_PASSWORD`, or `nil` if either is missing or empty.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> SMSCredentials? {
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> SMSCredentials? {
         guard let user = environment[userVariable], !user.isEmpty,
-              let password = environment[passwordVariable], !password.isEmpty else { return nil }
+            let password = environment[passwordVariable], !password.isEmpty
+        else { return nil }
         return SMSCredentials(user: user, password: password)
     }
 
@@ -36,9 +40,9 @@ public struct SMSCredentials: Sendable, Hashable, CustomStringConvertible, Custo
             throw SMSConfigurationError("\(path): cannot read the SMS credentials file")
         }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let user = object["user"] as? String, !user.isEmpty,
-              let password = object["password"] as? String, !password.isEmpty,
-              object.count == 2
+            let user = object["user"] as? String, !user.isEmpty,
+            let password = object["password"] as? String, !password.isEmpty,
+            object.count == 2
         else {
             throw SMSConfigurationError("\(path): expected exactly { \"user\": \"...\", \"password\": \"...\" }")
         }
@@ -59,7 +63,9 @@ public struct SMSCredentials: Sendable, Hashable, CustomStringConvertible, Custo
     public func scrub(_ text: String) -> String {
         var out = text
         var forms = [password, VoipMsTransport.formEncode(password)]
-        if let percent = password.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) { forms.append(percent) }
+        if let percent = password.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) {
+            forms.append(percent)
+        }
         for form in Set(forms) where !form.isEmpty {
             out = out.replacingOccurrences(of: form, with: "<redacted>", options: [.caseInsensitive])
         }

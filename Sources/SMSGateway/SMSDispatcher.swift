@@ -26,8 +26,10 @@ public actor SMSDispatcher {
         public var maximumDelay: Duration
 
         /// Creates a policy; by default 4 attempts, waiting 0.2 s, 0.4 s, 0.8 s.
-        public init(maximumAttempts: Int = 4, initialDelay: Duration = .milliseconds(200),
-                    maximumDelay: Duration = .seconds(2)) {
+        public init(
+            maximumAttempts: Int = 4, initialDelay: Duration = .milliseconds(200),
+            maximumDelay: Duration = .seconds(2)
+        ) {
             self.maximumAttempts = min(10, max(1, maximumAttempts))
             self.initialDelay = initialDelay
             self.maximumDelay = maximumDelay
@@ -52,8 +54,10 @@ public actor SMSDispatcher {
     ///   - retry: the retry policy.
     ///   - now: the clock (tests pass their own).
     ///   - logger: where to log (never the credentials or the text).
-    public init(transport: any SMSTransport, account: SMSAccount, ledger: SMSLedger, retry: RetryPolicy = RetryPolicy(),
-                now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
+    public init(
+        transport: any SMSTransport, account: SMSAccount, ledger: SMSLedger, retry: RetryPolicy = RetryPolicy(),
+        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+    ) {
         self.transport = transport
         self.account = account
         self.ledger = ledger
@@ -65,10 +69,13 @@ public actor SMSDispatcher {
     /// Creates a dispatcher with a ledger in memory (the limit holds for this dispatcher's lifetime only).
     ///
     /// - Throws: ``SMSLedgerError`` if SQLite cannot open an in-memory database.
-    public init(transport: any SMSTransport, dailyLimit: Int, retry: RetryPolicy = RetryPolicy(),
-                now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) throws(SMSLedgerError) {
-        self.init(transport: transport, account: SMSAccount(key: "default", dailyLimit: dailyLimit),
-                  ledger: try SMSLedger.inMemory(), retry: retry, now: now, logger: logger)
+    public init(
+        transport: any SMSTransport, dailyLimit: Int, retry: RetryPolicy = RetryPolicy(),
+        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+    ) throws(SMSLedgerError) {
+        self.init(
+            transport: transport, account: SMSAccount(key: "default", dailyLimit: dailyLimit),
+            ledger: try SMSLedger.inMemory(), retry: retry, now: now, logger: logger)
     }
 
     /// Texts counted against the default account today (UTC): pending, sent and unknown.
@@ -94,8 +101,9 @@ public actor SMSDispatcher {
             case .reserved(let reserved):
                 id = reserved
             case .limitReached:
-                logger.warning("sms refused: daily limit reached",
-                               metadata: ["to": "\(message.to)", "limit": "\(account.dailyLimit)"])
+                logger.warning(
+                    "sms refused: daily limit reached",
+                    metadata: ["to": "\(message.to)", "limit": "\(account.dailyLimit)"])
                 return .failed(.dailyLimitReached(limit: account.dailyLimit), attempts: 0)
             }
         } catch {
@@ -110,32 +118,41 @@ public actor SMSDispatcher {
             do {
                 let providerID = try await transport.send(message)
                 record(id, .sent, attempt, providerID: providerID)
-                logger.info("sms sent", metadata: ["from": "\(message.from)", "to": "\(message.to)",
-                                                   "id": "\(providerID)", "attempts": "\(attempt)"])
+                logger.info(
+                    "sms sent",
+                    metadata: [
+                        "from": "\(message.from)", "to": "\(message.to)",
+                        "id": "\(providerID)", "attempts": "\(attempt)",
+                    ])
                 return .sent(providerID: providerID, attempts: attempt)
             } catch {
                 if error.mayHaveBeenSent {
                     record(id, .unknown, attempt, detail: error.description)
-                    logger.error("sms outcome unknown",
-                                 metadata: ["to": "\(message.to)", "error": "\(error)", "attempts": "\(attempt)"])
+                    logger.error(
+                        "sms outcome unknown",
+                        metadata: ["to": "\(message.to)", "error": "\(error)", "attempts": "\(attempt)"])
                     return .unknown(error, attempts: attempt)
                 }
                 guard error.isRetryable, attempt < retry.maximumAttempts else {
                     record(id, .failed, attempt, detail: error.description)
-                    logger.error("sms failed",
-                                 metadata: ["to": "\(message.to)", "error": "\(error)", "attempts": "\(attempt)"])
+                    logger.error(
+                        "sms failed",
+                        metadata: ["to": "\(message.to)", "error": "\(error)", "attempts": "\(attempt)"])
                     return .failed(.transport(error), attempts: attempt)
                 }
-                logger.notice("sms attempt failed; retrying",
-                              metadata: ["to": "\(message.to)", "error": "\(error)", "attempt": "\(attempt)"])
+                logger.notice(
+                    "sms attempt failed; retrying",
+                    metadata: ["to": "\(message.to)", "error": "\(error)", "attempt": "\(attempt)"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, retry.maximumDelay)
             }
         }
     }
 
-    private func record(_ id: Int64, _ state: SMSLedger.State, _ attempts: Int, providerID: String? = nil,
-                        detail: String? = nil) {
+    private func record(
+        _ id: Int64, _ state: SMSLedger.State, _ attempts: Int, providerID: String? = nil,
+        detail: String? = nil
+    ) {
         do {
             try ledger.finish(id, state: state, attempts: attempts, providerID: providerID, detail: detail, at: now())
         } catch {

@@ -106,10 +106,11 @@ public final class SMSLedger: @unchecked Sendable {
             throw SMSLedgerError("\(path): cannot open the SMS ledger (\(reason))")
         }
         db = handle
-        sqlite3_busy_timeout(db, 10_000)   // wait up to 10 s for another process's transaction
+        sqlite3_busy_timeout(db, 10_000)  // wait up to 10 s for another process's transaction
         try withLock {
             try transaction {
-                try execute("""
+                try execute(
+                    """
                     CREATE TABLE IF NOT EXISTS texts (
                         id INTEGER PRIMARY KEY,
                         account TEXT NOT NULL,
@@ -140,32 +141,41 @@ public final class SMSLedger: @unchecked Sendable {
 
     /// Checks the account's count for the day of `date` and, under its limit, records `message` as pending;
     /// at the limit, records it as failed. One transaction, under SQLite's write lock.
-    public func reserve(_ message: SMSMessage, account: SMSAccount,
-                        at date: Date) throws(SMSLedgerError) -> Reservation {
-        let day = Self.day(date), now = Self.timestamp(date)
+    public func reserve(
+        _ message: SMSMessage, account: SMSAccount,
+        at date: Date
+    ) throws(SMSLedgerError) -> Reservation {
+        let day = Self.day(date)
+        let now = Self.timestamp(date)
         let length = message.length
         return try withLock {
             try transaction {
                 let count = try countLocked(account: account.key, day: day)
                 let full = count >= account.dailyLimit
-                let id = try insert(account: account.key, day: day, now: now, message: message, length: length,
-                                    state: full ? .failed : .pending,
-                                    detail: full ? "daily limit of \(account.dailyLimit) reached: not sent" : nil)
+                let id = try insert(
+                    account: account.key, day: day, now: now, message: message, length: length,
+                    state: full ? .failed : .pending,
+                    detail: full ? "daily limit of \(account.dailyLimit) reached: not sent" : nil)
                 return full ? .limitReached(count: count) : .reserved(id)
             }
         }
     }
 
     /// Records the outcome of text `id`.
-    public func finish(_ id: Int64, state: State, attempts: Int, providerID: String? = nil, detail: String? = nil,
-                       at date: Date) throws(SMSLedgerError) {
+    public func finish(
+        _ id: Int64, state: State, attempts: Int, providerID: String? = nil, detail: String? = nil,
+        at date: Date
+    ) throws(SMSLedgerError) {
         let now = Self.timestamp(date)
         try withLock {
             try transaction {
-                try run("UPDATE texts SET state = ?1, attempts = ?2, provider_id = ?3, detail = ?4, updated = ?5 "
+                try run(
+                    "UPDATE texts SET state = ?1, attempts = ?2, provider_id = ?3, detail = ?4, updated = ?5 "
                         + "WHERE id = ?6",
-                        [.text(state.rawValue), .integer(Int64(attempts)), providerID.map(Value.text) ?? .null,
-                         detail.map(Value.text) ?? .null, .text(now), .integer(id)])
+                    [
+                        .text(state.rawValue), .integer(Int64(attempts)), providerID.map(Value.text) ?? .null,
+                        detail.map(Value.text) ?? .null, .text(now), .integer(id),
+                    ])
             }
         }
     }
@@ -178,31 +188,40 @@ public final class SMSLedger: @unchecked Sendable {
     /// The newest `limit` texts, oldest first.
     public func entries(limit: Int = 1000) throws(SMSLedgerError) -> [Entry] {
         try withLock {
-            try query("""
+            try query(
+                """
                 SELECT * FROM (SELECT id, account, day, created, updated, sender, recipient, message, encoding, units,
                     state, attempts, provider_id, detail FROM texts ORDER BY id DESC LIMIT ?1) ORDER BY id
-                """, [.integer(Int64(max(0, limit)))]).compactMap(Self.entry)
+                """, [.integer(Int64(max(0, limit)))]
+            ).compactMap(Self.entry)
         }
     }
 
     // MARK: - Internals (called with the lock held)
 
     private func countLocked(account: String, day: String) throws(SMSLedgerError) -> Int {
-        let rows = try query("SELECT COUNT(*) FROM texts WHERE account = ?1 AND day = ?2 AND state != 'failed'",
-                             [.text(account), .text(day)])
+        let rows = try query(
+            "SELECT COUNT(*) FROM texts WHERE account = ?1 AND day = ?2 AND state != 'failed'",
+            [.text(account), .text(day)])
         guard case .integer(let n)? = rows.first?.first else { return 0 }
         return Int(n)
     }
 
-    private func insert(account: String, day: String, now: String, message: SMSMessage, length: SMSLength,
-                        state: State, detail: String?) throws(SMSLedgerError) -> Int64 {
-        try run("""
+    private func insert(
+        account: String, day: String, now: String, message: SMSMessage, length: SMSLength,
+        state: State, detail: String?
+    ) throws(SMSLedgerError) -> Int64 {
+        try run(
+            """
             INSERT INTO texts (account, day, created, updated, sender, recipient, message, encoding, units, state,
                 attempts, detail, pid) VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11)
-            """, [.text(account), .text(day), .text(now), .text(message.from), .text(message.to),
-                  .text(message.message),
-                  .text(length.encoding.rawValue), .integer(Int64(length.units)), .text(state.rawValue),
-                  detail.map(Value.text) ?? .null, .integer(Int64(getpid()))])
+            """,
+            [
+                .text(account), .text(day), .text(now), .text(message.from), .text(message.to),
+                .text(message.message),
+                .text(length.encoding.rawValue), .integer(Int64(length.units)), .text(state.rawValue),
+                detail.map(Value.text) ?? .null, .integer(Int64(getpid())),
+            ])
         return sqlite3_last_insert_rowid(db)
     }
 
@@ -212,36 +231,46 @@ public final class SMSLedger: @unchecked Sendable {
         var recovered: [Int64] = []
         for row in pending {
             guard row.count == 2, case .integer(let id) = row[0], case .integer(let pid) = row[1] else { continue }
-            guard let pid = Int32(exactly: pid), pid > 0 else { recovered.append(id); continue }
+            guard let pid = Int32(exactly: pid), pid > 0 else {
+                recovered.append(id)
+                continue
+            }
             if kill(pid, 0) != 0 && errno == ESRCH { recovered.append(id) }
         }
         for id in recovered {
-            try run("UPDATE texts SET state = 'unknown', updated = ?1, detail = ?2 WHERE id = ?3 AND state = 'pending'",
-                    [.text(now),
-                     .text("found pending at start-up: the run sending it ended mid-request; not sent again"),
-                     .integer(id)])
+            try run(
+                "UPDATE texts SET state = 'unknown', updated = ?1, detail = ?2 WHERE id = ?3 AND state = 'pending'",
+                [
+                    .text(now),
+                    .text("found pending at start-up: the run sending it ended mid-request; not sent again"),
+                    .integer(id),
+                ])
         }
         guard !recovered.isEmpty else { return [] }
         let list = recovered.map(String.init).joined(separator: ",")
-        return try query("""
+        return try query(
+            """
             SELECT id, account, day, created, updated, sender, recipient, message, encoding, units, state, attempts,
                 provider_id, detail FROM texts WHERE id IN (\(list)) ORDER BY id
-            """, []).compactMap(Self.entry)
+            """, []
+        ).compactMap(Self.entry)
     }
 
     private static func entry(_ row: [Value]) -> Entry? {
         guard row.count == 14, case .text(let account) = row[1], case .text(let day) = row[2],
-              case .text(let created) = row[3], case .text(let updated) = row[4], case .text(let from) = row[5],
-              case .text(let to) = row[6], case .text(let message) = row[7], case .text(let encoding) = row[8],
-              case .integer(let id) = row[0], case .integer(let units) = row[9], case .text(let stateName) = row[10],
-              let state = State(rawValue: stateName), case .integer(let attempts) = row[11]
+            case .text(let created) = row[3], case .text(let updated) = row[4], case .text(let from) = row[5],
+            case .text(let to) = row[6], case .text(let message) = row[7], case .text(let encoding) = row[8],
+            case .integer(let id) = row[0], case .integer(let units) = row[9], case .text(let stateName) = row[10],
+            let state = State(rawValue: stateName), case .integer(let attempts) = row[11]
         else { return nil }
-        var providerID: String?, detail: String?
+        var providerID: String?
+        var detail: String?
         if case .text(let p) = row[12] { providerID = p }
         if case .text(let d) = row[13] { detail = d }
-        return Entry(id: id, account: account, day: day, created: created, updated: updated, from: from, to: to,
-                     message: message, encoding: encoding, units: Int(clamping: units), state: state,
-                     attempts: Int(clamping: attempts), providerID: providerID, detail: detail)
+        return Entry(
+            id: id, account: account, day: day, created: created, updated: updated, from: from, to: to,
+            message: message, encoding: encoding, units: Int(clamping: units), state: state,
+            attempts: Int(clamping: attempts), providerID: providerID, detail: detail)
     }
 
     // MARK: - SQLite
@@ -344,8 +373,9 @@ public final class SMSLedger: @unchecked Sendable {
 
     static func makeDirectory(_ directory: String) throws(SMSLedgerError) {
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         } catch {
             throw SMSLedgerError("\(directory): cannot create the state directory")
         }

@@ -8,12 +8,12 @@
 // outcome is unknown, as for any 5xx an intermediary answers. Connection failures are reported at once (the
 // client does not retry connecting in the background until the deadline): the dispatcher retries them.
 
-import TelephonyDSP
 import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import TelephonyDSP
 
 /// Sends texts through a VoIP.ms-compatible REST endpoint over async-http-client.
 public struct VoipMsTransport: SMSTransport, CustomReflectable {
@@ -53,24 +53,31 @@ public struct VoipMsTransport: SMSTransport, CustomReflectable {
     ///   - allowInsecureEndpoint: accept `http://` to a host that is not loopback.
     ///   - client: the HTTP client (default: ``sharedClient``).
     /// - Throws: ``SMSConfigurationError`` for an endpoint that is not such a URL.
-    public init(endpoint: String = defaultEndpoint, credentials: SMSCredentials, timeout: TimeAmount = .seconds(10),
-                allowInsecureEndpoint: Bool = false, client: HTTPClient = VoipMsTransport.sharedClient)
-        throws(SMSConfigurationError) {
+    public init(
+        endpoint: String = defaultEndpoint, credentials: SMSCredentials, timeout: TimeAmount = .seconds(10),
+        allowInsecureEndpoint: Bool = false, client: HTTPClient = VoipMsTransport.sharedClient
+    )
+        throws(SMSConfigurationError)
+    {
         let shown = InputText.escaped(credentials.scrub(endpoint), limit: 200)
         guard let url = URL(string: endpoint), let scheme = url.scheme?.lowercased(),
-              ["http", "https"].contains(scheme),
-              let host = url.host, !host.isEmpty, url.query == nil
+            ["http", "https"].contains(scheme),
+            let host = url.host, !host.isEmpty, url.query == nil
         else {
-            throw SMSConfigurationError("the SMS endpoint '\(shown)' is not an http(s) URL with a host and no query",
-                                        setting: .endpointNotAURL(shown))
+            throw SMSConfigurationError(
+                "the SMS endpoint '\(shown)' is not an http(s) URL with a host and no query",
+                setting: .endpointNotAURL(shown))
         }
         guard url.user == nil, url.password == nil else {
-            throw SMSConfigurationError("the SMS endpoint must not hold a user or password (they are the credentials)",
-                                        setting: .endpointHoldsCredentials)
+            throw SMSConfigurationError(
+                "the SMS endpoint must not hold a user or password (they are the credentials)",
+                setting: .endpointHoldsCredentials)
         }
         if scheme == "http", !allowInsecureEndpoint, !Self.isLoopback(host) {
-            throw SMSConfigurationError("the SMS endpoint '\(shown)' is http://: the API password would travel in "
-                + "clear text; use https://, or allow an insecure endpoint if you mean it", setting: .endpointInsecure(shown))
+            throw SMSConfigurationError(
+                "the SMS endpoint '\(shown)' is http://: the API password would travel in "
+                    + "clear text; use https://, or allow an insecure endpoint if you mean it",
+                setting: .endpointInsecure(shown))
         }
         self.endpoint = endpoint
         self.credentials = credentials
@@ -88,8 +95,9 @@ public struct VoipMsTransport: SMSTransport, CustomReflectable {
 
     /// What `dump` and the debugger show: the credentials redacted by their own mirror.
     public var customMirror: Mirror {
-        Mirror(self, children: ["endpoint": endpoint, "credentials": credentials, "timeout": timeout],
-               displayStyle: .struct)
+        Mirror(
+            self, children: ["endpoint": endpoint, "credentials": credentials, "timeout": timeout],
+            displayStyle: .struct)
     }
 
     public func send(_ message: SMSMessage) async throws(SMSTransportError) -> String {
@@ -116,7 +124,7 @@ public struct VoipMsTransport: SMSTransport, CustomReflectable {
         }
         try Self.check(status: status, viaIntermediary: viaIntermediary)
         guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
-              let state = object["status"] as? String
+            let state = object["status"] as? String
         else {
             throw SMSTransportError(.outcomeUnknown("the answer (HTTP \(status)) is not the provider's JSON"))
         }
@@ -141,15 +149,17 @@ public struct VoipMsTransport: SMSTransport, CustomReflectable {
             return
         case 500, 503:
             if viaIntermediary {
-                throw SMSTransportError(.outcomeUnknown(
-                    "HTTP \(status) from an intermediary (Via): the provider may have the text"))
+                throw SMSTransportError(
+                    .outcomeUnknown(
+                        "HTTP \(status) from an intermediary (Via): the provider may have the text"))
             }
             throw SMSTransportError(.serverError(status: status))
         case 501, 505:
             throw SMSTransportError(.httpStatus(status))
         case 502, 504:
-            throw SMSTransportError(.outcomeUnknown(
-                "a gateway answered HTTP \(status): the provider may have accepted the text"))
+            throw SMSTransportError(
+                .outcomeUnknown(
+                    "a gateway answered HTTP \(status): the provider may have accepted the text"))
         case 500...:
             throw SMSTransportError(.outcomeUnknown("HTTP \(status): the provider may have accepted the text"))
         default:

@@ -30,11 +30,11 @@ public enum SMSEncoding: String, Sendable, Hashable, CustomStringConvertible {
         switch v {
         // Printable ASCII that the default alphabet keeps at the same code (§6.2.1 table, columns 2-7).
         case 0x20...0x23, 0x25...0x3F, 0x41...0x5A, 0x61...0x7A: return 1
-        case 0x0A, 0x0D: return 1                       // LF, CR
-        case 0x40, 0x24, 0x5F: return 1                 // @ $ _
-        case 0x0C: return 2                             // form feed (extension 0x0A)
-        case 0x5E, 0x7B, 0x7D, 0x5C, 0x5B, 0x7E, 0x5D, 0x7C: return 2   // ^ { } \ [ ~ ] |
-        case 0x20AC: return 2                           // € (extension 0x65)
+        case 0x0A, 0x0D: return 1  // LF, CR
+        case 0x40, 0x24, 0x5F: return 1  // @ $ _
+        case 0x0C: return 2  // form feed (extension 0x0A)
+        case 0x5E, 0x7B, 0x7D, 0x5C, 0x5B, 0x7E, 0x5D, 0x7C: return 2  // ^ { } \ [ ~ ] |
+        case 0x20AC: return 2  // € (extension 0x65)
         default:
             return defaultAlphabetBeyondASCII.contains(v) ? 1 : nil
         }
@@ -42,12 +42,12 @@ public enum SMSEncoding: String, Sendable, Hashable, CustomStringConvertible {
 
     /// The default alphabet's characters outside ASCII (TS 23.038 §6.2.1).
     static let defaultAlphabetBeyondASCII: Set<UInt32> = [
-        0x00A3, 0x00A5, 0x00E8, 0x00E9, 0x00F9, 0x00EC, 0x00F2, 0x00C7,   // £ ¥ è é ù ì ò Ç
-        0x00D8, 0x00F8, 0x00C5, 0x00E5,                                   // Ø ø Å å
-        0x0394, 0x03A6, 0x0393, 0x039B, 0x03A9, 0x03A0, 0x03A8, 0x03A3,   // Δ Φ Γ Λ Ω Π Ψ Σ
-        0x0398, 0x039E,                                                   // Θ Ξ
-        0x00C6, 0x00E6, 0x00DF, 0x00C9,                                   // Æ æ ß É
-        0x00A4, 0x00A1, 0x00C4, 0x00D6, 0x00D1, 0x00DC, 0x00A7,           // ¤ ¡ Ä Ö Ñ Ü §
-        0x00BF, 0x00E4, 0x00F6, 0x00F1, 0x00FC, 0x00E0,                   // ¿ ä ö ñ ü à
+        0x00A3, 0x00A5, 0x00E8, 0x00E9, 0x00F9, 0x00EC, 0x00F2, 0x00C7,  // £ ¥ è é ù ì ò Ç
+        0x00D8, 0x00F8, 0x00C5, 0x00E5,  // Ø ø Å å
+        0x0394, 0x03A6, 0x0393, 0x039B, 0x03A9, 0x03A0, 0x03A8, 0x03A3,  // Δ Φ Γ Λ Ω Π Ψ Σ
+        0x0398, 0x039E,  // Θ Ξ
+        0x00C6, 0x00E6, 0x00DF, 0x00C9,  // Æ æ ß É
+        0x00A4, 0x00A1, 0x00C4, 0x00D6, 0x00D1, 0x00DC, 0x00A7,  // ¤ ¡ Ä Ö Ñ Ü §
+        0x00BF, 0x00E4, 0x00F6, 0x00F1, 0x00FC, 0x00E0,  // ¿ ä ö ñ ü à
     ]
 }

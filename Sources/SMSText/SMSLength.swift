@@ -77,7 +77,8 @@ public struct SMSLength: Sendable, Hashable, CustomStringConvertible {
         guard !fitsOneMessage else { return nil }
         switch encoding {
         case .gsm7:
-            let why = hasDoubleUnitCharacters
+            let why =
+                hasDoubleUnitCharacters
                 ? " (the extension characters € [ ] { } \\ ^ ~ | and form feed take 2)" : ""
             return "\(units) GSM-7 septets\(why); at most \(capacity)"
         case .ucs2:
@@ -97,7 +98,7 @@ public struct SMSLength: Sendable, Hashable, CustomStringConvertible {
     static func escaped(_ scalar: Unicode.Scalar) -> String {
         switch scalar.properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator, .unassigned, .privateUse, .surrogate,
-             .nonspacingMark, .spacingMark, .enclosingMark:
+            .nonspacingMark, .spacingMark, .enclosingMark:
             return "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
         default:
             return String(Character(scalar))

@@ -73,7 +73,11 @@ package final class StoreAccounts: CalledNumberSource, Sendable {
 
     package func calledNumber(_ number: PhoneNumber) async throws -> AccountDirectory.CalledNumber? {
         let digits = number.digits
-        enum Look { case hit(AccountDirectory.Entry), nobody, unknown(UInt64) }
+        enum Look {
+            case hit(AccountDirectory.Entry)
+            case nobody
+            case unknown(UInt64)
+        }
         let look = state.withLock { s -> Look in
             s.clock &+= 1
             switch s.owners[digits] {
@@ -106,7 +110,7 @@ package final class StoreAccounts: CalledNumberSource, Sendable {
             let entry: AccountDirectory.Entry
             if let cached { entry = cached } else { entry = try await load(account) }
             // Compiled by the call server for the call's negotiated format, still off the event loop.
-            guard let did = entry.account.did(number) else { return nil }   // moved meanwhile
+            guard let did = entry.account.did(number) else { return nil }  // moved meanwhile
             state.withLock { s in
                 guard s.epoch == epoch else { return }
                 s.owners[digits] = .some(account)
@@ -128,8 +132,9 @@ package final class StoreAccounts: CalledNumberSource, Sendable {
         let started = ContinuousClock.now
         let snapshot = try await store.snapshot(of: id, withAudio: false)
         let names = snapshot.recordings.map(\.name)
-        let library = RecordingLibrary(files: Dictionary(names.map { ($0, $0) }, uniquingKeysWith: { a, _ in a }),
-                                       origin: "the account's recordings")
+        let library = RecordingLibrary(
+            files: Dictionary(names.map { ($0, $0) }, uniquingKeysWith: { a, _ in a }),
+            origin: "the account's recordings")
         let account: Account
         do {
             account = try Account.parse(AccountExchange.accountFile(snapshot), source: id, catalog: library)
@@ -162,7 +167,9 @@ package final class StoreAccounts: CalledNumberSource, Sendable {
         } catch {
             throw StoreAccountError("\(id): \(error.description)")
         }
-        logger.info("store account \(id) loaded in \((ContinuousClock.now - started).formatted(.units(allowed: [.milliseconds]))) (\(account.dids.count) numbers, \(account.ivrs.count) IVRs, \(account.sequences.count) sequences, \(decoded.count) recordings)")
+        logger.info(
+            "store account \(id) loaded in \((ContinuousClock.now - started).formatted(.units(allowed: [.milliseconds]))) (\(account.dids.count) numbers, \(account.ivrs.count) IVRs, \(account.sequences.count) sequences, \(decoded.count) recordings)"
+        )
         return entry
     }
 
@@ -195,8 +202,10 @@ package final class StoreAccounts: CalledNumberSource, Sendable {
 
     /// Follows `feed`: after each change, reads the audit log since the last one and drops what it names, then
     /// tells `observe` the entries (nil: the feed lost track, anything may have changed). Ends at cancellation.
-    package func follow(_ feed: any StoreChangeFeed,
-                        observe: @Sendable ([AuditEntry]?) -> Void = { _ in }) async {
+    package func follow(
+        _ feed: any StoreChangeFeed,
+        observe: @Sendable ([AuditEntry]?) -> Void = { _ in }
+    ) async {
         var version: Int64 = -1
         var mark: Int64 = -1
         while !Task.isCancelled {
@@ -212,10 +221,16 @@ package final class StoreAccounts: CalledNumberSource, Sendable {
                 reading: for _ in 0..<20 {
                     let found = try await store.audit(account: nil, page: page)
                     for entry in found.items {
-                        if entry.id <= mark { complete = true; break reading }
+                        if entry.id <= mark {
+                            complete = true
+                            break reading
+                        }
                         changes.append(entry)
                     }
-                    guard let cursor = found.next else { complete = true; break }
+                    guard let cursor = found.next else {
+                        complete = true
+                        break
+                    }
                     page = PageRequest(limit: 500, cursor: cursor)
                 }
                 if complete { invalidate(changes) } else { invalidateAll() }
@@ -223,7 +238,9 @@ package final class StoreAccounts: CalledNumberSource, Sendable {
                 mark = max(mark, changes.first?.id ?? mark)
                 version = next
                 if !changes.isEmpty {
-                    logger.info("store changed (version \(next)): \(Set(changes.compactMap(\.account)).count) accounts reloaded on their next call")
+                    logger.info(
+                        "store changed (version \(next)): \(Set(changes.compactMap(\.account)).count) accounts reloaded on their next call"
+                    )
                 }
             } catch is CancellationError {
                 return
@@ -270,7 +287,9 @@ final class DecodedAudioCache: Sendable {
             item.lastUse = s.clock
             s.items[key] = item
             return item.audio
-        }) { return hit }
+        }) {
+            return hit
+        }
         let audio = try AudioFile.decode(bytes, name: name)
         let size = audio.samples.count * MemoryLayout<Float>.stride
         state.withLock { s in
@@ -278,7 +297,8 @@ final class DecodedAudioCache: Sendable {
             s.items[key] = Item(audio: audio, bytes: size, lastUse: s.clock)
             s.bytes += size
             while s.bytes > limitBytes, s.items.count > 1,
-                  let oldest = s.items.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                let oldest = s.items.min(by: { $0.value.lastUse < $1.value.lastUse })
+            {
                 s.bytes -= oldest.value.bytes
                 s.items[oldest.key] = nil
             }

@@ -37,6 +37,7 @@
 // The processing allocates nothing: all storage is made by the initializer.
 
 internal import CTelephonyKernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -115,13 +116,13 @@ public struct DTMFDetector: Sendable {
     public var samplesProcessed: Int { _samplesProcessed }
 
     // MARK: - Filter state
-    @usableFromInline let coefficients: SIMD8<Float>       // 2 cos(w)
-    @usableFromInline let doubleAngleCoefficients: SIMD8<Float>   // 2 cos(2w)
-    @usableFromInline let leadMask: SIMD4<UInt32>          // clears the zeros that lead a half-window in the filter
-    @usableFromInline var filterKernel: FilterKernel         // the filter's code for this processor (tests set it)
+    @usableFromInline let coefficients: SIMD8<Float>  // 2 cos(w)
+    @usableFromInline let doubleAngleCoefficients: SIMD8<Float>  // 2 cos(2w)
+    @usableFromInline let leadMask: SIMD4<UInt32>  // clears the zeros that lead a half-window in the filter
+    @usableFromInline var filterKernel: FilterKernel  // the filter's code for this processor (tests set it)
     @usableFromInline let cosW: SIMD8<Float>
     @usableFromInline let sinW: SIMD8<Float>
-    @usableFromInline let cosHop: SIMD8<Float>             // e^{-j w hop}
+    @usableFromInline let cosHop: SIMD8<Float>  // e^{-j w hop}
     @usableFromInline let sinHop: SIMD8<Float>
     @usableFromInline var previousRe = SIMD8<Float>()
     @usableFromInline var previousIm = SIMD8<Float>()
@@ -133,7 +134,7 @@ public struct DTMFDetector: Sendable {
     @usableFromInline var history: DetectorHistory
     @usableFromInline var current = 0
     @usableFromInline var _samplesProcessed = 0
-    @usableFromInline var earlierEnergies = (SIMD8<Float>(), SIMD8<Float>())   // windows k-2, k-1
+    @usableFromInline var earlierEnergies = (SIMD8<Float>(), SIMD8<Float>())  // windows k-2, k-1
     @usableFromInline var earlierPowers: (Float, Float) = (0, 0)
 
     // Reassignment tables: for each of the 8 tones and each sample i of a window, w cos, -w sin, w' cos, -w' sin
@@ -152,7 +153,7 @@ public struct DTMFDetector: Sendable {
     // MARK: - Decision state
     @usableFromInline struct Candidate: Sendable {
         var digit: DTMFDigit
-        var windowEnd: Int                      // end of the first matching window
+        var windowEnd: Int  // end of the first matching window
         var earlyShares: (Float, Float, Float)  // the pair's share in windows k-2, k-1, k
         var fullShare: Float
         var windows = 1
@@ -210,7 +211,8 @@ public struct DTMFDetector: Sendable {
                 let phase = 2 * Double.pi * (Double(i) + 0.5) / Double(n)
                 let w = 0.5 - 0.5 * cos(phase)
                 let dw = Double.pi / Double(n) * sin(phase)
-                let c = cos(omegas[k] * Double(i)), s = sin(omegas[k] * Double(i))
+                let c = cos(omegas[k] * Double(i))
+                let s = sin(omegas[k] * Double(i))
                 let base = (k * n + i) * 4
                 tables[base] = Float(w * c)
                 tables[base + 1] = Float(-w * s)
@@ -246,7 +248,7 @@ public struct DTMFDetector: Sendable {
     public mutating func process(_ samples: UnsafeBufferPointer<Int16>, _ emit: (Event) -> Void) {
         process(count: samples.count, emit) { index, slots, n in
             // Eight at a time (vector conversion), then one at a time.
-            guard let base = samples.baseAddress else { return }   // n >= 1 samples from index: never nil
+            guard let base = samples.baseAddress else { return }  // n >= 1 samples from index: never nil
             let source = UnsafeRawPointer(base + index)
             var i = 0
             while i &+ 8 <= n {
@@ -270,7 +272,7 @@ public struct DTMFDetector: Sendable {
     @inlinable
     public mutating func process(_ samples: UnsafeBufferPointer<Float>, _ emit: (Event) -> Void) {
         process(count: samples.count, emit) { index, slots, n in
-            guard let base = samples.baseAddress else { return }   // n >= 1 samples from index: never nil
+            guard let base = samples.baseAddress else { return }  // n >= 1 samples from index: never nil
             slots.update(from: base + index, count: n)
         }
     }
@@ -280,8 +282,10 @@ public struct DTMFDetector: Sendable {
     public mutating func reset() {
         history = DetectorHistory(count: 4 + DTMFDetector.historyHalves * hop)
         current = hop
-        previousRe = SIMD8(); previousIm = SIMD8()
-        previousPower = 0; fill = 0
+        previousRe = SIMD8()
+        previousIm = SIMD8()
+        previousPower = 0
+        fill = 0
         hasPrevious = false
         _samplesProcessed = 0
         earlierEnergies = (SIMD8(), SIMD8())
@@ -329,15 +333,16 @@ public struct DTMFDetector: Sendable {
     mutating func process(
         count: Int, _ emit: (Event) -> Void, _ copy: (Int, UnsafeMutablePointer<Float>, Int) -> Void
     ) {
-        if !isKnownUniquelyReferenced(&history) {   // a copy of another detector: take its own history first
+        if !isKnownUniquelyReferenced(&history) {  // a copy of another detector: take its own history first
             history = history.copy()
         }
         do {
-            let history = history.base + 4   // the filter reads up to 3 samples before a half-window
-            let h = hop, capacity = DTMFDetector.historyHalves &* h
+            let history = history.base + 4  // the filter reads up to 3 samples before a half-window
+            let h = hop
+            let capacity = DTMFDetector.historyHalves &* h
             var index = 0
             while index < count {
-                if current &+ fill == capacity {   // full: the previous and the current half-window to the front
+                if current &+ fill == capacity {  // full: the previous and the current half-window to the front
                     history.update(from: history + (current &- h), count: h &+ fill)
                     current = h
                 }
@@ -373,32 +378,35 @@ public struct DTMFDetector: Sendable {
         // c v[n-2] - (v[n-4] - x[n]), computed as is or negated (negation is exact), so the signs the values are
         // held with go +,+ -> -,- -> +,+ over two steps, and every value is the same to the bit, up to its sign,
         // as the plain recursion's. The padded index j = k + lead decides the parity.
-        var ep = SIMD8<Float>(), eq = SIMD8<Float>(), op = SIMD8<Float>(), oq = SIMD8<Float>()
+        var ep = SIMD8<Float>()
+        var eq = SIMD8<Float>()
+        var op = SIMD8<Float>()
+        var oq = SIMD8<Float>()
         var p = SIMD4<Float>()
-        @inline(__always) func negating(_ x4: SIMD4<Float>) {   // from +,+ to -,-
+        @inline(__always) func negating(_ x4: SIMD4<Float>) {  // from +,+ to -,-
             p += x4 * x4
-            ep = (ep - SIMD8(repeating: x4[0])) - c * eq   // -v[j]
-            op = (op - SIMD8(repeating: x4[1])) - c * oq   // -v[j+1]
-            eq = (eq - SIMD8(repeating: x4[2])) + c * ep   // -v[j+2]
-            oq = (oq - SIMD8(repeating: x4[3])) + c * op   // -v[j+3]
+            ep = (ep - SIMD8(repeating: x4[0])) - c * eq  // -v[j]
+            op = (op - SIMD8(repeating: x4[1])) - c * oq  // -v[j+1]
+            eq = (eq - SIMD8(repeating: x4[2])) + c * ep  // -v[j+2]
+            oq = (oq - SIMD8(repeating: x4[3])) + c * op  // -v[j+3]
         }
-        @inline(__always) func restoring(_ x4: SIMD4<Float>) {   // from -,- to +,+
+        @inline(__always) func restoring(_ x4: SIMD4<Float>) {  // from -,- to +,+
             p += x4 * x4
-            ep = (ep + SIMD8(repeating: x4[0])) - c * eq   // v[j]
-            op = (op + SIMD8(repeating: x4[1])) - c * oq   // v[j+1]
-            eq = (eq + SIMD8(repeating: x4[2])) + c * ep   // v[j+2]
-            oq = (oq + SIMD8(repeating: x4[3])) + c * op   // v[j+3]
+            ep = (ep + SIMD8(repeating: x4[0])) - c * eq  // v[j]
+            op = (op + SIMD8(repeating: x4[1])) - c * oq  // v[j+1]
+            eq = (eq + SIMD8(repeating: x4[2])) + c * ep  // v[j+2]
+            oq = (oq + SIMD8(repeating: x4[3])) + c * op  // v[j+3]
         }
         // The first step: its first `lead` lanes are the zeros (read from before x, then cleared).
         let lead = (4 - n & 3) & 3
         let first = unsafeBitCast(
             x.loadUnaligned(fromByteOffset: -lead &* 4, as: SIMD4<UInt32>.self) & leadMask, to: SIMD4<Float>.self)
         p = first * first
-        let negated = -first   // from zero: (0 - x) - c 0 = -x, then (0 - x) + c v = c v + (-x)
-        ep = SIMD8(repeating: negated[0])          // -v[j]
-        op = SIMD8(repeating: negated[1])          // -v[j+1]
-        eq = c * ep + SIMD8(repeating: negated[2])   // -v[j+2]
-        oq = c * op + SIMD8(repeating: negated[3])   // -v[j+3]
+        let negated = -first  // from zero: (0 - x) - c 0 = -x, then (0 - x) + c v = c v + (-x)
+        ep = SIMD8(repeating: negated[0])  // -v[j]
+        op = SIMD8(repeating: negated[1])  // -v[j+1]
+        eq = c * ep + SIMD8(repeating: negated[2])  // -v[j+2]
+        oq = c * op + SIMD8(repeating: negated[3])  // -v[j+3]
         var k = 4 &- lead
         while k &+ 8 <= n {
             restoring(x.loadUnaligned(fromByteOffset: k &* 4, as: SIMD4<Float>.self))
@@ -406,7 +414,7 @@ public struct DTMFDetector: Sendable {
             k &+= 8
         }
         var sign: Float = -1
-        if k < n {   // one more step
+        if k < n {  // one more step
             restoring(x.loadUnaligned(fromByteOffset: k &* 4, as: SIMD4<Float>.self))
             sign = 1
         }
@@ -434,7 +442,9 @@ public struct DTMFDetector: Sendable {
     static func filterAVX(
         _ x: UnsafePointer<Float>, count n: Int, coefficients: SIMD8<Float>, doubleAngleCoefficients c: SIMD8<Float>
     ) -> (s1: SIMD8<Float>, s2: SIMD8<Float>, power: Float) {
-        var s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), power: Float = 0
+        var s1 = SIMD8<Float>()
+        var s2 = SIMD8<Float>()
+        var power: Float = 0
         withUnsafePointer(to: coefficients) { w in
             withUnsafePointer(to: c) { c in
                 withUnsafeMutablePointer(to: &s1) { s1 in
@@ -458,7 +468,8 @@ public struct DTMFDetector: Sendable {
     ) -> (
         (s1: SIMD8<Float>, s2: SIMD8<Float>, power: Float), (s1: SIMD8<Float>, s2: SIMD8<Float>, power: Float)
     ) {
-        var s1 = (SIMD8<Float>(), SIMD8<Float>()), s2 = (SIMD8<Float>(), SIMD8<Float>())
+        var s1 = (SIMD8<Float>(), SIMD8<Float>())
+        var s2 = (SIMD8<Float>(), SIMD8<Float>())
         var power = SIMD2<Float>()
         withUnsafePointer(to: coefficients) { w in
             withUnsafePointer(to: c) { c in
@@ -484,7 +495,7 @@ public struct DTMFDetector: Sendable {
     mutating func endOfHalfWindows(_ history: UnsafeMutablePointer<Float>, _ emit: (Event) -> Void) {
         let h = hop
         while fill >= h {
-            if filterKernel == .avx && fill >= 2 &* h {   // two at once, their recursions interleaved
+            if filterKernel == .avx && fill >= 2 &* h {  // two at once, their recursions interleaved
                 let (first, second) = DTMFDetector.filterAVX(
                     history + current, history + (current &+ h), count: h, coefficients: coefficients,
                     doubleAngleCoefficients: doubleAngleCoefficients)
@@ -497,7 +508,8 @@ public struct DTMFDetector: Sendable {
                 continue
             }
             let x = UnsafePointer(history + current)
-            let filtered = filterKernel == .avx
+            let filtered =
+                filterKernel == .avx
                 ? DTMFDetector.filterAVX(
                     x, count: h, coefficients: coefficients, doubleAngleCoefficients: doubleAngleCoefficients)
                 : DTMFDetector.filter(
@@ -545,13 +557,16 @@ public struct DTMFDetector: Sendable {
             // With no digit sounding, `decide` only needs to know whether this window holds one: when the
             // strongest energy of each group (whichever filter has it) fails the level, twist or share gate, no
             // digit, and the full gates (which filters, and the separation test) are not needed.
-            let pairs = SIMD4(e[0], e[1], e[4], e[5]), others = SIMD4(e[2], e[3], e[6], e[7])
+            let pairs = SIMD4(e[0], e[1], e[4], e[5])
+            let others = SIMD4(e[2], e[3], e[6], e[7])
             let m = pairs.replacing(with: others, where: others .> pairs)
             let maxima = m.replacing(with: SIMD4(m[1], m[0], m[3], m[2]), where: SIMD4(m[1], m[0], m[3], m[2]) .> m)
-            let er = maxima[0], ec = maxima[2]   // the largest energy of each group
+            let er = maxima[0]
+            let ec = maxima[2]  // the largest energy of each group
             let share = windowPower > 0 ? shareScale * (er + ec) / windowPower : 0
             if !(er >= minimumEnergy && ec >= minimumEnergy && ec >= er * normalTwistLimit
-                 && ec <= er * reverseTwistLimit && share >= minimumShare) {
+                && ec <= er * reverseTwistLimit && share >= minimumShare)
+            {
                 pending = nil
                 earlierEnergies = (earlierEnergies.1, e)
                 earlierPowers = (earlierPowers.1, windowPower)
@@ -577,15 +592,17 @@ public struct DTMFDetector: Sendable {
     mutating func windowGates(
         _ e: SIMD8<Float>, power: Float
     ) -> (row: Int, column: Int, share: Float, found: DTMFDigit?) {
-        var row = 0, column = 4
+        var row = 0
+        var column = 4
         for i in 1..<4 where e[i] > e[row] { row = i }
         for i in 5..<8 where e[i] > e[column] { column = i }
-        let er = e[row], ec = e[column]
+        let er = e[row]
+        let ec = e[column]
         let share = power > 0 ? shareScale * (er + ec) / power : 0
         var found: DTMFDigit?
         if er >= minimumEnergy, ec >= minimumEnergy,
-           ec >= er * normalTwistLimit, ec <= er * reverseTwistLimit,
-           share >= minimumShare
+            ec >= er * normalTwistLimit, ec <= er * reverseTwistLimit,
+            share >= minimumShare
         {
             var separated = true
             for i in 0..<4 where i != row && e[i] * relativeFactor > er { separated = false }
@@ -603,7 +620,8 @@ public struct DTMFDetector: Sendable {
 
     @usableFromInline
     mutating func decide(
-        _ found: DTMFDigit?, row: Int, column: Int, energies e: SIMD8<Float>, power: Float, share: Float, windowEnd: Int,
+        _ found: DTMFDigit?, row: Int, column: Int, energies e: SIMD8<Float>, power: Float, share: Float,
+        windowEnd: Int,
         _ window: WindowSamples, _ emit: (Event) -> Void
     ) {
         // The digit that is sounding continues.
@@ -612,7 +630,8 @@ public struct DTMFDetector: Sendable {
             if row == sounding.row && column == sounding.column {
                 let covered = pairShare(e, power, row: row, column: column) / sounding.fullShare
                 if covered >= 0.2 {
-                    sounding.digit.endSample = windowEnd - windowLength + Int((min(covered, 1) * Float(windowLength)).rounded())
+                    sounding.digit.endSample =
+                        windowEnd - windowLength + Int((min(covered, 1) * Float(windowLength)).rounded())
                 }
             }
             if let digit = found, sounding.digit.digit == digit {
@@ -642,7 +661,8 @@ public struct DTMFDetector: Sendable {
             let early = (
                 pairShare(earlierEnergies.0, earlierPowers.0, row: row, column: column),
                 pairShare(earlierEnergies.1, earlierPowers.1, row: row, column: column),
-                share)
+                share
+            )
             candidate = Candidate(digit: digit, windowEnd: windowEnd, earlyShares: early, fullShare: share)
         }
         let strength = e[row] + e[column]
@@ -653,9 +673,10 @@ public struct DTMFDetector: Sendable {
             (candidate.highFrequency, candidate.highLevel) = high
         }
         if candidate.windows >= configuration.confirmWindows && !candidate.rejected {
-            if measuredRefusal(row: row, column: column,
-                               low: (candidate.lowFrequency, candidate.lowLevel),
-                               high: (candidate.highFrequency, candidate.highLevel)) == nil
+            if measuredRefusal(
+                row: row, column: column,
+                low: (candidate.lowFrequency, candidate.lowLevel),
+                high: (candidate.highFrequency, candidate.highLevel)) == nil
             {
                 if let ending = active { emit(.ended(ending.digit)) }
                 let start = onset(candidate)
@@ -717,12 +738,15 @@ public struct DTMFDetector: Sendable {
     func measure(
         tones first: Int, _ second: Int, _ window: WindowSamples
     ) -> ((frequency: Double, dbm0: Double), (frequency: Double, dbm0: Double)) {
-        let n = windowLength, h = hop
+        let n = windowLength
+        let h = hop
         return reassignment.withUnsafeBufferPointer { table in
             let rows = UnsafeRawPointer(table.baseAddress!)
-            let a = first &* n &* 16, b = second &* n &* 16   // byte offsets of the two tones' rows
-            var sumsA = SIMD4<Float>(), sumsB = SIMD4<Float>()   // wr, wi, dr, di of each tone
-            for half in 0..<2 {   // in time order
+            let a = first &* n &* 16
+            let b = second &* n &* 16  // byte offsets of the two tones' rows
+            var sumsA = SIMD4<Float>()
+            var sumsB = SIMD4<Float>()  // wr, wi, dr, di of each tone
+            for half in 0..<2 {  // in time order
                 let samples = half == 0 ? window.earlier : window.later
                 var at = half &* h &* 16
                 for j in 0..<h {
@@ -740,7 +764,10 @@ public struct DTMFDetector: Sendable {
     @usableFromInline
     func result(_ sums: SIMD4<Float>, tone: Int) -> (frequency: Double, dbm0: Double) {
         let n = windowLength
-        let wr = sums[0], wi = sums[1], dr = sums[2], di = sums[3]
+        let wr = sums[0]
+        let wi = sums[1]
+        let dr = sums[2]
+        let di = sums[3]
         let magnitude = Double(wr) * Double(wr) + Double(wi) * Double(wi)
         guard magnitude > 0 else { return (0, -.infinity) }
         // X_d / X_w = -j (w0 - w): the imaginary part of the ratio is the offset, negated.

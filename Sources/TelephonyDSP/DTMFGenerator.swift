@@ -45,8 +45,9 @@ public struct DTMFTiming: Sendable, Hashable, Codable {
             throw .outOfRange("twist", twistDb, limits.twistDb, unit: "dB")
         }
         guard limits.levelDbm0.contains(levelDbm0 + twistDb) else {
-            throw .outOfRange("high-group level (level + twist)", levelDbm0 + twistDb, limits.levelDbm0, unit: "dBm0",
-                              reason: Limits.levelReason)
+            throw .outOfRange(
+                "high-group level (level + twist)", levelDbm0 + twistDb, limits.levelDbm0, unit: "dBm0",
+                reason: Limits.levelReason)
         }
         let peak = DualTone(digit: .one, levelDbm0: levelDbm0, twistDb: twistDb).peak
         guard peak <= 32767 else { throw .wouldClip(peak: peak) }
@@ -88,8 +89,8 @@ public struct DTMFGenerator: Sendable {
 
     @usableFromInline
     enum Segment: Sendable {
-        case tone(Int)      // index into `schedule`
-        case silence(Int)   // samples
+        case tone(Int)  // index into `schedule`
+        case silence(Int)  // samples
     }
 
     /// The samples per second.
@@ -122,21 +123,25 @@ public struct DTMFGenerator: Sendable {
     ///   - sampleRate: 8000...48000.
     ///   - limits: the timing's ranges, the dial string's length and the duration cap.
     /// - Throws: ``TelephonyDSPError`` for an unsupported rate or timing, or a dial string over the limits.
-    public init(dialString: DialString, timing: DTMFTiming = .default, sampleRate: Int,
-                limits: Limits = .default) throws(TelephonyDSPError) {
+    public init(
+        dialString: DialString, timing: DTMFTiming = .default, sampleRate: Int,
+        limits: Limits = .default
+    ) throws(TelephonyDSPError) {
         guard ToneSynthesizer.supportedSampleRates.contains(sampleRate) else {
             throw .unsupportedSampleRate(sampleRate, supported: ToneSynthesizer.supportedSampleRates)
         }
         try timing.validate(limits)
         guard dialString.elements.count <= limits.maximumDialStringLength else {
-            throw .tooLong("the dial string", "\(dialString.elements.count) characters",
-                           limit: "\(limits.maximumDialStringLength)", reason: "Limits.maximumDialStringLength")
+            throw .tooLong(
+                "the dial string", "\(dialString.elements.count) characters",
+                limit: "\(limits.maximumDialStringLength)", reason: "Limits.maximumDialStringLength")
         }
         let milliseconds = timing.milliseconds(of: dialString)
         guard milliseconds <= limits.maximumSequenceMilliseconds else {
-            throw .tooLong("the dial string's duration", Limits.describe(milliseconds: milliseconds),
-                           limit: Limits.describe(milliseconds: limits.maximumSequenceMilliseconds),
-                           reason: Limits.durationReason)
+            throw .tooLong(
+                "the dial string's duration", Limits.describe(milliseconds: milliseconds),
+                limit: Limits.describe(milliseconds: limits.maximumSequenceMilliseconds),
+                reason: Limits.durationReason)
         }
         self.sampleRate = sampleRate
         self.timing = timing
@@ -229,7 +234,8 @@ public struct DTMFGenerator: Sendable {
     public static func render(
         _ dialString: DialString, timing: DTMFTiming = .default, sampleRate: Int, limits: Limits = .default
     ) throws(TelephonyDSPError) -> [Int16] {
-        var generator = try DTMFGenerator(dialString: dialString, timing: timing, sampleRate: sampleRate, limits: limits)
+        var generator = try DTMFGenerator(
+            dialString: dialString, timing: timing, sampleRate: sampleRate, limits: limits)
         return [Int16](unsafeUninitializedCapacity: generator.totalSamples) { buffer, count in
             count = generator.render(into: buffer)
         }

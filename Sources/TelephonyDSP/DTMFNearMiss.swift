@@ -81,7 +81,7 @@ extension DTMFDetector {
         var row: Int, column: Int
         var strength: Float
         var share: Float
-        var passes: Bool   // every per-window gate of `analyze`
+        var passes: Bool  // every per-window gate of `analyze`
     }
 
     /// The near misses of `samples`, given the digits this detector's configuration accepted there.
@@ -99,7 +99,7 @@ extension DTMFDetector {
         // as a digit does, after `releaseWindows` windows without.
         let nearFloor = minimumEnergy / 10
         let nearFactor: Float = 2
-        var probe = self   // windowGates is `mutating` for the streaming path's sake; it changes nothing
+        var probe = self  // windowGates is `mutating` for the streaming path's sake; it changes nothing
         var start = 0
         while start + n <= samples.count {
             let e = energies(samples, from: start)
@@ -108,13 +108,15 @@ extension DTMFDetector {
             // The receiver's own per-window decision, then the looser candidate test around it.
             let (row, column, share, found) = probe.windowGates(e, power: power)
             let passes = found != nil
-            let er = e[row], ec = e[column]
+            let er = e[row]
+            let ec = e[column]
             var near = true
             for i in 0..<4 where i != row && e[i] * nearFactor > er { near = false }
             for i in 4..<8 where i != column && e[i] * nearFactor > ec { near = false }
             if near && er >= nearFloor && ec >= nearFloor && share >= 0.3 {
-                let verdict = WindowVerdict(start: start, row: row, column: column, strength: er + ec,
-                                            share: share, passes: passes)
+                let verdict = WindowVerdict(
+                    start: start, row: row, column: column, strength: er + ec,
+                    share: share, passes: passes)
                 if let last = current.last, last.row != row || last.column != column {
                     runs.append(current)
                     current = []
@@ -136,7 +138,8 @@ extension DTMFDetector {
         var window = [Float](repeating: 0, count: n)
         for run in runs where run.count >= 2 {
             guard misses.count < DTMFNearMiss.maximumCount, let first = run.first, let last = run.last else { break }
-            let runStart = first.start, runEnd = last.start + n
+            let runStart = first.start
+            let runEnd = last.start + n
             if accepted.contains(where: { $0.startSample - n < runEnd && $0.endSample + n > runStart }) { continue }
             var strongest = first
             for v in run where v.strength > strongest.strength { strongest = v }
@@ -153,9 +156,11 @@ extension DTMFDetector {
             let toneStart = first.start + n - filled(first)
             let toneEnd = max(last.start + filled(last), toneStart)
             let twist = high.dbm0 - low.dbm0
-            let deviation = max(abs(low.frequency / frequencies[strongest.row] - 1),
-                                abs(high.frequency / frequencies[strongest.column] - 1))
-            var longestPass = 0, passing = 0
+            let deviation = max(
+                abs(low.frequency / frequencies[strongest.row] - 1),
+                abs(high.frequency / frequencies[strongest.column] - 1))
+            var longestPass = 0
+            var passing = 0
             for v in run {
                 passing = v.passes ? passing + 1 : 0
                 longestPass = max(longestPass, passing)
@@ -164,7 +169,8 @@ extension DTMFDetector {
             // digit that nearly passed (speech makes many such pairs).
             if deviation > 2 * configuration.maximumFrequencyDeviation
                 || twist < -configuration.maximumNormalTwistDb - 10
-                || twist > configuration.maximumReverseTwistDb + 10 {
+                || twist > configuration.maximumReverseTwistDb + 10
+            {
                 continue
             }
             let reason: DTMFNearMiss.Reason
@@ -179,12 +185,14 @@ extension DTMFDetector {
                 guard share >= 0.5 else { continue }
                 reason = .notClean(Double(share))
             }
-            let digit = DTMFDigit(row: strongest.row, column: strongest.column - 4)   // row 0...3, column 4...7
-            misses.append(DTMFNearMiss(
-                tones: Digit(digit: digit, startSample: toneStart, endSample: toneEnd,
-                             lowLevelDbm0: low.dbm0, highLevelDbm0: high.dbm0,
-                             lowFrequency: low.frequency, highFrequency: high.frequency),
-                reason: reason))
+            let digit = DTMFDigit(row: strongest.row, column: strongest.column - 4)  // row 0...3, column 4...7
+            misses.append(
+                DTMFNearMiss(
+                    tones: Digit(
+                        digit: digit, startSample: toneStart, endSample: toneEnd,
+                        lowLevelDbm0: low.dbm0, highLevelDbm0: high.dbm0,
+                        lowFrequency: low.frequency, highFrequency: high.frequency),
+                    reason: reason))
         }
         return misses
     }
@@ -192,7 +200,8 @@ extension DTMFDetector {
     /// The eight filters' energies over the rectangular window at `start`, as the streaming path computes
     /// them (plain Goertzel recursion: s[n] = x[n] + 2 cos(w) s[n-1] - s[n-2]).
     private func energies(_ samples: [Float], from start: Int) -> SIMD8<Float> {
-        var s1 = SIMD8<Float>(), s2 = SIMD8<Float>()
+        var s1 = SIMD8<Float>()
+        var s2 = SIMD8<Float>()
         for i in start..<(start + windowLength) {
             let s = SIMD8(repeating: samples[i]) + coefficients * s1 - s2
             s2 = s1

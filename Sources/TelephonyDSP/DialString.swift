@@ -106,7 +106,8 @@ public struct DialStringError: Error, Hashable, Sendable, CustomStringConvertibl
     public var description: String {
         switch kind {
         case .invalidCharacter(let c, let position):
-            let shown = c.unicodeScalars.contains { InputText.isForbidden($0) || $0.properties.isWhitespace }
+            let shown =
+                c.unicodeScalars.contains { InputText.isForbidden($0) || $0.properties.isWhitespace }
                 ? c.unicodeScalars.map(InputText.codePoint).joined()
                 : InputText.escaped(String(c))
             return "'\(shown)' at position \(position) is not a DTMF digit (allowed: 0-9 * # A-D, w, W)"

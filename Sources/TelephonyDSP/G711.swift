@@ -25,8 +25,8 @@ public enum MuLaw {
         // the top four mantissa bits of its exact single-precision value: bits 30...19 of the float are
         // (segment + 134) << 4 | mantissa. One conversion replaces a count of leading zeros and a variable
         // shift, neither of which SSE2 has for vectors, so a loop of encodes becomes eight lanes a step.
-        let biased = min(sample.magnitude, 32635) &+ 0x84   // 132...32767: segment 0...7
-        let code = Int16(truncatingIfNeeded: Float(biased).bitPattern >> 19) &- 2144   // 0...127
+        let biased = min(sample.magnitude, 32635) &+ 0x84  // 132...32767: segment 0...7
+        let code = Int16(truncatingIfNeeded: Float(biased).bitPattern >> 19) &- 2144  // 0...127
         return UInt8(truncatingIfNeeded: code ^ (sample >= 0 ? 0xFF : 0x7F))
     }
 
@@ -59,9 +59,9 @@ public enum ALaw {
         // From 16 on, the code is the exponent and the top four mantissa bits of the magnitude's exact
         // single-precision value: bits 30...19 of the float are (segment + 130) << 4 | mantissa (as for mu-law);
         // below 16 (segments 0 and 1 share one step) it is the magnitude itself.
-        let magnitude = UInt16(bitPattern: sample ^ (sample >> 15)) >> 4   // 0...2047, one's complement if negative
+        let magnitude = UInt16(bitPattern: sample ^ (sample >> 15)) >> 4  // 0...2047, one's complement if negative
         let scaled = Int16(truncatingIfNeeded: Float(magnitude).bitPattern >> 19) &- 2080
-        let code = magnitude < 16 ? Int16(bitPattern: magnitude) : scaled   // 0...127
+        let code = magnitude < 16 ? Int16(bitPattern: magnitude) : scaled  // 0...127
         return UInt8(truncatingIfNeeded: code ^ (sample >= 0 ? 0xD5 : 0x55))
     }
 

@@ -44,7 +44,8 @@ public enum InputText {
                 break
             }
             if isForbidden(scalar) || scalar.properties.generalCategory == .format
-                || scalar.properties.generalCategory == .unassigned || scalar == "\\" {
+                || scalar.properties.generalCategory == .unassigned || scalar == "\\"
+            {
                 out += scalar == "\\" ? "\\\\" : "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
             } else {
                 out.unicodeScalars.append(scalar)

@@ -36,8 +36,10 @@ public struct Limits: Sendable, Hashable {
         twistDb: -10...10)
 
     /// Creates limits; every parameter is a field above.
-    public init(maximumSequenceMilliseconds: Int, maximumDialStringLength: Int, toneMilliseconds: ClosedRange<Int>,
-                gapMilliseconds: ClosedRange<Int>, levelDbm0: ClosedRange<Double>, twistDb: ClosedRange<Double>) {
+    public init(
+        maximumSequenceMilliseconds: Int, maximumDialStringLength: Int, toneMilliseconds: ClosedRange<Int>,
+        gapMilliseconds: ClosedRange<Int>, levelDbm0: ClosedRange<Double>, twistDb: ClosedRange<Double>
+    ) {
         self.maximumSequenceMilliseconds = maximumSequenceMilliseconds
         self.maximumDialStringLength = maximumDialStringLength
         self.toneMilliseconds = toneMilliseconds

@@ -79,10 +79,10 @@ public struct ToneSynthesizer: Sendable {
     @usableFromInline var highBlock2 = SIMD8<Float>()
     @usableFromInline var envelopeBlock1 = SIMD8<Float>()
     @usableFromInline var envelopeBlock2 = SIMD8<Float>()
-    @usableFromInline var pending = SIMD8<Float>()   // the current block, when a chunk ended inside it
+    @usableFromInline var pending = SIMD8<Float>()  // the current block, when a chunk ended inside it
     @usableFromInline var pendingUsed = 8
-    @usableFromInline var region = -1                 // the region whose recursions are loaded
-    @usableFromInline let mayClip: Bool               // the two tones can reach full scale: saturate
+    @usableFromInline var region = -1  // the region whose recursions are loaded
+    @usableFromInline let mayClip: Bool  // the two tones can reach full scale: saturate
     // Seeds of each region's tone recursions (low 1, low 2, high 1, high 2), and of the envelope's.
     @usableFromInline typealias Seeds = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
     @usableFromInline let regionSeeds: (rise: Seeds, flat: Seeds, fall: Seeds)
@@ -103,7 +103,9 @@ public struct ToneSynthesizer: Sendable {
     ///   - rampSamples: the edge length; `nil` for the default (4 ms, at most a quarter of the burst).
     /// - Throws: ``TelephonyDSPError`` for an unsupported rate, a frequency at or above Nyquist, or a
     ///   negative duration.
-    public init(tone: DualTone, sampleRate: Int, durationSamples: Int, rampSamples: Int? = nil) throws(TelephonyDSPError) {
+    public init(
+        tone: DualTone, sampleRate: Int, durationSamples: Int, rampSamples: Int? = nil
+    ) throws(TelephonyDSPError) {
         guard ToneSynthesizer.supportedSampleRates.contains(sampleRate) else {
             throw .unsupportedSampleRate(sampleRate, supported: ToneSynthesizer.supportedSampleRates)
         }
@@ -136,13 +138,19 @@ public struct ToneSynthesizer: Sendable {
             return v
         }
         func toneSeeds(_ n: Int) -> Seeds {
-            (lanes(n, back: 8) { lowAmplitude * sin(lowOmega * $0) }, lanes(n, back: 16) { lowAmplitude * sin(lowOmega * $0) },
-             lanes(n, back: 8) { highAmplitude * sin(highOmega * $0) }, lanes(n, back: 16) { highAmplitude * sin(highOmega * $0) })
+            (
+                lanes(n, back: 8) { lowAmplitude * sin(lowOmega * $0) },
+                lanes(n, back: 16) { lowAmplitude * sin(lowOmega * $0) },
+                lanes(n, back: 8) { highAmplitude * sin(highOmega * $0) },
+                lanes(n, back: 16) { highAmplitude * sin(highOmega * $0) }
+            )
         }
         regionSeeds = (toneSeeds(0), toneSeeds(self.rampSamples), toneSeeds(durationSamples - self.rampSamples))
         // The envelope's k counts from each edge's first sample: cos(pi (k + 0.5) / ramp).
-        envelopeSeeds = (lanes(0, back: 8) { cos(Double.pi * ($0 + 0.5) / ramp) },
-                         lanes(0, back: 16) { cos(Double.pi * ($0 + 0.5) / ramp) })
+        envelopeSeeds = (
+            lanes(0, back: 8) { cos(Double.pi * ($0 + 0.5) / ramp) },
+            lanes(0, back: 16) { cos(Double.pi * ($0 + 0.5) / ramp) }
+        )
     }
 
     /// Samples still to render.
@@ -175,7 +183,8 @@ public struct ToneSynthesizer: Sendable {
         while written < count && position < durationSamples {
             // Regions: 0 rise [0, ramp), 1 flat [ramp, fall), 2 fall [fall, duration).
             let (next, end, shape): (Int, Int, Float) =
-                position < rampSamples ? (0, rampSamples, -1)
+                position < rampSamples
+                ? (0, rampSamples, -1)
                 : position < fallStart ? (1, fallStart, 0) : (2, durationSamples, 1)
             if region != next { enter(next) }
             written += renderBlocks(count: min(count - written, end - position), into: out + written, shape: shape)
@@ -196,7 +205,9 @@ public struct ToneSynthesizer: Sendable {
     /// Renders `n` samples of the current region; `shape` is -1 on the rising edge, +1 on the falling
     /// edge (gain 0.5 (1 + shape cos(pi (k + 0.5) / ramp))), 0 in between (gain 1).
     @inlinable
-    mutating func renderBlocks<Sample: ToneSample>(count n: Int, into out: UnsafeMutablePointer<Sample>, shape: Float) -> Int {
+    mutating func renderBlocks<Sample: ToneSample>(
+        count n: Int, into out: UnsafeMutablePointer<Sample>, shape: Float
+    ) -> Int {
         var i = 0
         let end = n
         // Finish a block that the previous chunk started.
@@ -206,16 +217,24 @@ public struct ToneSynthesizer: Sendable {
             i += 1
         }
         let clip = mayClip
-        var l1 = lowBlock1, l2 = lowBlock2, h1 = highBlock1, h2 = highBlock2
-        let lc = SIMD8(repeating: lowBlockCoefficient), hc = SIMD8(repeating: highBlockCoefficient)
+        var l1 = lowBlock1
+        var l2 = lowBlock2
+        var h1 = highBlock1
+        var h2 = highBlock2
+        let lc = SIMD8(repeating: lowBlockCoefficient)
+        let hc = SIMD8(repeating: highBlockCoefficient)
         let ec = SIMD8(repeating: envelopeBlockCoefficient)
         @inline(__always) func block() -> SIMD8<Float> {
             let l = lc * l1 - l2
             let h = hc * h1 - h2
-            l2 = l1; l1 = l; h2 = h1; h1 = h
+            l2 = l1
+            l1 = l
+            h2 = h1
+            h1 = h
             guard shape != 0 else { return l + h }
-            let e = ec * envelopeBlock1 - envelopeBlock2   // the envelope's state is only read and written here
-            envelopeBlock2 = envelopeBlock1; envelopeBlock1 = e
+            let e = ec * envelopeBlock1 - envelopeBlock2  // the envelope's state is only read and written here
+            envelopeBlock2 = envelopeBlock1
+            envelopeBlock1 = e
             return (l + h) * (0.5 + 0.5 * shape * e)
         }
         if shape == 0 {
@@ -225,52 +244,101 @@ public struct ToneSynthesizer: Sendable {
             // and scalar products (72 instructions a block).
             // Two blocks a step, the newer value written over the older (no copies), and the step written once
             // for each `saturating` value (the compiler kept the test in the loop).
-            let lc4 = lc.lowHalf, hc4 = hc.lowHalf
-            var l1a = l1.lowHalf, l1b = l1.highHalf, l2a = l2.lowHalf, l2b = l2.highHalf
-            var h1a = h1.lowHalf, h1b = h1.highHalf, h2a = h2.lowHalf, h2b = h2.highHalf
+            let lc4 = lc.lowHalf
+            let hc4 = hc.lowHalf
+            var l1a = l1.lowHalf
+            var l1b = l1.highHalf
+            var l2a = l2.lowHalf
+            var l2b = l2.highHalf
+            var h1a = h1.lowHalf
+            var h1b = h1.highHalf
+            var h2a = h2.lowHalf
+            var h2b = h2.highHalf
             @inline(__always) func flat(_ saturating: Bool) {
                 while end &- i >= 16 {
-                    l2a = lc4 * l1a - l2a; l2b = lc4 * l1b - l2b
-                    h2a = hc4 * h1a - h2a; h2b = hc4 * h1b - h2b
+                    l2a = lc4 * l1a - l2a
+                    l2b = lc4 * l1b - l2b
+                    h2a = hc4 * h1a - h2a
+                    h2b = hc4 * h1b - h2b
                     Sample.store(SIMD8(lowHalf: l2a + h2a, highHalf: l2b + h2b), at: out + i, saturating: saturating)
-                    l1a = lc4 * l2a - l1a; l1b = lc4 * l2b - l1b
-                    h1a = hc4 * h2a - h1a; h1b = hc4 * h2b - h1b
-                    Sample.store(SIMD8(lowHalf: l1a + h1a, highHalf: l1b + h1b), at: out + (i &+ 8), saturating: saturating)
+                    l1a = lc4 * l2a - l1a
+                    l1b = lc4 * l2b - l1b
+                    h1a = hc4 * h2a - h1a
+                    h1b = hc4 * h2b - h1b
+                    Sample.store(
+                        SIMD8(lowHalf: l1a + h1a, highHalf: l1b + h1b), at: out + (i &+ 8), saturating: saturating)
                     i &+= 16
                 }
                 if end &- i >= 8 {
-                    let la = lc4 * l1a - l2a, lb = lc4 * l1b - l2b
-                    let ha = hc4 * h1a - h2a, hb = hc4 * h1b - h2b
-                    l2a = l1a; l1a = la; l2b = l1b; l1b = lb
-                    h2a = h1a; h1a = ha; h2b = h1b; h1b = hb
+                    let la = lc4 * l1a - l2a
+                    let lb = lc4 * l1b - l2b
+                    let ha = hc4 * h1a - h2a
+                    let hb = hc4 * h1b - h2b
+                    l2a = l1a
+                    l1a = la
+                    l2b = l1b
+                    l1b = lb
+                    h2a = h1a
+                    h1a = ha
+                    h2b = h1b
+                    h1b = hb
                     Sample.store(SIMD8(lowHalf: la + ha, highHalf: lb + hb), at: out + i, saturating: saturating)
                     i &+= 8
                 }
             }
             if clip { flat(true) } else { flat(false) }
-            l1 = SIMD8(lowHalf: l1a, highHalf: l1b); l2 = SIMD8(lowHalf: l2a, highHalf: l2b)
-            h1 = SIMD8(lowHalf: h1a, highHalf: h1b); h2 = SIMD8(lowHalf: h2a, highHalf: h2b)
+            l1 = SIMD8(lowHalf: l1a, highHalf: l1b)
+            l2 = SIMD8(lowHalf: l2a, highHalf: l2b)
+            h1 = SIMD8(lowHalf: h1a, highHalf: h1b)
+            h2 = SIMD8(lowHalf: h2a, highHalf: h2b)
         } else {
             // The edges: `block()` in SIMD4 halves (102 instructions a block as SIMD8).
-            let lc4 = lc.lowHalf, hc4 = hc.lowHalf, ec4 = ec.lowHalf, halfShape = 0.5 * shape
-            var l1a = l1.lowHalf, l1b = l1.highHalf, l2a = l2.lowHalf, l2b = l2.highHalf
-            var h1a = h1.lowHalf, h1b = h1.highHalf, h2a = h2.lowHalf, h2b = h2.highHalf
-            var e1a = envelopeBlock1.lowHalf, e1b = envelopeBlock1.highHalf
-            var e2a = envelopeBlock2.lowHalf, e2b = envelopeBlock2.highHalf
+            let lc4 = lc.lowHalf
+            let hc4 = hc.lowHalf
+            let ec4 = ec.lowHalf
+            let halfShape = 0.5 * shape
+            var l1a = l1.lowHalf
+            var l1b = l1.highHalf
+            var l2a = l2.lowHalf
+            var l2b = l2.highHalf
+            var h1a = h1.lowHalf
+            var h1b = h1.highHalf
+            var h2a = h2.lowHalf
+            var h2b = h2.highHalf
+            var e1a = envelopeBlock1.lowHalf
+            var e1b = envelopeBlock1.highHalf
+            var e2a = envelopeBlock2.lowHalf
+            var e2b = envelopeBlock2.highHalf
             while end &- i >= 8 {
-                let la = lc4 * l1a - l2a, lb = lc4 * l1b - l2b
-                let ha = hc4 * h1a - h2a, hb = hc4 * h1b - h2b
-                let ea = ec4 * e1a - e2a, eb = ec4 * e1b - e2b
-                l2a = l1a; l1a = la; l2b = l1b; l1b = lb
-                h2a = h1a; h1a = ha; h2b = h1b; h1b = hb
-                e2a = e1a; e1a = ea; e2b = e1b; e1b = eb
-                let ga = 0.5 + halfShape * ea, gb = 0.5 + halfShape * eb
+                let la = lc4 * l1a - l2a
+                let lb = lc4 * l1b - l2b
+                let ha = hc4 * h1a - h2a
+                let hb = hc4 * h1b - h2b
+                let ea = ec4 * e1a - e2a
+                let eb = ec4 * e1b - e2b
+                l2a = l1a
+                l1a = la
+                l2b = l1b
+                l1b = lb
+                h2a = h1a
+                h1a = ha
+                h2b = h1b
+                h1b = hb
+                e2a = e1a
+                e1a = ea
+                e2b = e1b
+                e1b = eb
+                let ga = 0.5 + halfShape * ea
+                let gb = 0.5 + halfShape * eb
                 Sample.store(SIMD8(lowHalf: (la + ha) * ga, highHalf: (lb + hb) * gb), at: out + i, saturating: clip)
                 i &+= 8
             }
-            l1 = SIMD8(lowHalf: l1a, highHalf: l1b); l2 = SIMD8(lowHalf: l2a, highHalf: l2b)
-            h1 = SIMD8(lowHalf: h1a, highHalf: h1b); h2 = SIMD8(lowHalf: h2a, highHalf: h2b)
-            envelopeBlock1 = SIMD8(lowHalf: e1a, highHalf: e1b); envelopeBlock2 = SIMD8(lowHalf: e2a, highHalf: e2b)
+            l1 = SIMD8(lowHalf: l1a, highHalf: l1b)
+            l2 = SIMD8(lowHalf: l2a, highHalf: l2b)
+            h1 = SIMD8(lowHalf: h1a, highHalf: h1b)
+            h2 = SIMD8(lowHalf: h2a, highHalf: h2b)
+            envelopeBlock1 = SIMD8(lowHalf: e1a, highHalf: e1b)
+            envelopeBlock2 = SIMD8(lowHalf: e2a, highHalf: e2b)
         }
         if i < end {
             pending = block()
@@ -281,7 +349,10 @@ public struct ToneSynthesizer: Sendable {
                 i += 1
             }
         }
-        lowBlock1 = l1; lowBlock2 = l2; highBlock1 = h1; highBlock2 = h2
+        lowBlock1 = l1
+        lowBlock2 = l2
+        highBlock1 = h1
+        highBlock2 = h2
         _position += n
         return n
     }
@@ -309,7 +380,8 @@ extension Int16: ToneSample {
     static func store(_ block: SIMD8<Float>, at pointer: UnsafeMutablePointer<Int16>, saturating: Bool) {
         var v = block
         if saturating {
-            let low = SIMD8<Float>(repeating: -32768), high = SIMD8<Float>(repeating: 32767)
+            let low = SIMD8<Float>(repeating: -32768)
+            let high = SIMD8<Float>(repeating: 32767)
             v.replace(with: low, where: v .< low)
             v.replace(with: high, where: v .> high)
         }
@@ -320,7 +392,9 @@ extension Int16: ToneSample {
 
 extension Float: ToneSample {
     @inlinable
-    static func store(_ value: Float, at pointer: UnsafeMutablePointer<Float>, saturating: Bool) { pointer.pointee = value }
+    static func store(_ value: Float, at pointer: UnsafeMutablePointer<Float>, saturating: Bool) {
+        pointer.pointee = value
+    }
 
     @inlinable
     static func store(_ block: SIMD8<Float>, at pointer: UnsafeMutablePointer<Float>, saturating: Bool) {

@@ -13,11 +13,15 @@ struct CallFormatOptions: ParsableArguments {
     @Option(help: "Encoding of the call: pcm16, ulaw or alaw.")
     var encoding: SampleEncoding?
 
-    @Option(name: .customLong("dtmf-mode"), help: "How DTMF is sent: inband, rfc4733 (silent audio, telephone-events) or both.")
+    @Option(
+        name: .customLong("dtmf-mode"),
+        help: "How DTMF is sent: inband, rfc4733 (silent audio, telephone-events) or both.")
     var dtmfOutput: DTMFOutput = .inband
 
     func validate() throws {
-        guard (8000...48000).contains(rate) else { throw ValidationError("--rate \(rate) is not supported (8000...48000 Hz)") }
+        guard (8000...48000).contains(rate) else {
+            throw ValidationError("--rate \(rate) is not supported (8000...48000 Hz)")
+        }
     }
 
     func format(encoding fallback: SampleEncoding = .pcm16) -> CallFormat {

@@ -1,7 +1,7 @@
-import FileSupport
 import ArgumentParser
 import CallSequenceEngine
 import CallSequenceModel
+import FileSupport
 import Foundation
 import Recordings
 import TelephonyDSP
@@ -36,7 +36,7 @@ enum Main {
             standardError.write(Data("callseq: error: \(PathBytes.display(line))\n".utf8))
             exit(code)
         }
-        PartialFile.installSignalHandlers()   // an interrupted write leaves no .partial file behind
+        PartialFile.installSignalHandlers()  // an interrupted write leaves no .partial file behind
         do {
             // argv as given: a file name that is not UTF-8 keeps its bytes (PathBytes), rather than being
             // repaired into a name that does not exist.
@@ -45,7 +45,7 @@ enum Main {
             }
             var command = try CallSeq.parseAsRoot(arguments)
             if var asynchronous = command as? AsyncParsableCommand {
-                try await asynchronous.run()   // `serve`: a ServiceGroup
+                try await asynchronous.run()  // `serve`: a ServiceGroup
             } else {
                 try command.run()
             }
@@ -92,7 +92,10 @@ func quietly<T>(_ body: () throws -> T) rethrows -> T {
     if saved >= 0 && null >= 0 { dup2(null, STDERR_FILENO) }
     defer {
         fflush(nil)
-        if saved >= 0 { dup2(saved, STDERR_FILENO); close(saved) }
+        if saved >= 0 {
+            dup2(saved, STDERR_FILENO)
+            close(saved)
+        }
         if null >= 0 { close(null) }
     }
     return try body()

@@ -14,12 +14,14 @@ func cueNumber(_ cue: Cue, width: Int) -> String {
 /// Prints the cue sheet of a compiled sequence.
 func printCueSheet(_ program: CompiledSequence) {
     let rate = program.format.sampleRate
-    print("\"\(program.sequence.name)\": \(program.sequence.steps.count) steps, \(seconds(program.totalSamples, rate)) s, "
-        + "\(rate) Hz \(program.format.encoding.rawValue), dtmf \(program.format.dtmfOutput.rawValue)")
+    print(
+        "\"\(program.sequence.name)\": \(program.sequence.steps.count) steps, \(seconds(program.totalSamples, rate)) s, "
+            + "\(rate) Hz \(program.format.encoding.rawValue), dtmf \(program.format.dtmfOutput.rawValue)")
     print("step   start s    end s      what")
     for cue in program.cueSheet {
-        print(cueNumber(cue, width: 7)
-            + seconds(cue.startSample, rate).padding(toLength: 11, withPad: " ", startingAt: 0)
-            + seconds(cue.endSample, rate).padding(toLength: 11, withPad: " ", startingAt: 0) + cue.text)
+        print(
+            cueNumber(cue, width: 7)
+                + seconds(cue.startSample, rate).padding(toLength: 11, withPad: " ", startingAt: 0)
+                + seconds(cue.endSample, rate).padding(toLength: 11, withPad: " ", startingAt: 0) + cue.text)
     }
 }

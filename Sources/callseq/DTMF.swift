@@ -28,10 +28,13 @@ struct DTMF: ParsableCommand {
     @Option(name: .customLong("tone-ms"), help: "Tone duration in ms (40...10000; ITU-T Q.24 minimum 40).")
     var toneMs: Int = DTMFTiming.default.toneMilliseconds
 
-    @Option(name: .customLong("gap-ms"), help: "Silence after each tone in ms (40...10000; ITU-T Q.24 minimum pause 40).")
+    @Option(
+        name: .customLong("gap-ms"), help: "Silence after each tone in ms (40...10000; ITU-T Q.24 minimum pause 40).")
     var gapMs: Int = DTMFTiming.default.gapMilliseconds
 
-    @Option(parsing: .unconditional, help: "Low-group tone level in dBm0 (-25...0, Q.24 receivers' range), e.g. --level -10.")
+    @Option(
+        parsing: .unconditional,
+        help: "Low-group tone level in dBm0 (-25...0, Q.24 receivers' range), e.g. --level -10.")
     var level: Double = DTMFTiming.default.levelDbm0
 
     @Option(parsing: .unconditional, help: "High-group level relative to the low group, in dB (-10...10).")
@@ -47,7 +50,8 @@ struct DTMF: ParsableCommand {
     func validate() throws {
         let limits = Limits.default
         // Counted in bytes first: a huge argument is refused before anything is built from it.
-        guard digits.utf8.count <= limits.maximumDialStringLength * 4, digits.count <= limits.maximumDialStringLength else {
+        guard digits.utf8.count <= limits.maximumDialStringLength * 4, digits.count <= limits.maximumDialStringLength
+        else {
             throw ValidationError("DIGITS has \(digits.count) characters; at most \(limits.maximumDialStringLength)")
         }
         let dialString: DialString
@@ -75,8 +79,10 @@ struct DTMF: ParsableCommand {
             let samples = try DTMFGenerator.render(dialString, timing: timing, sampleRate: rate)
             try AudioFile.write(samples, sampleRate: rate, to: output, format: format)
             let seconds = Double(samples.count) / Double(rate)
-            print("\(output): \(dialString.digits.count) digits, "
-                + "\(String(format: "%.3f", seconds)) s, \(rate) Hz, \(format.encoding.rawValue) \(format.container.rawValue)")
+            print(
+                "\(output): \(dialString.digits.count) digits, "
+                    + "\(String(format: "%.3f", seconds)) s, \(rate) Hz, \(format.encoding.rawValue) \(format.container.rawValue)"
+            )
         }
     }
 }

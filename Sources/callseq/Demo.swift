@@ -20,7 +20,9 @@ struct Demo: ParsableCommand {
         printCueSheet(program)
         print("")
         let directory = (output as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        if !directory.isEmpty {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
         let render = try Render.parse([file, "-o", output, "--recordings", recordings])
         try render.validate()
         try render.run()

@@ -25,7 +25,9 @@ struct Detect: ParsableCommand {
     var rate: Int = 8000
 
     func validate() throws {
-        guard (4000...192_000).contains(rate) else { throw ValidationError("--rate \(rate) is out of range (4000...192000)") }
+        guard (4000...192_000).contains(rate) else {
+            throw ValidationError("--rate \(rate) is out of range (4000...192000)")
+        }
     }
 
     func run() throws {

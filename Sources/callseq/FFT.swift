@@ -27,12 +27,15 @@ struct FFT {
         }
         var length = 2
         while length <= size {
-            let half = length / 2, stride = size / length
+            let half = length / 2
+            let stride = size / length
             var start = 0
             while start < size {
                 for j in 0..<half {
-                    let wr = cosines[j * stride], wi = sines[j * stride]
-                    let a = start + j, b = a + half
+                    let wr = cosines[j * stride]
+                    let wi = sines[j * stride]
+                    let a = start + j
+                    let b = a + half
                     let tr = re[b] * wr - im[b] * wi
                     let ti = re[b] * wi + im[b] * wr
                     re[b] = re[a] - tr

@@ -20,8 +20,9 @@ struct IVRCommand: ParsableCommand {
     @Argument(help: "The account file (JSON).")
     var account: String
 
-    @Option(name: .customLong("recordings-root"),
-            help: "A folder the account's recordings folder may be in, besides the account file's own folder.")
+    @Option(
+        name: .customLong("recordings-root"),
+        help: "A folder the account's recordings folder may be in, besides the account file's own folder.")
     var recordingsRoot: String?
 
     @Option(help: "The number called (one of the account's DIDs).")
@@ -60,7 +61,9 @@ struct IVRCommand: ParsableCommand {
         let callFormat = call.format(encoding: format.encoding)
         let compiled: CompiledAccount
         do {
-            compiled = try quietly { try CompiledAccount(loaded, recordings: RecordingCache(library: library), format: callFormat) }
+            compiled = try quietly {
+                try CompiledAccount(loaded, recordings: RecordingCache(library: library), format: callFormat)
+            }
         } catch {
             throw RuntimeError("\(account): \(error)")
         }
@@ -74,38 +77,46 @@ struct IVRCommand: ParsableCommand {
         if let callerAudio {
             caller = try runtime { () throws -> [Int16] in
                 let audio = try quietly { try AudioFile.read(callerAudio) }
-                let resampled = try Resampler.resample(audio.samples, from: audio.sampleRate, to: rate, name: callerAudio)
+                let resampled = try Resampler.resample(
+                    audio.samples, from: audio.sampleRate, to: rate, name: callerAudio)
                 return resampled.map { Int16(max(-32768, min(32767, $0.rounded()))) }
             }
         }
-        let dispatcher = try sms.makeDispatcher(account: smsAccount(file: account, limit: loaded.capabilities.smsDailyLimit))
+        let dispatcher = try sms.makeDispatcher(
+            account: smsAccount(file: account, limit: loaded.capabilities.smsDailyLimit))
         var log: [String] = []
         let frame = rate / 50
-        var pcm: [Int16] = [], bytes: [UInt8] = []
-        var pcmFrame = [Int16](repeating: 0, count: frame), byteFrame = [UInt8](repeating: 0, count: frame)
+        var pcm: [Int16] = []
+        var bytes: [UInt8] = []
+        var pcmFrame = [Int16](repeating: 0, count: frame)
+        var byteFrame = [UInt8](repeating: 0, count: frame)
         let silentFrame = [Int16](repeating: 0, count: frame)
         var presses = press.compactMap { DTMFDigit(Character($0)) }
         var waitingFrames = 0
         var requests: [(Int, SMSStep)] = []
-        let limit = rate * 600   // a simulated call stops after 10 minutes whatever happens
+        let limit = rate * 600  // a simulated call stops after 10 minutes whatever happens
         func time(_ sample: Int) -> String { String(format: "%.3f s", Double(sample) / Double(rate)) }
         func handle(_ event: IVRSession.Event) {
             let at = time(event.sample)
-            let ivrs = loaded.ivrs, sequences = loaded.sequences
+            let ivrs = loaded.ivrs
+            let sequences = loaded.sequences
             switch event.kind {
-            case .menuStarted(let i, let n): log.append("\(at): IVR \"\(ivrs[i].name)\" plays its menu (play \(n) of \(ivrs[i].attempts))")
+            case .menuStarted(let i, let n):
+                log.append("\(at): IVR \"\(ivrs[i].name)\" plays its menu (play \(n) of \(ivrs[i].attempts))")
             case .digit(let d): log.append("\(at): caller pressed \(d)")
             case .invalidOption(let i, let d): log.append("\(at): \(d) is not an option of \"\(ivrs[i].name)\"")
             case .timedOut(let i): log.append("\(at): no digit within \(ivrs[i].timeoutSeconds) s")
             case .sequenceStarted(let s): log.append("\(at): running sequence \"\(sequences[s].name)\"")
             case .sequence(let s, let kind):
                 switch kind {
-                case .stepStarted(let step): log.append("\(at):   step \(step + 1) (\(sequences[s].steps[step].typeName))")
+                case .stepStarted(let step):
+                    log.append("\(at):   step \(step + 1) (\(sequences[s].steps[step].typeName))")
                 case .smsRequested(let step):
                     if let request = compiled.compiledSequence(at: s)?.smsRequest(step: step) {
                         requests.append((s, request))
-                        log.append("\(at):   \(dispatcher == nil ? "would send" : "sending") SMS from \(request.from) to \(request.to): \"\(request.message)\""
-                            + (dispatcher == nil ? " (dry run)" : ""))
+                        log.append(
+                            "\(at):   \(dispatcher == nil ? "would send" : "sending") SMS from \(request.from) to \(request.to): \"\(request.message)\""
+                                + (dispatcher == nil ? " (dry run)" : ""))
                     }
                 default: break
                 }
@@ -116,7 +127,10 @@ struct IVRCommand: ParsableCommand {
         while !session.isEnded && session.position < limit {
             if session.isWaitingForDigit, !presses.isEmpty {
                 waitingFrames += 1
-                if waitingFrames >= 25 { session.press(presses.removeFirst()); waitingFrames = 0 }
+                if waitingFrames >= 25 {
+                    session.press(presses.removeFirst())
+                    waitingFrames = 0
+                }
             }
             // The caller's frame, if the file still has one; its pointer is made inside withUnsafeBufferPointer.
             var span: Range<Int>?
@@ -132,7 +146,9 @@ struct IVRCommand: ParsableCommand {
                         pcmFrame.withUnsafeMutableBufferPointer { session.render(callerAudio: audio, into: $0, handle) }
                         pcm += pcmFrame
                     } else {
-                        byteFrame.withUnsafeMutableBufferPointer { session.render(callerAudio: audio, into: $0, handle) }
+                        byteFrame.withUnsafeMutableBufferPointer {
+                            session.render(callerAudio: audio, into: $0, handle)
+                        }
                         bytes += byteFrame
                     }
                 }
@@ -146,7 +162,9 @@ struct IVRCommand: ParsableCommand {
             }
         }
         for line in log { print(line) }
-        print("\(output): \(time(session.position)), \(rate) Hz, \(format.encoding.rawValue) \(format.container.rawValue)")
+        print(
+            "\(output): \(time(session.position)), \(rate) Hz, \(format.encoding.rawValue) \(format.container.rawValue)"
+        )
         if let dispatcher {
             try sms.send(requests.map(\.1), with: dispatcher)
         }
@@ -156,21 +174,25 @@ struct IVRCommand: ParsableCommand {
 /// The ledger's account for an account file: its real path (symbolic links resolved), so that every run,
 /// from any directory, counts against the same daily limit.
 func smsAccount(file: String, limit: Int) -> SMSAccount {
-    let absolute = file.hasPrefix("/") ? file : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(file)
+    let absolute =
+        file.hasPrefix("/") ? file : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(file)
     var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
     let key = realpath(absolute, &buffer) != nil ? String(cString: buffer) : (absolute as NSString).standardizingPath
     return SMSAccount(key: key, dailyLimit: limit)
 }
 
 /// Reads and checks an account file; problems are listed one per line (exit 1).
-func loadAccount(_ file: String, recordingsRoot: String? = nil,
-                 recordings: String? = nil) throws -> (Account, RecordingLibrary) {
+func loadAccount(
+    _ file: String, recordingsRoot: String? = nil,
+    recordings: String? = nil
+) throws -> (Account, RecordingLibrary) {
     do {
         return try Account.load(file, recordingsRoot: recordingsRoot, recordings: recordings)
     } catch {
-        throw ProblemListError(lines: error.problems.map {
-            namingOptions($0.path.isEmpty ? "\(file): \($0.message)" : "\(file): \($0)")
-        })
+        throw ProblemListError(
+            lines: error.problems.map {
+                namingOptions($0.path.isEmpty ? "\(file): \($0.message)" : "\(file): \($0)")
+            })
     }
 }
 
@@ -183,7 +205,8 @@ func namingOptions(_ line: String) -> String {
         line.replaceSubrange(range, with: "--recordings: ")
     }
     if line.hasSuffix(Account.recordingsRootHint) {
-        line = String(line.dropLast(Account.recordingsRootHint.count))
+        line =
+            String(line.dropLast(Account.recordingsRootHint.count))
             + "; an operator may allow a wider folder with --recordings-root"
     }
     return line

@@ -27,14 +27,20 @@ final class NodeMetrics: Sendable {
     private let draining: Prometheus.Gauge
 
     /// The send-lateness buckets (seconds): one media tick is 5 ms, a packet 20 ms.
-    static let latenessBuckets: [Double] = [0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05]
+    static let latenessBuckets: [Double] = [
+        0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+    ]
 
     init(server: CallServer) {
         self.server = server
-        calls = registry.makeGauge(descriptor: Self.name("callseq_calls_active",
-                                                         help: "Calls between the INVITE's acceptance and their end."))
-        draining = registry.makeGauge(descriptor: Self.name("callseq_draining",
-                                                            help: "1 while the node drains (SIGTERM: new calls and OPTIONS get 503)."))
+        calls = registry.makeGauge(
+            descriptor: Self.name(
+                "callseq_calls_active",
+                help: "Calls between the INVITE's acceptance and their end."))
+        draining = registry.makeGauge(
+            descriptor: Self.name(
+                "callseq_draining",
+                help: "1 while the node drains (SIGTERM: new calls and OPTIONS get 503)."))
     }
 
     /// A metric's whole name as a descriptor (no namespace or unit of its own).
@@ -74,20 +80,27 @@ final class NodeMetrics: Sendable {
         for (status, count) in counts.refused.sorted(by: { $0.key < $1.key }) {
             advance("callseq_calls_total", labels: [("outcome", "refused_\(status)")], help: help, to: Int64(count))
         }
-        advance("callseq_rtp_foreign_packets_dropped_total",
-                help: "Valid RTP from an address other than the caller's (dropped).", to: Int64(statistics.foreignPackets))
-        advance("callseq_rtp_invalid_packets_total", help: "Datagrams that were not valid RTP.",
-                to: Int64(statistics.invalidPackets))
+        advance(
+            "callseq_rtp_foreign_packets_dropped_total",
+            help: "Valid RTP from an address other than the caller's (dropped).", to: Int64(statistics.foreignPackets))
+        advance(
+            "callseq_rtp_invalid_packets_total", help: "Datagrams that were not valid RTP.",
+            to: Int64(statistics.invalidPackets))
         advance("callseq_rtp_packets_sent_total", help: "RTP packets sent.", to: Int64(statistics.packetsSent))
-        advance("callseq_rtp_packets_received_total", help: "RTP packets received from the callers.",
-                to: Int64(statistics.packetsReceived))
-        advance("callseq_media_skipped_ticks_total", help: "Media clock ticks skipped after a stall.",
-                to: Int64(statistics.skippedTicks))
+        advance(
+            "callseq_rtp_packets_received_total", help: "RTP packets received from the callers.",
+            to: Int64(statistics.packetsReceived))
+        advance(
+            "callseq_media_skipped_ticks_total", help: "Media clock ticks skipped after a stall.",
+            to: Int64(statistics.skippedTicks))
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
-        buffer += Array(Self.histogram("callseq_media_send_lateness_seconds",
-                                       help: "When each media tick's last packet left, after its deadline.",
-                                       statistics.sendLateness).utf8)
+        buffer += Array(
+            Self.histogram(
+                "callseq_media_send_lateness_seconds",
+                help: "When each media tick's last packet left, after its deadline.",
+                statistics.sendLateness
+            ).utf8)
         return buffer
     }
 
@@ -106,19 +119,23 @@ final class NodeMetrics: Sendable {
     }
 
     /// The listener: `/healthz` and `/metrics`, nothing else (404).
-    func application(host: String, port: Int, logger: Logger,
-                     onListening: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+    func application(
+        host: String, port: Int, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
         let router = Router()
         router.get("/healthz") { _, _ -> Response in
             let draining = self.server.isDraining
-            return Response(status: draining ? .serviceUnavailable : .ok,
-                            headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: draining ? "draining\n" : "ready\n")))
+            return Response(
+                status: draining ? .serviceUnavailable : .ok,
+                headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: draining ? "draining\n" : "ready\n")))
         }
         router.get("/metrics") { _, _ -> Response in
-            Response(status: .ok,
-                     headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.render())))
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.render())))
         }
         return Application(
             router: router,

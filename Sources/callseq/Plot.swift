@@ -24,7 +24,7 @@ struct Plot {
     /// A labelled span of time in one lane.
     struct Span {
         var lane: Int
-        var start: Double   // seconds
+        var start: Double  // seconds
         var end: Double
         var label: String
         var style: Style
@@ -63,19 +63,22 @@ struct Plot {
 
     static let palette: [(UInt8, UInt8, UInt8)] = {
         // Black, deep blue, purple, red-orange, yellow, near white: dark is quiet, bright is loud.
-        let stops: [(Double, Double, Double)] = [(0, 0, 0), (20, 20, 110), (130, 30, 140), (230, 80, 30),
-                                                 (255, 210, 40), (255, 255, 220)]
+        let stops: [(Double, Double, Double)] = [
+            (0, 0, 0), (20, 20, 110), (130, 30, 140), (230, 80, 30),
+            (255, 210, 40), (255, 255, 220),
+        ]
         var colors: [(UInt8, UInt8, UInt8)] = (0..<ramp).map { i in
             let position = Double(i) / Double(ramp - 1) * Double(stops.count - 1)
-            let k = min(Int(position), stops.count - 2), f = position - Double(k)
+            let k = min(Int(position), stops.count - 2)
+            let f = position - Double(k)
             func mix(_ a: Double, _ b: Double) -> UInt8 { UInt8((a + (b - a) * f).rounded()) }
             return (mix(stops[k].0, stops[k + 1].0), mix(stops[k].1, stops[k + 1].1), mix(stops[k].2, stops[k + 1].2))
         }
         colors += [
-            (255, 255, 255), (20, 20, 20), (205, 205, 205), (110, 110, 110),      // background, ink, grid, faint
-            (30, 70, 150), (240, 240, 244), (220, 0, 120), (60, 60, 60),          // wave, lane, DTMF tick, border
-            (150, 190, 235), (160, 215, 150), (250, 190, 110), (70, 160, 70),      // recording, dtmf, sms, scheduled
-            (150, 150, 200), (0, 150, 160), (215, 50, 40),                        // expected, found, refused
+            (255, 255, 255), (20, 20, 20), (205, 205, 205), (110, 110, 110),  // background, ink, grid, faint
+            (30, 70, 150), (240, 240, 244), (220, 0, 120), (60, 60, 60),  // wave, lane, DTMF tick, border
+            (150, 190, 235), (160, 215, 150), (250, 190, 110), (70, 160, 70),  // recording, dtmf, sms, scheduled
+            (150, 150, 200), (0, 150, 160), (215, 50, 40),  // expected, found, refused
         ]
         return colors
     }()
@@ -90,7 +93,8 @@ struct Plot {
         let plotWidth = width - Plot.left - Plot.right
         let duration = max(Double(samples.count) / Double(sampleRate), 0.001)
         let maximumFrequency = min(4000, Double(sampleRate) / 2)
-        let shown = Array(notes.prefix(Plot.maximumNotes))
+        let shown =
+            Array(notes.prefix(Plot.maximumNotes))
             + (notes.count > Plot.maximumNotes ? ["... and \(notes.count - Plot.maximumNotes) more lines"] : [])
         let lanesTop = 50
         let waveTop = lanesTop + lanes.count * Plot.laneHeight + 8
@@ -102,9 +106,10 @@ struct Plot {
         let notesTop = legendTop + legendRows * 14 + 8
         let height = notesTop + shown.count * BitmapFont.lineHeight + 10
         var r = Raster(width: width, height: height, palette: Plot.palette, background: Plot.background)
-        let geometry = Geometry(width: width, height: height, plotLeft: Plot.left, plotWidth: plotWidth,
-                                spectrogramTop: spectrogramTop, spectrogramHeight: Plot.spectrogramHeight,
-                                duration: duration, maximumFrequency: maximumFrequency)
+        let geometry = Geometry(
+            width: width, height: height, plotLeft: Plot.left, plotWidth: plotWidth,
+            spectrogramTop: spectrogramTop, spectrogramHeight: Plot.spectrogramHeight,
+            duration: duration, maximumFrequency: maximumFrequency)
         func x(_ seconds: Double) -> Int { Plot.left + Int((seconds / duration * Double(plotWidth)).rounded(.down)) }
 
         r.text(title, x: Plot.left, y: 8, Plot.ink, scale: 2)
@@ -132,11 +137,15 @@ struct Plot {
             r.text(name, x: Plot.left - 6 - Raster.textWidth(name), y: top + 9, Plot.ink)
             // Spans clipped to the audio (an expected digit can fall before a late capture starts).
             let inLane = spans.filter { $0.lane == i && $0.end >= 0 && $0.start <= duration }
-                .map { Span(lane: $0.lane, start: max($0.start, 0), end: min($0.end, duration), label: $0.label,
-                            style: $0.style) }
+                .map {
+                    Span(
+                        lane: $0.lane, start: max($0.start, 0), end: min($0.end, duration), label: $0.label,
+                        style: $0.style)
+                }
                 .sorted { $0.start < $1.start }
             for (j, span) in inLane.enumerated() {
-                let x0 = x(span.start), x1 = max(x(span.end), x0 + 2)
+                let x0 = x(span.start)
+                let x1 = max(x(span.end), x0 + 2)
                 let color = Plot.styleColors[span.style] ?? Plot.faint
                 r.fill(x: x0, y: top + 3, width: x1 - x0, height: Plot.laneHeight - 6, color)
                 r.frame(x: x0, y: top + 3, width: x1 - x0, height: Plot.laneHeight - 6, Plot.border)
@@ -145,7 +154,8 @@ struct Plot {
                 let after = (j + 1 < inLane.count ? x(inLane[j + 1].start) : Plot.left + plotWidth) - x1 - 4
                 let before = x0 - (j > 0 ? x(inLane[j - 1].end) : Plot.left) - 4
                 let width = Raster.textWidth(span.label)
-                let text: String, textX: Int
+                let text: String
+                let textX: Int
                 if width <= x1 - x0 - 4 {
                     text = span.label
                     textX = x0 + (x1 - x0 - width) / 2
@@ -167,8 +177,10 @@ struct Plot {
         r.fill(x: Plot.left, y: waveMiddle, width: plotWidth, height: 1, Plot.grid)
         let total = samples.count
         for column in 0..<plotWidth where total > 0 {
-            let from = column * total / plotWidth, to = max((column + 1) * total / plotWidth, from + 1)
-            var low: Float = 0, high: Float = 0
+            let from = column * total / plotWidth
+            let to = max((column + 1) * total / plotWidth, from + 1)
+            var low: Float = 0
+            var high: Float = 0
             for i in from..<min(to, total) {
                 low = min(low, samples[i])
                 high = max(high, samples[i])
@@ -191,8 +203,9 @@ struct Plot {
                 r.set(Plot.left + column, spectrogramTop + row, UInt8(index))
             }
         }
-        r.frame(x: Plot.left - 1, y: spectrogramTop - 1, width: plotWidth + 2, height: Plot.spectrogramHeight + 2,
-                Plot.ink)
+        r.frame(
+            x: Plot.left - 1, y: spectrogramTop - 1, width: plotWidth + 2, height: Plot.spectrogramHeight + 2,
+            Plot.ink)
         func y(_ frequency: Double) -> Int {
             spectrogramTop + Int(((1 - frequency / maximumFrequency) * Double(Plot.spectrogramHeight)).rounded(.down))
         }
@@ -221,11 +234,15 @@ struct Plot {
         var entries: [(UInt8, String)] = styles.map { (Plot.styleColors[$0] ?? Plot.faint, $0.legend) }
         entries.append((Plot.wave, "waveform: min/max per column"))
         entries.append((Plot.tick, "DTMF frequencies (Q.23)"))
-        entries.append((UInt8(Plot.ramp - 1),
-                        "spectrogram: dark \(Int(Plot.floorDbm0)) to bright \(Int(Plot.ceilingDbm0)) dBm0"))
+        entries.append(
+            (
+                UInt8(Plot.ramp - 1),
+                "spectrogram: dark \(Int(Plot.floorDbm0)) to bright \(Int(Plot.ceilingDbm0)) dBm0"
+            ))
         let columnWidth = plotWidth / 3
         for (i, entry) in entries.enumerated() {
-            let ex = Plot.left + (i % 3) * columnWidth, ey = legendTop + (i / 3) * 14
+            let ex = Plot.left + (i % 3) * columnWidth
+            let ey = legendTop + (i / 3) * 14
             r.fill(x: ex, y: ey, width: 18, height: 9, entry.0)
             r.frame(x: ex, y: ey, width: 18, height: 9, Plot.border)
             r.text(entry.1, x: ex + 24, y: ey + 1, Plot.ink)

@@ -53,8 +53,9 @@ struct PlotCommand: ParsableCommand {
             plot = try sequencePlot()
         } else {
             let audio = try runtime { try readForReceiver(input, headerlessRate: options.call.rate) }
-            let drawn = try audioPlot(audio, title: "callseq plot: \((input as NSString).lastPathComponent)",
-                                      subtitle: describe(audio))
+            let drawn = try audioPlot(
+                audio, title: "callseq plot: \((input as NSString).lastPathComponent)",
+                subtitle: describe(audio))
             plot = drawn.plot
             summary = drawn.summary
         }
@@ -79,7 +80,9 @@ struct PlotCommand: ParsableCommand {
         let cues = program.cueSheet
         for scheduled in program.steps {
             let step = program.sequence.steps[scheduled.index]
-            let label: String, style: Plot.Style, lane: Int
+            let label: String
+            let style: Plot.Style
+            let lane: Int
             switch step {
             case .recording(let recording):
                 (label, style, lane) = ("recording \"\(recording.recording)\"", .recording, 0)
@@ -89,16 +92,21 @@ struct PlotCommand: ParsableCommand {
                 // An instant: its own lane, so that its label has room beside it.
                 (label, style, lane) = ("SMS to \(sms.to): \"\(sms.message)\"", .sms, 2)
             }
-            spans.append(Plot.Span(lane: lane, start: seconds(scheduled.startSample), end: seconds(scheduled.endSample),
-                                   label: label, style: style))
+            spans.append(
+                Plot.Span(
+                    lane: lane, start: seconds(scheduled.startSample), end: seconds(scheduled.endSample),
+                    label: label, style: style))
         }
         for digit in program.digits {
-            spans.append(Plot.Span(lane: 1, start: seconds(digit.startSample), end: seconds(digit.endSample),
-                                   label: String(digit.digit.character), style: .scheduled))
+            spans.append(
+                Plot.Span(
+                    lane: 1, start: seconds(digit.startSample), end: seconds(digit.endSample),
+                    label: String(digit.digit.character), style: .scheduled))
         }
         for cue in cues {
-            notes.append(cueNumber(cue, width: 6)
-                + String(format: "%7.3f-%.3f s  ", seconds(cue.startSample), seconds(cue.endSample)) + cue.text)
+            notes.append(
+                cueNumber(cue, width: 6)
+                    + String(format: "%7.3f-%.3f s  ", seconds(cue.startSample), seconds(cue.endSample)) + cue.text)
         }
         let format = program.format
         return Plot(
@@ -119,41 +127,54 @@ struct PlotCommand: ParsableCommand {
 
 /// Audio with what our receiver found in it and the candidates it refused, below the lanes already given;
 /// and a line that says it: `found "9876#"; refused 1: 5 at 2.051 s too short (18 ms)`.
-func audioPlot(_ audio: DecodedAudio, title: String, subtitle: String, lanes: [String] = [],
-               spans: [Plot.Span] = [], notes: [String] = []) throws -> (plot: Plot, summary: String) {
+func audioPlot(
+    _ audio: DecodedAudio, title: String, subtitle: String, lanes: [String] = [],
+    spans: [Plot.Span] = [], notes: [String] = []
+) throws -> (plot: Plot, summary: String) {
     let rate = audio.sampleRate
     let analysis = try runtime { try DTMFNearMiss.analyze(audio.samples, sampleRate: rate) }
     let seconds = { (sample: Int) in Double(sample) / Double(rate) }
-    let found = lanes.count, refused = lanes.count + 1
-    var spans = spans, notes = notes
+    let found = lanes.count
+    let refused = lanes.count + 1
+    var spans = spans
+    var notes = notes
     func levels(_ low: Double, _ lowDb: Double, _ high: Double, _ highDb: Double) -> String {
-        String(format: "%.1f Hz %.1f dBm0 + %.1f Hz %.1f dBm0, twist %+.1f dB",
-               low, lowDb, high, highDb, highDb - lowDb)
+        String(
+            format: "%.1f Hz %.1f dBm0 + %.1f Hz %.1f dBm0, twist %+.1f dB",
+            low, lowDb, high, highDb, highDb - lowDb)
     }
     notes.append("found \(analysis.accepted.count) digits: \"\(String(analysis.accepted.map(\.digit.character)))\"")
     for d in analysis.accepted {
-        spans.append(Plot.Span(lane: found, start: seconds(d.startSample), end: seconds(d.endSample),
-                               label: String(d.digit.character), style: .found))
-        notes.append("  \(d.digit.character)  "
-            + String(format: "%7.3f-%.3f s  ", seconds(d.startSample), seconds(d.endSample))
-            + levels(d.lowFrequency, d.lowLevelDbm0, d.highFrequency, d.highLevelDbm0))
+        spans.append(
+            Plot.Span(
+                lane: found, start: seconds(d.startSample), end: seconds(d.endSample),
+                label: String(d.digit.character), style: .found))
+        notes.append(
+            "  \(d.digit.character)  "
+                + String(format: "%7.3f-%.3f s  ", seconds(d.startSample), seconds(d.endSample))
+                + levels(d.lowFrequency, d.lowLevelDbm0, d.highFrequency, d.highLevelDbm0))
     }
     notes.append("refused \(analysis.nearMisses.count) candidates that came close:")
     for m in analysis.nearMisses {
-        spans.append(Plot.Span(lane: refused, start: seconds(m.startSample), end: seconds(m.endSample),
-                               label: "\(m.digit.character)? \(m.reason)", style: .refused))
-        notes.append("  \(m.digit.character)? "
-            + String(format: "%7.3f-%.3f s  ", seconds(m.startSample), seconds(m.endSample))
-            + levels(m.lowFrequency, m.lowLevelDbm0, m.highFrequency, m.highLevelDbm0) + "  refused: \(m.reason)")
+        spans.append(
+            Plot.Span(
+                lane: refused, start: seconds(m.startSample), end: seconds(m.endSample),
+                label: "\(m.digit.character)? \(m.reason)", style: .refused))
+        notes.append(
+            "  \(m.digit.character)? "
+                + String(format: "%7.3f-%.3f s  ", seconds(m.startSample), seconds(m.endSample))
+                + levels(m.lowFrequency, m.lowLevelDbm0, m.highFrequency, m.highLevelDbm0) + "  refused: \(m.reason)")
     }
     let refusals = analysis.nearMisses.prefix(20).map {
         "\($0.digit.character) at \(String(format: "%.3f", seconds($0.startSample))) s \($0.reason)"
     }
-    let summary = "found \"\(String(analysis.accepted.map(\.digit.character)))\"; refused \(analysis.nearMisses.count)"
+    let summary =
+        "found \"\(String(analysis.accepted.map(\.digit.character)))\"; refused \(analysis.nearMisses.count)"
         + (refusals.isEmpty ? "" : ": " + refusals.joined(separator: "; "))
         + (analysis.nearMisses.count > 20 ? "; ..." : "")
-    let plot = Plot(title: title, subtitle: subtitle, samples: audio.samples, sampleRate: rate,
-                    lanes: lanes + ["found", "refused"], spans: spans, notes: notes)
+    let plot = Plot(
+        title: title, subtitle: subtitle, samples: audio.samples, sampleRate: rate,
+        lanes: lanes + ["found", "refused"], spans: spans, notes: notes)
     return (plot, summary)
 }
 

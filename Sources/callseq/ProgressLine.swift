@@ -65,7 +65,7 @@ final class ProgressLine {
     func finish() { clear() }
 
     private func write(_ text: String) {
-        fflush(nil)   // results printed so far come before the line
+        fflush(nil)  // results printed so far come before the line
         var bytes = Array(text.utf8)
         bytes.withUnsafeMutableBytes { buffer in
             var offset = 0

@@ -25,7 +25,10 @@ struct Raster {
 
     /// Fills the rectangle of corner (x, y) and the given size, clipped to the picture.
     mutating func fill(x: Int, y: Int, width w: Int, height h: Int, _ color: UInt8) {
-        let x0 = max(x, 0), y0 = max(y, 0), x1 = min(x + w, width), y1 = min(y + h, height)
+        let x0 = max(x, 0)
+        let y0 = max(y, 0)
+        let x1 = min(x + w, width)
+        let y1 = min(y + h, height)
         guard x0 < x1, y0 < y1 else { return }
         for row in y0..<y1 {
             let base = row * width
@@ -44,15 +47,24 @@ struct Raster {
     /// A straight line (Bresenham), with every `dash`-th run of pixels left out when `dash` > 0.
     mutating func line(from a: (Int, Int), to b: (Int, Int), _ color: UInt8, dash: Int = 0) {
         var (x, y) = a
-        let dx = abs(b.0 - x), dy = -abs(b.1 - y)
-        let sx = x < b.0 ? 1 : -1, sy = y < b.1 ? 1 : -1
-        var error = dx + dy, step = 0
+        let dx = abs(b.0 - x)
+        let dy = -abs(b.1 - y)
+        let sx = x < b.0 ? 1 : -1
+        let sy = y < b.1 ? 1 : -1
+        var error = dx + dy
+        var step = 0
         while true {
             if dash <= 0 || (step / dash) % 2 == 0 { set(x, y, color) }
             if x == b.0 && y == b.1 { break }
             let e2 = 2 * error
-            if e2 >= dy { error += dy; x += sx }
-            if e2 <= dx { error += dx; y += sy }
+            if e2 >= dy {
+                error += dy
+                x += sx
+            }
+            if e2 <= dx {
+                error += dx
+                y += sy
+            }
             step += 1
         }
     }
@@ -86,7 +98,7 @@ struct Raster {
         image.version = png_uint_32(PNG_IMAGE_VERSION)
         image.width = png_uint_32(width)
         image.height = png_uint_32(height)
-        image.format = png_uint_32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_COLORMAP)   // PNG_FORMAT_RGB_COLORMAP
+        image.format = png_uint_32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_COLORMAP)  // PNG_FORMAT_RGB_COLORMAP
         image.colormap_entries = png_uint_32(palette.count)
         var colormap: [UInt8] = []
         for (r, g, b) in palette { colormap += [r, g, b] }
@@ -102,8 +114,9 @@ struct Raster {
         ok = bytes.withUnsafeMutableBytes { out in
             pixels.withUnsafeBufferPointer { p in
                 colormap.withUnsafeBufferPointer { c in
-                    png_image_write_to_memory(&image, out.baseAddress, &size, 0, p.baseAddress, png_int_32(width),
-                                              c.baseAddress)
+                    png_image_write_to_memory(
+                        &image, out.baseAddress, &size, 0, p.baseAddress, png_int_32(width),
+                        c.baseAddress)
                 }
             }
         }

@@ -1,5 +1,5 @@
-import FileSupport
 import ArgumentParser
+import FileSupport
 import Foundation
 import Recordings
 import TelephonyDSP
@@ -32,7 +32,7 @@ struct RecordingCommand: ParsableCommand {
                 let audio = try quietly { try AudioFile.read(file, headerlessRate: rate) }
                 let loudness = Loudness.measure(audio.samples, sampleRate: audio.sampleRate)
                 func level(_ x: Double) -> String { x.isFinite ? String(format: "%.1f dBm0", x) : "silent" }
-                print("file: \(PathBytes.display(file))")   // a name that is not UTF-8 as \xFF
+                print("file: \(PathBytes.display(file))")  // a name that is not UTF-8 as \xFF
                 print("format: \(audio.container), \(audio.encoding)")
                 print("sample rate: \(audio.sampleRate) Hz")
                 print("channels: \(audio.channels)")
@@ -70,7 +70,8 @@ struct Convert: ParsableCommand {
     @Option(help: "Sample encoding: pcm16, ulaw or alaw (default: the extension's, pcm16 for .wav).")
     var encoding: SampleEncoding?
 
-    @Option(parsing: .unconditional, help: "Normalise the active level to this many dBm0 (-40...0), e.g. --normalize -16.")
+    @Option(
+        parsing: .unconditional, help: "Normalise the active level to this many dBm0 (-40...0), e.g. --normalize -16.")
     var normalize: Double?
 
     @Option(name: .customLong("extension"), help: "For a folder: the outputs' extension (wav, raw, ul or al).")
@@ -81,7 +82,9 @@ struct Convert: ParsableCommand {
     private var inputIsFolder: Bool { FileSystem.kind(of: input) == .directory }
 
     func validate() throws {
-        guard (8000...48000).contains(rate) else { throw ValidationError("--rate \(rate) is not supported (8000...48000 Hz)") }
+        guard (8000...48000).contains(rate) else {
+            throw ValidationError("--rate \(rate) is not supported (8000...48000 Hz)")
+        }
         if let normalize, !(normalize.isFinite && (-40...0).contains(normalize)) {
             throw ValidationError("--normalize \(normalize) is out of range (-40...0 dBm0)")
         }
@@ -115,7 +118,8 @@ struct Convert: ParsableCommand {
             audio, name: input, sampleRate: rate, encoding: format.encoding, normalizeToDbm0: normalize)
         try AudioFile.write(prepared.pcm, sampleRate: rate, to: output, format: format)
         let duration = String(format: "%.3f", Double(prepared.count) / Double(rate))
-        var summary = "\(PathBytes.display(output)): \(duration) s, \(rate) Hz, "
+        var summary =
+            "\(PathBytes.display(output)): \(duration) s, \(rate) Hz, "
             + "\(format.encoding.rawValue) \(format.container.rawValue), "
             + "from \(audio.sampleRate) Hz \(audio.channels) ch; "
             + "active level \(String(format: "%.1f", prepared.loudness.activeLevelDbm0)) dBm0, "
@@ -143,7 +147,7 @@ struct Convert: ParsableCommand {
         }
         let progress = ProgressLine("converting", minimumInterval: 0)
         var failed: [String] = []
-        var outputs: [String: String] = [:]   // output name -> the input that made it
+        var outputs: [String: String] = [:]  // output name -> the input that made it
         func report(_ line: String) {
             progress.clear()
             FileHandle.standardError.write(Data("callseq: error: \(PathBytes.display(line))\n".utf8))
@@ -185,7 +189,8 @@ struct Convert: ParsableCommand {
         }
         return entries.sorted().filter { entry in
             guard !entry.hasPrefix("."),
-                  RecordingLibrary.audioExtensions.contains(FileSystem.pathExtension(entry).lowercased()) else {
+                RecordingLibrary.audioExtensions.contains(FileSystem.pathExtension(entry).lowercased())
+            else {
                 return false
             }
             if case .file = FileSystem.kind(of: FileSystem.appending(entry, to: folder)) { return true }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import CallSequenceEngine
 import CallSequenceModel
-import Recordings
 import RTP
+import Recordings
 import SMSGateway
 import TelephonyDSP
 
@@ -27,8 +27,10 @@ struct Render: ParsableCommand {
 
     @OptionGroup var sms: SMSOptions
 
-    @Option(help: ArgumentHelp("The account the sequence belongs to: its SMS steps must send from its SMS-enabled "
-        + "numbers, and its daily limit applies (default: texts count per sending number, 100 a day)."))
+    @Option(
+        help: ArgumentHelp(
+            "The account the sequence belongs to: its SMS steps must send from its SMS-enabled "
+                + "numbers, and its daily limit applies (default: texts count per sending number, 100 a day)."))
     var account: String?
 
     func validate() throws {
@@ -44,18 +46,25 @@ struct Render: ParsableCommand {
         let result = Render.play(program, sending: dispatcher != nil)
         try runtime {
             switch outputFormat.encoding {
-            case .pcm16: try AudioFile.write(result.pcm, sampleRate: program.format.sampleRate, to: output, format: outputFormat)
-            case .ulaw, .alaw: try AudioFile.write(g711: result.bytes, sampleRate: program.format.sampleRate, to: output, format: outputFormat)
+            case .pcm16:
+                try AudioFile.write(result.pcm, sampleRate: program.format.sampleRate, to: output, format: outputFormat)
+            case .ulaw, .alaw:
+                try AudioFile.write(
+                    g711: result.bytes, sampleRate: program.format.sampleRate, to: output, format: outputFormat)
             }
         }
         for line in result.log { print(line) }
-        print("\(output): \(seconds(program.totalSamples, program.format.sampleRate)) s, \(program.format.sampleRate) Hz, "
-            + "\(outputFormat.encoding.rawValue) \(outputFormat.container.rawValue), \(program.digits.count) digits, dtmf \(program.format.dtmfOutput.rawValue)")
+        print(
+            "\(output): \(seconds(program.totalSamples, program.format.sampleRate)) s, \(program.format.sampleRate) Hz, "
+                + "\(outputFormat.encoding.rawValue) \(outputFormat.container.rawValue), \(program.digits.count) digits, dtmf \(program.format.dtmfOutput.rawValue)"
+        )
         if let dispatcher {
             // Without --account, each text counts against its sending number.
-            let perSender = account == nil ? { (text: SMSStep) in
-                SMSAccount(key: "number:\(text.from.digits)", dailyLimit: Account.Capabilities().smsDailyLimit)
-            } : nil
+            let perSender =
+                account == nil
+                ? { (text: SMSStep) in
+                    SMSAccount(key: "number:\(text.from.digits)", dailyLimit: Account.Capabilities().smsDailyLimit)
+                } : nil
             try sms.send(result.requests, with: dispatcher, accountFor: perSender)
         }
     }
@@ -75,7 +84,9 @@ struct Render: ParsableCommand {
         for (i, text) in texts {
             switch loaded.smsSenderProblem(text) {
             case .cannotSendSMS?:
-                problems.append("\(sequence): steps[\(i)]: " + SMSSenderProblem.cannotSendSMS.message(account: "the account \(account)"))
+                problems.append(
+                    "\(sequence): steps[\(i)]: "
+                        + SMSSenderProblem.cannotSendSMS.message(account: "the account \(account)"))
             case let problem?:
                 problems.append("\(sequence): steps[\(i)].from: " + problem.message(account: "the account \(account)"))
             case nil:
@@ -101,10 +112,12 @@ struct Render: ParsableCommand {
         var played = Played()
         let eventPayloadType: UInt8 = 101
         // The packets `serve` would send (RTPSender is the one writer of RFC 4733 packets), counted.
-        var sender = RTPSender(audioPayloadType: 0, eventPayloadType: eventPayloadType, ssrc: 0,
-                               firstSequenceNumber: 0, timestampBase: 0)
+        var sender = RTPSender(
+            audioPayloadType: 0, eventPayloadType: eventPayloadType, ssrc: 0,
+            firstSequenceNumber: 0, timestampBase: 0)
         var packet = [UInt8](repeating: 0, count: RTPHeader.fixedSize + TelephoneEvent.size)
-        var packets = 0, digitsSent = 0
+        var packets = 0
+        var digitsSent = 0
         func count(_ bytes: UnsafeRawBufferPointer) {
             if bytes.count > 1, bytes[1] & 0x7F == eventPayloadType { packets += 1 }
         }
@@ -113,13 +126,15 @@ struct Render: ParsableCommand {
         func handle(_ event: PlayerEvent) {
             let at = seconds(event.sample, rate)
             switch event.kind {
-            case .stepStarted(let i): played.log.append("\(at) s: step \(i + 1) started (\(program.sequence.steps[i].typeName))")
+            case .stepStarted(let i):
+                played.log.append("\(at) s: step \(i + 1) started (\(program.sequence.steps[i].typeName))")
             case .stepFinished(let i): played.log.append("\(at) s: step \(i + 1) finished")
             case .smsRequested(let i):
                 if let sms = program.smsRequest(step: i) {
                     played.requests.append(sms)
-                    played.log.append("\(at) s: \(sending ? "sending" : "would send") SMS from \(sms.from) to \(sms.to): \"\(sms.message)\""
-                        + (sending ? "" : " (dry run)"))
+                    played.log.append(
+                        "\(at) s: \(sending ? "sending" : "would send") SMS from \(sms.from) to \(sms.to): \"\(sms.message)\""
+                            + (sending ? "" : " (dry run)"))
                 }
             case .telephoneEvent(let state):
                 let update = TelephoneEventUpdate(state, reportedAt: event.sample)
@@ -144,8 +159,9 @@ struct Render: ParsableCommand {
             packet.withUnsafeMutableBytes { sender.finishInterval(audio: nil, samples: n, into: $0, count) }
         }
         if program.format.dtmfOutput != .inband {
-            played.log.append("rfc4733: \(packets) telephone-event packets for \(digitsSent) digits"
-                              + " (20 ms updates, each final packet sent 3 times 20 ms apart)")
+            played.log.append(
+                "rfc4733: \(packets) telephone-event packets for \(digitsSent) digits"
+                    + " (20 ms updates, each final packet sent 3 times 20 ms apart)")
         }
         return played
     }

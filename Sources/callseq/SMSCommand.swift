@@ -29,7 +29,9 @@ struct SMSLog: ParsableCommand {
     var last: Int = 1000
 
     func validate() throws {
-        guard (1...1_000_000).contains(last) else { throw ValidationError("--last \(last) is out of range (1...1000000)") }
+        guard (1...1_000_000).contains(last) else {
+            throw ValidationError("--last \(last) is out of range (1...1000000)")
+        }
     }
 
     func run() throws {
@@ -38,7 +40,8 @@ struct SMSLog: ParsableCommand {
         print("\(ledger.path): \(entries.count) text\(entries.count == 1 ? "" : "s")")
         var accountDays: [String: [String: Int]] = [:]
         for e in entries {
-            var line = "#\(e.id) \(e.created) \(e.state.rawValue) \(e.from) -> \(e.to) \(e.encoding) \(e.units) units, "
+            var line =
+                "#\(e.id) \(e.created) \(e.state.rawValue) \(e.from) -> \(e.to) \(e.encoding) \(e.units) units, "
                 + "\(e.attempts) attempt\(e.attempts == 1 ? "" : "s")"
             if let id = e.providerID { line += ", provider id \(printable(id))" }
             if let detail = e.detail { line += ": \(printable(detail))" }

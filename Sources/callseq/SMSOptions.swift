@@ -8,18 +8,24 @@ import SMSGateway
 
 /// Options of the commands that can send a sequence's texts for real.
 struct SMSOptions: ParsableArguments {
-    @Flag(name: .customLong("send-sms"), help: "Send the SMS steps through the provider (default: dry run, nothing is sent).")
+    @Flag(
+        name: .customLong("send-sms"),
+        help: "Send the SMS steps through the provider (default: dry run, nothing is sent).")
     var sendSMS = false
 
-    @Option(name: .customLong("sms-endpoint"), help: "The VoIP.ms-compatible REST endpoint (https, or http to a loopback host).")
+    @Option(
+        name: .customLong("sms-endpoint"),
+        help: "The VoIP.ms-compatible REST endpoint (https, or http to a loopback host).")
     var smsEndpoint: String = VoipMsTransport.defaultEndpoint
 
-    @Flag(name: .customLong("allow-insecure-endpoint"),
-          help: "Accept an http:// --sms-endpoint on another host (the API password travels in clear text).")
+    @Flag(
+        name: .customLong("allow-insecure-endpoint"),
+        help: "Accept an http:// --sms-endpoint on another host (the API password travels in clear text).")
     var allowInsecureEndpoint = false
 
-    @Option(name: .customLong("sms-credentials"),
-            help: "JSON file { \"user\": ..., \"password\": ... } (default: CALLSEQ_SMS_USER and CALLSEQ_SMS_PASSWORD).")
+    @Option(
+        name: .customLong("sms-credentials"),
+        help: "JSON file { \"user\": ..., \"password\": ... } (default: CALLSEQ_SMS_USER and CALLSEQ_SMS_PASSWORD).")
     var smsCredentials: String?
 
     @Option(name: .customLong("sms-timeout-ms"), help: "Limit for one request to the provider, in ms.")
@@ -33,8 +39,9 @@ struct SMSOptions: ParsableArguments {
             throw ValidationError("--sms-timeout-ms \(smsTimeoutMs) is out of range (100...120000)")
         }
         if smsCredentials == nil && SMSCredentials.fromEnvironment() == nil {
-            throw ValidationError("--send-sms needs credentials: set \(SMSCredentials.userVariable) and "
-                + "\(SMSCredentials.passwordVariable), or give --sms-credentials FILE")
+            throw ValidationError(
+                "--send-sms needs credentials: set \(SMSCredentials.userVariable) and "
+                    + "\(SMSCredentials.passwordVariable), or give --sms-credentials FILE")
         }
     }
 
@@ -50,9 +57,10 @@ struct SMSOptions: ParsableArguments {
             } else {
                 throw RuntimeError("no SMS credentials")
             }
-            return try VoipMsTransport(endpoint: smsEndpoint, credentials: credentials,
-                                       timeout: .milliseconds(Int64(smsTimeoutMs)),
-                                       allowInsecureEndpoint: allowInsecureEndpoint)
+            return try VoipMsTransport(
+                endpoint: smsEndpoint, credentials: credentials,
+                timeout: .milliseconds(Int64(smsTimeoutMs)),
+                allowInsecureEndpoint: allowInsecureEndpoint)
         } catch let error as SMSConfigurationError {
             throw RuntimeError(Self.namingOptions(error))
         }
@@ -64,8 +72,9 @@ struct SMSOptions: ParsableArguments {
         guard let transport = try makeTransport() else { return nil }
         do {
             let ledger = try state.openLedger()
-            return SMSDispatcher(transport: transport, account: account, ledger: ledger,
-                                 logger: Logger(label: "callseq.sms", factory: { _ in SwiftLogNoOpLogHandler() }))
+            return SMSDispatcher(
+                transport: transport, account: account, ledger: ledger,
+                logger: Logger(label: "callseq.sms", factory: { _ in SwiftLogNoOpLogHandler() }))
         } catch let error as SMSConfigurationError {
             throw RuntimeError(Self.namingOptions(error))
         }
@@ -90,8 +99,10 @@ struct SMSOptions: ParsableArguments {
     ///
     /// - Throws: a one-line failure if any text was not sent or has an unknown outcome (after printing every
     ///   report).
-    func send(_ requests: [SMSStep], with dispatcher: SMSDispatcher,
-              accountFor: ((SMSStep) -> SMSAccount)? = nil) throws {
+    func send(
+        _ requests: [SMSStep], with dispatcher: SMSDispatcher,
+        accountFor: ((SMSStep) -> SMSAccount)? = nil
+    ) throws {
         let messages = requests.map(SMSMessage.init)
         let accounts = requests.map { accountFor?($0) }
         let reports = waitFor {
@@ -116,8 +127,9 @@ struct SMSOptions: ParsableArguments {
 
 /// `--state-dir`: where the texts ledger lives.
 struct StateDirectoryOption: ParsableArguments {
-    @Option(name: .customLong("state-dir"),
-            help: "Folder of the texts ledger (default: $XDG_STATE_HOME/callseq, or ~/.local/state/callseq).")
+    @Option(
+        name: .customLong("state-dir"),
+        help: "Folder of the texts ledger (default: $XDG_STATE_HOME/callseq, or ~/.local/state/callseq).")
     var stateDir: String?
 
     /// The folder: --state-dir, `$XDG_STATE_HOME/callseq` (an absolute XDG_STATE_HOME), or
@@ -144,8 +156,9 @@ struct StateDirectoryOption: ParsableArguments {
             throw RuntimeError(error.description)
         }
         for entry in ledger.recoveredAtOpen {
-            print("SMS ledger: text #\(entry.id) to \(entry.to) was being sent when a run ended; "
-                + "now unknown (it may have gone out; not sent again)")
+            print(
+                "SMS ledger: text #\(entry.id) to \(entry.to) was being sent when a run ended; "
+                    + "now unknown (it may have gone out; not sent again)")
         }
         return ledger
     }

@@ -1,7 +1,7 @@
-import FileSupport
 import ArgumentParser
 import CallSequenceEngine
 import CallSequenceModel
+import FileSupport
 import Foundation
 import Recordings
 import TelephonyDSP
@@ -19,7 +19,7 @@ struct SequenceOptions: ParsableArguments {
     func library(beside file: String) throws -> RecordingLibrary {
         if let recordings { return try RecordingLibrary(directory: recordings) }
         let beside = ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent("recordings")
-        if FileSystem.kind(of: beside) == .directory {   // FileSystem: the name's own bytes
+        if FileSystem.kind(of: beside) == .directory {  // FileSystem: the name's own bytes
             return try RecordingLibrary(directory: beside)
         }
         return .empty
@@ -31,8 +31,10 @@ struct SequenceOptions: ParsableArguments {
 /// Reads and validates a sequence file, then compiles it.
 ///
 /// `schedulesOnly` (timeline, validate) leaves the DTMF audio out: only places and durations are computed.
-func loadSequence(_ file: String, options: SequenceOptions, encoding: SampleEncoding = .pcm16,
-                  schedulesOnly: Bool = false) throws -> CompiledSequence {
+func loadSequence(
+    _ file: String, options: SequenceOptions, encoding: SampleEncoding = .pcm16,
+    schedulesOnly: Bool = false
+) throws -> CompiledSequence {
     let text: String
     do {
         let bytes = try FileSystem.contents(of: file, limit: ProductLimits.default.maximumFileBytes)
@@ -53,8 +55,9 @@ func loadSequence(_ file: String, options: SequenceOptions, encoding: SampleEnco
     let cache = RecordingCache(library: library)
     do {
         return try quietly {
-            try CompiledSequence(sequence, format: options.format(encoding: encoding), recordings: cache,
-                                 schedulesOnly: schedulesOnly)
+            try CompiledSequence(
+                sequence, format: options.format(encoding: encoding), recordings: cache,
+                schedulesOnly: schedulesOnly)
         }
     } catch {
         throw RuntimeError("\(file): \(error)")

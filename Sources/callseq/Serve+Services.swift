@@ -6,8 +6,8 @@
 import CallServer
 import Logging
 import Metrics
-import ServiceLifecycle
 import SMSGateway
+import ServiceLifecycle
 import TelephonyDSP
 import UnixSignals
 
@@ -68,8 +68,9 @@ struct SMSDispatchService: Service {
     init(dispatcher: SMSDispatcher, logger: Logger) {
         self.dispatcher = dispatcher
         self.logger = logger
-        (requests, continuation) = AsyncStream.makeStream(of: Request.self,
-                                                           bufferingPolicy: .bufferingOldest(Self.queueLimit))
+        (requests, continuation) = AsyncStream.makeStream(
+            of: Request.self,
+            bufferingPolicy: .bufferingOldest(Self.queueLimit))
     }
 
     /// Queues a call's SMS step (from any thread; never blocks).

@@ -9,8 +9,8 @@ import CallSequenceStorePostgres
 import CallServer
 import Foundation
 import Logging
-import ServiceLifecycle
 import SMSGateway
+import ServiceLifecycle
 import StoreCalls
 import Synchronization
 import TelephonyDSP
@@ -33,14 +33,17 @@ struct StoreTexts: Sendable {
             return "failed: \(problem)"
         }
         guard let transport else {
-            logger.info("call \(request.callID): would send SMS from \(message.from) to \(to): \"\(InputText.escaped(message.message, limit: 200))\" (dry run)")
+            logger.info(
+                "call \(request.callID): would send SMS from \(message.from) to \(to): \"\(InputText.escaped(message.message, limit: 200))\" (dry run)"
+            )
             return "dry run"
         }
         let id: Int64
         do {
-            let reservation = try await store.reserveSMS(SMSRequest(
-                account: account, callID: request.callID, step: request.step, from: message.from, to: message.to,
-                message: message.message, dailyLimit: request.dailyLimit, time: Date()))
+            let reservation = try await store.reserveSMS(
+                SMSRequest(
+                    account: account, callID: request.callID, step: request.step, from: message.from, to: message.to,
+                    message: message.message, dailyLimit: request.dailyLimit, time: Date()))
             switch reservation {
             case .reserved(let reserved):
                 id = reserved
@@ -48,7 +51,9 @@ struct StoreTexts: Sendable {
                 logger.warning("call \(request.callID): SMS to \(to) already \(state.rawValue): not sent again")
                 return "already \(state.rawValue)"
             case .limitReached(let used):
-                logger.warning("call \(request.callID): SMS to \(to) not sent: the daily limit is reached (\(used) of \(request.dailyLimit))")
+                logger.warning(
+                    "call \(request.callID): SMS to \(to) not sent: the daily limit is reached (\(used) of \(request.dailyLimit))"
+                )
                 return "failed: daily limit reached (\(request.dailyLimit))"
             }
         } catch {
@@ -62,7 +67,9 @@ struct StoreTexts: Sendable {
             do {
                 let providerID = try await transport.send(message)
                 await finish(id, .sent, providerID: providerID, detail: nil)
-                logger.info("call \(request.callID): SMS to \(to): sent (provider id \(InputText.escaped(providerID, limit: 64)), \(attempt) attempts)")
+                logger.info(
+                    "call \(request.callID): SMS to \(to): sent (provider id \(InputText.escaped(providerID, limit: 64)), \(attempt) attempts)"
+                )
                 return "sent"
             } catch {
                 if error.mayHaveBeenSent {
@@ -106,7 +113,8 @@ struct StoreTexts: Sendable {
 
     private func finish(_ id: Int64, _ state: SMSState, providerID: String?, detail: String?) async {
         do {
-            try await store.finishSMS(id: id, state: state, providerID: providerID, detail: detail.map { String($0.prefix(500)) })
+            try await store.finishSMS(
+                id: id, state: state, providerID: providerID, detail: detail.map { String($0.prefix(500)) })
         } catch {
             // Stays `reserved`: expired to `unknown` later, never sent again.
             logger.error("SMS ledger entry \(id) not updated: \(error)")
@@ -164,8 +172,9 @@ final class CallRecordService: Service, Sendable {
         self.retentionDays = retentionDays
         self.logger = logger
         self.shutdownWait = shutdownWait
-        (records, continuation) = AsyncStream.makeStream(of: CallRecord.self,
-                                                          bufferingPolicy: .bufferingOldest(Self.queueLimit))
+        (records, continuation) = AsyncStream.makeStream(
+            of: CallRecord.self,
+            bufferingPolicy: .bufferingOldest(Self.queueLimit))
     }
 
     /// A text of `callID` is being sent (told before the call's end).
@@ -227,17 +236,19 @@ final class CallRecordService: Service, Sendable {
             return (late, b.settledWaiters())
         }
         if let late, let summary = late.summary {
-            write(summary, outcomes: late.outcomes + Array(repeating: "unknown: \(reason)", count: max(0, late.inFlight)))
+            write(
+                summary, outcomes: late.outcomes + Array(repeating: "unknown: \(reason)", count: max(0, late.inFlight)))
         }
         for waiter in settled { waiter.resume() }
     }
 
     private func write(_ summary: CallSummary, outcomes: [String]) {
         guard let account = summary.storeAccount else { return }
-        let record = CallRecord(time: Date(timeIntervalSince1970: Double(summary.startedMs) / 1000), account: account,
-                                caller: summary.caller, did: summary.did, ivrPath: summary.ivrPath, keys: summary.keys,
-                                sequence: summary.sequence, stepsDone: summary.stepsDone, stepsTotal: summary.stepsTotal,
-                                smsOutcomes: outcomes, outcome: summary.outcome, durationMs: summary.durationMs)
+        let record = CallRecord(
+            time: Date(timeIntervalSince1970: Double(summary.startedMs) / 1000), account: account,
+            caller: summary.caller, did: summary.did, ivrPath: summary.ivrPath, keys: summary.keys,
+            sequence: summary.sequence, stepsDone: summary.stepsDone, stepsTotal: summary.stepsTotal,
+            smsOutcomes: outcomes, outcome: summary.outcome, durationMs: summary.durationMs)
         switch continuation.yield(record) {
         case .dropped:
             logger.error("call \(summary.callID): call record not written: \(Self.queueLimit) waiting for the store")
@@ -364,7 +375,9 @@ struct SMSReservationExpiry: Service {
                 do {
                     let expired = try await store.expireSMSReservations(before: Date().addingTimeInterval(-seconds))
                     if expired > 0 {
-                        logger.warning("SMS ledger: \(expired) texts still reserved after \(horizon) (their node stopped mid-send) are now unknown; never sent again")
+                        logger.warning(
+                            "SMS ledger: \(expired) texts still reserved after \(horizon) (their node stopped mid-send) are now unknown; never sent again"
+                        )
                     }
                 } catch {
                     logger.error("SMS ledger: expiring stale reservations: \(error)")

@@ -8,8 +8,8 @@ import Foundation
 import Logging
 import ManagementAPI
 import Metrics
-import ServiceLifecycle
 import SMSGateway
+import ServiceLifecycle
 import StoreCalls
 import TelephonyDSP
 import UnixSignals
@@ -39,31 +39,43 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("account"), help: "An account file (repeatable).")
     var accounts: [String] = []
 
-    @Option(help: ArgumentHelp("The management store: a SQLite file (created if missing) or a postgres:// URL; its numbers are answered.",
-                               discussion: "Accounts are loaded when first called and kept in a bounded cache; a saved change reaches new calls within a second."))
+    @Option(
+        help: ArgumentHelp(
+            "The management store: a SQLite file (created if missing) or a postgres:// URL; its numbers are answered.",
+            discussion:
+                "Accounts are loaded when first called and kept in a bounded cache; a saved change reaches new calls within a second."
+        ))
     var store: String?
 
-    @Option(name: .customLong("call-records-days"),
-            help: "Days the store keeps the call records of its accounts' calls (1...3650).")
+    @Option(
+        name: .customLong("call-records-days"),
+        help: "Days the store keeps the call records of its accounts' calls (1...3650).")
     var callRecordsDays: Int = 90
 
-    @Option(help: ArgumentHelp("Serve the management API over HTTP on HOST:PORT (port 0: any free port); needs --store.",
-                               discussion: "Its first stdout line is `listening on http HOST:PORT`, before SIP's."))
+    @Option(
+        help: ArgumentHelp(
+            "Serve the management API over HTTP on HOST:PORT (port 0: any free port); needs --store.",
+            discussion: "Its first stdout line is `listening on http HOST:PORT`, before SIP's."))
     var http: String?
 
-    @Option(name: .customLong("api-rate"),
-            help: "Management API requests a second per key, on average (1...100000; bursts of twice as many); 429 past it.")
+    @Option(
+        name: .customLong("api-rate"),
+        help: "Management API requests a second per key, on average (1...100000; bursts of twice as many); 429 past it."
+    )
     var apiRate: Int = 50
 
     @Option(name: .customLong("api-upload-limit"), help: "The largest recording upload in MiB (1...1024); 413 past it.")
     var apiUploadLimit: Int = 20
 
-    @Option(help: ArgumentHelp("Serve GET /healthz (200 ready, 503 draining) and GET /metrics (Prometheus) on HOST:PORT, without authentication: bind it to a private address.",
-                               discussion: "Its stdout line `listening on metrics HOST:PORT` comes before SIP's."))
+    @Option(
+        help: ArgumentHelp(
+            "Serve GET /healthz (200 ready, 503 draining) and GET /metrics (Prometheus) on HOST:PORT, without authentication: bind it to a private address.",
+            discussion: "Its stdout line `listening on metrics HOST:PORT` comes before SIP's."))
     var metrics: String?
 
-    @Option(name: .customLong("recordings-root"),
-            help: "A folder accounts' recordings folders may be in, besides each account file's own folder.")
+    @Option(
+        name: .customLong("recordings-root"),
+        help: "A folder accounts' recordings folders may be in, besides each account file's own folder.")
     var recordingsRoot: String?
 
     @Option(help: "SIP's UDP address, HOST:PORT (port 0: any free port).")
@@ -78,32 +90,41 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("media-threads"), help: "Threads that send and receive RTP (1...64).")
     var mediaThreads: Int = 1
 
-    @Option(name: .customLong("media-tick-ms"),
-            help: "The media clock's tick in ms (1...20): calls are spread over the ticks of a packet interval.")
+    @Option(
+        name: .customLong("media-tick-ms"),
+        help: "The media clock's tick in ms (1...20): calls are spread over the ticks of a packet interval.")
     var mediaTickMs: Int = MediaEngine.defaultTickMilliseconds
 
-    @Option(name: .customLong("realtime-priority"),
-            help: "Run the media threads with SCHED_FIFO at this priority (1...99); needs the privilege.")
+    @Option(
+        name: .customLong("realtime-priority"),
+        help: "Run the media threads with SCHED_FIFO at this priority (1...99); needs the privilege.")
     var realtimePriority: Int32?
 
     @Option(name: .customLong("rtp-timeout"), help: "Seconds without RTP from the caller before the call is ended.")
     var rtpTimeout: Int = 30
 
-    @Option(name: .customLong("hold-timeout"),
-            help: "Seconds a call may stay on hold (the caller sends no RTP) before it is ended.")
+    @Option(
+        name: .customLong("hold-timeout"),
+        help: "Seconds a call may stay on hold (the caller sends no RTP) before it is ended.")
     var holdTimeout: Int = 7200
 
-    @Option(name: .customLong("rtp-probation"),
-            help: ArgumentHelp("Learning mode, off by default (0): also accept RTP from another address after this many packets in sequence from it.",
-                               discussion: "For callers whose media address is neither their SDP's c= address nor their SIP source. Risk: whoever guesses the port and sends that many packets before the caller takes the call's audio and key presses."))
+    @Option(
+        name: .customLong("rtp-probation"),
+        help: ArgumentHelp(
+            "Learning mode, off by default (0): also accept RTP from another address after this many packets in sequence from it.",
+            discussion:
+                "For callers whose media address is neither their SDP's c= address nor their SIP source. Risk: whoever guesses the port and sends that many packets before the caller takes the call's audio and key presses."
+        ))
     var rtpProbation: Int = 0
 
-    @Option(name: .customLong("trusted-proxy"),
-            help: "A proxy's IP address exempt from the per-source SIP rate limit (repeatable).")
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: "A proxy's IP address exempt from the per-source SIP rate limit (repeatable).")
     var trustedProxies: [String] = []
 
-    @Option(name: .customLong("drain-timeout"),
-            help: "At SIGTERM, seconds calls in progress may run to their end before they get BYE (0...86400).")
+    @Option(
+        name: .customLong("drain-timeout"),
+        help: "At SIGTERM, seconds calls in progress may run to their end before they get BYE (0...86400).")
     var drainTimeout: Int = 60
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
@@ -125,7 +146,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--call-records-days \(callRecordsDays) is out of range (1...3650)")
         }
         if let http { _ = try Serve.hostAndPort(http, option: "--http") }
-        guard (1...100_000).contains(apiRate) else { throw ValidationError("--api-rate \(apiRate) is out of range (1...100000)") }
+        guard (1...100_000).contains(apiRate) else {
+            throw ValidationError("--api-rate \(apiRate) is out of range (1...100000)")
+        }
         guard (1...1024).contains(apiUploadLimit) else {
             throw ValidationError("--api-upload-limit \(apiUploadLimit) is out of range (1...1024 MiB)")
         }
@@ -135,14 +158,18 @@ struct Serve: AsyncParsableCommand {
         }
         _ = try parsedListen()
         _ = try parsedPorts()
-        guard (1...64).contains(mediaThreads) else { throw ValidationError("--media-threads \(mediaThreads) is out of range (1...64)") }
+        guard (1...64).contains(mediaThreads) else {
+            throw ValidationError("--media-threads \(mediaThreads) is out of range (1...64)")
+        }
         guard [1, 2, 4, 5, 10, 20].contains(mediaTickMs) else {
             throw ValidationError("--media-tick-ms \(mediaTickMs) must divide 20 (1, 2, 4, 5, 10 or 20)")
         }
         if let realtimePriority, !(1...99).contains(realtimePriority) {
             throw ValidationError("--realtime-priority \(realtimePriority) is out of range (1...99)")
         }
-        guard (1...3600).contains(rtpTimeout) else { throw ValidationError("--rtp-timeout \(rtpTimeout) is out of range (1...3600 s)") }
+        guard (1...3600).contains(rtpTimeout) else {
+            throw ValidationError("--rtp-timeout \(rtpTimeout) is out of range (1...3600 s)")
+        }
         guard (1...86400).contains(holdTimeout) else {
             throw ValidationError("--hold-timeout \(holdTimeout) is out of range (1...86400 s)")
         }
@@ -155,20 +182,24 @@ struct Serve: AsyncParsableCommand {
         guard (0...86400).contains(drainTimeout) else {
             throw ValidationError("--drain-timeout \(drainTimeout) is out of range (0...86400 s)")
         }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not a level") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level '\(logLevel)' is not a level")
+        }
         try sms.check()
     }
 
     private func parsedListen() throws -> (host: String, port: Int) {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-              (0...65535).contains(port) else {
+            (0...65535).contains(port)
+        else {
             throw ValidationError("--listen '\(listen)' is not HOST:PORT")
         }
         var host = String(listen[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { throw ValidationError("--listen '\(listen)' has no host") }
         if mediaAddress == nil && (host == "0.0.0.0" || host == "::") {
-            throw ValidationError("--listen \(listen) is a wildcard: give --media-address, the address callers send RTP to")
+            throw ValidationError(
+                "--listen \(listen) is a wildcard: give --media-address, the address callers send RTP to")
         }
         return (host, port)
     }
@@ -176,7 +207,8 @@ struct Serve: AsyncParsableCommand {
     /// HOST:PORT (IPv6 in brackets), port 0...65535.
     static func hostAndPort(_ text: String, option: String) throws -> (host: String, port: Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-              (0...65535).contains(port) else {
+            (0...65535).contains(port)
+        else {
             throw ValidationError("\(option) '\(text)' is not HOST:PORT")
         }
         var host = String(text[..<colon])
@@ -187,7 +219,9 @@ struct Serve: AsyncParsableCommand {
 
     private func parsedPorts() throws -> ClosedRange<Int> {
         let parts = rtpPorts.split(separator: "-")
-        guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]), 1024 <= low, low < high, high <= 65535 else {
+        guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]), 1024 <= low, low < high,
+            high <= 65535
+        else {
             throw ValidationError("--rtp-ports '\(rtpPorts)' is not A-B with 1024 <= A < B <= 65535")
         }
         return low...high
@@ -228,11 +262,12 @@ struct Serve: AsyncParsableCommand {
             let shown = httpHost.contains(":") ? "[\(httpHost)]" : httpHost
             let api = ManagementAPI(store: opened, limits: apiLimits, logger: logger, onChange: { polling?.changed() })
             managementAPI = api
-            apiServices.append(api.application(host: httpHost, port: httpPort) { _, bound in
-                print("listening on http \(shown):\(bound)")
-                fflush(nil)
-                ready.finish()
-            })
+            apiServices.append(
+                api.application(host: httpHost, port: httpPort) { _, bound in
+                    print("listening on http \(shown):\(bound)")
+                    fflush(nil)
+                    ready.finish()
+                })
         }
         let (host, port) = try parsedListen()
         let directory: AccountDirectory
@@ -247,19 +282,23 @@ struct Serve: AsyncParsableCommand {
         progress.update(accounts.count, of: accounts.count, force: true)
         progress.finish()
         // One ledger for every account: each text is counted against its account file's daily limit.
-        let dispatch = accounts.isEmpty ? nil : try sms.makeDispatcher(account: SMSAccount(key: "serve", dailyLimit: 0))
-            .map { SMSDispatchService(dispatcher: $0, logger: logger) }
+        let dispatch =
+            accounts.isEmpty
+            ? nil
+            : try sms.makeDispatcher(account: SMSAccount(key: "serve", dailyLimit: 0))
+                .map { SMSDispatchService(dispatcher: $0, logger: logger) }
         let records = opened.map { CallRecordService(store: $0, retentionDays: callRecordsDays, logger: logger) }
         let storeTexts = try opened.map { StoreTexts(store: $0, transport: try sms.makeTransport(), logger: logger) }
         let server = try runtime {
             try CallServer(
-                configuration: CallServer.Configuration(host: host, port: port, mediaAddress: mediaAddress,
-                                                        rtpPorts: try parsedPorts(), mediaThreads: mediaThreads,
-                                                        rtpTimeoutSeconds: rtpTimeout, holdTimeoutSeconds: holdTimeout,
-                                                        rtpProbationPackets: rtpProbation, mediaTickMs: mediaTickMs,
-                                                        realtimePriority: realtimePriority,
-                                                        trustedProxies: trustedProxies,
-                                                        drainTimeout: .seconds(drainTimeout)),
+                configuration: CallServer.Configuration(
+                    host: host, port: port, mediaAddress: mediaAddress,
+                    rtpPorts: try parsedPorts(), mediaThreads: mediaThreads,
+                    rtpTimeoutSeconds: rtpTimeout, holdTimeoutSeconds: holdTimeout,
+                    rtpProbationPackets: rtpProbation, mediaTickMs: mediaTickMs,
+                    realtimePriority: realtimePriority,
+                    trustedProxies: trustedProxies,
+                    drainTimeout: .seconds(drainTimeout)),
                 accounts: directory, source: storeAccounts, logger: logger,
                 onSMS: { request in
                     if let account = request.storeAccount, let storeTexts, let records {
@@ -277,7 +316,8 @@ struct Serve: AsyncParsableCommand {
                     guard let dispatch else {
                         Counter(label: "callseq_sms_total", dimensions: [("outcome", "dry_run")]).increment()
                         let callID = InputText.escaped(request.callID, limit: 200)
-                        let line = "call \(callID): would send SMS from \(request.sms.from.digits) to "
+                        let line =
+                            "call \(callID): would send SMS from \(request.sms.from.digits) to "
                             + "\(request.sms.to.digits): \"\(request.sms.message)\" (dry run)"
                         logger.info("\(line)")
                         return
@@ -289,7 +329,8 @@ struct Serve: AsyncParsableCommand {
         // SIGHUP is trapped before the port opens: from the first stdout line on, none takes the default action.
         // (The group traps SIGTERM and SIGINT before it starts the services.)
         let hangups = await UnixSignalsSequence(trapping: .sighup)
-        let numbers = directory.numberCount, files = directory.entries.count
+        let numbers = directory.numberCount
+        let files = directory.entries.count
         var before = apiListening.map { [$0] } ?? []
         var metricsServices: [any Service] = []
         // One registry per process: the API's GET /metrics (operator keys) and the --metrics listener.
@@ -303,36 +344,43 @@ struct Serve: AsyncParsableCommand {
             let previous = apiListening
             before = [listening]
             let shown = metricsHost.contains(":") ? "[\(metricsHost)]" : metricsHost
-            metricsServices.append(node.application(host: metricsHost, port: metricsPort, logger: logger) { bound in
-                if let previous { for await _ in previous {} }
-                print("listening on metrics \(shown):\(bound)")
-                fflush(nil)
-                ready.finish()
-            })
+            metricsServices.append(
+                node.application(host: metricsHost, port: metricsPort, logger: logger) { bound in
+                    if let previous { for await _ in previous {} }
+                    print("listening on metrics \(shown):\(bound)")
+                    fflush(nil)
+                    ready.finish()
+                })
         }
         let calls = CallService(server: server, after: before) { boundPort in
             print("listening on udp \(host.contains(":") ? "[\(host)]" : host):\(boundPort)")
             fflush(nil)
-            logger.info("serving \(numbers) numbers from \(files) account files\(opened == nil ? "" : ", and the store's numbers")")
+            logger.info(
+                "serving \(numbers) numbers from \(files) account files\(opened == nil ? "" : ", and the store's numbers")"
+            )
         }
         // Shut down in reverse order: reloads stop, calls drain, then the texts already requested go out.
         // The metrics listener is stopped last: /healthz says `draining` while the calls drain.
-        var services: [any Service] = metricsServices + apiServices + (dispatch.map { [$0] } ?? [])
+        var services: [any Service] =
+            metricsServices + apiServices + (dispatch.map { [$0] } ?? [])
             + (records.map { [$0] } ?? [])
         services += [calls, AccountReloadService(server: server, hangups: hangups)]
         if let listening { services.append(PostgresFeedService(feed: listening)) }
         if let opened, let storeTexts, storeTexts.transport != nil {
-            services.append(SMSReservationExpiry(
-                store: opened, logger: logger,
-                horizon: StoreTexts.longestSend(timeout: .milliseconds(sms.smsTimeoutMs), attempts: storeTexts.maximumAttempts)))
+            services.append(
+                SMSReservationExpiry(
+                    store: opened, logger: logger,
+                    horizon: StoreTexts.longestSend(
+                        timeout: .milliseconds(sms.smsTimeoutMs), attempts: storeTexts.maximumAttempts)))
         }
         if let storeAccounts, let feed {
             // The feed also tells the API's cache of verified keys about keys revoked by other processes.
             let api = managementAPI
             services.append(StoreChangeService(accounts: storeAccounts, feed: feed, observe: { api?.storeChanged($0) }))
         }
-        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
-                                                      logger: logger)
+        var configuration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
         // The drain (--drain-timeout, then 5 s for the BYEs' answers), then the texts already requested.
         configuration.maximumGracefulShutdownDuration = .seconds(drainTimeout + 60)
         do {

@@ -25,7 +25,8 @@ struct Spectrogram {
         // A sine of peak A on a bin gives |X| = A N / 4 with a Hann window (the window sums to N/2).
         let scale = 4 / Float(n)
         let total = samples.count
-        var re = [Float](repeating: 0, count: n), im = [Float](repeating: 0, count: n)
+        var re = [Float](repeating: 0, count: n)
+        var im = [Float](repeating: 0, count: n)
         for column in 0..<max(count, 0) {
             let from = Double(column) * Double(total) / Double(count)
             let to = Double(column + 1) * Double(total) / Double(count)

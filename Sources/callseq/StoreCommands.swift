@@ -53,7 +53,8 @@ struct ImportCommand: AsyncParsableCommand {
         let accountName = name ?? (base.hasSuffix(".json") ? String(base.dropLast(5)) : base)
         let store = try await openStore(storeOption.store)
         do {
-            let account = try await store.importAccount(snapshot, as: NewAccount(name: accountName), origin: .commandLine)
+            let account = try await store.importAccount(
+                snapshot, as: NewAccount(name: accountName), origin: .commandLine)
             print(account.id)
             await closeStore(store)
         } catch {
@@ -66,7 +67,9 @@ struct ImportCommand: AsyncParsableCommand {
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Print an account of the store as an account file (canonical JSON: export, import, export gives the same bytes).")
+        abstract:
+            "Print an account of the store as an account file (canonical JSON: export, import, export gives the same bytes)."
+    )
 
     @Argument(help: "The account's id (acc_...).")
     var account: String
@@ -112,9 +115,10 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try await openStore(storeOption.store)
             do {
-                let key = try await store.createKey(account: account, isOperator: isOperator,
-                                                    label: label.isEmpty && isOperator ? "operator" : label,
-                                                    origin: .commandLine)
+                let key = try await store.createKey(
+                    account: account, isOperator: isOperator,
+                    label: label.isEmpty && isOperator ? "operator" : label,
+                    origin: .commandLine)
                 await closeStore(store)
                 print(key.secret)
             } catch {

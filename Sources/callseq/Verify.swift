@@ -31,15 +31,18 @@ struct Verify: ParsableCommand {
 
     func validate() throws {
         if let plot, !plot.lowercased().hasSuffix(".png") { throw ValidationError("--plot \(plot): must end in .png") }
-        guard toleranceMs > 0 && toleranceMs <= 1000 else { throw ValidationError("--tolerance-ms \(toleranceMs) is out of range (0...1000)") }
+        guard toleranceMs > 0 && toleranceMs <= 1000 else {
+            throw ValidationError("--tolerance-ms \(toleranceMs) is out of range (0...1000)")
+        }
     }
 
     func run() throws {
         let program = try loadSequence(sequence, options: options)
         let decoded = try runtime { try readForReceiver(audio) }
         let report = try runtime { () throws -> VerificationReport in
-            try Verifier.verify(program, samples: decoded.samples, sampleRate: decoded.sampleRate,
-                                tolerance: toleranceMs / 1000)
+            try Verifier.verify(
+                program, samples: decoded.samples, sampleRate: decoded.sampleRate,
+                tolerance: toleranceMs / 1000)
         }
         for line in report.lines { print(line) }
         if let plot { print(try drawPlot(plot, program: program, audio: decoded, report: report)) }
@@ -49,16 +52,21 @@ struct Verify: ParsableCommand {
 
 extension Verify {
     /// The expected digits, moved by the offset the verifier measured, above the digits found in the audio.
-    func drawPlot(_ path: String, program: CompiledSequence, audio: DecodedAudio,
-                  report: VerificationReport) throws -> String {
+    func drawPlot(
+        _ path: String, program: CompiledSequence, audio: DecodedAudio,
+        report: VerificationReport
+    ) throws -> String {
         let rate = Double(program.format.sampleRate)
         let spans = program.digits.map { d in
-            Plot.Span(lane: 0, start: Double(d.startSample) / rate + report.offset,
-                      end: Double(d.endSample) / rate + report.offset,
-                      label: String(d.digit.character), style: .expected)
+            Plot.Span(
+                lane: 0, start: Double(d.startSample) / rate + report.offset,
+                end: Double(d.endSample) / rate + report.offset,
+                label: String(d.digit.character), style: .expected)
         }
-        let name = (audio: (self.audio as NSString).lastPathComponent,
-                    sequence: (sequence as NSString).lastPathComponent)
+        let name = (
+            audio: (self.audio as NSString).lastPathComponent,
+            sequence: (sequence as NSString).lastPathComponent
+        )
         let (plot, summary) = try audioPlot(
             audio, title: "callseq verify: \(report.passed ? "PASS" : "FAIL") - \(name.audio) against \(name.sequence)",
             subtitle: "expected \"\(report.expected)\", found \"\(report.found)\", offset "

@@ -11,7 +11,9 @@ import Testing
 @Suite("PostgreSQL change feed", .serialized)
 struct ChangeFeedTests {
     /// Waits (up to `seconds`) for the feed to pass `version`; answers the version and how long it took.
-    func change(_ feed: PostgresChangeFeed, after version: Int64, seconds: Double = 10) async throws -> (Int64, Duration) {
+    func change(
+        _ feed: PostgresChangeFeed, after version: Int64, seconds: Double = 10
+    ) async throws -> (Int64, Duration) {
         let start = ContinuousClock.now
         let result = try await withThrowingTaskGroup(of: Int64?.self) { group in
             group.addTask { try await feed.waitForChange(after: version) }
@@ -30,7 +32,8 @@ struct ChangeFeedTests {
     /// Kills the feed's backend (as a network failure or a server restart would).
     func dropFeedConnections(_ store: PostgresStore) async throws -> Int {
         let rows = try await store.database.transaction { tx throws(StoreError) in
-            try await tx.query("""
+            try await tx.query(
+                """
                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'callseq-feed'
                 """, [])
         }
@@ -43,9 +46,10 @@ struct ChangeFeedTests {
         defer { server.stop() }
         let url = try server.createDatabase()
         let nodeA = try await PostgresStore.connect(url: url)
-        let nodeB = try await PostgresStore.connect(url: url)   // installs the trigger again: idempotent
-        let feed = PostgresChangeFeed(location: try .init(url: url), pollInterval: .seconds(2),
-                                      retryDelay: .milliseconds(50))
+        let nodeB = try await PostgresStore.connect(url: url)  // installs the trigger again: idempotent
+        let feed = PostgresChangeFeed(
+            location: try .init(url: url), pollInterval: .seconds(2),
+            retryDelay: .milliseconds(50))
         let runner = Task { await feed.run() }
         defer { runner.cancel() }
         let (start, _) = try await change(feed, after: -1)

@@ -72,8 +72,10 @@ struct PostgresStoreTests {
             for i in 0..<60 {
                 let store = i % 2 == 0 ? one : two
                 group.addTask {
-                    try await store.reserveSMS(SMSRequest(account: account.id, callID: "call-\(i % 30)", step: 1,
-                                                          from: "1", to: "2", message: "m", dailyLimit: 12, time: now))
+                    try await store.reserveSMS(
+                        SMSRequest(
+                            account: account.id, callID: "call-\(i % 30)", step: 1,
+                            from: "1", to: "2", message: "m", dailyLimit: 12, time: now))
                 }
             }
             var all: [SMSReservation] = []
@@ -95,20 +97,33 @@ struct PostgresStoreTests {
         let two = try await PostgresStore.connect(url: url)
         // Every pooled connection bounds lock waits and idle transactions (a node that dies mid-transaction).
         let settings = try await one.database.read { tx throws(StoreError) in
-            [try await tx.query("SHOW lock_timeout", []), try await tx.query("SHOW idle_in_transaction_session_timeout", [])]
+            [
+                try await tx.query("SHOW lock_timeout", []),
+                try await tx.query("SHOW idle_in_transaction_session_timeout", []),
+            ]
         }
         #expect(settings.map { $0.first?.values.first } == [.text("5s"), .text("30s")])
         let account = try await one.createAccount(NewAccount(name: "A"), origin: .commandLine)
         let now = Date()
         func request(_ call: String, limit: Int = 2, time: Date = now) -> SMSRequest {
-            SMSRequest(account: account.id, callID: call, step: 3, from: "1", to: "2", message: "m", dailyLimit: limit, time: time)
+            SMSRequest(
+                account: account.id, callID: call, step: 3, from: "1", to: "2", message: "m", dailyLimit: limit,
+                time: time)
         }
         // The day's row is created by the first reservation; a duplicate takes no place; the limit is exact.
-        guard case .reserved(let first) = try await one.reserveSMS(request("a")) else { Issue.record("a not reserved"); return }
+        guard case .reserved(let first) = try await one.reserveSMS(request("a")) else {
+            Issue.record("a not reserved")
+            return
+        }
         #expect(try await two.reserveSMS(request("a")) == .alreadyReserved(id: first, state: .reserved))
-        guard case .reserved = try await two.reserveSMS(request("b")) else { Issue.record("b not reserved"); return }
+        guard case .reserved = try await two.reserveSMS(request("b")) else {
+            Issue.record("b not reserved")
+            return
+        }
         #expect(try await one.reserveSMS(request("c")) == .limitReached(used: 2))
-        #expect(try await one.reserveSMS(request("d", limit: 0, time: now.addingTimeInterval(86_400))) == .limitReached(used: 0))
+        #expect(
+            try await one.reserveSMS(request("d", limit: 0, time: now.addingTimeInterval(86_400)))
+                == .limitReached(used: 0))
         let ledger = try await one.smsEntries(account: account.id, page: PageRequest(limit: 10)).items
         #expect(ledger.map(\.state).sorted { $0.rawValue < $1.rawValue } == [.failed, .failed, .reserved, .reserved])
 
@@ -128,7 +143,10 @@ struct PostgresStoreTests {
         let waited = ContinuousClock.now - start
         #expect(waited >= .seconds(4) && waited < .seconds(8), "waited \(waited)")
         try await holder.value
-        guard case .reserved = try await one.reserveSMS(request("e", limit: 10)) else { Issue.record("e not reserved"); return }
+        guard case .reserved = try await one.reserveSMS(request("e", limit: 10)) else {
+            Issue.record("e not reserved")
+            return
+        }
         await one.database.shutdown()
         await two.database.shutdown()
     }
@@ -149,8 +167,9 @@ struct PostgresStoreTests {
     func unreachable() async throws {
         let start = ContinuousClock.now
         await #expect(throws: StoreError.self) {
-            _ = try await PostgresStore.connect(url: "postgres://postgres@/none?host=/nonexistent-folder&port=1",
-                                                   timeout: .seconds(3))
+            _ = try await PostgresStore.connect(
+                url: "postgres://postgres@/none?host=/nonexistent-folder&port=1",
+                timeout: .seconds(3))
         }
         #expect(ContinuousClock.now - start < .seconds(30))
     }

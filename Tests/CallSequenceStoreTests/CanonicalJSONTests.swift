@@ -1,34 +1,38 @@
 import CallSequenceModel
-@testable import CallSequenceStore
 import Testing
+
+@testable import CallSequenceStore
 
 @Suite("Canonical JSON")
 struct CanonicalJSONTests {
     @Test("one spelling: indentation, numbers, escapes, key order kept")
     func spelling() throws {
         let text = #"{"b":1.50,"a":[true,null,-0,1e3,0.1,"x\"\\\u0001\n\u00e9"],"e":{},"f":[]}"#
-        #expect(try CanonicalJSON.canonicalize(text) == """
-            {
-              "b": 1.5,
-              "a": [
-                true,
-                null,
-                0,
-                1000,
-                0.1,
-                "x\\"\\\\\\u0001\\né"
-              ],
-              "e": {},
-              "f": []
-            }
+        #expect(
+            try CanonicalJSON.canonicalize(text) == """
+                {
+                  "b": 1.5,
+                  "a": [
+                    true,
+                    null,
+                    0,
+                    1000,
+                    0.1,
+                    "x\\"\\\\\\u0001\\né"
+                  ],
+                  "e": {},
+                  "f": []
+                }
 
-            """)
+                """)
     }
 
     @Test("canonical text is a fixed point")
     func fixedPoint() throws {
-        let samples = [#"{"name":"Door","steps":[{"type":"dtmf","digits":"1#","levelDbm0":-7.5}]}"#, "[1,2,[3,[4]]]",
-                       #""\u2028 \t""#, "12345678901234"]
+        let samples = [
+            #"{"name":"Door","steps":[{"type":"dtmf","digits":"1#","levelDbm0":-7.5}]}"#, "[1,2,[3,[4]]]",
+            #""\u2028 \t""#, "12345678901234",
+        ]
         for sample in samples {
             let once = try CanonicalJSON.canonicalize(sample)
             #expect(try CanonicalJSON.canonicalize(once) == once)

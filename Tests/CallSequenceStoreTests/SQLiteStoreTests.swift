@@ -1,6 +1,6 @@
+import CSQLite
 import CallSequenceModel
 import CallSequenceStore
-import CSQLite
 import Foundation
 import StoreConformance
 import Testing
@@ -80,14 +80,19 @@ struct SQLiteStoreTests {
         #expect(sqlite3_open(path, &db) == SQLITE_OK)
         #expect(sqlite3_exec(db, "INSERT INTO schema_version VALUES (99, 0)", nil, nil, nil) == SQLITE_OK)
         sqlite3_close(db)
-        await #expect(throws: StoreError.unavailable("\(path): schema version 99 is newer than this program's \(SQLiteStore.schemaVersion)")) {
+        await #expect(
+            throws: StoreError.unavailable(
+                "\(path): schema version 99 is newer than this program's \(SQLiteStore.schemaVersion)")
+        ) {
             _ = try await SQLiteStore.open(path: path)
         }
     }
 
     @Test("an unopenable path says which and why")
     func unopenable() async throws {
-        await #expect(throws: StoreError.self) { _ = try await SQLiteStore.open(path: "/nonexistent-dir/x/store.sqlite3") }
+        await #expect(throws: StoreError.self) {
+            _ = try await SQLiteStore.open(path: "/nonexistent-dir/x/store.sqlite3")
+        }
     }
 
     @Test("two stores on one file (two processes) keep the SMS limit together")
@@ -103,8 +108,10 @@ struct SQLiteStoreTests {
             for i in 0..<30 {
                 let store = i % 2 == 0 ? one : two
                 group.addTask {
-                    try await store.reserveSMS(SMSRequest(account: account.id, callID: "call-\(i)", step: 0, from: "1",
-                                                          to: "2", message: "m", dailyLimit: 10, time: now))
+                    try await store.reserveSMS(
+                        SMSRequest(
+                            account: account.id, callID: "call-\(i)", step: 0, from: "1",
+                            to: "2", message: "m", dailyLimit: 10, time: now))
                 }
             }
             var all: [SMSReservation] = []

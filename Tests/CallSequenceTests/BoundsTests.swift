@@ -3,9 +3,9 @@ import CallSequenceModel
 import Foundation
 import Glibc
 import Recordings
-import Testing
 import TelephonyDSP
 import TestSupport
+import Testing
 
 /// The process's resident memory in bytes (/proc/self/statm): what compiling adds shows up here whichever
 /// thread's malloc arena it used.
@@ -35,8 +35,9 @@ struct BoundsTests {
         #expect(referenced.count <= 11)
         #expect(programs.allSatisfy { $0.sharedAudioBytes <= 5 * 800 * 2 })
         #expect(schedules < 10_000 * 1024, "schedules: \(schedules) bytes")
-        print("10,000 door sequences at 8 kHz: resident +\(after - before) bytes (\((after - before) / 10_000) per sequence), "
-            + "schedules \(schedules) bytes, bursts \(ToneBurstCache.shared.live.bytes) bytes live in the process")
+        print(
+            "10,000 door sequences at 8 kHz: resident +\(after - before) bytes (\((after - before) / 10_000) per sequence), "
+                + "schedules \(schedules) bytes, bursts \(ToneBurstCache.shared.live.bytes) bytes live in the process")
         #expect(after - before < 64 << 20)
         // Same audio as the generator renders.
         let player = programs[1234].makePlayer()
@@ -51,8 +52,9 @@ struct BoundsTests {
         try account.compileReachable()
         let after = residentBytes()
         let bytes = account.sequences.compactMap { $0 }.reduce(0) { $0 + $1.scheduleBytes + $1.sharedAudioBytes }
-        print("example account compiled at 8 kHz PCM16: resident +\(after - before) bytes; "
-            + "\(account.compiledCount) programs refer to \(bytes) bytes of schedules and audio")
+        print(
+            "example account compiled at 8 kHz PCM16: resident +\(after - before) bytes; "
+                + "\(account.compiledCount) programs refer to \(bytes) bytes of schedules and audio")
         #expect(after - before < 8 << 20)
     }
 
@@ -69,7 +71,7 @@ struct BoundsTests {
         let compiled = try CompiledAccount(account, recordings: RecordingCache(library: library), format: CallFormat())
         try compiled.compileReachable()
         #expect(compiled.sequences.map { $0 != nil } == [true, false, false])
-        #expect(compiled.compiledCount == 2)   // the Lobby's prompt and "Door"
+        #expect(compiled.compiledCount == 2)  // the Lobby's prompt and "Door"
         let (_, events) = runSession(try compiled.makeSession(calling: PhoneNumber("5145550100")), presses: [.one])
         #expect(events.contains { $0.kind == .ended(.sequenceFinished) })
     }
@@ -152,9 +154,10 @@ struct BoundsTests {
         do {
             _ = try Account.parse(text, source: "a", baseDirectory: "")
         } catch {
-            #expect(error.problems.map(\.description) == [
-                "ivrs[0].options.A: the option \"A\" is the same digit as \"a\" (A-D and a-d are the same keys); give it once",
-            ])
+            #expect(
+                error.problems.map(\.description) == [
+                    "ivrs[0].options.A: the option \"A\" is the same digit as \"a\" (A-D and a-d are the same keys); give it once"
+                ])
         }
     }
 
@@ -179,8 +182,10 @@ struct BoundsTests {
             (#"{ "name": "a\u0085b", "steps": [ { "type": "dtmf", "digits": "1" } ] }"#, "name"),
             (#"{ "name": "a\u007Fb", "steps": [ { "type": "dtmf", "digits": "1" } ] }"#, "name"),
             (#"{ "name": "n", "steps": [ { "type": "dtmf", "digits": "1\n2" } ] }"#, "steps[0].digits"),
-            (#"{ "name": "n", "steps": [ { "type": "sms", "from": "5145550100", "to": "5145550199", "message": "hi\u001b[31m" } ] }"#,
-             "steps[0].message"),
+            (
+                #"{ "name": "n", "steps": [ { "type": "sms", "from": "5145550100", "to": "5145550199", "message": "hi\u001b[31m" } ] }"#,
+                "steps[0].message"
+            ),
             (#"{ "name": "n", "steps": [ { "type": "dtmf", "digits": "1", "x\u001bq": 1 } ] }"#, #"steps[0].x\u{1B}q"#),
         ]
         for (text, path) in cases {
@@ -207,8 +212,9 @@ struct BoundsTests {
 
     @Test func renderingIntoAnEmptyBufferDoesNothing() throws {
         for encoding in [SampleEncoding.pcm16, .ulaw] {
-            let program = try CompiledSequence(try Self.doorSequence(1), format: CallFormat(encoding: encoding),
-                                               recordings: RecordingCache(library: .empty))
+            let program = try CompiledSequence(
+                try Self.doorSequence(1), format: CallFormat(encoding: encoding),
+                recordings: RecordingCache(library: .empty))
             let player = program.makePlayer()
             if encoding == .pcm16 {
                 #expect(player.render(into: UnsafeMutableBufferPointer<Int16>(start: nil, count: 0)) == 0)

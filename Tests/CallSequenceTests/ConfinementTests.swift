@@ -8,7 +8,8 @@ import Testing
 /// An account folder with a `recordings` folder holding one WAV, and a sibling account's folder.
 private func makeTree() throws -> (root: URL, account: URL, other: URL) {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("confine-\(UUID().uuidString)")
-    let account = root.appendingPathComponent("a"), other = root.appendingPathComponent("b")
+    let account = root.appendingPathComponent("a")
+    let other = root.appendingPathComponent("b")
     for folder in [account.appendingPathComponent("recordings"), other.appendingPathComponent("recordings")] {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
@@ -40,20 +41,25 @@ struct ConfinementTests {
     @Test func escapingAndAbsoluteFoldersAreRefusedWithTheJSONPath() throws {
         let (root, account, other) = try makeTree()
         #expect(problems(accountText(recordings: "recordings"), in: account) == [])
-        #expect(problems(accountText(recordings: "../b/recordings", prompt: "secret"), in: account) == [
-            "recordings: \"../b/recordings\" leads outside the account's folder; "
-                + "an operator may allow a wider folder as a recordings root",
-        ])
+        #expect(
+            problems(accountText(recordings: "../b/recordings", prompt: "secret"), in: account) == [
+                "recordings: \"../b/recordings\" leads outside the account's folder; "
+                    + "an operator may allow a wider folder as a recordings root"
+            ])
         let absolute = other.appendingPathComponent("recordings").path
-        #expect(problems(accountText(recordings: absolute, prompt: "secret"), in: account).first?
-            .hasPrefix("recordings: \"\(absolute)\" is an absolute path") == true)
+        #expect(
+            problems(accountText(recordings: absolute, prompt: "secret"), in: account).first?
+                .hasPrefix("recordings: \"\(absolute)\" is an absolute path") == true)
         // The operator's root widens it.
-        #expect(problems(accountText(recordings: "../b/recordings", prompt: "secret"), in: account, root: root.path) == [])
+        #expect(
+            problems(accountText(recordings: "../b/recordings", prompt: "secret"), in: account, root: root.path) == [])
         // A symbolic link to the other folder is resolved and refused.
-        try FileManager.default.createSymbolicLink(atPath: account.appendingPathComponent("linked").path,
-                                                   withDestinationPath: other.appendingPathComponent("recordings").path)
-        #expect(problems(accountText(recordings: "linked", prompt: "secret"), in: account).first?
-            .contains("leads outside the account's folder") == true)
+        try FileManager.default.createSymbolicLink(
+            atPath: account.appendingPathComponent("linked").path,
+            withDestinationPath: other.appendingPathComponent("recordings").path)
+        #expect(
+            problems(accountText(recordings: "linked", prompt: "secret"), in: account).first?
+                .contains("leads outside the account's folder") == true)
     }
 
     @Test func aRecordingLinkLeavingTheFolderIsRefused() throws {
@@ -63,7 +69,8 @@ struct ConfinementTests {
             withDestinationPath: other.appendingPathComponent("recordings/secret.wav").path)
         let found = problems(accountText(recordings: "recordings"), in: account)
         #expect(found.count == 1)
-        #expect(found.first?.hasSuffix("stolen.wav: is a symbolic link that leads outside the recordings folder") == true)
+        #expect(
+            found.first?.hasSuffix("stolen.wav: is a symbolic link that leads outside the recordings folder") == true)
     }
 
     @Test func aFIFOADirectoryAndAMissingFileGiveTheirOwnCause() throws {
@@ -76,11 +83,14 @@ struct ConfinementTests {
         let cases: [(String, String)] = [
             (fifo, "\(fifo): is not a regular file"),
             (directory, "\(directory): is a directory"),
-            (folder.appendingPathComponent("none.wav").path, "\(folder.appendingPathComponent("none.wav").path): no such file"),
+            (
+                folder.appendingPathComponent("none.wav").path,
+                "\(folder.appendingPathComponent("none.wav").path): no such file"
+            ),
         ]
         for (path, expected) in cases {
             do {
-                _ = try AudioFile.read(path)   // a FIFO would block an open without O_NONBLOCK
+                _ = try AudioFile.read(path)  // a FIFO would block an open without O_NONBLOCK
                 Issue.record("read \(path)")
             } catch {
                 #expect(error.description == expected)
@@ -93,7 +103,7 @@ struct ConfinementTests {
         } catch {
             #expect(error.description == "\(directory): is a directory")
         }
-        if geteuid() != 0 {   // root reads anything
+        if geteuid() != 0 {  // root reads anything
             let locked = folder.appendingPathComponent("welcome.wav").path
             chmod(locked, 0)
             #expect(throws: RecordingError.self) { _ = try AudioFile.read(locked) }

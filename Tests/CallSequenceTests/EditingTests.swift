@@ -1,17 +1,20 @@
 import CallSequenceEngine
 import CallSequenceModel
 import Recordings
-import Testing
 import TelephonyDSP
+import Testing
 
 @Suite("Editing a sequence as a portal does")
 struct EditingTests {
     func sequence() throws -> SequenceDefinition {
-        SequenceDefinition(name: "Door", steps: [
-            .recording(RecordingStep(recording: .named("welcome"))),
-            .dtmf(DTMFStep(digits: try DialString("1234"))),
-            .sms(SMSStep(from: try PhoneNumber("5145550100"), to: try PhoneNumber("5145550199"), message: "Opened")),
-        ])
+        SequenceDefinition(
+            name: "Door",
+            steps: [
+                .recording(RecordingStep(recording: .named("welcome"))),
+                .dtmf(DTMFStep(digits: try DialString("1234"))),
+                .sms(
+                    SMSStep(from: try PhoneNumber("5145550100"), to: try PhoneNumber("5145550199"), message: "Opened")),
+            ])
     }
 
     @Test func addInsertMoveDeleteAndRename() throws {

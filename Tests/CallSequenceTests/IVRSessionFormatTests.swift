@@ -2,9 +2,9 @@ import CallSequenceEngine
 import CallSequenceModel
 import Foundation
 import Recordings
-import Testing
-import TestSupport
 import TelephonyDSP
+import TestSupport
+import Testing
 
 /// The example account with a second IVR, "Doors": the lobby's option 3 goes to it; its own timeout (2 s) and
 /// number of plays (1) differ from the lobby's (5 s, 3 plays), and its option 1 runs "Front door".
@@ -39,7 +39,8 @@ func runSessionBytes(_ session: IVRSession, presses: [DTMFDigit]) -> (audio: [UI
     var frame = [UInt8](repeating: 0xAA, count: 160)
     while !session.isEnded && audio.count < 8000 * 120 {
         if session.isWaitingForDigit, !presses.isEmpty { session.press(presses.removeFirst()) }
-        frame.withUnsafeMutableBufferPointer { out in session.render(callerAudio: nil, into: out) { events.append($0) } }
+        frame.withUnsafeMutableBufferPointer { out in session.render(callerAudio: nil, into: out) { events.append($0) }
+        }
         audio += frame
     }
     return (audio, events)
@@ -49,7 +50,9 @@ func runSessionBytes(_ session: IVRSession, presses: [DTMFDigit]) -> (audio: [UI
 func endedTelephoneEvents(_ events: [IVRSession.Event]) -> String {
     var digits = ""
     for event in events {
-        if case .sequence(_, .telephoneEvent(let state)) = event.kind, state.ended { digits.append(state.digit.character) }
+        if case .sequence(_, .telephoneEvent(let state)) = event.kind, state.ended {
+            digits.append(state.digit.character)
+        }
     }
     return digits
 }
@@ -61,7 +64,8 @@ struct IVRSessionFormatTests {
         let (audio, events) = runSession(session, presses: [.three, .one])
         let kinds = events.map(\.kind)
         let expected: [IVRSession.Event.Kind] = [
-            .menuStarted(ivr: 0, play: 1), .digit(.three), .menuStarted(ivr: 1, play: 1), .digit(.one), .sequenceStarted(0),
+            .menuStarted(ivr: 0, play: 1), .digit(.three), .menuStarted(ivr: 1, play: 1), .digit(.one),
+            .sequenceStarted(0),
         ]
         #expect(Array(kinds.filter { if case .sequence = $0 { false } else { true } }.prefix(5)) == expected)
         #expect(kinds.last == .ended(.sequenceFinished))
@@ -88,18 +92,21 @@ struct IVRSessionFormatTests {
     @Test(arguments: [SampleEncoding.ulaw, .alaw])
     func aSessionRendersG711BytesThatAreThePCMSessionEncoded(encoding: SampleEncoding) throws {
         let pcm = runSession(try exampleAccount().makeSession(calling: PhoneNumber("5145550100")), presses: [.one])
-        let bytes = runSessionBytes(try exampleAccount(CallFormat(encoding: encoding)).makeSession(calling: PhoneNumber("5145550100")),
-                                    presses: [.one])
+        let bytes = runSessionBytes(
+            try exampleAccount(CallFormat(encoding: encoding)).makeSession(calling: PhoneNumber("5145550100")),
+            presses: [.one])
         #expect(bytes.events == pcm.events)
         #expect(bytes.audio.count == pcm.audio.count)
         // Byte for byte what spandsp's encoder makes of the PCM session, the waiting silence included.
         #expect(bytes.audio == (encoding == .ulaw ? ReferenceG711.muLaw(pcm.audio) : ReferenceG711.aLaw(pcm.audio)))
-        let decoded = encoding == .ulaw ? ReferenceG711.muLawDecoded(bytes.audio) : ReferenceG711.aLawDecoded(bytes.audio)
+        let decoded =
+            encoding == .ulaw ? ReferenceG711.muLawDecoded(bytes.audio) : ReferenceG711.aLawDecoded(bytes.audio)
         #expect(text(try detectDigits(decoded, sampleRate: 8000)) == "9876#")
     }
 
     @Test func inRFC4733ModeTheDigitsAreEventsAndTheAudioHasNoTone() throws {
-        let session = try exampleAccount(CallFormat(dtmfOutput: .rfc4733)).makeSession(calling: PhoneNumber("5145550100"))
+        let session = try exampleAccount(CallFormat(dtmfOutput: .rfc4733)).makeSession(
+            calling: PhoneNumber("5145550100"))
         let (audio, events) = runSession(session, presses: [.one])
         #expect(endedTelephoneEvents(events) == "9876#")
         #expect(text(try detectDigits(audio, sampleRate: 8000)) == "")

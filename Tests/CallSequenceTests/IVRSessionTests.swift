@@ -2,13 +2,16 @@ import CallSequenceEngine
 import CallSequenceModel
 import Foundation
 import Recordings
-import Testing
-import TestSupport
 import TelephonyDSP
+import TestSupport
+import Testing
 
 /// Runs a session in 20 ms frames until it ends; `press` is applied when the menu waits, `caller` is its input.
-func runSession(_ session: IVRSession, presses: [DTMFDigit] = [], caller: [Int16]? = nil, rate: Int = 8000)
-    -> (audio: [Int16], events: [IVRSession.Event]) {
+func runSession(
+    _ session: IVRSession, presses: [DTMFDigit] = [], caller: [Int16]? = nil, rate: Int = 8000
+)
+    -> (audio: [Int16], events: [IVRSession.Event])
+{
     var audio: [Int16] = []
     var events: [IVRSession.Event] = []
     var presses = presses
@@ -17,7 +20,9 @@ func runSession(_ session: IVRSession, presses: [DTMFDigit] = [], caller: [Int16
     var at = 0
     while !session.isEnded && audio.count < rate * 120 {
         if session.isWaitingForDigit, !presses.isEmpty { session.press(presses.removeFirst()) }
-        let input: [Int16]? = caller.map { c in at + frame.count <= c.count ? Array(c[at..<(at + frame.count)]) : silence }
+        let input: [Int16]? = caller.map { c in
+            at + frame.count <= c.count ? Array(c[at..<(at + frame.count)]) : silence
+        }
         at += frame.count
         frame.withUnsafeMutableBufferPointer { out in
             if let input {
@@ -46,15 +51,18 @@ struct IVRSessionTests {
     }
 
     @Test func aDigitInTheCallersAudioWithSpeechAroundItIsHeardDuringThePrompt() throws {
-        let speech = try AudioFile.read(testAudioPath("speech/talkoff-8k-ulaw.wav")).samples.prefix(16000).map { Int16($0) }
-        let two = try DTMFGenerator.render(DialString("2"), timing: DTMFTiming(toneMilliseconds: 80, gapMilliseconds: 40), sampleRate: 8000)
-        let caller = Array(speech) + two + Array(speech)   // speech, the digit at 2 s (during the 9.4 s menu), speech
+        let speech = try AudioFile.read(testAudioPath("speech/talkoff-8k-ulaw.wav")).samples.prefix(16000).map {
+            Int16($0)
+        }
+        let two = try DTMFGenerator.render(
+            DialString("2"), timing: DTMFTiming(toneMilliseconds: 80, gapMilliseconds: 40), sampleRate: 8000)
+        let caller = Array(speech) + two + Array(speech)  // speech, the digit at 2 s (during the 9.4 s menu), speech
         let session = try exampleAccount().makeSession(calling: PhoneNumber("5145550100"))
         let (_, events) = runSession(session, caller: caller)
         let digit = try #require(events.first { if case .digit = $0.kind { true } else { false } })
         #expect(digit.kind == .digit(.two))
         let heardAfter = digit.sample - 16000
-        #expect(heardAfter >= 0 && heardAfter <= 640)    // within 80 ms of the tone's start
+        #expect(heardAfter >= 0 && heardAfter <= 640)  // within 80 ms of the tone's start
         #expect(events.contains { $0.kind == .sequenceStarted(1) })
         #expect(events.last?.kind == .ended(.sequenceFinished))
     }
@@ -65,7 +73,9 @@ struct IVRSessionTests {
         let kinds = events.map(\.kind)
         #expect(kinds.filter { if case .invalidOption = $0 { true } else { false } }.count == 3)
         let menus: [IVRSession.Event.Kind] = kinds.filter { if case .menuStarted = $0 { true } else { false } }
-        let expected: [IVRSession.Event.Kind] = [.menuStarted(ivr: 0, play: 1), .menuStarted(ivr: 0, play: 2), .menuStarted(ivr: 0, play: 3)]
+        let expected: [IVRSession.Event.Kind] = [
+            .menuStarted(ivr: 0, play: 1), .menuStarted(ivr: 0, play: 2), .menuStarted(ivr: 0, play: 3),
+        ]
         #expect(menus == expected)
         #expect(kinds.last == .ended(.noChoice))
     }
@@ -101,7 +111,9 @@ struct IVRSessionTests {
         let session = try exampleAccount().makeSession(calling: PhoneNumber("5145550100"))
         var frame = [Int16](repeating: 0, count: 160)
         var events: [IVRSession.Event] = []
-        for _ in 0..<10 { frame.withUnsafeMutableBufferPointer { session.render(callerAudio: nil, into: $0) { events.append($0) } } }
+        for _ in 0..<10 {
+            frame.withUnsafeMutableBufferPointer { session.render(callerAudio: nil, into: $0) { events.append($0) } }
+        }
         session.hangUp()
         frame.withUnsafeMutableBufferPointer { session.render(callerAudio: nil, into: $0) { events.append($0) } }
         #expect(events.last?.kind == .ended(.callerHungUp) && session.isEnded)

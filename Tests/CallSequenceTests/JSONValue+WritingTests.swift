@@ -2,8 +2,8 @@ import CallSequenceEngine
 import CallSequenceModel
 import Foundation
 import Recordings
-import Testing
 import TelephonyDSP
+import Testing
 
 @Suite("The canonical JSON writer")
 struct JSONWriterTests {
@@ -32,14 +32,20 @@ struct JSONWriterTests {
     }
 
     @Test func everyOptionalFieldAndEscapeSurvivesTheRoundTrip() throws {
-        let sequence = SequenceDefinition(name: "Gate \"B\" \\ west", steps: [
-            .dtmf(DTMFStep(digits: try DialString("12w3W#*A"), toneMilliseconds: 120, gapMilliseconds: 80,
-                           levelDbm0: -7.5, twistDb: 2)),
-            .recording(RecordingStep(recording: .none)),
-            .recording(RecordingStep(recording: .systemDefault)),
-            .sms(SMSStep(from: try PhoneNumber("5145550100"), to: try PhoneNumber("+1 514 555 0199"),
-                         message: "Opened é")),
-        ])
+        let sequence = SequenceDefinition(
+            name: "Gate \"B\" \\ west",
+            steps: [
+                .dtmf(
+                    DTMFStep(
+                        digits: try DialString("12w3W#*A"), toneMilliseconds: 120, gapMilliseconds: 80,
+                        levelDbm0: -7.5, twistDb: 2)),
+                .recording(RecordingStep(recording: .none)),
+                .recording(RecordingStep(recording: .systemDefault)),
+                .sms(
+                    SMSStep(
+                        from: try PhoneNumber("5145550100"), to: try PhoneNumber("+1 514 555 0199"),
+                        message: "Opened é")),
+            ])
         let written = sequence.canonicalJSON
         #expect(try SequenceDefinition.parse(written, source: "x") == sequence)
         #expect(written.contains(#""name": "Gate \"B\" \\ west""#))
@@ -58,20 +64,22 @@ struct JSONWriterTests {
 
     @Test func theLayoutIsFixed() throws {
         let sequence = SequenceDefinition(name: "D", steps: [.dtmf(DTMFStep(digits: try DialString("1")))])
-        #expect(sequence.canonicalJSON == """
-            {
-              "name": "D",
-              "steps": [
+        #expect(
+            sequence.canonicalJSON == """
                 {
-                  "type": "dtmf",
-                  "digits": "1"
+                  "name": "D",
+                  "steps": [
+                    {
+                      "type": "dtmf",
+                      "digits": "1"
+                    }
+                  ]
                 }
-              ]
-            }
 
-            """)
+                """)
         #expect(JSONValue.object([]).canonicalText == "{}\n")
-        #expect(JSONValue.array([.number(0), .number(-3), .number(1e-5), .bool(false), .null]).canonicalText
-            == "[\n  0,\n  -3,\n  1e-05,\n  false,\n  null\n]\n")
+        #expect(
+            JSONValue.array([.number(0), .number(-3), .number(1e-5), .bool(false), .null]).canonicalText
+                == "[\n  0,\n  -3,\n  1e-05,\n  false,\n  null\n]\n")
     }
 }

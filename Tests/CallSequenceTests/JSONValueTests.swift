@@ -5,7 +5,10 @@ import Testing
 struct JSONValueTests {
     @Test func keepsKeyOrderAndTellsBooleansFromNumbers() throws {
         let v = try JSONValue.parse(#"{"b": true, "a": 1, "c": [null, "x\u00e9\n"], "d": -1.5e2}"#)
-        guard case .object(let members) = v else { Issue.record("not an object"); return }
+        guard case .object(let members) = v else {
+            Issue.record("not an object")
+            return
+        }
         #expect(members.map(\.key) == ["b", "a", "c", "d"])
         #expect(v["b"] == .bool(true) && v["a"] == .number(1) && v["d"] == .number(-150))
         #expect(v["c"] == .array([.null, .string("xé\n")]))

@@ -3,12 +3,17 @@ import Testing
 
 @Suite("Phone numbers (NANP)")
 struct PhoneNumberTests {
-    @Test(arguments: ["5145550199", "+1 514 555 0199", "(514) 555-0199", "1-514-555-0199", "514.555.0199", "+15145550199"])
+    @Test(arguments: [
+        "5145550199", "+1 514 555 0199", "(514) 555-0199", "1-514-555-0199", "514.555.0199", "+15145550199",
+    ])
     func commonWritingsNormalise(text: String) throws {
         #expect(try PhoneNumber(text).digits == "5145550199")
     }
 
-    @Test(arguments: ["514555019", "25145550199", "0145550199", "9115550199", "5141550199", "5144110199", "514-555-01a9", "++15145550199"])
+    @Test(arguments: [
+        "514555019", "25145550199", "0145550199", "9115550199", "5141550199", "5144110199", "514-555-01a9",
+        "++15145550199",
+    ])
     func invalidNumbersAreRefused(text: String) {
         #expect(throws: PhoneNumberError.self) { try PhoneNumber(text) }
     }

@@ -2,9 +2,9 @@ import CallSequenceEngine
 import CallSequenceModel
 import Foundation
 import Recordings
-import Testing
-import TestSupport
 import TelephonyDSP
+import TestSupport
+import Testing
 
 let examples = testAudioPath("../Examples")
 
@@ -81,7 +81,9 @@ struct PlayerTests {
             for frames in [[1], [7], [160], [4096], [3, 500, 1, 161]] {
                 let other = play(program, frames: frames)
                 #expect(other.pcm == reference.pcm, "frames \(frames)")
-                #expect(other.events.map(\.kind) == reference.events.map(\.kind) && other.events.map(\.sample) == reference.events.map(\.sample))
+                #expect(
+                    other.events.map(\.kind) == reference.events.map(\.kind)
+                        && other.events.map(\.sample) == reference.events.map(\.sample))
             }
         } else {
             let reference = playBytes(program, frame: 4096)
@@ -96,17 +98,20 @@ struct PlayerTests {
         let program = try compileExample("front-door.json")
         let (_, events) = play(program, frames: [160])
         let recordingEnd = program.steps[0].endSample
-        #expect(recordingEnd == 37898)   // the welcome prompt: 4.737 s at 8 kHz
+        #expect(recordingEnd == 37898)  // the welcome prompt: 4.737 s at 8 kHz
         let sms = try #require(events.first { if case .smsRequested = $0.kind { true } else { false } })
         #expect(sms.kind == .smsRequested(step: 2))
         #expect(sms.sample == program.steps[2].startSample)
-        #expect(sms.sample == recordingEnd + 5 * 2000)   // five digits of 150 ms tone + 100 ms gap
+        #expect(sms.sample == recordingEnd + 5 * 2000)  // five digits of 150 ms tone + 100 ms gap
         #expect(sms.offset == sms.sample % 160)
         #expect(program.smsRequest(step: 2)?.message == "Front door opened")
         #expect(program.smsRequest(step: 0) == nil)
         let kinds = events.map(\.kind)
-        #expect(kinds == [.stepStarted(0), .stepFinished(0), .stepStarted(1), .stepFinished(1), .stepStarted(2),
-                          .smsRequested(step: 2), .stepFinished(2), .finished(cancelled: false)])
+        #expect(
+            kinds == [
+                .stepStarted(0), .stepFinished(0), .stepStarted(1), .stepFinished(1), .stepStarted(2),
+                .smsRequested(step: 2), .stepFinished(2), .finished(cancelled: false),
+            ])
     }
 
     @Test func cancellingMidToneGivesSilenceAndOneFinished() throws {
@@ -129,7 +134,10 @@ struct PlayerTests {
             #expect(n == 0 && frame.allSatisfy { $0 == 0 })
         }
         #expect(player.isFinished)
-        #expect(events.filter { if case .finished = $0.kind { true } else { false } }.map(\.kind) == [.finished(cancelled: true)])
+        #expect(
+            events.filter { if case .finished = $0.kind { true } else { false } }.map(\.kind) == [
+                .finished(cancelled: true)
+            ])
         #expect(!events.contains { if case .smsRequested = $0.kind { true } else { false } })
     }
 
@@ -163,7 +171,8 @@ struct PlayerTests {
             #expect(states.filter(\.ended).map(\.digit) == [.nine, .eight, .seven, .six, .pound])
             #expect(states.filter(\.ended).allSatisfy { $0.duration == 1200 && $0.volume == 10 })
         }
-        #expect(!play(inband, frames: [160]).events.contains { if case .telephoneEvent = $0.kind { true } else { false } })
+        #expect(
+            !play(inband, frames: [160]).events.contains { if case .telephoneEvent = $0.kind { true } else { false } })
     }
 
     /// The plain-run copy (a frame with nothing to report) and the full frame loop give the same audio and the
@@ -207,7 +216,9 @@ struct PlayerTests {
         let program = try compileExample("front-door.json")
         let player = program.makePlayer()
         let bytes = mallocUsableSize(Unmanaged.passUnretained(player).toOpaque())
-        print("per-call player: \(bytes) bytes of heap; the compiled program shares \(program.sharedAudioBytes) bytes of audio")
+        print(
+            "per-call player: \(bytes) bytes of heap; the compiled program shares \(program.sharedAudioBytes) bytes of audio"
+        )
         #expect(bytes <= 256)
     }
 
@@ -215,12 +226,15 @@ struct PlayerTests {
         let sequence = SequenceDefinition(name: "x", steps: [.recording(RecordingStep(recording: .named("nope")))])
         #expect {
             try CompiledSequence(sequence, format: CallFormat(), recordings: RecordingCache(library: .empty))
-        } throws: { ($0 as? CompileError)?.description.hasPrefix("steps[0].recording: recordings: no recording named 'nope'") ?? false }
+        } throws: {
+            ($0 as? CompileError)?.description.hasPrefix("steps[0].recording: recordings: no recording named 'nope'")
+                ?? false
+        }
     }
 
     @Test func theSystemDefaultAndNoneRecordingsPlay() throws {
         let program = try compileExample("gate.json")
-        #expect(program.steps[0].endSample == 16970)         // the default prompt, 2.121 s
-        #expect(program.steps[2].startSample == program.steps[2].endSample)   // "none"
+        #expect(program.steps[0].endSample == 16970)  // the default prompt, 2.121 s
+        #expect(program.steps[2].startSample == program.steps[2].endSample)  // "none"
     }
 }

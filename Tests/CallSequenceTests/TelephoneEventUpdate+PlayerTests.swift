@@ -1,9 +1,9 @@
 import CallSequenceEngine
 import CallSequenceModel
-import Recordings
 import RTP
-import Testing
+import Recordings
 import TelephonyDSP
+import Testing
 
 /// One telephone-event packet as `RTPSender` wrote it, decoded from its bytes.
 struct EventPacket: Hashable {
@@ -12,7 +12,8 @@ struct EventPacket: Hashable {
 
     init?(_ bytes: UnsafeRawBufferPointer) {
         guard let header = try? RTPHeader(parsing: bytes), header.payloadType == 101,
-              let payload = TelephoneEvent(payload: header.payload(in: bytes)) else { return nil }
+            let payload = TelephoneEvent(payload: header.payload(in: bytes))
+        else { return nil }
         (sequenceNumber, timestamp, marker) = (header.sequenceNumber, header.timestamp, header.marker)
         (event, end, volume, duration) = (payload.event, payload.end, payload.volume, payload.duration)
     }
@@ -22,13 +23,17 @@ struct EventPacket: Hashable {
 /// telephone-event packets; two more intervals after the end carry the last final packet's retransmissions.
 /// `restartAfter` restarts the player once that many samples have been rendered; the packets sent from then
 /// on go to the second list.
-func play(_ player: Player, rate: Int, sender: inout RTPSender,
-          restartAfter: Int? = nil) -> (before: [EventPacket], after: [EventPacket]) {
-    var before: [EventPacket] = [], after: [EventPacket] = []
+func play(
+    _ player: Player, rate: Int, sender: inout RTPSender,
+    restartAfter: Int? = nil
+) -> (before: [EventPacket], after: [EventPacket]) {
+    var before: [EventPacket] = []
+    var after: [EventPacket] = []
     var restarted = restartAfter == nil
     var frame = [Int16](repeating: 0, count: rate / 50)
     var packet = [UInt8](repeating: 0, count: 64)
-    var rendered = 0, tail = 2
+    var rendered = 0
+    var tail = 2
     func collect(_ bytes: UnsafeRawBufferPointer) {
         guard let p = EventPacket(bytes) else { return }
         if restartAfter != nil && restarted { after.append(p) } else { before.append(p) }
@@ -62,10 +67,15 @@ func eventSender() -> RTPSender {
 
 /// Plays a sequence of one DTMF step in rfc4733 mode in 20 ms frames and collects the packets.
 func packets(digits: String, toneMs: Int, rate: Int = 8000, gapMs: Int = 100) throws -> [EventPacket] {
-    let sequence = SequenceDefinition(name: "x", steps: [
-        .dtmf(DTMFStep(digits: try DialString(digits), toneMilliseconds: toneMs, gapMilliseconds: gapMs, levelDbm0: -12)),
-    ])
-    let program = try CompiledSequence(sequence, format: CallFormat(sampleRate: rate, dtmfOutput: .rfc4733), recordings: RecordingCacheStub.empty)
+    let sequence = SequenceDefinition(
+        name: "x",
+        steps: [
+            .dtmf(
+                DTMFStep(
+                    digits: try DialString(digits), toneMilliseconds: toneMs, gapMilliseconds: gapMs, levelDbm0: -12))
+        ])
+    let program = try CompiledSequence(
+        sequence, format: CallFormat(sampleRate: rate, dtmfOutput: .rfc4733), recordings: RecordingCacheStub.empty)
     var sender = eventSender()
     return play(program.makePlayer(), rate: rate, sender: &sender).before
 }
@@ -122,10 +132,15 @@ struct TelephoneEventTests {
         // A 10 s digit "0" (two segments); the player restarts after 2.5 s (inside the first segment) or 8.75 s
         // (inside the second): the sender must neither trap nor continue the old event. It ends the old event
         // (its final packet three times), then sends the packets of a fresh play, sequence numbers following on.
-        let sequence = SequenceDefinition(name: "x", steps: [
-            .dtmf(DTMFStep(digits: try DialString("0"), toneMilliseconds: 10_000, gapMilliseconds: 100, levelDbm0: -12)),
-        ])
-        let program = try CompiledSequence(sequence, format: CallFormat(dtmfOutput: .rfc4733), recordings: RecordingCacheStub.empty)
+        let sequence = SequenceDefinition(
+            name: "x",
+            steps: [
+                .dtmf(
+                    DTMFStep(
+                        digits: try DialString("0"), toneMilliseconds: 10_000, gapMilliseconds: 100, levelDbm0: -12))
+            ])
+        let program = try CompiledSequence(
+            sequence, format: CallFormat(dtmfOutput: .rfc4733), recordings: RecordingCacheStub.empty)
         var sender = eventSender()
         let (first, second) = play(program.makePlayer(), rate: 8000, sender: &sender, restartAfter: restartAfterSamples)
         let fresh = try packets(digits: "0", toneMs: 10_000)

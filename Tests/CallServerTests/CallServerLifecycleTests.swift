@@ -20,8 +20,9 @@ struct CallServerLifecycleTests {
         let port = try await server.start()
         #expect(port > 0)
         #expect(try await server.start() == port, "start() opens the port once")
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             await group.triggerGracefulShutdown()

@@ -3,8 +3,8 @@ import CallSequenceModel
 import CallServer
 import Glibc
 import Logging
-import Recordings
 import RTP
+import Recordings
 import Synchronization
 import TelephonyDSP
 import Testing
@@ -51,12 +51,16 @@ struct Peer {
         address = try #require(socket.localAddress)
     }
 
-    mutating func send(to engine: UDPAddress, payloadType: UInt8, marker: Bool = false, timestamp ts: UInt32? = nil,
-                       payload: [UInt8]) {
+    mutating func send(
+        to engine: UDPAddress, payloadType: UInt8, marker: Bool = false, timestamp ts: UInt32? = nil,
+        payload: [UInt8]
+    ) {
         var packet = [UInt8](repeating: 0, count: 12)
         _ = packet.withUnsafeMutableBytes {
-            RTPHeader(marker: marker, payloadType: payloadType, sequenceNumber: sequence, timestamp: ts ?? timestamp,
-                      ssrc: 0x5EED).write(into: $0)
+            RTPHeader(
+                marker: marker, payloadType: payloadType, sequenceNumber: sequence, timestamp: ts ?? timestamp,
+                ssrc: 0x5EED
+            ).write(into: $0)
         }
         packet += payload
         _ = packet.withUnsafeBytes { socket.send($0, to: engine) }
@@ -69,11 +73,15 @@ struct Peer {
             let result = buffer.withUnsafeMutableBytes { socket.receive(into: $0, from: &source) }
             guard case .datagram(let n) = result else { return }
             let bytes = Array(buffer.prefix(n))
-            guard let header = try? bytes.withUnsafeBytes({ raw throws(RTPHeaderError) in try RTPHeader(parsing: raw) }) else {
+            guard let header = try? bytes.withUnsafeBytes({ raw throws(RTPHeaderError) in try RTPHeader(parsing: raw) })
+            else {
                 continue
             }
-            received.append(Received(header: header, payload: Array(bytes[header.payloadOffset..<(header.payloadOffset + header.payloadLength)]),
-                                     at: MediaClock.now()))
+            received.append(
+                Received(
+                    header: header,
+                    payload: Array(bytes[header.payloadOffset..<(header.payloadOffset + header.payloadLength)]),
+                    at: MediaClock.now()))
         }
     }
 }
@@ -89,7 +97,9 @@ func telephoneEvents(_ received: [Received]) -> [ReceivedEvent] {
     for r in received where r.header.payloadType == 101 {
         let p = r.payload
         guard p.count >= 4 else { continue }
-        let packet = (r.header.marker, r.header.sequenceNumber, p[0], p[1] & 0x80 != 0, UInt16(p[2]) << 8 | UInt16(p[3]))
+        let packet = (
+            r.header.marker, r.header.sequenceNumber, p[0], p[1] & 0x80 != 0, UInt16(p[2]) << 8 | UInt16(p[3])
+        )
         if let last = events.last, last.timestamp == r.header.timestamp {
             events[events.count - 1].packets.append(packet)
         } else {
@@ -103,8 +113,11 @@ func code(_ digit: Character) -> UInt8 { DTMFDigit(digit)!.eventCode }
 
 /// Runs one call against the engine: the peer sends PCMU (silence, or `inbandOne` tones for "1") every
 /// 20 ms, and "1" as an RFC 4733 event when `rfc4733One`, once the engine's audio arrives.
-func runCall(dtmfOutput: DTMFOutput, ports: ClosedRange<Int>, rfc4733One: Bool) throws
-    -> (received: [Received], log: EventLog, engine: MediaEngine) {
+func runCall(
+    dtmfOutput: DTMFOutput, ports: ClosedRange<Int>, rfc4733One: Bool
+) throws
+    -> (received: [Received], log: EventLog, engine: MediaEngine)
+{
     let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfOutput: dtmfOutput))
     let session = try compiled.makeSession(calling: PhoneNumber("5145550100"))
     let log = EventLog()
@@ -114,23 +127,25 @@ func runCall(dtmfOutput: DTMFOutput, ports: ClosedRange<Int>, rfc4733One: Bool) 
     var peer = try Peer()
     let port = try engine.reservePort()
     let engineAddress = try #require(UDPAddress(host: "127.0.0.1", port: port.port))
-    try engine.startCall(MediaCallParameters(
-        port: port, remote: (host: "127.0.0.1", port: peer.address.port), audioPayloadType: 0,
-        telephoneEventPayloadType: 101, ptimeMs: 20, sendDTMFAsEvents: dtmfOutput == .rfc4733, session: session,
-        callID: "call-\(dtmfOutput)"))
+    try engine.startCall(
+        MediaCallParameters(
+            port: port, remote: (host: "127.0.0.1", port: peer.address.port), audioPayloadType: 0,
+            telephoneEventPayloadType: 101, ptimeMs: 20, sendDTMFAsEvents: dtmfOutput == .rfc4733, session: session,
+            callID: "call-\(dtmfOutput)"))
 
-    var tone = try DTMFGenerator(dialString: DialString("1"), timing: DTMFTiming(toneMilliseconds: 200, gapMilliseconds: 100),
-                                 sampleRate: 8000)
+    var tone = try DTMFGenerator(
+        dialString: DialString("1"), timing: DTMFTiming(toneMilliseconds: 200, gapMilliseconds: 100),
+        sampleRate: 8000)
     var pcm = [Int16](repeating: 0, count: 160)
     var clock = MediaClock(interval: .milliseconds(20))
     var pressedAt: Int? = nil
     var n = 0
-    let limit = 40 * 50   // 40 s
+    let limit = 40 * 50  // 40 s
     while n < limit, !log.ended {
         clock.waitForNextTick()
         n += 1
         peer.drain()
-        if pressedAt == nil, peer.received.count >= 25 { pressedAt = n }   // half a second into the menu
+        if pressedAt == nil, peer.received.count >= 25 { pressedAt = n }  // half a second into the menu
         var payload = [UInt8](repeating: MuLaw.silence, count: 160)
         if pressedAt != nil, !rfc4733One, !tone.isFinished {
             _ = pcm.withUnsafeMutableBufferPointer { tone.render(into: $0) }
@@ -141,8 +156,9 @@ func runCall(dtmfOutput: DTMFOutput, ports: ClosedRange<Int>, rfc4733One: Bool) 
             let step = n - at
             let end = step >= 3
             let duration = UInt16(160 * min(step + 1, 3))
-            peer.send(to: engineAddress, payloadType: 101, marker: step == 0, timestamp: peer.timestamp,
-                      payload: [1, (end ? 0x80 : 0) | 10, UInt8(duration >> 8), UInt8(duration & 0xFF)])
+            peer.send(
+                to: engineAddress, payloadType: 101, marker: step == 0, timestamp: peer.timestamp,
+                payload: [1, (end ? 0x80 : 0) | 10, UInt8(duration >> 8), UInt8(duration & 0xFF)])
         } else {
             peer.send(to: engineAddress, payloadType: 0, payload: payload)
             peer.timestamp &+= 160
@@ -183,7 +199,7 @@ struct MediaEngineTests {
             #expect(zip(packets, packets.dropFirst()).allSatisfy { $0.duration <= $1.duration })
             let ends = packets.filter(\.end)
             #expect(ends.count == 3 && packets.suffix(3).allSatisfy(\.end))
-            #expect(Set(ends.map(\.duration)) == [1200])                    // toneMs 150 at 8 kHz
+            #expect(Set(ends.map(\.duration)) == [1200])  // toneMs 150 at 8 kHz
         }
         // One timestamp per event, 150 ms tone + 100 ms gap apart, on the audio's clock.
         let starts = events.map(\.timestamp)
@@ -199,7 +215,9 @@ struct MediaEngineTests {
         }
         // One stream: one SSRC, sequence numbers +1 on every packet.
         #expect(Set(received.map(\.header.ssrc)).count == 1)
-        #expect(zip(received, received.dropFirst()).allSatisfy { $1.header.sequenceNumber == $0.header.sequenceNumber &+ 1 })
+        #expect(
+            zip(received, received.dropFirst()).allSatisfy { $1.header.sequenceNumber == $0.header.sequenceNumber &+ 1 }
+        )
         // The audio timestamps advance by 160 per 20 ms packet, muted intervals included.
         #expect(zip(audio, audio.dropFirst()).allSatisfy { ($1.header.timestamp &- $0.header.timestamp) % 160 == 0 })
 
@@ -230,10 +248,11 @@ struct MediaEngineTests {
             logger: Logger(label: "test"), onEvent: { log.append($0) })
         defer { engine.shutdown() }
         let peer = try Peer()
-        let handle = try engine.startCall(MediaCallParameters(
-            port: engine.reservePort(), remote: (host: "127.0.0.1", port: peer.address.port), audioPayloadType: 0,
-            telephoneEventPayloadType: nil, ptimeMs: 20, sendDTMFAsEvents: false,
-            session: compiled.makeSession(calling: PhoneNumber("5145550100")), callID: "silent"))
+        let handle = try engine.startCall(
+            MediaCallParameters(
+                port: engine.reservePort(), remote: (host: "127.0.0.1", port: peer.address.port), audioPayloadType: 0,
+                telephoneEventPayloadType: nil, ptimeMs: 20, sendDTMFAsEvents: false,
+                session: compiled.makeSession(calling: PhoneNumber("5145550100")), callID: "silent"))
         try waitUntil { log.ended }
         #expect(log.all.last?.kind == .ended(.rtpTimeout) && log.all.last?.call == handle)
         try waitUntil { engine.ports.reservedCount == 0 }
@@ -245,22 +264,29 @@ struct MediaEngineTests {
         #expect(MediaEndReason.rtpTimeout.description == "no RTP from the caller")
         #expect(MediaEndReason.ivr(.sequenceFinished).description == "the sequence finished")
         #expect(MediaEndReason.ivr(.hangupOption).description == "the caller chose to hang up")
-        let reasons: [IVRSession.EndReason] = [.routeHangup, .hangupOption, .noChoice, .sequenceFinished, .callerHungUp]
+        let reasons: [IVRSession.EndReason] = [
+            .routeHangup, .hangupOption, .noChoice, .sequenceFinished, .callerHungUp,
+        ]
         #expect(reasons.allSatisfy { MediaEndReason.ivr($0).description == $0.description })
     }
 
     @Test func endCallStopsTheMediaReleasesThePortAndReportsNothingMore() throws {
         let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .alaw, dtmfOutput: .inband))
         let log = EventLog()
-        let engine = try MediaEngine(configuration: .init(bindHost: "127.0.0.1", ports: 32300...32399),
-                                     logger: Logger(label: "test"), onEvent: { log.append($0) })
+        let engine = try MediaEngine(
+            configuration: .init(bindHost: "127.0.0.1", ports: 32300...32399),
+            logger: Logger(label: "test"), onEvent: { log.append($0) })
         defer { engine.shutdown() }
         var peer = try Peer()
-        let handle = try engine.startCall(MediaCallParameters(
-            port: engine.reservePort(), remote: (host: "127.0.0.1", port: peer.address.port), audioPayloadType: 8,
-            telephoneEventPayloadType: 101, ptimeMs: 20, sendDTMFAsEvents: false,
-            session: compiled.makeSession(calling: PhoneNumber("5145550100")), callID: "bye"))
-        try waitUntil { peer.drain(); return peer.received.count >= 5 }
+        let handle = try engine.startCall(
+            MediaCallParameters(
+                port: engine.reservePort(), remote: (host: "127.0.0.1", port: peer.address.port), audioPayloadType: 8,
+                telephoneEventPayloadType: 101, ptimeMs: 20, sendDTMFAsEvents: false,
+                session: compiled.makeSession(calling: PhoneNumber("5145550100")), callID: "bye"))
+        try waitUntil {
+            peer.drain()
+            return peer.received.count >= 5
+        }
         #expect(peer.received.allSatisfy { $0.header.payloadType == 8 })
         engine.endCall(handle)
         try waitUntil { engine.ports.reservedCount == 0 }
@@ -277,20 +303,25 @@ struct MediaEngineTests {
     @Test func mismatchedParametersAreRefused() throws {
         let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfOutput: .rfc4733))
         // A 5 ms tick (the default is 1 ms, which every ptime is a multiple of).
-        let engine = try MediaEngine(configuration: .init(bindHost: "127.0.0.1", ports: 32400...32499,
-                                                          tick: .milliseconds(5)),
-                                     logger: Logger(label: "test"), onEvent: { _ in })
+        let engine = try MediaEngine(
+            configuration: .init(
+                bindHost: "127.0.0.1", ports: 32400...32499,
+                tick: .milliseconds(5)),
+            logger: Logger(label: "test"), onEvent: { _ in })
         defer { engine.shutdown() }
         let session = try compiled.makeSession(calling: PhoneNumber("5145550100"))
         let port = try engine.reservePort()
         func start(_ pt: UInt8, _ te: UInt8?, _ events: Bool, ptime: Int = 20, host: String = "127.0.0.1") -> Bool {
-            (try? engine.startCall(MediaCallParameters(port: port, remote: (host: host, port: 4000), audioPayloadType: pt,
-                telephoneEventPayloadType: te, ptimeMs: ptime, sendDTMFAsEvents: events, session: session, callID: "x"))) != nil
+            (try? engine.startCall(
+                MediaCallParameters(
+                    port: port, remote: (host: host, port: 4000), audioPayloadType: pt,
+                    telephoneEventPayloadType: te, ptimeMs: ptime, sendDTMFAsEvents: events, session: session,
+                    callID: "x"))) != nil
         }
-        #expect(!start(72, 101, true))           // RFC 5761: 64-95 would be RTCP
-        #expect(!start(200, 101, true))          // not a payload type
-        #expect(!start(0, nil, true))            // RFC 4733 session without telephone-event
-        #expect(!start(0, 101, false))           // events compiled, in-band asked
+        #expect(!start(72, 101, true))  // RFC 5761: 64-95 would be RTCP
+        #expect(!start(200, 101, true))  // not a payload type
+        #expect(!start(0, nil, true))  // RFC 4733 session without telephone-event
+        #expect(!start(0, 101, false))  // events compiled, in-band asked
         #expect(!start(0, 101, true, ptime: 7))  // not a multiple of the 5 ms tick
         #expect(!start(0, 101, true, ptime: Int.max - 5))
         #expect(!start(0, 101, true, host: "caller.example.com"))

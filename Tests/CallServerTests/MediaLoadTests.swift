@@ -12,7 +12,8 @@ func environment(_ name: String) -> Int? { getenv(name).flatMap { Int(String(cSt
 
 /// The process's heap allocations so far, when Benchmarks/MediaLoad/malloccount.c is preloaded.
 func allocationCount() -> UInt64? {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloccount_total") else { return nil }   // RTLD_DEFAULT
+    // A null handle: RTLD_DEFAULT.
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloccount_total") else { return nil }
     typealias Total = @convention(c) () -> UInt
     return UInt64(unsafeBitCast(symbol, to: Total.self)())
 }
@@ -32,9 +33,10 @@ struct MediaLoadTests {
         let tickMs = environment("CALLSERVER_LOAD_TICK_MS") ?? 5
         let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfOutput: .rfc4733))
         let engine = try MediaEngine(
-            configuration: .init(bindHost: "127.0.0.1", ports: 34000...(34000 + 2 * calls + 200), mediaThreads: threads,
-                                 rtpTimeout: .seconds(3600), tick: .milliseconds(tickMs),
-                                 maxCallsPerThread: calls),
+            configuration: .init(
+                bindHost: "127.0.0.1", ports: 34000...(34000 + 2 * calls + 200), mediaThreads: threads,
+                rtpTimeout: .seconds(3600), tick: .milliseconds(tickMs),
+                maxCallsPerThread: calls),
             logger: Logger(label: "load"), onEvent: { _ in })
         defer { engine.shutdown() }
         let caller = try UDPSocket.bind(#require(UDPAddress(host: "127.0.0.1", port: 0)))
@@ -44,27 +46,31 @@ struct MediaLoadTests {
         for i in 0..<calls {
             let port = try engine.reservePort()
             targets.append(try #require(UDPAddress(host: "127.0.0.1", port: port.port)))
-            try engine.startCall(MediaCallParameters(
-                port: port, remote: (host: "127.0.0.1", port: callerPort), audioPayloadType: 0,
-                telephoneEventPayloadType: 101, ptimeMs: 20, sendDTMFAsEvents: true,
-                session: compiled.makeSession(calling: PhoneNumber("5145550100")), callID: "load-\(i)"))
+            try engine.startCall(
+                MediaCallParameters(
+                    port: port, remote: (host: "127.0.0.1", port: callerPort), audioPayloadType: 0,
+                    telephoneEventPayloadType: 101, ptimeMs: 20, sendDTMFAsEvents: true,
+                    session: compiled.makeSession(calling: PhoneNumber("5145550100")), callID: "load-\(i)"))
         }
         var packet = [UInt8](repeating: MuLaw.silence, count: 172)
         var clock = MediaClock(interval: .milliseconds(20))
         var before: (stats: MediaStatistics, allocations: UInt64?, at: Int64)?
-        let warmUp = 50, total = warmUp + seconds * 50
+        let warmUp = 50
+        let total = warmUp + seconds * 50
         for n in 0..<total {
             clock.waitForNextTick()
             for (i, target) in targets.enumerated() {
                 packet.withUnsafeMutableBytes {
-                    _ = RTPHeader(marker: false, payloadType: 0, sequenceNumber: UInt16(truncatingIfNeeded: n),
-                                  timestamp: UInt32(n * 160), ssrc: UInt32(i)).write(into: $0)
+                    _ = RTPHeader(
+                        marker: false, payloadType: 0, sequenceNumber: UInt16(truncatingIfNeeded: n),
+                        timestamp: UInt32(n * 160), ssrc: UInt32(i)
+                    ).write(into: $0)
                 }
                 _ = packet.withUnsafeBytes { caller.send($0, to: target) }
             }
             if n == warmUp { before = (engine.statistics(), allocationCount(), MediaClock.now()) }
         }
-        usleep(150_000)   // the engine publishes every 20 ticks
+        usleep(150_000)  // the engine publishes every 20 ticks
         let after = engine.statistics()
         let allocations = allocationCount()
         let start = try #require(before)
@@ -72,7 +78,8 @@ struct MediaLoadTests {
         let frames = Double(after.packetsSent - start.stats.packetsSent)
         let cpu = Double(after.cpuTime - start.stats.cpuTime)
         let received = after.packetsReceived - start.stats.packetsReceived
-        print("""
+        print(
+            """
             media load: \(calls) calls, \(threads) media thread(s), \(tickMs) ms tick, \(format1(elapsed)) s
               packets sent \(after.packetsSent - start.stats.packetsSent), received \(received), send errors \
             \(after.sendErrors - start.stats.sendErrors)

@@ -4,8 +4,8 @@ import CallServer
 import Foundation
 import Glibc
 import Logging
-import Recordings
 import RTP
+import Recordings
 import TelephonyDSP
 import Testing
 
@@ -25,8 +25,9 @@ private struct Endpoint {
     mutating func sendEvent(_ digit: Character, to engine: UDPAddress, step: Int, timestamp: UInt32) {
         let end = step >= 3
         let duration = UInt16(160 * min(step + 1, 3))
-        peer.send(to: engine, payloadType: 101, marker: step == 0, timestamp: timestamp,
-                  payload: [code(digit), (end ? 0x80 : 0) | 10, UInt8(duration >> 8), UInt8(duration & 0xFF)])
+        peer.send(
+            to: engine, payloadType: 101, marker: step == 0, timestamp: timestamp,
+            payload: [code(digit), (end ? 0x80 : 0) | 10, UInt8(duration >> 8), UInt8(duration & 0xFF)])
     }
 
     mutating func sendSilence(to engine: UDPAddress) {
@@ -66,8 +67,9 @@ private func twoLevelAccount() throws -> CompiledAccount {
     let path = folder.appendingPathComponent("account.json").path
     try json.write(toFile: path, atomically: true, encoding: .utf8)
     let (account, library) = try Account.load(path)
-    return try CompiledAccount(account, recordings: RecordingCache(library: library),
-                               format: CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfOutput: .rfc4733))
+    return try CompiledAccount(
+        account, recordings: RecordingCache(library: library),
+        format: CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfOutput: .rfc4733))
 }
 
 private func digits(_ log: EventLog) -> [DTMFDigit] {
@@ -86,21 +88,27 @@ private func heardDigits(_ received: [Received]) -> String {
 @Suite("Media security: which RTP a call hears", .serialized)
 struct MediaSecurityTests {
     /// The door account (Lobby's 1 runs "Front door", code 9876#; 2 runs "Parking gate", *1w2580#), RFC 4733.
-    func engineAndCall(ports: ClosedRange<Int>, probation: Int = 0, sdpHost: String = "127.0.0.1",
-                       sdpPort: Int, signalling: String? = "127.0.0.1", beforeStart: (UDPAddress) -> Void = { _ in })
-        throws -> (MediaEngine, EventLog, UDPAddress) {
+    func engineAndCall(
+        ports: ClosedRange<Int>, probation: Int = 0, sdpHost: String = "127.0.0.1",
+        sdpPort: Int, signalling: String? = "127.0.0.1", beforeStart: (UDPAddress) -> Void = { _ in }
+    )
+        throws -> (MediaEngine, EventLog, UDPAddress)
+    {
         let compiled = try exampleAccount(CallFormat(sampleRate: 8000, encoding: .ulaw, dtmfOutput: .rfc4733))
         let log = EventLog()
         let engine = try MediaEngine(
-            configuration: .init(bindHost: "127.0.0.1", ports: ports, rtpTimeout: .seconds(30), rtpProbation: probation),
+            configuration: .init(
+                bindHost: "127.0.0.1", ports: ports, rtpTimeout: .seconds(30), rtpProbation: probation),
             logger: Logger(label: "test"), onEvent: { log.append($0) })
         let port = try engine.reservePort()
         let address = try #require(UDPAddress(host: "127.0.0.1", port: port.port))
-        beforeStart(address)   // the port is in the SDP answer: between the 200 OK and the ACK
-        try engine.startCall(MediaCallParameters(
-            port: port, remote: (host: sdpHost, port: sdpPort), signallingAddress: signalling, audioPayloadType: 0,
-            telephoneEventPayloadType: 101, sendDTMFAsEvents: true, session: compiled.makeSession(calling: PhoneNumber("5145550100")),
-            callID: "guarded"))
+        beforeStart(address)  // the port is in the SDP answer: between the 200 OK and the ACK
+        try engine.startCall(
+            MediaCallParameters(
+                port: port, remote: (host: sdpHost, port: sdpPort), signallingAddress: signalling, audioPayloadType: 0,
+                telephoneEventPayloadType: 101, sendDTMFAsEvents: true,
+                session: compiled.makeSession(calling: PhoneNumber("5145550100")),
+                callID: "guarded"))
         return (engine, log, address)
     }
 
@@ -159,7 +167,8 @@ struct MediaSecurityTests {
         let (engine, log, address) = try engineAndCall(ports: 33200...33299, sdpHost: "127.0.0.9", sdpPort: 40000)
         defer { engine.shutdown() }
         var clock = MediaClock(interval: .milliseconds(20))
-        var n = 0, pressed = false
+        var n = 0
+        var pressed = false
         while n < 40 * 50, !log.ended {
             clock.waitForNextTick()
             n += 1
@@ -197,8 +206,9 @@ struct MediaSecurityTests {
     /// documented risk — and packets out of sequence restart its probation.
     @Test(arguments: [0, 4]) func probationLearnsAnotherSourceOnlyWhenEnabled(probation: Int) throws {
         var elsewhere = try Endpoint(host: "127.0.0.3")
-        let (engine, _, address) = try engineAndCall(ports: probation == 0 ? 33400...33499 : 33500...33599,
-                                                     probation: probation, sdpHost: "127.0.0.9", sdpPort: 40000)
+        let (engine, _, address) = try engineAndCall(
+            ports: probation == 0 ? 33400...33499 : 33500...33599,
+            probation: probation, sdpHost: "127.0.0.9", sdpPort: 40000)
         defer { engine.shutdown() }
         // Out of sequence (every other number): never learned.
         for _ in 0..<10 {
@@ -233,23 +243,26 @@ struct OnePressTests {
     @Test func aPressSentBothWaysCountsOnce() throws {
         let compiled = try twoLevelAccount()
         let log = EventLog()
-        let engine = try MediaEngine(configuration: .init(bindHost: "127.0.0.1", ports: 33600...33699),
-                                     logger: Logger(label: "test"), onEvent: { log.append($0) })
+        let engine = try MediaEngine(
+            configuration: .init(bindHost: "127.0.0.1", ports: 33600...33699),
+            logger: Logger(label: "test"), onEvent: { log.append($0) })
         defer { engine.shutdown() }
         var caller = try Endpoint(host: "127.0.0.1")
         let port = try engine.reservePort()
         let address = try #require(UDPAddress(host: "127.0.0.1", port: port.port))
-        try engine.startCall(MediaCallParameters(
-            port: port, remote: (host: "127.0.0.1", port: caller.peer.address.port), signallingAddress: "127.0.0.1",
-            audioPayloadType: 0, telephoneEventPayloadType: 101, sendDTMFAsEvents: true,
-            session: compiled.makeSession(calling: PhoneNumber("5145550100")), callID: "both-ways"))
-        var tone = try DTMFGenerator(dialString: DialString("1"),
-                                     timing: DTMFTiming(toneMilliseconds: 120, gapMilliseconds: 100), sampleRate: 8000)
+        try engine.startCall(
+            MediaCallParameters(
+                port: port, remote: (host: "127.0.0.1", port: caller.peer.address.port), signallingAddress: "127.0.0.1",
+                audioPayloadType: 0, telephoneEventPayloadType: 101, sendDTMFAsEvents: true,
+                session: compiled.makeSession(calling: PhoneNumber("5145550100")), callID: "both-ways"))
+        var tone = try DTMFGenerator(
+            dialString: DialString("1"),
+            timing: DTMFTiming(toneMilliseconds: 120, gapMilliseconds: 100), sampleRate: 8000)
         var pcm = [Int16](repeating: 0, count: 160)
         var clock = MediaClock(interval: .milliseconds(20))
         var pressAt: Int?
         var n = 0
-        while n < 150 {   // 3 s
+        while n < 150 {  // 3 s
             clock.waitForNextTick()
             n += 1
             caller.peer.drain()
@@ -274,16 +287,18 @@ struct OnePressTests {
     @Test func twoDigitsInOnePacketIntervalAreBothHandledInOrder() throws {
         let compiled = try twoLevelAccount()
         let log = EventLog()
-        let engine = try MediaEngine(configuration: .init(bindHost: "127.0.0.1", ports: 33700...33799),
-                                     logger: Logger(label: "test"), onEvent: { log.append($0) })
+        let engine = try MediaEngine(
+            configuration: .init(bindHost: "127.0.0.1", ports: 33700...33799),
+            logger: Logger(label: "test"), onEvent: { log.append($0) })
         defer { engine.shutdown() }
         var caller = try Endpoint(host: "127.0.0.1")
         let port = try engine.reservePort()
         let address = try #require(UDPAddress(host: "127.0.0.1", port: port.port))
-        try engine.startCall(MediaCallParameters(
-            port: port, remote: (host: "127.0.0.1", port: caller.peer.address.port), signallingAddress: "127.0.0.1",
-            audioPayloadType: 0, telephoneEventPayloadType: 101, sendDTMFAsEvents: true,
-            session: compiled.makeSession(calling: PhoneNumber("5145550100")), callID: "two-digits"))
+        try engine.startCall(
+            MediaCallParameters(
+                port: port, remote: (host: "127.0.0.1", port: caller.peer.address.port), signallingAddress: "127.0.0.1",
+                audioPayloadType: 0, telephoneEventPayloadType: 101, sendDTMFAsEvents: true,
+                session: compiled.makeSession(calling: PhoneNumber("5145550100")), callID: "two-digits"))
         try waitUntil {
             caller.sendSilence(to: address)
             caller.peer.drain()
@@ -297,7 +312,7 @@ struct OnePressTests {
         }
         #expect(digits(log) == [.one, .two], "\(log.kinds)")
         #expect(log.kinds.contains(.session(.menuStarted(ivr: 1, play: 1))))
-        #expect(log.kinds.contains(.session(.sequenceStarted(1))), "\(log.kinds)")   // Sub's 2: "Gate"
+        #expect(log.kinds.contains(.session(.sequenceStarted(1))), "\(log.kinds)")  // Sub's 2: "Gate"
         caller.peer.drain()
         #expect(heardDigits(caller.peer.received) == "5678")
     }

@@ -14,9 +14,11 @@ struct BoundsCLITests {
 
     @Test func aGapUnderTheQ24MinimumIsRefusedWithTheReason() throws {
         let directory = try temporaryDirectory()
-        let result = try CommandRunner.callseq("dtmf", "11", "--gap-ms", "0", "-o", directory.appendingPathComponent("x.wav").path)
+        let result = try CommandRunner.callseq(
+            "dtmf", "11", "--gap-ms", "0", "-o", directory.appendingPathComponent("x.wav").path)
         #expect(result.status == 64)
-        #expect(result.stderr.contains("gap duration 0 ms is out of range (40...10000 ms): a Q.24 receiver needs a pause"))
+        #expect(
+            result.stderr.contains("gap duration 0 ms is out of range (40...10000 ms): a Q.24 receiver needs a pause"))
     }
 
     @Test func theTwentySevenHourSequenceIsRefusedWithOneLine() throws {
@@ -47,10 +49,12 @@ struct BoundsCLITests {
         try Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) })
             .write(to: recordings.appendingPathComponent("noise.wav"))
         let account = directory.appendingPathComponent("account.json")
-        try Data(#"""
+        try Data(
+            #"""
             { "recordings": "recordings", "dids": [ { "number": "5145550100", "route": { "ivr": "L" } } ],
               "ivrs": [ { "name": "L", "prompt": "noise", "options": { "1": { "hangup": true } } } ] }
-            """#.utf8).write(to: account)
+            """#.utf8
+        ).write(to: account)
         let result = try CommandRunner.callseq("validate", account.path)
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("callseq: error: \(account.path): ivrs[0].prompt: "), "\(result.stderr)")
@@ -64,10 +68,12 @@ struct BoundsCLITests {
             .deletingLastPathComponent()
         let examples = repository.appendingPathComponent("Examples/recordings").path
         let account = directory.appendingPathComponent("account.json")
-        try Data(#"""
+        try Data(
+            #"""
             { "dids": [ { "number": "5145550100", "route": { "ivr": "L" } } ],
               "ivrs": [ { "name": "L", "prompt": "welcome", "options": { "1": { "hangup": true } } } ] }
-            """#.utf8).write(to: account)
+            """#.utf8
+        ).write(to: account)
         // The account names no folder: "welcome" is missing, unless --recordings supplies it.
         let alone = try CommandRunner.callseq("validate", account.path)
         #expect(alone.status == 1)
@@ -78,8 +84,9 @@ struct BoundsCLITests {
         // And an empty folder given with --recordings is the one checked, not the example's.
         let empty = directory.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
-        let emptied = try CommandRunner.callseq("validate", repository.appendingPathComponent("Examples/account.json").path,
-                                                "--recordings", empty.path)
+        let emptied = try CommandRunner.callseq(
+            "validate", repository.appendingPathComponent("Examples/account.json").path,
+            "--recordings", empty.path)
         #expect(emptied.status == 1)
         #expect(emptied.stderr.contains("no recording named 'lobby-greeting'"), "\(emptied.stderr)")
     }
@@ -87,20 +94,25 @@ struct BoundsCLITests {
     @Test func theLibrarysFolderMessagesNameTheOptions() throws {
         let directory = try temporaryDirectory()
         for folder in ["a", "elsewhere"] {
-            try FileManager.default.createDirectory(at: directory.appendingPathComponent(folder),
-                                                    withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: directory.appendingPathComponent(folder),
+                withIntermediateDirectories: true)
         }
         let account = directory.appendingPathComponent("a/account.json")
-        try Data(#"""
+        try Data(
+            #"""
             { "recordings": "../elsewhere",
               "dids": [ { "number": "5145550100", "route": { "ivr": "L" } } ],
               "ivrs": [ { "name": "L", "options": { "1": { "hangup": true } } } ] }
-            """#.utf8).write(to: account)
+            """#.utf8
+        ).write(to: account)
         let outside = try CommandRunner.callseq("validate", account.path)
         #expect(outside.status == 1)
-        #expect(outside.stderr.contains("an operator may allow a wider folder with --recordings-root"), "\(outside.stderr)")
-        let missing = try CommandRunner.callseq("validate", account.path, "--recordings",
-                                                directory.appendingPathComponent("none").path)
+        #expect(
+            outside.stderr.contains("an operator may allow a wider folder with --recordings-root"), "\(outside.stderr)")
+        let missing = try CommandRunner.callseq(
+            "validate", account.path, "--recordings",
+            directory.appendingPathComponent("none").path)
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("\(account.path): --recordings: "), "\(missing.stderr)")
         #expect(!missing.stderr.contains("the operator's recordings folder"), "\(missing.stderr)")
@@ -110,7 +122,8 @@ struct BoundsCLITests {
         // A 10-minute sequence (the cap) at 48 kHz: 57.6 MB of WAV, interrupted while it is written.
         let directory = try temporaryDirectory()
         let sequence = directory.appendingPathComponent("long.json")
-        let step = #"{ "type": "dtmf", "digits": "\#(String(repeating: "5", count: 100))", "toneMs": 1500, "gapMs": 1500 }"#
+        let step =
+            #"{ "type": "dtmf", "digits": "\#(String(repeating: "5", count: 100))", "toneMs": 1500, "gapMs": 1500 }"#
         try Data(#"{ "name": "long", "steps": [ \#(step), \#(step) ] }"#.utf8).write(to: sequence)
         let out = directory.appendingPathComponent("long.wav").path
         let process = Process()

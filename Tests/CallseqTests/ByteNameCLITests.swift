@@ -16,8 +16,9 @@ struct ByteNameCLITests {
 
     /// Runs a shell script in which `printf` makes the byte names, with $CALLSEQ and $DIR set.
     func shell(_ script: String, in directory: String) throws -> CommandResult {
-        try CommandRunner.run("/bin/sh", ["-c", script],
-                              environment: ["CALLSEQ": CommandRunner.callseqPath, "DIR": directory])
+        try CommandRunner.run(
+            "/bin/sh", ["-c", script],
+            environment: ["CALLSEQ": CommandRunner.callseqPath, "DIR": directory])
     }
 
     @Test func aLatin1NameIsWrittenReadConvertedAndReportedAsGiven() throws {
@@ -40,7 +41,8 @@ struct ByteNameCLITests {
 
         // Converted from one byte name to another (Latin-1 "café.ul": 0xE9).
         let converted = try shell(
-            #""$CALLSEQ" convert "$(printf '%s/\377.wav' "$DIR")" -o "$(printf '%s/caf\351.ul' "$DIR")""#, in: directory)
+            #""$CALLSEQ" convert "$(printf '%s/\377.wav' "$DIR")" -o "$(printf '%s/caf\351.ul' "$DIR")""#, in: directory
+        )
         #expect(converted.status == 0, "\(converted.stderr)")
         #expect(exists(prefix + Array("caf".utf8) + [0xE9] + Array(".ul".utf8)))
 
@@ -57,7 +59,8 @@ struct ByteNameCLITests {
         let prefix = Array(directory.utf8) + [UInt8(ascii: "/")]
 
         // The folder "\xE9dir" holds "\xFF.wav" (0.6 s of DTMF) and "\xFE.wav", which is not audio.
-        let made = try shell(#"""
+        let made = try shell(
+            #"""
             set -e; in="$(printf '%s/\351dir' "$DIR")"; mkdir "$in"
             "$CALLSEQ" dtmf 123 -o "$(printf '%s/\377.wav' "$in")"; echo "not audio" > "$(printf '%s/\376.wav' "$in")"
             """#, in: directory)
@@ -75,8 +78,9 @@ struct ByteNameCLITests {
         #expect(converted.stdout.hasPrefix(summary), "\(converted.stdout)")
         let errors = converted.stderr.split(separator: "\n").map(String.init)
         #expect(errors.count == 2, "\(converted.stderr)")
-        #expect(errors.first?.hasPrefix("callseq: error: \(directory)/\\xE9dir/\\xFE.wav: ") == true,
-                "\(converted.stderr)")
+        #expect(
+            errors.first?.hasPrefix("callseq: error: \(directory)/\\xE9dir/\\xFE.wav: ") == true,
+            "\(converted.stderr)")
         #expect(errors.last == "callseq: error: 1 of 2 recordings not converted: \\xFE.wav", "\(converted.stderr)")
 
         // It decodes: 0.6 s of 8 kHz mu-law is 4800 bytes, and the receiver hears the digits.

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("callseq command line")
 struct CLITests {
@@ -16,7 +16,9 @@ struct CLITests {
         // 16 digits x (100 ms tone + 100 ms gap) = 3.2 s.
         let samples = try CommandRunner.tool("soxi", ["-s", out])
         #expect(samples.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == String(rate * 32 / 10))
-        #expect(try CommandRunner.tool("soxi", ["-r", out]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == String(rate))
+        #expect(
+            try CommandRunner.tool("soxi", ["-r", out]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                == String(rate))
         let expectedEncoding = ["pcm16": "Signed Integer PCM", "ulaw": "u-law", "alaw": "A-law"][encoding] ?? "?"
         #expect(try CommandRunner.tool("soxi", ["-e", out]).stdout.contains(expectedEncoding))
         // sox measures the level. Tones of peak 7218 (-10 dBm0) and 9087 (-8 dBm0) have an RMS of 8205;
@@ -95,26 +97,38 @@ struct CLITests {
 
     @Test func usageErrorsExitWith64() throws {
         expectOneLineError(try CommandRunner.callseq("dtmf", "1", "-o", "x.mp3"), status: 64, mentioning: ".mp3")
-        expectOneLineError(try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--rate", "4000"), status: 64, mentioning: "--rate 4000")
-        expectOneLineError(try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--tone-ms", "5"), status: 64,
-                           mentioning: "tone duration 5 ms is out of range (40...10000 ms)")
-        expectOneLineError(try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--level", "0", "--twist", "0"),
-                           status: 64, mentioning: "clip")
-        expectOneLineError(try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--level", "0"), status: 64,
-                           mentioning: "high-group level (level + twist) 2 dBm0 is out of range (-25...0 dBm0)")
-        expectOneLineError(try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--level", "-70"), status: 64, mentioning: "level -70")
+        expectOneLineError(
+            try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--rate", "4000"), status: 64,
+            mentioning: "--rate 4000")
+        expectOneLineError(
+            try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--tone-ms", "5"), status: 64,
+            mentioning: "tone duration 5 ms is out of range (40...10000 ms)")
+        expectOneLineError(
+            try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--level", "0", "--twist", "0"),
+            status: 64, mentioning: "clip")
+        expectOneLineError(
+            try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--level", "0"), status: 64,
+            mentioning: "high-group level (level + twist) 2 dBm0 is out of range (-25...0 dBm0)")
+        expectOneLineError(
+            try CommandRunner.callseq("dtmf", "1", "-o", "x.wav", "--level", "-70"), status: 64, mentioning: "level -70"
+        )
         expectOneLineError(try CommandRunner.callseq("dtmf", "1"), status: 64, mentioning: "--output")
         expectOneLineError(try CommandRunner.callseq("frobnicate"), status: 64, mentioning: "frobnicate")
     }
 
     @Test func unreadableFilesAreRuntimeErrorsNamingTheFile() throws {
         let dir = try temporaryDirectory()
-        expectOneLineError(try CommandRunner.callseq("detect", dir.appendingPathComponent("nope.wav").path), status: 1, mentioning: "nope.wav: no such file")
+        expectOneLineError(
+            try CommandRunner.callseq("detect", dir.appendingPathComponent("nope.wav").path), status: 1,
+            mentioning: "nope.wav: no such file")
         let garbage = dir.appendingPathComponent("garbage.wav")
         try Data(repeating: 0x41, count: 500).write(to: garbage)
-        expectOneLineError(try CommandRunner.callseq("detect", garbage.path), status: 1, mentioning: "garbage.wav: not a readable audio file")
+        expectOneLineError(
+            try CommandRunner.callseq("detect", garbage.path), status: 1,
+            mentioning: "garbage.wav: not a readable audio file")
         let unwritable = dir.appendingPathComponent("missing-dir/x.wav").path
-        expectOneLineError(try CommandRunner.callseq("dtmf", "1", "-o", unwritable), status: 1, mentioning: "cannot write")
+        expectOneLineError(
+            try CommandRunner.callseq("dtmf", "1", "-o", unwritable), status: 1, mentioning: "cannot write")
     }
 
     @Test func helpExitsZero() throws {

@@ -24,7 +24,9 @@ enum CommandRunner {
         try run(callseqPath, arguments)
     }
 
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CommandResult {
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil
+    ) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -34,7 +36,8 @@ enum CommandRunner {
             env["PATH"] = ProcessInfo.processInfo.environment["PATH"]
             process.environment = env
         }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()

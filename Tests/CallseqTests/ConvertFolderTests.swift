@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Runs `command` (a shell command line) under `script`, on a pseudo-terminal, and returns what the terminal
 /// showed (stdout and stderr together, as bytes turned to text) and the exit status.
@@ -17,9 +17,11 @@ private func mixedFolder() throws -> URL {
     let dir = try temporaryDirectory().appendingPathComponent("uploads")
     let manager = FileManager.default
     try manager.createDirectory(at: dir.appendingPathComponent("old.wav"), withIntermediateDirectories: true)
-    for (source, name) in [("formats/prompt-44k-stereo.mp3", "welcome.mp3"), ("formats/prompt-8k-ulaw.wav", "hold.wav"),
-                           ("formats/prompt-16k.caf", "closed.caf"), ("damaged/truncated.wav", "broken.wav"),
-                           ("formats/prompt-8k-alaw.wav", ".hidden.wav")] {
+    for (source, name) in [
+        ("formats/prompt-44k-stereo.mp3", "welcome.mp3"), ("formats/prompt-8k-ulaw.wav", "hold.wav"),
+        ("formats/prompt-16k.caf", "closed.caf"), ("damaged/truncated.wav", "broken.wav"),
+        ("formats/prompt-8k-alaw.wav", ".hidden.wav"),
+    ] {
         try manager.copyItem(atPath: testAudioPath(source), toPath: dir.appendingPathComponent(name).path)
     }
     try Data("not audio".utf8).write(to: dir.appendingPathComponent("notes.txt"))
@@ -48,8 +50,9 @@ struct ConvertFolderTests {
         // stderr (a pipe here): exactly the two error lines, no progress bytes.
         let errors = result.stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(errors.count == 3 && errors[2].isEmpty, "\(result.stderr)")
-        #expect(errors[0].hasPrefix("callseq: error: \(input.path)/broken.wav") && errors[0].contains("truncated"),
-                "\(result.stderr)")
+        #expect(
+            errors[0].hasPrefix("callseq: error: \(input.path)/broken.wav") && errors[0].contains("truncated"),
+            "\(result.stderr)")
         #expect(errors[1] == "callseq: error: 1 of 4 recordings not converted: broken.wav")
         #expect(!result.stderr.contains("\r") && !result.stderr.contains("converting"))
     }
@@ -58,15 +61,18 @@ struct ConvertFolderTests {
         let input = try temporaryDirectory()
         for name in ["a.flac", "b.ogg"] {
             let source = name == "a.flac" ? "formats/prompt-44k-stereo.flac" : "formats/prompt-44k.ogg"
-            try FileManager.default.copyItem(atPath: testAudioPath(source),
-                                             toPath: input.appendingPathComponent(name).path)
+            try FileManager.default.copyItem(
+                atPath: testAudioPath(source),
+                toPath: input.appendingPathComponent(name).path)
         }
         let output = input.appendingPathComponent("out").path
-        let result = try CommandRunner.callseq("convert", input.path, "-o", output,
-                                               "--extension", "al", "--rate", "16000")
+        let result = try CommandRunner.callseq(
+            "convert", input.path, "-o", output,
+            "--extension", "al", "--rate", "16000")
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.utf8.count == 0,
-                "stderr is not a terminal: no bytes at all, got \(Array(result.stderr.utf8))")
+        #expect(
+            result.stderr.utf8.count == 0,
+            "stderr is not a terminal: no bytes at all, got \(Array(result.stderr.utf8))")
         #expect(try FileManager.default.contentsOfDirectory(atPath: output).sorted() == ["a.al", "b.al"])
         // Headerless A-law at 16 kHz: one byte per sample, about 2.3 s.
         let size = try FileManager.default.attributesOfItem(atPath: output + "/a.al")[.size] as? Int ?? 0
@@ -100,8 +106,9 @@ struct ConvertFolderTests {
         let piped = try onTerminal("\(callseq) convert \(quoted(input.path)) -o \(quoted(output)) 2>\(quoted(errors))")
         #expect(piped.status == 1)
         let stderr = try String(contentsOfFile: errors, encoding: .utf8)
-        #expect(stderr.split(separator: "\n").count == 2 && !stderr.contains("\r") && !stderr.contains("converting"),
-                "\(stderr.debugDescription)")
+        #expect(
+            stderr.split(separator: "\n").count == 2 && !stderr.contains("\r") && !stderr.contains("converting"),
+            "\(stderr.debugDescription)")
         #expect(!piped.output.contains("converting") && piped.output.contains("hold.wav: "))
     }
 

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,7 +26,8 @@ private func serverSocketQueue(port: Int) -> (queued: Int, drops: Int)? {
         // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ref pointer drops
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
         guard fields.count >= 13, fields[1] == local, let queues = fields[4].split(separator: ":").last,
-              let queued = Int(queues, radix: 16), let drops = Int(fields[fields.count - 1]) else { continue }
+            let queued = Int(queues, radix: 16), let drops = Int(fields[fields.count - 1])
+        else { continue }
         return (queued, drops)
     }
     return nil
@@ -85,7 +87,8 @@ private final class Flooder: @unchecked Sendable {
         let own = port
         let datagrams: [[UInt8]] = (0..<count).map { index in
             let (method, user) = [("OPTIONS", ""), ("REGISTER", ""), ("INVITE", "100@")][index % 3]
-            return Array("""
+            return Array(
+                """
                 \(method) sip:\(user)127.0.0.1:\(serverPort) SIP/2.0\r
                 Via: SIP/2.0/UDP 127.0.0.2:\(own);branch=z9hG4bK-flood\(index);rport\r
                 Max-Forwards: 70\r
@@ -179,8 +182,11 @@ private final class Flooder: @unchecked Sendable {
 
     /// Stops reading; returns the datagrams sent and how long that took, the answers by status and the 503s
     /// without Retry-After.
-    func finish(seconds: Double)
-        -> (sent: Int, sendingSeconds: Double, statuses: [Int: Int], refusalsWithoutRetryAfter: Int) {
+    func finish(
+        seconds: Double
+    )
+        -> (sent: Int, sendingSeconds: Double, statuses: [Int: Int], refusalsWithoutRetryAfter: Int)
+    {
         let deadline = Date().addingTimeInterval(seconds)
         condition.lock()
         defer { condition.unlock() }
@@ -201,20 +207,23 @@ struct ServeFloodTests {
         defer { _ = flooder.finish(seconds: 30) }  // its threads end with the test, whatever happens
         // The calls start while the flood is on: 10,000 requests would already fill a 10,000-entry table.
         #expect(flooder.waitUntilSent(10_000, seconds: 120))
-        let result = try runSIPp("call.xml", service: "5145550100", port: server.port,
-                                 extra: ["-m", "20", "-l", "20", "-r", "10", "-d", "2000"])
+        let result = try runSIPp(
+            "call.xml", service: "5145550100", port: server.port,
+            extra: ["-m", "20", "-l", "20", "-r", "10", "-d", "2000"])
         let flood = flooder.finish(seconds: 120)
         // Datagrams received by status (404s include their timer G retransmissions: the scanner never ACKs).
         let answers = flood.statuses.sorted { $0.key < $1.key }.map { "\($0.value)×\($0.key)" }
-        print("""
+        print(
+            """
             flood: \(flood.sent) datagrams from 127.0.0.2 in \(String(format: "%.2f", flood.sendingSeconds)) s; \
             it received \(answers.joined(separator: ", ")); the server's socket dropped \
             \(serverSocketQueue(port: server.port)?.drops ?? -1) datagrams; SIPp done after \
             \(String(format: "%.1f", Date().timeIntervalSince(started))) s
             """)
         #expect(flood.sent == 50_000)
-        #expect(result.status == 0,
-                "\(result.stdout.suffix(800)) \(result.stderr.suffix(400)) \(server.log.suffix(10))")
+        #expect(
+            result.status == 0,
+            "\(result.stdout.suffix(800)) \(result.stderr.suffix(400)) \(server.log.suffix(10))")
         // Every call was confirmed by its ACK (its IVR started playing) and ended by the caller's BYE.
         #expect(server.stderr.wait(seconds: 60, count: 20) { $0.contains("media started") } == 20)
         #expect(server.stderr.wait(seconds: 60, count: 20) { $0.contains("the caller hung up (BYE)") } == 20)

@@ -3,6 +3,7 @@
 // on an event (a line, a netstring, a process exit) with a generous deadline, because CI shares 2 cores.
 
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,8 +17,12 @@ func freePort(udp: Bool = true) -> Int {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = 0
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
@@ -54,8 +59,14 @@ final class LineCollector: @unchecked Sendable {
 
     private func append(_ data: Data) {
         condition.lock()
-        defer { condition.broadcast(); condition.unlock() }
-        if data.isEmpty { closed = true; return }
+        defer {
+            condition.broadcast()
+            condition.unlock()
+        }
+        if data.isEmpty {
+            closed = true
+            return
+        }
         partial.append(data)
         while let newline = partial.firstIndex(of: 0x0A) {
             lines.append(String(decoding: partial[partial.startIndex..<newline], as: UTF8.self))
@@ -106,16 +117,20 @@ final class ServeProcess {
         let base = 20000 + 2 * Int.random(in: 0..<4500)
         self.rtpPorts = rtpPorts ?? base...(base + 399)
         process.executableURL = URL(fileURLWithPath: CommandRunner.callseqPath)
-        process.arguments = ["serve"] + accounts.flatMap { ["--account", $0] }
-            + ["--listen", "127.0.0.1:0", "--rtp-ports", "\(self.rtpPorts.lowerBound)-\(self.rtpPorts.upperBound)"] + extra
-        let out = Pipe(), err = Pipe()
+        process.arguments =
+            ["serve"] + accounts.flatMap { ["--account", $0] }
+            + ["--listen", "127.0.0.1:0", "--rtp-ports", "\(self.rtpPorts.lowerBound)-\(self.rtpPorts.upperBound)"]
+            + extra
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         stdout.attach(out)
         stderr.attach(err)
         try process.run()
         guard let first = stdout.wait(seconds: 60, for: { $0.hasPrefix("listening on udp ") }),
-              let portText = first.split(separator: ":").last, let port = Int(portText) else {
+            let portText = first.split(separator: ":").last, let port = Int(portText)
+        else {
             process.terminate()
             throw LivePeerError("callseq serve did not print its port: \(stderr.all.suffix(5))")
         }
@@ -130,7 +145,10 @@ final class ServeProcess {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { process.terminate(); return nil }
+        if process.isRunning {
+            process.terminate()
+            return nil
+        }
         return process.terminationStatus
     }
 
@@ -161,7 +179,8 @@ final class Baresip {
         if microphone == nil {
             // 60 s of silence: aufile ends the call at the file's end.
             let silence = directory.appendingPathComponent("silence.wav").path
-            let made = try CommandRunner.tool("sox", ["-n", "-r", "8000", "-c", "1", "-b", "16", silence, "trim", "0", "60"])
+            let made = try CommandRunner.tool(
+                "sox", ["-n", "-r", "8000", "-c", "1", "-b", "16", silence, "trim", "0", "60"])
             guard made.status == 0 else { throw LivePeerError("sox: \(made.stderr)") }
             microphone = silence
         }
@@ -181,8 +200,9 @@ final class Baresip {
 
             """
         try config.write(to: directory.appendingPathComponent("config"), atomically: true, encoding: .utf8)
-        try "<sip:tester@127.0.0.1>;regint=0\n".write(to: directory.appendingPathComponent("accounts"),
-                                                       atomically: true, encoding: .utf8)
+        try "<sip:tester@127.0.0.1>;regint=0\n".write(
+            to: directory.appendingPathComponent("accounts"),
+            atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/baresip")
         process.arguments = ["-f", directory.path, "-t", "120"]
         let out = Pipe()
@@ -200,13 +220,21 @@ final class Baresip {
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             address.sin_port = in_port_t(UInt16(controlPort).bigEndian)
             let ok = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
-            if ok == 0 { control = fd; break }
+            if ok == 0 {
+                control = fd
+                break
+            }
             close(fd)
             usleep(50_000)
         }
-        guard control >= 0 else { stop(); throw LivePeerError("baresip's ctrl_tcp did not open: \(output.all.suffix(5))") }
+        guard control >= 0 else {
+            stop()
+            throw LivePeerError("baresip's ctrl_tcp did not open: \(output.all.suffix(5))")
+        }
     }
 
     /// Sends a ctrl_tcp command (`dial`, `sndcode`, `hangup`...).
@@ -238,11 +266,13 @@ final class Baresip {
             pending += chunk.prefix(n)
             // Netstrings: LENGTH ":" BODY ",".
             while let colon = pending.firstIndex(of: UInt8(ascii: ":")),
-                  let length = Int(String(decoding: pending[..<colon], as: UTF8.self)),
-                  pending.count >= colon + 1 + length + 1 {
+                let length = Int(String(decoding: pending[..<colon], as: UTF8.self)),
+                pending.count >= colon + 1 + length + 1
+            {
                 let body = Data(pending[(colon + 1)..<(colon + 1 + length)])
                 pending.removeFirst(colon + 1 + length + 1)
-                if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], object["event"] != nil {
+                if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], object["event"] != nil
+                {
                     events.append(object)
                 }
             }
@@ -255,11 +285,16 @@ final class Baresip {
     /// What baresip received, written by its sndfile module (`dump-…-dec.wav`).
     func receivedAudioPath() -> String? {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        return files.first { $0.hasPrefix("dump-") && $0.hasSuffix("-dec.wav") }.map { directory.appendingPathComponent($0).path }
+        return files.first { $0.hasPrefix("dump-") && $0.hasSuffix("-dec.wav") }.map {
+            directory.appendingPathComponent($0).path
+        }
     }
 
     func stop() {
-        if control >= 0 { close(control); control = -1 }
+        if control >= 0 {
+            close(control)
+            control = -1
+        }
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning && Date() < deadline { usleep(20_000) }
@@ -279,9 +314,11 @@ func sippScenario(_ name: String) -> String {
 /// Runs SIPp against 127.0.0.1:port; SIPp's exit status is 0 when every call succeeded.
 func runSIPp(_ scenario: String, service: String, port: Int, extra: [String] = []) throws -> CommandResult {
     let directory = try temporaryDirectory()
-    return try CommandRunner.run("/usr/bin/sipp", [
-        "-sf", sippScenario(scenario), "-s", service, "127.0.0.1:\(port)", "-i", "127.0.0.1",
-        "-p", "\(freePort())", "-mp", "\(freePort())", "-m", "1", "-timeout", "90", "-timeout_error",
-        "-trace_err", "-error_file", directory.appendingPathComponent("errors.log").path, "-nostdin",
-    ] + extra)
+    return try CommandRunner.run(
+        "/usr/bin/sipp",
+        [
+            "-sf", sippScenario(scenario), "-s", service, "127.0.0.1:\(port)", "-i", "127.0.0.1",
+            "-p", "\(freePort())", "-mp", "\(freePort())", "-m", "1", "-timeout", "90", "-timeout_error",
+            "-trace_err", "-error_file", directory.appendingPathComponent("errors.log").path, "-nostdin",
+        ] + extra)
 }

@@ -9,13 +9,17 @@
 
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 final class MachineStallProbe: @unchecked Sendable {
     /// A wake-up later than the threshold: when it woke (seconds since the epoch) and how late (ms).
-    struct Stall { var wokeAt: Double; var lateMs: Double }
+    struct Stall {
+        var wokeAt: Double
+        var lateMs: Double
+    }
 
     private let capacity = 200_000
     private let wokeAt: UnsafeMutablePointer<Double>
@@ -38,9 +42,13 @@ final class MachineStallProbe: @unchecked Sendable {
             clock_gettime(CLOCK_MONOTONIC, &next)
             while !stop.load(ordering: .relaxed) {
                 next.tv_nsec += 1_000_000
-                if next.tv_nsec >= 1_000_000_000 { next.tv_nsec -= 1_000_000_000; next.tv_sec += 1 }
+                if next.tv_nsec >= 1_000_000_000 {
+                    next.tv_nsec -= 1_000_000_000
+                    next.tv_sec += 1
+                }
                 clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nil)
-                var now = timespec(), real = timespec()
+                var now = timespec()
+                var real = timespec()
                 clock_gettime(CLOCK_MONOTONIC, &now)
                 clock_gettime(CLOCK_REALTIME, &real)
                 let lateMs = Double(now.tv_sec - next.tv_sec) * 1000 + Double(now.tv_nsec - next.tv_nsec) / 1e6
@@ -74,14 +82,19 @@ final class MachineStallProbe: @unchecked Sendable {
     /// The gaps between consecutive packet times (epoch seconds) longer than `limitMs` that no stall
     /// explains: a stall explains a gap when the probe woke within it (2 ms either side for clock reads)
     /// at least `gap - limitMs` late, i.e. the machine was stopped for the whole excess.
-    static func unexplainedGaps(packetTimes: [Double], limitMs: Double, stalls: [Stall])
-        -> [(at: Double, gapMs: Double)] {
+    static func unexplainedGaps(
+        packetTimes: [Double], limitMs: Double, stalls: [Stall]
+    )
+        -> [(at: Double, gapMs: Double)]
+    {
         var result: [(Double, Double)] = []
         for (a, b) in zip(packetTimes, packetTimes.dropFirst()) {
             let gap = (b - a) * 1000
             guard gap > limitMs else { continue }
-            let explained = stalls.contains { $0.wokeAt >= a - 0.002 && $0.wokeAt <= b + 0.002
-                && $0.lateMs >= gap - limitMs }
+            let explained = stalls.contains {
+                $0.wokeAt >= a - 0.002 && $0.wokeAt <= b + 0.002
+                    && $0.lateMs >= gap - limitMs
+            }
             if !explained { result.append((a, gap)) }
         }
         return result

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,7 +31,10 @@ private final class RTPSprayer: @unchecked Sendable {
                 bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard bound == 0 else { close(descriptor); throw LivePeerError("bind \(host): \(errno)") }
+        guard bound == 0 else {
+            close(descriptor)
+            throw LivePeerError("bind \(host): \(errno)")
+        }
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
         fd = descriptor
         self.ports = ports.filter { $0 % 2 == 0 }
@@ -40,16 +44,20 @@ private final class RTPSprayer: @unchecked Sendable {
     }
 
     private func run() {
-        var sequence: UInt16 = 1000, timestamp: UInt32 = 50_000, round = 0
+        var sequence: UInt16 = 1000
+        var timestamp: UInt32 = 50_000
+        var round = 0
         var buffer = [UInt8](repeating: 0, count: 2048)
         while !lock.withLock({ stopped }) {
             round += 1
-            let event = round % 10 < 6   // 6 packets of a "2" event (3 updates, 3 ends), then 4 of silence
+            let event = round % 10 < 6  // 6 packets of a "2" event (3 updates, 3 ends), then 4 of silence
             let step = round % 10
-            var packet: [UInt8] = [0x80, event ? (step == 0 ? 0x80 | 101 : 101) : 0,
-                                   UInt8(sequence >> 8), UInt8(sequence & 0xFF),
-                                   UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF),
-                                   UInt8((timestamp >> 8) & 0xFF), UInt8(timestamp & 0xFF), 0xBA, 0xD0, 0xBA, 0xD0]
+            var packet: [UInt8] = [
+                0x80, event ? (step == 0 ? 0x80 | 101 : 101) : 0,
+                UInt8(sequence >> 8), UInt8(sequence & 0xFF),
+                UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF),
+                UInt8((timestamp >> 8) & 0xFF), UInt8(timestamp & 0xFF), 0xBA, 0xD0, 0xBA, 0xD0,
+            ]
             if event {
                 let duration = UInt16(160 * min(step + 1, 3))
                 packet += [2, (step >= 3 ? 0x80 : 0) | 10, UInt8(duration >> 8), UInt8(duration & 0xFF)]
@@ -119,10 +127,14 @@ struct MediaSecurityServeTests {
         let digits = phone.events("CALL_DTMF_START").compactMap { $0["param"] as? String }.joined()
         #expect(digits == "9876#", "\(server.log.suffix(10))")
         #expect(server.log.contains { $0.contains("caller pressed 1") })
-        #expect(!server.log.contains { $0.contains("caller pressed 2") }, "\(server.log.filter { $0.contains("pressed") })")
+        #expect(
+            !server.log.contains { $0.contains("caller pressed 2") }, "\(server.log.filter { $0.contains("pressed") })")
         #expect(server.stop() == 0)
         // The server's closing statistics count what it dropped.
-        #expect(server.log.contains { $0.contains("from other sources (dropped)") && !$0.contains(" 0 from other sources") },
-                "\(server.log.suffix(3))")
+        #expect(
+            server.log.contains {
+                $0.contains("from other sources (dropped)") && !$0.contains(" 0 from other sources")
+            },
+            "\(server.log.suffix(3))")
     }
 }

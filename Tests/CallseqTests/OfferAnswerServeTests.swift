@@ -2,8 +2,9 @@
 // address change, with SIPp doing the signalling and plain UDP sockets standing in for the caller's RTP.
 
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -71,7 +72,10 @@ private final class RTPListener: @unchecked Sendable {
 
     /// Stops receiving and closes the socket.
     func stop() {
-        let wasRunning = lock.withLock { () -> Bool in defer { running = false }; return running }
+        let wasRunning = lock.withLock { () -> Bool in
+            defer { running = false }
+            return running
+        }
         guard wasRunning else { return }
         usleep(200_000)  // the thread sees `running` within its 100 ms receive timeout
         close(fd)
@@ -96,8 +100,9 @@ struct OfferAnswerServeTests {
         let media = try RTPListener()
         defer { media.stop() }
         // The INVITE has no SDP; SIPp checks that the 200 carries an offer and answers PCMA in the ACK.
-        let result = try runSIPp("late-offer.xml", service: "5145550100", port: server.port,
-                                 extra: ["-key", "rtp_port", "\(media.port)"])
+        let result = try runSIPp(
+            "late-offer.xml", service: "5145550100", port: server.port,
+            extra: ["-key", "rtp_port", "\(media.port)"])
         #expect(result.status == 0, "\(describe(result)) \(server.log.suffix(8))")
         #expect(server.log.contains { $0.contains("media started") }, "\(server.log.suffix(8))")
         // The media followed the answer in the ACK: PCMA (8) to its port.
@@ -121,8 +126,9 @@ struct OfferAnswerServeTests {
         let media = try RTPListener()
         defer { media.stop() }
         // 2 s up, 4 s held (SIPp checks a=recvonly in the answer), 2 s resumed (a=sendrecv), BYE.
-        let result = try runSIPp("reinvite-hold.xml", service: "5145550100", port: server.port,
-                                 extra: ["-key", "rtp_port", "\(media.port)"])
+        let result = try runSIPp(
+            "reinvite-hold.xml", service: "5145550100", port: server.port,
+            extra: ["-key", "rtp_port", "\(media.port)"])
         #expect(result.status == 0, "\(describe(result)) \(server.log.suffix(8))")
         let packets = media.packets
         let gaps = media.gaps(longerThan: 1)
@@ -140,8 +146,9 @@ struct OfferAnswerServeTests {
         let server = try ServeProcess(accounts: [account])
         let media = try RTPListener()
         defer { media.stop() }
-        let result = try runSIPp("hold-from-start.xml", service: "5145550100", port: server.port,
-                                 extra: ["-key", "rtp_port", "\(media.port)"])
+        let result = try runSIPp(
+            "hold-from-start.xml", service: "5145550100", port: server.port,
+            extra: ["-key", "rtp_port", "\(media.port)"])
         #expect(result.status == 0, "\(describe(result)) \(server.log.suffix(8))")
         #expect(server.log.contains { $0.contains("media started") }, "\(server.log.suffix(8))")
         #expect(media.packets.isEmpty, "\(media.packets.count) packets sent to a caller that only sends")
@@ -154,13 +161,15 @@ struct OfferAnswerServeTests {
         let server = try ServeProcess(accounts: [account], extra: ["--rtp-timeout", "2"])
         let media = try RTPListener()
         defer { media.stop() }
-        let result = try runSIPp("reinvite-inactive.xml", service: "5145550100", port: server.port,
-                                 extra: ["-key", "rtp_port", "\(media.port)"])
+        let result = try runSIPp(
+            "reinvite-inactive.xml", service: "5145550100", port: server.port,
+            extra: ["-key", "rtp_port", "\(media.port)"])
         #expect(result.status == 0, "\(describe(result)) \(server.log.suffix(8))")
         #expect(server.log.contains { $0.contains("the caller hung up (BYE)") }, "\(server.log.suffix(8))")
         #expect(!server.log.contains { $0.contains("no RTP from the caller") })
         // Nothing was sent while inactive: the last packet came at least 5 s before SIPp's BYE.
-        let end = media.now, packets = media.packets
+        let end = media.now
+        let packets = media.packets
         #expect(packets.count >= 5, "\(packets.count) packets before the hold")
         #expect(end - (packets.last?.at ?? 0) >= 5, "last packet at \(packets.last?.at ?? 0) s, SIPp ended at \(end) s")
         #expect(server.stop() == 0)
@@ -168,23 +177,31 @@ struct OfferAnswerServeTests {
 
     @Test func aPcmaOnlyReInviteToANewPortMovesTheMediaThereAsPcma() throws {
         let server = try ServeProcess(accounts: [account])
-        let first = try RTPListener(), second = try RTPListener()
-        defer { first.stop(); second.stop() }
-        let result = try runSIPp("reinvite-pcma.xml", service: "5145550100", port: server.port,
-                                 extra: ["-key", "rtp_port", "\(first.port)", "-key", "rtp_port2", "\(second.port)"])
+        let first = try RTPListener()
+        let second = try RTPListener()
+        defer {
+            first.stop()
+            second.stop()
+        }
+        let result = try runSIPp(
+            "reinvite-pcma.xml", service: "5145550100", port: server.port,
+            extra: ["-key", "rtp_port", "\(first.port)", "-key", "rtp_port2", "\(second.port)"])
         #expect(result.status == 0, "\(describe(result)) \(server.log.suffix(8))")
-        let before = first.packets, after = second.packets
-        #expect(before.count >= 50 && Set(before.map(\.payloadType)).isSubset(of: [0, 101]),
-                "\(before.count) packets, types \(Set(before.map(\.payloadType)))")
+        let before = first.packets
+        let after = second.packets
+        #expect(
+            before.count >= 50 && Set(before.map(\.payloadType)).isSubset(of: [0, 101]),
+            "\(before.count) packets, types \(Set(before.map(\.payloadType)))")
         // From the change on, PCMA (8) only — except at most one first packet: the media thread prepares each
         // packet one interval ahead (MediaThread's outbox), so the packet prepared before the update, still
         // PCMU, leaves for the new address.
         let leftover = after.prefix { $0.payloadType == 0 }.count
         #expect(leftover <= 1, "\(after.map(\.payloadType).prefix(12))")
         let changed = after.dropFirst(leftover)
-        #expect(changed.count >= 50 && Set(changed.map(\.payloadType)).isSubset(of: [8, 101])
-                    && changed.contains { $0.payloadType == 8 },
-                "\(after.count) packets, types \(after.map(\.payloadType).prefix(12))")
+        #expect(
+            changed.count >= 50 && Set(changed.map(\.payloadType)).isSubset(of: [8, 101])
+                && changed.contains { $0.payloadType == 8 },
+            "\(after.count) packets, types \(after.map(\.payloadType).prefix(12))")
         // The move is clean: the first port hears nothing once the second one does.
         if let moved = after.first?.at {
             #expect(before.filter { $0.at > moved + 0.1 }.isEmpty)

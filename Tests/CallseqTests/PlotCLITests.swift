@@ -1,7 +1,7 @@
 import CPNG
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A PNG decoded back to RGB by libpng, and the axes `callseq plot` reported for it.
 struct DecodedPicture {
@@ -18,7 +18,7 @@ struct DecodedPicture {
         image.version = png_uint_32(PNG_IMAGE_VERSION)
         let begun = bytes.withUnsafeMutableBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
         guard begun != 0 else { throw PictureError("libpng cannot read \(path)") }
-        image.format = png_uint_32(PNG_FORMAT_FLAG_COLOR)   // PNG_FORMAT_RGB
+        image.format = png_uint_32(PNG_FORMAT_FLAG_COLOR)  // PNG_FORMAT_RGB
         let (w, h) = (Int(image.width), Int(image.height))
         var pixels = [UInt8](repeating: 0, count: w * h * 3)
         let finished = pixels.withUnsafeMutableBytes {
@@ -83,7 +83,8 @@ struct PlotCLITests {
         return lines.compactMap { line in
             let fields = line.split(separator: " ")
             guard fields.count >= 5, fields[3] == "digit", let d = fields[4].first,
-                  let start = Double(fields[1]), let end = Double(fields[2]) else { return nil }
+                let start = Double(fields[1]), let end = Double(fields[2])
+            else { return nil }
             return (d, start, end)
         }
     }
@@ -102,11 +103,11 @@ struct PlotCLITests {
         let digits = try scheduledDigits(frontDoor)
         #expect(String(digits.map(\.0)) == "9876#")
         try #require(digits.count == 5)
-        let nine = (digits[0].1 + 0.03)...(digits[0].2 - 0.03)          // inside the tone, clear of its edges
-        let gap = (digits[0].2 + 0.04)...(digits[1].1 - 0.04)            // between 9 and 8
-        let eight = (digits[1].1 + 0.03)...(digits[1].2 - 0.03)          // 852 + 1336 Hz: no 1477
-        let hash = (digits[4].1 + 0.03)...(digits[4].2 - 0.03)           // 941 + 1477 Hz: no 852
-        let after = (digits[4].2 + 0.04)...(picture.duration - 0.01)      // the SMS step: silence
+        let nine = (digits[0].1 + 0.03)...(digits[0].2 - 0.03)  // inside the tone, clear of its edges
+        let gap = (digits[0].2 + 0.04)...(digits[1].1 - 0.04)  // between 9 and 8
+        let eight = (digits[1].1 + 0.03)...(digits[1].2 - 0.03)  // 852 + 1336 Hz: no 1477
+        let hash = (digits[4].1 + 0.03)...(digits[4].2 - 0.03)  // 941 + 1477 Hz: no 852
+        let after = (digits[4].2 + 0.04)...(picture.duration - 0.01)  // the SMS step: silence
         for frequency in [852.0, 1477] {
             let bright = picture.brightness(frequency: frequency, seconds: nine)
             #expect(bright > 200, "\(frequency) Hz during the 9: \(bright)")
@@ -137,7 +138,8 @@ struct PlotCLITests {
         try #require(nine.count == 2)
         let during = (nine[0] / 1000 + 0.03)...(nine[1] / 1000 - 0.03)
         // The refused twisted '2' (2.47-2.62 s) is drawn in the refusal colour, the found '9' is not.
-        let refusedRed: (UInt8, UInt8, UInt8) = (215, 50, 40), foundTeal: (UInt8, UInt8, UInt8) = (0, 150, 160)
+        let refusedRed: (UInt8, UInt8, UInt8) = (215, 50, 40)
+        let foundTeal: (UInt8, UInt8, UInt8) = (0, 150, 160)
         #expect(picture.laneColumn(at: 2.55, contains: refusedRed))
         #expect(!picture.laneColumn(at: 2.55, contains: foundTeal))
         #expect(picture.laneColumn(at: (nine[0] + nine[1]) / 2000, contains: foundTeal))
@@ -150,7 +152,8 @@ struct PlotCLITests {
 
     @Test func theSameInputGivesTheSameBytesAndWidthIsAnOption() throws {
         let dir = try temporaryDirectory()
-        let a = dir.appendingPathComponent("a.png").path, b = dir.appendingPathComponent("b.png").path
+        let a = dir.appendingPathComponent("a.png").path
+        let b = dir.appendingPathComponent("b.png").path
         #expect(try CommandRunner.callseq("plot", frontDoor, "-o", a).status == 0)
         #expect(try CommandRunner.callseq("plot", frontDoor, "-o", b).status == 0)
         #expect(try Data(contentsOf: URL(fileURLWithPath: a)) == Data(contentsOf: URL(fileURLWithPath: b)))
@@ -161,7 +164,8 @@ struct PlotCLITests {
 
     @Test func verifyPlotsTheExpectedTimelineAgainstTheFoundOne() throws {
         let dir = try temporaryDirectory()
-        let wav = dir.appendingPathComponent("door.wav").path, out = dir.appendingPathComponent("verify.png").path
+        let wav = dir.appendingPathComponent("door.wav").path
+        let out = dir.appendingPathComponent("verify.png").path
         #expect(try CommandRunner.callseq("render", frontDoor, "-o", wav).status == 0)
         let result = try CommandRunner.callseq("verify", frontDoor, wav, "--plot", out)
         #expect(result.status == 0, "\(result.stderr)")
@@ -207,13 +211,16 @@ struct PlotCLITests {
     @Test func badInputIsOneLineNamingTheFile() throws {
         let dir = try temporaryDirectory()
         let out = dir.appendingPathComponent("x.png").path
-        for input in [testAudioPath("damaged/garbage-header.wav"), dir.appendingPathComponent("missing.wav").path,
-                      testAudioPath("sequences/syntax-error.json")] {
+        for input in [
+            testAudioPath("damaged/garbage-header.wav"), dir.appendingPathComponent("missing.wav").path,
+            testAudioPath("sequences/syntax-error.json"),
+        ] {
             let result = try CommandRunner.callseq("plot", input, "-o", out)
             #expect(result.status == 1, "\(input)")
             let lines = result.stderr.split(separator: "\n")
-            #expect(lines.count == 1 && lines[0].hasPrefix("callseq: error: ") && lines[0].contains(input),
-                    "\(result.stderr)")
+            #expect(
+                lines.count == 1 && lines[0].hasPrefix("callseq: error: ") && lines[0].contains(input),
+                "\(result.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out))
         }
         let wrong = try CommandRunner.callseq("plot", frontDoor, "-o", dir.appendingPathComponent("x.jpg").path)

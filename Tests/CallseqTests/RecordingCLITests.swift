@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("callseq recording info, convert, and detect at any rate")
 struct RecordingCLITests {
@@ -21,8 +21,9 @@ struct RecordingCLITests {
     @Test func convertMakesATelephonyReadyPrompt() throws {
         let dir = try temporaryDirectory()
         let out = dir.appendingPathComponent("prompt.wav").path
-        let result = try CommandRunner.callseq("convert", testAudioPath("formats/prompt-44k-stereo.flac"), "-o", out,
-                                               "--encoding", "ulaw", "--normalize", "-18")
+        let result = try CommandRunner.callseq(
+            "convert", testAudioPath("formats/prompt-44k-stereo.flac"), "-o", out,
+            "--encoding", "ulaw", "--normalize", "-18")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("active level -18.0 dBm0"))
         #expect(try CommandRunner.tool("soxi", ["-r", out]).stdout.hasPrefix("8000"))
@@ -36,7 +37,8 @@ struct RecordingCLITests {
         let input = testAudioPath("formats/prompt-8k-ulaw.wav")
         #expect(try CommandRunner.callseq("convert", input, "-o", "x.wav", "--normalize", "5").status == 64)
         #expect(try CommandRunner.callseq("convert", input, "-o", "x.wav", "--rate", "96000").status == 64)
-        let damaged = try CommandRunner.callseq("convert", testAudioPath("damaged/truncated.wav"), "-o", "/tmp/never.wav")
+        let damaged = try CommandRunner.callseq(
+            "convert", testAudioPath("damaged/truncated.wav"), "-o", "/tmp/never.wav")
         #expect(damaged.status == 1 && damaged.stderr.contains("truncated"))
     }
 

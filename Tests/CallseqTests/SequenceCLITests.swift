@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("callseq render, timeline, validate, verify, demo")
 struct SequenceCLITests {
@@ -12,8 +12,10 @@ struct SequenceCLITests {
         let out = dir.appendingPathComponent("door.wav").path
         let result = try CommandRunner.callseq("render", frontDoor, "-o", out)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("5.987 s: would send SMS from 5145550100 to 5145550199: \"Front door opened\" (dry run)"))
-        #expect(try CommandRunner.tool("soxi", ["-s", out]).stdout.hasPrefix("47898"))   // 4.737 s + 5 x 250 ms at 8 kHz
+        #expect(
+            result.stdout.contains(
+                "5.987 s: would send SMS from 5145550100 to 5145550199: \"Front door opened\" (dry run)"))
+        #expect(try CommandRunner.tool("soxi", ["-s", out]).stdout.hasPrefix("47898"))  // 4.737 s + 5 x 250 ms at 8 kHz
         #expect(try CommandRunner.callseq("detect", out).stdout.hasPrefix("9876#\n"))
     }
 
@@ -23,7 +25,9 @@ struct SequenceCLITests {
         let out = dir.appendingPathComponent("door.wav").path
         let result = try CommandRunner.callseq("render", frontDoor, "-o", out, "--encoding", encoding, "--rate", "8000")
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try CommandRunner.tool("soxi", ["-e", out]).stdout.lowercased().contains(encoding == "ulaw" ? "u-law" : "a-law"))
+        #expect(
+            try CommandRunner.tool("soxi", ["-e", out]).stdout.lowercased().contains(
+                encoding == "ulaw" ? "u-law" : "a-law"))
         #expect(try CommandRunner.callseq("verify", frontDoor, out).status == 0)
     }
 
@@ -60,9 +64,13 @@ struct SequenceCLITests {
         #expect(bad.status == 1)
         let lines = bad.stderr.split(separator: "\n")
         #expect(lines.count == 4)
-        #expect(lines[1].hasSuffix("several-problems.json: steps[0].digits: 'z' at position 2 is not a DTMF digit (allowed: 0-9 * # A-D, w, W)"))
-        let unknown = try CommandRunner.callseq("validate", testAudioPath("sequences/unknown-recording.json"),
-                                                "--recordings", testAudioPath("../Examples/recordings"))
+        #expect(
+            lines[1].hasSuffix(
+                "several-problems.json: steps[0].digits: 'z' at position 2 is not a DTMF digit (allowed: 0-9 * # A-D, w, W)"
+            ))
+        let unknown = try CommandRunner.callseq(
+            "validate", testAudioPath("sequences/unknown-recording.json"),
+            "--recordings", testAudioPath("../Examples/recordings"))
         #expect(unknown.status == 1 && unknown.stderr.contains("steps[0].recording: no recording named 'welcom'"))
     }
 
@@ -92,7 +100,8 @@ struct SequenceCLITests {
 
     @Test func demoRendersAndVerifiesTheExample() throws {
         let dir = try temporaryDirectory()
-        let result = try CommandRunner.callseq("demo", "--examples", testAudioPath("../Examples"), "-o", dir.appendingPathComponent("d.wav").path)
+        let result = try CommandRunner.callseq(
+            "demo", "--examples", testAudioPath("../Examples"), "-o", dir.appendingPathComponent("d.wav").path)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("PASS: 5 digits in order"))
     }

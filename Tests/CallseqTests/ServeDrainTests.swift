@@ -2,11 +2,12 @@
 // open: a plain UDP socket speaking SIP, which answers the server's BYE only when the test says so.
 
 import Foundation
+import TestSupport
+import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
-import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -152,14 +153,18 @@ private func options(serverPort: Int, from socket: SIPSocket, callID: String) ->
 
 /// Calls `number` from `caller` and acknowledges the 200: the dialog's To (with the server's tag) and the
 /// server's Contact.
-private func establish(_ number: String, server: ServeProcess, caller: SIPSocket, media: SIPSocket,
-                       callID: String) throws -> (to: String, contact: String) {
-    caller.send(invite(number, serverPort: server.port, from: caller, callID: callID, rtpPort: media.port),
-                toPort: server.port)
+private func establish(
+    _ number: String, server: ServeProcess, caller: SIPSocket, media: SIPSocket,
+    callID: String
+) throws -> (to: String, contact: String) {
+    caller.send(
+        invite(number, serverPort: server.port, from: caller, callID: callID, rtpPort: media.port),
+        toPort: server.port)
     let ok = try #require(caller.receive(seconds: 30) { $0.status == 200 }, "no 200 OK: \(server.log.suffix(5))")
     let to = try #require(ok.value("To"))
     let contact = try #require(ok.value("Contact")?.trimmingCharacters(in: CharacterSet(charactersIn: "<>")))
-    caller.send("""
+    caller.send(
+        """
         ACK \(contact) SIP/2.0\r
         Via: SIP/2.0/UDP 127.0.0.1:\(caller.port);branch=z9hG4bK\(callID)-ack\r
         Max-Forwards: 70\r
@@ -182,7 +187,9 @@ private func get(_ url: String) async throws -> (Int, String) {
 
 /// The value of the sample `name` (its whole name with labels) in a Prometheus text.
 private func sample(_ name: String, in text: String) -> Double? {
-    text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+    text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap {
+        Double($0.split(separator: " ").last ?? "")
+    }
 }
 
 extension ServeSignalTests {
@@ -192,7 +199,8 @@ extension ServeSignalTests {
     /// at once.
     /// Its `/healthz` says `ready` (200), then `draining` (503); `/metrics` counts the call, active then ended.
     @Test func sigtermLetsCallsInProgressFinishWhileProbesAndNewCallsGet503() async throws {
-        let server = try ServeProcess(accounts: [account], extra: ["--drain-timeout", "120", "--metrics", "127.0.0.1:0"])
+        let server = try ServeProcess(
+            accounts: [account], extra: ["--drain-timeout", "120", "--metrics", "127.0.0.1:0"])
         let metricsLine = try #require(server.stdout.all.first { $0.hasPrefix("listening on metrics ") })
         let base = "http://127.0.0.1:" + (metricsLine.split(separator: ":").last.map(String.init) ?? "0")
         #expect(try await get(base + "/healthz") == (200, "ready\n"))
@@ -221,8 +229,10 @@ extension ServeSignalTests {
         #expect(refusedProbe?.status == 503, "\(refusedProbe?.startLine ?? "no response to OPTIONS")")
         #expect(refusedProbe?.value("Retry-After").flatMap { Int($0.prefix { $0.isNumber }) } != nil)
         let late = try SIPSocket()
-        late.send(invite("5145550100", serverPort: server.port, from: late, callID: "late-\(callID)",
-                         rtpPort: media.port), toPort: server.port)
+        late.send(
+            invite(
+                "5145550100", serverPort: server.port, from: late, callID: "late-\(callID)",
+                rtpPort: media.port), toPort: server.port)
         #expect(late.receive(seconds: 10) { ($0.status ?? 0) >= 200 }?.status == 503)
 
         // The call goes on: no BYE from the server for 3 s, and the process is still up.
@@ -231,7 +241,8 @@ extension ServeSignalTests {
 
         // The caller hangs up (§15.1.1): 200 to its BYE, then the drain ends on that event and serve exits 0.
         let hungUp = Date()
-        caller.send("""
+        caller.send(
+            """
             BYE \(contact) SIP/2.0\r
             Via: SIP/2.0/UDP 127.0.0.1:\(caller.port);branch=z9hG4bK\(callID)-bye\r
             Max-Forwards: 70\r
@@ -243,8 +254,9 @@ extension ServeSignalTests {
             \r
 
             """, toPort: server.port)
-        #expect(caller.receive(seconds: 10) { $0.status != nil && $0.value("CSeq")?.hasSuffix("BYE") == true }?
-            .status == 200)
+        #expect(
+            caller.receive(seconds: 10) { $0.status != nil && $0.value("CSeq")?.hasSuffix("BYE") == true }?
+                .status == 200)
 
         let deadline = Date().addingTimeInterval(30)
         while server.process.isRunning && Date() < deadline { usleep(20_000) }
@@ -262,14 +274,16 @@ extension ServeSignalTests {
     @Test func sigtermDrainsRefusesNewCallsWith503AndExitsOnceTheByeIsAnswered() throws {
         let server = try ServeProcess(accounts: [account], extra: ["--drain-timeout", "1"])
         let caller = try SIPSocket()
-        let media = try SIPSocket()   // the caller's RTP port: bound, never read
+        let media = try SIPSocket()  // the caller's RTP port: bound, never read
         let callID = "drain-\(UInt32.random(in: 0 ... .max))"
-        caller.send(invite("5145550100", serverPort: server.port, from: caller, callID: callID, rtpPort: media.port),
-                    toPort: server.port)
+        caller.send(
+            invite("5145550100", serverPort: server.port, from: caller, callID: callID, rtpPort: media.port),
+            toPort: server.port)
         let ok = try #require(caller.receive(seconds: 30) { $0.status == 200 }, "no 200 OK: \(server.log.suffix(5))")
         let to = try #require(ok.value("To"))
         let contact = try #require(ok.value("Contact")?.trimmingCharacters(in: CharacterSet(charactersIn: "<>")))
-        caller.send("""
+        caller.send(
+            """
             ACK \(contact) SIP/2.0\r
             Via: SIP/2.0/UDP 127.0.0.1:\(caller.port);branch=z9hG4bK\(callID)-ack\r
             Max-Forwards: 70\r
@@ -285,8 +299,9 @@ extension ServeSignalTests {
 
         kill(server.process.processIdentifier, SIGTERM)
         // The BYE comes, and comes again (Timer E) while we do not answer: the server is still draining.
-        let bye = try #require(caller.receive(seconds: 30) { $0.startLine.hasPrefix("BYE ") },
-                               "no BYE: \(server.log.suffix(8))")
+        let bye = try #require(
+            caller.receive(seconds: 30) { $0.startLine.hasPrefix("BYE ") },
+            "no BYE: \(server.log.suffix(8))")
         #expect(bye.value("Call-ID") == callID)
         let again = caller.receive(seconds: 10) { $0.startLine.hasPrefix("BYE ") }
         #expect(again?.value("CSeq") == bye.value("CSeq"), "the BYE was not retransmitted")
@@ -295,12 +310,14 @@ extension ServeSignalTests {
         // A new call during the drain: 503 Service Unavailable, with Retry-After.
         let late = try SIPSocket()
         let lateID = "late-\(callID)"
-        late.send(invite("5145550100", serverPort: server.port, from: late, callID: lateID, rtpPort: media.port),
-                  toPort: server.port)
+        late.send(
+            invite("5145550100", serverPort: server.port, from: late, callID: lateID, rtpPort: media.port),
+            toPort: server.port)
         let refused = late.receive(seconds: 10) { ($0.status ?? 0) >= 200 }
         #expect(refused?.status == 503, "\(refused?.startLine ?? "no final response")")
-        #expect(refused?.value("Retry-After").flatMap { Int($0.prefix { $0.isNumber }) } != nil,
-                "\(refused?.text ?? "")")
+        #expect(
+            refused?.value("Retry-After").flatMap { Int($0.prefix { $0.isNumber }) } != nil,
+            "\(refused?.text ?? "")")
         #expect(server.process.isRunning, "the server stopped before the caller answered its BYE")
 
         // The caller answers the BYE (§15.1.2): the drain ends on that event and the process exits 0.
@@ -327,26 +344,30 @@ extension ServeSignalTests {
         defer { provider.shutdown() }
         let dir = try temporaryDirectory()
         let credentials = dir.appendingPathComponent("sms.json").path
-        try #"{ "user": "acme", "password": "drain-S3cret" }"#.write(toFile: credentials, atomically: true,
-                                                                      encoding: .utf8)
+        try #"{ "user": "acme", "password": "drain-S3cret" }"#.write(
+            toFile: credentials, atomically: true,
+            encoding: .utf8)
         let state = dir.appendingPathComponent("state").path
-        let server = try ServeProcess(accounts: [account], extra: [
-            "--send-sms", "--sms-endpoint", provider.endpoint, "--sms-credentials", credentials,
-            "--state-dir", state, "--sms-timeout-ms", "20000",
-        ])
+        let server = try ServeProcess(
+            accounts: [account],
+            extra: [
+                "--send-sms", "--sms-endpoint", provider.endpoint, "--sms-credentials", credentials,
+                "--state-dir", state, "--sms-timeout-ms", "20000",
+            ])
         let phone = try Baresip()
         defer { phone.stop() }
         phone.command("dial", "sip:5145550100@127.0.0.1:\(server.port)")
         #expect(phone.waitForEvent(seconds: 60) { $0["type"] as? String == "CALL_ESTABLISHED" } != nil)
-        phone.command("sndcode", "1")   // "Front door": welcome, 9876#, then its text
+        phone.command("sndcode", "1")  // "Front door": welcome, 9876#, then its text
         let deadline = Date().addingTimeInterval(60)
         while provider.requests.isEmpty && Date() < deadline { usleep(20_000) }
         #expect(provider.requests.count == 1, "\(server.log.suffix(8))")
 
         kill(server.process.processIdentifier, SIGTERM)
         #expect(server.stop(seconds: 30) == 0, "\(server.log.suffix(8))")
-        #expect(server.log.contains { $0.contains("SMS to 5145550199: sent, provider id 7") },
-                "\(server.log.suffix(8))")
+        #expect(
+            server.log.contains { $0.contains("SMS to 5145550199: sent, provider id 7") },
+            "\(server.log.suffix(8))")
         let log = try CommandRunner.callseq("sms", "log", "--state-dir", state)
         #expect(log.stdout.contains(" sent 5145550100 -> 5145550199"), "\(log.stdout)")
     }

@@ -1,16 +1,18 @@
 // `callseq serve --store S --http HOST:PORT`: the management API in serve's ServiceGroup, through a real socket.
 
 import Foundation
+import TestSupport
+import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
-import TestSupport
 
 @Suite("callseq serve --http")
 struct ServeHTTPTests {
     /// One request; answers the status and the body.
-    func request(_ url: String, key: String?, method: String = "GET", json: String? = nil) async throws -> (Int, String) {
+    func request(_ url: String, key: String?, method: String = "GET", json: String? = nil) async throws -> (Int, String)
+    {
         var request = URLRequest(url: try #require(URL(string: url)))
         request.httpMethod = method
         if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
@@ -32,9 +34,12 @@ struct ServeHTTPTests {
 
         let serve = Process()
         serve.executableURL = URL(fileURLWithPath: CommandRunner.callseqPath)
-        serve.arguments = ["serve", "--store", store, "--http", "127.0.0.1:0",
-                           "--account", testAudioPath("../Examples/account.json"), "--listen", "127.0.0.1:0"]
-        let out = Pipe(), err = Pipe()
+        serve.arguments = [
+            "serve", "--store", store, "--http", "127.0.0.1:0",
+            "--account", testAudioPath("../Examples/account.json"), "--listen", "127.0.0.1:0",
+        ]
+        let out = Pipe()
+        let err = Pipe()
         serve.standardOutput = out
         serve.standardError = err
         let stdout = LineCollector()
@@ -56,24 +61,28 @@ struct ServeHTTPTests {
         #expect(health == 200 && healthBody == "ok\n")
         let (anonymous, problem) = try await request("\(base)/api/v1/accounts", key: nil)
         #expect(anonymous == 401 && problem.contains("\"status\": 401"))
-        let (made, account) = try await request("\(base)/api/v1/accounts", key: key, method: "POST", json: #"{"name":"Alice"}"#)
+        let (made, account) = try await request(
+            "\(base)/api/v1/accounts", key: key, method: "POST", json: #"{"name":"Alice"}"#)
         #expect(made == 201 && account.contains("\"name\": \"Alice\""), "\(account)")
         // GET /metrics on the API's port: the node's Prometheus text for the operator, 403 for a tenant's key.
         let (scraped, metrics) = try await request("\(base)/metrics", key: key)
         #expect(scraped == 200, "\(metrics)")
-        #expect(metrics.contains("\ncallseq_calls_active 0") || metrics.hasPrefix("callseq_calls_active 0"), "\(metrics)")
+        #expect(
+            metrics.contains("\ncallseq_calls_active 0") || metrics.hasPrefix("callseq_calls_active 0"), "\(metrics)")
         #expect(metrics.contains("callseq_media_send_lateness_seconds_count 0"), "\(metrics)")
         let (unsigned, _) = try await request("\(base)/metrics", key: nil)
         #expect(unsigned == 401)
         let accountJSON = try #require(JSONSerialization.jsonObject(with: Data(account.utf8)) as? [String: Any])
         let accountID = try #require(accountJSON["id"] as? String)
-        let (keyMade, keyBody) = try await request("\(base)/api/v1/accounts/\(accountID)/keys", key: key, method: "POST",
-                                                    json: #"{"label":"tenant"}"#)
+        let (keyMade, keyBody) = try await request(
+            "\(base)/api/v1/accounts/\(accountID)/keys", key: key, method: "POST",
+            json: #"{"label":"tenant"}"#)
         #expect(keyMade == 201, "\(keyBody)")
         let keyJSON = try #require(JSONSerialization.jsonObject(with: Data(keyBody.utf8)) as? [String: Any])
         let tenantKey = try #require(keyJSON["key"] as? String)
         let (tenantScrape, tenantProblem) = try await request("\(base)/metrics", key: tenantKey)
-        #expect(tenantScrape == 403 && tenantProblem.contains("only an operator key reads /metrics"), "\(tenantProblem)")
+        #expect(
+            tenantScrape == 403 && tenantProblem.contains("only an operator key reads /metrics"), "\(tenantProblem)")
         let (document, yaml) = try await request("\(base)/openapi.yaml", key: nil)
         #expect(document == 200 && yaml.hasPrefix("openapi: 3.0.3"))
 

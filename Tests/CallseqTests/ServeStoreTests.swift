@@ -2,13 +2,14 @@
 // baresip's call, its sequence's text goes through the store's ledger to the (fake) provider, the call leaves a
 // call record, and a saved change reaches the next call without SIGHUP.
 
+import CallSequenceStore
 import Foundation
+import TestSupport
+import Testing
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import CallSequenceStore
-import Testing
-import TestSupport
 
 @Suite("callseq serve --store: calls from the store", .serialized)
 struct ServeStoreTests {
@@ -20,8 +21,10 @@ struct ServeStoreTests {
     }
 
     /// One API request.
-    func call(_ method: String, _ url: String, key: String, json: String? = nil, body: Data? = nil,
-              contentType: String? = nil, ifMatch: String? = nil) async throws -> Answer {
+    func call(
+        _ method: String, _ url: String, key: String, json: String? = nil, body: Data? = nil,
+        contentType: String? = nil, ifMatch: String? = nil
+    ) async throws -> Answer {
         var request = URLRequest(url: try #require(URL(string: url)))
         request.httpMethod = method
         request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
@@ -44,7 +47,9 @@ struct ServeStoreTests {
 
     /// Dials `number` from a new baresip, presses 1 once the call is up, waits for the server's BYE; answers the
     /// digits baresip received as RFC 4733 events and when the call was established.
-    func dialAndPressOne(_ number: String, port: Int, server: ServeProcess) throws -> (digits: String, established: Date) {
+    func dialAndPressOne(
+        _ number: String, port: Int, server: ServeProcess
+    ) throws -> (digits: String, established: Date) {
         let phone = try Baresip()
         defer { phone.stop() }
         phone.command("dial", "sip:\(number)@127.0.0.1:\(port)")
@@ -70,12 +75,15 @@ struct ServeStoreTests {
         let provider = try ProviderServer(script: [.success(id: 501), .success(id: 502)])
         defer { provider.shutdown() }
         let credentials = folder.appendingPathComponent("sms.json").path
-        try #"{ "user": "door", "password": "st0re-S3cret" }"#.write(toFile: credentials, atomically: true, encoding: .utf8)
+        try #"{ "user": "door", "password": "st0re-S3cret" }"#.write(
+            toFile: credentials, atomically: true, encoding: .utf8)
 
-        let server = try ServeProcess(accounts: [], extra: [
-            "--store", store, "--http", "127.0.0.1:0", "--send-sms", "--sms-endpoint", provider.endpoint,
-            "--sms-credentials", credentials, "--state-dir", folder.appendingPathComponent("state").path,
-        ])
+        let server = try ServeProcess(
+            accounts: [],
+            extra: [
+                "--store", store, "--http", "127.0.0.1:0", "--send-sms", "--sms-endpoint", provider.endpoint,
+                "--sms-credentials", credentials, "--state-dir", folder.appendingPathComponent("state").path,
+            ])
         defer { _ = server.stop() }
         let httpLine = try #require(server.stdout.all.first { $0.hasPrefix("listening on http ") })
         let httpPort = try #require(httpLine.split(separator: ":").last.flatMap { Int($0) })
@@ -85,16 +93,19 @@ struct ServeStoreTests {
         let account = try await call("POST", "\(api)/accounts", key: operatorKey, json: #"{"name":"Door"}"#)
         #expect(account.status == 201, "\(account.body)")
         let id = try #require(account.json?["id"] as? String)
-        let keyAnswer = try await call("POST", "\(api)/accounts/\(id)/keys", key: operatorKey, json: #"{"label":"door"}"#)
+        let keyAnswer = try await call(
+            "POST", "\(api)/accounts/\(id)/keys", key: operatorKey, json: #"{"label":"door"}"#)
         #expect(keyAnswer.status == 201, "\(keyAnswer.body)")
         let key = try #require(keyAnswer.json?["key"] as? String)
-        let number = try await call("PUT", "\(api)/accounts/\(id)/numbers/5145550100", key: operatorKey,
-                                    json: #"{"sms":true,"route":{"hangup":true}}"#)
+        let number = try await call(
+            "PUT", "\(api)/accounts/\(id)/numbers/5145550100", key: operatorKey,
+            json: #"{"sms":true,"route":{"hangup":true}}"#)
         #expect(number.status == 201, "\(number.body)")
 
         // The customer's side, with its own key: an MP3, a sequence (it, 1234#, a text), an IVR with it on 1.
         let mp3 = try Data(contentsOf: URL(fileURLWithPath: testAudioPath("formats/prompt-44k-stereo.mp3")))
-        let upload = try await call("PUT", "\(api)/accounts/me/recordings/welcome", key: key, body: mp3, contentType: "audio/mpeg")
+        let upload = try await call(
+            "PUT", "\(api)/accounts/me/recordings/welcome", key: key, body: mp3, contentType: "audio/mpeg")
         #expect(upload.status == 201, "\(upload.body)")
         func door(_ digits: String) -> String {
             """
@@ -105,11 +116,13 @@ struct ServeStoreTests {
         let sequence = try await call("POST", "\(api)/accounts/me/sequences", key: key, json: door("1234#"))
         #expect(sequence.status == 201, "\(sequence.body)")
         let location = try #require(sequence.headers["location"])
-        let ivr = try await call("POST", "\(api)/accounts/me/ivrs", key: key,
-                                 json: #"{"name":"Lobby","prompt":"none","options":{"1":{"sequence":"Door"}}}"#)
+        let ivr = try await call(
+            "POST", "\(api)/accounts/me/ivrs", key: key,
+            json: #"{"name":"Lobby","prompt":"none","options":{"1":{"sequence":"Door"}}}"#)
         #expect(ivr.status == 201, "\(ivr.body)")
-        let route = try await call("PUT", "\(api)/accounts/\(id)/numbers/5145550100", key: operatorKey,
-                                   json: #"{"sms":true,"route":{"ivr":"Lobby"}}"#, ifMatch: number.headers["etag"])
+        let route = try await call(
+            "PUT", "\(api)/accounts/\(id)/numbers/5145550100", key: operatorKey,
+            json: #"{"sms":true,"route":{"ivr":"Lobby"}}"#, ifMatch: number.headers["etag"])
         #expect(route.status == 200, "\(route.body)")
 
         // baresip calls, presses 1, receives 1234#; the provider gets the text once.
@@ -118,13 +131,16 @@ struct ServeStoreTests {
         var deadline = Date().addingTimeInterval(30)
         while provider.requests.isEmpty && Date() < deadline { usleep(20_000) }
         #expect(provider.requests.count == 1)
-        #expect(provider.requests.first?.form["dst"] == "5145550199" && provider.requests.first?.form["message"] == "Door opened")
+        #expect(
+            provider.requests.first?.form["dst"] == "5145550199"
+                && provider.requests.first?.form["message"] == "Door opened")
 
         // The call record, through the API.
         var records: [[String: Any]] = []
         deadline = Date().addingTimeInterval(30)
         while records.isEmpty && Date() < deadline {
-            records = try await call("GET", "\(api)/accounts/me/calls", key: key).json?["calls"] as? [[String: Any]] ?? []
+            records =
+                try await call("GET", "\(api)/accounts/me/calls", key: key).json?["calls"] as? [[String: Any]] ?? []
             if records.isEmpty { usleep(50_000) }
         }
         let record = try #require(records.first, "\(server.log.suffix(10))")
@@ -141,18 +157,22 @@ struct ServeStoreTests {
 
         // A changed sequence reaches the next call, placed at once after the PUT's answer (no SIGHUP).
         let current = try await call("GET", "http://127.0.0.1:\(httpPort)\(location)", key: key)
-        let saved = try await call("PUT", "http://127.0.0.1:\(httpPort)\(location)", key: key, json: door("999#"),
-                                   ifMatch: current.headers["etag"])
+        let saved = try await call(
+            "PUT", "http://127.0.0.1:\(httpPort)\(location)", key: key, json: door("999#"),
+            ifMatch: current.headers["etag"])
         let savedAt = Date()
         #expect(saved.status == 200, "\(saved.body)")
         let second = try dialAndPressOne("5145550100", port: server.port, server: server)
         #expect(second.digits == "999#", "\(server.log.suffix(10))")
-        print("PUT answered → the next call established in \(Int(second.established.timeIntervalSince(savedAt) * 1000)) ms (baresip's dial included), and it played the change")
+        print(
+            "PUT answered → the next call established in \(Int(second.established.timeIntervalSince(savedAt) * 1000)) ms (baresip's dial included), and it played the change"
+        )
 
         // Records page and filter by DID and date.
         deadline = Date().addingTimeInterval(30)
         while records.count < 2 && Date() < deadline {
-            records = try await call("GET", "\(api)/accounts/me/calls", key: key).json?["calls"] as? [[String: Any]] ?? []
+            records =
+                try await call("GET", "\(api)/accounts/me/calls", key: key).json?["calls"] as? [[String: Any]] ?? []
             if records.count < 2 { usleep(50_000) }
         }
         #expect(records.count == 2)
@@ -205,33 +225,40 @@ struct ServeStoreTests {
         let path = folder.appendingPathComponent("store.sqlite3").path
         let account = folder.appendingPathComponent("gate.json").path
         try """
-            { "capabilities": { "sequences": true, "sms": true, "smsDailyLimit": 10 },
-              "dids": [ { "number": "5145550100", "sms": true, "route": { "ivr": "Lobby" } } ],
-              "ivrs": [ { "name": "Lobby", "prompt": "none", "options": { "1": { "sequence": "Gate" } } } ],
-              "sequences": [ { "name": "Gate", "steps": [
-                { "type": "dtmf", "digits": "1#" },
-                { "type": "sms", "from": "5145550100", "to": "5145550199", "message": "Gate opened" } ] } ] }
-            """.write(toFile: account, atomically: true, encoding: .utf8)
+        { "capabilities": { "sequences": true, "sms": true, "smsDailyLimit": 10 },
+          "dids": [ { "number": "5145550100", "sms": true, "route": { "ivr": "Lobby" } } ],
+          "ivrs": [ { "name": "Lobby", "prompt": "none", "options": { "1": { "sequence": "Gate" } } } ],
+          "sequences": [ { "name": "Gate", "steps": [
+            { "type": "dtmf", "digits": "1#" },
+            { "type": "sms", "from": "5145550100", "to": "5145550199", "message": "Gate opened" } ] } ] }
+        """.write(toFile: account, atomically: true, encoding: .utf8)
         let imported = try CommandRunner.callseq("import", account, "--store", path)
         #expect(imported.status == 0, "\(imported.stderr)")
         // The provider answers after 5 s: the call is over long before.
         let provider = try ProviderServer(script: [.slow(milliseconds: 5000, id: 601)])
         defer { provider.shutdown() }
         let credentials = folder.appendingPathComponent("sms.json").path
-        try #"{ "user": "gate", "password": "st0re-S3cret" }"#.write(toFile: credentials, atomically: true, encoding: .utf8)
-        let server = try ServeProcess(accounts: [], extra: [
-            "--store", path, "--send-sms", "--sms-endpoint", provider.endpoint, "--sms-credentials", credentials,
-            "--state-dir", folder.appendingPathComponent("state").path,
-        ])
+        try #"{ "user": "gate", "password": "st0re-S3cret" }"#.write(
+            toFile: credentials, atomically: true, encoding: .utf8)
+        let server = try ServeProcess(
+            accounts: [],
+            extra: [
+                "--store", path, "--send-sms", "--sms-endpoint", provider.endpoint, "--sms-credentials", credentials,
+                "--state-dir", folder.appendingPathComponent("state").path,
+            ])
         defer { _ = server.stop() }
 
         // The call: 1 pressed, the sequence runs (its text goes to the provider), the server hangs up.
         let phone = try Baresip()
         defer { phone.stop() }
         phone.command("dial", "sip:5145550100@127.0.0.1:\(server.port)")
-        #expect(phone.waitForEvent(seconds: 60, { $0["type"] as? String == "CALL_ESTABLISHED" }) != nil, "\(server.log.suffix(8))")
+        #expect(
+            phone.waitForEvent(seconds: 60, { $0["type"] as? String == "CALL_ESTABLISHED" }) != nil,
+            "\(server.log.suffix(8))")
         phone.command("sndcode", "1")
-        #expect(phone.waitForEvent(seconds: 90, { $0["type"] as? String == "CALL_CLOSED" }) != nil, "\(server.log.suffix(8))")
+        #expect(
+            phone.waitForEvent(seconds: 90, { $0["type"] as? String == "CALL_CLOSED" }) != nil,
+            "\(server.log.suffix(8))")
         // The call is over, its text is still at the provider: SIGTERM now.
         #expect(provider.requests.count <= 1)
         #expect(!server.log.contains { $0.contains("SMS to 5145550199") }, "the text finished before the SIGTERM")
@@ -262,18 +289,21 @@ struct ServeStoreTests {
         let store = try await SQLiteStore.open(path: path)
         let account = try await store.createAccount(NewAccount(name: "Gate"), origin: .commandLine)
         func record(daysAgo: Double) -> CallRecord {
-            CallRecord(time: Date().addingTimeInterval(-daysAgo * 86_400), account: account.id, caller: "alice",
-                       did: "5145550100", ivrPath: ["Lobby"], keys: "1", sequence: "Gate", stepsDone: 2, stepsTotal: 2,
-                       smsOutcomes: [], outcome: "the sequence finished", durationMs: 4000)
+            CallRecord(
+                time: Date().addingTimeInterval(-daysAgo * 86_400), account: account.id, caller: "alice",
+                did: "5145550100", ivrPath: ["Lobby"], keys: "1", sequence: "Gate", stepsDone: 2, stepsTotal: 2,
+                smsOutcomes: [], outcome: "the sequence finished", durationMs: 4000)
         }
         _ = try await store.appendCallRecord(record(daysAgo: 45))
         _ = try await store.appendCallRecord(record(daysAgo: 5))
         let server = try ServeProcess(accounts: [], extra: ["--store", path, "--call-records-days", "30"])
         defer { _ = server.stop() }
-        #expect(server.stderr.wait(seconds: 30) { $0.contains("call records: 1 older than 30 days deleted") } != nil,
-                "\(server.log.suffix(5))")
+        #expect(
+            server.stderr.wait(seconds: 30) { $0.contains("call records: 1 older than 30 days deleted") } != nil,
+            "\(server.log.suffix(5))")
         let left = try await store.callRecords(account: account.id, filter: CallFilter(), page: .first)
-        #expect(left.items.count == 1 && left.items.first?.time ?? .distantPast > Date().addingTimeInterval(-6 * 86_400))
+        #expect(
+            left.items.count == 1 && left.items.first?.time ?? .distantPast > Date().addingTimeInterval(-6 * 86_400))
         #expect(server.stop() == 0)
     }
 }

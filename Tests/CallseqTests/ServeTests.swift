@@ -1,8 +1,8 @@
 import CSpanDSP
 import Foundation
 import Recordings
-import Testing
 import TestSupport
+import Testing
 
 /// The example account, whose lobby (5145550100) runs "Front door" (code 9876#) on 1; 5145550122 sends
 /// its DTMF in-band; 5145550133 rings 2 s before answering.
@@ -18,7 +18,8 @@ private func receivedDigits(_ phone: Baresip) -> String {
 private func call(_ number: String, on server: ServeProcess, from phone: Baresip, press: String?) throws {
     phone.command("dial", "sip:\(number)@127.0.0.1:\(server.port)")
     guard phone.waitForEvent(seconds: 60, { $0["type"] as? String == "CALL_ESTABLISHED" }) != nil else {
-        throw LivePeerError("the call was not established: \(phone.events.map { $0["type"] ?? "" }) \(server.log.suffix(5))")
+        throw LivePeerError(
+            "the call was not established: \(phone.events.map { $0["type"] ?? "" }) \(server.log.suffix(5))")
     }
     if let press { phone.command("sndcode", press) }
     guard phone.waitForEvent(seconds: 90, { $0["type"] as? String == "CALL_CLOSED" }) != nil else {
@@ -54,15 +55,17 @@ private final class RTPCapture {
         let deadline = Date().addingTimeInterval(20)
         while process.isRunning && Date() < deadline { usleep(50_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        let result = try CommandRunner.tool("tshark", ["-r", file, "-q", "-o", "rtp.heuristic_rtp:TRUE", "-z", "rtp,streams"])
+        let result = try CommandRunner.tool(
+            "tshark", ["-r", file, "-q", "-o", "rtp.heuristic_rtp:TRUE", "-z", "rtp,streams"])
         // Start End SrcIP SrcPort DstIP DstPort SSRC Payload... Pkts Lost(n (p%)) MinDelta MeanDelta MaxDelta ... Problem?
         var rows: [(Int, Int, Double, Bool)] = []
         for line in result.stdout.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
             guard fields.count > 12, fields[2].hasPrefix("127."), let source = Int(fields[3]),
-                  let lostIndex = fields.firstIndex(where: { $0.hasPrefix("(") && $0.hasSuffix("%)") }),
-                  lostIndex >= 1, let lost = Int(fields[lostIndex - 1]), lostIndex + 3 < fields.count,
-                  let maxDelta = Double(fields[lostIndex + 3]) else { continue }
+                let lostIndex = fields.firstIndex(where: { $0.hasPrefix("(") && $0.hasSuffix("%)") }),
+                lostIndex >= 1, let lost = Int(fields[lostIndex - 1]), lostIndex + 3 < fields.count,
+                let maxDelta = Double(fields[lostIndex + 3])
+            else { continue }
             rows.append((source, lost, maxDelta, line.hasSuffix("X")))
         }
         return rows
@@ -70,8 +73,12 @@ private final class RTPCapture {
 
     /// The capture times (seconds since the epoch, the kernel's stamps) of the RTP packets sent from `ports`.
     func packetTimes(sourcePorts ports: ClosedRange<Int>) throws -> [Double] {
-        let result = try CommandRunner.tool("tshark", ["-r", file, "-o", "rtp.heuristic_rtp:TRUE", "-Y", "rtp",
-                                                       "-T", "fields", "-e", "frame.time_epoch", "-e", "udp.srcport"])
+        let result = try CommandRunner.tool(
+            "tshark",
+            [
+                "-r", file, "-o", "rtp.heuristic_rtp:TRUE", "-Y", "rtp",
+                "-T", "fields", "-e", "frame.time_epoch", "-e", "udp.srcport",
+            ])
         return result.stdout.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: "\t")
             guard fields.count == 2, let port = Int(fields[1]), ports.contains(port) else { return nil }
@@ -110,7 +117,9 @@ struct ServeBaresipTests {
         let unexplained = MachineStallProbe.unexplainedGaps(packetTimes: times, limitMs: 25, stalls: stalls)
         let hostStalls = stalls.filter { $0.lateMs > 5 }.map { String(format: "%.1f", $0.lateMs) }
         let scheduler = probe.realtime ? "SCHED_FIFO" : "normal"
-        #expect(unexplained.isEmpty, """
+        #expect(
+            unexplained.isEmpty,
+            """
             gaps over 25 ms with the machine running: \(unexplained.map { String(format: "%.1f ms", $0.gapMs) }); \
             tshark max delta \(ours.map(\.maxDelta)); machine stalls over 5 ms (\(scheduler) probe): \(hostStalls)
             """)
@@ -123,7 +132,8 @@ struct ServeBaresipTests {
         let dir = try temporaryDirectory()
         let talk = testAudioPath("speech/talkoff-8k-ulaw.wav")
         let tone = dir.appendingPathComponent("one.wav").path
-        let before = dir.appendingPathComponent("before.wav").path, after = dir.appendingPathComponent("after.wav").path
+        let before = dir.appendingPathComponent("before.wav").path
+        let after = dir.appendingPathComponent("after.wav").path
         let result = dir.appendingPathComponent("caller.wav").path
         #expect(try CommandRunner.callseq("dtmf", "1", "--tone-ms", "200", "-o", tone).status == 0)
         let pcm16 = ["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"]
@@ -227,8 +237,11 @@ struct ServeSIPpTests {
         sendDatagram(Array("INVITE sip:5145550100@127.0.0.1 SIP/2.0\r\n\r\n".utf8), toPort: server.port)
         sendDatagram((0..<1400).map { _ in UInt8.random(in: 0...255, using: &generator) }, toPort: server.port)
         sendDatagram([UInt8](repeating: 0x41, count: 60_000), toPort: server.port)
-        sendDatagram(Array("OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKx\r\nContent-Length: 99999\r\n\r\n".utf8),
-                     toPort: server.port)
+        sendDatagram(
+            Array(
+                "OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKx\r\nContent-Length: 99999\r\n\r\n"
+                    .utf8),
+            toPort: server.port)
         let result = try runSIPp("options.xml", service: "5145550100", port: server.port)
         #expect(result.status == 0, "\(result.stdout.suffix(400)) \(result.stderr.suffix(400))")
         #expect(server.stop() == 0)
@@ -242,8 +255,9 @@ struct ServeSIPpTests {
             let result = try runSIPp("dynamic-pt.xml", service: service, port: server.port)
             #expect(result.status == 0, "\(service): \(result.stdout.suffix(600)) \(result.stderr.suffix(400))")
         }
-        #expect(server.stderr.wait(seconds: 30, count: 2) { $0.contains("PCMU (payload type 97)") } == 2,
-                "\(server.log.suffix(10))")
+        #expect(
+            server.stderr.wait(seconds: 30, count: 2) { $0.contains("PCMU (payload type 97)") } == 2,
+            "\(server.log.suffix(10))")
         #expect(server.stderr.wait(seconds: 30, count: 2) { $0.contains("media started") } == 2)
         #expect(server.stderr.wait(seconds: 30, count: 2) { $0.contains("the caller hung up (BYE)") } == 2)
         #expect(!server.log.contains { $0.contains("media did not start") })
@@ -252,8 +266,9 @@ struct ServeSIPpTests {
 
     @Test func aHundredCallsAtOnceAreAllAnsweredAndEnded() throws {
         let server = try ServeProcess(accounts: [account])
-        let result = try runSIPp("call.xml", service: "5145550100", port: server.port,
-                                 extra: ["-m", "100", "-l", "100", "-r", "100", "-d", "3000"])
+        let result = try runSIPp(
+            "call.xml", service: "5145550100", port: server.port,
+            extra: ["-m", "100", "-l", "100", "-r", "100", "-d", "3000"])
         #expect(result.status == 0, "\(result.stdout.suffix(600)) \(result.stderr.suffix(400))")
         // Every call was confirmed by its ACK (media started) and ended by the caller's BYE.
         #expect(server.stderr.wait(seconds: 30, count: 100) { $0.contains("media started") } == 100)
@@ -268,8 +283,9 @@ struct ServeSignalTests {
     private func accountCopy() throws -> (file: URL, text: String) {
         let dir = try temporaryDirectory()
         let examples = URL(fileURLWithPath: testAudioPath("../Examples"))
-        try FileManager.default.copyItem(at: examples.appendingPathComponent("recordings"),
-                                         to: dir.appendingPathComponent("recordings"))
+        try FileManager.default.copyItem(
+            at: examples.appendingPathComponent("recordings"),
+            to: dir.appendingPathComponent("recordings"))
         let text = try String(contentsOf: examples.appendingPathComponent("account.json"), encoding: .utf8)
         let file = dir.appendingPathComponent("account.json")
         try text.write(to: file, atomically: true, encoding: .utf8)
@@ -288,8 +304,10 @@ struct ServeSignalTests {
         let kept = try runSIPp("g729-only.xml", service: "5145550100", port: server.port)
         #expect(kept.status == 0, "\(kept.stdout.suffix(300))")
         // Fixed, with a new number that hangs up: the reload takes it (603).
-        try text.replacingOccurrences(of: "\"dids\": [", with: "\"dids\": [\n    { \"number\": \"5145550177\", \"route\": { \"hangup\": true } },")
-            .write(to: file, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(
+            of: "\"dids\": [", with: "\"dids\": [\n    { \"number\": \"5145550177\", \"route\": { \"hangup\": true } },"
+        )
+        .write(to: file, atomically: true, encoding: .utf8)
         kill(server.process.processIdentifier, SIGHUP)
         #expect(server.stderr.wait(seconds: 30, count: 2) { $0.contains("accounts reloaded") } == 2, "\(server.log)")
         let declined = try runSIPp("declined.xml", service: "5145550177", port: server.port)

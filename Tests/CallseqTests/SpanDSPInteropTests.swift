@@ -1,9 +1,9 @@
 import CSpanDSP
 import Foundation
 import Recordings
-import Testing
-import TestSupport
 import TelephonyDSP
+import TestSupport
+import Testing
 
 /// spandsp's DTMF receiver (the reference the issue names), at 8 kHz.
 func spandspReceive(_ samples: [Int16]) -> String {
@@ -40,13 +40,17 @@ struct SpanDSPInteropTests {
 
     @Test func spandspDecodesShortFastDigitsAtSpandspsOwnTiming() throws {
         // spandsp's own transmitter timing: 50 ms tones, 55 ms gaps.
-        let audio = try DTMFGenerator.render(DialString(all16 + all16), timing: DTMFTiming(toneMilliseconds: 50, gapMilliseconds: 55), sampleRate: 8000)
+        let audio = try DTMFGenerator.render(
+            DialString(all16 + all16), timing: DTMFTiming(toneMilliseconds: 50, gapMilliseconds: 55), sampleRate: 8000)
         #expect(spandspReceive(audio) == all16 + all16)
     }
 
     @Test func ourReceiverDecodesSpandspsTransmitter() throws {
         for (on, off) in [(50, 55), (40, 40), (100, 100)] {
-            guard let transmitter = dtmf_tx_init(nil) else { Issue.record("dtmf_tx_init failed"); return }
+            guard let transmitter = dtmf_tx_init(nil) else {
+                Issue.record("dtmf_tx_init failed")
+                return
+            }
             defer { dtmf_tx_free(transmitter) }
             dtmf_tx_set_timing(transmitter, Int32(on), Int32(off))
             _ = dtmf_tx_put(transmitter, all16, -1)
@@ -65,7 +69,8 @@ struct SpanDSPInteropTests {
     }
 
     @Test func g711EncodersMatchSpandspForAll65536Inputs() {
-        var muMismatches = 0, aMismatches = 0
+        var muMismatches = 0
+        var aMismatches = 0
         for value in Int16.min...Int16.max {
             if MuLaw.encode(value) != linear_to_ulaw(Int32(value)) { muMismatches += 1 }
             if ALaw.encode(value) != linear_to_alaw(Int32(value)) { aMismatches += 1 }
@@ -84,7 +89,8 @@ struct SpanDSPInteropTests {
         let ramp = (0..<65536).map { Int16(truncatingIfNeeded: $0 - 32768) }
         for (name, encoding) in [("u.wav", SampleEncoding.ulaw), ("a.wav", .alaw)] {
             let path = dir.appendingPathComponent(name).path
-            try AudioFile.write(ramp, sampleRate: 8000, to: path, format: AudioOutputFormat(container: .wav, encoding: encoding))
+            try AudioFile.write(
+                ramp, sampleRate: 8000, to: path, format: AudioOutputFormat(container: .wav, encoding: encoding))
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             let payload = [UInt8](data.suffix(65536))
             let expected = ramp.map { encoding == .ulaw ? linear_to_ulaw(Int32($0)) : linear_to_alaw(Int32($0)) }

@@ -1,8 +1,8 @@
 import CallSequenceStore
 import Foundation
 import StoreConformance
-import Testing
 import TestSupport
+import Testing
 
 /// `callseq import`, `export` and `keys create` against a SQLite file and a throw-away PostgreSQL.
 @Suite("Store command line")
@@ -127,7 +127,8 @@ struct StoreCLITests {
         let other = folder.appendingPathComponent("other.sqlite3").path
         let copy = try CommandRunner.callseq("import", exported, "--store", other)
         #expect(copy.status == 0, "\(copy.stderr)")
-        let second = try CommandRunner.callseq("export", copy.stdout.trimmingCharacters(in: .newlines), "--store", other)
+        let second = try CommandRunner.callseq(
+            "export", copy.stdout.trimmingCharacters(in: .newlines), "--store", other)
         #expect(second.status == 0)
         #expect(second.stdout == first.stdout)
 
@@ -135,7 +136,8 @@ struct StoreCLITests {
         let key = try CommandRunner.callseq("keys", "create", "--store", store, "--operator")
         #expect(key.status == 0, "\(key.stderr)")
         #expect(key.stdout.hasPrefix("csk_") && key.stdout.count == 48 && key.stdout.hasSuffix("\n"))
-        let accountKey = try CommandRunner.callseq("keys", "create", "--store", store, "--account", id, "--label", "door")
+        let accountKey = try CommandRunner.callseq(
+            "keys", "create", "--store", store, "--account", id, "--label", "door")
         #expect(accountKey.status == 0 && accountKey.stdout.hasPrefix("csk_") && accountKey.stdout != key.stdout)
         let neither = try CommandRunner.callseq("keys", "create", "--store", store)
         #expect(neither.status == 64)
@@ -165,11 +167,11 @@ struct StoreCLITests {
         try mp3.write(to: recordings.appendingPathComponent("welcome.mp3"))
         let file = folder.appendingPathComponent("gate.json").path
         try """
-            { "capabilities": { "sequences": true, "sms": false, "smsDailyLimit": 0 }, "recordings": "recordings",
-              "dids": [ { "number": "5145550100", "sms": false, "route": { "ivr": "Lobby" } } ],
-              "ivrs": [ { "name": "Lobby", "prompt": "welcome", "options": { "1": { "sequence": "Gate" } } } ],
-              "sequences": [ { "name": "Gate", "steps": [ { "type": "recording", "recording": "welcome" } ] } ] }
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        { "capabilities": { "sequences": true, "sms": false, "smsDailyLimit": 0 }, "recordings": "recordings",
+          "dids": [ { "number": "5145550100", "sms": false, "route": { "ivr": "Lobby" } } ],
+          "ivrs": [ { "name": "Lobby", "prompt": "welcome", "options": { "1": { "sequence": "Gate" } } } ],
+          "sequences": [ { "name": "Gate", "steps": [ { "type": "recording", "recording": "welcome" } ] } ] }
+        """.write(toFile: file, atomically: true, encoding: .utf8)
         let path = folder.appendingPathComponent("store.sqlite3").path
         let imported = try CommandRunner.callseq("import", file, "--store", path)
         #expect(imported.status == 0, "\(imported.stderr)")
@@ -188,7 +190,9 @@ struct StoreCLITests {
         // A WAV a telephone plays: RIFF, PCM (1), mono, 8000 Hz, 16 bits, about as long as the source (2 s).
         func u16(_ at: Int) -> Int { Int(converted[at]) | Int(converted[at + 1]) << 8 }
         func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
-        #expect(converted.count > 44 && Array(converted[0..<4]) == Array("RIFF".utf8) && Array(converted[8..<12]) == Array("WAVE".utf8))
+        #expect(
+            converted.count > 44 && Array(converted[0..<4]) == Array("RIFF".utf8)
+                && Array(converted[8..<12]) == Array("WAVE".utf8))
         #expect(u16(20) == 1 && u16(22) == 1 && u32(24) == 8000 && u16(34) == 16)
         #expect(info.durationMs > 500 && u32(40) == (converted.count - 44), "\(info.durationMs) ms")
 

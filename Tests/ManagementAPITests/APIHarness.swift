@@ -19,7 +19,8 @@ struct APIHarness {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         store = try await SQLiteStore.open(path: folder + "/store.sqlite3")
-        operatorKey = try await store.createKey(account: nil, isOperator: true, label: "operator", origin: .commandLine).secret
+        operatorKey = try await store.createKey(account: nil, isOperator: true, label: "operator", origin: .commandLine)
+            .secret
         api = ManagementAPI(store: store, limits: limits)
     }
 
@@ -44,8 +45,10 @@ struct Answer {
 }
 
 extension TestClientProtocol {
-    func call(_ method: HTTPRequest.Method, _ uri: String, key: String?, json: String? = nil, body: [UInt8]? = nil,
-              contentType: String? = nil, headers extra: HTTPFields = [:]) async throws -> Answer {
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, key: String?, json: String? = nil, body: [UInt8]? = nil,
+        contentType: String? = nil, headers extra: HTTPFields = [:]
+    ) async throws -> Answer {
         var headers = extra
         if let key { headers[.authorization] = "Bearer \(key)" }
         var buffer: ByteBuffer?
@@ -69,9 +72,12 @@ extension JSONValue {
 }
 
 /// Creates a direct account and a key for it through the API; answers (id, key).
-func makeAccount(_ client: any TestClientProtocol, operatorKey: String, name: String,
-                 body: String? = nil) async throws -> (id: String, key: String) {
-    let created = try await client.call(.post, "/api/v1/accounts", key: operatorKey, json: body ?? #"{"name":"\#(name)"}"#)
+func makeAccount(
+    _ client: any TestClientProtocol, operatorKey: String, name: String,
+    body: String? = nil
+) async throws -> (id: String, key: String) {
+    let created = try await client.call(
+        .post, "/api/v1/accounts", key: operatorKey, json: body ?? #"{"name":"\#(name)"}"#)
     #expect(created.status == .created, "\(created.text)")
     let id = try #require(created["id"]?.string)
     let key = try await client.call(.post, "/api/v1/accounts/\(id)/keys", key: operatorKey)

@@ -2,9 +2,10 @@ import CallSequenceStore
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-@testable import ManagementAPI
 import Synchronization
 import Testing
+
+@testable import ManagementAPI
 
 /// A clock the test moves by hand.
 final class ManualClock: Sendable {
@@ -21,7 +22,8 @@ struct VerifiedKeyCacheTests {
     /// A harness whose API caches keys for `lifetime` on `clock`.
     func harness(clock: ManualClock, lifetime: Duration, capacity: Int = 10_000) async throws -> APIHarness {
         var h = try await APIHarness()
-        h.api = ManagementAPI(store: h.store, verifiedKeys: VerifiedKeyCache(capacity: capacity, lifetime: lifetime, now: clock.now))
+        h.api = ManagementAPI(
+            store: h.store, verifiedKeys: VerifiedKeyCache(capacity: capacity, lifetime: lifetime, now: clock.now))
         return h
     }
 
@@ -33,7 +35,7 @@ struct VerifiedKeyCacheTests {
         try await h.test { client in
             let (account, key) = try await makeAccount(client, operatorKey: h.operatorKey, name: "Gate")
             #expect(try await client.call(.get, "/api/v1/me", key: key).status == .ok)
-            #expect(try await client.call(.get, "/api/v1/me", key: key).status == .ok)   // now from the cache
+            #expect(try await client.call(.get, "/api/v1/me", key: key).status == .ok)  // now from the cache
             let keys = try await h.store.keys(account: account, page: PageRequest(limit: 10, cursor: nil))
             let id = try #require(keys.items.first?.id)
             let revoked = try await client.call(.delete, "/api/v1/accounts/\(account)/keys/\(id)", key: h.operatorKey)
@@ -79,13 +81,15 @@ struct VerifiedKeyCacheTests {
             let mark = try await h.store.audit(account: nil, page: PageRequest(limit: 1)).items.first?.id ?? 0
             let keys = try await h.store.keys(account: account, page: PageRequest(limit: 10, cursor: nil))
             try await h.store.revokeKey(try #require(keys.items.first?.id), account: account, origin: .commandLine)
-            #expect(try await client.call(.get, "/api/v1/me", key: key).status == .ok)   // cached: not told yet
+            #expect(try await client.call(.get, "/api/v1/me", key: key).status == .ok)  // cached: not told yet
             // What `callseq serve`'s change feed reads from the audit log since its last look.
-            let changes = try await h.store.audit(account: nil, page: PageRequest(limit: 100)).items.filter { $0.id > mark }
+            let changes = try await h.store.audit(account: nil, page: PageRequest(limit: 100)).items.filter {
+                $0.id > mark
+            }
             h.api.storeChanged(changes)
             #expect(try await client.call(.get, "/api/v1/me", key: key).status == .unauthorized)
             #expect(try await client.call(.get, "/api/v1/me", key: other).status == .ok)
-            #expect(h.api.verifiedKeys.count == 2)   // the operator's and the other account's
+            #expect(h.api.verifiedKeys.count == 2)  // the operator's and the other account's
             // The feed lost track: every key is verified again.
             h.api.storeChanged(nil)
             #expect(h.api.verifiedKeys.count == 0)
@@ -100,13 +104,14 @@ struct VerifiedKeyCacheTests {
         let lookups = Mutex(0)
         let verify: (String) async throws -> KeyIdentity? = { secret in
             lookups.withLock { $0 += 1 }
-            return secret.hasPrefix("csk_") ? KeyIdentity(keyID: "key_" + secret.dropFirst(4), account: nil, isOperator: false) : nil
+            return secret.hasPrefix("csk_")
+                ? KeyIdentity(keyID: "key_" + secret.dropFirst(4), account: nil, isOperator: false) : nil
         }
         #expect(try await cache.identity(for: "csk_a", verify: verify)?.keyID == "key_a")
         #expect(try await cache.identity(for: "csk_b", verify: verify)?.keyID == "key_b")
-        #expect(try await cache.identity(for: "csk_a", verify: verify)?.keyID == "key_a")   // a is now the newest
+        #expect(try await cache.identity(for: "csk_a", verify: verify)?.keyID == "key_a")  // a is now the newest
         #expect(lookups.withLock { $0 } == 2)
-        #expect(try await cache.identity(for: "csk_c", verify: verify)?.keyID == "key_c")   // b goes
+        #expect(try await cache.identity(for: "csk_c", verify: verify)?.keyID == "key_c")  // b goes
         #expect(cache.count == 2)
         #expect(try await cache.identity(for: "csk_a", verify: verify)?.keyID == "key_a")
         #expect(lookups.withLock { $0 } == 3)

@@ -7,19 +7,19 @@ struct MediaClockTests {
     @Test func deadlinesAreStartPlusNTimesTheInterval() {
         let clock = MediaClock(interval: .milliseconds(20), start: 1_000)
         #expect(clock.interval == 20_000_000)
-        #expect(clock.deadline(ofTick: 180_000) == 1_000 + 180_000 * 20_000_000)   // one hour of 20 ms ticks
+        #expect(clock.deadline(ofTick: 180_000) == 1_000 + 180_000 * 20_000_000)  // one hour of 20 ms ticks
     }
 
     @Test func waitingKeepsTheScheduleAfterALateTick() {
         var clock = MediaClock(interval: .milliseconds(20))
         let start = clock.start
         for n in 1...10 {
-            if n == 4 { usleep(45_000) }                 // a stall of more than two ticks
+            if n == 4 { usleep(45_000) }  // a stall of more than two ticks
             let late = clock.waitForNextTick()
             let now = MediaClock.now()
             #expect(clock.tick == Int64(n))
             #expect(clock.deadline(ofTick: Int64(n)) == start + Int64(n) * 20_000_000)
-            #expect(now >= clock.deadline(ofTick: Int64(n)))   // never early
+            #expect(now >= clock.deadline(ofTick: Int64(n)))  // never early
             if n == 4 { #expect(late >= 5_000_000) }
         }
         // The stall delayed ticks 4 and 5, not the schedule: tick 10 was still due at start + 200 ms.
@@ -42,7 +42,8 @@ struct MediaClockTests {
         var h = LatencyHistogram()
         for us in 1...1000 { h.record(Int64(us) * 1000) }
         #expect(h.count == 1000 && h.max == 1_000_000)
-        let p50 = h.percentile(0.5), p99 = h.percentile(0.99)
+        let p50 = h.percentile(0.5)
+        let p99 = h.percentile(0.99)
         #expect(p50 >= 500_000 && p50 <= 500_000 * 17 / 16)
         #expect(p99 >= 990_000 && p99 <= 1_000_000)
         #expect(h.percentile(1) == 1_000_000)
@@ -57,7 +58,7 @@ struct MediaClockTests {
     /// bucket's width (6 %), never above it, all of them at the largest bound.
     @Test func cumulativeCountsAreWithinABucketBelowTheBound() {
         var h = LatencyHistogram()
-        for us in 1...1000 { h.record(Int64(us) * 1000) }   // 1 µs ... 1 ms
+        for us in 1...1000 { h.record(Int64(us) * 1000) }  // 1 µs ... 1 ms
         for bound: Int64 in [100_000, 250_000, 500_000] {
             let count = h.count(atMost: bound)
             let exact = UInt64(bound / 1000)

@@ -22,7 +22,8 @@ struct RTPHeaderTests {
     @Test func csrcsExtensionAndPaddingAreSkipped() throws {
         // CC = 2 (8 bytes), X (4 + 1 word), P (4 bytes of padding, the last one counting them).
         let b0: UInt8 = 0x80 | 0x20 | 0x10 | 2
-        let bytes = [b0] + fixed.dropFirst() + [UInt8](repeating: 7, count: 8) + [0xBE, 0xDE, 0x00, 0x01, 1, 2, 3, 4]
+        let bytes =
+            [b0] + fixed.dropFirst() + [UInt8](repeating: 7, count: 8) + [0xBE, 0xDE, 0x00, 0x01, 1, 2, 3, 4]
             + [0xAA, 0xBB, 0xCC] + [0, 0, 0, 4]
         let header = try parse(bytes).get()
         #expect(header.csrcCount == 2 && header.hasExtension && header.paddingLength == 4)
@@ -34,14 +35,15 @@ struct RTPHeaderTests {
     @Test func malformedDatagramsAreTypedErrors() {
         #expect(parse(Array(fixed.prefix(11))) == .failure(.tooShort))
         #expect(parse([]) == .failure(.tooShort))
-        #expect(parse([0x40] + fixed.dropFirst()) == .failure(.unsupportedVersion))   // version 1
-        #expect(parse([0x00] + fixed.dropFirst()) == .failure(.unsupportedVersion))   // version 0
+        #expect(parse([0x40] + fixed.dropFirst()) == .failure(.unsupportedVersion))  // version 1
+        #expect(parse([0x00] + fixed.dropFirst()) == .failure(.unsupportedVersion))  // version 0
         #expect(parse([0x8F] + fixed.dropFirst() + [UInt8](repeating: 0, count: 56)) == .failure(.csrcOverflow))
         #expect(parse([0x90] + fixed.dropFirst() + [0, 0]) == .failure(.extensionOverflow))
-        #expect(parse([0x90] + fixed.dropFirst() + [0xBE, 0xDE, 0x00, 0x02, 1, 2, 3, 4]) == .failure(.extensionOverflow))
-        #expect(parse([0xA0] + fixed.dropFirst() + [1, 2, 0]) == .failure(.invalidPadding))      // count 0
-        #expect(parse([0xA0] + fixed.dropFirst() + [1, 2, 200]) == .failure(.invalidPadding))    // larger than packet
-        #expect(parse([0xA0] + fixed.dropFirst() + [1, 2, 4]) == .failure(.invalidPadding))      // reaches the header
+        #expect(
+            parse([0x90] + fixed.dropFirst() + [0xBE, 0xDE, 0x00, 0x02, 1, 2, 3, 4]) == .failure(.extensionOverflow))
+        #expect(parse([0xA0] + fixed.dropFirst() + [1, 2, 0]) == .failure(.invalidPadding))  // count 0
+        #expect(parse([0xA0] + fixed.dropFirst() + [1, 2, 200]) == .failure(.invalidPadding))  // larger than packet
+        #expect(parse([0xA0] + fixed.dropFirst() + [1, 2, 4]) == .failure(.invalidPadding))  // reaches the header
         #expect((try? parse([0xA0] + fixed.dropFirst() + [1, 2, 3]).get())?.payloadLength == 0)
     }
 
@@ -59,8 +61,9 @@ struct RTPHeaderTests {
 
     @Test func writtenHeaderIsTheTwelveBytesOfRFC3550() throws {
         var out = [UInt8](repeating: 0xEE, count: 12)
-        let header = RTPHeader(marker: true, payloadType: 101, sequenceNumber: 0x1234, timestamp: 0xDEAD_BEEF,
-                               ssrc: 0x0102_0304)
+        let header = RTPHeader(
+            marker: true, payloadType: 101, sequenceNumber: 0x1234, timestamp: 0xDEAD_BEEF,
+            ssrc: 0x0102_0304)
         let written = out.withUnsafeMutableBytes { header.write(into: $0) }
         #expect(written == 12 && out == fixed)
         var short = [UInt8](repeating: 0, count: 11)
@@ -72,7 +75,9 @@ struct RTPHeaderTests {
 struct TelephoneEventPayloadTests {
     @Test func payloadBytesAreEventFlagsAndDuration() throws {
         var out = [UInt8](repeating: 0, count: 4)
-        _ = out.withUnsafeMutableBytes { TelephoneEvent(event: 11, end: true, volume: 10, duration: 800).write(into: $0) }
+        _ = out.withUnsafeMutableBytes {
+            TelephoneEvent(event: 11, end: true, volume: 10, duration: 800).write(into: $0)
+        }
         #expect(out == [11, 0x8A, 0x03, 0x20])
         let read = out.withUnsafeBytes { TelephoneEvent(payload: $0) }
         #expect(read == TelephoneEvent(event: 11, end: true, volume: 10, duration: 800))

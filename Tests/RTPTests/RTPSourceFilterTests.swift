@@ -49,7 +49,7 @@ struct RTPSourceFilterTests {
         #expect(!accept(&filter, stranger, sequenceNumber: 103))
         #expect(!accept(&filter, stranger, sequenceNumber: 104))
         #expect(!accept(&filter, stranger, sequenceNumber: 105))
-        #expect(accept(&filter, stranger, sequenceNumber: 106))   // 103...106: four in sequence
+        #expect(accept(&filter, stranger, sequenceNumber: 106))  // 103...106: four in sequence
         #expect(filter.isLatched && filter.remote.sameEndpoint(as: stranger))
         #expect(!accept(&filter, address("192.0.2.10", 40000), sequenceNumber: 107))
     }
@@ -66,11 +66,11 @@ struct RTPSourceFilterTests {
         var filter = RTPSourceFilter(offer: offer, signalling: UDPAddress(), probation: 0)
         #expect(accept(&filter, address("192.0.2.10", 40000), sequenceNumber: 1))
         let moved = address("192.0.2.99", 50000)
-        filter.rearm(offer: offer)   // the same offer: nothing changes
+        filter.rearm(offer: offer)  // the same offer: nothing changes
         #expect(filter.isLatched)
         filter.rearm(offer: moved)
         #expect(!filter.isLatched && filter.remote.sameEndpoint(as: moved))
-        #expect(!accept(&filter, address("192.0.2.10", 40000), sequenceNumber: 2))   // the old address is gone
+        #expect(!accept(&filter, address("192.0.2.10", 40000), sequenceNumber: 2))  // the old address is gone
         #expect(accept(&filter, address("192.0.2.99", 50004), sequenceNumber: 3))
     }
 

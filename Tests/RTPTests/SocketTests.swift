@@ -5,8 +5,10 @@ import Testing
 @Suite("UDP sockets and RTP ports")
 struct SocketTests {
     @Test func thePoolHandsOutEvenPortsUntilTheRangeIsFullAndReusesReleasedOnes() throws {
-        let pool = try RTPPortPool(host: "127.0.0.1", ports: 41001...41007)   // even: 41002, 41004, 41006
-        let a = try pool.reserve(), b = try pool.reserve(), c = try pool.reserve()
+        let pool = try RTPPortPool(host: "127.0.0.1", ports: 41001...41007)  // even: 41002, 41004, 41006
+        let a = try pool.reserve()
+        let b = try pool.reserve()
+        let c = try pool.reserve()
         #expect([a.port, b.port, c.port].sorted() == [41002, 41004, 41006])
         #expect(pool.reservedCount == 3)
         #expect(throws: SocketError.self) { try pool.reserve() }
@@ -27,7 +29,8 @@ struct SocketTests {
 
     @Test(arguments: ["127.0.0.1", "::1"])
     func datagramsGoBothWaysWithTheirSource(host: String) throws {
-        guard let any = UDPAddress(host: host, port: 0), let probe = try? UDPSocket.bind(any) else { return }  // no IPv6
+        // No IPv6 on this machine: nothing to test.
+        guard let any = UDPAddress(host: host, port: 0), let probe = try? UDPSocket.bind(any) else { return }
         defer { probe.close() }
         let pool = try RTPPortPool(host: host, ports: 41040...41041)
         let rtp = try pool.reserve()
@@ -43,7 +46,7 @@ struct SocketTests {
             if result != .wouldBlock { break }
             usleep(1000)
         }
-        #expect(result == .truncated(100))   // larger than the buffer: reported, not cut
+        #expect(result == .truncated(100))  // larger than the buffer: reported, not cut
         #expect(sent.prefix(40).withUnsafeBytes { probe.send($0, to: to) } == 0)
         for _ in 0..<100 {
             result = buffer.withUnsafeMutableBytes { rtp.socket.receive(into: $0, from: &source) }

@@ -2,13 +2,17 @@ import RTP
 import Testing
 
 /// Feeds packets (timestamp, sequence, event, end, duration) and returns the presses reported.
-func presses(_ packets: [(ts: UInt32, seq: UInt16, event: UInt8, end: Bool, duration: UInt16)],
-             ssrc: UInt32 = 0xCAFE) -> [UInt8] {
+func presses(
+    _ packets: [(ts: UInt32, seq: UInt16, event: UInt8, end: Bool, duration: UInt16)],
+    ssrc: UInt32 = 0xCAFE
+) -> [UInt8] {
     var receiver = TelephoneEventReceiver()
     var out: [UInt8] = []
     for p in packets {
         let header = RTPHeader(marker: false, payloadType: 101, sequenceNumber: p.seq, timestamp: p.ts, ssrc: ssrc)
-        if let code = receiver.receive(header, TelephoneEvent(event: p.event, end: p.end, volume: 10, duration: p.duration)) {
+        if let code = receiver.receive(
+            header, TelephoneEvent(event: p.event, end: p.end, volume: 10, duration: p.duration))
+        {
             out.append(code)
         }
     }
@@ -16,7 +20,9 @@ func presses(_ packets: [(ts: UInt32, seq: UInt16, event: UInt8, end: Bool, dura
 }
 
 /// One event as a sender following RFC 4733 sends it: updates every 160 samples, then three end packets.
-func event(_ code: UInt8, ts: UInt32, seq: UInt16, updates: Int = 9) -> [(ts: UInt32, seq: UInt16, event: UInt8, end: Bool, duration: UInt16)] {
+func event(
+    _ code: UInt8, ts: UInt32, seq: UInt16, updates: Int = 9
+) -> [(ts: UInt32, seq: UInt16, event: UInt8, end: Bool, duration: UInt16)] {
     var packets: [(ts: UInt32, seq: UInt16, event: UInt8, end: Bool, duration: UInt16)] = []
     for i in 1...updates { packets.append((ts, seq &+ UInt16(i - 1), code, false, UInt16(160 * i))) }
     for j in 0..<3 { packets.append((ts, seq &+ UInt16(updates + j), code, true, UInt16(160 * updates))) }
@@ -40,7 +46,7 @@ struct TelephoneEventReceiverTests {
     }
 
     @Test func lostEndPacketsStillLetTheNextEventReport() {
-        let first = Array(event(1, ts: 8000, seq: 1).prefix(9))     // no end packet arrives
+        let first = Array(event(1, ts: 8000, seq: 1).prefix(9))  // no end packet arrives
         let second = event(1, ts: 8000 + 4000, seq: 13)
         #expect(presses(first + second) == [1, 1])
     }
@@ -50,7 +56,8 @@ struct TelephoneEventReceiverTests {
     }
 
     @Test func aLatePacketOfTheEarlierEventIsIgnored() {
-        let a = event(4, ts: 1000, seq: 1), b = event(6, ts: 5000, seq: 20)
+        let a = event(4, ts: 1000, seq: 1)
+        let b = event(6, ts: 5000, seq: 20)
         #expect(presses(Array(b.prefix(2)) + [a[5]] + Array(b.dropFirst(2))) == [6])
         #expect(presses(a + Array(b.prefix(2)) + [a[11]] + Array(b.dropFirst(2))) == [4, 6])
     }
@@ -70,7 +77,8 @@ struct TelephoneEventReceiverTests {
     }
 
     @Test func eventsAbove15AreNotDigits() {
-        #expect(presses(event(16, ts: 1000, seq: 1) + event(32, ts: 3000, seq: 20) + event(11, ts: 6000, seq: 40)) == [11])
+        #expect(
+            presses(event(16, ts: 1000, seq: 1) + event(32, ts: 3000, seq: 20) + event(11, ts: 6000, seq: 40)) == [11])
     }
 
     @Test func aNewSourceStartsAfresh() {

@@ -2,8 +2,8 @@ import Dispatch
 import Foundation
 import Recordings
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// A decode that hangs or fails must not hold the other requests for the same recording.
 @Suite("Recording cache: slow and failing decodes")
@@ -19,15 +19,15 @@ struct RecordingCacheTimeoutTests {
             group.enter()
             Thread {
                 defer { group.leave() }
-            let start = Date()
-            let outcome: String
-            do {
-                _ = try cache.recording(.named("prompt"), sampleRate: 8000, encoding: .ulaw)
-                outcome = "ok"
-            } catch {
-                outcome = "\(error)"
-            }
-            results.withLock { $0.append((outcome, Date().timeIntervalSince(start))) }
+                let start = Date()
+                let outcome: String
+                do {
+                    _ = try cache.recording(.named("prompt"), sampleRate: 8000, encoding: .ulaw)
+                    outcome = "ok"
+                } catch {
+                    outcome = "\(error)"
+                }
+                results.withLock { $0.append((outcome, Date().timeIntervalSince(start))) }
             }.start()
         }
         group.wait()
@@ -53,8 +53,10 @@ struct RecordingCacheTimeoutTests {
         let waiters = requests(cache, count: 3)
         #expect(waiters.count == 3)
         for (outcome, seconds) in waiters {
-            #expect(outcome.hasSuffix("prompt-8k-ulaw.wav: decoding took longer than 0.3 s (another request is still decoding it)"),
-                    "\(outcome)")
+            #expect(
+                outcome.hasSuffix(
+                    "prompt-8k-ulaw.wav: decoding took longer than 0.3 s (another request is still decoding it)"),
+                "\(outcome)")
             #expect(seconds >= 0.25 && seconds < 2, "waited \(seconds) s")
         }
         // The entry was released: the next request decodes again and gets the recording.

@@ -1,9 +1,9 @@
 import CallSequenceModel
 import Foundation
 import Recordings
-import Testing
-import TestSupport
 import TelephonyDSP
+import TestSupport
+import Testing
 
 @Suite("Recording library, cache and normalisation")
 struct RecordingLibraryTests {
@@ -27,14 +27,19 @@ struct RecordingLibraryTests {
         }
         #expect {
             try RecordingLibrary(directory: dir.path)
-        } throws: { ($0 as? RecordingError)?.description.contains("'welcome.mp3' and 'welcome.wav' have the same recording name") ?? false }
+        } throws: {
+            ($0 as? RecordingError)?.description.contains(
+                "'welcome.mp3' and 'welcome.wav' have the same recording name") ?? false
+        }
     }
 
     @Test func anUnknownNameListsTheKnownOnes() throws {
         let library = RecordingLibrary(files: ["welcome": "/x/welcome.wav", "bye": "/x/bye.wav"])
         #expect {
             try library.path(for: .named("welcom"))
-        } throws: { ($0 as? RecordingError)?.description.contains("no recording named 'welcom' (known: bye, welcome") ?? false }
+        } throws: {
+            ($0 as? RecordingError)?.description.contains("no recording named 'welcom' (known: bye, welcome") ?? false
+        }
     }
 
     @Test func choicesReadFromJSONText() {
@@ -79,7 +84,8 @@ struct RecordingLibraryTests {
     @Test func normalisationSetsTheActiveLevel() throws {
         let audio = try AudioFile.read(testAudioPath("formats/prompt-8k-ulaw.wav"))
         for target in [-26.0, -20, -16] {
-            let prepared = try PreparedRecording(audio, name: "p", sampleRate: 8000, encoding: .pcm16, normalizeToDbm0: target)
+            let prepared = try PreparedRecording(
+                audio, name: "p", sampleRate: 8000, encoding: .pcm16, normalizeToDbm0: target)
             #expect(abs(prepared.loudness.activeLevelDbm0 - target) < 0.1, "target \(target)")
             #expect(prepared.normalization?.limitedByPeak == false)
         }
@@ -106,6 +112,14 @@ struct RecordingLibraryTests {
 final class ResultBox: @unchecked Sendable {
     private let lock = NSLock()
     private var storage: [ObjectIdentifier?] = []
-    func append(_ value: ObjectIdentifier?) { lock.lock(); storage.append(value); lock.unlock() }
-    var values: [ObjectIdentifier?] { lock.lock(); defer { lock.unlock() }; return storage }
+    func append(_ value: ObjectIdentifier?) {
+        lock.lock()
+        storage.append(value)
+        lock.unlock()
+    }
+    var values: [ObjectIdentifier?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage
+    }
 }

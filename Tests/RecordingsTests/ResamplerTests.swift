@@ -1,8 +1,8 @@
 import Foundation
 import Recordings
-import Testing
-import TestSupport
 import TelephonyDSP
+import TestSupport
+import Testing
 
 @Suite("Resampling (libsoxr HQ)")
 struct ResamplerTests {
@@ -17,7 +17,7 @@ struct ResamplerTests {
         let input = sine(1000, dbm0: -10, rate: inputRate, seconds: 1.2)
         let output = try Resampler.resample(input, from: inputRate, to: 8000)
         #expect(abs(output.count - 9600) <= 1)
-        let middle = Array(output[800..<8800])   // one whole second, away from the filter's edges
+        let middle = Array(output[800..<8800])  // one whole second, away from the filter's edges
         let frequency = Spectrum.frequency(middle, near: 1000, sampleRate: 8000)
         let level = Level.dbm0(sinePeak: Spectrum.amplitude(middle, frequency: 1000, sampleRate: 8000))
         print("resample \(inputRate) -> 8000 Hz: 1 kHz at \(formatted(frequency, 4)) Hz, \(formatted(level, 3)) dBm0")
@@ -34,8 +34,10 @@ struct ResamplerTests {
         let rms = (middle.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(middle.count)).squareRoot()
         let alias = Level.dbm0(sinePeak: Spectrum.amplitude(middle, frequency: 2000, sampleRate: 8000))
         let attenuation = -3 - Level.dbm0(rms: rms)
-        print("6 kHz at 48 kHz -> 8 kHz: \(formatted(attenuation, 1)) dB down, 2 kHz alias at \(formatted(alias, 1)) dBm0")
-        #expect(attenuation >= 140)   // README: 144 dB down
+        print(
+            "6 kHz at 48 kHz -> 8 kHz: \(formatted(attenuation, 1)) dB down, 2 kHz alias at \(formatted(alias, 1)) dBm0"
+        )
+        #expect(attenuation >= 140)  // README: 144 dB down
     }
 
     @Test func equalRatesReturnTheInput() throws {

@@ -1,7 +1,7 @@
 import Foundation
 import Recordings
-import Testing
 import TestSupport
+import Testing
 
 /// Compressed files cut short: refused where the file says how long it is or how its last page or frame ends,
 /// and the README's list of what is not detectable checked too.
@@ -25,7 +25,10 @@ struct TruncationTests {
         var index = bytes.count / 2
         while index + 4 < bytes.count {
             if bytes[index] == 0xFF, bytes[index + 1] == second, bytes[index + 2] & thirdMask == third,
-               fourth.map({ bytes[index + 3] == $0 }) ?? true { return index }
+                fourth.map({ bytes[index + 3] == $0 }) ?? true
+            {
+                return index
+            }
             index += 1
         }
         return nil
@@ -93,7 +96,7 @@ struct TruncationTests {
     }
 
     @Test func aCBRMP3CutInsideAFrameIsRefused() throws {
-        let whole = try bytes("prompt-44k-stereo.mp3")   // CBR 64 kbit/s, no Xing frame
+        let whole = try bytes("prompt-44k-stereo.mp3")  // CBR 64 kbit/s, no Xing frame
         // Half is a frame boundary in this file (44 frames of 208 or 209 bytes); 100 bytes on is inside a frame.
         let message = try error(Array(whole.prefix(whole.count / 2 + 100)), name: "cut.mp3")
         #expect(message.hasPrefix("cut.mp3: truncated: "), "\(message)")
@@ -130,7 +133,8 @@ struct TruncationTests {
         for _ in 0..<40 {
             var mutated = Array(whole.prefix(1 + next(whole.count)))
             for _ in 0..<4 {
-                let region = next(2) == 0 ? next(min(400, mutated.count)) : mutated.count - 1 - next(min(400, mutated.count))
+                let region =
+                    next(2) == 0 ? next(min(400, mutated.count)) : mutated.count - 1 - next(min(400, mutated.count))
                 mutated[region] ^= UInt8(truncatingIfNeeded: 1 << next(8))
             }
             _ = try? AudioFile.decode(mutated, name: "mutated." + (fixture as NSString).pathExtension)

@@ -5,9 +5,11 @@ import Testing
 
 /// A harness whose application knows one number, 5145550100, and rejects the others with 404 (as CallServer).
 private func floodHarness(_ configuration: UserAgentServer.Configuration) -> Harness {
-    Harness(configuration: configuration, decision: { call in
-        call.user == "5145550100" ? .accept(answerSDP: answerSDP) : .reject(status: 404)
-    })
+    Harness(
+        configuration: configuration,
+        decision: { call in
+            call.user == "5145550100" ? .accept(answerSDP: answerSDP) : .reject(status: 404)
+        })
 }
 
 /// The requests of a scanner: OPTIONS, REGISTER and an INVITE to a number nobody has, each a new transaction.
@@ -16,8 +18,9 @@ private func scannerRequest(_ index: Int) -> String {
     case 0: return request("OPTIONS", uri: "sip:192.0.2.10", callID: "scan-\(index)", branch: "z9hG4bK-s\(index)")
     case 1: return request("REGISTER", uri: "sip:192.0.2.10", callID: "scan-\(index)", branch: "z9hG4bK-s\(index)")
     default:
-        return request("INVITE", uri: "sip:100@192.0.2.10", callID: "scan-\(index)", branch: "z9hG4bK-s\(index)",
-                       body: offerSDP)
+        return request(
+            "INVITE", uri: "sip:100@192.0.2.10", callID: "scan-\(index)", branch: "z9hG4bK-s\(index)",
+            body: offerSDP)
     }
 }
 
@@ -30,8 +33,10 @@ struct FloodTests {
         for index in 0..<20_000 {
             // 250 sources of 80 requests each: under the bucket's burst of 100, so every one is answered.
             let source = address("10.0.\(index % 250).1", 5060)
-            let replies = harness.receive(request("OPTIONS", uri: "sip:192.0.2.10", callID: "o\(index)",
-                                                  branch: "z9hG4bK-o\(index)"), from: source)
+            let replies = harness.receive(
+                request(
+                    "OPTIONS", uri: "sip:192.0.2.10", callID: "o\(index)",
+                    branch: "z9hG4bK-o\(index)"), from: source)
             #expect(replies.statuses == [200])
         }
         #expect(harness.agent.transactionCount == 0)
@@ -44,7 +49,8 @@ struct FloodTests {
 
     @Test func aFloodFromOneSourceIsAnsweredUpToItsBucketThenRefusedThenDroppedWhileACallGoesThrough() throws {
         var harness = floodHarness(.init(contactAddress: "192.0.2.10:5060"))
-        var answered = 0, refused = 0
+        var answered = 0
+        var refused = 0
         for index in 0..<20_000 {
             for reply in harness.receive(scannerRequest(index), from: scanner) {
                 if reply.message.status == 503 {
@@ -65,8 +71,10 @@ struct FloodTests {
     }
 
     @Test func rejectedInvitesKeepTimerGWithinTheirOwnBoundAndNeverCrowdOutCalls() throws {
-        var harness = floodHarness(.init(maximumTransactions: 4, maximumRejectedInvites: 50, rateLimit: nil,
-                                         contactAddress: "192.0.2.10:5060"))
+        var harness = floodHarness(
+            .init(
+                maximumTransactions: 4, maximumRejectedInvites: 50, rateLimit: nil,
+                contactAddress: "192.0.2.10:5060"))
         var first: [Harness.Sent] = []
         for index in 0..<2_000 {
             let replies = harness.receive(scannerRequest(3 * index + 2), from: scanner)
@@ -80,8 +88,12 @@ struct FloodTests {
         let again = harness.receive(scannerRequest(2), from: scanner)
         #expect(again.map(\.text) == [first[1].text])
         let tag = try #require(first[1].message.toTag)
-        #expect(harness.receive(request("ACK", uri: "sip:100@192.0.2.10", callID: "scan-2", branch: "z9hG4bK-s2",
-                                        toTag: tag), from: scanner).isEmpty)
+        #expect(
+            harness.receive(
+                request(
+                    "ACK", uri: "sip:100@192.0.2.10", callID: "scan-2", branch: "z9hG4bK-s2",
+                    toTag: tag), from: scanner
+            ).isEmpty)
         // The 50 kept are retransmitted on timer G (§17.2.1) at T1.
         #expect(harness.advance(seconds: 0.5).statuses == Array(repeating: 404, count: 50))
         // Calls have their room: 4 transactions of calls.
@@ -131,8 +143,11 @@ struct FloodTests {
         var harness = floodHarness(.init(rateLimit: limit, contactAddress: "192.0.2.10:5060"))
         for index in 0..<10_000 {
             let source = address("10.\(index / 65_536).\(index / 256 % 256).\(index % 256)", 5060)
-            #expect(harness.receive(request("OPTIONS", callID: "o\(index)", branch: "z9hG4bK-o\(index)"),
-                                    from: source).statuses == [200])
+            #expect(
+                harness.receive(
+                    request("OPTIONS", callID: "o\(index)", branch: "z9hG4bK-o\(index)"),
+                    from: source
+                ).statuses == [200])
             #expect(harness.agent.rateLimitedSourceCount <= 100)
         }
         // A source seen a moment ago is still tracked: its bucket is empty.
@@ -154,11 +169,15 @@ struct FloodTests {
 
     @Test func theTokenBucketRefusesPastTheBurstWith503AndRetryAfterThenAnswersAgain() throws {
         let limit = UserAgentServer.RateLimit(requestsPerSecond: 10, burst: 20)
-        var harness = floodHarness(.init(rateLimit: limit, trustedSources: ["192.0.2.99"],
-                                         contactAddress: "192.0.2.10:5060"))
+        var harness = floodHarness(
+            .init(
+                rateLimit: limit, trustedSources: ["192.0.2.99"],
+                contactAddress: "192.0.2.10:5060"))
         func options(_ index: Int, from source: SocketAddress = scanner) -> [Int] {
-            harness.receive(request("OPTIONS", uri: "sip:192.0.2.10", callID: "o\(index)", branch: "z9hG4bK-o\(index)"),
-                            from: source).statuses
+            harness.receive(
+                request("OPTIONS", uri: "sip:192.0.2.10", callID: "o\(index)", branch: "z9hG4bK-o\(index)"),
+                from: source
+            ).statuses
         }
         for index in 0..<20 { #expect(options(index) == [200]) }
         let refusal = harness.receive(request("OPTIONS", branch: "z9hG4bK-o20"), from: scanner)
@@ -181,7 +200,7 @@ struct FloodTests {
     @Test func aCallInProgressIsNeverRateLimited() throws {
         let limit = UserAgentServer.RateLimit(requestsPerSecond: 1, burst: 2)
         var harness = floodHarness(.init(rateLimit: limit, contactAddress: "192.0.2.10:5060"))
-        let (id, tag) = establishedCall(&harness)   // the INVITE takes a token, the ACK none
+        let (id, tag) = establishedCall(&harness)  // the INVITE takes a token, the ACK none
         for index in 0..<10 {
             harness.receive(request("OPTIONS", callID: "o\(index)", branch: "z9hG4bK-o\(index)"))
         }
@@ -198,8 +217,9 @@ struct FloodTests {
 
     @Test func aCancelOfAPendingInviteIsNeverRateLimited() throws {
         let limit = UserAgentServer.RateLimit(requestsPerSecond: 1, burst: 1)
-        var harness = Harness(configuration: .init(rateLimit: limit, contactAddress: "192.0.2.10:5060"),
-                              decision: { _ in .accept(answerSDP: answerSDP, ringFor: .seconds(5)) })
+        var harness = Harness(
+            configuration: .init(rateLimit: limit, contactAddress: "192.0.2.10:5060"),
+            decision: { _ in .accept(answerSDP: answerSDP, ringFor: .seconds(5)) })
         #expect(harness.receive(invite()).statuses == [100, 180])
         #expect(harness.receive(invite()).statuses == [180])  // a retransmission of the pending INVITE
         #expect(harness.receive(request("CANCEL", branch: "z9hG4bK-inv1")).statuses == [200, 487])

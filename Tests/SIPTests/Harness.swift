@@ -31,8 +31,10 @@ struct Harness {
         return .accept(sdp: answer.render(address: "192.0.2.10", port: 20000, sessionID: 7))
     }
 
-    init(configuration: UserAgentServer.Configuration = .init(contactAddress: "192.0.2.10:5060"),
-         decision: @escaping (IncomingCall) -> CallDecision = { _ in .accept(answerSDP: answerSDP) }) {
+    init(
+        configuration: UserAgentServer.Configuration = .init(contactAddress: "192.0.2.10:5060"),
+        decision: @escaping (IncomingCall) -> CallDecision = { _ in .accept(answerSDP: answerSDP) }
+    ) {
         agent = UserAgentServer(configuration: configuration, seed: 42)
         self.decision = decision
     }
@@ -83,7 +85,8 @@ struct Harness {
         while let (id, due) = timers.min(by: {
             ($0.value.deadline, $0.value.order) < ($1.value.deadline, $1.value.order)
         }),
-              due.deadline <= end {
+            due.deadline <= end
+        {
             timers[id] = nil
             now = due.deadline
             perform(agent.timerFired(id))
@@ -158,10 +161,12 @@ let answerSDP = SDPAnswer(codec: .pcmu, payloadType: 0, telephoneEventPayloadTyp
     .render(address: "192.0.2.10", port: 20000, sessionID: 7)
 
 /// A request as a caller sends it (Via with rport unless told otherwise).
-func request(_ method: String, uri: String = "sip:5145550100@192.0.2.10:5060", callID: String = "call-1@198.51.100.7",
-             branch: String = "z9hG4bK-inv1", fromTag: String = "caller-tag", toTag: String? = nil,
-             cseq: Int = 1, cseqMethod: String? = nil, rport: Bool = true, extraHeaders: [String] = [],
-             body: String = "", contentType: String = "application/sdp") -> String {
+func request(
+    _ method: String, uri: String = "sip:5145550100@192.0.2.10:5060", callID: String = "call-1@198.51.100.7",
+    branch: String = "z9hG4bK-inv1", fromTag: String = "caller-tag", toTag: String? = nil,
+    cseq: Int = 1, cseqMethod: String? = nil, rport: Bool = true, extraHeaders: [String] = [],
+    body: String = "", contentType: String = "application/sdp"
+) -> String {
     var lines = [
         "\(method) \(uri) SIP/2.0",
         "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=\(branch)\(rport ? ";rport" : "")",
@@ -178,10 +183,13 @@ func request(_ method: String, uri: String = "sip:5145550100@192.0.2.10:5060", c
     return lines.joined(separator: "\r\n") + "\r\n\r\n" + body
 }
 
-func invite(callID: String = "call-1@198.51.100.7", branch: String = "z9hG4bK-inv1", fromTag: String = "caller-tag",
-            extraHeaders: [String] = [], rport: Bool = true, body: String = offerSDP) -> String {
-    request("INVITE", callID: callID, branch: branch, fromTag: fromTag, rport: rport, extraHeaders: extraHeaders,
-            body: body)
+func invite(
+    callID: String = "call-1@198.51.100.7", branch: String = "z9hG4bK-inv1", fromTag: String = "caller-tag",
+    extraHeaders: [String] = [], rport: Bool = true, body: String = offerSDP
+) -> String {
+    request(
+        "INVITE", callID: callID, branch: branch, fromTag: fromTag, rport: rport, extraHeaders: extraHeaders,
+        body: body)
 }
 
 extension SIPMessage {

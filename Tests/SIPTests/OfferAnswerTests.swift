@@ -4,8 +4,10 @@ import SIP
 import Testing
 
 /// An offer from the caller (198.51.100.7) with these m= formats, direction and connection address.
-func callerOffer(formats: String = "0 8 101", direction: String? = "sendrecv", address: String = "198.51.100.7",
-                 port: Int = 49170, version: Int = 2, before: [String] = []) -> String {
+func callerOffer(
+    formats: String = "0 8 101", direction: String? = "sendrecv", address: String = "198.51.100.7",
+    port: Int = 49170, version: Int = 2, before: [String] = []
+) -> String {
     var lines = ["v=0", "o=alice 2890844526 \(version) IN IP4 198.51.100.7", "s=-", "c=IN IP4 \(address)", "t=0 0"]
     lines += before.map { "m=\($0)" }
     lines += ["m=audio \(port) RTP/AVP \(formats)", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16"]
@@ -32,11 +34,12 @@ func reInvite(_ tag: String, cseq: Int, body: String, branch: String? = nil) -> 
 
 @Suite("SDP directions and hold (RFC 3264 §6.1, §8.4)")
 struct SDPDirectionTests {
-    @Test(arguments: [
-        ("sendrecv", "sendrecv", true, true), ("sendonly", "recvonly", false, true),
-        ("recvonly", "sendonly", true, false), ("inactive", "inactive", false, false),
-        (nil, "sendrecv", true, true),
-    ] as [(String?, String, Bool, Bool)])
+    @Test(
+        arguments: [
+            ("sendrecv", "sendrecv", true, true), ("sendonly", "recvonly", false, true),
+            ("recvonly", "sendonly", true, false), ("inactive", "inactive", false, false),
+            (nil, "sendrecv", true, true),
+        ] as [(String?, String, Bool, Bool)])
     func theAnswerMirrorsTheOffersDirection(offered: String?, answered: String, sends: Bool, receives: Bool) throws {
         let answer = try #require(try SDPOffer(parsing: callerOffer(direction: offered)).negotiate())
         #expect(answer.direction.rawValue == answered)
@@ -48,8 +51,10 @@ struct SDPDirectionTests {
 
     /// RFC 3264 §8.4: c=0.0.0.0 means "send nothing here"; we answer with our own address and without our
     /// sending side: offers sendrecv and sendonly → recvonly, recvonly and inactive → inactive.
-    @Test(arguments: [("sendrecv", "recvonly"), ("sendonly", "recvonly"), ("recvonly", "inactive"),
-                      ("inactive", "inactive")])
+    @Test(arguments: [
+        ("sendrecv", "recvonly"), ("sendonly", "recvonly"), ("recvonly", "inactive"),
+        ("inactive", "inactive"),
+    ])
     func aZeroAddressIsHoldAnsweredWithOurOwnAddress(offered: String, answered: String) throws {
         let offer = try SDPOffer(parsing: callerOffer(direction: offered, address: "0.0.0.0"))
         #expect(offer.isHoldAddress)
@@ -165,8 +170,9 @@ struct OfferAnswerTests {
         let reply = harness.receive(reInvite(tag, cseq: 2, body: "v=0\r\nm=audio x RTP/AVP 0\r\n"))
         #expect(reply.statuses == [488])
         #expect(harness.offers.isEmpty)
-        let typed = request("INVITE", branch: "z9hG4bK-re3", toTag: tag, cseq: 3, body: "<xml/>",
-                            contentType: "application/xml")
+        let typed = request(
+            "INVITE", branch: "z9hG4bK-re3", toTag: tag, cseq: 3, body: "<xml/>",
+            contentType: "application/xml")
         let unsupported = harness.receive(typed)
         #expect(unsupported.statuses == [415])
         #expect(unsupported[0].message.headers["Accept"] == "application/sdp")
@@ -220,8 +226,9 @@ struct OfferAnswerTests {
     @Test func updateWithAnOfferIsAnsweredAndApplied() throws {
         var harness = Harness()
         let (_, tag) = establishedCall(&harness)
-        let hold = request("UPDATE", branch: "z9hG4bK-up", toTag: tag, cseq: 2,
-                           body: callerOffer(direction: "inactive"))
+        let hold = request(
+            "UPDATE", branch: "z9hG4bK-up", toTag: tag, cseq: 2,
+            body: callerOffer(direction: "inactive"))
         let reply = harness.receive(hold)
         #expect(reply.statuses == [200])
         #expect(reply[0].message.headers["CSeq"] == "2 UPDATE")

@@ -19,9 +19,12 @@ struct PeerBehaviourTests {
     // MARK: - SDP: the rtpmap decides, not the number
 
     @Test func pcmuOnADynamicPayloadTypeIsAnsweredOnThatPayloadType() throws {
-        let offered = try SDPOffer(parsing: offer("audio 4000 RTP/AVP 97 101", attributes: [
-            "a=rtpmap:97 PCMU/8000", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16",
-        ]))
+        let offered = try SDPOffer(
+            parsing: offer(
+                "audio 4000 RTP/AVP 97 101",
+                attributes: [
+                    "a=rtpmap:97 PCMU/8000", "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16",
+                ]))
         let answer = try #require(offered.negotiate())
         #expect(answer.codec == .pcmu)
         #expect(answer.payloadType == 97)
@@ -85,11 +88,15 @@ struct PeerBehaviourTests {
         let tel = harness.receive(request("INVITE", uri: "tel:+15145550100", branch: "z9hG4bK-tel", body: offerSDP))
         #expect(tel.statuses == [416])
         #expect(tel.first?.message.startLineText == "SIP/2.0 416 Unsupported URI Scheme")
-        let telACK = harness.receive(request("ACK", uri: "tel:+15145550100", branch: "z9hG4bK-tel",
-                                             toTag: tel.first?.message.toTag))
+        let telACK = harness.receive(
+            request(
+                "ACK", uri: "tel:+15145550100", branch: "z9hG4bK-tel",
+                toTag: tel.first?.message.toTag))
         #expect(telACK.isEmpty)
-        let web = harness.receive(request("INVITE", uri: "http://example.com/door", callID: "web",
-                                          branch: "z9hG4bK-http", body: offerSDP))
+        let web = harness.receive(
+            request(
+                "INVITE", uri: "http://example.com/door", callID: "web",
+                branch: "z9hG4bK-http", body: offerSDP))
         #expect(web.statuses == [416])
         let options = harness.receive(request("OPTIONS", uri: "tel:+15145550100", branch: "z9hG4bK-opt"))
         #expect(options.statuses == [416])
@@ -111,8 +118,8 @@ struct PeerBehaviourTests {
         #expect(replies.last?.message.headers["Contact"] == "<sip:%2B15145550100@192.0.2.10:5060>")
         #expect(try SIPURI("sip:%0d%0Ax%2b1@h").unescapedUser == "\r\nx+1")
         #expect(try SIPURI("sip:100%25@h").unescapedUser == "100%")
-        #expect(try SIPURI("sip:%2@h").unescapedUser == "%2")     // malformed: as written
-        #expect(try SIPURI("sip:%FF@h").unescapedUser == "%FF")   // not UTF-8: as written
+        #expect(try SIPURI("sip:%2@h").unescapedUser == "%2")  // malformed: as written
+        #expect(try SIPURI("sip:%FF@h").unescapedUser == "%FF")  // not UTF-8: as written
         #expect(try SIPURI("sip:h").unescapedUser == nil)
     }
 
@@ -155,13 +162,18 @@ struct PeerBehaviourTests {
     @Test func ourByeFollowsALooseRouteSetToTheFirstRoute() throws {
         var harness = Harness()
         // Record-Route in the INVITE, proxy nearest to us first (§12.1.1: the UAS route set in that order).
-        let (id, _) = establishedCall(&harness, extraHeaders: [
-            "Record-Route: <sip:203.0.113.20:5070;lr;transport=udp>, <sip:203.0.113.30;lr>",
-        ])
+        let (id, _) = establishedCall(
+            &harness,
+            extraHeaders: [
+                "Record-Route: <sip:203.0.113.20:5070;lr;transport=udp>, <sip:203.0.113.30;lr>"
+            ])
         let bye = try #require(harness.hangUp(id).first)
         #expect(bye.message.startLineText == "BYE sip:door@198.51.100.7:5062 SIP/2.0")
-        #expect(bye.message.headers.values("Route") == ["<sip:203.0.113.20:5070;lr;transport=udp>",
-                                                        "<sip:203.0.113.30;lr>"])
+        #expect(
+            bye.message.headers.values("Route") == [
+                "<sip:203.0.113.20:5070;lr;transport=udp>",
+                "<sip:203.0.113.30;lr>",
+            ])
         #expect(bye.to == address("203.0.113.20", 5070))
         // Its retransmissions go there too.
         #expect(harness.advance(seconds: 0.6).map(\.to) == [address("203.0.113.20", 5070)])
@@ -169,13 +181,18 @@ struct PeerBehaviourTests {
 
     @Test func ourByeThroughAStrictRouterPutsItInTheRequestURI() throws {
         var harness = Harness()
-        let (id, _) = establishedCall(&harness, extraHeaders: [
-            "Record-Route: <sip:203.0.113.20:5070>", "Record-Route: <sip:[2001:db8::30]:5080;lr>",
-        ])
+        let (id, _) = establishedCall(
+            &harness,
+            extraHeaders: [
+                "Record-Route: <sip:203.0.113.20:5070>", "Record-Route: <sip:[2001:db8::30]:5080;lr>",
+            ])
         let bye = try #require(harness.hangUp(id).first)
         #expect(bye.message.startLineText == "BYE sip:203.0.113.20:5070 SIP/2.0")
-        #expect(bye.message.headers.values("Route") == ["<sip:[2001:db8::30]:5080;lr>",
-                                                        "<sip:door@198.51.100.7:5062>"])
+        #expect(
+            bye.message.headers.values("Route") == [
+                "<sip:[2001:db8::30]:5080;lr>",
+                "<sip:door@198.51.100.7:5062>",
+            ])
         #expect(bye.to == address("203.0.113.20", 5070))
         // The default port, an IPv6 first route.
         var other = Harness()
@@ -217,19 +234,23 @@ struct PeerBehaviourTests {
     @Test func nothingFromTheNetworkReachesALogLineUnescaped() throws {
         var harness = Harness()
         // A Call-ID with CR, ESC and NUL (not a valid Call-ID: 400, whose log quotes it).
-        let badCallID = invite().replacingOccurrences(of: "Call-ID: call-1@198.51.100.7",
-                                                      with: "Call-ID: a\rb\u{1B}[2J\u{0}c")
+        let badCallID = invite().replacingOccurrences(
+            of: "Call-ID: call-1@198.51.100.7",
+            with: "Call-ID: a\rb\u{1B}[2J\u{0}c")
         #expect(harness.receive(badCallID).statuses == [400])
         // A From with control characters in its display name and URI; a user part with escaped CR LF.
         let from = "From: \"Door\u{1B}[31m\r\" <sip:door\u{1B}]0;pwned\u{7}\u{0}@198.51.100.7>;tag=caller-tag"
-        let hostile = request("INVITE", uri: "sip:%0D%0A%1B@192.0.2.10:5060", callID: "ok@198.51.100.7",
-                              branch: "z9hG4bK-h", body: offerSDP)
-            .replacingOccurrences(of: "From: \"Door\" <sip:door@198.51.100.7>;tag=caller-tag", with: from)
+        let hostile = request(
+            "INVITE", uri: "sip:%0D%0A%1B@192.0.2.10:5060", callID: "ok@198.51.100.7",
+            branch: "z9hG4bK-h", body: offerSDP
+        )
+        .replacingOccurrences(of: "From: \"Door\" <sip:door@198.51.100.7>;tag=caller-tag", with: from)
         #expect(harness.receive(hostile).statuses == [100, 200])
         #expect(harness.calls.first?.user == "\r\n\u{1B}")  // the application gets it decoded, to escape
         // A response with a hostile reason phrase (dropped: not ours).
-        harness.receive("SIP/2.0 200 O\u{1B}[2JK\rX\r\nVia: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKnone\r\n"
-            + "Call-ID: x\u{1B}y\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n")
+        harness.receive(
+            "SIP/2.0 200 O\u{1B}[2JK\rX\r\nVia: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKnone\r\n"
+                + "Call-ID: x\u{1B}y\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n")
         #expect(harness.logs.count >= 5)
         for (text, callID) in harness.logs {
             #expect(!hasControlCharacter(text), "\(Array(text.unicodeScalars))")

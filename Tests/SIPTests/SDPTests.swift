@@ -9,9 +9,12 @@ func offer(_ media: String, session: String = "c=IN IP4 198.51.100.7\r\n", attri
 @Suite("SDP offer/answer (RFC 4566, RFC 3264, RFC 4733)")
 struct SDPTests {
     @Test func pcmuOrPcmaInTheOfferersOrder() throws {
-        let ulawFirst = try SDPOffer(parsing: offer("audio 4000 RTP/AVP 0 8 101", attributes: [
-            "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16",
-        ]))
+        let ulawFirst = try SDPOffer(
+            parsing: offer(
+                "audio 4000 RTP/AVP 0 8 101",
+                attributes: [
+                    "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16",
+                ]))
         #expect(ulawFirst.payloadTypes == [0, 8, 101])
         #expect(ulawFirst.connectionAddress == "198.51.100.7")
         #expect(ulawFirst.audioPort == 4000)
@@ -27,25 +30,36 @@ struct SDPTests {
     }
 
     @Test func telephoneEventIsTakenAtTheAudioClockOnly() throws {
-        let both = try SDPOffer(parsing: offer("audio 4000 RTP/AVP 0 100 101", attributes: [
-            "a=rtpmap:100 telephone-event/48000", "a=fmtp:100 0-16",
-            "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16",
-        ]))
+        let both = try SDPOffer(
+            parsing: offer(
+                "audio 4000 RTP/AVP 0 100 101",
+                attributes: [
+                    "a=rtpmap:100 telephone-event/48000", "a=fmtp:100 0-16",
+                    "a=rtpmap:101 telephone-event/8000", "a=fmtp:101 0-16",
+                ]))
         #expect(both.rtpmaps[100]?.clockRate == 48000)
         #expect(both.negotiate()?.telephoneEventPayloadType == 101)
-        let only48k = try SDPOffer(parsing: offer("audio 4000 RTP/AVP 0 100", attributes: [
-            "a=rtpmap:100 telephone-event/48000",
-        ]))
+        let only48k = try SDPOffer(
+            parsing: offer(
+                "audio 4000 RTP/AVP 0 100",
+                attributes: [
+                    "a=rtpmap:100 telephone-event/48000"
+                ]))
         #expect(only48k.negotiate()?.telephoneEventPayloadType == nil)
-        let dynamic = try SDPOffer(parsing: offer("audio 4000 RTP/AVP 8 96",
-                                                  attributes: ["a=rtpmap:96 TELEPHONE-EVENT/8000"]))
+        let dynamic = try SDPOffer(
+            parsing: offer(
+                "audio 4000 RTP/AVP 8 96",
+                attributes: ["a=rtpmap:96 TELEPHONE-EVENT/8000"]))
         #expect(dynamic.negotiate()?.telephoneEventPayloadType == 96)
     }
 
     @Test func noCommonCodecGivesNoAnswer() throws {
-        let g729 = try SDPOffer(parsing: offer("audio 4000 RTP/AVP 18 101", attributes: [
-            "a=rtpmap:18 G729/8000", "a=rtpmap:101 telephone-event/8000",
-        ]))
+        let g729 = try SDPOffer(
+            parsing: offer(
+                "audio 4000 RTP/AVP 18 101",
+                attributes: [
+                    "a=rtpmap:18 G729/8000", "a=rtpmap:101 telephone-event/8000",
+                ]))
         #expect(g729.negotiate() == nil)
         // PCMU at another rate is not G.711; SRTP is not offered here.
         let odd = try SDPOffer(parsing: offer("audio 4000 RTP/AVP 96", attributes: ["a=rtpmap:96 PCMU/16000"]))
@@ -63,23 +77,29 @@ struct SDPTests {
     }
 
     @Test func theAnswerText() throws {
-        let answer = try #require(try SDPOffer(parsing: offer("audio 4000 RTP/AVP 8 0 101", attributes: [
-            "a=rtpmap:101 telephone-event/8000", "a=ptime:30",
-        ])).negotiate())
-        #expect(answer.render(address: "192.0.2.10", port: 20002, sessionID: 4242) == """
-            v=0\r
-            o=- 4242 4242 IN IP4 192.0.2.10\r
-            s=callseq\r
-            c=IN IP4 192.0.2.10\r
-            t=0 0\r
-            m=audio 20002 RTP/AVP 8 101\r
-            a=rtpmap:8 PCMA/8000\r
-            a=rtpmap:101 telephone-event/8000\r
-            a=fmtp:101 0-15\r
-            a=ptime:30\r
-            a=sendrecv\r
+        let answer = try #require(
+            try SDPOffer(
+                parsing: offer(
+                    "audio 4000 RTP/AVP 8 0 101",
+                    attributes: [
+                        "a=rtpmap:101 telephone-event/8000", "a=ptime:30",
+                    ])
+            ).negotiate())
+        #expect(
+            answer.render(address: "192.0.2.10", port: 20002, sessionID: 4242) == """
+                v=0\r
+                o=- 4242 4242 IN IP4 192.0.2.10\r
+                s=callseq\r
+                c=IN IP4 192.0.2.10\r
+                t=0 0\r
+                m=audio 20002 RTP/AVP 8 101\r
+                a=rtpmap:8 PCMA/8000\r
+                a=rtpmap:101 telephone-event/8000\r
+                a=fmtp:101 0-15\r
+                a=ptime:30\r
+                a=sendrecv\r
 
-            """)
+                """)
         let v6 = SDPAnswer(codec: .pcmu, payloadType: 0, telephoneEventPayloadType: nil)
             .render(address: "2001:db8::10", port: 20000, sessionID: 1)
         #expect(v6.contains("c=IN IP6 2001:db8::10\r\n"))
@@ -88,7 +108,8 @@ struct SDPTests {
     }
 
     @Test func connectionDirectionAndOtherStreams() throws {
-        let text = "v=0\r\no=- 1 1 IN IP6 2001:db8::7\r\ns=-\r\nc=IN IP6 2001:db8::7\r\nt=0 0\r\n"
+        let text =
+            "v=0\r\no=- 1 1 IN IP6 2001:db8::7\r\ns=-\r\nc=IN IP6 2001:db8::7\r\nt=0 0\r\n"
             + "m=video 5000 RTP/AVP 96\r\nc=IN IP4 203.0.113.1\r\na=rtpmap:96 H264/90000\r\n"
             + "m=audio 4000 RTP/AVP 0\r\nc=IN IP4 198.51.100.9\r\na=sendonly\r\n"
         let parsed = try SDPOffer(parsing: text)

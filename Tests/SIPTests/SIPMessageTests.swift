@@ -6,7 +6,8 @@ import Testing
 @Suite("SIP messages: parsing and writing (RFC 3261 §7, §18.3, §20)")
 struct SIPMessageTests {
     @Test func compactFormsAreReadAsTheirFullNames() throws {
-        let text = "INVITE sip:5145550100@192.0.2.10 SIP/2.0\r\n"
+        let text =
+            "INVITE sip:5145550100@192.0.2.10 SIP/2.0\r\n"
             + "v: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bK776asdhds;rport\r\n"
             + "f: Door <sip:door@198.51.100.7>;tag=1928301774\r\n"
             + "t: <sip:5145550100@192.0.2.10>\r\n"
@@ -33,7 +34,8 @@ struct SIPMessageTests {
     }
 
     @Test func viasInRepeatedLinesCommaListsAndFoldedLinesKeepTheirOrder() throws {
-        let text = "BYE sip:x@192.0.2.10 SIP/2.0\r\n"
+        let text =
+            "BYE sip:x@192.0.2.10 SIP/2.0\r\n"
             + "Via: SIP/2.0/UDP first.example.com:5060;branch=z9hG4bK1;received=192.0.2.1;rport=5070,\r\n"
             + "  SIP/2.0/UDP second.example.com;branch=z9hG4bK2\r\n"
             + "To: <sip:x@192.0.2.10>;tag=a\r\nFrom: <sip:y@192.0.2.2>;tag=b\r\n"
@@ -151,8 +153,10 @@ struct SIPMessageTests {
                 #expect(error.header == header, "\(replacement): \(error)")
             }
         }
-        let noCallID = try SIPMessage(parsing: base.replacingOccurrences(of: "Call-ID: call-1@198.51.100.7\r\n",
-                                                                         with: ""))
+        let noCallID = try SIPMessage(
+            parsing: base.replacingOccurrences(
+                of: "Call-ID: call-1@198.51.100.7\r\n",
+                with: ""))
         #expect(throws: SIPParseError.missingHeader("Call-ID")) { try noCallID.callID }
     }
 
@@ -164,9 +168,10 @@ struct SIPMessageTests {
         #expect(try SIPURI("tel:+1-514-555-0100;phone-context=example.com").user == "+1-514-555-0100")
         #expect(try SIPURI("sips:[2001:db8::1]:5061").host == "[2001:db8::1]")
         #expect(throws: SIPParseError.invalidHeader("Request-URI")) { try SIPURI("http://example.com") }
-        let message = try SIPMessage(parsing: invite(extraHeaders: [
-            "Record-Route: <sip:p1.example.com;lr>,<sip:p2.example.com;lr;ftag=x>", "Record-Route: <sip:p3;lr>",
-        ]))
+        let message = try SIPMessage(
+            parsing: invite(extraHeaders: [
+                "Record-Route: <sip:p1.example.com;lr>,<sip:p2.example.com;lr;ftag=x>", "Record-Route: <sip:p3;lr>",
+            ]))
         #expect(message.recordRoute == ["<sip:p1.example.com;lr>", "<sip:p2.example.com;lr;ftag=x>", "<sip:p3;lr>"])
         let quoted = try SIPNameAddress("\"Smith, John \\\"JJ\\\"\" <sip:j@example.com>;tag=9", header: "From")
         #expect(quoted.displayName == "Smith, John \"JJ\"")
@@ -179,10 +184,12 @@ struct SIPMessageTests {
     @Test func writingSetsContentLengthAndReadsBackTheSame() throws {
         var headers = SIPHeaders([("Via", "SIP/2.0/UDP a;branch=z9hG4bK1"), ("Call-ID", "x"), ("Content-Length", "99")])
         headers.add(name: "c", value: "application/sdp")
-        let message = SIPMessage(startLine: .response(status: 200, reason: "OK"), headers: headers,
-                                 body: Array("v=0\r\n".utf8))
-        #expect(message.text == "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\nCall-ID: x\r\n"
-            + "Content-Type: application/sdp\r\nContent-Length: 5\r\n\r\nv=0\r\n")
+        let message = SIPMessage(
+            startLine: .response(status: 200, reason: "OK"), headers: headers,
+            body: Array("v=0\r\n".utf8))
+        #expect(
+            message.text == "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\nCall-ID: x\r\n"
+                + "Content-Type: application/sdp\r\nContent-Length: 5\r\n\r\nv=0\r\n")
         let back = try SIPMessage(parsing: message.serialized())
         #expect(back.status == 200)
         #expect(back.body == message.body)

@@ -30,7 +30,7 @@ final class UDPPeer {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         port = Int(UInt16(bigEndian: address.sin_port))
-        var timeout = timeval(tv_sec: 15, tv_usec: 0)   // generous: CI shares 2 cores
+        var timeout = timeval(tv_sec: 15, tv_usec: 0)  // generous: CI shares 2 cores
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
@@ -122,8 +122,10 @@ final class LogLines: @unchecked Sendable {
 
 @Suite("SIPServer on a real UDP socket", .serialized)
 struct SIPServerTests {
-    func message(_ method: String, peer: UDPPeer, callID: String, branch: String, toTag: String? = nil,
-                 cseq: Int = 1, body: String = "") -> String {
+    func message(
+        _ method: String, peer: UDPPeer, callID: String, branch: String, toTag: String? = nil,
+        cseq: Int = 1, body: String = ""
+    ) -> String {
         var lines = [
             "\(method) sip:5145550100@127.0.0.1 SIP/2.0",
             "Via: SIP/2.0/UDP 127.0.0.1:\(peer.port);branch=\(branch);rport",
@@ -151,8 +153,9 @@ struct SIPServerTests {
         let options = try #require(peer.receive())
         #expect(options.status == 200)
         #expect(options.headers["Allow"] == "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE")
-        #expect(try options.topVia.description
-            == "SIP/2.0/UDP 127.0.0.1:\(peer.port);branch=z9hG4bK-o1;rport=\(peer.port);received=127.0.0.1")
+        #expect(
+            try options.topVia.description
+                == "SIP/2.0/UDP 127.0.0.1:\(peer.port);branch=z9hG4bK-o1;rport=\(peer.port);received=127.0.0.1")
 
         peer.send("garbage that is not SIP", to: port)
         peer.send(message("INVITE", peer: peer, callID: "call-a", branch: "z9hG4bK-i1", body: offerSDP), to: port)
@@ -166,8 +169,10 @@ struct SIPServerTests {
         peer.send(message("ACK", peer: peer, callID: "call-a", branch: "z9hG4bK-a1", toTag: tag), to: port)
         // A re-INVITE putting the call on hold: the delegate's answer, recvonly, the o= version raised.
         let hold = offerSDP.replacingOccurrences(of: "a=sendrecv", with: "a=sendonly")
-        peer.send(message("INVITE", peer: peer, callID: "call-a", branch: "z9hG4bK-r1", toTag: tag, cseq: 2,
-                          body: hold), to: port)
+        peer.send(
+            message(
+                "INVITE", peer: peer, callID: "call-a", branch: "z9hG4bK-r1", toTag: tag, cseq: 2,
+                body: hold), to: port)
         let held = try #require(peer.receive())
         #expect(held.status == 200)
         #expect(held.bodyText.contains("a=recvonly\r\n"))
@@ -177,10 +182,11 @@ struct SIPServerTests {
         let byeOK = try #require(peer.receive())
         #expect(byeOK.status == 200)
         #expect(try byeOK.cseq.method == "BYE")
-        #expect(delegate.events == [
-            "call 5145550100 from sip:tester@127.0.0.1", "confirmed call-a", "offer call-a sendonly",
-            "ended call-a remoteBye",
-        ])
+        #expect(
+            delegate.events == [
+                "call 5145550100 from sip:tester@127.0.0.1", "confirmed call-a", "offer call-a sendonly",
+                "ended call-a remoteBye",
+            ])
 
         // The server hangs up the second call: BYE reaches the peer at its Contact, our 200 ends it.
         peer.send(message("INVITE", peer: peer, callID: "call-b", branch: "z9hG4bK-i2", body: offerSDP), to: port)
@@ -196,7 +202,8 @@ struct SIPServerTests {
         #expect(try bye.to.tag == "peer")
         #expect(try bye.from.tag == secondTag)
         let via = try bye.topVia
-        let reply = "SIP/2.0 200 OK\r\nVia: \(via)\r\nFrom: \(bye.headers["From"] ?? "")\r\n"
+        let reply =
+            "SIP/2.0 200 OK\r\nVia: \(via)\r\nFrom: \(bye.headers["From"] ?? "")\r\n"
             + "To: \(bye.headers["To"] ?? "")\r\n"
             + "Call-ID: call-b\r\nCSeq: \(bye.headers["CSeq"] ?? "")\r\nContent-Length: 0\r\n\r\n"
         peer.send(reply, to: port)
@@ -212,9 +219,10 @@ struct SIPServerTests {
 
         try await server.shutdown()
         let lines = logs.lines
-        #expect(lines.contains {
-            $0.hasPrefix("debug ← INVITE sip:5145550100@127.0.0.1 SIP/2.0") && $0.hasSuffix("call-a")
-        })
+        #expect(
+            lines.contains {
+                $0.hasPrefix("debug ← INVITE sip:5145550100@127.0.0.1 SIP/2.0") && $0.hasSuffix("call-a")
+            })
         #expect(lines.contains { $0.hasPrefix("info incoming call") && $0.hasSuffix("call-a") })
         #expect(lines.contains { $0.hasPrefix("info caller hung up") && $0.hasSuffix("call-a") })
     }

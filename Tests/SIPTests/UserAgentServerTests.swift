@@ -4,8 +4,10 @@ import SIP
 import Testing
 
 /// Establishes a call (INVITE, 200, ACK) and returns its dialog.
-func establishedCall(_ harness: inout Harness, callID: String = "call-1@198.51.100.7",
-                     extraHeaders: [String] = []) -> (DialogID, String) {
+func establishedCall(
+    _ harness: inout Harness, callID: String = "call-1@198.51.100.7",
+    extraHeaders: [String] = []
+) -> (DialogID, String) {
     let replies = harness.receive(invite(callID: callID, branch: "z9hG4bK-\(callID)", extraHeaders: extraHeaders))
     let tag = replies.last?.message.toTag ?? ""
     harness.receive(request("ACK", callID: callID, branch: "z9hG4bK-ack-\(callID)", toTag: tag))
@@ -16,17 +18,20 @@ func establishedCall(_ harness: inout Harness, callID: String = "call-1@198.51.1
 struct UserAgentServerTests {
     @Test func anInviteGets100TryingThenA200WithTheAnswerContactAndRecordRoute() throws {
         var harness = Harness()
-        let replies = harness.receive(invite(extraHeaders: [
-            "Record-Route: <sip:proxy1.example.com;lr>, <sip:proxy2.example.com;lr>",
-            "Record-Route: <sip:proxy3.example.com;lr>",
-        ]))
+        let replies = harness.receive(
+            invite(extraHeaders: [
+                "Record-Route: <sip:proxy1.example.com;lr>, <sip:proxy2.example.com;lr>",
+                "Record-Route: <sip:proxy3.example.com;lr>",
+            ]))
         #expect(replies.statuses == [100, 200])
-        let trying = replies[0].message, ok = replies[1].message
+        let trying = replies[0].message
+        let ok = replies[1].message
         #expect(trying.toTag == nil)  // 100 may lack a tag (§8.2.6.2)
         #expect(ok.toTag != nil && ok.toTag?.isEmpty == false)
-        #expect(ok.headers.values("Record-Route") == [
-            "<sip:proxy1.example.com;lr>", "<sip:proxy2.example.com;lr>", "<sip:proxy3.example.com;lr>",
-        ])
+        #expect(
+            ok.headers.values("Record-Route") == [
+                "<sip:proxy1.example.com;lr>", "<sip:proxy2.example.com;lr>", "<sip:proxy3.example.com;lr>",
+            ])
         #expect(ok.headers["Contact"] == "<sip:5145550100@192.0.2.10:5060>")
         #expect(ok.headers["Content-Type"] == "application/sdp")
         #expect(ok.bodyText == answerSDP)
@@ -57,22 +62,25 @@ struct UserAgentServerTests {
         #expect(replies.statuses == [100, 200])
         for reply in replies {
             #expect(reply.to == natted)
-            #expect(reply.message.headers.values("Via") == [
-                "SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK-inv1;rport=40000;received=203.0.113.9",
-                "SIP/2.0/UDP 10.0.0.4;branch=z9hG4bK-b",
-                "SIP/2.0/UDP 10.0.0.3:5080;branch=z9hG4bK-c",
-            ])
+            #expect(
+                reply.message.headers.values("Via") == [
+                    "SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK-inv1;rport=40000;received=203.0.113.9",
+                    "SIP/2.0/UDP 10.0.0.4;branch=z9hG4bK-b",
+                    "SIP/2.0/UDP 10.0.0.3:5080;branch=z9hG4bK-c",
+                ])
         }
     }
 
     @Test func withoutRportTheResponseGoesToTheReceivedAddressAndTheViaPort() throws {
         var harness = Harness()
-        let replies = harness.receive(request("OPTIONS", branch: "z9hG4bK-o", rport: false),
-                                      from: address("203.0.113.9", 40000))
+        let replies = harness.receive(
+            request("OPTIONS", branch: "z9hG4bK-o", rport: false),
+            from: address("203.0.113.9", 40000))
         #expect(replies.statuses == [200])
         #expect(replies[0].to == address("203.0.113.9", 5062))
-        #expect(replies[0].message.headers["Via"]
-            == "SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bK-o;received=203.0.113.9")
+        #expect(
+            replies[0].message.headers["Via"]
+                == "SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bK-o;received=203.0.113.9")
     }
 
     @Test func the200IsRetransmittedAtT1DoublingToT2ThenByeAfter64T1WithoutAck() throws {
@@ -88,8 +96,9 @@ struct UserAgentServerTests {
         times = later.filter { $0.message.method == "BYE" }.map { Double($0.at) / 1e9 }
         #expect(times.first == 32)  // 64·T1
         #expect(harness.ended.map(\.1) == [.ackTimeout])
-        #expect(harness.ended.first?.0
-            == DialogID(callID: "call-1@198.51.100.7", localTag: tag, remoteTag: "caller-tag"))
+        #expect(
+            harness.ended.first?.0
+                == DialogID(callID: "call-1@198.51.100.7", localTag: tag, remoteTag: "caller-tag"))
         #expect(harness.confirmed.isEmpty)
     }
 
@@ -291,8 +300,9 @@ struct UserAgentServerTests {
         #expect(reply.headers["CSeq"] == "one INVITE")
         #expect(harness.calls.isEmpty)
 
-        let badLength = request("OPTIONS", branch: "z9hG4bK-o").replacingOccurrences(of: "Content-Length: 0",
-                                                                                       with: "Content-Length: ten")
+        let badLength = request("OPTIONS", branch: "z9hG4bK-o").replacingOccurrences(
+            of: "Content-Length: 0",
+            with: "Content-Length: ten")
         let lengthReply = harness.receive(badLength)
         #expect(lengthReply.statuses == [400])
         #expect(lengthReply.first?.message.startLineText.contains("Content-Length") == true)
@@ -304,7 +314,7 @@ struct UserAgentServerTests {
         #expect(harness.receive(noCallID).isEmpty)
         let noVia = invite().replacingOccurrences(
             of: "Via: SIP/2.0/UDP 198.51.100.7:5062;branch=z9hG4bK-inv1;rport\r\n",
-                                                  with: "")
+            with: "")
         #expect(harness.receive(noVia).isEmpty)
         let badACK = request("ACK", branch: "z9hG4bK-a", toTag: "x")
             .replacingOccurrences(of: "CSeq: 1 ACK", with: "CSeq: x")
@@ -315,9 +325,11 @@ struct UserAgentServerTests {
     @Test func garbageIsDroppedAndDoesNotDisturbACallInProgress() throws {
         var harness = Harness()
         let (id, tag) = establishedCall(&harness)
-        for garbage in ["hello", "\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
-                        String(repeating: "\u{1}", count: 300),
-                        "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bKx\r\n\r\n"] {
+        for garbage in [
+            "hello", "\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            String(repeating: "\u{1}", count: 300),
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bKx\r\n\r\n",
+        ] {
             #expect(harness.receive(garbage).isEmpty)
         }
         var random = SystemRandomNumberGenerator()
@@ -341,9 +353,11 @@ struct UserAgentServerTests {
 
     @Test func hangUpSendsAByeRetransmittedOnTimerEUntilItsResponse() throws {
         var harness = Harness()
-        let (id, tag) = establishedCall(&harness, extraHeaders: [
-            "Record-Route: <sip:p1.example.com;lr>", "Record-Route: <sip:p2.example.com;lr>",
-        ])
+        let (id, tag) = establishedCall(
+            &harness,
+            extraHeaders: [
+                "Record-Route: <sip:p1.example.com;lr>", "Record-Route: <sip:p2.example.com;lr>",
+            ])
         let sent = harness.hangUp(id)
         #expect(harness.ended.map(\.1) == [.localBye])
         #expect(sent.count == 1)
@@ -364,7 +378,8 @@ struct UserAgentServerTests {
         #expect(retransmissions.allSatisfy { $0.text == bye.text })
         // The 200 ends the transaction: no more BYEs; timer K clears it.
         let headers = bye.message.headers
-        let ok = "SIP/2.0 200 OK\r\nVia: \(headers["Via"] ?? "")\r\nFrom: \(headers["From"] ?? "")\r\n"
+        let ok =
+            "SIP/2.0 200 OK\r\nVia: \(headers["Via"] ?? "")\r\nFrom: \(headers["From"] ?? "")\r\n"
             + "To: \(headers["To"] ?? "")\r\nCall-ID: call-1@198.51.100.7\r\nCSeq: 1 BYE\r\n"
             + "Content-Length: 0\r\n\r\n"
         #expect(harness.receive(ok).isEmpty)

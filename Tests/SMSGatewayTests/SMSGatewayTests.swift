@@ -4,9 +4,9 @@ import Foundation
 import Logging
 import NIOCore
 import SMSGateway
-import Testing
 import TelephonyDSP
 import TestSupport
+import Testing
 
 let secret = "s3cret-Pa55word"
 let credentials = SMSCredentials(user: "acme", password: secret)
@@ -16,8 +16,16 @@ let message = SMSMessage(from: "5145550100", to: "5145550199", message: "Front d
 final class CapturedLogs: @unchecked Sendable {
     private let lock = NSLock()
     private var storage: [String] = []
-    var lines: [String] { lock.lock(); defer { lock.unlock() }; return storage }
-    func append(_ line: String) { lock.lock(); storage.append(line); lock.unlock() }
+    var lines: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage
+    }
+    func append(_ line: String) {
+        lock.lock()
+        storage.append(line)
+        lock.unlock()
+    }
     var logger: Logger { Logger(label: "test", factory: { _ in Handler(sink: self) }) }
 
     struct Handler: LogHandler {
@@ -34,20 +42,32 @@ final class CapturedLogs: @unchecked Sendable {
     }
 }
 
-func dispatcher(_ server: ProviderServer, limit: Int = 100, timeoutMs: Int64 = 2000, logs: CapturedLogs = CapturedLogs(),
-                now: @escaping @Sendable () -> Date = { Date() }) throws -> SMSDispatcher {
-    let transport = try VoipMsTransport(endpoint: server.endpoint, credentials: credentials, timeout: .milliseconds(timeoutMs))
-    return try SMSDispatcher(transport: transport, dailyLimit: limit,
-                             retry: .init(maximumAttempts: 4, initialDelay: .milliseconds(20), maximumDelay: .milliseconds(80)),
-                             now: now, logger: logs.logger)
+func dispatcher(
+    _ server: ProviderServer, limit: Int = 100, timeoutMs: Int64 = 2000, logs: CapturedLogs = CapturedLogs(),
+    now: @escaping @Sendable () -> Date = { Date() }
+) throws -> SMSDispatcher {
+    let transport = try VoipMsTransport(
+        endpoint: server.endpoint, credentials: credentials, timeout: .milliseconds(timeoutMs))
+    return try SMSDispatcher(
+        transport: transport, dailyLimit: limit,
+        retry: .init(maximumAttempts: 4, initialDelay: .milliseconds(20), maximumDelay: .milliseconds(80)),
+        now: now, logger: logs.logger)
 }
 
 /// Whether a send has returned (set from its task, read by the rendering loop).
 final class SendFinished: @unchecked Sendable {
     private let lock = NSLock()
     private var finished = false
-    var value: Bool { lock.lock(); defer { lock.unlock() }; return finished }
-    func set() { lock.lock(); finished = true; lock.unlock() }
+    var value: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return finished
+    }
+    func set() {
+        lock.lock()
+        finished = true
+        lock.unlock()
+    }
 }
 
 @Suite("SMS over HTTP, against a provider on 127.0.0.1", .serialized)
@@ -60,9 +80,13 @@ struct SMSGatewayTests {
         let requests = server.requests
         #expect(requests.count == 1)
         let r = try #require(requests.first)
-        #expect(r.method == "POST" && r.uri == "/api/v1/rest.php" && r.contentType == "application/x-www-form-urlencoded")
-        #expect(r.form == ["api_username": "acme", "api_password": secret, "method": "sendSMS",
-                           "did": "5145550100", "dst": "5145550199", "message": "Front door opened & closed"])
+        #expect(
+            r.method == "POST" && r.uri == "/api/v1/rest.php" && r.contentType == "application/x-www-form-urlencoded")
+        #expect(
+            r.form == [
+                "api_username": "acme", "api_password": secret, "method": "sendSMS",
+                "did": "5145550100", "dst": "5145550199", "message": "Front door opened & closed",
+            ])
     }
 
     @Test(arguments: ["invalid_dst", "sms_failed", "limit_reached", "invalid_credentials", "missing_did"])
@@ -81,7 +105,7 @@ struct SMSGatewayTests {
         let report = try await dispatcher(server).send(message)
         #expect(report == .sent(providerID: "77", attempts: 3))
         #expect(server.requests.count == 3)
-        #expect(Date().timeIntervalSince(start) >= 0.06)   // waited 20 ms, then 40 ms
+        #expect(Date().timeIntervalSince(start) >= 0.06)  // waited 20 ms, then 40 ms
     }
 
     @Test func retriesStopAtTheBound() async throws {
@@ -106,11 +130,13 @@ struct SMSGatewayTests {
         try await Task.sleep(for: .milliseconds(200))
         #expect(server.requests.count == 1)
         #expect(try d.ledger.entries().map(\.state) == [.unknown])
-        #expect(await d.sentToday == 1)   // an unknown text counts against the limit
+        #expect(await d.sentToday == 1)  // an unknown text counts against the limit
     }
 
     @Test func a503FromAnIntermediaryIsUnknownNotRetried() async throws {
-        let server = try ProviderServer(script: [.raw(status: 503, headers: ["Via": "1.1 proxy"], body: "busy"), .success(id: 2)])
+        let server = try ProviderServer(script: [
+            .raw(status: 503, headers: ["Via": "1.1 proxy"], body: "busy"), .success(id: 2),
+        ])
         defer { server.shutdown() }
         let report = try await dispatcher(server).send(message)
         guard case .unknown(_, 1) = report else {
@@ -123,7 +149,9 @@ struct SMSGatewayTests {
     @Test func aClientErrorStatusIsFinal() async throws {
         let server = try ProviderServer(script: [.http(403), .success(id: 1)])
         defer { server.shutdown() }
-        #expect(try await dispatcher(server).send(message) == .failed(.transport(SMSTransportError(.httpStatus(403))), attempts: 1))
+        #expect(
+            try await dispatcher(server).send(message)
+                == .failed(.transport(SMSTransportError(.httpStatus(403))), attempts: 1))
         #expect(server.requests.count == 1)
     }
 
@@ -154,29 +182,34 @@ struct SMSGatewayTests {
     @Test func aRefusedConnectionIsNotSentWithinThreeSecondsAfterEveryRetry() async throws {
         let server = try ProviderServer(script: [])
         let endpoint = server.endpoint
-        server.shutdown()   // nothing listens on that port any more
-        let transport = try VoipMsTransport(endpoint: endpoint, credentials: credentials)   // the defaults: 10 s
+        server.shutdown()  // nothing listens on that port any more
+        let transport = try VoipMsTransport(endpoint: endpoint, credentials: credentials)  // the defaults: 10 s
         let dispatcher = try SMSDispatcher(transport: transport, dailyLimit: 10, logger: CapturedLogs().logger)
         let start = ContinuousClock.now
-        let report = await dispatcher.send(message)   // default policy: 4 attempts, 0.2 + 0.4 + 0.8 s apart
+        let report = await dispatcher.send(message)  // default policy: 4 attempts, 0.2 + 0.4 + 0.8 s apart
         let elapsed = ContinuousClock.now - start
-        guard case .failed(let failure, 4) = report, case .transport(let error) = failure.kind, case .notSent = error.kind else {
+        guard case .failed(let failure, 4) = report, case .transport(let error) = failure.kind,
+            case .notSent = error.kind
+        else {
             Issue.record("expected not sent after 4 attempts, got \(report)")
             return
         }
         #expect(report.description.hasPrefix("failed: not sent: connection refused"), "\(report)")
         #expect(elapsed < .seconds(3) && elapsed >= .milliseconds(1400), "\(elapsed)")
         #expect(try dispatcher.ledger.entries().map(\.state) == [.failed])
-        #expect(await dispatcher.sentToday == 0)   // a failed text frees its place
+        #expect(await dispatcher.sentToday == 0)  // a failed text frees its place
     }
 
     @Test func aFailedTLSHandshakeIsNotSentAndNotRetried() async throws {
-        let server = try ProviderServer(script: [.success(id: 1)])   // plain HTTP: no TLS handshake possible
+        let server = try ProviderServer(script: [.success(id: 1)])  // plain HTTP: no TLS handshake possible
         defer { server.shutdown() }
-        let transport = try VoipMsTransport(endpoint: "https://127.0.0.1:\(server.port)/api/v1/rest.php", credentials: credentials)
+        let transport = try VoipMsTransport(
+            endpoint: "https://127.0.0.1:\(server.port)/api/v1/rest.php", credentials: credentials)
         let d = try SMSDispatcher(transport: transport, dailyLimit: 10, logger: CapturedLogs().logger)
         let report = await d.send(message)
-        guard case .failed(let failure, 1) = report, case .transport(let error) = failure.kind, case .tlsFailure = error.kind else {
+        guard case .failed(let failure, 1) = report, case .transport(let error) = failure.kind,
+            case .tlsFailure = error.kind
+        else {
             Issue.record("expected a TLS failure after 1 attempt, got \(report)")
             return
         }
@@ -217,11 +250,13 @@ struct SMSGatewayTests {
     @Test func twoDispatchersSharingAStateDirectoryShareTheLimit() async throws {
         let server = try ProviderServer(script: (1...20).map { .slow(milliseconds: 30, id: $0) })
         defer { server.shutdown() }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)")
+            .path
         let account = SMSAccount(key: "/accounts/acme.json", dailyLimit: 5)
         let dispatchers = try (0..<2).map { _ in
-            SMSDispatcher(transport: try VoipMsTransport(endpoint: server.endpoint, credentials: credentials),
-                          account: account, ledger: try SMSLedger(directory: directory), logger: CapturedLogs().logger)
+            SMSDispatcher(
+                transport: try VoipMsTransport(endpoint: server.endpoint, credentials: credentials),
+                account: account, ledger: try SMSLedger(directory: directory), logger: CapturedLogs().logger)
         }
         await withTaskGroup(of: DeliveryReport.self) { group in
             for i in 0..<20 { group.addTask { await dispatchers[i % 2].send(message) } }
@@ -234,8 +269,14 @@ struct SMSGatewayTests {
     }
 
     @Test(arguments: [
-        (String(repeating: "é", count: 60) + String(repeating: "ñ", count: 50) + String(repeating: "Ø", count: 50), true),
-        (String(repeating: "é", count: 60) + String(repeating: "ñ", count: 50) + String(repeating: "Ø", count: 51), false),
+        (
+            String(repeating: "é", count: 60) + String(repeating: "ñ", count: 50) + String(repeating: "Ø", count: 50),
+            true
+        ),
+        (
+            String(repeating: "é", count: 60) + String(repeating: "ñ", count: 50) + String(repeating: "Ø", count: 51),
+            false
+        ),
         (String(repeating: "€", count: 80), true),
         (String(repeating: "€", count: 81), false),
         (String(repeating: "ê", count: 70), true),
@@ -263,11 +304,13 @@ struct SMSGatewayTests {
         let echo = #"{"status":"error api_password=\#(secret)&did=5145550100 \u001b[2J\u001b]0;pwned\u0007"}"#
         let server = try ProviderServer(script: [.raw(status: 200, headers: [:], body: echo)])
         defer { server.shutdown() }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)")
+            .path
         let logs = CapturedLogs()
         let transport = try VoipMsTransport(endpoint: server.endpoint, credentials: credentials)
-        let d = SMSDispatcher(transport: transport, account: SMSAccount(key: "acme", dailyLimit: 10),
-                              ledger: try SMSLedger(directory: directory), logger: logs.logger)
+        let d = SMSDispatcher(
+            transport: transport, account: SMSAccount(key: "acme", dailyLimit: 10),
+            ledger: try SMSLedger(directory: directory), logger: logs.logger)
         let report = await d.send(message)
         guard case .unknown(let error, 1) = report, case .outcomeUnknown(let reason) = error.kind else {
             Issue.record("expected an unknown outcome, got \(report)")
@@ -279,7 +322,8 @@ struct SMSGatewayTests {
         dump(transport, to: &dumped)
         dump(credentials, to: &dumped)
         let ledgerBytes = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + SMSLedger.fileName))
-        let everything = logs.lines + [report.description, dumped, String(reflecting: transport)]
+        let everything =
+            logs.lines + [report.description, dumped, String(reflecting: transport)]
             + (try d.ledger.entries().map { "\($0)" })
         for text in everything { #expect(!text.contains(secret), "\(text)") }
         #expect(ledgerBytes.range(of: Data(secret.utf8)) == nil)
@@ -287,9 +331,15 @@ struct SMSGatewayTests {
     }
 
     @Test func anHTTPEndpointIsRefusedUnlessLoopbackOrAllowed() throws {
-        #expect(throws: SMSConfigurationError.self) { try VoipMsTransport(endpoint: "http://sms.example.com/api", credentials: credentials) }
-        #expect(throws: SMSConfigurationError.self) { try VoipMsTransport(endpoint: "https:///api", credentials: credentials) }
-        #expect(throws: SMSConfigurationError.self) { try VoipMsTransport(endpoint: "https://u:p@sms.example.com/api", credentials: credentials) }
+        #expect(throws: SMSConfigurationError.self) {
+            try VoipMsTransport(endpoint: "http://sms.example.com/api", credentials: credentials)
+        }
+        #expect(throws: SMSConfigurationError.self) {
+            try VoipMsTransport(endpoint: "https:///api", credentials: credentials)
+        }
+        #expect(throws: SMSConfigurationError.self) {
+            try VoipMsTransport(endpoint: "https://u:p@sms.example.com/api", credentials: credentials)
+        }
         // The library names no command-line option: a C host or an API client sees these too.
         for endpoint in ["http://sms.example.com/api", "https:///api", "https://u:p@sms.example.com/api"] {
             do {
@@ -299,16 +349,19 @@ struct SMSGatewayTests {
                 #expect(error.description.hasPrefix("the SMS endpoint"), "\(error)")
             }
         }
-        _ = try VoipMsTransport(endpoint: "http://sms.example.com/api", credentials: credentials, allowInsecureEndpoint: true)
+        _ = try VoipMsTransport(
+            endpoint: "http://sms.example.com/api", credentials: credentials, allowInsecureEndpoint: true)
         _ = try VoipMsTransport(endpoint: "http://localhost:8080/api", credentials: credentials)
         _ = try VoipMsTransport(endpoint: "http://[::1]:8080/api", credentials: credentials)
         _ = try VoipMsTransport(endpoint: "https://sms.example.com/api", credentials: credentials)
     }
 
     @Test func aPendingTextOfAProcessThatEndedBecomesUnknownAtOpen() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)")
+            .path
         let ledger = try SMSLedger(directory: directory)
-        guard case .reserved = try ledger.reserve(message, account: SMSAccount(key: "a", dailyLimit: 1), at: Date()) else {
+        guard case .reserved = try ledger.reserve(message, account: SMSAccount(key: "a", dailyLimit: 1), at: Date())
+        else {
             Issue.record("not reserved")
             return
         }
@@ -316,17 +369,22 @@ struct SMSGatewayTests {
         let again = try SMSLedger(directory: directory)
         #expect(again.recoveredAtOpen.isEmpty)
         #expect(try again.entries().map(\.state) == [.pending])
-        #expect(try again.reserve(message, account: SMSAccount(key: "a", dailyLimit: 1), at: Date()) == .limitReached(count: 1))
+        #expect(
+            try again.reserve(message, account: SMSAccount(key: "a", dailyLimit: 1), at: Date())
+                == .limitReached(count: 1))
     }
 
     @Test func noCredentialAppearsInLogsReportsOrErrors() async throws {
-        let server = try ProviderServer(script: [.success(id: 9), .status("invalid_credentials"), .drop, .http(500), .http(500), .http(500), .http(500)])
+        let server = try ProviderServer(script: [
+            .success(id: 9), .status("invalid_credentials"), .drop, .http(500), .http(500), .http(500), .http(500),
+        ])
         defer { server.shutdown() }
         let logs = CapturedLogs()
         let d = try dispatcher(server, logs: logs)
         var reports: [DeliveryReport] = []
         for _ in 0..<4 { reports.append(await d.send(message)) }
-        let everything = logs.lines + reports.map(\.description) + [credentials.description, String(reflecting: credentials)]
+        let everything =
+            logs.lines + reports.map(\.description) + [credentials.description, String(reflecting: credentials)]
         #expect(!logs.lines.isEmpty)
         for line in everything { #expect(!line.contains(secret), "\(line)") }
         #expect(server.requests.allSatisfy { $0.form["api_password"] == secret && !$0.uri.contains(secret) })
@@ -339,11 +397,15 @@ struct SMSGatewayTests {
         let server = try ProviderServer(script: [.slow(milliseconds: 1500, id: 42)])
         defer { server.shutdown() }
         let d = try dispatcher(server)
-        let sequence = SequenceDefinition(name: "x", steps: [
-            .dtmf(DTMFStep(digits: try DialString("12345"))),
-            .sms(SMSStep(from: try PhoneNumber(message.from), to: try PhoneNumber(message.to), message: message.message)),
-            .dtmf(DTMFStep(digits: try DialString("67890"))),
-        ])
+        let sequence = SequenceDefinition(
+            name: "x",
+            steps: [
+                .dtmf(DTMFStep(digits: try DialString("12345"))),
+                .sms(
+                    SMSStep(
+                        from: try PhoneNumber(message.from), to: try PhoneNumber(message.to), message: message.message)),
+                .dtmf(DTMFStep(digits: try DialString("67890"))),
+            ])
         let program = try CompiledSequence(sequence, format: CallFormat(), recordings: .init(library: .empty))
         let player = program.makePlayer()
         let answered = SendFinished()
@@ -356,16 +418,24 @@ struct SMSGatewayTests {
             frame.withUnsafeMutableBufferPointer { buffer in
                 _ = player.render(into: buffer) { if case .smsRequested(let step) = $0.kind { requested = step } }
             }
-            if sending == nil { framesBefore += 1 } else {
+            if sending == nil {
+                framesBefore += 1
+            } else {
                 #expect(!answered.value, "the provider answered before frame \(heardWhileOutstanding.count / 160)")
                 heardWhileOutstanding.append(contentsOf: frame)
             }
             if let step = requested {
                 let sms = try #require(program.smsRequest(step: step))
                 let text = SMSMessage(from: sms.from.digits, to: sms.to.digits, message: sms.message)
-                sending = Task { let report = await d.send(text); answered.set(); return report }
+                sending = Task {
+                    let report = await d.send(text)
+                    answered.set()
+                    return report
+                }
                 let deadline = ContinuousClock.now + .seconds(10)
-                while server.requests.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+                while server.requests.isEmpty && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
                 try #require(server.requests.count == 1, "the provider never received the text")
             }
         }
@@ -373,14 +443,18 @@ struct SMSGatewayTests {
         // text. The 49 frames after it, the rest of "67890", are all rendered before the provider answers.
         #expect(framesBefore == 51)
         #expect(heardWhileOutstanding.count == 49 * 160)
-        #expect(try detectDigits(heardWhileOutstanding, sampleRate: 8000).map { String($0.digit.character) }.joined() == "67890")
+        #expect(
+            try detectDigits(heardWhileOutstanding, sampleRate: 8000).map { String($0.digit.character) }.joined()
+                == "67890")
         #expect(!answered.value)
         #expect(await sending?.value == .sent(providerID: "42", attempts: 1))
         #expect(server.requests.first?.form["message"] == message.message)
     }
 
     @Test func credentialsComeFromTheEnvironmentOrAFile() throws {
-        #expect(SMSCredentials.fromEnvironment(["CALLSEQ_SMS_USER": "u", "CALLSEQ_SMS_PASSWORD": "p"]) == SMSCredentials(user: "u", password: "p"))
+        #expect(
+            SMSCredentials.fromEnvironment(["CALLSEQ_SMS_USER": "u", "CALLSEQ_SMS_PASSWORD": "p"])
+                == SMSCredentials(user: "u", password: "p"))
         #expect(SMSCredentials.fromEnvironment(["CALLSEQ_SMS_USER": "u"]) == nil)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sms-\(UUID().uuidString).json")
         try Data(#"{"user": "u2", "password": "\#(secret)"}"#.utf8).write(to: file)
@@ -389,7 +463,9 @@ struct SMSGatewayTests {
         #expect {
             try SMSCredentials.fromFile(file.path)
         } throws: { !String(describing: $0).contains(secret) }
-        #expect(throws: SMSConfigurationError.self) { try VoipMsTransport(endpoint: "ftp://x/y", credentials: credentials) }
+        #expect(throws: SMSConfigurationError.self) {
+            try VoipMsTransport(endpoint: "ftp://x/y", credentials: credentials)
+        }
     }
 }
 
@@ -397,7 +473,15 @@ final class Clock: @unchecked Sendable {
     private let lock = NSLock()
     private var value = Date(timeIntervalSince1970: 1_800_000_000)
     var now: Date {
-        get { lock.lock(); defer { lock.unlock() }; return value }
-        set { lock.lock(); value = newValue; lock.unlock() }
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return value
+        }
+        set {
+            lock.lock()
+            value = newValue
+            lock.unlock()
+        }
     }
 }

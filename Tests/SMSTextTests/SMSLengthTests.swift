@@ -5,7 +5,8 @@ import Testing
 @Suite("SMS length as the network counts it")
 struct SMSLengthTests {
     @Test func gsm7AccentsOfTheDefaultAlphabetTakeOneSeptet() {
-        let text = String(repeating: "é", count: 60) + String(repeating: "ñ", count: 50) + String(repeating: "Ø", count: 50)
+        let text =
+            String(repeating: "é", count: 60) + String(repeating: "ñ", count: 50) + String(repeating: "Ø", count: 50)
         let length = SMSLength(of: text)
         #expect(length.encoding == .gsm7 && length.units == 160 && length.fitsOneMessage && length.problem == nil)
         let over = SMSLength(of: text + "x")
@@ -25,7 +26,7 @@ struct SMSLengthTests {
     }
 
     @Test func oneCharacterOutsideGSM7MakesTheTextUCS2() {
-        let text = "Porte ouvert" + "ê" + String(repeating: "a", count: 57)   // 'ê' at position 13
+        let text = "Porte ouvert" + "ê" + String(repeating: "a", count: 57)  // 'ê' at position 13
         let length = SMSLength(of: text)
         #expect(length.encoding == .ucs2 && length.units == 70 && length.fitsOneMessage)
         let over = SMSLength(of: "Porte ouver" + "ê" + String(repeating: "a", count: 59))
@@ -38,7 +39,10 @@ struct SMSLengthTests {
         #expect(SMSLength(of: sixtyNine + "я").units == 70)
         let over = SMSLength(of: sixtyNine + "😀")
         #expect(over.encoding == .ucs2 && over.units == 71 && over.characters == 70 && !over.fitsOneMessage)
-        #expect(over.problem == "71 UCS-2 units ('Д' at position 1 is not in GSM-7; emoji and other characters beyond U+FFFF take 2); at most 70")
+        #expect(
+            over.problem
+                == "71 UCS-2 units ('Д' at position 1 is not in GSM-7; emoji and other characters beyond U+FFFF take 2); at most 70"
+        )
         #expect(SMSLength(of: String(repeating: "😀", count: 160)).segments == 5)
         #expect(SMSLength(of: String(repeating: "Ж", count: 80)).segments == 2)
     }

@@ -14,20 +14,22 @@ struct StoreAccountsTests {
     /// A fresh SQLite store with `count` accounts, each a DID 514555010N routed to an IVR whose option 1 runs
     /// a sequence that sends `DIGITS`.
     func store(accounts count: Int, digits: String = "1234#") async throws -> (SQLiteStore, String, [AccountID]) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-calls-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-calls-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let store = try await SQLiteStore.open(path: folder + "/store.sqlite3")
         var ids: [AccountID] = []
         for i in 0..<count {
             let file = folder + "/account-\(i).json"
             try """
-                { "capabilities": { "sequences": true, "sms": false, "smsDailyLimit": 0 },
-                  "dids": [ { "number": "514555010\(i)", "sms": false, "route": { "ivr": "Lobby" } } ],
-                  "ivrs": [ { "name": "Lobby", "prompt": "none", "options": { "1": { "sequence": "Gate" } } } ],
-                  "sequences": [ { "name": "Gate", "steps": [ { "type": "dtmf", "digits": "\(digits)" } ] } ] }
-                """.write(toFile: file, atomically: true, encoding: .utf8)
+            { "capabilities": { "sequences": true, "sms": false, "smsDailyLimit": 0 },
+              "dids": [ { "number": "514555010\(i)", "sms": false, "route": { "ivr": "Lobby" } } ],
+              "ivrs": [ { "name": "Lobby", "prompt": "none", "options": { "1": { "sequence": "Gate" } } } ],
+              "sequences": [ { "name": "Gate", "steps": [ { "type": "dtmf", "digits": "\(digits)" } ] } ] }
+            """.write(toFile: file, atomically: true, encoding: .utf8)
             let snapshot = try AccountExchange.snapshot(fromFile: file)
-            ids.append(try await store.importAccount(snapshot, as: NewAccount(name: "Gate \(i)"), origin: .commandLine).id)
+            ids.append(
+                try await store.importAccount(snapshot, as: NewAccount(name: "Gate \(i)"), origin: .commandLine).id)
         }
         return (store, folder, ids)
     }
@@ -52,9 +54,10 @@ struct StoreAccountsTests {
         // A saved change: until the audit log is read, calls keep the cached account; then they get the change.
         let mark = try await store.audit(account: nil, page: PageRequest(limit: 1)).items.first?.id ?? 0
         let sequence = try #require(try await store.sequences(account: ids[0], page: .first).items.first)
-        _ = try await store.updateSequence(sequence.id, account: ids[0],
-                                           body: #"{"name":"Gate","steps":[{"type":"dtmf","digits":"999#"}]}"#,
-                                           expectedRevision: sequence.revision, origin: .commandLine)
+        _ = try await store.updateSequence(
+            sequence.id, account: ids[0],
+            body: #"{"name":"Gate","steps":[{"type":"dtmf","digits":"999#"}]}"#,
+            expectedRevision: sequence.revision, origin: .commandLine)
         #expect(gateDigits(try await accounts.calledNumber(try PhoneNumber("5145550100"))) == "1234#")
         let changes = try await store.audit(account: nil, page: PageRequest(limit: 100)).items.filter { $0.id > mark }
         #expect(!changes.isEmpty)
@@ -70,7 +73,8 @@ struct StoreAccountsTests {
         limits.accounts = 2
         let accounts = StoreAccounts(store: store, logger: Logger(label: "test"), limits: limits)
         for i in 0..<3 {
-            #expect(try await accounts.calledNumber(try PhoneNumber("514555010\(i)"))?.did.number.digits == "514555010\(i)")
+            #expect(
+                try await accounts.calledNumber(try PhoneNumber("514555010\(i)"))?.did.number.digits == "514555010\(i)")
             #expect(accounts.cachedAccounts == min(i + 1, 2))
         }
         // The least recently called went out; it is read again when called.
@@ -86,7 +90,9 @@ struct StoreAccountsTests {
         let accounts = StoreAccounts(store: store, logger: Logger(label: "test"))
         let feed = PollingChangeFeed(store: store, interval: .milliseconds(50))
         let reports = Reports()
-        let following = Task { await accounts.follow(feed, observe: { report in reports.list.withLock { $0.append(report) } }) }
+        let following = Task {
+            await accounts.follow(feed, observe: { report in reports.list.withLock { $0.append(report) } })
+        }
         defer { following.cancel() }
         /// Waits (`seconds` at most) until a report satisfies `condition`.
         func reported(within seconds: Int = 10, _ condition: ([AuditEntry]?) -> Bool) async -> Bool {
@@ -100,7 +106,8 @@ struct StoreAccountsTests {
         let key = try await store.createKey(account: ids[0], isOperator: false, label: "gate", origin: .commandLine)
         var started = false
         for _ in 0..<20 where !started {
-            let probe = try await store.createKey(account: ids[0], isOperator: false, label: "probe", origin: .commandLine)
+            let probe = try await store.createKey(
+                account: ids[0], isOperator: false, label: "probe", origin: .commandLine)
             started = await reported(within: 1) { $0?.contains { $0.target == probe.record.id } ?? false }
         }
         #expect(started, "the follower reported nothing")

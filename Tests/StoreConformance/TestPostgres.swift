@@ -30,7 +30,10 @@ package final class TestPostgres: @unchecked Sendable {
         for version in versions {
             let bin = "\(root)/\(version)/bin"
             if FileManager.default.isExecutableFile(atPath: bin + "/initdb"),
-               FileManager.default.isExecutableFile(atPath: bin + "/pg_ctl") { return bin }
+                FileManager.default.isExecutableFile(atPath: bin + "/pg_ctl")
+            {
+                return bin
+            }
         }
         return nil
     }
@@ -38,23 +41,34 @@ package final class TestPostgres: @unchecked Sendable {
     /// Starts a server; waits until it accepts connections (up to 120 s).
     package static func start() throws -> TestPostgres {
         guard let bin = binaries() else {
-            throw Failure(description: "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin: install "
-                + "Debian's postgresql package (listed in Scripts/debian-packages.txt; `make deps` installs it)")
+            throw Failure(
+                description: "PostgreSQL server binaries not found in /usr/lib/postgresql/*/bin: install "
+                    + "Debian's postgresql package (listed in Scripts/debian-packages.txt; `make deps` installs it)")
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("callseq-pg-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("callseq-pg-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let asPostgres = getuid() == 0
         if asPostgres {
-            try FileManager.default.setAttributes([.ownerAccountName: "postgres", .groupOwnerAccountName: "postgres"],
-                                                  ofItemAtPath: folder)
+            try FileManager.default.setAttributes(
+                [.ownerAccountName: "postgres", .groupOwnerAccountName: "postgres"],
+                ofItemAtPath: folder)
         }
         let server = TestPostgres(folder: folder, port: try freePort(), bin: bin, asPostgres: asPostgres)
         do {
-            try server.command("initdb", ["-D", folder + "/data", "-U", "postgres", "--auth=trust", "--encoding=UTF8",
-                                          "--locale=C.UTF-8", "--no-sync"])
-            try server.command("pg_ctl", ["-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "120",
-                                          "-o", "-k \(folder) -h '' -p \(server.port) -c fsync=off -c max_connections=200",
-                                          "start"])
+            try server.command(
+                "initdb",
+                [
+                    "-D", folder + "/data", "-U", "postgres", "--auth=trust", "--encoding=UTF8",
+                    "--locale=C.UTF-8", "--no-sync",
+                ])
+            try server.command(
+                "pg_ctl",
+                [
+                    "-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "120",
+                    "-o", "-k \(folder) -h '' -p \(server.port) -c fsync=off -c max_connections=200",
+                    "start",
+                ])
         } catch {
             server.stop()
             throw error
@@ -80,8 +94,12 @@ package final class TestPostgres: @unchecked Sendable {
             databases += 1
             return "test\(databases)"
         }
-        try command("psql", ["-X", "-q", "-h", folder, "-p", String(port), "-U", "postgres", "-d", "postgres",
-                             "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])
+        try command(
+            "psql",
+            [
+                "-X", "-q", "-h", folder, "-p", String(port), "-U", "postgres", "-d", "postgres",
+                "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)",
+            ])
         return url(name)
     }
 
@@ -107,13 +125,18 @@ package final class TestPostgres: @unchecked Sendable {
     /// posix_spawn and waitpid on that one child (Foundation's Process can miss the exit of a child whose own
     /// child, the server, lives on).
     func command(_ name: String, _ arguments: [String]) throws {
-        let path = name == "psql" && !FileManager.default.isExecutableFile(atPath: "\(bin)/psql") ? "/usr/bin/psql"
+        let path =
+            name == "psql" && !FileManager.default.isExecutableFile(atPath: "\(bin)/psql")
+            ? "/usr/bin/psql"
             : "\(bin)/\(name)"
         // From `/` (the postgres user may not enter the current folder).
-        let argv = ["/bin/sh", "-c", "cd / && exec \"$@\"", "sh"]
+        let argv =
+            ["/bin/sh", "-c", "cd / && exec \"$@\"", "sh"]
             + (asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", path] : [path]) + arguments
         // Output to a file, not a pipe: the server pg_ctl starts would hold a pipe open (no end of file).
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("callseq-pg-\(UUID().uuidString).out").path
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "callseq-pg-\(UUID().uuidString).out"
+        ).path
         let fd = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Failure(description: "cannot create \(outputPath)") }
         defer {
@@ -151,7 +174,9 @@ package final class TestPostgres: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0 else { throw Failure(description: "bind: \(errno)") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)

@@ -4,9 +4,9 @@
 
 import Foundation
 import Recordings
-import Testing
-import TestSupport
 import TelephonyDSP
+import TestSupport
+import Testing
 
 let allDigits = DTMFDigit.allCases
 let rates = [8000, 16000, 48000]
@@ -47,10 +47,13 @@ struct DTMFDetectorConformanceTests {
 
     @Test(arguments: rates)
     func frequencyErrorsOfOneAndAHalfPercentAreAcceptedForEveryDigit(sampleRate: Int) throws {
-        for (low, high) in [(0.015, 0.0), (-0.015, 0.0), (0.0, 0.015), (0.0, -0.015),
-                            (0.015, 0.015), (-0.015, -0.015), (0.015, -0.015), (-0.015, 0.015)] {
+        for (low, high) in [
+            (0.015, 0.0), (-0.015, 0.0), (0.0, 0.015), (0.0, -0.015),
+            (0.015, 0.015), (-0.015, -0.015), (0.015, -0.015), (-0.015, 0.015),
+        ] {
             let s = digitTrain(sampleRate: sampleRate, lowOffset: low, highOffset: high)
-            #expect(text(try detectDigits(s.samples, sampleRate: sampleRate)) == all16, "offsets low \(low) high \(high)")
+            #expect(
+                text(try detectDigits(s.samples, sampleRate: sampleRate)) == all16, "offsets low \(low) high \(high)")
         }
     }
 
@@ -69,10 +72,12 @@ struct DTMFDetectorConformanceTests {
             let isLow = index < 4
             let digit = isLow ? DTMFDigit(row: index, column: 1) : DTMFDigit(row: 1, column: index - 4)
             func accepted(_ offset: Double) throws -> Bool {
-                let s = digitTrain(sampleRate: 8000, lowOffset: isLow ? offset : 0, highOffset: isLow ? 0 : offset, digits: [digit])
+                let s = digitTrain(
+                    sampleRate: 8000, lowOffset: isLow ? offset : 0, highOffset: isLow ? 0 : offset, digits: [digit])
                 return text(try detectDigits(s.samples, sampleRate: 8000)) == String(digit.character)
             }
-            var upper = 0.0, lower = 0.0
+            var upper = 0.0
+            var lower = 0.0
             while try upper < 0.06 && accepted(upper + 0.001) { upper += 0.001 }
             while try lower > -0.06 && accepted(lower - 0.001) { lower -= 0.001 }
             print("  \(Int(frequency)) Hz: \(formatted(lower * 100, 1)) % ... +\(formatted(upper * 100, 1)) %")
@@ -103,11 +108,14 @@ struct DTMFDetectorConformanceTests {
             let s = digitTrain(sampleRate: 8000, lowDbm0: -10, highDbm0: -10 + twist)
             return text(try detectDigits(s.samples, sampleRate: 8000)) == all16
         }
-        var reverse = 0.0, normal = 0.0
+        var reverse = 0.0
+        var normal = 0.0
         while try reverse < 20 && accepted(reverse + 0.5) { reverse += 0.5 }
         while try normal > -20 && accepted(normal - 0.5) { normal -= 0.5 }
-        print("Twist (all 16 digits): accepted from \(formatted(-normal, 1)) dB normal to \(formatted(reverse, 1)) dB reverse")
-        #expect(-normal >= 9 && -normal <= 10 && reverse >= 7 && reverse <= 8)   // README: 9.5 dB normal, 7.5 dB reverse
+        print(
+            "Twist (all 16 digits): accepted from \(formatted(-normal, 1)) dB normal to \(formatted(reverse, 1)) dB reverse"
+        )
+        #expect(-normal >= 9 && -normal <= 10 && reverse >= 7 && reverse <= 8)  // README: 9.5 dB normal, 7.5 dB reverse
     }
 
     // MARK: - Dynamic range
@@ -134,15 +142,21 @@ struct DTMFDetectorConformanceTests {
 
     @Test func measuredSensitivityAndReportedLevels() throws {
         var level = -20.0
-        while try level > -50 && text(detectDigits(digitTrain(sampleRate: 8000, lowDbm0: level - 0.5, highDbm0: level - 0.5).samples, sampleRate: 8000)) == all16 {
+        while try level > -50
+            && text(
+                detectDigits(
+                    digitTrain(sampleRate: 8000, lowDbm0: level - 0.5, highDbm0: level - 0.5).samples, sampleRate: 8000)
+            ) == all16
+        {
             level -= 0.5
         }
         print("Dynamic range: all 16 digits detected down to \(formatted(level, 1)) dBm0 per tone")
-        #expect(level <= -34 && level > -45)   // README: "detected down to -34 dBm0 per tone"
-        let found = try detectDigits(digitTrain(sampleRate: 8000, lowDbm0: -13, highDbm0: -11).samples, sampleRate: 8000)
+        #expect(level <= -34 && level > -45)  // README: "detected down to -34 dBm0 per tone"
+        let found = try detectDigits(
+            digitTrain(sampleRate: 8000, lowDbm0: -13, highDbm0: -11).samples, sampleRate: 8000)
         let worst = found.map { max(abs($0.lowLevelDbm0 + 13), abs($0.highLevelDbm0 + 11)) }.max() ?? 99
         print("Reported levels: within \(formatted(worst, 2)) dB of the true -13/-11 dBm0")
-        #expect(worst < 0.08)   // README: "reported levels within 0.07 dB"
+        #expect(worst < 0.08)  // README: "reported levels within 0.07 dB"
     }
 
     // MARK: - Guard time
@@ -151,7 +165,8 @@ struct DTMFDetectorConformanceTests {
     func fortyMillisecondTonesWithFortyMillisecondPausesAreAllDetected(sampleRate: Int) throws {
         let s = digitTrain(sampleRate: sampleRate, toneMs: 40, pauseMs: 40)
         #expect(text(try detectDigits(s.samples, sampleRate: sampleRate)) == all16)
-        let repeated = digitTrain(sampleRate: sampleRate, toneMs: 40, pauseMs: 40, digits: Array(repeating: .five, count: 10))
+        let repeated = digitTrain(
+            sampleRate: sampleRate, toneMs: 40, pauseMs: 40, digits: Array(repeating: .five, count: 10))
         #expect(text(try detectDigits(repeated.samples, sampleRate: sampleRate)) == "5555555555")
     }
 
@@ -163,20 +178,24 @@ struct DTMFDetectorConformanceTests {
 
     @Test func measuredMinimumDuration() throws {
         // Both the shortest tone detected every time and the longest never detected, over 16 digits and 8 phases.
-        var always = 0.0, never = 0.0
+        var always = 0.0
+        var never = 0.0
         for ms in stride(from: 15.0, through: 45.0, by: 0.5) {
             var hits = 0
             for shift in 0..<8 {
                 var s = SignalBuilder(sampleRate: 8000)
                 s.silence(ms: 40 + Double(shift) * 0.8)
-                for d in allDigits { s.digit(d, ms: ms); s.silence(ms: 60) }
+                for d in allDigits {
+                    s.digit(d, ms: ms)
+                    s.silence(ms: 60)
+                }
                 hits += try detectDigits(s.samples, sampleRate: 8000).count
             }
             if hits == 0 { never = ms }
             if hits == 128 && always == 0 { always = ms }
         }
         print("Duration: rejected up to \(formatted(never, 1)) ms, accepted from \(formatted(always, 1)) ms")
-        #expect(never >= 25 && always <= 33)   // README: "rejected up to 25 ms, accepted from 33 ms"
+        #expect(never >= 25 && always <= 33)  // README: "rejected up to 25 ms, accepted from 33 ms"
     }
 
     @Test func aTenMillisecondInterruptionDoesNotSplitADigit() throws {
@@ -199,7 +218,9 @@ struct DTMFDetectorConformanceTests {
                 s.silence(ms: pauseMs)
                 s.digit(digit, ms: 100)
                 s.silence(ms: 60)
-                if text(try detectDigits(s.samples, sampleRate: sampleRate)) != String(repeating: digit.character, count: 2) {
+                if text(try detectDigits(s.samples, sampleRate: sampleRate))
+                    != String(repeating: digit.character, count: 2)
+                {
                     return false
                 }
             }
@@ -228,7 +249,7 @@ struct DTMFDetectorConformanceTests {
         s.silence(ms: 20)
         s.digit(.six, ms: 80)
         s.silence(ms: 60)
-        let split = 8 * 60   // 40 ms into the digit
+        let split = 8 * 60  // 40 ms into the digit
         var original = try DTMFDetector(sampleRate: 8000)
         let first = Array(s.samples[..<split])
         var found: [DTMFDetector.Digit] = []
@@ -237,7 +258,9 @@ struct DTMFDetectorConformanceTests {
         var copyFound: [DTMFDetector.Digit] = []
         let silence = [Float](repeating: 0, count: s.samples.count - split)
         silence.withUnsafeBufferPointer { copy.process($0) { if case .ended(let d) = $0 { copyFound.append(d) } } }
-        Array(s.samples[split...]).withUnsafeBufferPointer { original.process($0) { if case .ended(let d) = $0 { found.append(d) } } }
+        Array(s.samples[split...]).withUnsafeBufferPointer {
+            original.process($0) { if case .ended(let d) = $0 { found.append(d) } }
+        }
         // The copy's digit ends where its tone stopped (40 ms, long enough to count), the original's at 100 ms.
         #expect(text(found) == "6" && abs((found.first?.endSample ?? 0) - 800) <= 26)
         #expect(text(copyFound) == "6" && abs((copyFound.first?.endSample ?? 0) - split) <= 26)
@@ -251,8 +274,12 @@ struct DTMFDetectorConformanceTests {
         let found = try detectDigits(try DTMFGenerator.render(DialString(all16), sampleRate: 8000), sampleRate: 8000)
         #expect(found.count == 16)
         for (tone, digit) in zip(generator.schedule, found) {
-            #expect(abs(digit.startSample - tone.startSample) <= 20, "start of \(tone.digit): \(digit.startSample - tone.startSample)")
-            #expect(abs(digit.endSample - tone.endSample) <= 20, "end of \(tone.digit): \(digit.endSample - tone.endSample)")
+            #expect(
+                abs(digit.startSample - tone.startSample) <= 20,
+                "start of \(tone.digit): \(digit.startSample - tone.startSample)")
+            #expect(
+                abs(digit.endSample - tone.endSample) <= 20, "end of \(tone.digit): \(digit.endSample - tone.endSample)"
+            )
         }
     }
 
@@ -261,7 +288,7 @@ struct DTMFDetectorConformanceTests {
         var s = SignalBuilder(sampleRate: sampleRate)
         var truth: [(Int, Int)] = []
         for (i, d) in allDigits.enumerated() {
-            s.silence(ms: 60 + Double(i) * 0.7)   // move each tone against the window grid
+            s.silence(ms: 60 + Double(i) * 0.7)  // move each tone against the window grid
             let start = s.samples.count
             s.digit(d, ms: 80)
             truth.append((start, s.samples.count))
@@ -271,7 +298,8 @@ struct DTMFDetectorConformanceTests {
         #expect(found.count == 16)
         let tolerance = sampleRate / 1000
         for (digit, (start, end)) in zip(found, truth) {
-            #expect(abs(digit.startSample - start) <= tolerance, "start of \(digit.digit): \(digit.startSample - start)")
+            #expect(
+                abs(digit.startSample - start) <= tolerance, "start of \(digit.digit): \(digit.startSample - start)")
             #expect(abs(digit.endSample - end) <= tolerance, "end of \(digit.digit): \(digit.endSample - end)")
         }
     }
@@ -279,7 +307,7 @@ struct DTMFDetectorConformanceTests {
     // The filters take a half-window as 4m samples led by zeros (DTMFDetector.filter): 0 to 3 of them as the
     // half-window (rate x 6.375 ms) is 0 to 3 short of a multiple of 4. Each case must give every digit, the same
     // in 16-bit and floating-point input and in any chunking (whole frames are copied into the history at once).
-    @Test(arguments: [32000, 22050, 16000, 8000])   // half-windows of 204, 141, 102 and 51 samples: 0...3 zeros
+    @Test(arguments: [32000, 22050, 16000, 8000])  // half-windows of 204, 141, 102 and 51 samples: 0...3 zeros
     func everyDigitAtEachPaddingOfTheHalfWindow(sampleRate: Int) throws {
         let audio = try DTMFGenerator.render(
             DialString(all16), timing: DTMFTiming(toneMilliseconds: 45, gapMilliseconds: 45), sampleRate: sampleRate)
@@ -307,7 +335,8 @@ struct DTMFDetectorConformanceTests {
     }
 
     @Test func chunkSizeDoesNotChangeTheResult() throws {
-        let audio = try DTMFGenerator.render(DialString(all16), timing: DTMFTiming(toneMilliseconds: 45, gapMilliseconds: 45), sampleRate: 8000)
+        let audio = try DTMFGenerator.render(
+            DialString(all16), timing: DTMFTiming(toneMilliseconds: 45, gapMilliseconds: 45), sampleRate: 8000)
         var reference = try DTMFDetector(sampleRate: 8000)
         let expected = reference.detect(audio)
         for chunk in [1, 7, 160, 4096] {
@@ -317,7 +346,9 @@ struct DTMFDetectorConformanceTests {
                 var at = 0
                 while at < all.count {
                     let n = min(chunk, all.count - at)
-                    detector.process(UnsafeBufferPointer(rebasing: all[at..<(at + n)])) { if case .ended(let d) = $0 { found.append(d) } }
+                    detector.process(UnsafeBufferPointer(rebasing: all[at..<(at + n)])) {
+                        if case .ended(let d) = $0 { found.append(d) }
+                    }
                     at += n
                 }
             }
@@ -364,7 +395,9 @@ struct DTMFDetectorConformanceTests {
         lax.maximumFrequencyDeviation = 0.05
         var laxDetector = try DTMFDetector(sampleRate: speech.sampleRate, configuration: lax)
         let laxFound = laxDetector.detect(speech.samples)
-        print("Talk-off: \(formatted(speech.duration, 1)) s of speech, \(found.count) digits (a lax receiver finds \(laxFound.count): \(text(laxFound)))")
+        print(
+            "Talk-off: \(formatted(speech.duration, 1)) s of speech, \(found.count) digits (a lax receiver finds \(laxFound.count): \(text(laxFound)))"
+        )
         #expect(found.isEmpty, "talk-off: \(text(found))")
     }
 }

@@ -2,8 +2,9 @@
 // bit, so the digits a receiver reports do not depend on the processor it runs on.
 
 import Recordings
-import Testing
 import TestSupport
+import Testing
+
 @testable import TelephonyDSP
 
 @Suite("DTMF receiver filter kernels")
@@ -24,8 +25,9 @@ struct DTMFFilterKernelTests {
         }
     }
 
-    @Test(.enabled(if: DTMFDetector.FilterKernel.fastest == .avx, "this processor has no AVX"),
-          arguments: [8000, 11025, 16000, 22050, 32000, 44100, 48000])
+    @Test(
+        .enabled(if: DTMFDetector.FilterKernel.fastest == .avx, "this processor has no AVX"),
+        arguments: [8000, 11025, 16000, 22050, 32000, 44100, 48000])
     func avxFilterEqualsThePortableFilterToTheBit(sampleRate: Int) throws {
         let detector = try DTMFDetector(sampleRate: sampleRate)
         let n = detector.hop
@@ -43,8 +45,12 @@ struct DTMFFilterKernelTests {
                     x, count: n, coefficients: detector.coefficients,
                     doubleAngleCoefficients: detector.doubleAngleCoefficients)
                 for lane in 0..<8 {
-                    #expect(portable.s1[lane].bitPattern == avx.s1[lane].bitPattern, "rate \(sampleRate) round \(round) s1[\(lane)]")
-                    #expect(portable.s2[lane].bitPattern == avx.s2[lane].bitPattern, "rate \(sampleRate) round \(round) s2[\(lane)]")
+                    #expect(
+                        portable.s1[lane].bitPattern == avx.s1[lane].bitPattern,
+                        "rate \(sampleRate) round \(round) s1[\(lane)]")
+                    #expect(
+                        portable.s2[lane].bitPattern == avx.s2[lane].bitPattern,
+                        "rate \(sampleRate) round \(round) s2[\(lane)]")
                 }
                 #expect(portable.power.bitPattern == avx.power.bitPattern, "rate \(sampleRate) round \(round) power")
                 // The paired kernel (two half-windows at once), with this half-window in both places.
@@ -53,10 +59,16 @@ struct DTMFFilterKernelTests {
                     doubleAngleCoefficients: detector.doubleAngleCoefficients)
                 #expect(pairedFirst.s1 == pairedAVX.s1 && pairedFirst.s2 == pairedAVX.s2)
                 for lane in 0..<8 {
-                    #expect(portable.s1[lane].bitPattern == pairedAVX.s1[lane].bitPattern, "paired, rate \(sampleRate) round \(round)")
-                    #expect(portable.s2[lane].bitPattern == pairedAVX.s2[lane].bitPattern, "paired, rate \(sampleRate) round \(round)")
+                    #expect(
+                        portable.s1[lane].bitPattern == pairedAVX.s1[lane].bitPattern,
+                        "paired, rate \(sampleRate) round \(round)")
+                    #expect(
+                        portable.s2[lane].bitPattern == pairedAVX.s2[lane].bitPattern,
+                        "paired, rate \(sampleRate) round \(round)")
                 }
-                #expect(portable.power.bitPattern == pairedAVX.power.bitPattern, "paired, rate \(sampleRate) round \(round)")
+                #expect(
+                    portable.power.bitPattern == pairedAVX.power.bitPattern, "paired, rate \(sampleRate) round \(round)"
+                )
             }
         }
     }
@@ -66,7 +78,7 @@ struct DTMFFilterKernelTests {
         let speech = try AudioFile.read(testAudioPath("speech/talkoff-8k-ulaw.wav"))
         var signal = speech.samples.map { Int16(clamping: Int($0.rounded())) }
         let train = digitTrain(sampleRate: speech.sampleRate, toneMs: 45, pauseMs: 40, lowDbm0: -20, highDbm0: -16)
-        for (i, sample) in train.pcm16.enumerated() where i < signal.count {   // digits under the speech, too
+        for (i, sample) in train.pcm16.enumerated() where i < signal.count {  // digits under the speech, too
             signal[i] = Int16(clamping: Int(signal[i]) / 4 + Int(sample))
         }
         signal += train.pcm16
@@ -76,7 +88,7 @@ struct DTMFFilterKernelTests {
             var found: [DTMFDetector.Event] = []
             signal.withUnsafeBufferPointer { all in
                 var at = 0
-                while at < all.count {   // 20 ms frames, as a call delivers them
+                while at < all.count {  // 20 ms frames, as a call delivers them
                     let end = min(at + 160, all.count)
                     detector.process(UnsafeBufferPointer(rebasing: all[at..<end])) { found.append($0) }
                     at = end
@@ -85,7 +97,8 @@ struct DTMFFilterKernelTests {
             detector.finish { found.append($0) }
             return found
         }
-        let portable = try events(.portable), avx = try events(.avx)
+        let portable = try events(.portable)
+        let avx = try events(.avx)
         #expect(portable.count >= 32, "the train's 16 digits, began and ended")
         #expect(portable == avx)
     }

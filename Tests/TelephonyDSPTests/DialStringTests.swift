@@ -1,14 +1,20 @@
-import Testing
-import TestSupport
 import TelephonyDSP
+import TestSupport
+import Testing
 
 @Suite("Dial strings")
 struct DialStringTests {
     @Test func everyQ23DigitParsesToItsToneAndEventCode() throws {
         let parsed = try DialString("1234567890*#ABCD")
         #expect(parsed.digits.map(\.eventCode) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 10, 11, 12, 13, 14, 15])
-        #expect(parsed.digits.map(\.lowFrequency) == [697, 697, 697, 770, 770, 770, 852, 852, 852, 941, 941, 941, 697, 770, 852, 941])
-        #expect(parsed.digits.map(\.highFrequency) == [1209, 1336, 1477, 1209, 1336, 1477, 1209, 1336, 1477, 1336, 1209, 1477, 1633, 1633, 1633, 1633])
+        #expect(
+            parsed.digits.map(\.lowFrequency) == [
+                697, 697, 697, 770, 770, 770, 852, 852, 852, 941, 941, 941, 697, 770, 852, 941,
+            ])
+        #expect(
+            parsed.digits.map(\.highFrequency) == [
+                1209, 1336, 1477, 1209, 1336, 1477, 1209, 1336, 1477, 1336, 1209, 1477, 1633, 1633, 1633, 1633,
+            ])
         #expect(parsed.description == "1234567890*#ABCD")
     }
 
@@ -18,7 +24,10 @@ struct DialStringTests {
 
     @Test func wWaitsHalfASecondAndCapitalWWaitsOneSecond() throws {
         let parsed = try DialString("1w2W3")
-        #expect(parsed.elements == [.digit(.one), .pause(milliseconds: 500), .digit(.two), .pause(milliseconds: 1000), .digit(.three)])
+        #expect(
+            parsed.elements == [
+                .digit(.one), .pause(milliseconds: 500), .digit(.two), .pause(milliseconds: 1000), .digit(.three),
+            ])
     }
 
     @Test(arguments: [("12x4", "x", 3), ("E", "E", 1), ("123 4", " ", 4), ("9,", ",", 2), ("12é", "é", 3)])

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
-import TestSupport
 import TelephonyDSP
+import TestSupport
+import Testing
 
 /// An independent transliteration of Sun's reference g711.c `linear2ulaw` (the 16-bit form that
 /// spandsp and Asterisk use), with its table search for the segment.
@@ -34,7 +34,10 @@ enum G191 {
         if absno > 0x1FFF { absno = 0x1FFF }
         var i = absno >> 6
         var segno = 1
-        while i != 0 { segno += 1; i >>= 1 }
+        while i != 0 {
+            segno += 1
+            i >>= 1
+        }
         let high = 0x0008 - segno
         let low = 0x000F - ((absno >> segno) & 0x000F)
         var code = (high << 4) | low
@@ -57,7 +60,10 @@ enum G191 {
         var ix = x < 0 ? (~x) >> 4 : x >> 4
         if ix > 15 {
             var iexp = 1
-            while ix > 16 + 15 { ix >>= 1; iexp += 1 }
+            while ix > 16 + 15 {
+                ix >>= 1
+                iexp += 1
+            }
             ix -= 16
             ix += iexp << 4
         }
@@ -104,13 +110,15 @@ struct G711Tests {
     @Test func encodersMatchTheirPreviousFormulasForAll65536Inputs() {
         // One at a time, and in a loop over the whole range (the form the compiler turns into vector code).
         let all = (Int(Int16.min)...Int(Int16.max)).map { Int16($0) }
-        var muMismatches = 0, aMismatches = 0
+        var muMismatches = 0
+        var aMismatches = 0
         for value in all {
             if MuLaw.encode(value) != PreviousG711.ulaw(value) { muMismatches += 1 }
             if ALaw.encode(value) != PreviousG711.alaw(value) { aMismatches += 1 }
         }
         #expect(muMismatches == 0 && aMismatches == 0)
-        var mu = [UInt8](repeating: 0, count: all.count), a = mu
+        var mu = [UInt8](repeating: 0, count: all.count)
+        var a = mu
         for i in 0..<all.count {
             mu[i] = MuLaw.encode(all[i])
             a[i] = ALaw.encode(all[i])
@@ -176,7 +184,8 @@ struct G711Tests {
         var previousMu = MuLaw.decode(MuLaw.encode(.min))
         var previousA = ALaw.decode(ALaw.encode(.min))
         for value in Int16.min...Int16.max {
-            let mu = MuLaw.decode(MuLaw.encode(value)), a = ALaw.decode(ALaw.encode(value))
+            let mu = MuLaw.decode(MuLaw.encode(value))
+            let a = ALaw.decode(ALaw.encode(value))
             #expect(mu >= previousMu && a >= previousA)
             previousMu = mu
             previousA = a
@@ -187,7 +196,8 @@ struct G711Tests {
         // G.712: signal-to-total-distortion at -10 dBm0 is at least 35 dB for a G.711 channel.
         let peak = Level.sinePeak(dbm0: -10)
         for (name, law) in [("mu-law", SampleEncoding.ulaw), ("A-law", .alaw)] {
-            var signal = 0.0, noise = 0.0
+            var signal = 0.0
+            var noise = 0.0
             for i in 0..<8000 {
                 let x = peak * sin(2 * Double.pi * 1004 * Double(i) / 8000)
                 let q = Double(law.roundTrip(Int16(x.rounded())))

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
-import TestSupport
 import TelephonyDSP
+import TestSupport
+import Testing
 
 @Suite("Tone synthesizer")
 struct ToneSynthesizerTests {
@@ -24,7 +24,9 @@ struct ToneSynthesizerTests {
             for nominal in [digit.lowFrequency, digit.highFrequency] {
                 let measured = Spectrum.frequency(x, near: nominal, sampleRate: sampleRate)
                 let error = (measured / nominal - 1) * 100
-                print("synth \(sampleRate) Hz digit \(digit): \(nominal) Hz measured \(formatted(measured, 3)) Hz (\(formatted(error, 4)) %)")
+                print(
+                    "synth \(sampleRate) Hz digit \(digit): \(nominal) Hz measured \(formatted(measured, 3)) Hz (\(formatted(error, 4)) %)"
+                )
                 #expect(abs(error) < 0.0002)
             }
         }
@@ -65,7 +67,9 @@ struct ToneSynthesizerTests {
             let residualPower = residual.reduce(0) { $0 + $1 * $1 } / Double(residual.count)
             let ratio = dB(tonePower / residualPower)
             if digit == .one || digit == .d {
-                print("synth \(sampleRate) Hz digit \(digit): distortion and noise \(formatted(ratio, 1)) dB below the tones")
+                print(
+                    "synth \(sampleRate) Hz digit \(digit): distortion and noise \(formatted(ratio, 1)) dB below the tones"
+                )
             }
             #expect(ratio > 84, "digit \(digit): \(ratio) dB")
         }
@@ -74,8 +78,11 @@ struct ToneSynthesizerTests {
     @Test func edgesAreShapedSoNoEnergySplattersAwayFromTheTones() throws {
         let rate = 8000
         var shaped = [Float](repeating: 0, count: 2400)
-        var synth = try ToneSynthesizer(tone: DualTone(digit: .five, levelDbm0: -10, twistDb: 0), sampleRate: rate, durationSamples: 800)
-        _ = shaped.withUnsafeMutableBufferPointer { synth.render(into: UnsafeMutableBufferPointer(rebasing: $0[800..<1600])) }
+        var synth = try ToneSynthesizer(
+            tone: DualTone(digit: .five, levelDbm0: -10, twistDb: 0), sampleRate: rate, durationSamples: 800)
+        _ = shaped.withUnsafeMutableBufferPointer {
+            synth.render(into: UnsafeMutableBufferPointer(rebasing: $0[800..<1600]))
+        }
         var rectangular = SignalBuilder(sampleRate: rate)
         rectangular.silence(ms: 100)
         rectangular.digit(.five, ms: 100)
@@ -83,14 +90,18 @@ struct ToneSynthesizerTests {
         let freqs = [DTMFDigit.five.lowFrequency, DTMFDigit.five.highFrequency]
         let ours = Spectrum.energyNearAndAway(shaped, frequencies: freqs, bandwidth: 300, sampleRate: rate)
         let hard = Spectrum.energyNearAndAway(rectangular.samples, frequencies: freqs, bandwidth: 300, sampleRate: rate)
-        let oursDb = dB(ours.away / ours.near), hardDb = dB(hard.away / hard.near)
-        print("edge splatter beyond 300 Hz of the tones: shaped \(formatted(oursDb, 1)) dB, rectangular \(formatted(hardDb, 1)) dB")
-        #expect(oursDb < -52)   // README: -53 dB
+        let oursDb = dB(ours.away / ours.near)
+        let hardDb = dB(hard.away / hard.near)
+        print(
+            "edge splatter beyond 300 Hz of the tones: shaped \(formatted(oursDb, 1)) dB, rectangular \(formatted(hardDb, 1)) dB"
+        )
+        #expect(oursDb < -52)  // README: -53 dB
         #expect(oursDb < hardDb - 20)
     }
 
     @Test func edgesRiseAndFallOverFourMilliseconds() throws {
-        var synth = try ToneSynthesizer(tone: DualTone(digit: .one, levelDbm0: -10, twistDb: 0), sampleRate: 8000, durationSamples: 800)
+        var synth = try ToneSynthesizer(
+            tone: DualTone(digit: .one, levelDbm0: -10, twistDb: 0), sampleRate: 8000, durationSamples: 800)
         #expect(synth.rampSamples == 32)
         var out = [Float](repeating: 0, count: 800)
         _ = out.withUnsafeMutableBufferPointer { synth.render(into: $0) }
@@ -102,16 +113,20 @@ struct ToneSynthesizerTests {
 
     @Test func chunkSizeDoesNotChangeASingleSample() throws {
         let dial = try DialString("1234567890*#ABCDw5")
-        let whole = try DTMFGenerator.render(dial, timing: DTMFTiming(toneMilliseconds: 73, gapMilliseconds: 41), sampleRate: 16000)
+        let whole = try DTMFGenerator.render(
+            dial, timing: DTMFTiming(toneMilliseconds: 73, gapMilliseconds: 41), sampleRate: 16000)
         var rng = SeededGenerator(seed: 7)
         for chunking in [[1], [7], [160], [4096], [1, 2, 3, 500, 33]] {
-            var generator = try DTMFGenerator(dialString: dial, timing: DTMFTiming(toneMilliseconds: 73, gapMilliseconds: 41), sampleRate: 16000)
+            var generator = try DTMFGenerator(
+                dialString: dial, timing: DTMFTiming(toneMilliseconds: 73, gapMilliseconds: 41), sampleRate: 16000)
             var out = [Int16](repeating: 0, count: generator.totalSamples)
             var at = 0
             var i = 0
             out.withUnsafeMutableBufferPointer { buffer in
                 while at < buffer.count {
-                    let n = min(chunking[i % chunking.count] + (chunking.count > 1 ? Int.random(in: 0..<3, using: &rng) : 0), buffer.count - at)
+                    let n = min(
+                        chunking[i % chunking.count] + (chunking.count > 1 ? Int.random(in: 0..<3, using: &rng) : 0),
+                        buffer.count - at)
                     at += generator.render(into: UnsafeMutableBufferPointer(rebasing: buffer[at..<(at + n)]))
                     i += 1
                 }
@@ -134,11 +149,13 @@ struct ToneSynthesizerTests {
 
     @Test func tonesAboveFullScaleSaturateInsteadOfWrapping() throws {
         // Two tones at 0 dBm0 peak at 45652: the 16-bit output must clip at the rails, never wrap around.
-        var synth = try ToneSynthesizer(tone: DualTone(digit: .five, levelDbm0: 0, twistDb: 0), sampleRate: 8000, durationSamples: 800)
+        var synth = try ToneSynthesizer(
+            tone: DualTone(digit: .five, levelDbm0: 0, twistDb: 0), sampleRate: 8000, durationSamples: 800)
         var out = [Int16](repeating: 0, count: 800)
         var exact = [Float](repeating: 0, count: 800)
         _ = out.withUnsafeMutableBufferPointer { synth.render(into: $0) }
-        var reference = try ToneSynthesizer(tone: DualTone(digit: .five, levelDbm0: 0, twistDb: 0), sampleRate: 8000, durationSamples: 800)
+        var reference = try ToneSynthesizer(
+            tone: DualTone(digit: .five, levelDbm0: 0, twistDb: 0), sampleRate: 8000, durationSamples: 800)
         _ = exact.withUnsafeMutableBufferPointer { reference.render(into: $0) }
         #expect(out.max() == 32767 && out.min() == -32768)
         for (sample, value) in zip(out, exact) {
@@ -150,6 +167,9 @@ struct ToneSynthesizerTests {
         #expect(throws: TelephonyDSPError.self) { try DTMFTiming(levelDbm0: 0, twistDb: 2).validate() }
         #expect(throws: TelephonyDSPError.self) { try DTMFTiming(toneMilliseconds: 0).validate() }
         #expect(throws: TelephonyDSPError.self) { try DTMFGenerator(dialString: DialString("1"), sampleRate: 7999) }
-        #expect(throws: TelephonyDSPError.self) { try ToneSynthesizer(tone: DualTone(digit: .d, levelDbm0: -10, twistDb: 0), sampleRate: 3000, durationSamples: 10) }
+        #expect(throws: TelephonyDSPError.self) {
+            try ToneSynthesizer(
+                tone: DualTone(digit: .d, levelDbm0: -10, twistDb: 0), sampleRate: 3000, durationSamples: 10)
+        }
     }
 }

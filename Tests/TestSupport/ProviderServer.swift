@@ -87,11 +87,14 @@ package final class ProviderServer: @unchecked Sendable {
                 guard let head else { return }
                 var form: [String: String] = [:]
                 for pair in body.split(separator: "&") {
-                    let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+                    let parts = pair.split(separator: "=", maxSplits: 1).map {
+                        String($0).removingPercentEncoding ?? String($0)
+                    }
                     if parts.count == 2 { form[parts[0]] = parts[1] }
                 }
-                let request = Request(method: "\(head.method)", uri: head.uri,
-                                      contentType: head.headers.first(name: "Content-Type") ?? "", body: body, form: form)
+                let request = Request(
+                    method: "\(head.method)", uri: head.uri,
+                    contentType: head.headers.first(name: "Content-Type") ?? "", body: body, form: form)
                 switch server.record(request) {
                 case .success(let id): respond(context, 200, "{\"status\":\"success\",\"sms\":\(id)}")
                 case .status(let code): respond(context, 200, "{\"status\":\"\(code)\"}")
@@ -112,7 +115,10 @@ package final class ProviderServer: @unchecked Sendable {
             for (name, value) in extra { headers.add(name: name, value: value) }
             headers.add(name: "Content-Type", value: "application/json")
             headers.add(name: "Content-Length", value: "\(text.utf8.count)")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))), promise: nil)
+            context.write(
+                wrapOutboundOut(
+                    .head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))),
+                promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }

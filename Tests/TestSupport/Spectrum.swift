@@ -3,13 +3,18 @@ import Foundation
 /// Direct (non-FFT) spectral measurements in double precision, independent of the code under test.
 package enum Spectrum {
     /// The DFT of `x[range]` at `frequency`, referenced to the range's first sample.
-    package static func dft<C: RandomAccessCollection>(_ x: C, frequency: Double, sampleRate: Int) -> (re: Double, im: Double)
+    package static func dft<C: RandomAccessCollection>(
+        _ x: C, frequency: Double, sampleRate: Int
+    ) -> (re: Double, im: Double)
     where C.Element: BinaryFloatingPoint, C.Index == Int {
         let w = 2 * Double.pi * frequency / Double(sampleRate)
-        var re = 0.0, im = 0.0
+        var re = 0.0
+        var im = 0.0
         // Rotate a phasor instead of calling sin/cos per sample; renormalise now and then.
-        var c = 1.0, s = 0.0
-        let cw = cos(w), sw = sin(w)
+        var c = 1.0
+        var s = 0.0
+        let cw = cos(w)
+        let sw = sin(w)
         var k = 0
         for i in x.indices {
             let v = Double(x[i])
@@ -17,7 +22,11 @@ package enum Spectrum {
             im -= v * s
             (c, s) = (c * cw - s * sw, s * cw + c * sw)
             k += 1
-            if k & 1023 == 0 { let m = (c * c + s * s).squareRoot(); c /= m; s /= m }
+            if k & 1023 == 0 {
+                let m = (c * c + s * s).squareRoot()
+                c /= m
+                s /= m
+            }
         }
         return (re, im)
     }
@@ -47,7 +56,8 @@ package enum Spectrum {
     package static func energyNearAndAway<C: RandomAccessCollection>(
         _ x: C, frequencies: [Double], bandwidth: Double, sampleRate: Int
     ) -> (near: Double, away: Double) where C.Element: BinaryFloatingPoint, C.Index == Int {
-        var near = 0.0, away = 0.0
+        var near = 0.0
+        var away = 0.0
         var f = 0.0
         while f < Double(sampleRate) / 2 {
             let (re, im) = dft(x, frequency: f, sampleRate: sampleRate)

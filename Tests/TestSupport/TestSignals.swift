@@ -1,5 +1,6 @@
 import Foundation
 import TelephonyDSP
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,7 +44,9 @@ package struct SignalBuilder {
         for i in 0..<n {
             var v = 0.0
             for p in parts {
-                v += Level.sinePeak(dbm0: p.dbm0) * sin(2 * Double.pi * p.frequency * Double(start + i) / Double(sampleRate))
+                v +=
+                    Level.sinePeak(dbm0: p.dbm0)
+                    * sin(2 * Double.pi * p.frequency * Double(start + i) / Double(sampleRate))
             }
             samples.append(Float(v))
         }
@@ -53,7 +56,9 @@ package struct SignalBuilder {
         _ digit: DTMFDigit, ms: Double, lowDbm0: Double = -10, highDbm0: Double = -10,
         lowOffset: Double = 0, highOffset: Double = 0
     ) {
-        tones([(digit.lowFrequency * (1 + lowOffset), lowDbm0), (digit.highFrequency * (1 + highOffset), highDbm0)], ms: ms)
+        tones(
+            [(digit.lowFrequency * (1 + lowOffset), lowDbm0), (digit.highFrequency * (1 + highOffset), highDbm0)],
+            ms: ms)
     }
 
     /// Adds white Gaussian noise of the given RMS over the whole signal.

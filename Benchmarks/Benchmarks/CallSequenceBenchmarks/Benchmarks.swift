@@ -6,12 +6,12 @@
 // loaded stops the run (`required`): a benchmark that measures nothing must not pass.
 
 import ARCCount
-import BenchmarkFixtures
 import Benchmark
+import BenchmarkFixtures
 import CSpanDSP
+import CallSequenceC
 import CallSequenceEngine
 import CallSequenceModel
-import CallSequenceC
 import Foundation
 import Recordings
 import TelephonyDSP
@@ -32,7 +32,8 @@ let isCI = ProcessInfo.processInfo.environment["CI"] != nil
 /// counted by ARCCount: package-benchmark's .retainCount/.releaseCount hooks miss retains and crash sessions on
 /// Swift 6.3 for Linux (ordo-one/benchmark issue 349).
 let retainCalls = BenchmarkMetric.custom("Retains (runtime calls)", polarity: .prefersSmaller, useScalingFactor: false)
-let releaseCalls = BenchmarkMetric.custom("Releases (runtime calls)", polarity: .prefersSmaller, useScalingFactor: false)
+let releaseCalls = BenchmarkMetric.custom(
+    "Releases (runtime calls)", polarity: .prefersSmaller, useScalingFactor: false)
 
 /// What CI checks on every render path: no allocation and no reference counting (retain or release).
 let mallocMetrics: [BenchmarkMetric] = [.mallocCountTotal, retainCalls, releaseCalls]
@@ -59,7 +60,9 @@ func stopMeasuring(_ benchmark: Benchmark, _ start: ARCCounts) {
     benchmark.measurement(releaseCalls, Int(end.releases &- start.releases))
 }
 /// No deviation allowed from the recorded counts (which are 0).
-var zero: BenchmarkThresholds { BenchmarkThresholds(absolute: [.p0: 0, .p25: 0, .p50: 0, .p75: 0, .p90: 0, .p99: 0, .p100: 0]) }
+var zero: BenchmarkThresholds {
+    BenchmarkThresholds(absolute: [.p0: 0, .p25: 0, .p50: 0, .p75: 0, .p90: 0, .p99: 0, .p100: 0])
+}
 
 func configuration(checked: Bool = false) -> Benchmark.Configuration {
     Benchmark.Configuration(
@@ -84,8 +87,9 @@ let benchmarks: @Sendable () -> Void = {
     // MARK: Synthesis: DTMF into 20 ms frames at 8 kHz
 
     Benchmark("Synthesis.Ours.8kHz.20ms", configuration: configuration(checked: true)) { benchmark in
-        var generator = try DTMFGenerator(dialString: dial ?? DialString("0"), timing: .default, sampleRate: 8000,
-                                          limits: benchmarkLimits)
+        var generator = try DTMFGenerator(
+            dialString: dial ?? DialString("0"), timing: .default, sampleRate: 8000,
+            limits: benchmarkLimits)
         var frame = [Int16](repeating: 0, count: 160)
         let counted = startMeasuring(benchmark)
         frame.withUnsafeMutableBufferPointer { buffer in
@@ -120,7 +124,9 @@ let benchmarks: @Sendable () -> Void = {
         detectionSignal.withUnsafeBufferPointer { all in
             var at = 0
             while at + 160 <= all.count {
-                detector.process(UnsafeBufferPointer(rebasing: all[at..<(at + 160)])) { if case .began = $0 { count += 1 } }
+                detector.process(UnsafeBufferPointer(rebasing: all[at..<(at + 160)])) {
+                    if case .began = $0 { count += 1 }
+                }
                 at += 160
             }
         }
@@ -133,7 +139,7 @@ let benchmarks: @Sendable () -> Void = {
         defer { storage.deallocate() }
         let rx = required("spandsp dtmf_rx") { dtmf_rx_init(OpaquePointer(storage), nil, nil) }
         var signal = detectionSignal
-        signal[0] = signal[0]   // make the copy now, outside the measurement
+        signal[0] = signal[0]  // make the copy now, outside the measurement
         let counted = startMeasuring(benchmark)
         signal.withUnsafeMutableBufferPointer { all in
             var at = 0
@@ -147,7 +153,9 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: Player steady state, vs copying frames of the same size (the physical limit)
 
-    for (name, rate, encoding) in [("PCM16.8kHz", 8000, SampleEncoding.pcm16), ("MuLaw.8kHz", 8000, .ulaw), ("PCM16.48kHz", 48000, .pcm16)] {
+    for (name, rate, encoding) in [
+        ("PCM16.8kHz", 8000, SampleEncoding.pcm16), ("MuLaw.8kHz", 8000, .ulaw), ("PCM16.48kHz", 48000, .pcm16),
+    ] {
         let program = playerProgram(rate: rate, encoding: encoding)
         let frameSize = rate / 50
         Benchmark("Player.\(name).20ms", configuration: configuration(checked: true)) { benchmark in
@@ -194,7 +202,8 @@ let benchmarks: @Sendable () -> Void = {
 
     let ivrAccount = required("Examples/account.json") {
         let (account, library) = try Account.load(repository.appendingPathComponent("Examples/account.json").path)
-        return try CompiledAccount(account, recordings: RecordingCache(library: library), format: CallFormat(encoding: .ulaw))
+        return try CompiledAccount(
+            account, recordings: RecordingCache(library: library), format: CallFormat(encoding: .ulaw))
     }
     let number = required("phone number") { try PhoneNumber("5145550100") }
     // 14 s of speech without digits (the 9.4 s menu, then 4.6 s of waiting): every frame is rendered and heard.
@@ -211,7 +220,9 @@ let benchmarks: @Sendable () -> Void = {
                 frame.withUnsafeMutableBufferPointer { out in
                     var at = 0
                     while at + 160 <= all.count && !session.isEnded {
-                        session.render(callerAudio: UnsafeBufferPointer(rebasing: all[at..<(at + 160)]), into: out) { _ in events += 1 }
+                        session.render(callerAudio: UnsafeBufferPointer(rebasing: all[at..<(at + 160)]), into: out) {
+                            _ in events += 1
+                        }
                         at += 160
                         frames += 1
                     }
@@ -287,9 +298,12 @@ let benchmarks: @Sendable () -> Void = {
         .mallocCountTotal: .init(absolute: [.p0: 0, .p50: 0, .p90: 0, .p100: 0]),
         perCallBytes: .init(absolute: [.p0: 0, .p50: 0, .p90: 0, .p100: 0]),
     ]
-    Benchmark("Player.PerCall", configuration: Benchmark.Configuration(
-        metrics: isCI ? [.mallocCountTotal, perCallBytes] : [.mallocCountTotal, .throughput, perCallBytes],
-        warmupIterations: 1, maxDuration: .seconds(1), maxIterations: 5, thresholds: exact)) { benchmark in
+    Benchmark(
+        "Player.PerCall",
+        configuration: Benchmark.Configuration(
+            metrics: isCI ? [.mallocCountTotal, perCallBytes] : [.mallocCountTotal, .throughput, perCallBytes],
+            warmupIterations: 1, maxDuration: .seconds(1), maxIterations: 5, thresholds: exact)
+    ) { benchmark in
         let program = playerProgram(rate: 8000, encoding: .ulaw)
         benchmark.startMeasurement()
         let player = program.makePlayer()
@@ -356,11 +370,14 @@ let benchmarks: @Sendable () -> Void = {
     }
     let cache = RecordingCache(library: library)
     let frontDoor = required("Examples/front-door.json") {
-        let text = try String(contentsOf: repository.appendingPathComponent("Examples/front-door.json"), encoding: .utf8)
+        let text = try String(
+            contentsOf: repository.appendingPathComponent("Examples/front-door.json"), encoding: .utf8)
         return try SequenceDefinition.parse(text, source: "front-door.json", recordings: library)
     }
     do {
-        _ = required("compiled front door") { try CompiledSequence(frontDoor, format: CallFormat(encoding: .ulaw), recordings: cache) }
+        _ = required("compiled front door") {
+            try CompiledSequence(frontDoor, format: CallFormat(encoding: .ulaw), recordings: cache)
+        }
         Benchmark("Compile.FrontDoor.8kHz", configuration: configuration()) { benchmark in
             blackHole(try CompiledSequence(frontDoor, format: CallFormat(encoding: .ulaw), recordings: cache))
         }
@@ -372,8 +389,12 @@ let benchmarks: @Sendable () -> Void = {
         for (name, file) in [("FLAC", "speech-60s-44k-stereo.flac"), ("MP3", "speech-60s-44k-stereo.mp3")] {
             let path = (directory as NSString).appendingPathComponent(file)
             guard FileManager.default.fileExists(atPath: path) else { fatalError("benchmark fixture missing: \(path)") }
-            Benchmark("Load.\(name).60s.To8kHz", configuration: Benchmark.Configuration(
-                metrics: allMetrics, timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(5), maxIterations: 20)) { benchmark in
+            Benchmark(
+                "Load.\(name).60s.To8kHz",
+                configuration: Benchmark.Configuration(
+                    metrics: allMetrics, timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(5),
+                    maxIterations: 20)
+            ) { benchmark in
                 let audio = try AudioFile.read(path)
                 blackHole(try PreparedRecording(audio, name: name, sampleRate: 8000, encoding: .pcm16))
             }

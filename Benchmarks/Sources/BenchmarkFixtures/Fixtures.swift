@@ -46,8 +46,9 @@ public let benchmarkLimits: Limits = {
 public func makeDetectionSignal() -> [Int16] {
     var samples = fixtureSamples("TestAudio/speech/talkoff-8k-ulaw.wav", minimum: 8000 * 120)
     let digits = required("digit 5") {
-        try DTMFGenerator.render(try DialString("5"), timing: DTMFTiming(toneMilliseconds: 60, gapMilliseconds: 40),
-                                 sampleRate: 8000)
+        try DTMFGenerator.render(
+            try DialString("5"), timing: DTMFTiming(toneMilliseconds: 60, gapMilliseconds: 40),
+            sampleRate: 8000)
     }
     var at = 4000
     while at + digits.count < samples.count {
@@ -77,7 +78,7 @@ public func playerProgram(rate: Int, encoding: SampleEncoding) -> CompiledSequen
 }
 
 /// 60 s at 8 kHz of pseudo-random 16-bit samples: the G.711 encoders' input.
-public let g711Input = (0..<480_000).map { Int16(truncatingIfNeeded: $0 &* 2654435761 >> 13) }
+public let g711Input = (0..<480_000).map { Int16(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
 
 /// Zeroed, 64-byte aligned room for a spandsp state (its structs are well under 16 KiB), allocated by us
 /// so that each run places it the same way.

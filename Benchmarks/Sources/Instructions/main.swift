@@ -14,9 +14,9 @@ guard let name = arguments.first, let workload = workloads[name] else {
 }
 let region = workload()
 if arguments.contains("--once") {
-    region()   // under callgrind: the one measured region counted
+    region()  // under callgrind: the one measured region counted
     exit(0)
 }
-region()   // warm-up
+region()  // warm-up
 let runs = (0..<15).map { _ in nanoseconds(region) }.sorted()
 print(String(format: "%.1f", Double(runs[runs.count / 2]) / 1000))
