@@ -1,6 +1,7 @@
 # CallSequence — the commands of the README, and what they need.
 #   make demo   render Examples/front-door.json through the player and verify it with the detector
-#   make test   run the test suite (Scripts/mutation-check.py --check: every mutation still names a line that
+#   make lint   the Swift sources against .swift-format (swift format lint --strict)
+#   make test   run the test suite (make lint; Scripts/mutation-check.py --check: every mutation still names a line that
 #               exists; swift test; the management API against its OpenAPI document with two tenants,
 #               schemathesis for 150 s: Scripts/check-api-schema.py; the editor in a real browser:
 #               Scripts/check-editor.sh; make docs, about 1 minute once swift test has built; then the C API's and
@@ -21,7 +22,7 @@ SWIFT_BUILD_FLAGS ?=
 # The render paths whose malloc counts CI checks against Benchmarks/Thresholds (zero per frame).
 CHECKED_BENCHMARKS := Harness.Empty|Synthesis.Ours.*|Detection.Ours.*|Player.*|IVR.*|CAPI.*
 
-.PHONY: demo test deps build release clean benchmarks instructions media-refcount benchmark-check benchmark-thresholds install uninstall fuzz docs cluster cluster-test
+.PHONY: lint demo test deps build release clean benchmarks instructions media-refcount benchmark-check benchmark-thresholds install uninstall fuzz docs cluster cluster-test
 
 PREFIX ?= /usr/local
 
@@ -44,13 +45,19 @@ release: deps
 demo: release
 	.build/release/callseq demo
 
-test: deps
+test: deps lint
 	Scripts/mutation-check.py --check
 	swift test $(SWIFT_BUILD_FLAGS)
 	"$$(Scripts/test-python.sh)" Scripts/check-api-schema.py "$$(swift build $(SWIFT_BUILD_FLAGS) --show-bin-path)/callseq"
 	SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" Scripts/check-editor.sh
 	$(MAKE) -s docs
 	Scripts/check-c-api.sh
+
+# The code follows .swift-format (swift-format, part of the Swift toolchain): `swift format -i -r` fixes what
+# this reports. The generated WebAssets.swift and OpenAPIDocument.swift say swift-format-ignore-file.
+FORMATTED := Package.swift Sources Tests Benchmarks/Package.swift Benchmarks/Benchmarks Benchmarks/Sources Benchmarks/FrameCost
+lint:
+	swift format lint --strict -r --configuration .swift-format $(FORMATTED)
 
 # The C library: DIR/include/callsequence.h, DIR/lib/libcallsequence.so.0 (+ .so link and the Swift runtime it
 # loads, rpath $ORIGIN), DIR/lib/pkgconfig/callsequence.pc; the command line: DIR/bin/callseq (rpath
