@@ -134,66 +134,192 @@ extension SQLStore {
         }.map { ($0.account, $0.number) }
     }
 
-    // MARK: - IVRs
+    // MARK: - IVRs and sequences: named JSON documents of an account
 
-    static var ivrColumns: String { "id, name, body, revision, updated FROM ivrs" }
-
-    static func ivrRecord(_ row: SQLRow) throws(StoreError) -> IVRRecord {
-        IVRRecord(
+    static func document<Record: StoredDocument>(_ row: SQLRow) throws(StoreError) -> Record {
+        Record(
             id: try row.text(0), name: try row.text(1), body: try row.text(2), revision: try row.intValue(3),
             updated: StoreRules.date(try row.int(4)))
     }
 
-    func readIVR(_ tx: any SQLTransaction, _ id: IVRID, account: AccountID) async throws(StoreError) -> IVRRecord {
+    func readDocument<Record: StoredDocument>(
+        _ tx: any SQLTransaction, _ kind: DocumentTable, _ id: String, account: AccountID
+    ) async throws(StoreError) -> Record {
         guard
             let row = try await tx.first(
-                "SELECT \(Self.ivrColumns) WHERE id = $1 AND account = $2",
-                [.text(id), .text(account)])
-        else { throw .notFound("IVR \(id)") }
-        return try Self.ivrRecord(row)
+                "SELECT \(kind.columns) WHERE id = $1 AND account = $2", [.text(id), .text(account)])
+        else { throw .notFound("\(kind.noun) \(id)") }
+        return try Self.document(row)
     }
 
-    func insertIVR(
-        _ tx: any SQLTransaction, account: AccountID, body: String,
-        time: Int64
-    ) async throws(StoreError) -> IVRID {
-        let (name, json) = try StoreRules.body(body, "IVR")
-        if try await tx.first("SELECT 1 FROM ivrs WHERE account = $1 AND name = $2", [.text(account), .text(name)])
-            != nil
+    func readIVR(_ tx: any SQLTransaction, _ id: IVRID, account: AccountID) async throws(StoreError) -> IVRRecord {
+        try await readDocument(tx, .ivrs, id, account: account)
+    }
+
+    func readSequence(
+        _ tx: any SQLTransaction, _ id: SequenceID, account: AccountID
+    ) async throws(StoreError) -> SequenceRecord {
+        try await readDocument(tx, .sequences, id, account: account)
+    }
+
+    /// Throws `duplicate` when the account has a document of that kind named `name`.
+    func requireFreeName(
+        _ tx: any SQLTransaction, _ kind: DocumentTable, _ name: String, account: AccountID
+    ) async throws(StoreError) {
+        if try await tx.first(
+            "SELECT 1 FROM \(kind.table) WHERE account = $1 AND name = $2", [.text(account), .text(name)]) != nil
         {
-            throw .duplicate("an IVR named \"\(InputTextEscaped(name))\"")
+            throw .duplicate("\(kind.article) named \"\(InputTextEscaped(name))\"")
         }
-        let id = StoreRules.newID("ivr_")
+    }
+
+    /// Inserts `body` as a new document at revision 1 (and a sequence's revision 1); answers its id.
+    func insertDocument(
+        _ tx: any SQLTransaction, _ kind: DocumentTable, account: AccountID, body: String, origin: ChangeOrigin,
+        time: Int64
+    ) async throws(StoreError) -> String {
+        let (name, json) = try StoreRules.body(body, kind.noun)
+        try await requireFreeName(tx, kind, name, account: account)
+        let id = StoreRules.newID(kind.idPrefix)
+        let canonical = CanonicalJSON.text(json)
         try await tx.run(
-            "INSERT INTO ivrs (id, account, name, body, revision, updated) VALUES ($1, $2, $3, $4, 1, $5)",
-            [.text(id), .text(account), .text(name), .text(CanonicalJSON.text(json)), .integer(time)])
+            "INSERT INTO \(kind.table) (id, account, name, body, revision, updated) VALUES ($1, $2, $3, $4, 1, $5)",
+            [.text(id), .text(account), .text(name), .text(canonical), .integer(time)])
+        if kind.keepsRevisions {
+            try await tx.run(
+                "INSERT INTO sequence_revisions (sequence, number, created, key_id, body) VALUES ($1, 1, $2, $3, $4)",
+                [.text(id), .integer(time), .optionalText(origin.keyID), .text(canonical)])
+        }
         return id
     }
 
-    public func createIVR(account: AccountID, body: String, origin: ChangeOrigin) async throws(StoreError) -> IVRRecord
-    {
+    func insertIVR(
+        _ tx: any SQLTransaction, account: AccountID, body: String, origin: ChangeOrigin, time: Int64
+    ) async throws(StoreError) -> IVRID {
+        try await insertDocument(tx, .ivrs, account: account, body: body, origin: origin, time: time)
+    }
+
+    func insertSequence(
+        _ tx: any SQLTransaction, account: AccountID, body: String, origin: ChangeOrigin, time: Int64
+    ) async throws(StoreError) -> SequenceID {
+        try await insertDocument(tx, .sequences, account: account, body: body, origin: origin, time: time)
+    }
+
+    func createDocument<Record: StoredDocument>(
+        _ kind: DocumentTable, account: AccountID, body: String, origin: ChangeOrigin
+    ) async throws(StoreError) -> Record {
         try await database.transaction { tx throws(StoreError) in
             let time = Self.now()
             _ = try await self.readAccount(tx, account)
-            let id = try await self.insertIVR(tx, account: account, body: body, time: time)
+            let id = try await self.insertDocument(tx, kind, account: account, body: body, origin: origin, time: time)
             try await self.changed(
-                tx, origin, account: account, action: "ivr.create", target: id, revision: 1, time: time)
-            return try await self.readIVR(tx, id, account: account)
+                tx, origin, account: account, action: "\(kind.kind).create", target: id, revision: 1, time: time)
+            return try await self.readDocument(tx, kind, id, account: account)
         }
     }
 
-    public func ivr(_ id: IVRID, account: AccountID) async throws(StoreError) -> IVRRecord {
-        try await database.read { tx throws(StoreError) in try await self.readIVR(tx, id, account: account) }
-    }
-
-    public func ivrs(account: AccountID, page: PageRequest) async throws(StoreError) -> Page<IVRRecord> {
+    func documents<Record: StoredDocument>(
+        _ kind: DocumentTable, account: AccountID, page: PageRequest
+    ) async throws(StoreError) -> Page<Record> {
         let after = try Self.textCursor(page) ?? ""
         return try await database.read { tx throws(StoreError) in
             let rows = try await tx.query(
-                "SELECT \(Self.ivrColumns) WHERE account = $1 AND id > $2 ORDER BY id LIMIT $3",
+                "SELECT \(kind.columns) WHERE account = $1 AND id > $2 ORDER BY id LIMIT $3",
                 [.text(account), .text(after), Self.limit(page)])
             return try Self.page(
-                rows, page, cursor: { row throws(StoreError) in try row.text(0) }, item: Self.ivrRecord)
+                rows, page, cursor: { row throws(StoreError) in try row.text(0) },
+                item: { row throws(StoreError) -> Record in try Self.document(row) })
+        }
+    }
+
+    /// Saves `body` over `current` as its next revision (the caller checked the expected revision): the name
+    /// stays unique, a sequence keeps the revision, and a rename follows to what names it (IVR options; a
+    /// renamed IVR's numbers).
+    func saveDocument<Record: StoredDocument>(
+        _ tx: any SQLTransaction, _ kind: DocumentTable, _ current: Record, account: AccountID, body: String,
+        action: String, origin: ChangeOrigin, time: Int64
+    ) async throws(StoreError) -> Record {
+        let (name, json) = try StoreRules.body(body, kind.noun)
+        if name != current.name { try await requireFreeName(tx, kind, name, account: account) }
+        let canonical = CanonicalJSON.text(json)
+        let revision = current.revision + 1
+        try await tx.run(
+            "UPDATE \(kind.table) SET name = $2, body = $3, revision = $4, updated = $5 WHERE id = $1",
+            [.text(current.id), .text(name), .text(canonical), .int(revision), .integer(time)])
+        if kind.keepsRevisions {
+            try await tx.run(
+                "INSERT INTO sequence_revisions (sequence, number, created, key_id, body) VALUES ($1, $2, $3, $4, $5)",
+                [.text(current.id), .int(revision), .integer(time), .optionalText(origin.keyID), .text(canonical)])
+        }
+        try await changed(
+            tx, origin, account: account, action: action, target: current.id, revision: revision, time: time)
+        if name != current.name {
+            if kind.table == DocumentTable.ivrs.table {
+                let renamed = try await tx.query(
+                    """
+                    UPDATE numbers SET route_ivr = $3, revision = revision + 1 WHERE account = $1 AND route_ivr = $2
+                    RETURNING number, revision
+                    """,
+                    [.text(account), .text(current.name), .text(name)])
+                for row in renamed {
+                    try await changed(
+                        tx, origin, account: account, action: "number.put", target: try row.text(0),
+                        revision: try row.intValue(1), time: time)
+                }
+            }
+            try await renameOptionTargets(
+                tx, account: account, kind: kind.kind, from: current.name, to: name, origin: origin, time: time)
+        }
+        return try await readDocument(tx, kind, current.id, account: account)
+    }
+
+    func updateDocument<Record: StoredDocument>(
+        _ kind: DocumentTable, _ id: String, account: AccountID, body: String, expectedRevision: Int,
+        origin: ChangeOrigin
+    ) async throws(StoreError) -> Record {
+        try await database.transaction { tx throws(StoreError) in
+            let time = Self.now()
+            let current: Record = try await self.readDocument(tx, kind, id, account: account)
+            guard current.revision == expectedRevision else { throw .conflict(current: current.revision) }
+            return try await self.saveDocument(
+                tx, kind, current, account: account, body: body, action: "\(kind.kind).update", origin: origin,
+                time: time)
+        }
+    }
+
+    /// Deletes a document nothing uses (`inUse` names the users: numbers routed to an IVR, IVR options).
+    func deleteDocument<Record: StoredDocument>(
+        _ kind: DocumentTable, _ id: String, account: AccountID, expectedRevision: Int, origin: ChangeOrigin,
+        as _: Record.Type
+    ) async throws(StoreError) {
+        try await database.transaction { tx throws(StoreError) in
+            let time = Self.now()
+            let current: Record = try await self.readDocument(tx, kind, id, account: account)
+            guard current.revision == expectedRevision else { throw .conflict(current: current.revision) }
+            var users: [String] = []
+            if kind.table == DocumentTable.ivrs.table {
+                for row in try await tx.query(
+                    "SELECT number FROM numbers WHERE account = $1 AND route_ivr = $2 ORDER BY number",
+                    [.text(account), .text(current.name)])
+                {
+                    users.append("number \(try row.text(0))")
+                }
+            }
+            for row in try await tx.query(
+                "SELECT id, name, body FROM ivrs WHERE account = $1 AND id <> $2 ORDER BY name",
+                [.text(account), .text(id)])
+            {
+                guard let json = try? JSONValue.parse(try row.text(2)) else { continue }
+                if StoreRules.optionTargets(json, kind: kind.kind).contains(current.name) {
+                    users.append("IVR \"\(InputTextEscaped(try row.text(1)))\"")
+                }
+            }
+            guard users.isEmpty else { throw .inUse(users: users) }
+            if kind.keepsRevisions {
+                try await tx.run("DELETE FROM sequence_revisions WHERE sequence = $1", [.text(id)])
+            }
+            try await tx.run("DELETE FROM \(kind.table) WHERE id = $1", [.text(id)])
+            try await self.changed(tx, origin, account: account, action: "\(kind.kind).delete", target: id, time: time)
         }
     }
 
@@ -217,131 +343,40 @@ extension SQLStore {
         }
     }
 
+    public func createIVR(account: AccountID, body: String, origin: ChangeOrigin) async throws(StoreError) -> IVRRecord
+    {
+        try await createDocument(.ivrs, account: account, body: body, origin: origin)
+    }
+
+    public func ivr(_ id: IVRID, account: AccountID) async throws(StoreError) -> IVRRecord {
+        try await database.read { tx throws(StoreError) in try await self.readIVR(tx, id, account: account) }
+    }
+
+    public func ivrs(account: AccountID, page: PageRequest) async throws(StoreError) -> Page<IVRRecord> {
+        try await documents(.ivrs, account: account, page: page)
+    }
+
     public func updateIVR(
         _ id: IVRID, account: AccountID, body: String, expectedRevision: Int,
         origin: ChangeOrigin
     ) async throws(StoreError) -> IVRRecord {
-        let (name, json) = try StoreRules.body(body, "IVR")
-        return try await database.transaction { tx throws(StoreError) in
-            let time = Self.now()
-            let current = try await self.readIVR(tx, id, account: account)
-            guard current.revision == expectedRevision else { throw .conflict(current: current.revision) }
-            if name != current.name {
-                if try await tx.first(
-                    "SELECT 1 FROM ivrs WHERE account = $1 AND name = $2", [.text(account), .text(name)]) != nil
-                {
-                    throw .duplicate("an IVR named \"\(InputTextEscaped(name))\"")
-                }
-            }
-            try await tx.run(
-                "UPDATE ivrs SET name = $2, body = $3, revision = revision + 1, updated = $4 WHERE id = $1",
-                [.text(id), .text(name), .text(CanonicalJSON.text(json)), .integer(time)])
-            try await self.changed(
-                tx, origin, account: account, action: "ivr.update", target: id,
-                revision: expectedRevision + 1, time: time)
-            if name != current.name {
-                let renamed = try await tx.query(
-                    "UPDATE numbers SET route_ivr = $3, revision = revision + 1 WHERE account = $1 AND route_ivr = $2 RETURNING number, revision",
-                    [.text(account), .text(current.name), .text(name)])
-                for row in renamed {
-                    try await self.changed(
-                        tx, origin, account: account, action: "number.put", target: try row.text(0),
-                        revision: try row.intValue(1), time: time)
-                }
-                try await self.renameOptionTargets(
-                    tx, account: account, kind: "ivr", from: current.name, to: name,
-                    origin: origin, time: time)
-            }
-            return try await self.readIVR(tx, id, account: account)
-        }
+        try await updateDocument(
+            .ivrs, id, account: account, body: body, expectedRevision: expectedRevision, origin: origin)
     }
 
     public func deleteIVR(
         _ id: IVRID, account: AccountID, expectedRevision: Int,
         origin: ChangeOrigin
     ) async throws(StoreError) {
-        try await database.transaction { tx throws(StoreError) in
-            let time = Self.now()
-            let current = try await self.readIVR(tx, id, account: account)
-            guard current.revision == expectedRevision else { throw .conflict(current: current.revision) }
-            var users: [String] = []
-            for row in try await tx.query(
-                "SELECT number FROM numbers WHERE account = $1 AND route_ivr = $2 ORDER BY number",
-                [.text(account), .text(current.name)])
-            {
-                users.append("number \(try row.text(0))")
-            }
-            for row in try await tx.query(
-                "SELECT id, name, body FROM ivrs WHERE account = $1 AND id <> $2 ORDER BY name",
-                [.text(account), .text(id)])
-            {
-                guard let json = try? JSONValue.parse(try row.text(2)) else { continue }
-                if StoreRules.optionTargets(json, kind: "ivr").contains(current.name) {
-                    users.append("IVR \"\(InputTextEscaped(try row.text(1)))\"")
-                }
-            }
-            guard users.isEmpty else { throw .inUse(users: users) }
-            try await tx.run("DELETE FROM ivrs WHERE id = $1", [.text(id)])
-            try await self.changed(tx, origin, account: account, action: "ivr.delete", target: id, time: time)
-        }
-    }
-
-    // MARK: - Sequences
-
-    static var sequenceColumns: String { "id, name, body, revision, updated FROM sequences" }
-
-    static func sequenceRecord(_ row: SQLRow) throws(StoreError) -> SequenceRecord {
-        SequenceRecord(
-            id: try row.text(0), name: try row.text(1), body: try row.text(2), revision: try row.intValue(3),
-            updated: StoreRules.date(try row.int(4)))
-    }
-
-    func readSequence(
-        _ tx: any SQLTransaction, _ id: SequenceID,
-        account: AccountID
-    ) async throws(StoreError) -> SequenceRecord {
-        guard
-            let row = try await tx.first(
-                "SELECT \(Self.sequenceColumns) WHERE id = $1 AND account = $2",
-                [.text(id), .text(account)])
-        else { throw .notFound("sequence \(id)") }
-        return try Self.sequenceRecord(row)
-    }
-
-    func insertSequence(
-        _ tx: any SQLTransaction, account: AccountID, body: String, origin: ChangeOrigin,
-        time: Int64
-    ) async throws(StoreError) -> SequenceID {
-        let (name, json) = try StoreRules.body(body, "sequence")
-        if try await tx.first(
-            "SELECT 1 FROM sequences WHERE account = $1 AND name = $2", [.text(account), .text(name)]) != nil
-        {
-            throw .duplicate("a sequence named \"\(InputTextEscaped(name))\"")
-        }
-        let id = StoreRules.newID("seq_")
-        let canonical = CanonicalJSON.text(json)
-        try await tx.run(
-            "INSERT INTO sequences (id, account, name, body, revision, updated) VALUES ($1, $2, $3, $4, 1, $5)",
-            [.text(id), .text(account), .text(name), .text(canonical), .integer(time)])
-        try await tx.run(
-            "INSERT INTO sequence_revisions (sequence, number, created, key_id, body) VALUES ($1, 1, $2, $3, $4)",
-            [.text(id), .integer(time), .optionalText(origin.keyID), .text(canonical)])
-        return id
+        try await deleteDocument(
+            .ivrs, id, account: account, expectedRevision: expectedRevision, origin: origin, as: IVRRecord.self)
     }
 
     public func createSequence(
         account: AccountID, body: String,
         origin: ChangeOrigin
     ) async throws(StoreError) -> SequenceRecord {
-        try await database.transaction { tx throws(StoreError) in
-            let time = Self.now()
-            _ = try await self.readAccount(tx, account)
-            let id = try await self.insertSequence(tx, account: account, body: body, origin: origin, time: time)
-            try await self.changed(
-                tx, origin, account: account, action: "sequence.create", target: id, revision: 1,
-                time: time)
-            return try await self.readSequence(tx, id, account: account)
-        }
+        try await createDocument(.sequences, account: account, body: body, origin: origin)
     }
 
     public func sequence(_ id: SequenceID, account: AccountID) async throws(StoreError) -> SequenceRecord {
@@ -349,82 +384,24 @@ extension SQLStore {
     }
 
     public func sequences(account: AccountID, page: PageRequest) async throws(StoreError) -> Page<SequenceRecord> {
-        let after = try Self.textCursor(page) ?? ""
-        return try await database.read { tx throws(StoreError) in
-            let rows = try await tx.query(
-                "SELECT \(Self.sequenceColumns) WHERE account = $1 AND id > $2 ORDER BY id LIMIT $3",
-                [.text(account), .text(after), Self.limit(page)])
-            return try Self.page(
-                rows, page, cursor: { row throws(StoreError) in try row.text(0) }, item: Self.sequenceRecord)
-        }
-    }
-
-    /// Saves `body` as the sequence's next revision (the caller checked the expected revision).
-    func saveRevision(
-        _ tx: any SQLTransaction, _ current: SequenceRecord, account: AccountID, body: String,
-        action: String, origin: ChangeOrigin, time: Int64
-    ) async throws(StoreError) -> SequenceRecord {
-        let (name, json) = try StoreRules.body(body, "sequence")
-        if name != current.name,
-            try await tx.first(
-                "SELECT 1 FROM sequences WHERE account = $1 AND name = $2", [.text(account), .text(name)]) != nil
-        {
-            throw .duplicate("a sequence named \"\(InputTextEscaped(name))\"")
-        }
-        let canonical = CanonicalJSON.text(json)
-        let revision = current.revision + 1
-        try await tx.run(
-            "UPDATE sequences SET name = $2, body = $3, revision = $4, updated = $5 WHERE id = $1",
-            [.text(current.id), .text(name), .text(canonical), .int(revision), .integer(time)])
-        try await tx.run(
-            "INSERT INTO sequence_revisions (sequence, number, created, key_id, body) VALUES ($1, $2, $3, $4, $5)",
-            [.text(current.id), .int(revision), .integer(time), .optionalText(origin.keyID), .text(canonical)])
-        try await changed(
-            tx, origin, account: account, action: action, target: current.id, revision: revision, time: time)
-        if name != current.name {
-            try await renameOptionTargets(
-                tx, account: account, kind: "sequence", from: current.name, to: name,
-                origin: origin, time: time)
-        }
-        return try await readSequence(tx, current.id, account: account)
+        try await documents(.sequences, account: account, page: page)
     }
 
     public func updateSequence(
         _ id: SequenceID, account: AccountID, body: String, expectedRevision: Int,
         origin: ChangeOrigin
     ) async throws(StoreError) -> SequenceRecord {
-        try await database.transaction { tx throws(StoreError) in
-            let time = Self.now()
-            let current = try await self.readSequence(tx, id, account: account)
-            guard current.revision == expectedRevision else { throw .conflict(current: current.revision) }
-            return try await self.saveRevision(
-                tx, current, account: account, body: body, action: "sequence.update",
-                origin: origin, time: time)
-        }
+        try await updateDocument(
+            .sequences, id, account: account, body: body, expectedRevision: expectedRevision, origin: origin)
     }
 
     public func deleteSequence(
         _ id: SequenceID, account: AccountID, expectedRevision: Int,
         origin: ChangeOrigin
     ) async throws(StoreError) {
-        try await database.transaction { tx throws(StoreError) in
-            let time = Self.now()
-            let current = try await self.readSequence(tx, id, account: account)
-            guard current.revision == expectedRevision else { throw .conflict(current: current.revision) }
-            var users: [String] = []
-            for row in try await tx.query(
-                "SELECT name, body FROM ivrs WHERE account = $1 ORDER BY name", [.text(account)])
-            {
-                guard let json = try? JSONValue.parse(try row.text(1)) else { continue }
-                if StoreRules.optionTargets(json, kind: "sequence").contains(current.name) {
-                    users.append("IVR \"\(InputTextEscaped(try row.text(0)))\"")
-                }
-            }
-            guard users.isEmpty else { throw .inUse(users: users) }
-            try await tx.run("DELETE FROM sequence_revisions WHERE sequence = $1", [.text(id)])
-            try await tx.run("DELETE FROM sequences WHERE id = $1", [.text(id)])
-            try await self.changed(tx, origin, account: account, action: "sequence.delete", target: id, time: time)
-        }
+        try await deleteDocument(
+            .sequences, id, account: account, expectedRevision: expectedRevision, origin: origin,
+            as: SequenceRecord.self)
     }
 
     static func revisionRecord(_ row: SQLRow) throws(StoreError) -> SequenceRevision {
@@ -482,8 +459,8 @@ extension SQLStore {
             let current = try await self.readSequence(tx, id, account: account)
             guard current.revision == expectedRevision else { throw .conflict(current: current.revision) }
             let old = try await self.readRevision(tx, number, of: id, account: account)
-            return try await self.saveRevision(
-                tx, current, account: account, body: old.body, action: "sequence.restore",
+            return try await self.saveDocument(
+                tx, .sequences, current, account: account, body: old.body, action: "sequence.restore",
                 origin: origin, time: time)
         }
     }
@@ -644,7 +621,9 @@ extension SQLStore {
         for recording in snapshot.recordings {
             _ = try await writeRecording(tx, recording, account: account, expectedRevision: nil, time: time)
         }
-        for body in snapshot.ivrs { _ = try await insertIVR(tx, account: account, body: body, time: time) }
+        for body in snapshot.ivrs {
+            _ = try await insertIVR(tx, account: account, body: body, origin: origin, time: time)
+        }
         for number in snapshot.numbers {
             _ = try await writeNumber(tx, number, account: account, expectedRevision: nil)
         }
@@ -679,8 +658,8 @@ extension SQLStore {
             guard current.revision == expectedRevision else { throw .conflict(current: current.revision) }
             // Sequences that keep their name keep their id and history.
             var kept: [String: SequenceRecord] = [:]
-            for row in try await tx.query("SELECT \(Self.sequenceColumns) WHERE account = $1", [.text(id)]) {
-                let record = try Self.sequenceRecord(row)
+            for row in try await tx.query("SELECT \(DocumentTable.sequences.columns) WHERE account = $1", [.text(id)]) {
+                let record: SequenceRecord = try Self.document(row)
                 kept[record.name] = record
             }
             var sequences: [(existing: SequenceRecord?, body: String)] = []
@@ -707,8 +686,8 @@ extension SQLStore {
                     let (_, json) = try StoreRules.body(body, "sequence")
                     if CanonicalJSON.text(json) != existing.body {
                         // A rename is impossible here (same name), so IVR options stay as imported.
-                        _ = try await self.saveRevision(
-                            tx, existing, account: id, body: body, action: "sequence.update",
+                        _ = try await self.saveDocument(
+                            tx, .sequences, existing, account: id, body: body, action: "sequence.update",
                             origin: origin, time: time)
                     }
                 } else {
@@ -776,3 +755,27 @@ struct OwnedNumber: Sendable {
 
 /// Untrusted text made safe to quote in a message.
 func InputTextEscaped(_ text: String) -> String { InputText.escaped(text) }
+
+/// What differs between the two tables of named documents: IVRs and sequences (whose every save is also
+/// kept as an immutable revision).
+struct DocumentTable: Sendable {
+    /// The table (`ivrs`, `sequences`).
+    let table: String
+    /// The noun in problems (`IVR`, `sequence`) with its article (`an IVR`).
+    let noun: String
+    let article: String
+    /// The id's prefix (`ivr_`, `seq_`).
+    let idPrefix: String
+    /// The audit log's action prefix and the IVR option kind that names one (`ivr`, `sequence`).
+    let kind: String
+    /// Every save is also a row of `sequence_revisions`.
+    let keepsRevisions: Bool
+
+    static let ivrs = DocumentTable(
+        table: "ivrs", noun: "IVR", article: "an IVR", idPrefix: "ivr_", kind: "ivr", keepsRevisions: false)
+    static let sequences = DocumentTable(
+        table: "sequences", noun: "sequence", article: "a sequence", idPrefix: "seq_", kind: "sequence",
+        keepsRevisions: true)
+
+    var columns: String { "id, name, body, revision, updated FROM \(table)" }
+}

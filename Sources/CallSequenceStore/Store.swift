@@ -381,6 +381,17 @@ public struct IVRRecord: Sendable, Hashable {
 
 /// A sequence at its current revision: the body is the sequence file's JSON (`{"name", "steps"}`),
 /// canonical.
+/// A named JSON document of an account as the store keeps it: an IVR or a sequence (one code path for both).
+protocol StoredDocument: Sendable {
+    var id: String { get }
+    var name: String { get }
+    var revision: Int { get }
+    init(id: String, name: String, body: String, revision: Int, updated: Date)
+}
+
+extension IVRRecord: StoredDocument {}
+extension SequenceRecord: StoredDocument {}
+
 public struct SequenceRecord: Sendable, Hashable {
     public var id: SequenceID
     /// The body's `name`, unique in the account.
