@@ -49,13 +49,18 @@ final class UDPPeer {
         }
     }
 
-    /// The next datagram, parsed; nil after 3 s of silence.
-    /// The next datagram, or nil after the socket's receive timeout.
+    /// The next datagram, parsed; nil after 15 s of silence.
+    ///
+    /// A signal to this process (SIGCHLD of another suite's child process) interrupts `recv` with EINTR even
+    /// under SA_RESTART, since the socket has a receive timeout (signal(7)): that is not silence, so it waits on.
     func receive() -> SIPMessage? {
         var buffer = [UInt8](repeating: 0, count: 65_536)
-        let count = recv(fd, &buffer, buffer.count, 0)
-        guard count > 0 else { return nil }
-        return try? SIPMessage(parsing: Array(buffer.prefix(count)))
+        let deadline = ContinuousClock.now + .seconds(15)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count > 0 { return try? SIPMessage(parsing: Array(buffer.prefix(count))) }
+            guard count < 0, errno == EINTR, ContinuousClock.now < deadline else { return nil }
+        }
     }
 }
 
