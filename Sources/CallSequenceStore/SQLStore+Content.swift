@@ -254,7 +254,7 @@ extension SQLStore {
         try await changed(
             tx, origin, account: account, action: action, target: current.id, revision: revision, time: time)
         if name != current.name {
-            if kind.table == DocumentTable.ivrs.table {
+            if kind.numbersRouteHere {
                 let renamed = try await tx.query(
                     """
                     UPDATE numbers SET route_ivr = $3, revision = revision + 1 WHERE account = $1 AND route_ivr = $2
@@ -297,7 +297,7 @@ extension SQLStore {
             let current: Record = try await self.readDocument(tx, kind, id, account: account)
             guard current.revision == expectedRevision else { throw .conflict(current: current.revision) }
             var users: [String] = []
-            if kind.table == DocumentTable.ivrs.table {
+            if kind.numbersRouteHere {
                 for row in try await tx.query(
                     "SELECT number FROM numbers WHERE account = $1 AND route_ivr = $2 ORDER BY number",
                     [.text(account), .text(current.name)])
@@ -770,12 +770,15 @@ struct DocumentTable: Sendable {
     let kind: String
     /// Every save is also a row of `sequence_revisions`.
     let keepsRevisions: Bool
+    /// Numbers route to it by name (`numbers.route_ivr`): a rename follows there, a delete names them.
+    let numbersRouteHere: Bool
 
     static let ivrs = DocumentTable(
-        table: "ivrs", noun: "IVR", article: "an IVR", idPrefix: "ivr_", kind: "ivr", keepsRevisions: false)
+        table: "ivrs", noun: "IVR", article: "an IVR", idPrefix: "ivr_", kind: "ivr", keepsRevisions: false,
+        numbersRouteHere: true)
     static let sequences = DocumentTable(
         table: "sequences", noun: "sequence", article: "a sequence", idPrefix: "seq_", kind: "sequence",
-        keepsRevisions: true)
+        keepsRevisions: true, numbersRouteHere: false)
 
     var columns: String { "id, name, body, revision, updated FROM \(table)" }
 }
