@@ -172,8 +172,14 @@ let package = Package(
         ),
         // RTP (RFC 3550) and RFC 4733 telephone-events, UDP sockets and ports, the media clock.
         .target(name: "RTP", dependencies: ["CUDPBatch"]),
-        // recvmmsg, sendmmsg and epoll for the media threads (not imported by Swift's Glibc module).
-        .target(name: "CUDPBatch", cSettings: [.unsafeFlags(["-gdwarf-4"])]),
+        // recvmmsg, sendmmsg and epoll for the media threads (not imported by Swift's Glibc module),
+        // and the media threads' io_uring for sends (liburing, Debian's liburing-dev).
+        .target(name: "CUDPBatch", dependencies: ["CURing"], cSettings: [.unsafeFlags(["-gdwarf-4"])]),
+        .systemLibrary(
+            name: "CURing",
+            pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]
+        ),
         // SIP over UDP (RFC 3261 subset): messages, SDP offer/answer, the user-agent server, its NIO driver.
         // TelephonyDSP for InputText only: the one escaping of untrusted text before it reaches a log.
         .target(

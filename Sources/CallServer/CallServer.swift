@@ -111,6 +111,9 @@ package final class CallServer: Service, Sendable {
         package var mediaTickMs: Int
         /// SCHED_FIFO priority of the media threads (nil: the normal scheduler).
         package var realtimePriority: Int32?
+        /// Media threads send a tick's packets in one io_uring submission where the kernel allows it (false:
+        /// one sendto a packet).
+        package var sendRing: Bool
         /// Source IP addresses exempt from the per-source SIP rate limit (the proxies in front of the server).
         package var trustedProxies: [String]
         /// At graceful shutdown, how long calls in progress may run to their own end (the sequence ends, or the
@@ -122,7 +125,7 @@ package final class CallServer: Service, Sendable {
             host: String, port: Int, mediaAddress: String? = nil, rtpPorts: ClosedRange<Int> = 20000...29999,
             mediaThreads: Int = 1, rtpTimeoutSeconds: Int = 30, holdTimeoutSeconds: Int = 7200,
             rtpProbationPackets: Int = 0, mediaTickMs: Int = MediaEngine.defaultTickMilliseconds,
-            realtimePriority: Int32? = nil,
+            realtimePriority: Int32? = nil, sendRing: Bool = true,
             trustedProxies: [String] = [], drainTimeout: Duration = .seconds(60)
         ) {
             self.host = host
@@ -135,6 +138,7 @@ package final class CallServer: Service, Sendable {
             self.rtpProbationPackets = rtpProbationPackets
             self.mediaTickMs = mediaTickMs
             self.realtimePriority = realtimePriority
+            self.sendRing = sendRing
             self.trustedProxies = trustedProxies
             self.drainTimeout = drainTimeout
         }
@@ -230,7 +234,7 @@ package final class CallServer: Service, Sendable {
                 holdTimeout: .seconds(configuration.holdTimeoutSeconds),
                 rtpProbation: configuration.rtpProbationPackets,
                 tick: .milliseconds(configuration.mediaTickMs),
-                realtimePriority: configuration.realtimePriority),
+                realtimePriority: configuration.realtimePriority, sendRing: configuration.sendRing),
             logger: logger, onEvent: { event in box.server?.mediaEvent(event) })
         box.server = self
     }
@@ -907,7 +911,8 @@ extension MediaStatistics {
             + "\(latenessP50 / 1000) us, p99 \(latenessP99 / 1000) us, max \(latenessMax / 1000) us; "
             + "send lateness p99 \(sendLateness.percentile(0.99) / 1000) us, max \(sendLateness.max / 1000) us; "
             + "system calls \(sendCalls) send, \(receiveCalls) recvmmsg, \(pollCalls) epoll_wait, "
-            + "\(MediaStatistics.thousandths(systemCallsPerPacket)) per packet"
+            + "\(MediaStatistics.thousandths(systemCallsPerPacket)) per packet; "
+            + "\(sendRingThreads) media thread(s) sending through io_uring"
     }
 
     /// `x` with three decimals (no Foundation).

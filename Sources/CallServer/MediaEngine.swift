@@ -65,6 +65,9 @@ package final class MediaEngine: Sendable {
         /// delay a tick; nil keeps the normal scheduler. Refused by the system without the privilege: then
         /// the threads run normally and the engine logs a warning.
         package var realtimePriority: Int32?
+        /// Each media thread sends its tick's packets in one io_uring submission (RTP's `UDPSendRing`) when the
+        /// kernel allows io_uring; otherwise, or when false, one sendto a packet (sendmmsg for a call's several).
+        package var sendRing: Bool
 
         /// Creates a configuration.
         package init(
@@ -72,7 +75,8 @@ package final class MediaEngine: Sendable {
             rtpTimeout: Duration = .seconds(30), holdTimeout: Duration = .seconds(7200),
             rtpProbation: Int = 0, tick: Duration = .milliseconds(MediaEngine.defaultTickMilliseconds),
             maxCallsPerThread: Int = 5000, eventCapacity: Int = 8192,
-            eventPollInterval: Duration = .milliseconds(2), realtimePriority: Int32? = nil
+            eventPollInterval: Duration = .milliseconds(2), realtimePriority: Int32? = nil,
+            sendRing: Bool = true
         ) {
             self.bindHost = bindHost
             self.ports = ports
@@ -85,6 +89,7 @@ package final class MediaEngine: Sendable {
             self.eventCapacity = eventCapacity
             self.eventPollInterval = eventPollInterval
             self.realtimePriority = realtimePriority
+            self.sendRing = sendRing
         }
     }
 
@@ -162,9 +167,21 @@ package final class MediaEngine: Sendable {
         let tick = configuration.tick
         let timeout = configuration.rtpTimeout
         let hold = configuration.holdTimeout
+        var useRing = configuration.sendRing
+        if useRing {
+            // The threads create their own rings; this one only asks the kernel, to say why once.
+            let probe = UDPSendRing(entries: 1, sockets: 0)
+            if !probe.isAvailable {
+                useRing = false
+                logger.warning(
+                    "media threads send with sendto: the kernel refused io_uring (\(String(cString: strerror(probe.error))))"
+                )
+            }
+        }
         for thread in threads {
-            let started = startThread {
-                var worker = MediaWorker(shared: thread, tick: tick, rtpTimeout: timeout, holdTimeout: hold)
+            let started = startThread { [useRing] in
+                var worker = MediaWorker(
+                    shared: thread, tick: tick, rtpTimeout: timeout, holdTimeout: hold, useRing: useRing)
                 worker.run()
             }
             guard let started else {
@@ -197,6 +214,7 @@ package final class MediaEngine: Sendable {
             metadata: [
                 "rtp-ports": "\(ports.firstPort)-\(ports.firstPort + 2 * (ports.capacity - 1))",
                 "threads": "\(configuration.mediaThreads)", "tick-ms": "\(tickMs)",
+                "sends": "\(useRing ? "io_uring" : "sendto")",
             ])
     }
 

@@ -17,7 +17,10 @@ package struct MediaStatistics: Sendable {
     package var foreignPackets: UInt64 = 0
     /// Sends the kernel refused.
     package var sendErrors: UInt64 = 0
-    /// System calls of the media loop: sendto and sendmmsg, recvmmsg, epoll_wait (readiness polls).
+    /// Media threads whose sends go through io_uring (one submission a tick); the others use sendto.
+    package var sendRingThreads = 0
+    /// System calls of the media loop: io_uring_enter (or sendto and sendmmsg), recvmmsg, epoll_wait
+    /// (readiness polls).
     package var sendCalls: UInt64 = 0
     package var receiveCalls: UInt64 = 0
     package var pollCalls: UInt64 = 0
@@ -50,6 +53,7 @@ package struct MediaStatistics: Sendable {
 
     mutating func add(_ other: MediaStatistics) {
         calls += other.calls
+        sendRingThreads += other.sendRingThreads
         packetsSent &+= other.packetsSent
         packetsReceived &+= other.packetsReceived
         invalidPackets &+= other.invalidPackets

@@ -8,10 +8,11 @@
 // 3. render the session's next frame (G.711) with the caller's audio for its DTMF receiver, and prepare it
 //    as one RTP packet, or the telephone-event packets of a digit being sent (RTPSender, RFC 4733 §2.5),
 //    in the call's outbox: a tick starts by sending what the due calls prepared one interval earlier, so
-//    packets leave at their deadline behind sends only (MediaOutbox): one sendto a call, or one sendmmsg when
-//    it has several packets (telephone events).
-// System calls per tick: one epoll_wait (more past 64 ready sockets), then per due call one send call and,
-// only if its socket received something, one recvmmsg; the statistics count them.
+//    packets leave at their deadline behind sends only (MediaOutbox): all the tick's packets in one
+//    io_uring_enter (UDPSendRing: each packet a sendmsg from its call's socket, sockets registered with the
+//    ring), or, where the kernel refuses io_uring, one sendto a call (sendmmsg when it has several packets).
+// System calls per tick: one epoll_wait (more past 64 ready sockets), one io_uring_enter (or one send call
+// per due call), and, only for a socket that received something, one recvmmsg; the statistics count them.
 // Per tick and per packet: no allocation, lock, logging or reference counting. New and ended calls come
 // through a briefly locked queue, looked at only when an atomic flag says it holds something; events leave
 // through a single-producer ring (MediaEventRing).
@@ -88,6 +89,8 @@ struct MediaWorker: ~Copyable {
     static let receiveBatch = 16
     /// Packets one sendmmsg takes (an outbox holds at most 17).
     static let sendBatch = 32
+    /// Sends one io_uring submission takes (more in a tick: several submissions).
+    static let ringEntries = 1024
 
     unowned(unsafe) let shared: MediaThread
     var clock: MediaClock
@@ -115,9 +118,23 @@ struct MediaWorker: ~Copyable {
     let frame: UnsafeMutableBufferPointer<UInt8>
     let updates: UnsafeMutablePointer<TelephoneEventUpdate>
     var statistics = MediaStatistics()
+    /// The tick's sends in one system call (unavailable: sendto and sendmmsg instead).
+    let ring: UDPSendRing
+    /// Free slots of the ring's socket table, a stack of `freeSlotCount`.
+    let freeSlots: UnsafeMutablePointer<Int32>
+    var freeSlotCount = 0
+    /// Whether sends go through `ring` (false without io_uring, or after a submission failed).
+    var ringSends: Bool
 
-    init(shared: MediaThread, tick: Duration, rtpTimeout: Duration, holdTimeout: Duration) {
+    /// `useRing`: send through io_uring when the kernel allows it (created here, on the media thread, which
+    /// is then the ring's only submitter).
+    init(shared: MediaThread, tick: Duration, rtpTimeout: Duration, holdTimeout: Duration, useRing: Bool = true) {
         self.shared = shared
+        ring = UDPSendRing(entries: useRing ? MediaWorker.ringEntries : 0, sockets: useRing ? shared.capacity : 0)
+        ringSends = useRing && ring.isAvailable
+        freeSlots = .allocate(capacity: max(ring.socketSlots, 1))
+        for slot in 0..<ring.socketSlots { freeSlots[slot] = Int32(ring.socketSlots - 1 - slot) }
+        freeSlotCount = ring.socketSlots
         clock = MediaClock(interval: tick)
         let tickNs = max(clock.interval, 1)
         tickMs = Int(max(tickNs / 1_000_000, 1))
@@ -153,6 +170,7 @@ struct MediaWorker: ~Copyable {
         frame.deallocate()
         updates.deallocate()
         dueCounts.deallocate()
+        freeSlots.deallocate()
     }
 
     /// Runs until the engine asks the thread to stop; then hands every call back for release.
@@ -197,6 +215,7 @@ struct MediaWorker: ~Copyable {
 
     mutating func publish(force: Bool) {
         statistics.calls = count
+        statistics.sendRingThreads = ringSends ? 1 : 0
         statistics.lateness = clock.lateness
         statistics.droppedEvents = shared.droppedEvents.load(ordering: .relaxed)
         var cpu = timespec()
@@ -235,6 +254,13 @@ struct MediaWorker: ~Copyable {
                 discardQueued(call.socket)
                 call.watched = readiness.add(call.socket, data: MediaWorker.pollData(call.socket, count)) == 0
                 call.readable = true
+                if ringSends, freeSlotCount > 0 {
+                    let slot = freeSlots[freeSlotCount - 1]
+                    if ring.register(call.socket, slot: Int(slot)) == 0 {
+                        freeSlotCount -= 1
+                        call.sendSlot = slot
+                    }
+                }
                 countDue(call, 1)
                 (calls + count).initialize(to: call)
                 dueTicks[count] = call.nextDueTick
@@ -325,7 +351,7 @@ struct MediaWorker: ~Copyable {
     }
 
     /// Posts the `released` record of call `i`; false when the ring is full (retry at the next tick).
-    func release(at i: Int) -> Bool {
+    mutating func release(at i: Int) -> Bool {
         unwatch(calls + i)
         return shared.events.push(
             MediaRecord(
@@ -359,9 +385,16 @@ struct MediaWorker: ~Copyable {
         UInt64(UInt32(bitPattern: socket.fileDescriptor)) << 32 | UInt64(UInt32(truncatingIfNeeded: slot))
     }
 
-    /// Stops polling a call's socket: before its `released` record, after which the event thread closes the
-    /// descriptor (and the number may be reused by a new call's socket).
-    func unwatch(_ call: UnsafeMutablePointer<MediaCall>) {
+    /// Stops polling a call's socket and takes it out of the ring's table: before its `released` record, after
+    /// which the event thread closes the descriptor (and the number may be reused by a new call's socket; the
+    /// ring's reference would otherwise keep the socket, and its port, open).
+    mutating func unwatch(_ call: UnsafeMutablePointer<MediaCall>) {
+        if call.pointee.sendSlot >= 0 {
+            ring.unregister(slot: Int(call.pointee.sendSlot))
+            freeSlots[freeSlotCount] = call.pointee.sendSlot
+            freeSlotCount += 1
+            call.pointee.sendSlot = -1
+        }
         guard call.pointee.watched else { return }
         readiness.remove(call.pointee.socket)
         call.pointee.watched = false
@@ -389,8 +422,12 @@ struct MediaWorker: ~Copyable {
     // MARK: - The tick
 
     /// Sends the packets every due call prepared at its previous deadline (MediaOutbox), first thing in
-    /// the tick: one sendto, or one sendmmsg for several packets.
+    /// the tick: all of them in one io_uring submission, or one sendto (sendmmsg for several packets) a call.
     mutating func sendPrepared() {
+        if ringSends {
+            sendPreparedThroughRing()
+            return
+        }
         let now = clock.tick
         var sent: UInt64 = 0
         var errors: UInt64 = 0
@@ -420,6 +457,52 @@ struct MediaWorker: ~Copyable {
         statistics.sendCalls &+= sendCalls
     }
 
+    /// The tick's sends through io_uring: every due call's packets queued (each from the call's socket to its
+    /// destination), submitted in one system call (another each time 1,024 are queued). The outboxes' bytes
+    /// stay untouched until then: the tick renders the next packets only after this returns.
+    mutating func sendPreparedThroughRing() {
+        let now = clock.tick
+        let offsets = sendOffsets
+        let lengths = sendLengths
+        var failed = false
+        for i in 0..<count where dueTicks[i] <= now {
+            let call = calls + i
+            guard call.pointee.nextDueTick <= now, !call.pointee.outbox.isEmpty else { continue }
+            let base = UnsafeRawPointer(call.pointee.outbox.base)
+            let n = call.pointee.outbox.take(offsets: offsets, lengths: lengths, limit: MediaWorker.sendBatch)
+            for k in 0..<n {
+                let bytes = UnsafeRawBufferPointer(start: base + Int(offsets[k]), count: Int(lengths[k]))
+                var queued = ring.queue(
+                    bytes, from: call.pointee.socket, slot: Int(call.pointee.sendSlot),
+                    to: call.pointee.sources.remote)
+                if !queued {
+                    failed = !flushRing() || failed
+                    queued = ring.queue(
+                        bytes, from: call.pointee.socket, slot: Int(call.pointee.sendSlot),
+                        to: call.pointee.sources.remote)
+                }
+                if !queued { statistics.sendErrors &+= 1 }
+            }
+        }
+        failed = !flushRing() || failed
+        if failed {
+            // The kernel refused a whole submission (it should not: sends never wait): send with sendto from
+            // now on rather than submit the kept queue, whose packets are stale by the next tick.
+            ringSends = false
+            statistics.sendRingThreads = 0
+        }
+    }
+
+    /// Submits the queued sends; false when the kernel refused the submission.
+    @inline(__always)
+    mutating func flushRing() -> Bool {
+        let (sent, failedSends, systemCalls, error) = ring.flush()
+        statistics.packetsSent &+= sent
+        statistics.sendErrors &+= failedSends
+        statistics.sendCalls &+= UInt64(systemCalls)
+        return error == 0
+    }
+
     /// Receives, renders and prepares the next packets of every due call; hands back finished calls once
     /// their last packets have left.
     mutating func tick() {
@@ -447,7 +530,7 @@ struct MediaWorker: ~Copyable {
     }
 
     /// Reports the end of a finished call and hands it back; false when the ring is full.
-    func finish(_ call: UnsafeMutablePointer<MediaCall>) -> Bool {
+    mutating func finish(_ call: UnsafeMutablePointer<MediaCall>) -> Bool {
         unwatch(call)
         if !call.pointee.endPosted {
             guard shared.events.push(MediaRecord(call: call.pointee.id, kind: .event(.ended(call.pointee.endReason))))

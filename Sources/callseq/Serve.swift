@@ -100,6 +100,13 @@ struct Serve: AsyncParsableCommand {
         help: "Run the media threads with SCHED_FIFO at this priority (1...99); needs the privilege.")
     var realtimePriority: Int32?
 
+    @Option(
+        name: .customLong("media-send"),
+        help:
+            "How media threads send RTP: io-uring (a tick's packets in one system call; sendto where the kernel refuses io_uring) or sendto (one system call a packet)."
+    )
+    var mediaSend: MediaSend = .ioUring
+
     @Option(name: .customLong("rtp-timeout"), help: "Seconds without RTP from the caller before the call is ended.")
     var rtpTimeout: Int = 30
 
@@ -296,7 +303,7 @@ struct Serve: AsyncParsableCommand {
                     rtpPorts: try parsedPorts(), mediaThreads: mediaThreads,
                     rtpTimeoutSeconds: rtpTimeout, holdTimeoutSeconds: holdTimeout,
                     rtpProbationPackets: rtpProbation, mediaTickMs: mediaTickMs,
-                    realtimePriority: realtimePriority,
+                    realtimePriority: realtimePriority, sendRing: mediaSend == .ioUring,
                     trustedProxies: trustedProxies,
                     drainTimeout: .seconds(drainTimeout)),
                 accounts: directory, source: storeAccounts, logger: logger,
@@ -398,4 +405,10 @@ private func isIPAddress(_ text: String) -> Bool {
     var v4 = in_addr()
     var v6 = in6_addr()
     return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+}
+
+/// `callseq serve --media-send`.
+enum MediaSend: String, ExpressibleByArgument, CaseIterable {
+    case ioUring = "io-uring"
+    case sendto
 }

@@ -114,7 +114,7 @@ func code(_ digit: Character) -> UInt8 { DTMFDigit(digit)!.eventCode }
 /// Runs one call against the engine: the peer sends PCMU (silence, or `inbandOne` tones for "1") every
 /// 20 ms, and "1" as an RFC 4733 event when `rfc4733One`, once the engine's audio arrives.
 func runCall(
-    dtmfOutput: DTMFOutput, ports: ClosedRange<Int>, rfc4733One: Bool
+    dtmfOutput: DTMFOutput, ports: ClosedRange<Int>, rfc4733One: Bool, sendRing: Bool = true
 ) throws
     -> (received: [Received], log: EventLog, engine: MediaEngine)
 {
@@ -122,7 +122,8 @@ func runCall(
     let session = try compiled.makeSession(calling: PhoneNumber("5145550100"))
     let log = EventLog()
     let engine = try MediaEngine(
-        configuration: .init(bindHost: "127.0.0.1", ports: ports, mediaThreads: 1, rtpTimeout: .seconds(30)),
+        configuration: .init(
+            bindHost: "127.0.0.1", ports: ports, mediaThreads: 1, rtpTimeout: .seconds(30), sendRing: sendRing),
         logger: Logger(label: "test"), onEvent: { log.append($0) })
     var peer = try Peer()
     let port = try engine.reservePort()
@@ -172,8 +173,12 @@ func runCall(
 
 @Suite("Media engine on 127.0.0.1", .serialized)
 struct MediaEngineTests {
-    @Test func rfc4733CallerPressesOneAndReceivesTheDoorCodeAsEvents() throws {
-        let (received, log, engine) = try runCall(dtmfOutput: .rfc4733, ports: 32000...32099, rfc4733One: true)
+    /// Both ways of sending: the tick's packets in one io_uring submission (where the kernel allows it), and
+    /// one sendto a packet (`callseq serve --media-send sendto`).
+    @Test(arguments: [true, false])
+    func rfc4733CallerPressesOneAndReceivesTheDoorCodeAsEvents(sendRing: Bool) throws {
+        let (received, log, engine) = try runCall(
+            dtmfOutput: .rfc4733, ports: 32000...32099, rfc4733One: true, sendRing: sendRing)
         defer { engine.shutdown() }
         let kinds = log.kinds
         #expect(kinds.first == .session(.menuStarted(ivr: 0, play: 1)))
@@ -223,7 +228,9 @@ struct MediaEngineTests {
 
         let statistics = engine.statistics()
         #expect(statistics.packetsReceived > 50 && statistics.packetsSent >= UInt64(received.count))
-        #expect(statistics.invalidPackets == 0)
+        #expect(statistics.invalidPackets == 0 && statistics.sendErrors == 0)
+        // io_uring unless asked not to or the kernel refuses it (then the engine says so and uses sendto).
+        #expect(statistics.sendRingThreads == (sendRing && UDPSendRing(entries: 1, sockets: 0).isAvailable ? 1 : 0))
         try waitUntil { engine.ports.reservedCount == 0 && engine.activeCalls == 0 }
     }
 
