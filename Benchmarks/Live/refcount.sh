@@ -68,13 +68,15 @@ PY
 # count and the loop's calls need not end on the same tick).
 [ -n "$packets" ] && [ "$packets" -ge $(( calls * 1000 )) ] \
     || { echo "refcount: expected at least $(( calls * 1000 )) RTP packets, the server reported '${packets}'" >&2; exit 1; }
-# The loop sends a call's packets with one sendto, or one sendmmsg when it has several; it counts those calls.
+# The loop sends a tick's packets with one io_uring submission (liburing's io_uring_submit), or, without
+# io_uring, a call's with one sendto (sendmmsg when it has several); it counts those calls.
 sends=$(sed -n 's/.*system calls \([0-9]*\) send,.*/\1/p' "$work/log" | tail -n 1)
-sent=$(( $(calls_to sendto) + $(calls_to sendmmsg) ))
+ring=$(sed -n 's/.* \([0-9]*\) media thread(s) sending through io_uring.*/\1/p' "$work/log" | tail -n 1)
+sent=$(( $(calls_to sendto) + $(calls_to sendmmsg) + $(calls_to io_uring_submit) ))
 [ -n "$sends" ] && [ "$sent" -ge $(( sends * 9 / 10 )) ] \
-    || { echo "refcount: callgrind saw $sent sendto/sendmmsg calls in the media loop for ${sends:-?} send calls ($packets packets): nothing measured" >&2; exit 1; }
+    || { echo "refcount: callgrind saw $sent sendto/sendmmsg/io_uring_submit calls in the media loop for ${sends:-?} send calls ($packets packets): nothing measured" >&2; exit 1; }
 fail=0
-printf 'media thread loop, %s calls, %s RTP packets sent (%s sendto/sendmmsg calls seen):\n' "$calls" "$packets" "$sent"
+printf 'media thread loop, %s calls, %s RTP packets sent (%s send calls seen; %s thread(s) sending through io_uring):\n' "$calls" "$packets" "$sent" "${ring:-?}"
 for fn in malloc swift_allocObject swift_retain swift_release; do
     n=$(calls_to "$fn")
     printf '  %-18s %6d calls (%s per packet)\n' "$fn" "$n" "$(python3 -c "print(f'{$n / max($packets, 1):.4f}')")"

@@ -6,7 +6,8 @@
 # over a steady window, its memory per call (RSS growth over the idle server), and the media loop's system
 # calls per RTP packet (sendto/sendmmsg + recvmmsg + epoll_wait, counted by the loop over the whole run, against
 # the packets sent and received).
-#   CALLS="250 500 1000 2000" [REALTIME=50] [TICK_MS=1] Benchmarks/Live/run.sh  (SCHED_FIFO priority; media tick)
+#   CALLS="250 500 1000 2000" [REALTIME=50] [TICK_MS=1] [SEND=sendto] Benchmarks/Live/run.sh
+#   (SCHED_FIFO priority; media tick; SEND: serve's --media-send, io-uring by default)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 swift build -c release --product callseq >/dev/null
@@ -21,7 +22,7 @@ printf '|---|---|---|---|---|---|---|---|---|\n'
 for n in ${CALLS:-250 500 1000 2000}; do
     work=$(mktemp -d)
     "$BIN" serve --account Benchmarks/Live/account.json --recordings-root "$PWD/Examples" --listen 127.0.0.1:0 --rtp-ports 20000-29999 \
-        --trusted-proxy 127.0.0.1 --rtp-timeout 120 ${REALTIME:+--realtime-priority $REALTIME} --media-tick-ms ${TICK_MS:-5} > "$work/out" 2> "$work/log" &
+        --trusted-proxy 127.0.0.1 --rtp-timeout 120 ${REALTIME:+--realtime-priority $REALTIME} ${SEND:+--media-send $SEND} --media-tick-ms ${TICK_MS:-5} > "$work/out" 2> "$work/log" &
     server=$!
     for _ in $(seq 100); do grep -q '^listening' "$work/out" 2>/dev/null && break; sleep 0.1; done
     port=$(sed -n 's/^listening on udp .*:\([0-9]*\)$/\1/p' "$work/out")

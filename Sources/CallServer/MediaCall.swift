@@ -49,9 +49,6 @@ struct MediaCall {
     var callerAudioCapacity: Int
     /// The packets for the next deadline, in the same allocation as `callerAudio` (after its samples).
     var outbox: MediaOutbox
-    /// The socket's slot in the thread's io_uring table of registered sockets (-1: none; sends name the
-    /// descriptor, or go through sendto when the thread has no ring).
-    var sendSlot: Int32 = -1
     /// The thread's readiness poll watches the socket (otherwise it is read at every frame).
     var watched = false
     /// The poll reported data that has not been read yet (or the socket is not watched).

@@ -170,7 +170,7 @@ package final class MediaEngine: Sendable {
         var useRing = configuration.sendRing
         if useRing {
             // The threads create their own rings; this one only asks the kernel, to say why once.
-            let probe = UDPSendRing(entries: 1, sockets: 0)
+            let probe = UDPSendRing(entries: 1)
             if !probe.isAvailable {
                 useRing = false
                 logger.warning(

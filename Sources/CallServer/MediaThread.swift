@@ -9,8 +9,7 @@
 //    as one RTP packet, or the telephone-event packets of a digit being sent (RTPSender, RFC 4733 §2.5),
 //    in the call's outbox: a tick starts by sending what the due calls prepared one interval earlier, so
 //    packets leave at their deadline behind sends only (MediaOutbox): all the tick's packets in one
-//    io_uring_enter (UDPSendRing: each packet a sendmsg from its call's socket, sockets registered with the
-//    ring), or, where the kernel refuses io_uring, one sendto a call (sendmmsg when it has several packets).
+//    io_uring_enter (UDPSendRing: each packet a sendmsg from its call's socket to its destination), or, where the kernel refuses io_uring, one sendto a call (sendmmsg when it has several packets).
 // System calls per tick: one epoll_wait (more past 64 ready sockets), one io_uring_enter (or one send call
 // per due call), and, only for a socket that received something, one recvmmsg; the statistics count them.
 // Per tick and per packet: no allocation, lock, logging or reference counting. New and ended calls come
@@ -120,9 +119,6 @@ struct MediaWorker: ~Copyable {
     var statistics = MediaStatistics()
     /// The tick's sends in one system call (unavailable: sendto and sendmmsg instead).
     let ring: UDPSendRing
-    /// Free slots of the ring's socket table, a stack of `freeSlotCount`.
-    let freeSlots: UnsafeMutablePointer<Int32>
-    var freeSlotCount = 0
     /// Whether sends go through `ring` (false without io_uring, or after a submission failed).
     var ringSends: Bool
 
@@ -130,11 +126,11 @@ struct MediaWorker: ~Copyable {
     /// is then the ring's only submitter).
     init(shared: MediaThread, tick: Duration, rtpTimeout: Duration, holdTimeout: Duration, useRing: Bool = true) {
         self.shared = shared
-        ring = UDPSendRing(entries: useRing ? MediaWorker.ringEntries : 0, sockets: useRing ? shared.capacity : 0)
+        // Created in a local and read before it moves into `self`: the release build freed a wild pointer when
+        // the stored property was read before every property was initialized (Swift 6.3.1).
+        let ring = UDPSendRing(entries: useRing ? MediaWorker.ringEntries : 0)
         ringSends = useRing && ring.isAvailable
-        freeSlots = .allocate(capacity: max(ring.socketSlots, 1))
-        for slot in 0..<ring.socketSlots { freeSlots[slot] = Int32(ring.socketSlots - 1 - slot) }
-        freeSlotCount = ring.socketSlots
+        self.ring = ring
         clock = MediaClock(interval: tick)
         let tickNs = max(clock.interval, 1)
         tickMs = Int(max(tickNs / 1_000_000, 1))
@@ -170,7 +166,6 @@ struct MediaWorker: ~Copyable {
         frame.deallocate()
         updates.deallocate()
         dueCounts.deallocate()
-        freeSlots.deallocate()
     }
 
     /// Runs until the engine asks the thread to stop; then hands every call back for release.
@@ -254,13 +249,6 @@ struct MediaWorker: ~Copyable {
                 discardQueued(call.socket)
                 call.watched = readiness.add(call.socket, data: MediaWorker.pollData(call.socket, count)) == 0
                 call.readable = true
-                if ringSends, freeSlotCount > 0 {
-                    let slot = freeSlots[freeSlotCount - 1]
-                    if ring.register(call.socket, slot: Int(slot)) == 0 {
-                        freeSlotCount -= 1
-                        call.sendSlot = slot
-                    }
-                }
                 countDue(call, 1)
                 (calls + count).initialize(to: call)
                 dueTicks[count] = call.nextDueTick
@@ -351,7 +339,7 @@ struct MediaWorker: ~Copyable {
     }
 
     /// Posts the `released` record of call `i`; false when the ring is full (retry at the next tick).
-    mutating func release(at i: Int) -> Bool {
+    func release(at i: Int) -> Bool {
         unwatch(calls + i)
         return shared.events.push(
             MediaRecord(
@@ -385,16 +373,9 @@ struct MediaWorker: ~Copyable {
         UInt64(UInt32(bitPattern: socket.fileDescriptor)) << 32 | UInt64(UInt32(truncatingIfNeeded: slot))
     }
 
-    /// Stops polling a call's socket and takes it out of the ring's table: before its `released` record, after
-    /// which the event thread closes the descriptor (and the number may be reused by a new call's socket; the
-    /// ring's reference would otherwise keep the socket, and its port, open).
-    mutating func unwatch(_ call: UnsafeMutablePointer<MediaCall>) {
-        if call.pointee.sendSlot >= 0 {
-            ring.unregister(slot: Int(call.pointee.sendSlot))
-            freeSlots[freeSlotCount] = call.pointee.sendSlot
-            freeSlotCount += 1
-            call.pointee.sendSlot = -1
-        }
+    /// Stops polling a call's socket: before its `released` record, after which the event thread closes the
+    /// descriptor (and the number may be reused by a new call's socket).
+    func unwatch(_ call: UnsafeMutablePointer<MediaCall>) {
         guard call.pointee.watched else { return }
         readiness.remove(call.pointee.socket)
         call.pointee.watched = false
@@ -472,14 +453,10 @@ struct MediaWorker: ~Copyable {
             let n = call.pointee.outbox.take(offsets: offsets, lengths: lengths, limit: MediaWorker.sendBatch)
             for k in 0..<n {
                 let bytes = UnsafeRawBufferPointer(start: base + Int(offsets[k]), count: Int(lengths[k]))
-                var queued = ring.queue(
-                    bytes, from: call.pointee.socket, slot: Int(call.pointee.sendSlot),
-                    to: call.pointee.sources.remote)
+                var queued = ring.queue(bytes, from: call.pointee.socket, to: call.pointee.sources.remote)
                 if !queued {
                     failed = !flushRing() || failed
-                    queued = ring.queue(
-                        bytes, from: call.pointee.socket, slot: Int(call.pointee.sendSlot),
-                        to: call.pointee.sources.remote)
+                    queued = ring.queue(bytes, from: call.pointee.socket, to: call.pointee.sources.remote)
                 }
                 if !queued { statistics.sendErrors &+= 1 }
             }
@@ -530,7 +507,7 @@ struct MediaWorker: ~Copyable {
     }
 
     /// Reports the end of a finished call and hands it back; false when the ring is full.
-    mutating func finish(_ call: UnsafeMutablePointer<MediaCall>) -> Bool {
+    func finish(_ call: UnsafeMutablePointer<MediaCall>) -> Bool {
         unwatch(call)
         if !call.pointee.endPosted {
             guard shared.events.push(MediaRecord(call: call.pointee.id, kind: .event(.ended(call.pointee.endReason))))

@@ -73,24 +73,21 @@ struct SocketTests {
 @Suite("Sends through io_uring")
 struct UDPSendRingTests {
     /// Packets from several sockets to several destinations leave in one submission, each from its own socket
-    /// (the receiver sees the sender's port) with its own bytes, registered sockets or not.
+    /// (the receiver sees the sender's port) with its own bytes.
     @Test func oneSubmissionSendsEachPacketFromItsSocketToItsDestination() throws {
-        let ring = UDPSendRing(entries: 8, sockets: 4)
+        let ring = UDPSendRing(entries: 8)
         // io_uring refused (disabled or filtered): the media threads use sendto, tested elsewhere.
         guard ring.isAvailable else { return }
         let loopback = try #require(UDPAddress(host: "127.0.0.1", port: 0))
         let senders = try (0..<3).map { _ in try UDPSocket.bind(loopback) }
         let receivers = try (0..<3).map { _ in try UDPSocket.bind(loopback) }
         defer { (senders + receivers).forEach { $0.close() } }
-        #expect(ring.socketSlots == 4)
-        #expect(ring.register(senders[0], slot: 2) == 0 && ring.register(senders[1], slot: 0) == 0)
-        #expect(ring.register(senders[2], slot: 4) == EINVAL)  // outside the table: sent by descriptor below
         let packets: [[UInt8]] = [[1, 2, 3], [4, 5, 6, 7], Array(repeating: 0xAB, count: 172)]
-        let slots = [2, 0, -1]
         for i in 0..<3 {
             let destination = try #require(receivers[i].localAddress)
-            #expect(packets[i].withUnsafeBytes { ring.queue($0, from: senders[i], slot: slots[i], to: destination) })
+            #expect(packets[i].withUnsafeBytes { ring.queue($0, from: senders[i], to: destination) })
         }
+        #expect(ring.pending == 3)
         let (sent, failed, systemCalls, error) = ring.flush()
         #expect(sent == 3 && failed == 0 && systemCalls == 1 && error == 0 && ring.pending == 0)
         for i in 0..<3 {
@@ -111,7 +108,7 @@ struct UDPSendRingTests {
 
     /// The queue holds `entries` sends; one more is refused until a flush.
     @Test func aFullQueueRefusesUntilFlushed() throws {
-        let ring = UDPSendRing(entries: 4, sockets: 0)
+        let ring = UDPSendRing(entries: 4)
         guard ring.isAvailable else { return }
         let loopback = try #require(UDPAddress(host: "127.0.0.1", port: 0))
         let sender = try UDPSocket.bind(loopback)
@@ -119,27 +116,29 @@ struct UDPSendRingTests {
         defer { [sender, receiver].forEach { $0.close() } }
         let destination = try #require(receiver.localAddress)
         let byte: [UInt8] = [7]
-        let queued = (0..<5).map { _ in byte.withUnsafeBytes { ring.queue($0, from: sender, slot: -1, to: destination) }
-        }
+        let queued = (0..<5).map { _ in byte.withUnsafeBytes { ring.queue($0, from: sender, to: destination) } }
         #expect(queued == [true, true, true, true, false])
         #expect(ring.flush().sent == 4)
-        #expect(byte.withUnsafeBytes { ring.queue($0, from: sender, slot: -1, to: destination) })
+        #expect(byte.withUnsafeBytes { ring.queue($0, from: sender, to: destination) })
         #expect(ring.flush().sent == 1)
     }
 
-    /// A registered socket holds a reference in the ring: closed while registered, its port stays bound; once
-    /// unregistered it is free (which is why a media thread unregisters a call's socket before handing it back).
-    @Test func aSocketsPortIsFreedOnlyOnceUnregistered() throws {
-        let ring = UDPSendRing(entries: 4, sockets: 2)
-        guard ring.isAvailable, ring.socketSlots == 2 else { return }
+    /// A send the kernel refuses completes as failed within the flush (a closed descriptor: EBADF), and the
+    /// sends beside it still leave.
+    @Test func aRefusedSendIsCountedAndTheOthersLeave() throws {
+        let ring = UDPSendRing(entries: 4)
+        guard ring.isAvailable else { return }
         let loopback = try #require(UDPAddress(host: "127.0.0.1", port: 0))
-        let socket = try UDPSocket.bind(loopback)
-        let address = try #require(socket.localAddress)
-        #expect(ring.register(socket, slot: 1) == 0)
-        socket.close()
-        #expect(throws: SocketError.self) { try UDPSocket.bind(address).close() }
-        #expect(ring.unregister(slot: 1) == 0)
-        let again = try UDPSocket.bind(address)
-        again.close()
+        let sender = try UDPSocket.bind(loopback)
+        let closed = try UDPSocket.bind(loopback)
+        let receiver = try UDPSocket.bind(loopback)
+        defer { [sender, receiver].forEach { $0.close() } }
+        closed.close()
+        let destination = try #require(receiver.localAddress)
+        let byte: [UInt8] = [9]
+        #expect(byte.withUnsafeBytes { ring.queue($0, from: closed, to: destination) })
+        #expect(byte.withUnsafeBytes { ring.queue($0, from: sender, to: destination) })
+        let result = ring.flush()
+        #expect(result.sent == 1 && result.failed == 1 && result.error == 0)
     }
 }

@@ -49,30 +49,21 @@ int callseq_epoll_poll(int epoll, uint64_t *data, int max);
 /// A media thread's io_uring for sends (sendring.c): packets queued during a tick, submitted in one system call.
 typedef struct callseq_send_ring callseq_send_ring;
 
-/// A ring for `entries` (1...4096) queued sends and, when the kernel allows, a table of `files` registered
-/// sockets. NULL with `*error` set (ENOSYS, EPERM: io_uring disabled or filtered; ENOMEM...) on failure.
-callseq_send_ring *callseq_send_ring_create(unsigned entries, unsigned files, int *error);
+/// A ring for `entries` (1...4096) queued sends. NULL with `*error` set on failure (ENOSYS, EPERM: io_uring
+/// missing, disabled or filtered; ENOMEM...).
+callseq_send_ring *callseq_send_ring_create(unsigned entries, int *error);
 
-/// Closes the ring (and drops its references to registered sockets).
+/// Closes the ring.
 void callseq_send_ring_destroy(callseq_send_ring *ring);
 
-/// The size of the table of registered sockets (0: sends name descriptors).
-unsigned callseq_send_ring_file_slots(const callseq_send_ring *ring);
-
-/// Registers socket `fd` in table slot `slot`; 0 or -errno.
-int callseq_send_ring_register(callseq_send_ring *ring, unsigned slot, int fd);
-
-/// Empties table slot `slot` (the ring's reference to the socket goes); 0 or -errno.
-int callseq_send_ring_unregister(callseq_send_ring *ring, unsigned slot);
-
-/// Queues one datagram of `length` bytes at `data` to `destination` (at most a sockaddr_in6), from table slot
-/// `slot` when it is registered, otherwise from `fd`. The bytes must stay unchanged until the next flush.
-/// 0, -EBUSY when the queue is full (flush first), -EINVAL for a longer address.
-int callseq_send_ring_queue(callseq_send_ring *ring, int slot, int fd, const void *data, uint32_t length,
+/// Queues one datagram of `length` bytes at `data` from socket `fd` to `destination` (at most a sockaddr_in6).
+/// The bytes must stay unchanged until the next flush. 0, -EBUSY when the queue is full (flush first), -EINVAL
+/// for a longer address.
+int callseq_send_ring_queue(callseq_send_ring *ring, int fd, const void *data, uint32_t length,
                             const struct sockaddr *destination, uint32_t destinationLength);
 
 /// Submits the queued sends in one io_uring_enter(2) and counts the completions seen (sent, failed). Returns
-/// the number of system calls made (0 or 1), or -errno when the submission failed (the queue is kept).
+/// the number of system calls made (0 or 1), or -errno when the submission failed or was partial.
 int callseq_send_ring_flush(callseq_send_ring *ring, uint64_t *sent, uint64_t *failed);
 
 /// Sends queued or submitted whose completion was not seen yet.
