@@ -98,18 +98,18 @@ public final class Player {
 
     // The plain run: from the current sample up to the next thing that needs the frame loop's bookkeeping (the
     // next event, the next telephone-event, the end of the sequence or of its last segment, a cancel). A frame
-    // that ends by `plainUntil` has nothing to report: it is copies only. The current segment holds the samples
-    // `plainStart..<plainEnd`. A frame that ends inside it and inside the run is one copy (`…CopyUntil`) or one
-    // fill (`…FillUntil`) in the renderer of the program's own encoding (`linear…` for PCM16, `byte…` for G.711;
-    // the other pair stays `Int.min`: a PCM16 program rendered as bytes reaches the precondition of
-    // `renderPastCopy(bytes:count:_:)`, a G.711 one rendered as PCM16 the frame loop); the copy's source is `copyFrom` (the segment's audio, as an address, less `plainStart`
-    // samples) plus the frame's first sample. A frame that crosses the segment's end into a next segment long
-    // enough to finish it is two copies (or fills) and a step (`renderCrossing`); one that crosses more,
-    // `renderAcrossSegments(into:count:stride:)`. Every other frame takes the full loop, which then finds the
-    // next run (`preparePlainRun()`). All produce the same bytes and events.
+    // that ends by `plainUntil` has nothing to report: it is copies only. The current segment (`segmentIndex`)
+    // ends before sample `plainEnd`. A frame that ends inside it and inside the run is one copy (`…CopyUntil`)
+    // or one fill (`…FillUntil`) in the renderer of the program's own encoding: `linear…` for PCM16, `byte…`
+    // for G.711, the other pair stays `Int.min` (a PCM16 program rendered as bytes reaches the precondition of
+    // `renderPastCopy(bytes:count:_:)`, a G.711 one rendered as PCM16 the frame loop). The copy's source is
+    // `copyFrom`, the address of the segment's audio less its first sample's offset, plus the frame's first
+    // sample's. A frame that crosses the segment's end into a next segment long enough to finish it is two
+    // copies (or fills) and a step (`renderCrossing`); one that crosses more, `renderAcrossSegments`. Every other
+    // frame takes the full loop, which then finds the next run (`preparePlainRun()`). All give the same bytes
+    // and events.
     @exclusivity(unchecked) @usableFromInline var plainUntil = Int.min
     @exclusivity(unchecked) @usableFromInline var plainEnd = Int.min
-    @exclusivity(unchecked) @usableFromInline var plainStart = 0
     @exclusivity(unchecked) @usableFromInline var linearCopyUntil = Int.min
     @exclusivity(unchecked) @usableFromInline var linearFillUntil = Int.min
     @exclusivity(unchecked) @usableFromInline var byteCopyUntil = Int.min
@@ -166,7 +166,6 @@ public final class Player {
     /// the one-copy and one-fill frames in the renderer of the program's encoding.
     @usableFromInline @inline(__always)
     func loadPlainSegment(_ segment: Segment) {
-        plainStart = segment.start
         plainEnd = segment.start &+ segment.length
         // A frame in one piece ends before the segment does (one that reaches its end steps to the next).
         let until = min(plainUntil, plainEnd &- 1)
@@ -175,7 +174,7 @@ public final class Player {
         if isG711 {
             if let audio = segment.encoded {
                 copyUntil = until
-                copyFrom = UInt(bitPattern: audio) &- UInt(bitPattern: plainStart)
+                copyFrom = UInt(bitPattern: audio) &- UInt(bitPattern: segment.start)
             } else {
                 fillUntil = until
             }
@@ -184,7 +183,7 @@ public final class Player {
         } else {
             if let audio = segment.pcm {
                 copyUntil = until
-                copyFrom = UInt(bitPattern: audio) &- UInt(bitPattern: plainStart) &* 2
+                copyFrom = UInt(bitPattern: audio) &- UInt(bitPattern: segment.start) &* 2
             } else {
                 fillUntil = until
             }
@@ -212,7 +211,7 @@ public final class Player {
         let first = plainEnd &- start
         let second = end &- plainEnd
         let currentAudio = stride == 2 ? UnsafeRawPointer(current.pcm) : UnsafeRawPointer(current.encoded)
-        let from = currentAudio.map { $0 + (start &- plainStart) &* stride }
+        let from = currentAudio.map { $0 + (start &- current.start) &* stride }
         let nextAudio = stride == 2 ? UnsafeRawPointer(next.pcm) : UnsafeRawPointer(next.encoded)
         segmentIndex = index
         loadPlainSegment(next)
@@ -248,7 +247,7 @@ public final class Player {
             let destination = base + written &* stride
             let source = stride == 2 ? UnsafeRawPointer(segment.pcm) : UnsafeRawPointer(segment.encoded)
             if let source {
-                destination.copyMemory(from: source + (at - plainStart) &* stride, byteCount: n &* stride)
+                destination.copyMemory(from: source + (at - segment.start) &* stride, byteCount: n &* stride)
             } else {
                 destination.initializeMemory(
                     as: UInt8.self, repeating: stride == 2 ? 0 : silenceByte,
