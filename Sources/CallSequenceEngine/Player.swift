@@ -88,18 +88,19 @@ public final class Player {
     // The per-call state. Only the thread that renders this call touches it (a player belongs to one
     // call), so Swift's dynamic exclusivity checks, a thread-local lookup on every access of a class's
     // stored property, are turned off for it: they were a third of the render path's instructions.
+    // (The two flags sit beside the three above: one 8-byte word for the five.)
 
+    @exclusivity(unchecked) @usableFromInline var cancelled = false
+    @exclusivity(unchecked) @usableFromInline var finished = false
     @exclusivity(unchecked) @usableFromInline var samplesRendered = 0
     @exclusivity(unchecked) @usableFromInline var segmentIndex = 0
     @exclusivity(unchecked) @usableFromInline var eventIndex = 0
     @exclusivity(unchecked) @usableFromInline var toneIndex = 0
-    @exclusivity(unchecked) @usableFromInline var cancelled = false
-    @exclusivity(unchecked) @usableFromInline var finished = false
 
     // The plain run: from the current sample up to the next thing that needs the frame loop's bookkeeping (the
     // next event, the next telephone-event, the end of the sequence or of its last segment, a cancel). A frame
-    // that ends by `plainUntil` has nothing to report: it is copies only. The current segment (`segmentIndex`)
-    // ends before sample `plainEnd`. A frame that ends inside it and inside the run is one copy (`…CopyUntil`)
+    // that ends by `plainUntil` has nothing to report: it is copies only. A frame that ends inside the current
+    // segment (`segmentIndex`) and inside the run is one copy (`…CopyUntil`)
     // or one fill (`…FillUntil`) in the renderer of the program's own encoding: `linear…` for PCM16, `byte…`
     // for G.711, the other pair stays `Int.min` (a PCM16 program rendered as bytes reaches the precondition of
     // `renderPastCopy(bytes:count:_:)`, a G.711 one rendered as PCM16 the frame loop). The copy's source is
@@ -109,7 +110,6 @@ public final class Player {
     // frame takes the full loop, which then finds the next run (`preparePlainRun()`). All give the same bytes
     // and events.
     @exclusivity(unchecked) @usableFromInline var plainUntil = Int.min
-    @exclusivity(unchecked) @usableFromInline var plainEnd = Int.min
     @exclusivity(unchecked) @usableFromInline var linearCopyUntil = Int.min
     @exclusivity(unchecked) @usableFromInline var linearFillUntil = Int.min
     @exclusivity(unchecked) @usableFromInline var byteCopyUntil = Int.min
@@ -155,7 +155,6 @@ public final class Player {
     @usableFromInline
     func clearPlainRun() {
         plainUntil = Int.min
-        plainEnd = Int.min
         linearCopyUntil = Int.min
         linearFillUntil = Int.min
         byteCopyUntil = Int.min
@@ -166,9 +165,8 @@ public final class Player {
     /// the one-copy and one-fill frames in the renderer of the program's encoding.
     @usableFromInline @inline(__always)
     func loadPlainSegment(_ segment: Segment) {
-        plainEnd = segment.start &+ segment.length
         // A frame in one piece ends before the segment does (one that reaches its end steps to the next).
-        let until = min(plainUntil, plainEnd &- 1)
+        let until = min(plainUntil, segment.start &+ segment.length &- 1)
         var copyUntil = Int.min
         var fillUntil = Int.min
         if isG711 {
@@ -192,12 +190,14 @@ public final class Player {
         }
     }
 
-    /// A frame of the plain run that reaches the end of the current segment (`plainEnd <= end <= plainUntil`,
-    /// in the renderer of the program's encoding; `stride` is 2 for PCM16, 1 for G.711). The common one, which
-    /// ends inside the next segment, is two copies (or fills) and a step; one that crosses more boundaries goes
-    /// to `renderAcrossSegments(into:count:stride:)`.
+    /// A frame of the plain run that reaches the end of the current segment, `current`: `end <= plainUntil`, in
+    /// the renderer of the program's encoding (`stride` is 2 for PCM16, 1 for G.711). The common one, which ends
+    /// inside the next segment, is two copies (or fills) and a step; one that crosses more boundaries goes to
+    /// `renderAcrossSegments(into:count:stride:)`.
     @inline(__always)
-    func renderCrossing(into base: UnsafeMutableRawPointer, count: Int, stride: Int, silence: UInt8) -> Int {
+    func renderCrossing(
+        into base: UnsafeMutableRawPointer, count: Int, current: Segment, stride: Int, silence: UInt8
+    ) -> Int {
         let start = samplesRendered
         let end = start &+ count
         let index = segmentIndex &+ 1
@@ -207,9 +207,8 @@ public final class Player {
             return renderAcrossSegments(into: base, count: count, stride: stride)
         }
         // The step first, the copies after: less to keep across the calls.
-        let current = segments[segmentIndex]
-        let first = plainEnd &- start
-        let second = end &- plainEnd
+        let first = next.start &- start
+        let second = end &- next.start
         let currentAudio = stride == 2 ? UnsafeRawPointer(current.pcm) : UnsafeRawPointer(current.encoded)
         let from = currentAudio.map { $0 + (start &- current.start) &* stride }
         let nextAudio = stride == 2 ? UnsafeRawPointer(next.pcm) : UnsafeRawPointer(next.encoded)
@@ -243,7 +242,8 @@ public final class Player {
         while written < count {
             // The run ends by the last segment's end: a segment is there.
             let segment = segments[segmentIndex]
-            let n = min(count - written, plainEnd - at)
+            let segmentEnd = segment.start + segment.length
+            let n = min(count - written, segmentEnd - at)
             let destination = base + written &* stride
             let source = stride == 2 ? UnsafeRawPointer(segment.pcm) : UnsafeRawPointer(segment.encoded)
             if let source {
@@ -255,7 +255,7 @@ public final class Player {
             }
             written += n
             at += n
-            if at == plainEnd {
+            if at == segmentEnd {
                 segmentIndex += 1
                 if segmentIndex < segments.count {
                     loadPlainSegment(segments[segmentIndex])
@@ -351,8 +351,13 @@ public final class Player {
         _ onEvent: (PlayerEvent) -> Void
     ) -> Int {
         let end = samplesRendered &+ count
-        if !isG711 && end >= plainEnd && end <= plainUntil {
-            return renderCrossing(into: base, count: count, stride: 2, silence: 0)
+        // Inside the run there is a current segment; a frame of the run that is not one copy or fill reaches
+        // its end.
+        if !isG711 && end <= plainUntil {
+            let current = segments[segmentIndex]
+            if end >= current.start &+ current.length {
+                return renderCrossing(into: base, count: count, current: current, stride: 2, silence: 0)
+            }
         }
         return renderFrameWithBookkeeping(linear: base, count: count, onEvent)
     }
@@ -404,8 +409,11 @@ public final class Player {
     ) -> Int {
         precondition(isG711, "this program was compiled for PCM16; render into Int16 samples")
         let end = samplesRendered &+ count
-        if end >= plainEnd && end <= plainUntil {
-            return renderCrossing(into: base, count: count, stride: 1, silence: silenceByte)
+        if end <= plainUntil {
+            let current = segments[segmentIndex]
+            if end >= current.start &+ current.length {
+                return renderCrossing(into: base, count: count, current: current, stride: 1, silence: silenceByte)
+            }
         }
         return renderFrameWithBookkeeping(bytes: base, count: count, onEvent)
     }
