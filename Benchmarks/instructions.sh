@@ -52,6 +52,7 @@ pairs=(
     "G.711 A-law encoding, 60 s at 8 kHz|g711a.ours|g711a.spandsp|spandsp linear_to_alaw|faster"
     "player, 25 s sequence in 20 ms frames, 8 kHz PCM16|player.pcm16.8k|copy.pcm16.8k|copy of the frames|share"
     "player, 25 s sequence in 20 ms frames, 8 kHz mu-law|player.ulaw.8k|copy.ulaw.8k|copy of the frames|share"
+    "player, 25 s sequence in 20 ms frames, 8 kHz A-law|player.alaw.8k|copy.alaw.8k|copy of the frames|share"
     "player, 25 s sequence in 20 ms frames, 48 kHz PCM16|player.pcm16.48k|copy.pcm16.48k|copy of the frames|share"
     "load + resample 60 s 44.1 kHz stereo FLAC to 8 kHz|load.flac|sox|sox IN -r 8000 OUT.wav (process)|faster"
     "load + resample 60 s 44.1 kHz stereo MP3 to 8 kHz|load.mp3|sox|sox IN -r 8000 OUT.wav (process)|faster"

@@ -8,6 +8,14 @@
 import CallSequenceModel
 import TelephonyDSP
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Something that happened in a frame.
 public struct PlayerEvent: Sendable, Hashable {
     /// What happened.
@@ -80,26 +88,33 @@ public final class Player {
     // The per-call state. Only the thread that renders this call touches it (a player belongs to one
     // call), so Swift's dynamic exclusivity checks, a thread-local lookup on every access of a class's
     // stored property, are turned off for it: they were a third of the render path's instructions.
+    // (The two flags sit beside the three above: one 8-byte word for the five.)
 
+    @exclusivity(unchecked) @usableFromInline var cancelled = false
+    @exclusivity(unchecked) @usableFromInline var finished = false
     @exclusivity(unchecked) @usableFromInline var samplesRendered = 0
     @exclusivity(unchecked) @usableFromInline var segmentIndex = 0
     @exclusivity(unchecked) @usableFromInline var eventIndex = 0
     @exclusivity(unchecked) @usableFromInline var toneIndex = 0
-    @exclusivity(unchecked) @usableFromInline var cancelled = false
-    @exclusivity(unchecked) @usableFromInline var finished = false
 
     // The plain run: from the current sample up to the next thing that needs the frame loop's bookkeeping (the
     // next event, the next telephone-event, the end of the sequence or of its last segment, a cancel). A frame
-    // that ends by `plainUntil` has nothing to report: it is copies only. Inside the current segment (it ends
-    // before `plainEnd`) it is one copy (or fill) from `plainPCM` / `plainEncoded` (`nil`: silence), the
-    // segment's audio from its sample `plainStart`; across segments, `renderAcrossSegments(into:count:stride:)`.
-    // Every other frame takes the full loop, which then finds the next run (`preparePlainRun()`). Both
-    // produce the same bytes and events.
+    // that ends by `plainUntil` has nothing to report: it is copies only. A frame that ends inside the current
+    // segment (`segmentIndex`) and inside the run is one copy (`…CopyUntil`)
+    // or one fill (`…FillUntil`) in the renderer of the program's own encoding: `linear…` for PCM16, `byte…`
+    // for G.711, the other pair stays `Int.min` (a PCM16 program rendered as bytes reaches the precondition of
+    // `renderPastCopy(bytes:count:_:)`, a G.711 one rendered as PCM16 the frame loop). The copy's source is
+    // `copyFrom`, the address of the segment's audio less its first sample's offset, plus the frame's first
+    // sample's. A frame that crosses the segment's end into a next segment long enough to finish it is two
+    // copies (or fills) and a step (`renderCrossing`); one that crosses more, `renderAcrossSegments`. Every other
+    // frame takes the full loop, which then finds the next run (`preparePlainRun()`). All give the same bytes
+    // and events.
     @exclusivity(unchecked) @usableFromInline var plainUntil = Int.min
-    @exclusivity(unchecked) @usableFromInline var plainEnd = Int.min
-    @exclusivity(unchecked) @usableFromInline var plainStart = 0
-    @exclusivity(unchecked) @usableFromInline var plainPCM: UnsafePointer<Int16>? = nil
-    @exclusivity(unchecked) @usableFromInline var plainEncoded: UnsafePointer<UInt8>? = nil
+    @exclusivity(unchecked) @usableFromInline var linearCopyUntil = Int.min
+    @exclusivity(unchecked) @usableFromInline var linearFillUntil = Int.min
+    @exclusivity(unchecked) @usableFromInline var byteCopyUntil = Int.min
+    @exclusivity(unchecked) @usableFromInline var byteFillUntil = Int.min
+    @exclusivity(unchecked) @usableFromInline var copyFrom: UInt = 0
 
     /// Samples rendered so far (including silence after the end).
     @inlinable public var position: Int { samplesRendered }
@@ -123,8 +138,7 @@ public final class Player {
     @usableFromInline
     func preparePlainRun() {
         guard !cancelled && segmentIndex < segments.count else {
-            plainUntil = Int.min
-            plainEnd = Int.min
+            clearPlainRun()
             return
         }
         // A frame ending at `total` reports `finished` (and every event left); one ending after an event's or a
@@ -134,24 +148,92 @@ public final class Player {
         if eventIndex < events.count { until = min(until, events[eventIndex].sample) }
         if reportsTelephoneEvents && toneIndex < tones.count { until = min(until, tones[toneIndex].startSample) }
         plainUntil = until
-        loadPlainSegment()
+        loadPlainSegment(segments[segmentIndex])
     }
 
-    /// Caches the current segment for the plain run.
+    /// No plain run: every frame takes the full loop.
     @usableFromInline
-    func loadPlainSegment() {
-        guard segmentIndex < segments.count else {
-            plainEnd = Int.min
-            return
-        }
-        let segment = segments[segmentIndex]
-        plainStart = segment.start
-        plainEnd = segment.start + segment.length
-        plainPCM = segment.pcm
-        plainEncoded = segment.encoded
+    func clearPlainRun() {
+        plainUntil = Int.min
+        linearCopyUntil = Int.min
+        linearFillUntil = Int.min
+        byteCopyUntil = Int.min
+        byteFillUntil = Int.min
     }
 
-    /// A frame of the plain run that reaches the end of the current segment: copies (or fills) up to each
+    /// Makes `segment` (the one at `segmentIndex`) the current segment of the plain run, and sets the limits of
+    /// the one-copy and one-fill frames in the renderer of the program's encoding.
+    @usableFromInline @inline(__always)
+    func loadPlainSegment(_ segment: Segment) {
+        // A frame in one piece ends before the segment does (one that reaches its end steps to the next).
+        let until = min(plainUntil, segment.start &+ segment.length &- 1)
+        var copyUntil = Int.min
+        var fillUntil = Int.min
+        if isG711 {
+            if let audio = segment.encoded {
+                copyUntil = until
+                copyFrom = UInt(bitPattern: audio) &- UInt(bitPattern: segment.start)
+            } else {
+                fillUntil = until
+            }
+            byteCopyUntil = copyUntil
+            byteFillUntil = fillUntil
+        } else {
+            if let audio = segment.pcm {
+                copyUntil = until
+                copyFrom = UInt(bitPattern: audio) &- UInt(bitPattern: segment.start) &* 2
+            } else {
+                fillUntil = until
+            }
+            linearCopyUntil = copyUntil
+            linearFillUntil = fillUntil
+        }
+    }
+
+    /// A frame of the plain run that reaches the end of the current segment, `current`: `end <= plainUntil`, in
+    /// the renderer of the program's encoding (`stride` is 2 for PCM16, 1 for G.711). The common one, which ends
+    /// inside the next segment, is two copies (or fills) and a step; one that crosses more boundaries goes to
+    /// `renderAcrossSegments(into:count:stride:)`.
+    @inline(__always)
+    func renderCrossing(
+        into base: UnsafeMutableRawPointer, count: Int, current: Segment, stride: Int, silence: UInt8
+    ) -> Int {
+        let start = samplesRendered
+        let end = start &+ count
+        let index = segmentIndex &+ 1
+        // The run ends by the last segment's end and this frame reaches the current one's: a next one is there.
+        let next = segments[index]
+        guard end < next.start &+ next.length else {
+            return renderAcrossSegments(into: base, count: count, stride: stride)
+        }
+        // The step first, the copies after: less to keep across the calls.
+        let first = next.start &- start
+        let second = end &- next.start
+        let currentAudio = stride == 2 ? UnsafeRawPointer(current.pcm) : UnsafeRawPointer(current.encoded)
+        let from = currentAudio.map { $0 + (start &- current.start) &* stride }
+        let nextAudio = stride == 2 ? UnsafeRawPointer(next.pcm) : UnsafeRawPointer(next.encoded)
+        segmentIndex = index
+        loadPlainSegment(next)
+        samplesRendered = end
+        // memcpy and memset: the lengths are positive, the source is the program's and the destination the
+        // caller's frame (no overlap).
+        if let from {
+            memcpy(base, from, first &* stride)
+        } else {
+            memset(base, Int32(silence), first &* stride)
+        }
+        if second > 0 {
+            let destination = base + first &* stride
+            if let nextAudio {
+                memcpy(destination, nextAudio, second &* stride)
+            } else {
+                memset(destination, Int32(silence), second &* stride)
+            }
+        }
+        return count
+    }
+
+    /// A frame of the plain run that crosses more than one segment boundary: copies (or fills) up to each
     /// segment's end and steps to the next. `stride` is 2 (PCM16) or 1 (G.711).
     @usableFromInline @inline(never)
     func renderAcrossSegments(into base: UnsafeMutableRawPointer, count: Int, stride: Int) -> Int {
@@ -159,11 +241,13 @@ public final class Player {
         var written = 0
         while written < count {
             // The run ends by the last segment's end: a segment is there.
-            let n = min(count - written, plainEnd - at)
+            let segment = segments[segmentIndex]
+            let segmentEnd = segment.start + segment.length
+            let n = min(count - written, segmentEnd - at)
             let destination = base + written &* stride
-            let source = stride == 2 ? UnsafeRawPointer(plainPCM) : UnsafeRawPointer(plainEncoded)
+            let source = stride == 2 ? UnsafeRawPointer(segment.pcm) : UnsafeRawPointer(segment.encoded)
             if let source {
-                destination.copyMemory(from: source + (at - plainStart) &* stride, byteCount: n &* stride)
+                destination.copyMemory(from: source + (at - segment.start) &* stride, byteCount: n &* stride)
             } else {
                 destination.initializeMemory(
                     as: UInt8.self, repeating: stride == 2 ? 0 : silenceByte,
@@ -171,9 +255,13 @@ public final class Player {
             }
             written += n
             at += n
-            if at == plainEnd {
+            if at == segmentEnd {
                 segmentIndex += 1
-                loadPlainSegment()
+                if segmentIndex < segments.count {
+                    loadPlainSegment(segments[segmentIndex])
+                } else {
+                    clearPlainRun()
+                }
             }
         }
         samplesRendered = at
@@ -195,8 +283,7 @@ public final class Player {
     /// Call it from the thread that renders (or between renders): the player is not shared between threads.
     public func cancel() {
         cancelled = true
-        plainUntil = Int.min
-        plainEnd = Int.min
+        clearPlainRun()
     }
 
     /// Renders the next `buffer.count` samples as 16-bit linear PCM.
@@ -220,8 +307,12 @@ public final class Player {
     public func render(
         into buffer: UnsafeMutableBufferPointer<UInt8>, _ onEvent: (PlayerEvent) -> Void = { _ in }
     ) -> Int {
-        precondition(isG711, "this program was compiled for PCM16; render into Int16 samples")
-        guard let base = buffer.baseAddress else { return 0 }
+        guard let base = buffer.baseAddress else {
+            precondition(isG711, "this program was compiled for PCM16; render into Int16 samples")
+            return 0
+        }
+        // A PCM16 program has no byte copies or fills: its frames reach `renderPastCopy(bytes:count:_:)`, which
+        // checks the encoding.
         return renderFrame(bytes: base, count: buffer.count, onEvent)
     }
 
@@ -234,20 +325,39 @@ public final class Player {
         _ onEvent: (PlayerEvent) -> Void
     ) -> Int {
         let start = samplesRendered
-        let end = start + count
-        if count > 0 && end <= plainUntil {
-            // The source is the program's, the destination the caller's frame: they never overlap, so a plain
-            // copy (update(from:count:) would first test for an overlap).
-            guard end < plainEnd else { return renderAcrossSegments(into: base, count: count, stride: 2) }
-            if let source = plainPCM {
-                UnsafeMutableRawPointer(base).copyMemory(
-                    from: source + (start &- plainStart),
-                    byteCount: count &* MemoryLayout<Int16>.stride)
-            } else {
-                base.update(repeating: 0, count: count)
-            }
+        let end = start &+ count
+        if end <= linearCopyUntil {
+            // The source is the program's, the destination the caller's frame: they never overlap, so memcpy
+            // (update(from:count:) would first test for an overlap, copyMemory for a negative count: `count` is
+            // a buffer's). `copyFrom` plus the frame's first sample is inside the segment's audio: never null.
+            memcpy(
+                base, UnsafeRawPointer(bitPattern: copyFrom &+ UInt(bitPattern: start) &* 2).unsafelyUnwrapped,
+                count &* MemoryLayout<Int16>.stride)
             samplesRendered = end
             return count
+        }
+        if end <= linearFillUntil {
+            memset(base, 0, count &* MemoryLayout<Int16>.stride)
+            samplesRendered = end
+            return count
+        }
+        return renderPastCopy(linear: base, count: count, onEvent)
+    }
+
+    /// A frame that is not one copy or fill: across a segment boundary inside the plain run, or outside it.
+    @usableFromInline @inline(never)
+    func renderPastCopy(
+        linear base: UnsafeMutablePointer<Int16>, count: Int,
+        _ onEvent: (PlayerEvent) -> Void
+    ) -> Int {
+        let end = samplesRendered &+ count
+        // Inside the run there is a current segment; a frame of the run that is not one copy or fill reaches
+        // its end.
+        if !isG711 && end <= plainUntil {
+            let current = segments[segmentIndex]
+            if end >= current.start &+ current.length {
+                return renderCrossing(into: base, count: count, current: current, stride: 2, silence: 0)
+            }
         }
         return renderFrameWithBookkeeping(linear: base, count: count, onEvent)
     }
@@ -277,16 +387,33 @@ public final class Player {
         _ onEvent: (PlayerEvent) -> Void
     ) -> Int {
         let start = samplesRendered
-        let end = start + count
-        if count > 0 && end <= plainUntil {
-            guard end < plainEnd else { return renderAcrossSegments(into: base, count: count, stride: 1) }
-            if let source = plainEncoded {
-                UnsafeMutableRawPointer(base).copyMemory(from: source + (start &- plainStart), byteCount: count)
-            } else {
-                base.update(repeating: silenceByte, count: count)
-            }
+        let end = start &+ count
+        if end <= byteCopyUntil {
+            memcpy(base, UnsafeRawPointer(bitPattern: copyFrom &+ UInt(bitPattern: start)).unsafelyUnwrapped, count)
             samplesRendered = end
             return count
+        }
+        if end <= byteFillUntil {
+            memset(base, Int32(silenceByte), count)
+            samplesRendered = end
+            return count
+        }
+        return renderPastCopy(bytes: base, count: count, onEvent)
+    }
+
+    /// The G.711 twin of `renderPastCopy(linear:count:_:)`; it checks that the program is G.711.
+    @usableFromInline @inline(never)
+    func renderPastCopy(
+        bytes base: UnsafeMutablePointer<UInt8>, count: Int,
+        _ onEvent: (PlayerEvent) -> Void
+    ) -> Int {
+        precondition(isG711, "this program was compiled for PCM16; render into Int16 samples")
+        let end = samplesRendered &+ count
+        if end <= plainUntil {
+            let current = segments[segmentIndex]
+            if end >= current.start &+ current.length {
+                return renderCrossing(into: base, count: count, current: current, stride: 1, silence: silenceByte)
+            }
         }
         return renderFrameWithBookkeeping(bytes: base, count: count, onEvent)
     }

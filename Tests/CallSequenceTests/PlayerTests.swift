@@ -49,6 +49,21 @@ func playBytes(_ program: CompiledSequence, frame: Int) -> [UInt8] {
     return bytes
 }
 
+/// Plays a whole G.711 program as bytes in frames of the given sizes (cycled); returns the bytes and the events.
+func playBytesWithEvents(_ program: CompiledSequence, frames: [Int]) -> (bytes: [UInt8], events: [PlayerEvent]) {
+    let player = program.makePlayer()
+    var bytes: [UInt8] = []
+    var events: [PlayerEvent] = []
+    var i = 0
+    while !player.isFinished {
+        var frame = [UInt8](repeating: 0x11, count: frames[i % frames.count])
+        let n = frame.withUnsafeMutableBufferPointer { player.render(into: $0) { events.append($0) } }
+        bytes += frame.prefix(n)
+        i += 1
+    }
+    return (bytes, events)
+}
+
 @Suite("Compiler and real-time player")
 struct PlayerTests {
     @Test(arguments: ["front-door.json", "gate.json"])
@@ -182,7 +197,7 @@ struct PlayerTests {
         let program = try compileExample("front-door.json", CallFormat(dtmfOutput: output))
         let reference = play(program, frames: [program.totalSamples + 1])
         #expect(reference.pcm.count == program.totalSamples)
-        for frames in [[1], [160], [159, 161], [800], [3, 500, 1, 161]] {
+        for frames in [[1], [160], [159, 161], [800], [0, 160], [3, 500, 1, 161]] {
             let other = play(program, frames: frames)
             #expect(other.pcm == reference.pcm, "frames \(frames)")
             // A telephone-event's interim states come at frame ends, and within one frame the step events come
@@ -210,6 +225,64 @@ struct PlayerTests {
             replay += again.prefix(n)
         }
         #expect(replay == reference.pcm)
+    }
+
+    /// A G.711 program keeps a digit's tone and gap in one burst, a PCM16 one the gap as silence: frames that are
+    /// one copy or fill, that cross one segment boundary (inside the frame or at its very end) or several, or that
+    /// are empty give the bytes and events of one frame of the whole sequence, in the program's own encoding and
+    /// (for G.711, through the frame loop) in PCM16.
+    @Test(arguments: [SampleEncoding.pcm16, .ulaw, .alaw], [DTMFOutput.inband, .rfc4733, .both])
+    func framesAcrossSegmentBoundariesAgree(encoding: SampleEncoding, output: DTMFOutput) throws {
+        let library = try RecordingLibrary(directory: examples + "/recordings")
+        let text = """
+            { "name": "Crossings", "steps": [
+              { "type": "recording", "recording": "welcome" },
+              { "type": "dtmf", "digits": "123w45", "toneMs": 43, "gapMs": 47 },
+              { "type": "dtmf", "digits": "67890" },
+              { "type": "sms", "from": "5145550100", "to": "5145550199", "message": "x" },
+              { "type": "dtmf", "digits": "9W8", "toneMs": 150, "gapMs": 100 } ] }
+            """
+        let sequence = try SequenceDefinition.parse(text, source: "crossings", recordings: library)
+        let program = try CompiledSequence(
+            sequence, format: CallFormat(encoding: encoding, dtmfOutput: output),
+            recordings: RecordingCache(library: library))
+        let whole = [program.totalSamples + 1]
+        let sizes = [[1], [160], [159, 161], [800], [1600], [0, 160], [3, 500, 1, 161, 4000]]
+        let reference = play(program, frames: whole)
+        #expect(reference.pcm.count == program.totalSamples)
+        #expect(reference.pcm.contains { $0 != 0 })
+        var references = [("pcm16", reference.pcm.map { UInt16(bitPattern: $0) }, reference.events)]
+        let referenceBytes = encoding == .pcm16 ? nil : playBytesWithEvents(program, frames: whole)
+        if let referenceBytes {
+            #expect(referenceBytes.bytes.count == program.totalSamples)
+            references.append(("bytes", referenceBytes.bytes.map { UInt16($0) }, referenceBytes.events))
+        }
+        for frames in sizes {
+            var others = [("pcm16", play(program, frames: frames))].map {
+                ($0.0, $0.1.pcm.map { UInt16(bitPattern: $0) }, $0.1.events)
+            }
+            if referenceBytes != nil {
+                let other = playBytesWithEvents(program, frames: frames)
+                others.append(("bytes", other.bytes.map { UInt16($0) }, other.events))
+            }
+            for ((name, expected, expectedEvents), (_, audio, events)) in zip(references, others) {
+                #expect(audio == expected, "\(name), frames \(frames)")
+                // Step events, and the telephone-events' final states apart: interim states come at frame ends,
+                // and within one frame the step events come first.
+                let steps = { (events: [PlayerEvent]) in
+                    events.filter { if case .telephoneEvent = $0.kind { false } else { true } }.map {
+                        "\($0.kind) \($0.sample)"
+                    }
+                }
+                let tones = { (events: [PlayerEvent]) in
+                    events.filter { if case .telephoneEvent(let state) = $0.kind { state.ended } else { false } }
+                        .map { "\($0.kind) \($0.sample)" }
+                }
+                #expect(steps(events) == steps(expectedEvents), "\(name), frames \(frames)")
+                #expect(tones(events) == tones(expectedEvents), "\(name), frames \(frames)")
+                #expect(output == .inband || tones(events).count == 12)
+            }
+        }
     }
 
     @Test func perCallStateFitsIn256Bytes() throws {

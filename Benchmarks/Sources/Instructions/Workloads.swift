@@ -206,6 +206,8 @@ nonisolated(unsafe) let workloads: [String: Workload] = [
     "copy.pcm16.8k": frameCopy(rate: 8000, encoding: .pcm16),
     "player.ulaw.8k": player(rate: 8000, encoding: .ulaw),
     "copy.ulaw.8k": frameCopy(rate: 8000, encoding: .ulaw),
+    "player.alaw.8k": player(rate: 8000, encoding: .alaw),
+    "copy.alaw.8k": frameCopy(rate: 8000, encoding: .alaw),
     "player.pcm16.48k": player(rate: 48000, encoding: .pcm16),
     "copy.pcm16.48k": frameCopy(rate: 48000, encoding: .pcm16),
 ]
