@@ -81,7 +81,7 @@ struct UDPSendRingTests {
         let loopback = try #require(UDPAddress(host: "127.0.0.1", port: 0))
         let senders = try (0..<3).map { _ in try UDPSocket.bind(loopback) }
         let receivers = try (0..<3).map { _ in try UDPSocket.bind(loopback) }
-        defer { (senders + receivers).forEach { $0.close() } }
+        defer { for socket in senders + receivers { socket.close() } }
         let packets: [[UInt8]] = [[1, 2, 3], [4, 5, 6, 7], Array(repeating: 0xAB, count: 172)]
         for i in 0..<3 {
             let destination = try #require(receivers[i].localAddress)
@@ -113,7 +113,7 @@ struct UDPSendRingTests {
         let loopback = try #require(UDPAddress(host: "127.0.0.1", port: 0))
         let sender = try UDPSocket.bind(loopback)
         let receiver = try UDPSocket.bind(loopback)
-        defer { [sender, receiver].forEach { $0.close() } }
+        defer { for socket in [sender, receiver] { socket.close() } }
         let destination = try #require(receiver.localAddress)
         let byte: [UInt8] = [7]
         let queued = (0..<5).map { _ in byte.withUnsafeBytes { ring.queue($0, from: sender, to: destination) } }
@@ -132,7 +132,7 @@ struct UDPSendRingTests {
         let sender = try UDPSocket.bind(loopback)
         let closed = try UDPSocket.bind(loopback)
         let receiver = try UDPSocket.bind(loopback)
-        defer { [sender, receiver].forEach { $0.close() } }
+        defer { for socket in [sender, receiver] { socket.close() } }
         closed.close()
         let destination = try #require(receiver.localAddress)
         let byte: [UInt8] = [9]
