@@ -280,6 +280,55 @@ struct ServeStoreTests {
         #expect(texts.items.map(\.state) == [.sent], "\(texts.items)")
     }
 
+    /// A text a stopped node left `reserved` (it died between the reservation and the provider's answer, so the
+    /// text may have gone out) becomes `unknown` once older than the longest possible send: still counted, never
+    /// sent again. A fresh reservation (a live node's send under way) and a finished text are left alone.
+    @Test func textsLeftReservedByAStoppedNodeBecomeUnknown() async throws {
+        let folder = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("store.sqlite3").path
+        let store = try await SQLiteStore.open(path: path)
+        let account = try await store.createAccount(NewAccount(name: "Gate"), origin: .commandLine)
+        func reserve(_ call: String, minutesAgo: Double) async throws -> Int64 {
+            let request = SMSRequest(
+                account: account.id, callID: call, step: 1, from: "5145550100", to: "5145550199",
+                message: "Gate opened", dailyLimit: 10, time: Date().addingTimeInterval(-minutesAgo * 60))
+            let reservation = try await store.reserveSMS(request)
+            guard case .reserved(let id) = reservation else {
+                Issue.record("\(call): \(reservation)")
+                return -1
+            }
+            return id
+        }
+        let stale = try await reserve("call-of-a-dead-node", minutesAgo: 10)
+        let fresh = try await reserve("call-in-progress", minutesAgo: 0)
+        let finished = try await reserve("call-done", minutesAgo: 10)
+        try await store.finishSMS(id: finished, state: .sent, providerID: "prov-9", detail: nil)
+
+        let provider = try ProviderServer(script: [])
+        defer { provider.shutdown() }
+        let credentials = folder.appendingPathComponent("sms.json").path
+        try #"{ "user": "gate", "password": "st0re-S3cret" }"#.write(
+            toFile: credentials, atomically: true, encoding: .utf8)
+        let server = try ServeProcess(
+            accounts: [],
+            extra: [
+                "--store", path, "--send-sms", "--sms-endpoint", provider.endpoint, "--sms-credentials", credentials,
+                "--state-dir", folder.appendingPathComponent("state").path,
+            ])
+        let said = server.stderr.wait(seconds: 60) { $0.contains("texts still reserved after") }
+        #expect(server.stop(seconds: 60) == 0, "\(server.log.suffix(8))")
+        #expect(said?.contains("1 texts still reserved") == true, "\(server.log.suffix(8))")
+
+        let texts = try await store.smsEntries(account: account.id, page: .first).items
+        let byID = Dictionary(uniqueKeysWithValues: texts.map { ($0.id, $0) })
+        #expect(byID[stale]?.state == .unknown, "\(texts)")
+        #expect(byID[stale]?.detail?.contains("not sent again") == true)
+        #expect(byID[fresh]?.state == .reserved, "a live node's send is not taken away: \(texts)")
+        #expect(byID[finished]?.state == .sent && byID[finished]?.providerID == "prov-9")
+        #expect(provider.requests.isEmpty, "nothing is sent again")
+    }
+
     /// `--call-records-days`: records older than the retention are deleted (at start, then every hour); newer
     /// ones stay.
     @Test func callRecordsPastTheRetentionAreDeleted() async throws {
