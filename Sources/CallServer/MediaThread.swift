@@ -9,7 +9,8 @@
 //    as one RTP packet, or the telephone-event packets of a digit being sent (RTPSender, RFC 4733 §2.5),
 //    in the call's outbox: a tick starts by sending what the due calls prepared one interval earlier, so
 //    packets leave at their deadline behind sends only (MediaOutbox): all the tick's packets in one
-//    io_uring_enter (UDPSendRing: each packet a sendmsg from its call's socket to its destination), or, where the kernel refuses io_uring, one sendto a call (sendmmsg when it has several packets).
+//    io_uring_enter (UDPSendRing: each packet a sendmsg from its call's socket to its destination), or, where
+//    the kernel refuses io_uring, one sendto a call (sendmmsg when it has several packets).
 // System calls per tick: one epoll_wait (more past 64 ready sockets), one io_uring_enter (or one send call
 // per due call), and, only for a socket that received something, one recvmmsg; the statistics count them.
 // Per tick and per packet: no allocation, lock, logging or reference counting. New and ended calls come
@@ -463,8 +464,9 @@ struct MediaWorker: ~Copyable {
         }
         failed = !flushRing() || failed
         if failed {
-            // The kernel refused a whole submission (it should not: sends never wait): send with sendto from
-            // now on rather than submit the kept queue, whose packets are stale by the next tick.
+            // The kernel refused a submission (it should not: sends never wait): send with sendto from now on
+            // rather than submit the kept queue, whose packets are stale by the next tick (counted as lost).
+            statistics.sendErrors &+= UInt64(ring.pending)
             ringSends = false
             statistics.sendRingThreads = 0
         }
