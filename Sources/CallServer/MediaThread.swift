@@ -468,7 +468,6 @@ struct MediaWorker: ~Copyable {
             // rather than submit the kept queue, whose packets are stale by the next tick (counted as lost).
             statistics.sendErrors &+= UInt64(ring.pending)
             ringSends = false
-            statistics.sendRingThreads = 0
         }
     }
 

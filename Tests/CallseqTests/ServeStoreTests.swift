@@ -13,6 +13,22 @@ import FoundationNetworking
 
 @Suite("callseq serve --store: calls from the store", .serialized)
 struct ServeStoreTests {
+    /// `callseq serve --store S --send-sms` against `provider`, its SMS credentials (for `user`) and state
+    /// in `folder`.
+    func serveSendingTexts(
+        store: String, provider: ProviderServer, user: String, in folder: URL, extra: [String] = []
+    ) throws -> ServeProcess {
+        let credentials = folder.appendingPathComponent("sms.json").path
+        try #"{ "user": "\#(user)", "password": "st0re-S3cret" }"#.write(
+            toFile: credentials, atomically: true, encoding: .utf8)
+        return try ServeProcess(
+            accounts: [],
+            extra: [
+                "--store", store, "--send-sms", "--sms-endpoint", provider.endpoint, "--sms-credentials", credentials,
+                "--state-dir", folder.appendingPathComponent("state").path,
+            ] + extra)
+    }
+
     struct Answer {
         var status: Int
         var body: String
@@ -74,16 +90,9 @@ struct ServeStoreTests {
         let operatorKey = try #require(created.stdout.split(separator: "\n").last.map(String.init))
         let provider = try ProviderServer(script: [.success(id: 501), .success(id: 502)])
         defer { provider.shutdown() }
-        let credentials = folder.appendingPathComponent("sms.json").path
-        try #"{ "user": "door", "password": "st0re-S3cret" }"#.write(
-            toFile: credentials, atomically: true, encoding: .utf8)
 
-        let server = try ServeProcess(
-            accounts: [],
-            extra: [
-                "--store", store, "--http", "127.0.0.1:0", "--send-sms", "--sms-endpoint", provider.endpoint,
-                "--sms-credentials", credentials, "--state-dir", folder.appendingPathComponent("state").path,
-            ])
+        let server = try serveSendingTexts(
+            store: store, provider: provider, user: "door", in: folder, extra: ["--http", "127.0.0.1:0"])
         defer { _ = server.stop() }
         let httpLine = try #require(server.stdout.all.first { $0.hasPrefix("listening on http ") })
         let httpPort = try #require(httpLine.split(separator: ":").last.flatMap { Int($0) })
@@ -237,15 +246,7 @@ struct ServeStoreTests {
         // The provider answers after 5 s: the call is over long before.
         let provider = try ProviderServer(script: [.slow(milliseconds: 5000, id: 601)])
         defer { provider.shutdown() }
-        let credentials = folder.appendingPathComponent("sms.json").path
-        try #"{ "user": "gate", "password": "st0re-S3cret" }"#.write(
-            toFile: credentials, atomically: true, encoding: .utf8)
-        let server = try ServeProcess(
-            accounts: [],
-            extra: [
-                "--store", path, "--send-sms", "--sms-endpoint", provider.endpoint, "--sms-credentials", credentials,
-                "--state-dir", folder.appendingPathComponent("state").path,
-            ])
+        let server = try serveSendingTexts(store: path, provider: provider, user: "gate", in: folder)
         defer { _ = server.stop() }
 
         // The call: 1 pressed, the sequence runs (its text goes to the provider), the server hangs up.
@@ -307,15 +308,7 @@ struct ServeStoreTests {
 
         let provider = try ProviderServer(script: [])
         defer { provider.shutdown() }
-        let credentials = folder.appendingPathComponent("sms.json").path
-        try #"{ "user": "gate", "password": "st0re-S3cret" }"#.write(
-            toFile: credentials, atomically: true, encoding: .utf8)
-        let server = try ServeProcess(
-            accounts: [],
-            extra: [
-                "--store", path, "--send-sms", "--sms-endpoint", provider.endpoint, "--sms-credentials", credentials,
-                "--state-dir", folder.appendingPathComponent("state").path,
-            ])
+        let server = try serveSendingTexts(store: path, provider: provider, user: "gate", in: folder)
         let said = server.stderr.wait(seconds: 60) { $0.contains("texts still reserved after") }
         #expect(server.stop(seconds: 60) == 0, "\(server.log.suffix(8))")
         #expect(said?.contains("1 texts still reserved") == true, "\(server.log.suffix(8))")
